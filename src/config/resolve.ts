@@ -1,0 +1,592 @@
+/**
+ * Resolve: profiles, defaults, cluster overrides, namespace rules and exceptions → a validated, deeply
+ * readonly ResolvedConfig. Nothing after this pass reads the user's config object.
+ */
+import { CONTROL_IDS, getControl, isControlId, type ControlId } from '../controls/index.js';
+import { checkOptionValue, describe } from '../controls/options.js';
+import type { AnyControl, PssLevel } from '../controls/types.js';
+import { Diagnostics, didYouMean, type Diagnostic, type KeyPath } from '../diagnostics.js';
+import { DEFAULT_KUBERNETES_VERSION, SUPPORTED_VERSIONS, isSupportedVersion, minor, type KubernetesVersion } from '../pss/versions.js';
+import type { Mode, ProfileName, PssLevelName } from './types.js';
+
+export const DEFAULT_EXEMPT_NAMESPACES = ['kube-node-lease', 'kube-public', 'kube-system'] as const;
+export const PROFILES: Record<ProfileName, { level: PssLevel; description: string }> = {
+  'pss-baseline': { level: 'baseline', description: 'Every Pod Security Standards baseline check.' },
+  'pss-restricted': { level: 'restricted', description: 'Every Pod Security Standards baseline and restricted check.' },
+};
+const MODES: readonly Mode[] = ['enforce', 'audit', 'warn'];
+const LEVELS: readonly PssLevelName[] = ['privileged', 'baseline', 'restricted'];
+const LEVEL_RANK: Record<PssLevelName, number> = { privileged: 0, baseline: 1, restricted: 2 };
+const EXPIRY_WARNING_DAYS = 30;
+
+type Json = null | boolean | number | string | readonly Json[] | { readonly [k: string]: Json };
+export type OptionValues = Readonly<Record<string, Json>>;
+
+/** Effective settings of a control in one scope (the cluster default or one namespace). */
+export interface ControlSettings {
+  readonly enabled: boolean;
+  readonly mode: Mode;
+  readonly options: OptionValues;
+  /** Images excepted in this scope (exact or `prefix*`), sorted. */
+  readonly exemptImages: readonly string[];
+}
+
+export interface ResolvedControl {
+  readonly id: ControlId;
+  /** False when the control has no PSS semantics at the target version (e.g. probe hosts before 1.34). */
+  readonly applicable: boolean;
+  /** Cluster-wide settings. */
+  readonly cluster: ControlSettings;
+  /** Namespaces whose settings differ from the cluster-wide ones, sorted by name. */
+  readonly namespaces: readonly { readonly namespace: string; readonly settings: ControlSettings }[];
+  /** Controls that replace this one where they apply (PSS overrides), with where this one still applies. */
+  readonly supersededBy?: ControlId;
+}
+
+export interface ResolvedException {
+  readonly controls: readonly ControlId[];
+  readonly namespaces?: readonly string[];
+  readonly images?: readonly string[];
+  readonly reason: string;
+  readonly expires: string;
+}
+
+export interface ResolvedNamespace {
+  readonly name: string;
+  readonly pss: PssLevelName;
+  readonly exempt: boolean;
+}
+
+export interface ResolvedFixture {
+  readonly file: string;
+  readonly expect: 'allow' | Readonly<Partial<Record<ControlId, 'allow' | 'deny'>>>;
+}
+
+export interface ResolvedCluster {
+  readonly name: string;
+  readonly profile: ProfileName;
+  readonly level: PssLevel;
+  readonly version: KubernetesVersion;
+  readonly defaultMode: Mode;
+  readonly exemptNamespaces: readonly string[];
+  readonly controls: readonly ResolvedControl[];
+  readonly namespaces: readonly ResolvedNamespace[];
+  readonly exceptions: readonly ResolvedException[];
+  readonly fixtures: readonly ResolvedFixture[];
+  readonly regoVersion: 'v1' | 'v0';
+}
+
+export interface ResolvedConfig {
+  readonly clusters: readonly ResolvedCluster[];
+  /** True when the config declares `clusters` (otherwise a single cluster named by `name`). */
+  readonly multiCluster: boolean;
+}
+
+export interface ResolveResult {
+  readonly config?: ResolvedConfig;
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+const TOP_KEYS = ['name', 'clusters'] as const;
+const CLUSTER_KEYS = [
+  'profile', 'kubernetesVersion', 'defaultMode', 'exemptNamespaces', 'controls', 'namespaces',
+  'exceptions', 'fixtures', 'gatekeeper',
+] as const;
+
+/** Today as `YYYY-MM-DD` (UTC); `KUBEHARDEN_TODAY` pins it for reproducible CI runs. */
+export function today(): string {
+  const pinned = process.env['KUBEHARDEN_TODAY'];
+  if (pinned && /^\d{4}-\d{2}-\d{2}$/.test(pinned)) return pinned;
+  return new Date().toISOString().slice(0, 10);
+}
+
+export function resolveConfig(raw: unknown, opts: { today?: string } = {}): ResolveResult {
+  const d = new Diagnostics();
+  const now = opts.today ?? today();
+  if (!isObject(raw)) {
+    d.error('invalid_config', [], `the config must be an object (export default defineConfig({...})), got ${describe(raw)}`);
+    return { diagnostics: d.list() };
+  }
+  checkKeys(d, raw, [], [...TOP_KEYS, ...CLUSTER_KEYS]);
+  const clusters: ResolvedCluster[] = [];
+  const multiCluster = raw['clusters'] !== undefined;
+  if (multiCluster) {
+    const cl = raw['clusters'];
+    if (!isObject(cl) || Object.keys(cl).length === 0) {
+      d.error('invalid_value', ['clusters'], 'clusters must be an object with at least one cluster, keyed by name');
+    } else {
+      if (raw['name'] !== undefined) d.warn('ignored_key', ['name'], '`name` is not used when `clusters` is present');
+      for (const name of Object.keys(cl).sort()) {
+        const entry = cl[name];
+        const path = ['clusters', name];
+        if (!isDnsLabel(name)) d.error('invalid_name', path, `cluster name "${name}" must be a DNS label (lower-case letters, digits, "-")`);
+        if (!isObject(entry)) {
+          d.error('invalid_value', path, `cluster "${name}" must be an object, got ${describe(entry)}`);
+          continue;
+        }
+        checkKeys(d, entry, path, CLUSTER_KEYS);
+        clusters.push(resolveCluster(d, name, raw, entry, path, now));
+      }
+    }
+  } else {
+    const name = raw['name'] ?? 'cluster';
+    if (typeof name !== 'string' || !isDnsLabel(name)) {
+      d.error('invalid_name', ['name'], `name must be a DNS label (lower-case letters, digits, "-"), got ${describe(name)}`);
+    }
+    clusters.push(resolveCluster(d, typeof name === 'string' ? name : 'cluster', raw, undefined, [], now));
+  }
+  const diagnostics = d.list();
+  return d.hasErrors ? { diagnostics } : { config: { clusters, multiCluster }, diagnostics };
+}
+
+/** Reads one setting: the cluster entry wins over the base, with the path of whichever was used. */
+function pick(base: Record<string, unknown>, over: Record<string, unknown> | undefined, overPath: KeyPath, key: string): { value: unknown; path: KeyPath } {
+  if (over && over[key] !== undefined) return { value: over[key], path: [...overPath, key] };
+  return { value: base[key], path: [key] };
+}
+
+function resolveCluster(
+  d: Diagnostics,
+  name: string,
+  base: Record<string, unknown>,
+  over: Record<string, unknown> | undefined,
+  overPath: KeyPath,
+  now: string,
+): ResolvedCluster {
+  // profile, version, mode
+  const p = pick(base, over, overPath, 'profile');
+  let profile: ProfileName = 'pss-restricted';
+  if (p.value !== undefined) {
+    if (typeof p.value === 'string' && p.value in PROFILES) profile = p.value as ProfileName;
+    else d.error('invalid_profile', p.path, `unknown profile ${describe(p.value)}; expected one of ${Object.keys(PROFILES).join(', ')}`, hintFor(p.value, Object.keys(PROFILES)));
+  }
+  const level = PROFILES[profile].level;
+
+  const v = pick(base, over, overPath, 'kubernetesVersion');
+  let version: KubernetesVersion = DEFAULT_KUBERNETES_VERSION;
+  if (v.value !== undefined) {
+    if (isSupportedVersion(v.value)) version = v.value;
+    else
+      d.error(
+        'unsupported_version',
+        v.path,
+        `kubernetesVersion ${describe(v.value)} is not supported; kubeharden targets ${SUPPORTED_VERSIONS[0]} to ${SUPPORTED_VERSIONS[SUPPORTED_VERSIONS.length - 1]} (a string such as '1.37')`,
+        typeof v.value === 'number' ? `write it as a string: '${String(v.value)}'` : undefined,
+      );
+  }
+
+  const m = pick(base, over, overPath, 'defaultMode');
+  let defaultMode: Mode = 'enforce';
+  if (m.value !== undefined) {
+    if (MODES.includes(m.value as Mode)) defaultMode = m.value as Mode;
+    else d.error('invalid_mode', m.path, `defaultMode must be one of ${MODES.join(', ')}, got ${describe(m.value)}`, hintFor(m.value, MODES));
+  }
+
+  const e = pick(base, over, overPath, 'exemptNamespaces');
+  let exemptNamespaces: string[] = [...DEFAULT_EXEMPT_NAMESPACES];
+  if (e.value !== undefined) exemptNamespaces = namespaceList(d, e.value, e.path) ?? exemptNamespaces;
+  exemptNamespaces = uniqSorted(exemptNamespaces);
+
+  const g = pick(base, over, overPath, 'gatekeeper');
+  let regoVersion: 'v1' | 'v0' = 'v1';
+  if (g.value !== undefined) {
+    if (!isObject(g.value)) d.error('invalid_value', g.path, `gatekeeper must be an object, got ${describe(g.value)}`);
+    else {
+      checkKeys(d, g.value, g.path, ['regoVersion']);
+      const rv = g.value['regoVersion'];
+      if (rv === 'v0' || rv === 'v1') regoVersion = rv;
+      else if (rv !== undefined) d.error('invalid_value', [...g.path, 'regoVersion'], `regoVersion must be 'v1' or 'v0', got ${describe(rv)}`);
+    }
+  }
+
+  // Cluster-wide control settings: profile defaults, then base controls, then the cluster entry's.
+  const layers: { value: unknown; path: KeyPath }[] = [{ value: base['controls'], path: ['controls'] }];
+  if (over) layers.push({ value: over['controls'], path: [...overPath, 'controls'] });
+  const clusterSettings = new Map<ControlId, ControlSettings>();
+  for (const id of CONTROL_IDS) {
+    const c = getControl(id);
+    const onByProfile = c.pss !== undefined && LEVEL_RANK[c.pss.level] <= LEVEL_RANK[level];
+    let s: ControlSettings = { enabled: onByProfile, mode: defaultMode, options: c.defaults(version) as OptionValues, exemptImages: [] };
+    for (const layer of layers) {
+      if (layer.value === undefined) continue;
+      if (!isObject(layer.value)) continue;
+      const setting = layer.value[id];
+      if (setting !== undefined) s = applySetting(d, c, s, setting, [...layer.path, id], version);
+    }
+    clusterSettings.set(id, s);
+  }
+  for (const layer of layers) {
+    if (layer.value === undefined) continue;
+    if (!isObject(layer.value)) {
+      d.error('invalid_value', layer.path, `controls must be an object keyed by control id, got ${describe(layer.value)}`);
+      continue;
+    }
+    for (const key of Object.keys(layer.value)) {
+      if (!isControlId(key)) d.error('unknown_control', [...layer.path, key], `unknown control "${key}"`, hintFor(key, CONTROL_IDS, 'run `kubeharden list` for all control ids'));
+    }
+  }
+
+  // Namespaces: base and cluster entries merge per namespace name.
+  const nsConfigs = new Map<string, { value: Record<string, unknown>; path: KeyPath }[]>();
+  for (const layer of [{ value: base['namespaces'], path: ['namespaces'] as KeyPath }, ...(over ? [{ value: over['namespaces'], path: [...overPath, 'namespaces'] }] : [])]) {
+    if (layer.value === undefined) continue;
+    if (!isObject(layer.value)) {
+      d.error('invalid_value', layer.path, `namespaces must be an object keyed by namespace name, got ${describe(layer.value)}`);
+      continue;
+    }
+    for (const [ns, cfg] of Object.entries(layer.value)) {
+      const path = [...layer.path, ns];
+      if (!isDnsLabel(ns)) d.error('invalid_name', path, `"${ns}" is not a valid namespace name (DNS label)`);
+      if (!isObject(cfg)) {
+        d.error('invalid_value', path, `namespace "${ns}" must be an object, got ${describe(cfg)}`);
+        continue;
+      }
+      checkKeys(d, cfg, path, ['pss', 'controls']);
+      const list = nsConfigs.get(ns) ?? [];
+      list.push({ value: cfg, path });
+      nsConfigs.set(ns, list);
+    }
+  }
+  const namespaces: ResolvedNamespace[] = [];
+  const nsSettings = new Map<string, Map<ControlId, ControlSettings>>();
+  for (const ns of [...nsConfigs.keys()].sort()) {
+    const cfgs = nsConfigs.get(ns)!;
+    let nsLevel: PssLevelName = level;
+    for (const cfg of cfgs) {
+      const lv = cfg.value['pss'];
+      if (lv === undefined) continue;
+      if (LEVELS.includes(lv as PssLevelName)) nsLevel = lv as PssLevelName;
+      else d.error('invalid_value', [...cfg.path, 'pss'], `pss must be one of ${LEVELS.join(', ')}, got ${describe(lv)}`, hintFor(lv, LEVELS));
+    }
+    const exempt = exemptNamespaces.includes(ns);
+    if (exempt) d.warn('exempt_namespace_rules', cfgs[0]!.path, `namespace "${ns}" is exempt (exemptNamespaces), so its rules have no effect on policies`);
+    namespaces.push({ name: ns, pss: exempt ? 'privileged' : nsLevel, exempt });
+    const per = new Map<ControlId, ControlSettings>();
+    for (const id of CONTROL_IDS) {
+      const c = getControl(id);
+      let s = clusterSettings.get(id)!;
+      if (c.pss) {
+        const rank = LEVEL_RANK[c.pss.level];
+        if (rank > LEVEL_RANK[nsLevel]) s = { ...s, enabled: false };
+        else if (rank > LEVEL_RANK[level] && !explicitlyDisabled(layers, id)) s = { ...s, enabled: true };
+      }
+      for (const cfg of cfgs) {
+        const cc = cfg.value['controls'];
+        if (cc === undefined) continue;
+        if (!isObject(cc)) {
+          if (id === CONTROL_IDS[0]) d.error('invalid_value', [...cfg.path, 'controls'], `controls must be an object keyed by control id, got ${describe(cc)}`);
+          continue;
+        }
+        if (cc[id] !== undefined) s = applySetting(d, c, s, cc[id], [...cfg.path, 'controls', id], version);
+      }
+      per.set(id, s);
+    }
+    for (const cfg of cfgs) {
+      const cc = cfg.value['controls'];
+      if (!isObject(cc)) continue;
+      for (const key of Object.keys(cc)) {
+        if (!isControlId(key)) d.error('unknown_control', [...cfg.path, 'controls', key], `unknown control "${key}"`, hintFor(key, CONTROL_IDS));
+      }
+    }
+    nsSettings.set(ns, per);
+  }
+  for (const ns of exemptNamespaces) {
+    if (!nsConfigs.has(ns)) namespaces.push({ name: ns, pss: 'privileged', exempt: true });
+  }
+  namespaces.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+
+  // Exceptions add up across base and cluster entry.
+  const exceptions: ResolvedException[] = [];
+  const exLayers = [{ value: base['exceptions'], path: ['exceptions'] as KeyPath }, ...(over ? [{ value: over['exceptions'], path: [...overPath, 'exceptions'] }] : [])];
+  for (const layer of exLayers) {
+    if (layer.value === undefined) continue;
+    if (!Array.isArray(layer.value)) {
+      d.error('invalid_value', layer.path, `exceptions must be a list, got ${describe(layer.value)}`);
+      continue;
+    }
+    layer.value.forEach((ex: unknown, i: number) => {
+      const r = resolveException(d, ex, [...layer.path, i], now);
+      if (r) exceptions.push(r);
+    });
+  }
+
+  // Apply exceptions as per-namespace settings (namespace-only ones switch the control off there).
+  const mentioned = new Set<string>(nsSettings.keys());
+  for (const ex of exceptions) for (const ns of ex.namespaces ?? []) mentioned.add(ns);
+  const scopes = [...mentioned].filter((ns) => !exemptNamespaces.includes(ns)).sort();
+  const settingsIn = (id: ControlId, ns: string | undefined): ControlSettings =>
+    (ns !== undefined ? nsSettings.get(ns)?.get(id) : undefined) ?? clusterSettings.get(id)!;
+  const effective = new Map<ControlId, { cluster: ControlSettings; ns: Map<string, ControlSettings> }>();
+  for (const id of CONTROL_IDS) {
+    const applyExceptions = (s: ControlSettings, ns: string | undefined): ControlSettings => {
+      let out = s;
+      for (const ex of exceptions) {
+        if (!ex.controls.includes(id)) continue;
+        if (ex.namespaces && (ns === undefined || !ex.namespaces.includes(ns))) continue;
+        if (ex.images) out = { ...out, exemptImages: uniqSorted([...out.exemptImages, ...ex.images]) };
+        else out = { ...out, enabled: false };
+      }
+      return out;
+    };
+    const cluster = applyExceptions(settingsIn(id, undefined), undefined);
+    const ns = new Map<string, ControlSettings>();
+    for (const n of scopes) ns.set(n, applyExceptions(settingsIn(id, n), n));
+    effective.set(id, { cluster, ns });
+  }
+
+  // Applicability by version, then PSS overrides (a restricted check replaces its baseline check where both apply).
+  const controls: ResolvedControl[] = [];
+  const applicable = (c: AnyControl): boolean => c.pss?.since === undefined || minor(version) >= c.pss.since;
+  for (const id of CONTROL_IDS) {
+    const c = getControl(id);
+    const eff = effective.get(id)!;
+    const ok = applicable(c);
+    const overrider = CONTROL_IDS.find((o) => getControl(o).pss?.overrides === id && applicable(getControl(o)));
+    const gate = (s: ControlSettings, ns: string | undefined): ControlSettings => {
+      if (!ok) return { ...s, enabled: false };
+      if (overrider) {
+        const o = effective.get(overrider)!;
+        const os = ns === undefined ? o.cluster : o.ns.get(ns) ?? o.cluster;
+        if (os.enabled) return { ...s, enabled: false };
+      }
+      return s;
+    };
+    const cluster = gate(eff.cluster, undefined);
+    const nsList: { namespace: string; settings: ControlSettings }[] = [];
+    for (const n of scopes) {
+      const s = gate(eff.ns.get(n)!, n);
+      if (!sameSettings(s, cluster)) nsList.push({ namespace: n, settings: s });
+    }
+    controls.push(overrider ? { id, applicable: ok, cluster, namespaces: nsList, supersededBy: overrider } : { id, applicable: ok, cluster, namespaces: nsList });
+    if (!ok) {
+      for (const layer of layers) {
+        if (isObject(layer.value) && layer.value[id] !== undefined && layer.value[id] !== false) {
+          d.warn('not_applicable', [...layer.path, id], `${id} is a PSS check from Kubernetes 1.${c.pss?.since}; the target ${version} skips it`);
+        }
+      }
+    }
+  }
+
+  // Fixtures.
+  const fixtures: ResolvedFixture[] = [];
+  const fxLayers = [{ value: base['fixtures'], path: ['fixtures'] as KeyPath }, ...(over ? [{ value: over['fixtures'], path: [...overPath, 'fixtures'] }] : [])];
+  for (const layer of fxLayers) {
+    if (layer.value === undefined) continue;
+    if (!Array.isArray(layer.value)) {
+      d.error('invalid_value', layer.path, `fixtures must be a list, got ${describe(layer.value)}`);
+      continue;
+    }
+    layer.value.forEach((fx: unknown, i: number) => {
+      const path = [...layer.path, i];
+      if (!isObject(fx)) return d.error('invalid_value', path, `a fixture must be {file, expect}, got ${describe(fx)}`);
+      checkKeys(d, fx, path, ['file', 'expect']);
+      if (typeof fx['file'] !== 'string' || fx['file'] === '') return d.error('invalid_value', [...path, 'file'], 'file must be a path relative to the config file');
+      const expect = fx['expect'];
+      if (expect === 'allow') return void fixtures.push({ file: fx['file'], expect });
+      if (!isObject(expect)) return d.error('invalid_value', [...path, 'expect'], `expect must be 'allow' or an object of control id → 'allow' | 'deny', got ${describe(expect)}`);
+      const out: Partial<Record<ControlId, 'allow' | 'deny'>> = {};
+      for (const [k, val] of Object.entries(expect)) {
+        if (!isControlId(k)) d.error('unknown_control', [...path, 'expect', k], `unknown control "${k}"`, hintFor(k, CONTROL_IDS));
+        else if (val !== 'allow' && val !== 'deny') d.error('invalid_value', [...path, 'expect', k], `expected 'allow' or 'deny', got ${describe(val)}`);
+        else out[k] = val;
+      }
+      fixtures.push({ file: fx['file'], expect: out });
+    });
+  }
+
+  return { name, profile, level, version, defaultMode, exemptNamespaces, controls, namespaces, exceptions, fixtures, regoVersion };
+}
+
+function explicitlyDisabled(layers: { value: unknown }[], id: ControlId): boolean {
+  let disabled = false;
+  for (const l of layers) {
+    if (!isObject(l.value)) continue;
+    const s = l.value[id];
+    if (s === false || (isObject(s) && s['enabled'] === false)) disabled = true;
+    else if (s !== undefined) disabled = false;
+  }
+  return disabled;
+}
+
+function applySetting(d: Diagnostics, c: AnyControl, s: ControlSettings, setting: unknown, path: KeyPath, version: KubernetesVersion): ControlSettings {
+  if (typeof setting === 'boolean') return { ...s, enabled: setting };
+  if (typeof setting === 'string') {
+    if (MODES.includes(setting as Mode)) return { ...s, enabled: true, mode: setting as Mode };
+    d.error('invalid_mode', path, `"${setting}" is not a mode; use true, false, one of ${MODES.join(', ')}, or {enabled, mode, options}`, hintFor(setting, MODES));
+    return s;
+  }
+  if (!isObject(setting)) {
+    d.error('invalid_value', path, `expected true, false, a mode or {enabled, mode, options}, got ${describe(setting)}`);
+    return s;
+  }
+  checkKeys(d, setting, path, ['enabled', 'mode', 'options']);
+  let out: ControlSettings = { ...s, enabled: true };
+  if (setting['enabled'] !== undefined) {
+    if (typeof setting['enabled'] === 'boolean') out = { ...out, enabled: setting['enabled'] };
+    else d.error('invalid_value', [...path, 'enabled'], `enabled must be a boolean, got ${describe(setting['enabled'])}`);
+  }
+  if (setting['mode'] !== undefined) {
+    if (MODES.includes(setting['mode'] as Mode)) out = { ...out, mode: setting['mode'] as Mode };
+    else d.error('invalid_mode', [...path, 'mode'], `mode must be one of ${MODES.join(', ')}, got ${describe(setting['mode'])}`, hintFor(setting['mode'], MODES));
+  }
+  const opts = setting['options'];
+  if (opts !== undefined) {
+    if (!isObject(opts)) d.error('invalid_value', [...path, 'options'], `options must be an object, got ${describe(opts)}`);
+    else {
+      const specs = c.options;
+      const names = Object.keys(specs);
+      const merged: Record<string, Json> = { ...(out.options as Record<string, Json>) };
+      for (const [k, val] of Object.entries(opts)) {
+        const spec = specs[k];
+        if (!spec) {
+          d.error(
+            'unknown_option',
+            [...path, 'options', k],
+            names.length ? `${c.id} has no option "${k}"; its options are ${names.join(', ')}` : `${c.id} has no options`,
+            hintFor(k, names),
+          );
+          continue;
+        }
+        const problem = checkOptionValue(spec, val);
+        if (problem) {
+          const hint = problem.hintFrom && problem.index !== undefined ? hintFor((val as unknown[])[problem.index], problem.hintFrom) : undefined;
+          d.error('invalid_option', problem.index !== undefined ? [...path, 'options', k, problem.index] : [...path, 'options', k], `${c.id} option ${k}: ${problem.message}`, hint);
+          continue;
+        }
+        merged[k] = val as Json;
+      }
+      out = { ...out, options: merged };
+    }
+  }
+  void version;
+  return out;
+}
+
+function resolveException(d: Diagnostics, ex: unknown, path: KeyPath, now: string): ResolvedException | undefined {
+  if (!isObject(ex)) {
+    d.error('invalid_value', path, `an exception must be an object {control, namespaces?, images?, reason, expires}, got ${describe(ex)}`);
+    return undefined;
+  }
+  checkKeys(d, ex, path, ['control', 'namespaces', 'images', 'reason', 'expires']);
+  let ok = true;
+  const rawControls = Array.isArray(ex['control']) ? (ex['control'] as unknown[]) : [ex['control']];
+  const controls: ControlId[] = [];
+  rawControls.forEach((c, i) => {
+    const p = Array.isArray(ex['control']) ? [...path, 'control', i] : [...path, 'control'];
+    if (isControlId(c)) controls.push(c);
+    else {
+      ok = false;
+      d.error('unknown_control', p, `unknown control ${describe(c)}`, typeof c === 'string' ? hintFor(c, CONTROL_IDS) : undefined);
+    }
+  });
+  if (rawControls.length === 0) {
+    ok = false;
+    d.error('invalid_value', [...path, 'control'], 'an exception needs at least one control');
+  }
+  const reason = ex['reason'];
+  if (typeof reason !== 'string' || reason.trim() === '') {
+    ok = false;
+    d.error('missing_reason', [...path, 'reason'], 'every exception needs a non-empty reason');
+  }
+  const expires = ex['expires'];
+  if (typeof expires !== 'string' || !isValidDate(expires)) {
+    ok = false;
+    d.error('invalid_date', [...path, 'expires'], `expires must be a date YYYY-MM-DD, got ${describe(expires)}`);
+  } else if (expires < now) {
+    ok = false;
+    d.error('expired_exception', [...path, 'expires'], `exception for ${controls.join(', ') || 'this control'} expired on ${expires} (reason: ${String(reason)})`, 'renew it with a new expiry date or remove it');
+  } else if (daysBetween(now, expires) <= EXPIRY_WARNING_DAYS) {
+    d.warn('expiring_exception', [...path, 'expires'], `exception for ${controls.join(', ')} expires on ${expires}, in ${daysBetween(now, expires)} day(s)`);
+  }
+  let namespaces: string[] | undefined;
+  if (ex['namespaces'] !== undefined) {
+    namespaces = namespaceList(d, ex['namespaces'], [...path, 'namespaces']);
+    if (!namespaces) ok = false;
+    else if (namespaces.length === 0) {
+      ok = false;
+      d.error('invalid_value', [...path, 'namespaces'], 'namespaces must not be empty (omit it to mean every namespace)');
+    }
+  }
+  let images: string[] | undefined;
+  if (ex['images'] !== undefined) {
+    const v = ex['images'];
+    if (!Array.isArray(v) || v.length === 0 || v.some((x) => typeof x !== 'string' || x === '' || (x.includes('*') && !x.endsWith('*')) || x.indexOf('*') !== x.lastIndexOf('*'))) {
+      ok = false;
+      d.error('invalid_value', [...path, 'images'], 'images must be a non-empty list of image references, each exact or a prefix ending in a single "*"');
+    } else images = uniqSorted(v as string[]);
+  }
+  if (!namespaces && !images) {
+    ok = false;
+    d.error('unscoped_exception', path, 'an exception must be scoped by namespaces and/or images (to switch a control off everywhere, set it to false)');
+  }
+  if (!ok) return undefined;
+  return {
+    controls: uniqSorted(controls) as ControlId[],
+    ...(namespaces ? { namespaces: uniqSorted(namespaces) } : {}),
+    ...(images ? { images } : {}),
+    reason: reason as string,
+    expires: expires as string,
+  };
+}
+
+function namespaceList(d: Diagnostics, value: unknown, path: KeyPath): string[] | undefined {
+  if (!Array.isArray(value)) {
+    d.error('invalid_value', path, `expected a list of namespace names, got ${describe(value)}`);
+    return undefined;
+  }
+  let ok = true;
+  value.forEach((ns, i) => {
+    if (typeof ns !== 'string' || !isDnsLabel(ns)) {
+      ok = false;
+      d.error('invalid_name', [...path, i], `${describe(ns)} is not a valid namespace name (DNS label)`);
+    }
+  });
+  return ok ? (value as string[]) : undefined;
+}
+
+function checkKeys(d: Diagnostics, obj: Record<string, unknown>, path: KeyPath, allowed: readonly string[]): void {
+  for (const key of Object.keys(obj)) {
+    if (!allowed.includes(key)) d.error('unknown_key', [...path, key], `unknown key "${key}"`, hintFor(key, allowed, `allowed keys: ${allowed.join(', ')}`));
+  }
+}
+
+function hintFor(value: unknown, candidates: readonly string[], fallback?: string): string | undefined {
+  if (typeof value === 'string') {
+    const m = didYouMean(value, candidates);
+    if (m) return `did you mean "${m}"?`;
+  }
+  return fallback;
+}
+
+function sameSettings(a: ControlSettings, b: ControlSettings): boolean {
+  if (!a.enabled && !b.enabled) return true;
+  return a.enabled === b.enabled && a.mode === b.mode && stableJson(a.options) === stableJson(b.options) && a.exemptImages.join('\n') === b.exemptImages.join('\n');
+}
+
+export function stableJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
+  if (isObject(v)) return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${stableJson(v[k])}`).join(',')}}`;
+  return JSON.stringify(v);
+}
+
+export function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function isDnsLabel(s: unknown): boolean {
+  return typeof s === 'string' && s.length <= 63 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(s);
+}
+
+function isValidDate(s: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(s)) return false;
+  const t = new Date(`${s}T00:00:00Z`);
+  return !Number.isNaN(t.getTime()) && t.toISOString().slice(0, 10) === s;
+}
+
+function daysBetween(a: string, b: string): number {
+  return Math.round((Date.parse(`${b}T00:00:00Z`) - Date.parse(`${a}T00:00:00Z`)) / 86_400_000);
+}
+
+function uniqSorted<T extends string>(xs: readonly T[]): T[] {
+  return [...new Set(xs)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}

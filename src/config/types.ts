@@ -1,0 +1,120 @@
+/**
+ * The policies.config.ts DSL. Everything here is a type the editor shows on hover; `defineConfig` only
+ * gives the config object its type. Runtime validation (resolve.ts) mirrors these types exactly.
+ */
+import type { ControlId, Controls } from '../controls/index.js';
+import type { OptionsOf } from '../controls/options.js';
+import type { KubernetesVersion } from '../pss/versions.js';
+
+/** What happens when a resource violates a control: reject it, record it in audit results, or warn the client. */
+export type Mode = 'enforce' | 'audit' | 'warn';
+
+/** Built-in starting points. `pss-baseline`/`pss-restricted` turn on exactly the Pod Security Standards checks of that level. */
+export type ProfileName = 'pss-baseline' | 'pss-restricted';
+
+/** A Pod Security Standards level, as used in Pod Security Admission labels. */
+export type PssLevelName = 'privileged' | 'baseline' | 'restricted';
+
+/** A calendar date, `YYYY-MM-DD`. */
+export type IsoDate = `${number}-${number}-${number}`;
+
+/** Settings of one control: `true`/`false` to switch it on or off, a mode, or an object with options. */
+export type ControlSetting<Id extends ControlId> =
+  | boolean
+  | Mode
+  | {
+      /** Switch the control on or off (default: on when the profile or this entry names it). */
+      readonly enabled?: boolean;
+      /** Overrides the bundle's `defaultMode` for this control. */
+      readonly mode?: Mode;
+      /** The control's typed options; unspecified options keep their defaults. */
+      readonly options?: Partial<OptionsOf<Controls[Id]['options']>>;
+    };
+
+/** Per-control settings keyed by control id. An unknown id is a type error. */
+export type ControlsConfig = { readonly [Id in ControlId]?: ControlSetting<Id> };
+
+/** Rules for one namespace. */
+export interface NamespaceConfig {
+  /**
+   * The Pod Security level of this namespace: its PSA labels, and which PSS controls apply in it
+   * (`baseline` switches restricted-only controls off here; `privileged` switches every PSS control off).
+   */
+  readonly pss?: PssLevelName;
+  /** Per-control relaxations in this namespace (switch off, change mode, other options). */
+  readonly controls?: ControlsConfig;
+}
+
+/** A time-limited exception to one or more controls. Expired exceptions fail the build. */
+export interface ExceptionConfig {
+  /** The control(s) excepted. */
+  readonly control: ControlId | readonly ControlId[];
+  /** Namespaces the exception applies in (default: every namespace). */
+  readonly namespaces?: readonly string[];
+  /**
+   * Container images the exception applies to: exact references, or prefixes ending in `*`.
+   * Pod-level findings are excepted only when every container of the pod matches.
+   */
+  readonly images?: readonly string[];
+  /** Why this exception exists (shown in the bundle README and reports). Required. */
+  readonly reason: string;
+  /** Last day the exception is valid, `YYYY-MM-DD`. After it the build fails; within 30 days it warns. */
+  readonly expires: IsoDate;
+}
+
+/** A manifest file with the verdict expected from each control, checked by `kubeharden test`. */
+export interface FixtureConfig {
+  /** Path to a YAML/JSON file (one or more documents), relative to the config file. */
+  readonly file: string;
+  /** `allow`: no enabled control denies any document; or the verdict per control. */
+  readonly expect: 'allow' | { readonly [Id in ControlId]?: 'allow' | 'deny' };
+}
+
+export interface GatekeeperSettings {
+  /**
+   * `v1` (default): Rego v1 in `code[].engine: Rego` (Gatekeeper ≥ 3.19).
+   * `v0`: the legacy `targets[].rego` field for older Gatekeeper (same source, which imports rego.v1).
+   */
+  readonly regoVersion?: 'v1' | 'v0';
+}
+
+/** Settings that a cluster entry may override. */
+export interface ClusterSettings {
+  /** The baseline profile to start from. */
+  readonly profile?: ProfileName;
+  /** The Kubernetes minor the bundle targets; pins the PSS version in every policy and PSA label. */
+  readonly kubernetesVersion?: KubernetesVersion;
+  /** Mode of every control that does not set its own. Default: `enforce`. */
+  readonly defaultMode?: Mode;
+  /** Namespaces no control applies in (PSA exemptions too). Default: kube-system, kube-public, kube-node-lease. */
+  readonly exemptNamespaces?: readonly string[];
+  /** Per-control settings. */
+  readonly controls?: ControlsConfig;
+  /** Per-namespace rules, keyed by namespace name. */
+  readonly namespaces?: { readonly [namespace: string]: NamespaceConfig };
+  /** Time-limited exceptions. */
+  readonly exceptions?: readonly ExceptionConfig[];
+  /** Manifests with expected verdicts for `kubeharden test`. */
+  readonly fixtures?: readonly FixtureConfig[];
+  readonly gatekeeper?: GatekeeperSettings;
+}
+
+/** The whole policies.config.ts. */
+export interface UserConfig extends ClusterSettings {
+  /** Name of the (single) cluster; the bundle goes to `generated/<name>/`. Default: `cluster`. */
+  readonly name?: string;
+  /**
+   * Several clusters/environments sharing the settings above. Each entry overrides parts of them
+   * (controls and namespaces merge per key, exceptions and fixtures add up, other fields replace) and is
+   * built into `generated/<cluster>/`. When present, `name` is not used.
+   */
+  readonly clusters?: { readonly [cluster: string]: ClusterSettings };
+}
+
+/**
+ * Gives a config object its type (the identity function). Not generic on purpose: a fresh object literal
+ * gets TypeScript's excess-property checks at every level, so a misspelt key is a compile error.
+ */
+export function defineConfig(config: UserConfig): UserConfig {
+  return config;
+}

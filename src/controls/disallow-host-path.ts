@@ -1,0 +1,25 @@
+import { defineControl } from './types.js';
+import { pod, sample } from './samples.js';
+
+export default defineControl({
+  id: 'disallow-host-path',
+  title: 'Disallow hostPath volumes',
+  description: 'Pods must not mount hostPath volumes.',
+  details: `PSS baseline check hostPathVolumes, all versions. Any spec.volumes[*].hostPath fails, whatever its path or
+readOnly setting. Where restrict-volume-types applies it replaces this control (the restricted allow-list also
+excludes hostPath). Known gap: a PersistentVolume of type hostPath bound through a PVC is not visible in the pod.`,
+  category: 'Pod Security Standards (Baseline)',
+  severity: 'high',
+  nsa: ['NSA-POD-6'],
+  pss: { level: 'baseline', check: 'hostPathVolumes' },
+  options: {},
+  defaults: () => ({}),
+  params: {},
+  lower: () => ({}),
+  samples: [
+    sample('no-volumes', 'allow', pod('plain')),
+    sample('empty-dir', 'allow', pod('empty-dir', { volumes: [{ name: 'tmp', emptyDir: {} }] })),
+    sample('host-path', 'deny', pod('host-path', { volumes: [{ name: 'tmp', emptyDir: {} }, { name: 'root', hostPath: { path: '/' } }] })),
+    sample('host-path-readonly', 'deny', pod('host-path-ro', { volumes: [{ name: 'logs', hostPath: { path: '/var/log', type: 'Directory' } }] })),
+  ],
+});

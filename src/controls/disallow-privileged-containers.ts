@@ -1,0 +1,25 @@
+import { defineControl } from './types.js';
+import { perContainerList, pod, sample } from './samples.js';
+
+export default defineControl({
+  id: 'disallow-privileged-containers',
+  title: 'Disallow privileged containers',
+  description: 'Containers must not set securityContext.privileged to true.',
+  details: `PSS baseline check privileged, all versions. securityContext.privileged of every container (init, regular
+and ephemeral) must be unset or false; there is no pod-level field. Ephemeral containers arrive through an UPDATE
+of pods/ephemeralcontainers (kubectl debug --profile=sysadmin adds a privileged one), so UPDATE requests are
+checked too.`,
+  category: 'Pod Security Standards (Baseline)',
+  severity: 'high',
+  nsa: ['NSA-POD-5'],
+  pss: { level: 'baseline', check: 'privileged' },
+  options: {},
+  defaults: () => ({}),
+  params: {},
+  lower: () => ({}),
+  samples: [
+    sample('no-security-context', 'allow', pod('plain')),
+    ...perContainerList('privileged', 'deny', { securityContext: { privileged: true } }),
+    ...perContainerList('privileged-false', 'allow', { securityContext: { privileged: false } }),
+  ],
+});

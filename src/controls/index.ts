@@ -1,0 +1,60 @@
+/**
+ * The control registry. Its keys are the `ControlId` union the DSL uses, so a typo in a control id is a
+ * type error in policies.config.ts. Order here is the display order (PSS baseline, then restricted).
+ */
+import type { AnyControl } from './types.js';
+import disallowHostProcess from './disallow-host-process.js';
+import disallowHostNamespaces from './disallow-host-namespaces.js';
+import disallowPrivilegedContainers from './disallow-privileged-containers.js';
+import restrictCapabilitiesBaseline from './restrict-capabilities-baseline.js';
+import disallowHostPath from './disallow-host-path.js';
+import restrictHostPorts from './restrict-host-ports.js';
+import restrictProbeLifecycleHost from './restrict-probe-lifecycle-host.js';
+import restrictApparmor from './restrict-apparmor.js';
+import restrictSelinux from './restrict-selinux.js';
+import restrictProcMount from './restrict-proc-mount.js';
+import restrictSeccomp from './restrict-seccomp.js';
+import restrictSysctls from './restrict-sysctls.js';
+import restrictVolumeTypes from './restrict-volume-types.js';
+import disallowPrivilegeEscalation from './disallow-privilege-escalation.js';
+import requireRunAsNonRoot from './require-run-as-non-root.js';
+import disallowRunAsRootUser from './disallow-run-as-root-user.js';
+import requireSeccompProfile from './require-seccomp-profile.js';
+import requireDropAllCapabilities from './require-drop-all-capabilities.js';
+import requireDefaultProcMount from './require-default-proc-mount.js';
+
+export const controls = {
+  'disallow-host-process': disallowHostProcess,
+  'disallow-host-namespaces': disallowHostNamespaces,
+  'disallow-privileged-containers': disallowPrivilegedContainers,
+  'restrict-capabilities-baseline': restrictCapabilitiesBaseline,
+  'disallow-host-path': disallowHostPath,
+  'restrict-host-ports': restrictHostPorts,
+  'restrict-probe-lifecycle-host': restrictProbeLifecycleHost,
+  'restrict-apparmor': restrictApparmor,
+  'restrict-selinux': restrictSelinux,
+  'restrict-proc-mount': restrictProcMount,
+  'restrict-seccomp': restrictSeccomp,
+  'restrict-sysctls': restrictSysctls,
+  'restrict-volume-types': restrictVolumeTypes,
+  'disallow-privilege-escalation': disallowPrivilegeEscalation,
+  'require-run-as-non-root': requireRunAsNonRoot,
+  'disallow-run-as-root-user': disallowRunAsRootUser,
+  'require-seccomp-profile': requireSeccompProfile,
+  'require-drop-all-capabilities': requireDropAllCapabilities,
+  'require-default-proc-mount': requireDefaultProcMount,
+} satisfies { [K in string]: AnyControl & { id: K } };
+
+export type Controls = typeof controls;
+/** Every control id kubeharden knows. */
+export type ControlId = keyof Controls;
+
+export const CONTROL_IDS = Object.keys(controls) as ControlId[];
+
+export function getControl(id: ControlId): AnyControl {
+  return controls[id] as unknown as AnyControl;
+}
+
+export function isControlId(id: unknown): id is ControlId {
+  return typeof id === 'string' && Object.prototype.hasOwnProperty.call(controls, id);
+}

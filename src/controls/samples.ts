@@ -1,0 +1,72 @@
+/**
+ * Builders for control samples. Every sample is a Pod; the test harness and the bundle's sample suites
+ * derive the workload-controller variants (Deployment … CronJob) from it.
+ */
+import type { Manifest, Sample } from './types.js';
+
+export const CONTAINER_LISTS = ['containers', 'initContainers', 'ephemeralContainers'] as const;
+export type ContainerList = (typeof CONTAINER_LISTS)[number];
+
+const IMAGE = 'registry.example.com/app:1.0';
+
+type Obj = Record<string, unknown>;
+
+/** A Pod named `name` with one plain container; `spec` is merged over the default spec. */
+export function pod(name: string, spec: Obj = {}, metadata: Obj = {}): Manifest {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: 'apps', ...metadata },
+    spec: { containers: [{ name: 'app', image: IMAGE }], ...spec },
+  };
+}
+
+/**
+ * One sample per container list: the given container fields set on a container in `list`.
+ * Ephemeral containers cannot be set on create, so that variant is an UPDATE adding a debug container.
+ */
+export interface ListOptions {
+  /** Pod-level spec fields. */
+  readonly podSpec?: Obj;
+  /** Fields every container gets (a compliant baseline for the control under test). */
+  readonly base?: Obj;
+  readonly metadata?: Obj;
+  readonly versions?: Sample['versions'];
+}
+
+/**
+ * One sample per container list: `container` fields set on a container in that list (other containers
+ * get only `base`). Ephemeral containers cannot be set on create, so that variant is an UPDATE that adds
+ * a debug container to a running Pod.
+ */
+export function perContainerList(base: string, expect: 'allow' | 'deny', container: Obj, options: ListOptions = {}): Sample[] {
+  return CONTAINER_LISTS.map((list) => inList(`${base}-${kebab(list)}`, expect, list, container, options));
+}
+
+export function inList(name: string, expect: 'allow' | 'deny', list: ContainerList, container: Obj, options: ListOptions = {}): Sample {
+  const plain = (n: string): Obj => ({ name: n, image: IMAGE, ...(options.base ?? {}) });
+  const target = (n: string): Obj => ({ ...plain(n), ...container });
+  const spec: Obj = { ...(options.podSpec ?? {}) };
+  spec['containers'] = [list === 'containers' ? target('app') : plain('app')];
+  if (list === 'initContainers') spec['initContainers'] = [target('init')];
+  const before = pod(name, spec, options.metadata);
+  const s: { -readonly [K in keyof Sample]: Sample[K] } = { name, expect, object: before };
+  if (options.versions) s.versions = options.versions;
+  if (list === 'ephemeralContainers') {
+    const after = structuredClone(before) as { spec: Obj };
+    after.spec['ephemeralContainers'] = [{ ...target('debug'), targetContainerName: 'app' }];
+    s.object = after;
+    s.oldObject = before;
+    s.operation = 'UPDATE';
+    s.podOnly = true;
+  }
+  return s;
+}
+
+export function sample(name: string, expect: 'allow' | 'deny', object: Manifest, versions?: Sample['versions']): Sample {
+  return versions ? { name, expect, object, versions } : { name, expect, object };
+}
+
+function kebab(s: string): string {
+  return s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}

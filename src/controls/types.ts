@@ -1,0 +1,74 @@
+import type { OptionSpecs, OptionsOf, PortRange } from './options.js';
+import type { KubernetesVersion } from '../pss/versions.js';
+
+export type Severity = 'low' | 'medium' | 'high';
+export type PssLevel = 'baseline' | 'restricted';
+
+/** Types of the values a control passes to the engines (Gatekeeper `spec.parameters`, Kyverno CEL literals). */
+export interface ParamTypeMap {
+  boolean: boolean;
+  strings: readonly string[];
+  ranges: readonly PortRange[];
+}
+export type ParamType = keyof ParamTypeMap;
+export type ParamSpecs = Readonly<Record<string, ParamType>>;
+export type ParamsOf<P extends ParamSpecs> = { readonly [K in keyof P]: ParamTypeMap[P[K]] };
+
+/** A JSON object a sample starts from (a Pod manifest). */
+export type Manifest = { readonly [key: string]: unknown };
+
+/** An object with its expected verdict for one control, evaluated by every engine we run. */
+export interface Sample {
+  /** Unique (within the control), kebab-case. */
+  readonly name: string;
+  readonly expect: 'allow' | 'deny';
+  /** The Pod as submitted. */
+  readonly object: Manifest;
+  /** `UPDATE` samples carry the object before the change (ephemeral containers only arrive that way). */
+  readonly operation?: 'CREATE' | 'UPDATE';
+  readonly oldObject?: Manifest;
+  /** The sample applies to target versions in this inclusive range of minors (e.g. `{ from: 34 }`). */
+  readonly versions?: { readonly from?: number; readonly to?: number };
+  /** True when the object only exists as a Pod (ephemeral containers): no workload variants are derived. */
+  readonly podOnly?: boolean;
+}
+
+export interface PssInfo {
+  readonly level: PssLevel;
+  /** The check ID in the Pod Security Admission code. */
+  readonly check: string;
+  /** First Kubernetes minor in which PSS has this check (targets below it skip the control). */
+  readonly since?: number;
+  /** Baseline control this restricted control replaces where both apply (PSA `OverrideCheckIDs`). */
+  readonly overrides?: string;
+}
+
+export interface ControlDefinition<Id extends string, O extends OptionSpecs, P extends ParamSpecs> {
+  readonly id: Id;
+  readonly title: string;
+  /** One sentence, shown in `list`, annotations and docs. */
+  readonly description: string;
+  /** Longer text for `explain`: exact semantics, version differences, known gaps. */
+  readonly details: string;
+  readonly category: string;
+  readonly severity: Severity;
+  /** NSA/CISA recommendation ids (kubeharden's numbering, e.g. `NSA-POD-5`). */
+  readonly nsa: readonly string[];
+  readonly pss?: PssInfo;
+  /** Human-readable message prefix used by every engine. */
+  readonly options: O;
+  defaults(version: KubernetesVersion): OptionsOf<O>;
+  readonly params: P;
+  /** Options + target version → engine-neutral parameters. */
+  lower(options: OptionsOf<O>, version: KubernetesVersion): ParamsOf<P>;
+  readonly samples: readonly Sample[];
+}
+
+export type AnyControl = ControlDefinition<string, OptionSpecs, ParamSpecs>;
+
+/** Identity helper that keeps literal types of a control definition. */
+export function defineControl<const Id extends string, const O extends OptionSpecs, const P extends ParamSpecs>(
+  def: ControlDefinition<Id, O, P>,
+): ControlDefinition<Id, O, P> {
+  return def;
+}

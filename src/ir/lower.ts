@@ -1,0 +1,50 @@
+/** Lower: resolved settings → engine-neutral control instances, grouped by identical settings. */
+import { getControl, type ControlId } from '../controls/index.js';
+import type { ControlSettings, ResolvedCluster, ResolvedControl } from '../config/resolve.js';
+import { stableJson } from '../config/resolve.js';
+import type { KubernetesVersion } from '../pss/versions.js';
+import type { BundleIR, ControlInstance, ControlIR, Params } from './types.js';
+import { dnsName } from '../names.js';
+
+export function lowerCluster(cluster: ResolvedCluster): BundleIR {
+  const controls: ControlIR[] = [];
+  for (const rc of cluster.controls) {
+    const instances = lowerControl(rc, cluster.exemptNamespaces, cluster.version);
+    if (instances.length) controls.push({ control: rc.id, instances });
+  }
+  return { cluster, version: cluster.version, controls };
+}
+
+/** The engine parameters of a control for given options (used for instances and for built-in samples). */
+export function paramsFor(id: ControlId, options: ControlSettings['options'], version: KubernetesVersion): Params {
+  const c = getControl(id);
+  return c.lower(options as never, version) as Params;
+}
+
+function lowerControl(rc: ResolvedControl, exempt: readonly string[], version: KubernetesVersion): ControlInstance[] {
+  const special = rc.namespaces.map((n) => n.namespace);
+  const out: ControlInstance[] = [];
+  if (rc.cluster.enabled) {
+    out.push(instance(rc.id, rc.cluster, { exclude: [...new Set([...exempt, ...special])].sort() }, rc.id, version));
+  }
+  // Namespaces with identical settings share one instance.
+  const groups = new Map<string, { settings: ControlSettings; namespaces: string[] }>();
+  for (const { namespace, settings } of rc.namespaces) {
+    if (!settings.enabled) continue;
+    const key = stableJson(settings);
+    const g = groups.get(key) ?? { settings, namespaces: [] };
+    g.namespaces.push(namespace);
+    groups.set(key, g);
+  }
+  const sorted = [...groups.values()].sort((a, b) => (a.namespaces[0]! < b.namespaces[0]! ? -1 : 1));
+  for (const g of sorted) {
+    const nss = g.namespaces.sort();
+    const name = dnsName([rc.id, ...(nss.length === 1 ? ['ns', nss[0]!] : ['ns', nss[0]!, `and-${nss.length - 1}`])], nss.join(','));
+    out.push(instance(rc.id, g.settings, { include: nss, exclude: [] }, name, version));
+  }
+  return out;
+}
+
+function instance(id: ControlId, s: ControlSettings, scope: ControlInstance['scope'], name: string, version: KubernetesVersion): ControlInstance {
+  return { name, mode: s.mode, params: paramsFor(id, s.options, version), exemptImages: s.exemptImages, scope };
+}

@@ -1,0 +1,39 @@
+/**
+ * The engine-neutral IR: what is checked (control, parameters, mode, scope, image exemptions), never how an
+ * engine spells it. One ControlIR per control; one ControlInstance per distinct scope of that control.
+ */
+import type { ControlId } from '../controls/index.js';
+import type { Mode } from '../config/types.js';
+import type { KubernetesVersion } from '../pss/versions.js';
+import type { ResolvedCluster } from '../config/resolve.js';
+
+export type ParamValue = boolean | readonly string[] | readonly { readonly min: number; readonly max: number }[];
+export type Params = Readonly<Record<string, ParamValue>>;
+
+/** Where an instance applies. `include` absent = every namespace except `exclude`. */
+export interface Scope {
+  readonly include?: readonly string[];
+  readonly exclude: readonly string[];
+}
+
+export interface ControlInstance {
+  /** DNS-1123 name, unique in the bundle: the control id, or control id + scope suffix. */
+  readonly name: string;
+  readonly mode: Mode;
+  readonly params: Params;
+  /** Image references (exact or `prefix*`) excepted in this scope. */
+  readonly exemptImages: readonly string[];
+  readonly scope: Scope;
+}
+
+export interface ControlIR {
+  readonly control: ControlId;
+  readonly instances: readonly ControlInstance[];
+}
+
+export interface BundleIR {
+  readonly cluster: ResolvedCluster;
+  readonly version: KubernetesVersion;
+  /** Enabled controls in registry order. */
+  readonly controls: readonly ControlIR[];
+}
