@@ -1,0 +1,49 @@
+/**
+ * kubeharden's reference config: NSA/CISA Kubernetes Hardening Guidance for pods, expressed once.
+ * `npx kubeharden build` compiles it into generated/reference/ (Kyverno, Gatekeeper, PSA, README).
+ */
+import { defineConfig } from 'kubeharden';
+
+export default defineConfig({
+  name: 'reference',
+  // Every Pod Security Standards check, baseline and restricted (NSA-POD-1 … NSA-POD-8).
+  profile: 'pss-restricted',
+  // Pins the PSS version (v1.37) in every policy and PSA label.
+  kubernetesVersion: '1.37',
+  defaultMode: 'enforce',
+  // Control-plane namespaces: no control applies here (listed so reviewers see them).
+  exemptNamespaces: ['kube-node-lease', 'kube-public', 'kube-system'],
+  namespaces: {
+    // Application namespaces: restricted everywhere.
+    apps: { pss: 'restricted' },
+    // Applications still being migrated: baseline enforced, restricted reported (audit/warn labels).
+    'legacy-apps': {
+      pss: 'baseline',
+    },
+    // Node agents (log shippers, CNI helpers) need host access; keep them out of application namespaces.
+    'node-agents': { pss: 'privileged' },
+    // Batch jobs: restricted, but seccomp violations are only warned about while profiles are rolled out.
+    batch: { controls: { 'require-seccomp-profile': 'warn' } },
+  },
+  exceptions: [
+    {
+      control: ['require-drop-all-capabilities', 'require-run-as-non-root'],
+      namespaces: ['apps'],
+      images: ['registry.example.com/mesh/proxy-init:*'],
+      reason: 'The service-mesh init container programs iptables (NET_ADMIN, NET_RAW) as root; tracked in PLAT-142.',
+      expires: '2027-05-31',
+    },
+  ],
+  fixtures: [
+    { file: 'test/fixtures/reference/compliant.yaml', expect: 'allow' },
+    {
+      file: 'test/fixtures/reference/privileged-debug.yaml',
+      expect: {
+        'disallow-privileged-containers': 'deny',
+        'disallow-privilege-escalation': 'deny',
+        'require-drop-all-capabilities': 'deny',
+        'require-run-as-non-root': 'allow',
+      },
+    },
+  ],
+});

@@ -1,0 +1,101 @@
+/** Gatekeeper objects for one control: its ConstraintTemplate and one Constraint per instance. */
+import { getControl, type ControlId } from '../../controls/index.js';
+import type { ParamType } from '../../controls/types.js';
+import type { Mode } from '../../config/types.js';
+import type { ControlInstance } from '../../ir/types.js';
+import { gatekeeperKind, regoPackage } from '../../names.js';
+import { renderControlRego, renderLibRego } from './rego.js';
+import type { Constraint, ConstraintTemplate, ExpansionTemplate, JsonSchema } from './types.js';
+
+export const ENFORCEMENT_ACTION: Record<Mode, Constraint['spec']['enforcementAction']> = {
+  enforce: 'deny',
+  audit: 'dryrun',
+  warn: 'warn',
+};
+
+const PARAM_SCHEMA: Record<ParamType, JsonSchema> = {
+  boolean: { type: 'boolean' },
+  strings: { type: 'array', items: { type: 'string' } },
+  ranges: {
+    type: 'array',
+    items: { type: 'object', properties: { min: { type: 'integer' }, max: { type: 'integer' } }, required: ['max', 'min'] },
+  },
+};
+
+export function constraintTemplate(id: ControlId, regoVersion: 'v1' | 'v0', packageVersion: string): ConstraintTemplate {
+  const c = getControl(id);
+  const kind = gatekeeperKind(id);
+  const properties: Record<string, JsonSchema> = {
+    exemptImages: { type: 'array', description: 'Images excepted from this control: exact references or prefixes ending in "*".', items: { type: 'string' } },
+  };
+  for (const [name, type] of Object.entries(c.params)) properties[name] = PARAM_SCHEMA[type];
+  const rego = renderControlRego(id);
+  const lib = renderLibRego();
+  return {
+    apiVersion: 'templates.gatekeeper.sh/v1',
+    kind: 'ConstraintTemplate',
+    metadata: {
+      name: kind.toLowerCase(),
+      annotations: {
+        'description': c.description,
+        'kubeharden.io/control': id,
+        'metadata.gatekeeper.sh/title': c.title,
+        'metadata.gatekeeper.sh/version': packageVersion,
+      },
+    },
+    spec: {
+      crd: { spec: { names: { kind }, validation: { openAPIV3Schema: { type: 'object', properties } } } },
+      targets: [
+        regoVersion === 'v1'
+          ? { target: 'admission.k8s.gatekeeper.sh', code: [{ engine: 'Rego', source: { version: 'v1', rego, libs: [lib] } }] }
+          : { target: 'admission.k8s.gatekeeper.sh', rego, libs: [lib] },
+      ],
+    },
+  };
+}
+
+export function constraint(id: ControlId, inst: ControlInstance): Constraint {
+  const parameters: Record<string, unknown> = { ...inst.params };
+  if (inst.exemptImages.length) parameters['exemptImages'] = [...inst.exemptImages];
+  const match: Constraint['spec']['match'] = { kinds: [{ apiGroups: [''], kinds: ['Pod'] }] };
+  if (inst.scope.include) match.namespaces = [...inst.scope.include];
+  if (inst.scope.exclude.length) match.excludedNamespaces = [...inst.scope.exclude];
+  return {
+    apiVersion: 'constraints.gatekeeper.sh/v1beta1',
+    kind: gatekeeperKind(id),
+    metadata: { name: inst.name, annotations: { 'kubeharden.io/control': id } },
+    spec: { enforcementAction: ENFORCEMENT_ACTION[inst.mode], match, parameters },
+  };
+}
+
+/** Workloads expand into Pods (and CronJobs into Jobs, which expand again), so every controller is checked. */
+export function expansionTemplates(): ExpansionTemplate[] {
+  return [
+    {
+      apiVersion: 'expansion.gatekeeper.sh/v1beta1',
+      kind: 'ExpansionTemplate',
+      metadata: { name: 'kubeharden-expand-workloads' },
+      spec: {
+        applyTo: [
+          { groups: ['apps'], kinds: ['DaemonSet', 'Deployment', 'ReplicaSet', 'StatefulSet'], versions: ['v1'] },
+          { groups: [''], kinds: ['ReplicationController'], versions: ['v1'] },
+          { groups: ['batch'], kinds: ['Job'], versions: ['v1'] },
+        ],
+        templateSource: 'spec.template',
+        generatedGVK: { group: '', version: 'v1', kind: 'Pod' },
+      },
+    },
+    {
+      apiVersion: 'expansion.gatekeeper.sh/v1beta1',
+      kind: 'ExpansionTemplate',
+      metadata: { name: 'kubeharden-expand-cronjobs' },
+      spec: {
+        applyTo: [{ groups: ['batch'], kinds: ['CronJob'], versions: ['v1'] }],
+        templateSource: 'spec.jobTemplate',
+        generatedGVK: { group: 'batch', version: 'v1', kind: 'Job' },
+      },
+    },
+  ];
+}
+
+export { regoPackage };

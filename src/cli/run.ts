@@ -1,0 +1,14 @@
+/** Process entry: wires the CLI to the real process. */
+import { main } from './main.js';
+
+const code = await main(process.argv.slice(2), {
+  cwd: process.cwd(),
+  out: (s) => process.stdout.write(`${s}\n`),
+  err: (s) => process.stderr.write(`${s}\n`),
+  readStdin: async () => {
+    const chunks: Buffer[] = [];
+    for await (const c of process.stdin) chunks.push(c as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  },
+});
+process.exitCode = code;

@@ -1,0 +1,71 @@
+/**
+ * compile(): config → files in memory. Nothing here touches disk; the CLI writes through emit/write.ts.
+ */
+import { resolveConfig, type ResolvedCluster, type ResolvedConfig } from './config/resolve.js';
+import { ConfigError, sortDiagnostics, type Diagnostic } from './diagnostics.js';
+import { lowerCluster } from './ir/lower.js';
+import type { BundleIR } from './ir/types.js';
+import { gatekeeperBackend } from './backends/gatekeeper/index.js';
+import { kyvernoBackend } from './backends/kyverno/index.js';
+import { psaBackend } from './backends/psa/index.js';
+import { docsBackend, MARKDOWN_HEADER, type EngineSupport } from './backends/docs/index.js';
+import type { BackendFile } from './backends/types.js';
+import { toYaml } from './emit/yaml.js';
+import type { ControlId } from './controls/index.js';
+
+export interface CompiledCluster {
+  readonly cluster: ResolvedCluster;
+  readonly ir: BundleIR;
+  /** Backend output, paths relative to the cluster folder. */
+  readonly files: readonly BackendFile[];
+}
+
+export interface CompileResult {
+  readonly config: ResolvedConfig;
+  readonly clusters: readonly CompiledCluster[];
+  /** Serialized files keyed by path relative to the output root (`<cluster>/…`), sorted. */
+  readonly output: ReadonlyMap<string, string>;
+  /** Warnings from resolving (errors throw). */
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+/** Compiles a config object (the default export of policies.config.ts). Throws ConfigError on invalid input. */
+export function compile(raw: unknown, options: { today?: string } = {}): CompileResult {
+  const resolved = resolveConfig(raw, options);
+  if (!resolved.config) throw new ConfigError(resolved.diagnostics);
+  return compileResolved(resolved.config, resolved.diagnostics);
+}
+
+export function compileResolved(config: ResolvedConfig, diagnostics: readonly Diagnostic[] = []): CompileResult {
+  const clusters: CompiledCluster[] = [];
+  const entries: [string, string][] = [];
+  for (const cluster of config.clusters) {
+    const ir = lowerCluster(cluster);
+    const kyverno = kyvernoBackend(ir);
+    const gatekeeper = gatekeeperBackend(ir);
+    const support = engineSupport(ir, kyverno, gatekeeper);
+    const files = [...kyverno, ...gatekeeper, ...psaBackend(cluster), ...docsBackend(ir, support)];
+    clusters.push({ cluster, ir, files });
+    for (const f of files) entries.push([`${cluster.name}/${f.path}`, serialize(f)]);
+  }
+  entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return { config, clusters, output: new Map(entries), diagnostics: sortDiagnostics(diagnostics) };
+}
+
+export function serialize(f: BackendFile): string {
+  if ('text' in f) return f.text.startsWith(MARKDOWN_HEADER) ? f.text : `${MARKDOWN_HEADER}\n${f.text}`;
+  return toYaml(f.objects);
+}
+
+/** Which engines emitted each control: a control whose file an engine did not write is reported with a reason. */
+function engineSupport(ir: BundleIR, kyverno: readonly BackendFile[], gatekeeper: readonly BackendFile[]): EngineSupport {
+  const has = (files: readonly BackendFile[], id: ControlId): boolean =>
+    files.some((f) => 'objects' in f && f.objects.some((o) => (o as { metadata?: { annotations?: Record<string, string> } }).metadata?.annotations?.['kubeharden.io/control'] === id));
+  const k: Partial<Record<ControlId, true | string>> = {};
+  const g: Partial<Record<ControlId, true | string>> = {};
+  for (const c of ir.controls) {
+    k[c.control] = has(kyverno, c.control) || 'the Kyverno backend cannot express it';
+    g[c.control] = has(gatekeeper, c.control) || 'the Gatekeeper backend cannot express it';
+  }
+  return { kyverno: k, gatekeeper: g };
+}

@@ -1,0 +1,115 @@
+/**
+ * The one module that writes the bundle: each file atomically (temp + rename), pruning only files that
+ * carry kubeharden's generated header and are no longer produced. `check` only compares.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, rmdirSync } from 'node:fs';
+import { dirname, join, relative, sep } from 'node:path';
+import { HEADER } from './yaml.js';
+import { MARKDOWN_HEADER } from '../backends/docs/index.js';
+
+export interface BundleDiff {
+  readonly added: readonly string[];
+  readonly changed: readonly { path: string; line: number; expected: string; actual: string }[];
+  readonly removed: readonly string[];
+  readonly unchanged: number;
+}
+
+export function isGenerated(content: string): boolean {
+  return content.startsWith(HEADER) || content.startsWith(MARKDOWN_HEADER);
+}
+
+/** Files under `root` that kubeharden generated (by header), as posix paths relative to root. */
+export function generatedFiles(root: string): string[] {
+  const out: string[] = [];
+  const walk = (dir: string): void => {
+    if (!existsSync(dir)) return;
+    for (const name of readdirSync(dir).sort()) {
+      const p = join(dir, name);
+      const st = statSync(p);
+      if (st.isDirectory()) walk(p);
+      else if (st.isFile() && (name.endsWith('.yaml') || name.endsWith('.md') || name.endsWith('.json'))) {
+        const head = readFileSync(p, 'utf8').slice(0, 200);
+        if (isGenerated(head)) out.push(relative(root, p).split(sep).join('/'));
+      }
+    }
+  };
+  walk(root);
+  return out;
+}
+
+export function diffBundle(root: string, files: ReadonlyMap<string, string>): BundleDiff {
+  const added: string[] = [];
+  const changed: { path: string; line: number; expected: string; actual: string }[] = [];
+  let unchanged = 0;
+  for (const [path, content] of files) {
+    const p = join(root, path);
+    if (!existsSync(p)) {
+      added.push(path);
+      continue;
+    }
+    const actual = readFileSync(p, 'utf8');
+    if (actual === content) unchanged++;
+    else {
+      const a = actual.split('\n');
+      const e = content.split('\n');
+      let i = 0;
+      while (i < Math.max(a.length, e.length) && a[i] === e[i]) i++;
+      changed.push({ path, line: i + 1, expected: e[i] ?? '<end of file>', actual: a[i] ?? '<end of file>' });
+    }
+  }
+  const removed = generatedFiles(root).filter((p) => !files.has(p));
+  return { added, changed, removed, unchanged };
+}
+
+export function isClean(d: BundleDiff): boolean {
+  return d.added.length === 0 && d.changed.length === 0 && d.removed.length === 0;
+}
+
+/** Writes the bundle; returns what changed. */
+export function writeBundle(root: string, files: ReadonlyMap<string, string>): BundleDiff {
+  const diff = diffBundle(root, files);
+  const changedPaths = new Set([...diff.added, ...diff.changed.map((c) => c.path)]);
+  for (const [path, content] of files) {
+    if (!changedPaths.has(path)) continue;
+    const p = join(root, path);
+    mkdirSync(dirname(p), { recursive: true });
+    const tmp = `${p}.kubeharden-${process.pid}.tmp`;
+    writeFileSync(tmp, content);
+    renameSync(tmp, p);
+  }
+  for (const path of diff.removed) {
+    const p = join(root, path);
+    rmSync(p, { force: true });
+    removeEmptyDirs(dirname(p), root);
+  }
+  return diff;
+}
+
+function removeEmptyDirs(dir: string, root: string): void {
+  let cur = dir;
+  while (cur.startsWith(root) && cur !== root) {
+    try {
+      if (readdirSync(cur).length) return;
+      rmdirSync(cur);
+    } catch {
+      return;
+    }
+    cur = dirname(cur);
+  }
+}
+
+export function formatDiff(d: BundleDiff, root: string): string {
+  const lines: string[] = [];
+  for (const p of d.added) lines.push(`  missing   ${join(root, p)}`);
+  for (const c of d.changed) {
+    lines.push(`  stale     ${join(root, c.path)}:${c.line}`);
+    lines.push(`              committed: ${truncate(c.actual)}`);
+    lines.push(`              expected:  ${truncate(c.expected)}`);
+  }
+  for (const p of d.removed) lines.push(`  orphaned  ${join(root, p)} (no longer generated)`);
+  return lines.join('\n');
+}
+
+function truncate(s: string): string {
+  return s.length > 100 ? `${s.slice(0, 97)}...` : s;
+}

@@ -1,0 +1,110 @@
+/** Offline evaluation of a compiled cluster bundle through its own WASM-compiled Rego. */
+import type { CompiledCluster } from '../compile.js';
+import type { Constraint, ConstraintTemplate } from '../backends/gatekeeper/types.js';
+import { CONTROL_IDS, getControl, type ControlId } from '../controls/index.js';
+import { constraintTemplate } from '../backends/gatekeeper/emitters.js';
+import { PACKAGE_VERSION } from '../version.js';
+import type { Sample } from '../controls/types.js';
+import { paramsFor } from '../ir/lower.js';
+import { gatekeeperKind } from '../names.js';
+import { minor, type KubernetesVersion } from '../pss/versions.js';
+import type { Logger } from '../engines/index.js';
+import { loadPolicyModule, sourcesOf, type PolicyModule } from './wasm.js';
+import { evaluateReview, podsOf, type Finding, type Obj } from './review.js';
+
+export interface BundleEvaluator {
+  readonly module: PolicyModule;
+  readonly constraints: readonly Constraint[];
+  /** Findings for one resource (all pods it stands for). */
+  evaluate(resource: Obj, options?: { operation?: 'CREATE' | 'UPDATE'; oldObject?: Obj; defaultNamespace?: string }): Finding[];
+  /** Findings of one control's template for a sample, with the control's default parameters. */
+  evaluateSample(control: ControlId, sample: Sample, object?: Obj): string[];
+}
+
+export function objectsOf(cc: CompiledCluster): { templates: ConstraintTemplate[]; constraints: Constraint[] } {
+  const templates: ConstraintTemplate[] = [];
+  const constraints: Constraint[] = [];
+  for (const f of cc.files) {
+    if (!('objects' in f) || !f.path.startsWith('gatekeeper/')) continue;
+    for (const o of f.objects as { kind?: string; apiVersion?: string }[]) {
+      if (o.kind === 'ConstraintTemplate') templates.push(o as ConstraintTemplate);
+      else if (o.apiVersion?.startsWith('constraints.gatekeeper.sh/')) constraints.push(o as Constraint);
+    }
+  }
+  return { templates, constraints };
+}
+
+export async function loadEvaluator(cc: CompiledCluster, log?: Logger): Promise<BundleEvaluator> {
+  const { templates, constraints } = objectsOf(cc);
+  const module = await loadPolicyModule(sourcesOf(templates), log);
+  const version = cc.cluster.version;
+  return {
+    module,
+    constraints,
+    evaluate(resource, options = {}) {
+      const findings: Finding[] = [];
+      for (const p of podsOf(resource, options.defaultNamespace ?? 'default')) {
+        const review = { object: p.pod, operation: options.operation ?? 'CREATE', namespace: p.namespace, name: p.name, ...(options.oldObject ? { oldObject: options.oldObject } : {}) } as const;
+        findings.push(...evaluateReview(module, constraints, review));
+      }
+      return findings;
+    },
+    evaluateSample(control, sample, object) {
+      return evaluateSample(module, control, sample, version, object);
+    },
+  };
+}
+
+/** Findings of one control's template for a sample, with the control's default parameters at `version`. */
+export function evaluateSample(module: PolicyModule, control: ControlId, sample: Sample, version: KubernetesVersion, object?: Obj): string[] {
+  const params = paramsFor(control, getControl(control).defaults(version) as never, version);
+  const obj = object ?? (sample.object as Obj);
+  const msgs: string[] = [];
+  for (const p of podsOf(obj, 'default')) {
+    const input = {
+      review: {
+        object: p.pod,
+        ...(sample.oldObject && !object ? { oldObject: sample.oldObject } : {}),
+        operation: sample.operation ?? 'CREATE',
+        kind: { group: '', version: 'v1', kind: 'Pod' },
+        name: p.name,
+        namespace: p.namespace,
+      },
+      parameters: params,
+    };
+    msgs.push(...module.evaluate(gatekeeperKind(control), input).map((v) => v.msg));
+  }
+  return msgs.sort();
+}
+
+/** A module with the templates of every control (for built-in samples, whatever a config enables). */
+export async function loadCatalogModule(log?: Logger): Promise<PolicyModule> {
+  const templates = CONTROL_IDS.map((id) => constraintTemplate(id, 'v1', PACKAGE_VERSION));
+  return loadPolicyModule(sourcesOf(templates), log);
+}
+
+/** Does a sample apply to this target version? */
+export function sampleApplies(sample: Sample, version: Parameters<typeof minor>[0]): boolean {
+  const m = minor(version);
+  return (sample.versions?.from === undefined || m >= sample.versions.from) && (sample.versions?.to === undefined || m <= sample.versions.to);
+}
+
+/** Workload variants of a Pod sample: the same pod spec inside every controller kind. */
+export function workloadVariants(pod: Obj): { kind: string; object: Obj }[] {
+  const m = (pod['metadata'] ?? {}) as Obj;
+  const name = String(m['name'] ?? 'sample');
+  const namespace = m['namespace'];
+  const template = { metadata: { labels: { app: name }, ...(m['annotations'] ? { annotations: m['annotations'] } : {}) }, spec: pod['spec'] };
+  const md = (kind: string): Obj => ({ name: `${name}-${kind.toLowerCase()}`, ...(namespace ? { namespace } : {}) });
+  const selector = { matchLabels: { app: name } };
+  const jobSpec = { template: { ...template, spec: { restartPolicy: 'Never', ...(pod['spec'] as Obj) } } };
+  return [
+    { kind: 'Deployment', object: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: md('Deployment'), spec: { selector, template } } },
+    { kind: 'StatefulSet', object: { apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: md('StatefulSet'), spec: { selector, serviceName: name, template } } },
+    { kind: 'DaemonSet', object: { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: md('DaemonSet'), spec: { selector, template } } },
+    { kind: 'ReplicaSet', object: { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: md('ReplicaSet'), spec: { selector, template } } },
+    { kind: 'ReplicationController', object: { apiVersion: 'v1', kind: 'ReplicationController', metadata: md('ReplicationController'), spec: { selector: { app: name }, template } } },
+    { kind: 'Job', object: { apiVersion: 'batch/v1', kind: 'Job', metadata: md('Job'), spec: jobSpec } },
+    { kind: 'CronJob', object: { apiVersion: 'batch/v1', kind: 'CronJob', metadata: md('CronJob'), spec: { schedule: '0 * * * *', jobTemplate: { spec: jobSpec } } } },
+  ];
+}

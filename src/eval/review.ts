@@ -1,0 +1,120 @@
+/**
+ * Admission reviews for offline evaluation, following Gatekeeper: Pods are reviewed as they are; workload
+ * controllers are expanded into the Pod they would create (CronJob → Job → Pod), reviewed with the parent's
+ * operation and namespace; constraints match Pods by namespace.
+ */
+import type { Constraint } from '../backends/gatekeeper/types.js';
+import type { PolicyModule } from './wasm.js';
+
+export type Obj = Record<string, unknown>;
+export type Operation = 'CREATE' | 'UPDATE';
+export type Action = 'deny' | 'warn' | 'audit';
+
+/** Kinds whose `spec.template` is a pod template (Gatekeeper's first ExpansionTemplate). */
+export const POD_TEMPLATE_KINDS: Readonly<Record<string, string>> = {
+  Deployment: 'apps',
+  ReplicaSet: 'apps',
+  StatefulSet: 'apps',
+  DaemonSet: 'apps',
+  Job: 'batch',
+  ReplicationController: '',
+};
+
+export interface PodReview {
+  readonly object: Obj;
+  readonly oldObject?: Obj;
+  readonly operation: Operation;
+  readonly namespace: string;
+  readonly name: string;
+}
+
+export interface Finding {
+  readonly control: string;
+  readonly constraint: string;
+  readonly action: Action;
+  readonly message: string;
+}
+
+const ACTIONS: Record<string, Action> = { deny: 'deny', warn: 'warn', dryrun: 'audit' };
+
+function isObj(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function meta(o: Obj): Obj {
+  return isObj(o['metadata']) ? o['metadata'] : {};
+}
+
+/**
+ * The Pods a resource stands for: itself for a Pod, the expanded template for workload controllers, none
+ * for other kinds. `defaultNamespace` applies to namespaced objects that do not name one.
+ */
+export function podsOf(resource: Obj, defaultNamespace: string): { pod: Obj; namespace: string; name: string }[] {
+  const kind = resource['kind'];
+  const m = meta(resource);
+  const namespace = typeof m['namespace'] === 'string' && m['namespace'] ? m['namespace'] : defaultNamespace;
+  const name = typeof m['name'] === 'string' ? m['name'] : '';
+  if (kind === 'Pod') return [{ pod: resource, namespace, name }];
+  if (typeof kind === 'string' && kind in POD_TEMPLATE_KINDS) {
+    const spec = isObj(resource['spec']) ? resource['spec'] : {};
+    return isObj(spec['template']) ? [{ pod: expand(spec['template'], 'v1', 'Pod', namespace, name, 'pod'), namespace, name }] : [];
+  }
+  if (kind === 'CronJob') {
+    const spec = isObj(resource['spec']) ? resource['spec'] : {};
+    if (!isObj(spec['jobTemplate'])) return [];
+    const job = expand(spec['jobTemplate'], 'batch/v1', 'Job', namespace, name, 'job');
+    return podsOf(job, namespace);
+  }
+  return [];
+}
+
+/** A resource generated from a template source, as Gatekeeper's expansion builds it. */
+function expand(source: Obj, apiVersion: string, kind: string, namespace: string, parentName: string, suffix: string): Obj {
+  const m = { ...meta(source), namespace, name: `${parentName}-${suffix}` };
+  return { ...source, apiVersion, kind, metadata: m };
+}
+
+/** Does a constraint's match block select a Pod in this namespace? (kinds are always Pod here) */
+export function matches(c: Constraint, namespace: string): boolean {
+  const m = c.spec.match;
+  if (m.namespaces && !m.namespaces.some((p) => globMatch(p, namespace))) return false;
+  if (m.excludedNamespaces && m.excludedNamespaces.some((p) => globMatch(p, namespace))) return false;
+  return true;
+}
+
+/** Gatekeeper namespace patterns: exact, or a prefix ending in `*`. */
+function globMatch(pattern: string, value: string): boolean {
+  return pattern.endsWith('*') ? value.startsWith(pattern.slice(0, -1)) : pattern === value;
+}
+
+/** Evaluates every matching constraint against one pod review. */
+export function evaluateReview(
+  policy: PolicyModule,
+  constraints: readonly Constraint[],
+  review: PodReview,
+): Finding[] {
+  const findings: Finding[] = [];
+  const kind = { group: '', version: 'v1', kind: 'Pod' };
+  for (const c of constraints) {
+    if (!matches(c, review.namespace)) continue;
+    const input = {
+      review: {
+        object: review.object,
+        ...(review.oldObject ? { oldObject: review.oldObject } : {}),
+        operation: review.operation,
+        kind,
+        name: review.name,
+        namespace: review.namespace,
+      },
+      parameters: c.spec.parameters,
+    };
+    for (const v of policy.evaluate(c.kind, input)) {
+      findings.push({ control: c.metadata.annotations['kubeharden.io/control'] ?? c.kind, constraint: c.metadata.name, action: ACTIONS[c.spec.enforcementAction] ?? 'deny', message: v.msg });
+    }
+  }
+  return findings.sort((a, b) => cmp(a.control, b.control) || cmp(a.constraint, b.constraint) || cmp(a.message, b.message));
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,145 @@
+/**
+ * Compiles the bundle's Gatekeeper Rego to one WebAssembly module with the real `opa build -t wasm`
+ * (cached by content hash: an unchanged bundle compiles nothing) and evaluates it with
+ * @open-policy-agent/opa-wasm. One module holds every template, one entrypoint per template.
+ */
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { loadPolicy } from '@open-policy-agent/opa-wasm';
+import { cacheDir, ENGINES, ensureEngine, type Logger } from '../engines/index.js';
+import { KubehardenError } from '../diagnostics.js';
+import type { ConstraintTemplate } from '../backends/gatekeeper/types.js';
+
+const exec = promisify(execFile);
+
+export interface RegoSources {
+  /** Template kind → its Rego module. */
+  readonly templates: ReadonlyMap<string, string>;
+  /** Library modules (deduplicated). */
+  readonly libs: readonly string[];
+}
+
+export interface Violation {
+  readonly msg: string;
+}
+
+export interface PolicyModule {
+  /** Template kind → entrypoint name. */
+  readonly entrypoints: ReadonlyMap<string, string>;
+  evaluate(kind: string, input: unknown): Violation[];
+  /** True when this run compiled the module (false: loaded from the cache). */
+  readonly compiled: boolean;
+  readonly wasmPath: string;
+}
+
+export function regoOf(t: ConstraintTemplate): { rego: string; libs: readonly string[] } {
+  const target = t.spec.targets[0]!;
+  if ('code' in target) {
+    const src = target.code.find((c) => c.engine === 'Rego')!.source;
+    return { rego: src.rego, libs: src.libs };
+  }
+  return { rego: target.rego, libs: target.libs };
+}
+
+export function sourcesOf(templates: readonly ConstraintTemplate[]): RegoSources {
+  const map = new Map<string, string>();
+  const libs: string[] = [];
+  for (const t of templates) {
+    const { rego, libs: l } = regoOf(t);
+    map.set(t.spec.crd.spec.names.kind, rego);
+    for (const lib of l) if (!libs.includes(lib)) libs.push(lib);
+  }
+  return { templates: map, libs };
+}
+
+export function packageOf(rego: string): string {
+  const m = /^package\s+([\w.]+)/m.exec(rego);
+  if (!m) throw new KubehardenError('invalid_rego', 'Rego module without a package line');
+  return m[1]!;
+}
+
+/** Compiles (or loads from cache) and instantiates the module for these sources. */
+export async function loadPolicyModule(sources: RegoSources, log?: Logger): Promise<PolicyModule> {
+  const kinds = [...sources.templates.keys()].sort();
+  const entrypoints = new Map(kinds.map((k) => [k, `${packageOf(sources.templates.get(k)!).replace(/\./g, '/')}/violation`]));
+  const hash = createHash('sha256');
+  hash.update(`opa ${ENGINES.opa.version}\n`);
+  for (const k of kinds) hash.update(`template ${k}\n${sources.templates.get(k)}\n`);
+  for (const lib of [...sources.libs].sort()) hash.update(`lib\n${lib}\n`);
+  const key = hash.digest('hex').slice(0, 32);
+  const dir = join(cacheDir(), 'wasm');
+  const wasmPath = join(dir, `${key}.wasm`);
+  let compiled = false;
+  if (!existsSync(wasmPath)) {
+    const opa = await ensureEngine('opa', log);
+    await buildWasm(opa, sources, kinds, [...entrypoints.values()], wasmPath);
+    compiled = true;
+  }
+  const policy = await loadPolicy(readFileSync(wasmPath));
+  return {
+    entrypoints,
+    compiled,
+    wasmPath,
+    evaluate(kind, input) {
+      const ep = entrypoints.get(kind);
+      if (!ep) throw new KubehardenError('unknown_template', `no compiled template for ${kind}`);
+      const result = policy.evaluate(input, ep) as { result?: unknown }[] | undefined;
+      const value = result?.[0]?.result;
+      if (!Array.isArray(value)) return [];
+      return value.map((v) => ({ msg: String((v as { msg?: unknown }).msg ?? '') }));
+    },
+  };
+}
+
+async function buildWasm(opa: string, sources: RegoSources, kinds: string[], entrypoints: string[], out: string): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), 'kubeharden-opa-'));
+  try {
+    const files: string[] = [];
+    kinds.forEach((k, i) => {
+      const f = join(work, `t${i}-${k.toLowerCase()}.rego`);
+      writeFileSync(f, sources.templates.get(k)!);
+      files.push(f);
+    });
+    sources.libs.forEach((lib, i) => {
+      const f = join(work, `lib${i}.rego`);
+      writeFileSync(f, lib);
+      files.push(f);
+    });
+    const bundle = join(work, 'bundle.tar.gz');
+    const args = ['build', '-t', 'wasm', ...entrypoints.flatMap((e) => ['-e', e]), '-o', bundle, ...files];
+    try {
+      await exec(opa, args, { maxBuffer: 16 * 1024 * 1024 });
+    } catch (err) {
+      const e = err as { stderr?: string; message: string };
+      throw new KubehardenError('opa_build_failed', `opa build -t wasm failed:\n${e.stderr ?? e.message}`, [], { cause: err });
+    }
+    const wasm = extractFromTarGz(readFileSync(bundle), 'policy.wasm');
+    mkdirSync(join(out, '..'), { recursive: true });
+    const tmp = `${out}.${process.pid}.tmp`;
+    writeFileSync(tmp, wasm);
+    renameSync(tmp, out);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** Reads one file out of a gzipped tar (the OPA bundle stores `/policy.wasm`, with a leading slash). */
+export function extractFromTarGz(gz: Buffer, name: string): Buffer {
+  const tar = gunzipSync(gz);
+  let off = 0;
+  while (off + 512 <= tar.length) {
+    const header = tar.subarray(off, off + 512);
+    if (header.every((b) => b === 0)) break;
+    const entry = header.subarray(0, 100).toString('utf8').replace(/\0.*$/s, '');
+    const size = parseInt(header.subarray(124, 136).toString('utf8').replace(/\0.*$/s, '').trim() || '0', 8);
+    const body = off + 512;
+    if (entry.replace(/^\/+/, '') === name) return Buffer.from(tar.subarray(body, body + size));
+    off = body + Math.ceil(size / 512) * 512;
+  }
+  throw new KubehardenError('opa_build_failed', `opa bundle has no ${name}`);
+}

@@ -1,0 +1,22 @@
+/** kubeharden's public API: the config DSL and the compiler. */
+export { defineConfig } from './config/types.js';
+export type {
+  UserConfig,
+  ClusterSettings,
+  ControlsConfig,
+  ControlSetting,
+  NamespaceConfig,
+  ExceptionConfig,
+  FixtureConfig,
+  GatekeeperSettings,
+  Mode,
+  ProfileName,
+  PssLevelName,
+  IsoDate,
+} from './config/types.js';
+export type { ControlId } from './controls/index.js';
+export type { PortRange } from './controls/options.js';
+export type { KubernetesVersion } from './pss/versions.js';
+export { SUPPORTED_VERSIONS } from './pss/versions.js';
+export { DEFAULT_EXEMPT_NAMESPACES } from './config/resolve.js';
+export { compile } from './compile.js';
