@@ -18,7 +18,17 @@ export function lowerCluster(cluster: ResolvedCluster): BundleIR {
 /** The engine parameters of a control for given options (used for instances and for built-in samples). */
 export function paramsFor(id: ControlId, options: ControlSettings['options'], version: KubernetesVersion): Params {
   const c = getControl(id);
-  return c.lower(options as never, version) as Params;
+  return sortKeys(c.lower(options as never, version)) as Params;
+}
+
+/** Parameters with object keys in code-unit order, so config key order never reaches the output. */
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return Object.fromEntries(Object.keys(o).sort().map((k) => [k, sortKeys(o[k])]));
+  }
+  return v;
 }
 
 function lowerControl(rc: ResolvedControl, exempt: readonly string[], version: KubernetesVersion): ControlInstance[] {
