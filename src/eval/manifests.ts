@@ -67,7 +67,8 @@ export function parseManifests(text: string, source: string): ParsedInput {
     const line = lc.linePos(start).line;
     if (doc.errors.length) {
       const e = doc.errors[0]!;
-      errors.push({ source, index: index++, line: lc.linePos(e.pos[0]).line, message: e.message.split('\n')[0]! });
+      const at = lc.linePos(e.pos[0]).line;
+      errors.push({ source, index: index++, line, message: `malformed YAML: ${e.message.split('\n')[0]!}${at !== line ? ` (parser stopped at line ${at})` : ''}` });
       continue;
     }
     const value: unknown = doc.toJS({ maxAliasCount: 100 });

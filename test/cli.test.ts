@@ -1,0 +1,191 @@
+/** The real CLI (node bin/kubeharden.js, built from src) in temp directories. */
+import { existsSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ROOT, runCli, tempProject } from './helpers.js';
+
+const CONFIG = `import { defineConfig } from 'kubeharden';
+
+export default defineConfig({
+  name: 'demo',
+  profile: 'pss-restricted',
+  kubernetesVersion: '1.37',
+  namespaces: { legacy: { pss: 'baseline' } },
+});
+`;
+
+const GOOD_POD = `apiVersion: v1
+kind: Pod
+metadata: {name: good, namespace: apps}
+spec:
+  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}
+  containers:
+    - name: app
+      image: registry.example.com/app:1
+      securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
+`;
+
+const BAD_DEPLOYMENT = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: bad, namespace: apps}
+spec:
+  selector: {matchLabels: {app: bad}}
+  template:
+    metadata: {labels: {app: bad}}
+    spec:
+      hostPID: true
+      containers:
+        - name: app
+          image: registry.example.com/app:1
+`;
+
+describe('kubeharden build', () => {
+  it('writes the bundle, then --check passes; a stale bundle fails --check with a readable summary', () => {
+    const dir = tempProject({ 'policies.config.ts': CONFIG });
+    const b = runCli(['build'], dir);
+    expect(b.stderr).toBe('');
+    expect(b.status).toBe(0);
+    expect(b.stdout).toMatch(/built demo → generated\/ \(\d+ files: \d+ added, 0 updated, 0 removed\) in \d+ ms/);
+    for (const f of ['README.md', 'kyverno/kustomization.yaml', 'gatekeeper/kustomization.yaml', 'gatekeeper/expansion.yaml', 'psa/namespaces.yaml', 'psa/admission-configuration.yaml']) {
+      expect(existsSync(join(dir, 'generated/demo', f)), f).toBe(true);
+    }
+    expect(runCli(['build', '--check'], dir).status).toBe(0);
+
+    // Edit a generated file, add an orphan, delete one: --check reports all three and exits 1.
+    const target = join(dir, 'generated/demo/gatekeeper/constraints/restrict-sysctls.yaml');
+    writeFileSync(target, readFileSync(target, 'utf8').replace('enforcementAction: deny', 'enforcementAction: dryrun'));
+    writeFileSync(join(dir, 'generated/demo/kyverno/old-control.yaml'), readFileSync(join(dir, 'generated/demo/kyverno/kustomization.yaml')));
+    writeFileSync(join(dir, 'generated/demo/notes.yaml'), '# my own file, not generated\n');
+    const c = runCli(['build', '--check'], dir);
+    expect(c.status).toBe(1);
+    expect(c.stderr).toContain('is stale: 0 missing, 1 changed, 1 orphaned');
+    expect(c.stderr).toContain('restrict-sysctls.yaml:');
+    expect(c.stderr).toContain('committed: ');
+    expect(c.stderr).toContain('old-control.yaml (no longer generated)');
+
+    // Rebuilding repairs it, prunes only generated files, keeps the user's own file.
+    expect(runCli(['build'], dir).status).toBe(0);
+    expect(existsSync(join(dir, 'generated/demo/kyverno/old-control.yaml'))).toBe(false);
+    expect(existsSync(join(dir, 'generated/demo/notes.yaml'))).toBe(true);
+    expect(runCli(['build', '--check'], dir).status).toBe(0);
+  });
+
+  it('reports config errors with file:line:column, code frame and hint, and writes nothing', () => {
+    const bad = CONFIG.replace("namespaces: { legacy: { pss: 'baseline' } },", "controls: { 'disallow-host-namespace': true, 'restrict-sysctls': { options: { allowedSysctls: 'kernel.msgmax' } } },");
+    const dir = tempProject({ 'policies.config.ts': bad });
+    const r = runCli(['build'], dir);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    const lines = r.stderr.split('\n');
+    expect(lines[0]).toBe('policies.config.ts:7:15 unknown_control unknown control "disallow-host-namespace" (at controls["disallow-host-namespace"])');
+    expect(r.stderr).toContain('> 7 |   controls: {');
+    expect(r.stderr).toContain('hint: did you mean "disallow-host-namespaces"?');
+    expect(r.stderr).toMatch(/policies\.config\.ts:7:\d+ invalid_option restrict-sysctls option allowedSysctls: expected a list of strings/);
+    expect(r.stderr).toContain('2 error(s) in policies.config.ts; nothing was written');
+    expect(existsSync(join(dir, 'generated'))).toBe(false);
+  });
+
+  it('leaves an existing bundle untouched when the config becomes invalid', () => {
+    const dir = tempProject({ 'policies.config.ts': CONFIG });
+    expect(runCli(['build'], dir).status).toBe(0);
+    const before = readdirSync(join(dir, 'generated/demo/kyverno')).map((f) => readFileSync(join(dir, 'generated/demo/kyverno', f), 'utf8'));
+    writeFileSync(join(dir, 'policies.config.ts'), CONFIG.replace("'1.37'", "'1.24'"));
+    const r = runCli(['build'], dir);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('unsupported_version');
+    const after = readdirSync(join(dir, 'generated/demo/kyverno')).map((f) => readFileSync(join(dir, 'generated/demo/kyverno', f), 'utf8'));
+    expect(after).toEqual(before);
+  });
+});
+
+describe('kubeharden audit', () => {
+  it('gives JSON verdicts for Pods and workloads with exit 1 when something is denied', () => {
+    const dir = tempProject({ 'in/good.yaml': GOOD_POD, 'in/nested/bad.yaml': BAD_DEPLOYMENT, 'in/notes.txt': 'ignored' });
+    const r = runCli(['audit', '--profile', 'pss-restricted', '--kubernetes-version', '1.37', '--format', 'json', 'in'], dir);
+    expect(r.status).toBe(1);
+    const out = JSON.parse(r.stdout);
+    expect(out.summary).toEqual({ resources: 2, denied: 1, warned: 0, audited: 0, errors: 0 });
+    expect(out.resources[0]).toEqual({ source: 'in/good.yaml', index: 0, apiVersion: 'v1', kind: 'Pod', namespace: 'apps', name: 'good', verdict: 'allow', violations: [] });
+    const bad = out.resources[1];
+    expect(bad).toMatchObject({ source: 'in/nested/bad.yaml', kind: 'Deployment', name: 'bad', verdict: 'deny' });
+    const controls = bad.violations.map((v: { control: string }) => v.control);
+    expect(controls).toEqual(expect.arrayContaining(['disallow-host-namespaces', 'disallow-privilege-escalation', 'require-drop-all-capabilities', 'require-run-as-non-root', 'require-seccomp-profile']));
+    expect(bad.violations.every((v: { action: string }) => v.action === 'deny')).toBe(true);
+    expect(bad.violations.find((v: { control: string }) => v.control === 'disallow-host-namespaces').message).toBe('pod must not set spec.hostPID to true');
+  });
+
+  it('exits 0 when nothing is denied; reads stdin, kind: List and JSON', () => {
+    const list = JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [{ apiVersion: 'v1', kind: 'Service', metadata: { name: 's' }, spec: {} }] });
+    const dir = tempProject({ 'list.json': list });
+    const r = runCli(['audit', '--profile', 'pss-baseline', '--format', 'json', 'list.json', '-'], dir, GOOD_POD);
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.summary.resources).toBe(2);
+    expect(out.resources.map((x: { source: string; kind: string }) => `${x.source}:${x.kind}`)).toEqual(['-:Pod', 'list.json:Service']);
+  });
+
+  it('reports a malformed document with file and line, evaluates the rest, exits 2', () => {
+    const text = `${GOOD_POD}---\napiVersion: v1\nkind: Pod\nmetadata: {name: broken\n---\n${BAD_DEPLOYMENT}`;
+    const dir = tempProject({ 'mixed.yaml': text });
+    const r = runCli(['audit', '--profile', 'pss-restricted', '--format', 'json', 'mixed.yaml'], dir);
+    expect(r.status).toBe(2);
+    const out = JSON.parse(r.stdout);
+    expect(out.summary).toMatchObject({ resources: 2, denied: 1, errors: 1 });
+    expect(out.errors[0]).toMatchObject({ source: 'mixed.yaml', index: 1, line: 11 });
+    expect(out.errors[0].message).toMatch(/^malformed YAML: /);
+  });
+
+  it('uses the config: exempt namespaces and namespace levels', () => {
+    const dir = tempProject({ 'policies.config.ts': CONFIG, 'm.yaml': BAD_DEPLOYMENT.replace('namespace: apps', 'namespace: kube-system') + '---\n' + BAD_DEPLOYMENT.replace('namespace: apps', 'namespace: legacy') });
+    const r = runCli(['audit', '--format', 'json', 'm.yaml'], dir);
+    const out = JSON.parse(r.stdout);
+    expect(out.resources[0].violations).toEqual([]);
+    expect(out.resources[1].violations.map((v: { control: string }) => v.control)).toEqual(['disallow-host-namespaces']);
+    expect(r.status).toBe(1);
+  });
+
+  it('rejects bad usage with exit 2', () => {
+    const dir = tempProject({});
+    expect(runCli(['audit', '--profile', 'nsa', 'x.yaml'], dir).status).toBe(2);
+    expect(runCli(['audit', '--profile', 'pss-baseline', '--kubernetes-version', '1.24', 'x.yaml'], dir).stderr).toContain('--kubernetes-version must be one of');
+    expect(runCli(['audit', '--format', 'xml', '--profile', 'pss-baseline', 'x.yaml'], dir).status).toBe(2);
+    expect(runCli(['audit', 'x.yaml'], dir).status).toBe(2);
+    expect(runCli(['frobnicate'], dir).status).toBe(2);
+  });
+});
+
+describe('kubeharden test, list, explain', () => {
+  it('runs built-in samples and fixtures through WASM and reports failures', () => {
+    const fixture = BAD_DEPLOYMENT;
+    const config = CONFIG.replace(
+      "namespaces: { legacy: { pss: 'baseline' } },",
+      "fixtures: [{ file: 'f.yaml', expect: { 'disallow-host-namespaces': 'deny', 'restrict-sysctls': 'allow' } }, { file: 'f.yaml', expect: 'allow' }],",
+    );
+    const dir = tempProject({ 'policies.config.ts': config, 'f.yaml': fixture });
+    const r = runCli(['test'], dir);
+    expect(r.status).toBe(1);
+    const last = r.stdout.trim().split('\n').pop()!;
+    const m = /^(\d+) passed, (\d+) failed$/.exec(last);
+    expect(m).not.toBeNull();
+    expect(Number(m![1])).toBeGreaterThan(1000);
+    expect(r.stdout).toContain('FAIL fixture f.yaml#0 Deployment/bad: disallow-host-namespaces expected allow, got deny: pod must not set spec.hostPID to true');
+    expect(Number(m![2])).toBe(5);
+  });
+
+  it('passes on the repository reference config', () => {
+    const r = runCli(['test'], ROOT);
+    expect(r.stdout).toMatch(/^\d+ passed, 0 failed$/m);
+    expect(r.status).toBe(0);
+  });
+
+  it('lists and explains controls', () => {
+    const l = runCli(['list'], ROOT);
+    expect(l.status).toBe(0);
+    expect(l.stdout.trim().split('\n')).toHaveLength(20);
+    const e = runCli(['explain', 'restrict-sysctls', '--kubernetes-version', '1.29'], ROOT);
+    const defaults = e.stdout.split('\n').find((l) => l.trim().startsWith('default:'))!;
+    expect(defaults).toContain('net.ipv4.tcp_keepalive_probes');
+    expect(defaults).not.toContain('tcp_rmem');
+    expect(runCli(['explain', 'nope'], ROOT).status).toBe(2);
+  });
+});

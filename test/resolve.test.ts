@@ -1,0 +1,158 @@
+/** The resolver: validation diagnostics (codes, paths, hints), profiles, overrides, namespaces, exceptions. */
+import { describe, expect, it } from 'vitest';
+import { resolveConfig, type ResolvedCluster } from '../src/config/resolve.js';
+import { lowerCluster } from '../src/ir/lower.js';
+import { psaLevels } from '../src/backends/psa/index.js';
+
+const TODAY = '2026-11-26';
+const resolve = (raw: unknown) => resolveConfig(raw, { today: TODAY });
+const cluster = (raw: unknown): ResolvedCluster => {
+  const r = resolve(raw);
+  expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+  return r.config!.clusters[0]!;
+};
+const codes = (raw: unknown) => resolve(raw).diagnostics.map((d) => `${d.severity}:${d.code}:${d.path.join('.')}`);
+
+describe('validation', () => {
+  it('reports every problem at once with codes, paths and hints', () => {
+    const r = resolve({
+      profile: 'pss-strict',
+      kubernetesVersion: '1.24',
+      controls: { 'disallow-privileged-container': true, 'restrict-host-ports': { options: { allowedRanges: [{ min: 10, max: 5 }] } } },
+      unknownKey: 1,
+    });
+    expect(r.config).toBeUndefined();
+    const byCode = Object.fromEntries(r.diagnostics.map((d) => [d.code, d]));
+    expect(Object.keys(byCode).sort()).toEqual(['invalid_option', 'invalid_profile', 'unknown_control', 'unknown_key', 'unsupported_version']);
+    expect(byCode['unknown_control']!.hint).toBe('did you mean "disallow-privileged-containers"?');
+    expect(byCode['invalid_option']!.path).toEqual(['controls', 'restrict-host-ports', 'options', 'allowedRanges', 0]);
+    expect(byCode['unsupported_version']!.message).toContain('1.25 to 1.37');
+  });
+
+  it('rejects a numeric version with a hint to quote it', () => {
+    const d = resolve({ kubernetesVersion: 1.3 }).diagnostics[0]!;
+    expect(d.code).toBe('unsupported_version');
+    expect(d.hint).toContain("'1.3'");
+  });
+
+  it('checks option names and enumerated values', () => {
+    expect(codes({ controls: { 'restrict-seccomp': { options: { allowedTypes: ['RuntimeDefault', 'Unconfined', 'runtime/default'] } } } })).toEqual([
+      'error:invalid_option:controls.restrict-seccomp.options.allowedTypes.2',
+    ]);
+    expect(codes({ controls: { 'disallow-host-path': { options: { paths: [] } } } })).toEqual(['error:unknown_option:controls.disallow-host-path.options.paths']);
+    expect(codes({ controls: { 'restrict-seccomp': 'enfoce' } })).toEqual(['error:invalid_mode:controls.restrict-seccomp']);
+  });
+
+  it('fails on expired exceptions, warns on ones expiring within 30 days', () => {
+    const ex = (expires: string) => ({ exceptions: [{ control: 'disallow-host-path', namespaces: ['ops'], reason: 'r', expires }] });
+    expect(codes(ex('2026-11-25'))).toEqual(['error:expired_exception:exceptions.0.expires']);
+    expect(codes(ex('2026-12-20'))).toEqual(['warning:expiring_exception:exceptions.0.expires']);
+    expect(codes(ex('2027-01-30'))).toEqual([]);
+    expect(codes(ex('2027-02-30'))).toEqual(['error:invalid_date:exceptions.0.expires']);
+    expect(codes({ exceptions: [{ control: 'disallow-host-path', reason: '', expires: '2027-01-30' }] })).toEqual([
+      'error:unscoped_exception:exceptions.0',
+      'error:missing_reason:exceptions.0.reason',
+    ]);
+  });
+
+  it('names the expired exception in the message', () => {
+    const d = resolve({ exceptions: [{ control: ['disallow-host-path'], namespaces: ['ops'], reason: 'log shipper', expires: '2026-01-01' }] }).diagnostics[0]!;
+    expect(d.message).toContain('disallow-host-path');
+    expect(d.message).toContain('2026-01-01');
+    expect(d.message).toContain('log shipper');
+  });
+});
+
+describe('profiles, versions and overrides', () => {
+  const enabled = (c: ResolvedCluster) => c.controls.filter((x) => x.cluster.enabled).map((x) => x.id);
+
+  it('pss-baseline enables exactly the baseline checks', () => {
+    expect(enabled(cluster({ profile: 'pss-baseline' }))).toEqual([
+      'disallow-host-process', 'disallow-host-namespaces', 'disallow-privileged-containers', 'restrict-capabilities-baseline',
+      'disallow-host-path', 'restrict-host-ports', 'restrict-probe-lifecycle-host', 'restrict-apparmor', 'restrict-selinux',
+      'restrict-proc-mount', 'restrict-seccomp', 'restrict-sysctls',
+    ]);
+  });
+
+  it('pss-restricted replaces the overridden baseline checks (PSA OverrideCheckIDs)', () => {
+    const c = cluster({ profile: 'pss-restricted', kubernetesVersion: '1.37' });
+    const on = enabled(c);
+    for (const id of ['restrict-capabilities-baseline', 'disallow-host-path', 'restrict-seccomp', 'restrict-proc-mount']) expect(on).not.toContain(id);
+    for (const id of ['require-drop-all-capabilities', 'restrict-volume-types', 'require-seccomp-profile', 'require-default-proc-mount']) expect(on).toContain(id);
+  });
+
+  it('version-gated checks follow the target version', () => {
+    const at = (v: string) => enabled(cluster({ profile: 'pss-restricted', kubernetesVersion: v }));
+    expect(at('1.33')).not.toContain('restrict-probe-lifecycle-host');
+    expect(at('1.34')).toContain('restrict-probe-lifecycle-host');
+    expect(at('1.34')).not.toContain('require-default-proc-mount');
+    expect(at('1.34')).toContain('restrict-proc-mount');
+    expect(at('1.35')).toContain('require-default-proc-mount');
+    expect(at('1.35')).not.toContain('restrict-proc-mount');
+  });
+
+  it('a baseline control applies where its restricted replacement is switched off', () => {
+    const c = cluster({ profile: 'pss-restricted', namespaces: { legacy: { pss: 'baseline' }, ops: { controls: { 'restrict-volume-types': false } } } });
+    const ir = lowerCluster(c);
+    const hostPath = ir.controls.find((x) => x.control === 'disallow-host-path')!;
+    expect(hostPath.instances.map((i) => i.scope)).toEqual([{ include: ['legacy', 'ops'], exclude: [] }]);
+    const volumes = ir.controls.find((x) => x.control === 'restrict-volume-types')!;
+    expect(volumes.instances.map((i) => i.scope)).toEqual([{ exclude: ['kube-node-lease', 'kube-public', 'kube-system', 'legacy', 'ops'] }]);
+  });
+});
+
+describe('namespaces, exceptions and PSA levels', () => {
+  it('image exceptions become per-scope exempt images; namespace-only ones switch the control off there', () => {
+    const c = cluster({
+      exceptions: [
+        { control: 'disallow-privileged-containers', images: ['registry.example.com/debug:*'], reason: 'r', expires: '2027-06-01' },
+        { control: 'disallow-privileged-containers', namespaces: ['ops'], reason: 'r', expires: '2027-06-01' },
+        { control: 'restrict-sysctls', namespaces: ['db'], images: ['postgres:16'], reason: 'r', expires: '2027-06-01' },
+      ],
+    });
+    const ir = lowerCluster(c);
+    const priv = ir.controls.find((x) => x.control === 'disallow-privileged-containers')!;
+    expect(priv.instances).toHaveLength(1);
+    expect(priv.instances[0]!.exemptImages).toEqual(['registry.example.com/debug:*']);
+    expect(priv.instances[0]!.scope.exclude).toContain('ops');
+    const sys = ir.controls.find((x) => x.control === 'restrict-sysctls')!;
+    expect(sys.instances.map((i) => [i.name, i.exemptImages, i.scope])).toEqual([
+      ['restrict-sysctls', [], { exclude: ['db', 'kube-node-lease', 'kube-public', 'kube-system'] }],
+      ['restrict-sysctls-ns-db', ['postgres:16'], { include: ['db'], exclude: [] }],
+    ]);
+  });
+
+  it('PSA enforce drops to the highest fully enforced level; audit and warn keep the configured level', () => {
+    const c = cluster({
+      profile: 'pss-restricted',
+      namespaces: { a: {}, b: { pss: 'baseline' }, c: { controls: { 'require-run-as-non-root': 'audit' } }, d: { controls: { 'disallow-host-namespaces': false } } },
+    });
+    expect(psaLevels(c, 'a', 'restricted')).toEqual({ enforce: 'restricted', audit: 'restricted', warn: 'restricted' });
+    expect(psaLevels(c, 'b', 'baseline')).toEqual({ enforce: 'baseline', audit: 'baseline', warn: 'baseline' });
+    expect(psaLevels(c, 'c', 'restricted')).toEqual({ enforce: 'baseline', audit: 'restricted', warn: 'restricted' });
+    expect(psaLevels(c, 'd', 'restricted')).toEqual({ enforce: 'privileged', audit: 'restricted', warn: 'restricted' });
+    const audit = cluster({ profile: 'pss-baseline', defaultMode: 'audit' });
+    expect(psaLevels(audit, undefined, 'baseline')).toEqual({ enforce: 'privileged', audit: 'baseline', warn: 'baseline' });
+  });
+
+  it('clusters merge controls and namespaces per key and add up exceptions', () => {
+    const r = resolve({
+      profile: 'pss-baseline',
+      controls: { 'restrict-seccomp': 'audit' },
+      namespaces: { ops: { pss: 'privileged' } },
+      exceptions: [{ control: 'restrict-sysctls', namespaces: ['db'], reason: 'r', expires: '2027-06-01' }],
+      clusters: {
+        dev: { kubernetesVersion: '1.30', controls: { 'restrict-apparmor': false } },
+        prod: { exceptions: [{ control: 'restrict-selinux', namespaces: ['x'], reason: 'r', expires: '2027-06-01' }] },
+      },
+    });
+    const [dev, prod] = r.config!.clusters;
+    expect(dev!.name).toBe('dev');
+    expect(dev!.version).toBe('1.30');
+    expect(dev!.controls.find((c) => c.id === 'restrict-seccomp')!.cluster.mode).toBe('audit');
+    expect(dev!.controls.find((c) => c.id === 'restrict-apparmor')!.cluster.enabled).toBe(false);
+    expect(prod!.controls.find((c) => c.id === 'restrict-apparmor')!.cluster.enabled).toBe(true);
+    expect(prod!.exceptions.map((e) => e.controls[0])).toEqual(['restrict-sysctls', 'restrict-selinux']);
+    expect(prod!.namespaces.find((n) => n.name === 'ops')!.pss).toBe('privileged');
+  });
+});
