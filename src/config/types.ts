@@ -28,7 +28,9 @@ export type ControlSetting<Id extends ControlId> =
       /** Overrides the bundle's `defaultMode` for this control. */
       readonly mode?: Mode;
       /** The control's typed options; unspecified options keep their defaults. */
-      readonly options?: Partial<OptionsOf<Controls[Id]['options']>>;
+      readonly options?: keyof Controls[Id]['options'] extends never
+        ? Readonly<Record<string, never>>
+        : Partial<OptionsOf<Controls[Id]['options']>>;
     };
 
 /** Per-control settings keyed by control id. An unknown id is a type error. */

@@ -54,7 +54,7 @@ export const opt = {
   strings(description: string, suggestions?: readonly string[]): StringListOption<string> {
     return suggestions ? { kind: 'strings', description, suggestions } : { kind: 'strings', description };
   },
-  oneOf<const V extends string>(description: string, values: readonly V[]): StringListOption<V> {
+  oneOf<const V extends string>(description: string, values: readonly V[]): StringListOption<V> & { readonly values: readonly V[] } {
     return { kind: 'strings', description, values };
   },
   portRanges(description: string): PortRangesOption {

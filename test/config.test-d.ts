@@ -1,0 +1,59 @@
+/** Type-level tests: the DSL rejects wrong control ids, option types and unknown keys at compile time. */
+import { describe, expectTypeOf, it } from 'vitest';
+import { defineConfig, type ControlId, type UserConfig } from '../src/index.js';
+
+describe('policies.config.ts types', () => {
+  it('accepts a full config', () => {
+    const c = defineConfig({
+      profile: 'pss-restricted',
+      kubernetesVersion: '1.37',
+      defaultMode: 'audit',
+      exemptNamespaces: ['kube-system'],
+      controls: {
+        'restrict-host-ports': { mode: 'enforce', options: { allowedRanges: [{ min: 80, max: 80 }] } },
+        'restrict-seccomp': { options: { allowedTypes: ['RuntimeDefault'] } },
+        'disallow-host-path': false,
+        'restrict-sysctls': 'warn',
+      },
+      namespaces: { legacy: { pss: 'baseline', controls: { 'require-run-as-non-root': false } } },
+      exceptions: [{ control: ['restrict-selinux'], images: ['x*'], reason: 'r', expires: '2027-01-01' }],
+      fixtures: [{ file: 'f.yaml', expect: { 'restrict-selinux': 'deny' } }],
+      clusters: { prod: { kubernetesVersion: '1.36' } },
+    });
+    expectTypeOf(c).toEqualTypeOf<UserConfig>();
+    expectTypeOf<'restrict-host-ports'>().toMatchTypeOf<ControlId>();
+  });
+
+  it('rejects an unknown control id', () => {
+    // @ts-expect-error 'restrict-host-port' is not a control id
+    defineConfig({ controls: { 'restrict-host-port': true } });
+    // @ts-expect-error not a control id in an exception
+    defineConfig({ exceptions: [{ control: 'no-such-control', namespaces: ['a'], reason: 'r', expires: '2027-01-01' }] });
+  });
+
+  it('rejects wrong option names and types', () => {
+    // @ts-expect-error allowedRanges takes {min, max} objects
+    defineConfig({ controls: { 'restrict-host-ports': { options: { allowedRanges: [8080] } } } });
+    // @ts-expect-error misspelt option
+    defineConfig({ controls: { 'restrict-host-ports': { options: { allowedRange: [] } } } });
+    // @ts-expect-error 'Unconfined' is not allowed for the restricted seccomp control
+    defineConfig({ controls: { 'require-seccomp-profile': { options: { allowedTypes: ['Unconfined'] } } } });
+    // @ts-expect-error controls without options take none
+    defineConfig({ controls: { 'disallow-host-path': { options: { paths: [] } } } });
+  });
+
+  it('rejects unknown keys, modes, versions and profiles', () => {
+    // @ts-expect-error unknown top-level key
+    defineConfig({ profil: 'pss-baseline' });
+    // @ts-expect-error unknown mode
+    defineConfig({ defaultMode: 'block' });
+    // @ts-expect-error unsupported version
+    defineConfig({ kubernetesVersion: '1.24' });
+    // @ts-expect-error unknown profile
+    defineConfig({ profile: 'nsa' });
+    // @ts-expect-error unknown key in a namespace rule
+    defineConfig({ namespaces: { a: { level: 'baseline' } } });
+    // @ts-expect-error exceptions need an expiry date
+    defineConfig({ exceptions: [{ control: 'restrict-selinux', namespaces: ['a'], reason: 'r' }] });
+  });
+});

@@ -1,0 +1,105 @@
+/**
+ * Gatekeeper output: ConstraintTemplates, Constraints and ExpansionTemplates validate against the upstream
+ * CRD schemas; every rendered template passes `opa check --strict` and is `opa fmt`-clean; no user value
+ * reaches Rego text.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { compile } from '../src/compile.js';
+import { CONTROL_IDS } from '../src/controls/index.js';
+import { constraintTemplate, expansionTemplates } from '../src/backends/gatekeeper/emitters.js';
+import { renderControlRego, renderLibRego } from '../src/backends/gatekeeper/rego.js';
+import type { Constraint, ConstraintTemplate } from '../src/backends/gatekeeper/types.js';
+import { findEngine } from '../src/engines/index.js';
+import { crdSchema, schemaErrors, validator } from './schema.js';
+
+const templateValidator = validator(crdSchema('gatekeeper-constrainttemplate-customresourcedefinition.yaml', 'v1'));
+const expansionValidator = validator(crdSchema('gatekeeper-expansiontemplate-customresourcedefinition.yaml', 'v1beta1'));
+const matchSchema = (crdSchema('gatekeeper-match.gatekeeper.sh_matchcrd.yaml', 'match') as { properties: { embeddedMatch: Record<string, unknown> } }).properties.embeddedMatch;
+
+const CANARY = 'canary-"} import data.x\nviolation';
+const config = {
+  profile: 'pss-restricted',
+  kubernetesVersion: '1.37',
+  namespaces: { monitoring: { pss: 'baseline', controls: { 'restrict-host-ports': { options: { allowedRanges: [{ min: 9100, max: 9100 }] } } } }, batch: { controls: { 'require-seccomp-profile': 'audit' } } },
+  controls: { 'restrict-sysctls': { options: { allowedSysctls: ['kernel.shm_rmid_forced', CANARY] } } },
+  exceptions: [{ control: 'disallow-privileged-containers', images: [`${CANARY}*`], reason: 'test', expires: '2027-06-01' }],
+} as const;
+
+function objects(): { templates: ConstraintTemplate[]; constraints: Constraint[] } {
+  const cc = compile(config, { today: '2026-11-26' }).clusters[0]!;
+  const all = cc.files.filter((f) => 'objects' in f && f.path.startsWith('gatekeeper/')).flatMap((f) => ('objects' in f ? f.objects : [])) as { kind: string }[];
+  return {
+    templates: all.filter((o) => o.kind === 'ConstraintTemplate') as ConstraintTemplate[],
+    constraints: all.filter((o) => (o as Constraint).apiVersion === 'constraints.gatekeeper.sh/v1beta1') as Constraint[],
+  };
+}
+
+describe('Gatekeeper objects', () => {
+  it('ConstraintTemplates (v1 and legacy v0) validate against the CRD schema', () => {
+    for (const id of CONTROL_IDS) {
+      for (const v of ['v1', 'v0'] as const) expect(schemaErrors(templateValidator, constraintTemplate(id, v, '0.0.0')), `${id} ${v}`).toEqual([]);
+    }
+  });
+
+  it('ExpansionTemplates validate and cover every workload controller', () => {
+    const ets = expansionTemplates();
+    for (const et of ets) expect(schemaErrors(expansionValidator, et)).toEqual([]);
+    const kinds = ets.flatMap((e) => e.spec.applyTo.flatMap((a) => a.kinds)).sort();
+    expect(kinds).toEqual(['CronJob', 'DaemonSet', 'Deployment', 'Job', 'ReplicaSet', 'ReplicationController', 'StatefulSet']);
+  });
+
+  it('Constraints validate: match against the match CRD, parameters against their template schema', () => {
+    const { templates, constraints } = objects();
+    expect(constraints.length).toBeGreaterThan(templates.length);
+    const constraintSchema = (t: ConstraintTemplate) => ({
+      type: 'object',
+      required: ['apiVersion', 'kind', 'metadata', 'spec'],
+      properties: {
+        apiVersion: { type: 'string', enum: ['constraints.gatekeeper.sh/v1beta1'] },
+        kind: { type: 'string', enum: [t.spec.crd.spec.names.kind] },
+        metadata: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true, properties: { name: { type: 'string', maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' } } },
+        spec: {
+          type: 'object',
+          properties: {
+            enforcementAction: { type: 'string', enum: ['deny', 'dryrun', 'warn'] },
+            match: matchSchema,
+            parameters: t.spec.crd.spec.validation.openAPIV3Schema,
+          },
+        },
+      },
+    });
+    for (const c of constraints) {
+      const t = templates.find((x) => x.spec.crd.spec.names.kind === c.kind)!;
+      expect(t, c.kind).toBeDefined();
+      expect(schemaErrors(validator(constraintSchema(t)), c), c.metadata.name).toEqual([]);
+    }
+  });
+
+  it('user values travel in parameters, never in Rego text', () => {
+    const { templates, constraints } = objects();
+    for (const t of templates) expect(JSON.stringify(t)).not.toContain('canary');
+    expect(JSON.stringify(constraints)).toContain('canary');
+  });
+});
+
+describe('Rego templates', () => {
+  it('pass opa check --strict and are opa fmt-clean', () => {
+    const opa = findEngine('opa');
+    expect(opa, 'opa must be installed (test/setup/engines.ts installs it)').toBeDefined();
+    const dir = mkdtempSync(join(tmpdir(), 'kubeharden-rego-'));
+    writeFileSync(join(dir, 'lib.rego'), renderLibRego());
+    for (const id of CONTROL_IDS) writeFileSync(join(dir, `${id}.rego`), renderControlRego(id));
+    execFileSync(opa!, ['check', '--strict', dir], { encoding: 'utf8' });
+    const unformatted = execFileSync(opa!, ['fmt', '--list', dir], { encoding: 'utf8' }).trim();
+    expect(unformatted).toBe('');
+  });
+
+  it('use no built-in that is missing from the WebAssembly target (no sprintf)', () => {
+    for (const id of CONTROL_IDS) expect(renderControlRego(id)).not.toMatch(/\bsprintf\(|\btime\.|\bstrings\.any_/);
+    expect(renderLibRego()).not.toMatch(/\bsprintf\(/);
+  });
+});
