@@ -111,7 +111,7 @@ describe('kubeharden audit', () => {
     const controls = bad.violations.map((v: { control: string }) => v.control);
     expect(controls).toEqual(expect.arrayContaining(['disallow-host-namespaces', 'disallow-privilege-escalation', 'require-drop-all-capabilities', 'require-run-as-non-root', 'require-seccomp-profile']));
     expect(bad.violations.every((v: { action: string }) => v.action === 'deny')).toBe(true);
-    expect(bad.violations.find((v: { control: string }) => v.control === 'disallow-host-namespaces').message).toBe('pod must not set spec.hostPID to true');
+    expect(bad.violations.find((v: { control: string }) => v.control === 'disallow-host-namespaces').message).toBe('[Implied by kubeharden-expand-workloads] pod must not set spec.hostPID to true');
   });
 
   it('exits 0 when nothing is denied; reads stdin, kind: List and JSON', () => {
@@ -168,7 +168,7 @@ describe('kubeharden test, list, explain', () => {
     const m = /^(\d+) passed, (\d+) failed$/.exec(last);
     expect(m).not.toBeNull();
     expect(Number(m![1])).toBeGreaterThan(1000);
-    expect(r.stdout).toContain('FAIL fixture f.yaml#0 Deployment/bad: disallow-host-namespaces expected allow, got deny: pod must not set spec.hostPID to true');
+    expect(r.stdout).toContain('FAIL fixture f.yaml#0 Deployment/bad: disallow-host-namespaces expected allow, got deny: [Implied by kubeharden-expand-workloads] pod must not set spec.hostPID to true');
     expect(Number(m![2])).toBe(5);
   });
 

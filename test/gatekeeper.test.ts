@@ -87,15 +87,23 @@ describe('Gatekeeper objects', () => {
 });
 
 describe('Rego templates', () => {
-  it('pass opa check --strict and are opa fmt-clean', () => {
+  it.each(['v1', 'v0'] as const)('%s: pass opa check --strict and are opa fmt-clean', (version) => {
     const opa = findEngine('opa');
     expect(opa, 'opa must be installed (test/setup/engines.ts installs it)').toBeDefined();
     const dir = mkdtempSync(join(tmpdir(), 'kubeharden-rego-'));
-    writeFileSync(join(dir, 'lib.rego'), renderLibRego());
-    for (const id of CONTROL_IDS) writeFileSync(join(dir, `${id}.rego`), renderControlRego(id));
-    execFileSync(opa!, ['check', '--strict', dir], { encoding: 'utf8' });
-    const unformatted = execFileSync(opa!, ['fmt', '--list', dir], { encoding: 'utf8' }).trim();
+    writeFileSync(join(dir, 'lib.rego'), renderLibRego(version));
+    for (const id of CONTROL_IDS) writeFileSync(join(dir, `${id}.rego`), renderControlRego(id, version));
+    const flags = version === 'v0' ? ['--v0-compatible'] : [];
+    execFileSync(opa!, ['check', '--strict', ...flags, dir], { encoding: 'utf8' });
+    const unformatted = execFileSync(opa!, ['fmt', '--list', ...flags, dir], { encoding: 'utf8' }).trim();
     expect(unformatted).toBe('');
+  });
+
+  it('v1 sources import nothing but the library (Gatekeeper rejects other imports, even rego.v1)', () => {
+    for (const id of CONTROL_IDS) {
+      const imports = renderControlRego(id).split('\n').filter((l) => l.startsWith('import '));
+      expect(imports, id).toEqual(['import data.lib.kubeharden as k']);
+    }
   });
 
   it('use no built-in that is missing from the WebAssembly target (no sprintf)', () => {

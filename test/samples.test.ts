@@ -59,3 +59,18 @@ describe('sample catalog', () => {
     }
   });
 });
+
+describe('legacy v0 templates', () => {
+  it('give the same verdict as v1 on every sample (Kubernetes 1.37)', async () => {
+    const { constraintTemplate } = await import('../src/backends/gatekeeper/emitters.js');
+    const { loadPolicyModule, sourcesOf } = await import('../src/eval/wasm.js');
+    const v0 = await loadPolicyModule(sourcesOf(CONTROL_IDS.map((id) => constraintTemplate(id, 'v0', '0.0.0'))), () => {});
+    const v1 = await catalog;
+    expect(v0.wasmPath).not.toBe(v1.wasmPath);
+    for (const id of CONTROL_IDS) {
+      for (const s of getControl(id).samples.filter((x) => sampleApplies(x, '1.37'))) {
+        expect(evaluateSample(v0, id, s, '1.37'), `${id} ${s.name}`).toEqual(evaluateSample(v1, id, s, '1.37'));
+      }
+    }
+  });
+});

@@ -44,7 +44,14 @@ export async function loadEvaluator(cc: CompiledCluster, log?: Logger): Promise<
     evaluate(resource, options = {}) {
       const findings: Finding[] = [];
       for (const p of podsOf(resource, options.defaultNamespace ?? 'default')) {
-        const review = { object: p.pod, operation: options.operation ?? 'CREATE', namespace: p.namespace, name: p.name, ...(options.oldObject ? { oldObject: options.oldObject } : {}) } as const;
+        const review = {
+          object: p.pod,
+          operation: options.operation ?? 'CREATE',
+          namespace: p.namespace,
+          name: p.name,
+          ...(options.oldObject ? { oldObject: options.oldObject } : {}),
+          ...(p.expandedBy ? { expandedBy: p.expandedBy } : {}),
+        } as const;
         findings.push(...evaluateReview(module, constraints, review));
       }
       return findings;

@@ -4,6 +4,7 @@
  * operation and namespace; constraints match Pods by namespace.
  */
 import type { Constraint } from '../backends/gatekeeper/types.js';
+import { EXPAND_WORKLOADS } from '../backends/gatekeeper/emitters.js';
 import type { PolicyModule } from './wasm.js';
 
 export type Obj = Record<string, unknown>;
@@ -22,6 +23,8 @@ export const POD_TEMPLATE_KINDS: Readonly<Record<string, string>> = {
 
 export interface PodReview {
   readonly object: Obj;
+  /** Set for Pods expanded from workloads: messages get Gatekeeper's `[Implied by <template>] ` prefix. */
+  readonly expandedBy?: string;
   readonly oldObject?: Obj;
   readonly operation: Operation;
   readonly namespace: string;
@@ -49,7 +52,15 @@ function meta(o: Obj): Obj {
  * The Pods a resource stands for: itself for a Pod, the expanded template for workload controllers, none
  * for other kinds. `defaultNamespace` applies to namespaced objects that do not name one.
  */
-export function podsOf(resource: Obj, defaultNamespace: string): { pod: Obj; namespace: string; name: string }[] {
+export interface ExpandedPod {
+  readonly pod: Obj;
+  readonly namespace: string;
+  readonly name: string;
+  /** The ExpansionTemplate that produced the Pod (Gatekeeper prefixes its messages with it), if expanded. */
+  readonly expandedBy?: string;
+}
+
+export function podsOf(resource: Obj, defaultNamespace: string): ExpandedPod[] {
   const kind = resource['kind'];
   const m = meta(resource);
   const namespace = typeof m['namespace'] === 'string' && m['namespace'] ? m['namespace'] : defaultNamespace;
@@ -57,7 +68,9 @@ export function podsOf(resource: Obj, defaultNamespace: string): { pod: Obj; nam
   if (kind === 'Pod') return [{ pod: resource, namespace, name }];
   if (typeof kind === 'string' && kind in POD_TEMPLATE_KINDS) {
     const spec = isObj(resource['spec']) ? resource['spec'] : {};
-    return isObj(spec['template']) ? [{ pod: expand(spec['template'], 'v1', 'Pod', namespace, name, 'pod'), namespace, name }] : [];
+    if (!isObj(spec['template'])) return [];
+    const pod = expand(spec['template'], 'v1', 'Pod', namespace, name, 'pod');
+    return [{ pod, namespace, name: String(meta(pod)['name']), expandedBy: EXPAND_WORKLOADS }];
   }
   if (kind === 'CronJob') {
     const spec = isObj(resource['spec']) ? resource['spec'] : {};
@@ -109,7 +122,8 @@ export function evaluateReview(
       parameters: c.spec.parameters,
     };
     for (const v of policy.evaluate(c.kind, input)) {
-      findings.push({ control: c.metadata.annotations['kubeharden.io/control'] ?? c.kind, constraint: c.metadata.name, action: ACTIONS[c.spec.enforcementAction] ?? 'deny', message: v.msg });
+      const message = review.expandedBy ? `[Implied by ${review.expandedBy}] ${v.msg}` : v.msg;
+      findings.push({ control: c.metadata.annotations['kubeharden.io/control'] ?? c.kind, constraint: c.metadata.name, action: ACTIONS[c.spec.enforcementAction] ?? 'deny', message });
     }
   }
   return findings.sort((a, b) => cmp(a.control, b.control) || cmp(a.constraint, b.constraint) || cmp(a.message, b.message));

@@ -22,6 +22,8 @@ export interface RegoSources {
   readonly templates: ReadonlyMap<string, string>;
   /** Library modules (deduplicated). */
   readonly libs: readonly string[];
+  /** Legacy v0 sources (the `targets[].rego` field); built with --v0-compatible. */
+  readonly v0: boolean;
 }
 
 export interface Violation {
@@ -49,12 +51,13 @@ export function regoOf(t: ConstraintTemplate): { rego: string; libs: readonly st
 export function sourcesOf(templates: readonly ConstraintTemplate[]): RegoSources {
   const map = new Map<string, string>();
   const libs: string[] = [];
+  const v0 = templates.some((t) => !('code' in t.spec.targets[0]!));
   for (const t of templates) {
     const { rego, libs: l } = regoOf(t);
     map.set(t.spec.crd.spec.names.kind, rego);
     for (const lib of l) if (!libs.includes(lib)) libs.push(lib);
   }
-  return { templates: map, libs };
+  return { templates: map, libs, v0 };
 }
 
 export function packageOf(rego: string): string {
@@ -68,7 +71,7 @@ export async function loadPolicyModule(sources: RegoSources, log?: Logger): Prom
   const kinds = [...sources.templates.keys()].sort();
   const entrypoints = new Map(kinds.map((k) => [k, `${packageOf(sources.templates.get(k)!).replace(/\./g, '/')}/violation`]));
   const hash = createHash('sha256');
-  hash.update(`opa ${ENGINES.opa.version}\n`);
+  hash.update(`opa ${ENGINES.opa.version}${sources.v0 ? ' v0' : ''}\n`);
   for (const k of kinds) hash.update(`template ${k}\n${sources.templates.get(k)}\n`);
   for (const lib of [...sources.libs].sort()) hash.update(`lib\n${lib}\n`);
   const key = hash.digest('hex').slice(0, 32);
@@ -111,7 +114,7 @@ async function buildWasm(opa: string, sources: RegoSources, kinds: string[], ent
       files.push(f);
     });
     const bundle = join(work, 'bundle.tar.gz');
-    const args = ['build', '-t', 'wasm', ...entrypoints.flatMap((e) => ['-e', e]), '-o', bundle, ...files];
+    const args = ['build', '-t', 'wasm', ...(sources.v0 ? ['--v0-compatible'] : []), ...entrypoints.flatMap((e) => ['-e', e]), '-o', bundle, ...files];
     try {
       await exec(opa, args, { maxBuffer: 16 * 1024 * 1024 });
     } catch (err) {

@@ -29,8 +29,8 @@ export function constraintTemplate(id: ControlId, regoVersion: 'v1' | 'v0', pack
     exemptImages: { type: 'array', description: 'Images excepted from this control: exact references or prefixes ending in "*".', items: { type: 'string' } },
   };
   for (const [name, type] of Object.entries(c.params)) properties[name] = PARAM_SCHEMA[type];
-  const rego = renderControlRego(id);
-  const lib = renderLibRego();
+  const rego = renderControlRego(id, regoVersion);
+  const lib = renderLibRego(regoVersion);
   return {
     apiVersion: 'templates.gatekeeper.sh/v1',
     kind: 'ConstraintTemplate',
@@ -68,13 +68,16 @@ export function constraint(id: ControlId, inst: ControlInstance): Constraint {
   };
 }
 
+export const EXPAND_WORKLOADS = 'kubeharden-expand-workloads';
+export const EXPAND_CRONJOBS = 'kubeharden-expand-cronjobs';
+
 /** Workloads expand into Pods (and CronJobs into Jobs, which expand again), so every controller is checked. */
 export function expansionTemplates(): ExpansionTemplate[] {
   return [
     {
       apiVersion: 'expansion.gatekeeper.sh/v1beta1',
       kind: 'ExpansionTemplate',
-      metadata: { name: 'kubeharden-expand-workloads' },
+      metadata: { name: EXPAND_WORKLOADS },
       spec: {
         applyTo: [
           { groups: ['apps'], kinds: ['DaemonSet', 'Deployment', 'ReplicaSet', 'StatefulSet'], versions: ['v1'] },
@@ -88,7 +91,7 @@ export function expansionTemplates(): ExpansionTemplate[] {
     {
       apiVersion: 'expansion.gatekeeper.sh/v1beta1',
       kind: 'ExpansionTemplate',
-      metadata: { name: 'kubeharden-expand-cronjobs' },
+      metadata: { name: EXPAND_CRONJOBS },
       spec: {
         applyTo: [{ groups: ['batch'], kinds: ['CronJob'], versions: ['v1'] }],
         templateSource: 'spec.jobTemplate',

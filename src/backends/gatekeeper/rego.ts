@@ -33,14 +33,28 @@ export function templateFile(id: ControlId): string {
   return `${id}.rego.hbs`;
 }
 
-/** The Rego module of a control's ConstraintTemplate. */
-export function renderControlRego(id: ControlId): string {
-  return normalize(compiled(templateFile(id))({ package: regoPackage(id), libPackage: LIB_PACKAGE }));
+export type RegoVersion = 'v1' | 'v0';
+
+/**
+ * The Rego module of a control's ConstraintTemplate. Templates are Rego v1 (Gatekeeper rejects
+ * `import rego.v1`); for the legacy v0 field the same source gets the future-keyword imports, which makes
+ * it valid v0 with identical semantics.
+ */
+export function renderControlRego(id: ControlId, version: RegoVersion = 'v1'): string {
+  return forVersion(compiled(templateFile(id))({ package: regoPackage(id), libPackage: LIB_PACKAGE }), version);
 }
 
 /** The shared library module. */
-export function renderLibRego(): string {
-  return normalize(compiled('lib.rego.hbs')({ libPackage: LIB_PACKAGE }));
+export function renderLibRego(version: RegoVersion = 'v1'): string {
+  return forVersion(compiled('lib.rego.hbs')({ libPackage: LIB_PACKAGE }), version);
+}
+
+const V0_IMPORTS = ['future.keywords.contains', 'future.keywords.every', 'future.keywords.if', 'future.keywords.in'];
+
+function forVersion(source: string, version: RegoVersion): string {
+  const s = normalize(source);
+  if (version === 'v1') return s;
+  return s.replace(/^(package [\w.]+\n)/m, `$1\n${V0_IMPORTS.map((i) => `import ${i}`).join('\n')}\n`);
 }
 
 function normalize(s: string): string {
