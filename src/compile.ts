@@ -9,6 +9,7 @@ import { gatekeeperBackend } from './backends/gatekeeper/index.js';
 import { kyvernoBackend } from './backends/kyverno/index.js';
 import { psaBackend } from './backends/psa/index.js';
 import { docsBackend, MARKDOWN_HEADER, type EngineSupport } from './backends/docs/index.js';
+import { testsBackend } from './backends/tests/index.js';
 import type { BackendFile } from './backends/types.js';
 import { toYaml } from './emit/yaml.js';
 import type { ControlId } from './controls/index.js';
@@ -44,7 +45,8 @@ export function compileResolved(config: ResolvedConfig, diagnostics: readonly Di
     const kyverno = kyvernoBackend(ir);
     const gatekeeper = gatekeeperBackend(ir);
     const support = engineSupport(ir, kyverno, gatekeeper);
-    const files = [...kyverno, ...gatekeeper, ...psaBackend(cluster), ...docsBackend(ir, support)];
+    const kyvernoControls = new Set(ir.controls.map((c) => c.control).filter((id) => support.kyverno[id] === true));
+    const files = [...kyverno, ...gatekeeper, ...testsBackend(ir, kyvernoControls), ...psaBackend(cluster), ...docsBackend(ir, support)];
     clusters.push({ cluster, ir, files });
     for (const f of files) entries.push([`${cluster.name}/${f.path}`, serialize(f)]);
   }

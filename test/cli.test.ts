@@ -88,13 +88,17 @@ describe('kubeharden build', () => {
   it('leaves an existing bundle untouched when the config becomes invalid', () => {
     const dir = tempProject({ 'policies.config.ts': CONFIG });
     expect(runCli(['build'], dir).status).toBe(0);
-    const before = readdirSync(join(dir, 'generated/demo/kyverno')).map((f) => readFileSync(join(dir, 'generated/demo/kyverno', f), 'utf8'));
+    const snapshot = (): string[] => (readdirSync(join(dir, 'generated'), { recursive: true, withFileTypes: true }) as import('node:fs').Dirent[])
+      .filter((e) => e.isFile())
+      .map((e) => `${join(e.parentPath, e.name)}\n${readFileSync(join(e.parentPath, e.name), 'utf8')}`)
+      .sort();
+    const before = snapshot();
+    expect(before.length).toBeGreaterThan(100);
     writeFileSync(join(dir, 'policies.config.ts'), CONFIG.replace("'1.37'", "'1.24'"));
     const r = runCli(['build'], dir);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('unsupported_version');
-    const after = readdirSync(join(dir, 'generated/demo/kyverno')).map((f) => readFileSync(join(dir, 'generated/demo/kyverno', f), 'utf8'));
-    expect(after).toEqual(before);
+    expect(snapshot()).toEqual(before);
   });
 });
 

@@ -37,7 +37,7 @@ export async function loadConfig(file: string): Promise<unknown> {
   const { createJiti } = await import('jiti');
   // Under vitest the sources run as TypeScript; point the alias at whichever entry exists.
   const entry = existsSync(PACKAGE_ENTRY) ? PACKAGE_ENTRY : PACKAGE_ENTRY.replace(/\.js$/, '.ts');
-  const jiti = createJiti(import.meta.url, { alias: { kubeharden: entry }, moduleCache: false, fsCache: false, interopDefault: true });
+  const jiti = createJiti(import.meta.url, { alias: { kubeharden: entry }, moduleCache: false, interopDefault: true });
   let mod: unknown;
   try {
     mod = await jiti.import(file);

@@ -25,7 +25,8 @@ export function objectsOf(cc: CompiledCluster): { templates: ConstraintTemplate[
   const templates: ConstraintTemplate[] = [];
   const constraints: Constraint[] = [];
   for (const f of cc.files) {
-    if (!('objects' in f) || !f.path.startsWith('gatekeeper/')) continue;
+    // Only the policies themselves: the sample suite's own constraints live under gatekeeper/samples/.
+    if (!('objects' in f) || !(f.path.startsWith('gatekeeper/templates/') || f.path.startsWith('gatekeeper/constraints/'))) continue;
     for (const o of f.objects as { kind?: string; apiVersion?: string }[]) {
       if (o.kind === 'ConstraintTemplate') templates.push(o as ConstraintTemplate);
       else if (o.apiVersion?.startsWith('constraints.gatekeeper.sh/')) constraints.push(o as Constraint);

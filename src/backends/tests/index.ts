@@ -1,0 +1,113 @@
+/**
+ * Engine-native test suites shipped in the bundle, from the same samples every engine is checked with:
+ * `gator verify <cluster>/gatekeeper` and `kyverno test <cluster>/kyverno` run them with no other file.
+ * Samples exercise each control's template/rule with its PSS default parameters (dedicated constraints and
+ * policies, so the config's own scopes and options do not change what a sample proves).
+ */
+import type { BundleIR, ControlInstance } from '../../ir/types.js';
+import { paramsFor } from '../../ir/lower.js';
+import { getControl, type ControlId } from '../../controls/index.js';
+import type { BackendFile } from '../types.js';
+import { constraint } from '../gatekeeper/emitters.js';
+import { clusterPolicy } from '../kyverno/index.js';
+import { suiteCases, type SuiteCase } from './samples.js';
+import type { Obj } from '../../eval/review.js';
+
+export function testsBackend(ir: BundleIR, kyvernoControls: ReadonlySet<ControlId>): BackendFile[] {
+  const controls = ir.controls.map((c) => c.control);
+  const cases = suiteCases(controls, ir.version);
+  const sampleInstance = (id: ControlId): ControlInstance => ({
+    name: `${id}-samples`,
+    mode: 'enforce',
+    params: paramsFor(id, getControl(id).defaults(ir.version) as never, ir.version),
+    exemptImages: [],
+    scope: { exclude: [] },
+  });
+  return [...gatekeeperSuite(controls, cases, sampleInstance), ...kyvernoSuite(controls.filter((c) => kyvernoControls.has(c)), cases, sampleInstance, ir.version)];
+}
+
+function gatekeeperSuite(controls: readonly ControlId[], cases: readonly SuiteCase[], inst: (id: ControlId) => ControlInstance): BackendFile[] {
+  const files: BackendFile[] = [];
+  const tests = controls.map((id) => {
+    files.push({ path: `gatekeeper/samples/${id}/constraint.yaml`, objects: [constraint(id, inst(id))] });
+    const own = cases.filter((c) => c.control === id);
+    for (const c of own) files.push({ path: `gatekeeper/samples/${id}/${caseFile(c)}`, objects: [c.oldObject ? admissionReview(c) : c.object] });
+    return {
+      name: id,
+      template: `templates/${id}.yaml`,
+      constraint: `samples/${id}/constraint.yaml`,
+      expansion: 'expansion.yaml',
+      cases: own.map((c) => ({ name: c.name, object: `samples/${id}/${caseFile(c)}`, assertions: [{ violations: c.expect === 'deny' ? 'yes' : 'no' }] })),
+    };
+  });
+  files.push({ path: 'gatekeeper/suite.yaml', objects: [{ apiVersion: 'test.gatekeeper.sh/v1alpha1', kind: 'Suite', metadata: { name: 'kubeharden-samples' }, tests }] });
+  return files;
+}
+
+function caseFile(c: SuiteCase): string {
+  return `${c.name.slice(c.control.length + 1)}.yaml`;
+}
+
+/** UPDATE samples (ephemeral containers) go to gator as an AdmissionReview carrying the operation. */
+function admissionReview(c: SuiteCase): Obj {
+  const md = c.object['metadata'] as Obj;
+  return {
+    apiVersion: 'admission.k8s.io/v1',
+    kind: 'AdmissionReview',
+    request: {
+      uid: `kubeharden-${c.name}`,
+      kind: { group: '', version: 'v1', kind: 'Pod' },
+      resource: { group: '', version: 'v1', resource: 'pods' },
+      subResource: 'ephemeralcontainers',
+      name: md['name'],
+      namespace: md['namespace'],
+      operation: c.sample.operation ?? 'UPDATE',
+      userInfo: { username: 'kubeharden-samples' },
+      object: c.object,
+      oldObject: c.oldObject,
+    },
+  };
+}
+
+/** Kyverno auto-gen rule names: `autogen-<rule>` for controllers, `autogen-cronjob-<rule>` for CronJobs (≤ 63 chars). */
+export function autogenRuleName(rule: string, kind: SuiteCase['kind']): string {
+  if (kind === 'Pod') return rule;
+  return `${kind === 'CronJob' ? 'autogen-cronjob-' : 'autogen-'}${rule}`.slice(0, 63);
+}
+
+function kyvernoSuite(controls: readonly ControlId[], cases: readonly SuiteCase[], inst: (id: ControlId) => ControlInstance, version: string): BackendFile[] {
+  const policies = controls.map((id) => clusterPolicy(id, [inst(id)], version)).filter((p) => p !== undefined);
+  const own = cases.filter((c) => controls.includes(c.control));
+  const results: object[] = [];
+  for (const id of controls) {
+    const rule = inst(id).name;
+    const groups = new Map<string, { kind: string; rule: string; result: 'pass' | 'fail'; resources: string[] }>();
+    for (const c of own.filter((x) => x.control === id)) {
+      const result = c.expect === 'deny' ? 'fail' : 'pass';
+      const key = `${c.kind}/${result}`;
+      const g = groups.get(key) ?? { kind: c.kind, rule: autogenRuleName(rule, c.kind), result, resources: [] };
+      g.resources.push(`${String((c.object['metadata'] as Obj)['namespace'])}/${c.name}`);
+      groups.set(key, g);
+    }
+    for (const g of [...groups.values()].sort((a, b) => (a.kind + a.result < b.kind + b.result ? -1 : 1))) {
+      results.push({ policy: id, rule: g.rule, kind: g.kind, resources: g.resources.sort(), result: g.result });
+    }
+  }
+  return [
+    { path: 'kyverno/samples/policies.yaml', objects: policies },
+    { path: 'kyverno/samples/resources.yaml', objects: own.map((c) => c.object) },
+    {
+      path: 'kyverno/kyverno-test.yaml',
+      objects: [
+        {
+          apiVersion: 'cli.kyverno.io/v1alpha1',
+          kind: 'Test',
+          metadata: { name: 'kubeharden-samples' },
+          policies: ['samples/policies.yaml'],
+          resources: ['samples/resources.yaml'],
+          results,
+        },
+      ],
+    },
+  ];
+}
