@@ -3,6 +3,7 @@
  * derive the workload-controller variants (Deployment … CronJob) from it.
  */
 import type { Manifest, Sample } from './types.js';
+import { minor, type KubernetesVersion } from '../pss/versions.js';
 
 export const CONTAINER_LISTS = ['containers', 'initContainers', 'ephemeralContainers'] as const;
 export type ContainerList = (typeof CONTAINER_LISTS)[number];
@@ -69,4 +70,10 @@ export function sample(name: string, expect: 'allow' | 'deny', object: Manifest,
 
 function kebab(s: string): string {
   return s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+/** Does a sample apply to this target version? */
+export function sampleApplies(sample: Sample, version: KubernetesVersion): boolean {
+  const m = minor(version);
+  return (sample.versions?.from === undefined || m >= sample.versions.from) && (sample.versions?.to === undefined || m <= sample.versions.to);
 }

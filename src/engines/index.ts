@@ -158,3 +158,25 @@ function isExecutable(p: string): boolean {
     return false;
   }
 }
+
+export interface Captured {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs an engine with stdin closed (gator reads objects from a non-TTY stdin) and captures its output.
+ * Resolves with the exit code; rejects only when the program cannot be started.
+ */
+export function capture(cmd: string, args: readonly string[], options: { cwd?: string } = {}): Promise<Captured> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, [...args], { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('error', (e) => reject(new EngineError('engine_failed', `could not run ${cmd}: ${e.message}`, { cause: e })));
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
+  });
+}

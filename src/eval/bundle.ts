@@ -7,7 +7,7 @@ import { PACKAGE_VERSION } from '../version.js';
 import type { Sample } from '../controls/types.js';
 import { paramsFor } from '../ir/lower.js';
 import { gatekeeperKind } from '../names.js';
-import { minor, type KubernetesVersion } from '../pss/versions.js';
+import type { KubernetesVersion } from '../pss/versions.js';
 import type { Logger } from '../engines/index.js';
 import { loadPolicyModule, sourcesOf, type PolicyModule } from './wasm.js';
 import { evaluateReview, podsOf, type Finding, type Obj } from './review.js';
@@ -80,7 +80,7 @@ export function evaluateSample(module: PolicyModule, control: ControlId, sample:
       },
       parameters: params,
     };
-    msgs.push(...module.evaluate(gatekeeperKind(control), input).map((v) => v.msg));
+    msgs.push(...module.evaluate(gatekeeperKind(control), input).map((v) => (p.expandedBy ? `[Implied by ${p.expandedBy}] ${v.msg}` : v.msg)));
   }
   return msgs.sort();
 }
@@ -91,28 +91,5 @@ export async function loadCatalogModule(log?: Logger): Promise<PolicyModule> {
   return loadPolicyModule(sourcesOf(templates), log);
 }
 
-/** Does a sample apply to this target version? */
-export function sampleApplies(sample: Sample, version: Parameters<typeof minor>[0]): boolean {
-  const m = minor(version);
-  return (sample.versions?.from === undefined || m >= sample.versions.from) && (sample.versions?.to === undefined || m <= sample.versions.to);
-}
-
-/** Workload variants of a Pod sample: the same pod spec inside every controller kind. */
-export function workloadVariants(pod: Obj): { kind: string; object: Obj }[] {
-  const m = (pod['metadata'] ?? {}) as Obj;
-  const name = String(m['name'] ?? 'sample');
-  const namespace = m['namespace'];
-  const template = { metadata: { labels: { app: name }, ...(m['annotations'] ? { annotations: m['annotations'] } : {}) }, spec: pod['spec'] };
-  const md = (kind: string): Obj => ({ name: `${name}-${kind.toLowerCase()}`, ...(namespace ? { namespace } : {}) });
-  const selector = { matchLabels: { app: name } };
-  const jobSpec = { template: { ...template, spec: { restartPolicy: 'Never', ...(pod['spec'] as Obj) } } };
-  return [
-    { kind: 'Deployment', object: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: md('Deployment'), spec: { selector, template } } },
-    { kind: 'StatefulSet', object: { apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: md('StatefulSet'), spec: { selector, serviceName: name, template } } },
-    { kind: 'DaemonSet', object: { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: md('DaemonSet'), spec: { selector, template } } },
-    { kind: 'ReplicaSet', object: { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: md('ReplicaSet'), spec: { selector, template } } },
-    { kind: 'ReplicationController', object: { apiVersion: 'v1', kind: 'ReplicationController', metadata: md('ReplicationController'), spec: { selector: { app: name }, template } } },
-    { kind: 'Job', object: { apiVersion: 'batch/v1', kind: 'Job', metadata: md('Job'), spec: jobSpec } },
-    { kind: 'CronJob', object: { apiVersion: 'batch/v1', kind: 'CronJob', metadata: md('CronJob'), spec: { schedule: '0 * * * *', jobTemplate: { spec: jobSpec } } } },
-  ];
-}
+export { sampleApplies } from '../controls/samples.js';
+export { workloadVariants } from './review.js';

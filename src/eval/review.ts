@@ -132,3 +132,28 @@ export function evaluateReview(
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+export const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'ReplicationController', 'Job', 'CronJob'] as const;
+export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
+
+/** The same pod spec inside every workload controller kind. */
+export function workloadVariants(pod: Obj): { kind: WorkloadKind; object: Obj }[] {
+  const m = (pod['metadata'] ?? {}) as Obj;
+  const name = String(m['name'] ?? 'sample');
+  const namespace = m['namespace'];
+  const labels = { app: name.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 63) };
+  const template = { metadata: { labels, ...(m['annotations'] ? { annotations: m['annotations'] } : {}) }, spec: pod['spec'] };
+  const md = (kind: string): Obj => ({ name: `${name}.${kind.toLowerCase()}`, ...(namespace ? { namespace } : {}) });
+  const selector = { matchLabels: labels };
+  const jobSpec = { template: { ...template, spec: { restartPolicy: 'Never', ...(pod['spec'] as Obj) } } };
+  const objects: Record<WorkloadKind, Obj> = {
+    Deployment: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: md('Deployment'), spec: { selector, template } },
+    StatefulSet: { apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: md('StatefulSet'), spec: { selector, serviceName: labels.app, template } },
+    DaemonSet: { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: md('DaemonSet'), spec: { selector, template } },
+    ReplicaSet: { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: md('ReplicaSet'), spec: { selector, template } },
+    ReplicationController: { apiVersion: 'v1', kind: 'ReplicationController', metadata: md('ReplicationController'), spec: { selector: labels, template } },
+    Job: { apiVersion: 'batch/v1', kind: 'Job', metadata: md('Job'), spec: jobSpec },
+    CronJob: { apiVersion: 'batch/v1', kind: 'CronJob', metadata: md('CronJob'), spec: { schedule: '0 * * * *', jobTemplate: { spec: jobSpec } } },
+  };
+  return WORKLOAD_KINDS.map((kind) => ({ kind, object: objects[kind] }));
+}

@@ -3,6 +3,6 @@
 import { ensureEngine } from '../../src/engines/index.js';
 
 export default async function setup(): Promise<void> {
-  const opa = await ensureEngine('opa', (line) => process.stderr.write(`${line}\n`));
-  process.env['KUBEHARDEN_TEST_OPA'] = opa;
+  const log = (line: string): void => void process.stderr.write(`${line}\n`);
+  for (const engine of ['opa', 'gator', 'kyverno'] as const) await ensureEngine(engine, log);
 }

@@ -10,20 +10,45 @@ import { getControl, type ControlId } from '../../controls/index.js';
 import type { BackendFile } from '../types.js';
 import { constraint } from '../gatekeeper/emitters.js';
 import { clusterPolicy } from '../kyverno/index.js';
+import type { ClusterPolicy } from '../kyverno/types.js';
 import { suiteCases, type SuiteCase } from './samples.js';
 import type { Obj } from '../../eval/review.js';
+import type { KubernetesVersion } from '../../pss/versions.js';
 
 export function testsBackend(ir: BundleIR, kyvernoControls: ReadonlySet<ControlId>): BackendFile[] {
   const controls = ir.controls.map((c) => c.control);
   const cases = suiteCases(controls, ir.version);
-  const sampleInstance = (id: ControlId): ControlInstance => ({
+  const inst = (id: ControlId): ControlInstance => sampleInstance(id, ir.version);
+  return [...gatekeeperSuite(controls, cases, inst), ...kyvernoSuite(controls.filter((c) => kyvernoControls.has(c)), cases, inst, ir.version)];
+}
+
+/** The instance samples are checked with: the control's PSS defaults at `version`, everywhere, enforced. */
+export function sampleInstance(id: ControlId, version: KubernetesVersion): ControlInstance {
+  return {
     name: `${id}-samples`,
     mode: 'enforce',
-    params: paramsFor(id, getControl(id).defaults(ir.version) as never, ir.version),
+    params: paramsFor(id, getControl(id).defaults(version) as never, version),
     exemptImages: [],
     scope: { exclude: [] },
-  });
-  return [...gatekeeperSuite(controls, cases, sampleInstance), ...kyvernoSuite(controls.filter((c) => kyvernoControls.has(c)), cases, sampleInstance, ir.version)];
+  };
+}
+
+/** Sample policies are named apart from the bundle's own, so applying one set never replaces the other. */
+export function samplePolicyName(id: ControlId): string {
+  return `${id}-samples`;
+}
+
+function samplePolicy(id: ControlId, instance: ControlInstance, version: string): ClusterPolicy | undefined {
+  const p = clusterPolicy(id, [instance], version);
+  return p && { ...p, metadata: { ...p.metadata, name: samplePolicyName(id) } };
+}
+
+/** Sample constraints and policies for `controls` at `version` (what the suites ship). */
+export function sampleArtifacts(controls: readonly ControlId[], version: KubernetesVersion): { constraints: object[]; policies: object[] } {
+  return {
+    constraints: controls.map((id) => constraint(id, sampleInstance(id, version))),
+    policies: controls.map((id) => samplePolicy(id, sampleInstance(id, version), version)).filter((p) => p !== undefined),
+  };
 }
 
 function gatekeeperSuite(controls: readonly ControlId[], cases: readonly SuiteCase[], inst: (id: ControlId) => ControlInstance): BackendFile[] {
@@ -76,7 +101,7 @@ export function autogenRuleName(rule: string, kind: SuiteCase['kind']): string {
 }
 
 function kyvernoSuite(controls: readonly ControlId[], cases: readonly SuiteCase[], inst: (id: ControlId) => ControlInstance, version: string): BackendFile[] {
-  const policies = controls.map((id) => clusterPolicy(id, [inst(id)], version)).filter((p) => p !== undefined);
+  const policies = controls.map((id) => samplePolicy(id, inst(id), version)).filter((p) => p !== undefined);
   const own = cases.filter((c) => controls.includes(c.control));
   const results: object[] = [];
   for (const id of controls) {
@@ -90,7 +115,7 @@ function kyvernoSuite(controls: readonly ControlId[], cases: readonly SuiteCase[
       groups.set(key, g);
     }
     for (const g of [...groups.values()].sort((a, b) => (a.kind + a.result < b.kind + b.result ? -1 : 1))) {
-      results.push({ policy: id, rule: g.rule, kind: g.kind, resources: g.resources.sort(), result: g.result });
+      results.push({ policy: samplePolicyName(id), rule: g.rule, kind: g.kind, resources: g.resources.sort(), result: g.result });
     }
   }
   return [

@@ -1,0 +1,332 @@
+/**
+ * The CEL check of every control, with the same semantics as the control's Gatekeeper Rego template
+ * (templates/gatekeeper/<id>.rego.hbs and lib.rego.hbs): same parameters, pod level and container level
+ * checked independently, init/regular/ephemeral containers, Windows and user-namespace relaxations, image
+ * exemptions, absent ≡ null.
+ *
+ * Conventions:
+ * - The pod spec is read through `object.spec` only, never `object.?spec`, so that Kyverno autogen rewrites
+ *   the path for workload controllers (`object.spec.template.spec`, CronJob
+ *   `object.spec.jobTemplate.spec.template.spec`). Pod metadata is the exception (see POD_METADATA).
+ * - Kyverno reports an expression that fails to evaluate as a violation, so no expression may fail on a
+ *   valid object: every optional field is read with `.?`.
+ * - `x.?a.?b.orValue(d)` reads like Rego's `object.get(x, ["a", "b"], d)`: the default when a step is
+ *   absent, null or not a map, the stored value (possibly null) otherwise. Comparisons are written so that
+ *   null behaves like Rego's null (`== true`, `!= false`, `!= null && != ''`, ...); lists and maps that are
+ *   iterated go through `listOr` / `mapOr` so that null or mistyped values read as empty.
+ * - Parameters arrive as CEL literals in variables named after the parameter (`variables.allowedTypes`),
+ *   image exemptions in `variables.exemptImages`; the shared variables below are added to a rule only
+ *   when its expressions use them.
+ */
+import type { ControlId, Controls } from '../../controls/index.js';
+import type { ParamsOf } from '../../controls/types.js';
+import type { Unsupported } from '../types.js';
+import { celString, listOr, mapOr } from './cel.js';
+import type { CelCheck, CelValidation, CelVariable } from './types.js';
+
+const LISTS = ['initContainers', 'containers', 'ephemeralContainers'] as const;
+
+/** True when container `c` has a string image matching an exemption (exact, or a prefix ending in `*`). */
+function exempt(c: string): string {
+  return (
+    `type(${c}.?image.orValue(null)) == string && variables.exemptImages.exists(p, p == ${c}.image || ` +
+    `(p.endsWith('*') && ${c}.image.startsWith(p.substring(0, size(p) - 1))))`
+  );
+}
+
+/**
+ * Variables shared by the controls (lib.rego.hbs), in dependency order. A rule gets the ones its
+ * expressions reference, directly or through another variable.
+ */
+export const SHARED_VARIABLES: readonly CelVariable[] = [
+  // Every container, in the order Pod Security Admission visits them.
+  {
+    name: 'containers',
+    expression: `(${LISTS.map((l) => listOr(`object.spec.?${l}.orValue([])`)).join(' + ')}).filter(c, type(c) == map)`,
+  },
+  // Containers whose findings count (image not exempt).
+  { name: 'checked', expression: `variables.containers.filter(c, !(${exempt('c')}))` },
+  // Pod-level findings are exempt only when the pod has containers and every image is exempt.
+  { name: 'podExempt', expression: `size(variables.containers) > 0 && variables.containers.all(c, ${exempt('c')})` },
+  { name: 'windows', expression: `object.spec.?os.?name.orValue('') == 'windows'` },
+  { name: 'userNamespaced', expression: `object.spec.?hostUsers.orValue(true) == false` },
+];
+
+const POD_SC = 'object.spec.?securityContext';
+
+/**
+ * The pod's metadata as an optional, by kind. This is the one place that does not rely on autogen's
+ * rewriting: autogen turns `object.metadata` into `object.spec.template.metadata` (CronJob:
+ * `object.spec.jobTemplate.spec.template.metadata`), a strict selection that fails when the template has
+ * no metadata (common in CronJobs), and Kyverno reports a failed evaluation as a violation. The text
+ * below contains neither `object.metadata` nor `object.spec`, so autogen leaves it alone.
+ */
+const POD_METADATA =
+  "(object.kind == 'Pod' ? object.?metadata : object.kind == 'CronJob' ? object.?spec.?jobTemplate.?spec.?template.?metadata : object.?spec.?template.?metadata)";
+/** The optional chain of a field in container `c`'s securityContext. */
+const sc = (c: string, path: string): string => `${c}.?securityContext.?${path}`;
+/** User-namespace relaxation (PSS v1.35): the boolean parameter and `spec.hostUsers: false`. */
+const RELAXED = '(variables.userNamespaceRelaxation == true && variables.userNamespaced)';
+
+/** A pod-level check: passes when `ok` holds or the pod is image-exempt; `unless` relaxes it entirely. */
+function podCheck(ok: string, message: string, unless: readonly string[] = []): CelValidation {
+  return { expression: [...unless, 'variables.podExempt', ok].join(' || '), message };
+}
+
+/**
+ * A container-level check over the non-exempt containers: fails when `bad(c)` holds for one of them.
+ * The message expression names the offending containers.
+ */
+function containerCheck(bad: (c: string) => string, mustText: string, unless: readonly string[] = []): CelValidation {
+  const names = `variables.checked.filter(c, ${bad('c')}).map(c, '"' + c.?name.orValue('') + '"').join(', ')`;
+  return {
+    expression: [...unless, `!variables.checked.exists(c, ${bad('c')})`].join(' || '),
+    message: `Containers ${mustText}.`,
+    messageExpression: `${celString('container(s) ')} + ${names} + ${celString(` ${mustText}.`)}`,
+  };
+}
+
+/** A string-ish value that is set: not absent, not null, not empty (Rego: `v != null; v != ""`). */
+const nonEmpty = (v: string): string => `(${v} != null && ${v} != '')`;
+
+const PROBE_HANDLERS = ['livenessProbe', 'readinessProbe', 'startupProbe', 'lifecycle.?postStart', 'lifecycle.?preStop'];
+
+/** SELinux options that are not allowed: any user or role, or a type outside the list (each may be ""). */
+function badSelinux(opts: string): string {
+  const user = `${opts}.?user.orValue('')`;
+  const role = `${opts}.?role.orValue('')`;
+  const type = `${opts}.?type.orValue('')`;
+  return `(${nonEmpty(user)} || ${nonEmpty(role)} || (${nonEmpty(type)} && !(${type} in variables.allowedTypes)))`;
+}
+
+/** AppArmor annotation values that are allowed for the allowed profile types. */
+function apparmorAnnotationAllowed(v: string): string {
+  return (
+    `(${v} == '' || (${v} == 'runtime/default' && 'RuntimeDefault' in variables.allowedTypes) || ` +
+    `(type(${v}) == string && ${v}.startsWith('localhost/') && 'Localhost' in variables.allowedTypes) || ` +
+    `(${v} == 'unconfined' && 'Unconfined' in variables.allowedTypes))`
+  );
+}
+
+/** A capability list (`add` / `drop`) of container `c`. */
+const capabilities = (c: string, which: 'add' | 'drop'): string => listOr(`${sc(c, `capabilities.?${which}`)}.orValue([])`);
+
+type Emitter<K extends ControlId> = (params: ParamsOf<Controls[K]['params']>) => CelCheck | Unsupported;
+
+/** One entry per control: a missing control is a compile error. */
+export const emitters: { [K in ControlId]: Emitter<K> } = {
+  'disallow-host-process': () => ({
+    message: 'Windows HostProcess is not allowed (windowsOptions.hostProcess must be unset or false).',
+    expressions: [
+      podCheck(`${POD_SC}.?windowsOptions.?hostProcess.orValue(false) != true`, 'The pod must not set spec.securityContext.windowsOptions.hostProcess to true.'),
+      containerCheck((c) => `${sc(c, 'windowsOptions.?hostProcess')}.orValue(false) == true`, 'must not set securityContext.windowsOptions.hostProcess to true'),
+    ],
+  }),
+
+  'disallow-host-namespaces': () => ({
+    message: 'Sharing the host network, PID or IPC namespace is not allowed.',
+    expressions: (['hostNetwork', 'hostPID', 'hostIPC'] as const).map((f) =>
+      podCheck(`object.spec.?${f}.orValue(false) != true`, `The pod must not set spec.${f} to true.`),
+    ),
+  }),
+
+  'disallow-privileged-containers': () => ({
+    message: 'Privileged containers are not allowed.',
+    expressions: [containerCheck((c) => `${sc(c, 'privileged')}.orValue(false) == true`, 'must not set securityContext.privileged to true')],
+  }),
+
+  'restrict-capabilities-baseline': () => ({
+    message: 'Containers may only add capabilities from the allowed list.',
+    expressions: [
+      containerCheck((c) => `${capabilities(c, 'add')}.exists(a, !(a in variables.allowedCapabilities))`, 'must not add capabilities outside the allowed list'),
+    ],
+  }),
+
+  'disallow-host-path': () => ({
+    message: 'hostPath volumes are not allowed.',
+    expressions: [
+      podCheck(
+        `!${listOr('object.spec.?volumes.orValue([])')}.exists(v, type(v) == map && v.?hostPath.orValue(null) != null)`,
+        'The pod must not use hostPath volumes.',
+      ),
+    ],
+  }),
+
+  'restrict-host-ports': () => ({
+    message: 'Host ports are not allowed (hostPort must be unset or 0, or in an allowed range).',
+    expressions: [
+      containerCheck(
+        (c) =>
+          `${listOr(`${c}.?ports.orValue([])`)}.exists(p, type(p) == map && p.?hostPort.orValue(0) != null && p.?hostPort.orValue(0) != 0 && ` +
+          `!variables.allowedRanges.exists(r, p.hostPort >= r.min && p.hostPort <= r.max))`,
+        'must not use host ports outside the allowed ranges',
+      ),
+    ],
+  }),
+
+  'restrict-probe-lifecycle-host': () => ({
+    message: 'Probes and lifecycle handlers must not set httpGet.host or tcpSocket.host.',
+    expressions: [
+      containerCheck(
+        (c) =>
+          `[${PROBE_HANDLERS.flatMap((h) => ['httpGet', 'tcpSocket'].map((a) => `${c}.?${h}.?${a}.?host.orValue('')`)).join(', ')}]` +
+          `.exists(h, ${nonEmpty('h')})`,
+        'must not set a host in probes or lifecycle handlers (httpGet.host, tcpSocket.host)',
+      ),
+    ],
+  }),
+
+  'restrict-apparmor': () => ({
+    message: 'AppArmor profiles must be of an allowed type where set.',
+    variables: [
+      { name: 'podMetadata', expression: `${POD_METADATA}.orValue({})` },
+      { name: 'annotations', expression: mapOr('variables.podMetadata.?annotations.orValue({})') },
+    ],
+    expressions: [
+      podCheck(
+        `!variables.annotations.exists(k, type(k) == string && k.startsWith('container.apparmor.security.beta.kubernetes.io/') && ` +
+          `!${apparmorAnnotationAllowed('variables.annotations[k]')})`,
+        'The pod must not set AppArmor annotations (container.apparmor.security.beta.kubernetes.io/*) to a disallowed profile.',
+      ),
+      podCheck(
+        `${POD_SC}.?appArmorProfile.?type.orValue(null) == null || ${POD_SC}.?appArmorProfile.?type.orValue(null) in variables.allowedTypes`,
+        'The pod must not set spec.securityContext.appArmorProfile.type to a disallowed type.',
+        ['variables.checkFields != true'],
+      ),
+      containerCheck(
+        (c) => `${sc(c, 'appArmorProfile.?type')}.orValue(null) != null && !(${sc(c, 'appArmorProfile.?type')}.orValue(null) in variables.allowedTypes)`,
+        'must not set securityContext.appArmorProfile.type to a disallowed type',
+        ['variables.checkFields != true'],
+      ),
+    ],
+  }),
+
+  'restrict-selinux': () => ({
+    message: 'SELinux options must use an allowed type and no custom user or role.',
+    expressions: [
+      podCheck(`!${badSelinux(`${POD_SC}.?seLinuxOptions`)}`, 'The pod must not set spec.securityContext.seLinuxOptions to a disallowed type, or any user or role.'),
+      containerCheck((c) => badSelinux(sc(c, 'seLinuxOptions')), 'must not set securityContext.seLinuxOptions to a disallowed type, or any user or role'),
+    ],
+  }),
+
+  'restrict-proc-mount': () => ({
+    message: 'Containers must use the Default /proc mount.',
+    expressions: [
+      containerCheck(
+        (c) => `${sc(c, 'procMount')}.orValue(null) != null && ${sc(c, 'procMount')}.orValue(null) != 'Default'`,
+        'must not set securityContext.procMount to a value other than Default',
+        [RELAXED],
+      ),
+    ],
+  }),
+
+  'restrict-seccomp': () => ({
+    message: 'Seccomp profiles must be of an allowed type where set.',
+    expressions: [
+      podCheck(
+        `${POD_SC}.?seccompProfile.orValue(null) == null || ${POD_SC}.?seccompProfile.?type.orValue('') in variables.allowedTypes`,
+        'The pod must not set spec.securityContext.seccompProfile.type to a disallowed type.',
+      ),
+      containerCheck(
+        (c) => `${sc(c, 'seccompProfile')}.orValue(null) != null && !(${sc(c, 'seccompProfile.?type')}.orValue('') in variables.allowedTypes)`,
+        'must not set securityContext.seccompProfile.type to a disallowed type',
+      ),
+    ],
+  }),
+
+  'restrict-sysctls': () => ({
+    message: 'Only allowed sysctls may be set.',
+    expressions: [
+      podCheck(
+        `!${listOr(`${POD_SC}.?sysctls.orValue([])`)}.exists(s, type(s) == map && !(s.?name.orValue('') in variables.allowedSysctls))`,
+        'The pod must not set sysctls outside the allowed list.',
+      ),
+    ],
+  }),
+
+  'restrict-volume-types': () => ({
+    message: 'Only allowed volume types may be used.',
+    expressions: [
+      podCheck(
+        `!${listOr('object.spec.?volumes.orValue([])')}.exists(v, type(v) == map && ` +
+          `v.exists(k, k != 'name' && v[k] != null && !(k in variables.allowedVolumeTypes)))`,
+        'The pod must not use volume types outside the allowed list.',
+      ),
+    ],
+  }),
+
+  'disallow-privilege-escalation': () => ({
+    message: 'Containers must set securityContext.allowPrivilegeEscalation to false.',
+    expressions: [
+      containerCheck((c) => `${sc(c, 'allowPrivilegeEscalation')}.orValue(true) != false`, 'must set securityContext.allowPrivilegeEscalation to false', [
+        'variables.windows',
+      ]),
+    ],
+  }),
+
+  'require-run-as-non-root': () => ({
+    message: 'Containers must run with runAsNonRoot: true (set on the pod or on every container).',
+    expressions: [
+      podCheck(`${POD_SC}.?runAsNonRoot.orValue(null) != false`, 'The pod must not set spec.securityContext.runAsNonRoot to false.', [RELAXED]),
+      containerCheck((c) => `${sc(c, 'runAsNonRoot')}.orValue(null) == false`, 'must not set securityContext.runAsNonRoot to false', [RELAXED]),
+      containerCheck((c) => `${sc(c, 'runAsNonRoot')}.orValue(null) == null`, "must set securityContext.runAsNonRoot to true (or the pod's)", [
+        RELAXED,
+        `${POD_SC}.?runAsNonRoot.orValue(null) == true`,
+      ]),
+    ],
+  }),
+
+  'disallow-run-as-root-user': () => ({
+    message: 'Pods and containers must not set runAsUser to 0.',
+    expressions: [
+      podCheck(`${POD_SC}.?runAsUser.orValue(null) != 0`, 'The pod must not set spec.securityContext.runAsUser to 0.', [RELAXED]),
+      containerCheck((c) => `${sc(c, 'runAsUser')}.orValue(null) == 0`, 'must not set securityContext.runAsUser to 0', [RELAXED]),
+    ],
+  }),
+
+  'require-seccomp-profile': () => ({
+    message: 'Every container must run with an allowed seccomp profile (set on the pod or the container).',
+    variables: [
+      {
+        name: 'podProfileValid',
+        expression: `${POD_SC}.?seccompProfile.orValue(null) != null && ${POD_SC}.?seccompProfile.?type.orValue('') in variables.allowedTypes`,
+      },
+    ],
+    expressions: [
+      podCheck(
+        `${POD_SC}.?seccompProfile.orValue(null) == null || variables.podProfileValid`,
+        'The pod must not set spec.securityContext.seccompProfile.type to a disallowed type.',
+        ['variables.windows'],
+      ),
+      containerCheck(
+        (c) => `${sc(c, 'seccompProfile')}.orValue(null) != null && !(${sc(c, 'seccompProfile.?type')}.orValue('') in variables.allowedTypes)`,
+        'must not set securityContext.seccompProfile.type to a disallowed type',
+        ['variables.windows'],
+      ),
+      containerCheck((c) => `${sc(c, 'seccompProfile')}.orValue(null) == null`, "must set securityContext.seccompProfile.type (or the pod's) to an allowed type", [
+        'variables.windows',
+        'variables.podProfileValid',
+      ]),
+    ],
+  }),
+
+  'require-drop-all-capabilities': () => ({
+    message: 'Containers must drop ALL capabilities and add back only allowed ones.',
+    expressions: [
+      containerCheck((c) => `!('ALL' in ${capabilities(c, 'drop')})`, 'must drop ALL capabilities (securityContext.capabilities.drop)', ['variables.windows']),
+      containerCheck((c) => `${capabilities(c, 'add')}.exists(a, !(a in variables.allowedCapabilities))`, 'must not add capabilities outside the allowed list', [
+        'variables.windows',
+      ]),
+    ],
+  }),
+
+  'require-default-proc-mount': () => ({
+    message: 'Containers must use the Default /proc mount, also in user-namespaced pods.',
+    expressions: [
+      containerCheck(
+        (c) => `${sc(c, 'procMount')}.orValue(null) != null && ${sc(c, 'procMount')}.orValue(null) != 'Default'`,
+        'must not set securityContext.procMount to a value other than Default',
+      ),
+    ],
+  }),
+};

@@ -1,0 +1,156 @@
+/**
+ * Kyverno backend: one `kyverno.io/v1` ClusterPolicy per control, one validate.cel rule per control
+ * instance, plus a kustomization listing the policy files.
+ *
+ * Rules match only `kinds: [Pod]` (with `namespaces` for namespace-scoped instances, and the CREATE and
+ * UPDATE operations) and exclude only by namespace, so Kyverno autogen stays on and derives the rules for
+ * Deployment, DaemonSet, StatefulSet, ReplicaSet, ReplicationController, Job and CronJob by rewriting
+ * `object.spec` in the CEL text. `validate.cel.generate` is never set: a generated
+ * ValidatingAdmissionPolicy would move evaluation into the API server, without autogen and with another
+ * CEL environment than the one these checks were verified in.
+ *
+ * A control whose check Kyverno cannot express gets no file (the bundle README reports it). Pure: no I/O.
+ */
+import { getControl, type ControlId } from '../../controls/index.js';
+import type { ControlInstance, BundleIR, Params } from '../../ir/types.js';
+import type { Mode } from '../../config/types.js';
+import { isUnsupported, type BackendFile, type Unsupported } from '../types.js';
+import { celLiteral, isCelIdentifier, variableRefs } from './cel.js';
+import { emitters, SHARED_VARIABLES } from './emitters.js';
+import type { CelCheck, CelVariable, ClusterPolicy, FailureAction, Kustomization, KyvernoRule } from './types.js';
+
+/**
+ * Oldest Kyverno the policies are written for: validate.cel (1.11), per-rule `validate.failureAction` and
+ * `spec.emitWarning` (1.13); CEL optional syntax and `join` come from the Kubernetes CEL libraries those
+ * releases embed. Evaluation was verified with the Kyverno 1.19 CLI.
+ */
+export const KYVERNO_MIN_VERSION = '1.13.0';
+
+export const KYVERNO_DIR = 'kyverno';
+
+export function kyvernoBackend(ir: BundleIR): BackendFile[] {
+  const files: BackendFile[] = [];
+  for (const c of ir.controls) {
+    const policy = clusterPolicy(c.control, c.instances, ir.version);
+    if (policy) files.push({ path: `${KYVERNO_DIR}/${c.control}.yaml`, objects: [policy] });
+  }
+  const kustomization: Kustomization = {
+    apiVersion: 'kustomize.config.k8s.io/v1beta1',
+    kind: 'Kustomization',
+    resources: files.map((f) => f.path.slice(KYVERNO_DIR.length + 1)).sort(),
+  };
+  files.push({ path: `${KYVERNO_DIR}/kustomization.yaml`, objects: [kustomization] });
+  return files;
+}
+
+/** The CEL check of a control for given parameters (or why Kyverno cannot express it). */
+export function celCheck(id: ControlId, params: Params): CelCheck | Unsupported {
+  const emit = emitters[id] as (p: Params) => CelCheck | Unsupported;
+  return emit(params);
+}
+
+/** The ClusterPolicy of a control, or undefined when Kyverno cannot express one of its instances. */
+export function clusterPolicy(id: ControlId, instances: readonly ControlInstance[], version: string): ClusterPolicy | undefined {
+  const control = getControl(id);
+  const rules: KyvernoRule[] = [];
+  for (const instance of instances) {
+    const check = celCheck(id, instance.params);
+    if (isUnsupported(check)) return undefined;
+    rules.push(rule(id, instance, check));
+  }
+  const policy: ClusterPolicy = {
+    apiVersion: 'kyverno.io/v1',
+    kind: 'ClusterPolicy',
+    metadata: {
+      name: id,
+      annotations: {
+        'policies.kyverno.io/title': control.title,
+        'policies.kyverno.io/category': control.category,
+        'policies.kyverno.io/severity': control.severity,
+        'policies.kyverno.io/subject': 'Pod',
+        'policies.kyverno.io/description': control.description,
+        'policies.kyverno.io/minversion': KYVERNO_MIN_VERSION,
+        'kyverno.io/kubernetes-version': version,
+        'kubeharden.io/control': id,
+      },
+    },
+    spec: { background: true, rules },
+  };
+  // Warn mode = Audit plus admission warnings; emitWarning is policy-wide, so it also makes Audit
+  // instances of the same control warn.
+  if (instances.some((i) => i.mode === 'warn')) policy.spec.emitWarning = true;
+  return policy;
+}
+
+export function failureAction(mode: Mode): FailureAction {
+  return mode === 'enforce' ? 'Enforce' : 'Audit';
+}
+
+function rule(id: ControlId, instance: ControlInstance, check: CelCheck): KyvernoRule {
+  // CREATE and UPDATE only (ephemeral containers arrive as UPDATEs). Kyverno's webhook also sends DELETE
+  // requests to validate rules, where `object` is null: the CEL would fail and block every deletion.
+  const resources: KyvernoRule['match']['any'][number]['resources'] = { kinds: ['Pod'], operations: ['CREATE', 'UPDATE'] };
+  if (instance.scope.include) resources.namespaces = [...instance.scope.include];
+  const r: KyvernoRule = {
+    name: instance.name,
+    match: { any: [{ resources }] },
+    validate: {
+      failureAction: failureAction(instance.mode),
+      message: check.message,
+      cel: {
+        variables: ruleVariables(id, instance, check),
+        expressions: check.expressions.map((e) => ({ ...e })),
+      },
+    },
+  };
+  if (instance.scope.exclude.length) r.exclude = { any: [{ resources: { namespaces: [...instance.scope.exclude] } }] };
+  return r;
+}
+
+/**
+ * The variables of one rule: `exemptImages` and every parameter as literals, then the shared variables
+ * the check uses, then the check's own. Throws when an expression reads an undefined variable or a name
+ * is defined twice, so a mistake in an emitter fails the build rather than the cluster.
+ */
+export function ruleVariables(id: ControlId, instance: Pick<ControlInstance, 'params' | 'exemptImages'>, check: CelCheck): CelVariable[] {
+  const literals: CelVariable[] = [{ name: 'exemptImages', expression: celLiteral(instance.exemptImages) }];
+  for (const key of Object.keys(instance.params).sort()) {
+    literals.push({ name: key, expression: celLiteral(instance.params[key]!) });
+  }
+  const own = check.variables ?? [];
+  const shared = new Map(SHARED_VARIABLES.map((v) => [v.name, v]));
+  const needed = new Set<string>();
+  const visit = (expression: string): void => {
+    for (const ref of variableRefs(expression)) {
+      const v = shared.get(ref);
+      if (v && !needed.has(ref)) {
+        needed.add(ref);
+        visit(v.expression);
+      }
+    }
+  };
+  for (const e of check.expressions) {
+    visit(e.expression);
+    if (e.messageExpression) visit(e.messageExpression);
+  }
+  for (const v of own) visit(v.expression);
+
+  const all = [...literals, ...SHARED_VARIABLES.filter((v) => needed.has(v.name)), ...own];
+  const defined = new Set<string>();
+  const checkRefs = (expression: string, where: string): void => {
+    for (const ref of variableRefs(expression)) {
+      if (!defined.has(ref)) throw new Error(`kyverno: ${id}: ${where} reads variables.${ref}, which is not defined before it`);
+    }
+  };
+  for (const v of all) {
+    if (!isCelIdentifier(v.name)) throw new Error(`kyverno: ${id}: "${v.name}" is not a valid CEL variable name`);
+    if (defined.has(v.name)) throw new Error(`kyverno: ${id}: variable ${v.name} is defined twice`);
+    if (!literals.includes(v)) checkRefs(v.expression, `variable ${v.name}`);
+    defined.add(v.name);
+  }
+  for (const e of check.expressions) {
+    checkRefs(e.expression, 'an expression');
+    if (e.messageExpression) checkRefs(e.messageExpression, 'a message expression');
+  }
+  return all.map((v) => ({ name: v.name, expression: v.expression }));
+}

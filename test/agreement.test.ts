@@ -1,0 +1,166 @@
+/**
+ * The agreement matrix: every sample × every control × every engine. The WASM evaluation (OPA-compiled Rego),
+ * Gatekeeper's own `gator` and the Kyverno CLI must give the same verdict, and it must be the expected one;
+ * WASM and gator messages must be identical. Also `gator verify` / `kyverno test` on the suites the bundle
+ * ships, and a scenario through a real bundle (exempt namespaces, namespace levels, image exceptions).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { CONTROL_IDS, getControl, type ControlId } from '../src/controls/index.js';
+import { SUPPORTED_VERSIONS, minor, type KubernetesVersion } from '../src/pss/versions.js';
+import { constraintTemplate, expansionTemplates } from '../src/backends/gatekeeper/emitters.js';
+import { sampleArtifacts } from '../src/backends/tests/index.js';
+import { suiteCases, type SuiteCase } from '../src/backends/tests/samples.js';
+import { evaluateSample, loadCatalogModule } from '../src/eval/bundle.js';
+import { gatorFindings, keyOf, kyvernoFindings, type EngineFindings } from '../src/eval/engines.js';
+import type { PolicyModule } from '../src/eval/wasm.js';
+import { compile, serialize } from '../src/compile.js';
+import { ensureEngine } from '../src/engines/index.js';
+import { evaluatorFor } from './helpers.js';
+
+/** Kyverno evaluates a policy set in ~40 s; these versions exercise both sides of every version knob. */
+const KYVERNO_VERSIONS: readonly KubernetesVersion[] = ['1.25', '1.30', '1.34', '1.37'];
+
+const controlsAt = (v: KubernetesVersion): ControlId[] => CONTROL_IDS.filter((id) => (getControl(id).pss?.since ?? 0) <= minor(v));
+
+let catalog: PolicyModule;
+beforeAll(async () => {
+  catalog = await loadCatalogModule(() => {});
+  await ensureEngine('gator', (l) => process.stderr.write(`${l}\n`));
+  await ensureEngine('kyverno', (l) => process.stderr.write(`${l}\n`));
+}, 3_600_000);
+
+interface Row {
+  readonly c: SuiteCase;
+  readonly wasm: string[];
+}
+
+function wasmRows(v: KubernetesVersion): Row[] {
+  return suiteCases(controlsAt(v), v).map((c) => ({ c, wasm: evaluateSample(catalog, c.control, c.sample, v, c.kind === 'Pod' ? c.object : c.object) }));
+}
+
+/** Disagreements for one engine: verdict vs WASM and vs the expectation, naming sample, control and kind. */
+function disagreements(engine: string, rows: readonly Row[], findings: EngineFindings, compareMessages: boolean): string[] {
+  const out: string[] = [];
+  for (const { c, wasm } of rows) {
+    const mine = (findings.get(keyOf(c.object)) ?? []).filter((f) => f.control === c.control);
+    const got = mine.length ? 'deny' : 'allow';
+    const w = wasm.length ? 'deny' : 'allow';
+    if (got !== w || got !== c.expect) out.push(`${c.name} [${c.kind}] ${c.control}: expected ${c.expect}, wasm ${w}, ${engine} ${got}`);
+    else if (compareMessages) {
+      const msgs = mine.map((f) => f.message).sort();
+      if (JSON.stringify(msgs) !== JSON.stringify(wasm)) out.push(`${c.name} [${c.kind}] ${c.control}: messages differ\n  wasm:  ${JSON.stringify(wasm)}\n  gator: ${JSON.stringify(msgs)}`);
+    }
+  }
+  return out;
+}
+
+describe.each(SUPPORTED_VERSIONS)('Kubernetes %s: WASM = gator = expected', (v) => {
+  it('every sample, as a Pod and in every workload controller; identical messages', async () => {
+    const rows = wasmRows(v);
+    const wasmWrong = rows.filter((r) => (r.wasm.length ? 'deny' : 'allow') !== r.c.expect).map((r) => `${r.c.name} [${r.c.kind}]: expected ${r.c.expect}`);
+    expect(wasmWrong).toEqual([]);
+    const { constraints } = sampleArtifacts(controlsAt(v), v);
+    const templates = controlsAt(v).map((id) => constraintTemplate(id, 'v1', '0.0.0'));
+    const findings = await gatorFindings([...templates, ...constraints, ...expansionTemplates()], rows.map((r) => r.c.object));
+    expect(disagreements('gator', rows, findings, true)).toEqual([]);
+    expect(rows.length).toBeGreaterThan(300);
+  });
+});
+
+describe('Kyverno CLI = WASM = expected', () => {
+  it.each(KYVERNO_VERSIONS)('Kubernetes %s: every sample, as a Pod and in every workload controller (auto-gen)', async (v) => {
+    const rows = wasmRows(v);
+    const { policies } = sampleArtifacts(controlsAt(v), v);
+    expect(policies).toHaveLength(controlsAt(v).length);
+    const findings = await kyvernoFindings(policies, rows.map((r) => r.c.object));
+    expect(disagreements('kyverno', rows, findings, false)).toEqual([]);
+  }, 600_000);
+});
+
+describe('the suites the bundle ships pass under the engines’ own CLIs', () => {
+  it('gator verify and kyverno test on generated/reference', async () => {
+    const root = join(dirname(new URL(import.meta.url).pathname), '..', 'generated', 'reference');
+    const gator = await ensureEngine('gator');
+    const kyverno = await ensureEngine('kyverno');
+    const g = execFileSync(gator, ['verify', join(root, 'gatekeeper', '...')], { encoding: 'utf8' });
+    expect(g).toMatch(/^PASS$/m);
+    const k = execFileSync(kyverno, ['test', join(root, 'kyverno'), '--remove-color'], { encoding: 'utf8' });
+    const m = /Test Summary: (\d+) tests passed and (\d+) tests failed/.exec(k);
+    expect(m, k.slice(-2000)).not.toBeNull();
+    expect(Number(m![2])).toBe(0);
+    expect(Number(m![1])).toBeGreaterThan(300);
+  }, 600_000);
+});
+
+describe('a real bundle: exempt namespaces, namespace levels, image exceptions', () => {
+  const config = {
+    name: 'scenario',
+    profile: 'pss-restricted',
+    kubernetesVersion: '1.37',
+    exemptNamespaces: ['kube-system'],
+    namespaces: { legacy: { pss: 'baseline' }, ops: { controls: { 'disallow-privileged-containers': 'audit' } } },
+    exceptions: [{ control: 'disallow-privileged-containers', namespaces: ['apps'], images: ['registry.example.com/debug/*'], reason: 'r', expires: '2027-06-01' }],
+  } as const;
+  const restrictedPod = (name: string, ns: string, extra: Record<string, unknown> = {}, image = 'registry.example.com/app:1') => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: ns },
+    spec: {
+      securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+      containers: [{ name: 'app', image, securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, ...extra } }],
+    },
+  });
+  const hostPid = (name: string, ns: string) => ({ ...restrictedPod(name, ns), spec: { ...restrictedPod(name, ns).spec, hostPID: true } });
+  const resources = [
+    restrictedPod('ok', 'apps'),
+    restrictedPod('priv', 'apps', { privileged: true }),
+    restrictedPod('priv-excepted-image', 'apps', { privileged: true }, 'registry.example.com/debug/shell:1'),
+    restrictedPod('priv-excepted-image-elsewhere', 'web', { privileged: true }, 'registry.example.com/debug/shell:1'),
+    restrictedPod('priv-in-exempt-ns', 'kube-system', { privileged: true }),
+    restrictedPod('priv-audited', 'ops', { privileged: true }),
+    hostPid('hostpid-legacy', 'legacy'),
+    { ...restrictedPod('no-drop-legacy', 'legacy'), spec: { containers: [{ name: 'app', image: 'registry.example.com/app:1' }] } },
+    { ...restrictedPod('no-drop-apps', 'apps'), spec: { containers: [{ name: 'app', image: 'registry.example.com/app:1' }] } },
+  ] as Record<string, unknown>[];
+  const expected: Record<string, string[]> = {
+    'Pod/apps/ok': [],
+    'Pod/apps/priv': ['disallow-privileged-containers'],
+    'Pod/apps/priv-excepted-image': [],
+    'Pod/web/priv-excepted-image-elsewhere': ['disallow-privileged-containers'],
+    'Pod/kube-system/priv-in-exempt-ns': [],
+    'Pod/ops/priv-audited': ['disallow-privileged-containers'],
+    'Pod/legacy/hostpid-legacy': ['disallow-host-namespaces'],
+    'Pod/legacy/no-drop-legacy': [],
+    'Pod/apps/no-drop-apps': ['disallow-privilege-escalation', 'require-drop-all-capabilities', 'require-run-as-non-root', 'require-seccomp-profile'],
+  };
+
+  it('all three engines give the expected controls and actions for every resource', async () => {
+    const cc = compile(config, { today: '2026-11-26' }).clusters[0]!;
+    const objs = (prefix: string) => cc.files.filter((f) => f.path.startsWith(prefix) && 'objects' in f).flatMap((f) => ('objects' in f ? f.objects : []));
+    const gk = [...objs('gatekeeper/templates/'), ...objs('gatekeeper/constraints/'), ...objs('gatekeeper/expansion')];
+    const ev = await evaluatorFor(config);
+    const [gator, kyverno] = await Promise.all([gatorFindings(gk, resources as never), kyvernoFindings(objs('kyverno/').filter((o) => (o as { kind: string; metadata: { name: string } }).kind === 'ClusterPolicy' && !(o as { metadata: { name: string } }).metadata.name.endsWith('-samples')), resources as never)]);
+    for (const r of resources) {
+      const key = keyOf(r as never);
+      const wasm = ev.evaluate(r as never);
+      const controls = (fs: readonly { control: string }[] | undefined) => [...new Set((fs ?? []).map((f) => f.control))].sort();
+      expect(controls(wasm), `wasm ${key}`).toEqual(expected[key]);
+      expect(controls(gator.get(key)), `gator ${key}`).toEqual(expected[key]);
+      expect(controls(kyverno.get(key)), `kyverno ${key}`).toEqual(expected[key]);
+      expect(wasm.map((f) => f.message).sort(), `messages ${key}`).toEqual((gator.get(key) ?? []).map((f) => f.message).sort());
+      const actions = (fs: readonly { action: string }[] | undefined) => [...new Set((fs ?? []).map((f) => f.action))].sort();
+      expect(actions(gator.get(key)), `gator actions ${key}`).toEqual(actions(wasm));
+      expect(actions(kyverno.get(key)), `kyverno actions ${key}`).toEqual(actions(wasm));
+    }
+    expect(ev.evaluate(resources[5] as never).every((f) => f.action === 'audit')).toBe(true);
+    void serialize;
+    void mkdtempSync;
+    void mkdirSync;
+    void writeFileSync;
+    void tmpdir;
+  }, 600_000);
+});

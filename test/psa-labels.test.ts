@@ -1,0 +1,86 @@
+/**
+ * The PSA labels are only right if a namespace labelled with them accepts and rejects what the policies for
+ * that namespace do. For every namespace of the reference config (and the cluster default), every sample is
+ * evaluated by the real Pod Security Admission library at the namespace's `enforce` label and by the
+ * bundle's policies (WASM, enforced findings). PSA must never reject what the policies allow; where the
+ * policies reject more, the difference must be exactly what the bundle README states: controls above the
+ * PSA enforce level, or listed as "not mirrored by PSA enforce" (relaxed, audit/warn mode, image exceptions).
+ */
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { compile, type CompiledCluster } from '../src/compile.js';
+import { loadConfig } from '../src/config/load.js';
+import { CONTROL_IDS, getControl } from '../src/controls/index.js';
+import { sampleApplies } from '../src/controls/samples.js';
+import { psaGaps, psaLevels, PSA_LABEL_PREFIX } from '../src/backends/psa/index.js';
+import { loadEvaluator, type BundleEvaluator } from '../src/eval/bundle.js';
+import type { Obj } from '../src/eval/review.js';
+import { psaEvaluate } from '../src/engines/psa.js';
+import { ROOT } from './helpers.js';
+
+const RANK = { privileged: 0, baseline: 1, restricted: 2 } as const;
+
+let cc: CompiledCluster;
+let ev: BundleEvaluator;
+beforeAll(async () => {
+  cc = compile(await loadConfig(join(ROOT, 'policies.config.ts'))).clusters[0]!;
+  ev = await loadEvaluator(cc, () => {});
+}, 600_000);
+
+describe('reference bundle: PSA labels agree with the policies per namespace', () => {
+  it('namespace labels carry the levels computed for each namespace', () => {
+    const nsFile = cc.files.find((f) => f.path === 'psa/namespaces.yaml')!;
+    const objects = ('objects' in nsFile ? nsFile.objects : []) as { metadata: { name: string; labels: Record<string, string> } }[];
+    for (const ns of cc.cluster.namespaces) {
+      const labels = objects.find((o) => o.metadata.name === ns.name)!.metadata.labels;
+      const want = ns.exempt ? { enforce: 'privileged', audit: 'privileged', warn: 'privileged' } : psaLevels(cc.cluster, ns.name, ns.pss);
+      expect(labels[`${PSA_LABEL_PREFIX}enforce`], ns.name).toBe(want.enforce);
+      expect(labels[`${PSA_LABEL_PREFIX}enforce-version`]).toBe(`v${cc.cluster.version}`);
+      expect(labels[`${PSA_LABEL_PREFIX}audit`], ns.name).toBe(want.audit);
+      expect(labels[`${PSA_LABEL_PREFIX}warn`], ns.name).toBe(want.warn);
+    }
+  });
+
+  it('every sample: PSA at the enforce label never rejects what the policies allow; extra rejections are the stated gaps', async () => {
+    const version = cc.cluster.version;
+    // Namespaces named in the config, plus one it does not name (the cluster defaults apply there).
+    const scopes = [...cc.cluster.namespaces.filter((n) => !n.exempt).map((n) => ({ name: n.name, configured: n.pss })), { name: 'unnamed-namespace', configured: cc.cluster.level }];
+    const samples = CONTROL_IDS.flatMap((id) => getControl(id).samples.filter((s) => sampleApplies(s, version)).map((s) => ({ id, s })));
+    const requests = [];
+    const ours = new Map<string, string[]>();
+    const stated = new Map<string, Set<string>>();
+    for (const scope of scopes) {
+      const levels = psaLevels(cc.cluster, scope.name === 'unnamed-namespace' ? undefined : scope.name, scope.configured);
+      const gaps = new Set(scope.configured === 'privileged' ? [] : psaGaps(cc.cluster, scope.name === 'unnamed-namespace' ? undefined : scope.name, scope.configured));
+      for (const id of CONTROL_IDS) {
+        const pss = getControl(id).pss!;
+        if (RANK[pss.level] > RANK[levels.enforce]) gaps.add(id);
+      }
+      stated.set(scope.name, gaps);
+      for (const { id, s } of samples) {
+        const object = structuredClone(s.object) as Obj & { metadata: Obj };
+        object.metadata = { ...object.metadata, namespace: scope.name };
+        const key = `${scope.name}|${id}|${s.name}`;
+        const oldObject = s.oldObject ? { ...(s.oldObject as Obj), metadata: { ...((s.oldObject as Obj)['metadata'] as Obj), namespace: scope.name } } : undefined;
+        ours.set(key, [...new Set(ev.evaluate(object, { operation: s.operation ?? 'CREATE', ...(oldObject ? { oldObject } : {}) }).filter((f) => f.action === 'deny').map((f) => f.control))].sort());
+        if (levels.enforce !== 'privileged') requests.push({ id: key, level: levels.enforce, version: `v${version}`, pod: object });
+      }
+    }
+    const psa = await psaEvaluate(requests);
+    const problems: string[] = [];
+    let compared = 0;
+    for (const [key, controls] of ours) {
+      const [ns] = key.split('|') as [string];
+      const verdict = psa.get(key);
+      const psaDenied = verdict ? !verdict.allowed : false;
+      compared++;
+      if (psaDenied && controls.length === 0) problems.push(`${key}: PSA rejects (${verdict!.reasons.map((r) => r.check).join(', ')}) what the policies allow`);
+      if (!psaDenied && controls.length > 0) {
+        const unstated = controls.filter((c) => !stated.get(ns)!.has(c));
+        if (unstated.length) problems.push(`${key}: policies reject with ${unstated.join(', ')}, PSA allows, and the README does not state this gap`);
+      }
+    }
+    expect(problems).toEqual([]);
+    expect(compared).toBeGreaterThan(900);
+  }, 600_000);
+});
