@@ -160,12 +160,15 @@ describe('Kyverno rules', () => {
     }
   });
 
-  it('read the pod through object.spec (rewritten by autogen) and never through request-only data', () => {
+  it('read the pod through object.spec (rewritten by autogen); the old object and operation only to skip insignificant Pod updates', () => {
     for (const p of policiesOf(kyvernoBackend(everyControl()))) {
       for (const r of p.spec.rules) {
         // Pod metadata is read by kind instead (autogen would make `object.metadata` a strict selection of
         // the template's metadata, which CronJobs often omit); that is the only non-rewritten path.
-        const own = r.validate.cel.variables.filter((v) => v.name !== 'podMetadata');
+        // skipUpdate compares with the old Pod (guarded by object.kind == 'Pod', so autogen rules never use it).
+        const own = r.validate.cel.variables.filter((v) => v.name !== 'podMetadata' && v.name !== 'skipUpdate');
+        const skip = r.validate.cel.variables.find((v) => v.name === 'skipUpdate')!;
+        expect(skip.expression).toMatch(/^object\.kind == 'Pod' && oldObject != null && request\.operation == 'UPDATE' && /);
         const texts = [...own.map((v) => v.expression), ...r.validate.cel.expressions.flatMap((e) => [e.expression, e.messageExpression ?? ''])];
         const all = texts.join('\n');
         expect(all, p.metadata.name).toContain('object.spec');
@@ -347,11 +350,13 @@ describe('Kyverno CLI (the pinned engine; test/setup/engines.ts installs it)', (
     expect([...hostNs].map(([k, v]) => `${k} ${v.result}`).sort()).toEqual(['Pod/all-exempt pass', 'Pod/no-containers fail', 'Pod/one-not-exempt fail']);
   });
 
-  it('UPDATE requests are checked like CREATE; DELETE requests are not matched', () => {
+  it('an UPDATE that changes nothing PSA re-evaluates passes (the CLI sets the old object to the new one); DELETE requests are not matched', () => {
     const policy = policies.find((p) => p.metadata.name === 'disallow-privileged-containers')!;
     const s = getControl('disallow-privileged-containers').samples.find((x) => x.operation === 'UPDATE' && x.expect === 'deny')!;
+    const create = apply(policy, [s.object as Obj]);
+    expect([...create.values()].map((r) => r.result)).toEqual(['fail']);
     const update = apply(policy, [s.object as Obj], ['--set', 'request.operation=UPDATE']);
-    expect([...update.values()].map((r) => r.result)).toEqual(['fail']);
+    expect([...update.values()].map((r) => r.result)).toEqual(['pass']);
     const del = apply(policy, [s.object as Obj], ['--set', 'request.operation=DELETE']);
     expect([...del.values()]).toEqual([]);
   });

@@ -45,7 +45,14 @@ describe('reference bundle: PSA labels agree with the policies per namespace', (
     const version = cc.cluster.version;
     // Namespaces named in the config, plus one it does not name (the cluster defaults apply there).
     const scopes = [...cc.cluster.namespaces.filter((n) => !n.exempt).map((n) => ({ name: n.name, configured: n.pss })), { name: 'unnamed-namespace', configured: cc.cluster.level }];
-    const samples = CONTROL_IDS.flatMap((id) => getControl(id).samples.filter((s) => sampleApplies(s, version)).map((s) => ({ id, s })));
+    // The PSA library evaluates whole Pods; PSA admission does not re-evaluate metadata-only Pod updates,
+    // and neither do the policies, so samples of such updates (those with a plain verdict of their own) are
+    // left out here; test/agreement.test.ts covers them.
+    const samples = CONTROL_IDS.flatMap((id) =>
+      getControl(id)
+        .samples.filter((s) => sampleApplies(s, version) && s.expectWithoutOldObject === undefined)
+        .map((s) => ({ id, s })),
+    );
     const requests = [];
     const ours = new Map<string, string[]>();
     const stated = new Map<string, Set<string>>();

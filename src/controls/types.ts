@@ -27,6 +27,11 @@ export interface Sample {
   /** `UPDATE` samples carry the object before the change (ephemeral containers only arrive that way). */
   readonly operation?: 'CREATE' | 'UPDATE';
   readonly oldObject?: Manifest;
+  /**
+   * The verdict when `object` is evaluated on its own, as a CREATE (what offline CLIs without the old
+   * object see), when it differs from `expect`: e.g. a metadata-only UPDATE of a Pod that already violates.
+   */
+  readonly expectWithoutOldObject?: 'allow' | 'deny';
   /** The sample applies to target versions in this inclusive range of minors (e.g. `{ from: 34 }`). */
   readonly versions?: { readonly from?: number; readonly to?: number };
   /** True when the object only exists as a Pod (ephemeral containers): no workload variants are derived. */

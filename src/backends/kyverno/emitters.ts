@@ -38,16 +38,40 @@ function exempt(c: string): string {
  * Variables shared by the controls (lib.rego.hbs), in dependency order. A rule gets the ones its
  * expressions reference, directly or through another variable.
  */
+/**
+ * A Pod UPDATE counts only when it changes a container image, adds or removes a container or init
+ * container, adds or changes an ephemeral container, or changes a seccomp annotation (as PSA's
+ * isSignificantPodUpdate); metadata-only updates of a Pod that predates a policy pass. Containers are
+ * paired by name (the API forbids renaming or reordering them). Only Pods: for workloads `object.kind` is
+ * not Pod, and CEL's `&&` then yields false whatever the rest (which autogen rewrites) evaluates to.
+ */
+const SKIP_UPDATE = (() => {
+  const ann = (o: string, key: string): string => `${o}.?metadata.?annotations[?${key}].orValue('')`;
+  const list = (o: string, l: string): string => listOr(`${o}.spec.?${l}.orValue([])`);
+  const sameIn = (l: string, c: string): string =>
+    `${list('oldObject', l)}.exists(o, type(o) == map && o.?name.orValue('') == ${c}.?name.orValue('') && o.?image.orValue('') == ${c}.?image.orValue(''))`;
+  const containerSeccomp = (c: string): string => `'container.seccomp.security.alpha.kubernetes.io/' + string(${c}.?name.orValue(''))`;
+  const significant = [
+    `${ann('object', "'seccomp.security.alpha.kubernetes.io/pod'")} != ${ann('oldObject', "'seccomp.security.alpha.kubernetes.io/pod'")}`,
+    ...['containers', 'initContainers'].map((l) => `size(${list('object', l)}) != size(${list('oldObject', l)})`),
+    ...LISTS.map((l) => `${list('object', l)}.exists(c, type(c) == map && !(${sameIn(l, 'c')}))`),
+    `variables.containers.exists(c, ${ann('object', containerSeccomp('c'))} != ${ann('oldObject', containerSeccomp('c'))})`,
+  ];
+  return `object.kind == 'Pod' && oldObject != null && request.operation == 'UPDATE' && type(oldObject) == map && oldObject.?kind.orValue('') == 'Pod' && !(${significant.join(' || ')})`;
+})();
+
 export const SHARED_VARIABLES: readonly CelVariable[] = [
   // Every container, in the order Pod Security Admission visits them.
   {
     name: 'containers',
     expression: `(${LISTS.map((l) => listOr(`object.spec.?${l}.orValue([])`)).join(' + ')}).filter(c, type(c) == map)`,
   },
-  // Containers whose findings count (image not exempt).
-  { name: 'checked', expression: `variables.containers.filter(c, !(${exempt('c')}))` },
-  // Pod-level findings are exempt only when the pod has containers and every image is exempt.
-  { name: 'podExempt', expression: `size(variables.containers) > 0 && variables.containers.all(c, ${exempt('c')})` },
+  // Pod UPDATEs that Pod Security Admission would not re-evaluate (see SKIP_UPDATE).
+  { name: 'skipUpdate', expression: SKIP_UPDATE },
+  // Containers whose findings count (not a skipped update, image not exempt).
+  { name: 'checked', expression: `variables.skipUpdate ? [] : variables.containers.filter(c, !(${exempt('c')}))` },
+  // Pod-level findings do not count in a skipped update, or when the pod has containers and every image is exempt.
+  { name: 'podExempt', expression: `variables.skipUpdate || (size(variables.containers) > 0 && variables.containers.all(c, ${exempt('c')}))` },
   { name: 'windows', expression: `object.spec.?os.?name.orValue('') == 'windows'` },
   { name: 'userNamespaced', expression: `object.spec.?hostUsers.orValue(true) == false` },
 ];

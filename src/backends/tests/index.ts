@@ -108,7 +108,8 @@ function kyvernoSuite(controls: readonly ControlId[], cases: readonly SuiteCase[
     const rule = inst(id).name;
     const groups = new Map<string, { kind: string; rule: string; result: 'pass' | 'fail'; resources: string[] }>();
     for (const c of own.filter((x) => x.control === id)) {
-      const result = c.expect === 'deny' ? 'fail' : 'pass';
+      // kyverno test evaluates each resource on its own (no old object).
+      const result = c.expectPlain === 'deny' ? 'fail' : 'pass';
       const key = `${c.kind}/${result}`;
       const g = groups.get(key) ?? { kind: c.kind, rule: autogenRuleName(rule, c.kind), result, resources: [] };
       g.resources.push(`${String((c.object['metadata'] as Obj)['namespace'])}/${c.name}`);

@@ -20,6 +20,8 @@ export interface SuiteCase {
   readonly sample: Sample;
   readonly kind: 'Pod' | WorkloadKind;
   readonly expect: 'allow' | 'deny';
+  /** The verdict for `object` evaluated on its own (offline CLIs without the old object). */
+  readonly expectPlain: 'allow' | 'deny';
   /** The object as submitted (renamed, in SAMPLE_NAMESPACE). */
   readonly object: Obj;
   /** For UPDATE samples: the object before the change. */
@@ -38,6 +40,7 @@ export function suiteCases(controls: readonly ControlId[], version: KubernetesVe
         sample: s,
         kind: 'Pod',
         expect: s.expect,
+        expectPlain: s.expectWithoutOldObject ?? s.expect,
         object: place(s.object as Obj, name),
         ...(s.oldObject ? { oldObject: place(s.oldObject as Obj, name) } : {}),
       });
@@ -46,7 +49,7 @@ export function suiteCases(controls: readonly ControlId[], version: KubernetesVe
       const s = samples.find((x) => x.expect === expect && !x.podOnly);
       if (!s) continue;
       for (const w of workloadVariants(place(s.object as Obj, `${id}.${s.name}`))) {
-        cases.push({ control: id, name: String((w.object['metadata'] as Obj)['name']), sample: s, kind: w.kind, expect, object: w.object });
+        cases.push({ control: id, name: String((w.object['metadata'] as Obj)['name']), sample: s, kind: w.kind, expect, expectPlain: expect, object: w.object });
       }
     }
   }
