@@ -193,3 +193,32 @@ describe('kubeharden test, list, explain', () => {
     expect(runCli(['explain', 'nope'], ROOT).status).toBe(2);
   });
 });
+
+describe('kubeharden audit --engine', () => {
+  it('gator and kyverno give the WASM verdicts; JSON names the engine of each violation', () => {
+    const dir = tempProject({ 'in.yaml': `${GOOD_POD}---\n${BAD_DEPLOYMENT}` });
+    const r = runCli(['audit', '--profile', 'pss-restricted', '--engine', 'all', '--format', 'json', 'in.yaml'], dir);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(1);
+    const out = JSON.parse(r.stdout);
+    expect(out.summary).toMatchObject({ resources: 2, denied: 1, errors: 0 });
+    expect(out.errors).toEqual([]);
+    const bad = out.resources[1].violations as { control: string; engine: string }[];
+    const by = (e: string) => bad.filter((v) => v.engine === e).map((v) => v.control).sort();
+    expect(by('wasm').length).toBeGreaterThan(3);
+    expect(by('gator')).toEqual(by('wasm'));
+    expect(by('kyverno')).toEqual(by('wasm'));
+    expect(out.resources[0].violations).toEqual([]);
+  }, 300_000);
+
+  it('reports a split between engines as an error', async () => {
+    const { disagreements } = await import('../src/cli/audit-command.js');
+    const f = (control: string) => ({ control, action: 'deny' as const, message: 'm' });
+    expect(disagreements(['wasm', 'gator', 'kyverno'], [[f('a'), f('b')], [f('a')], [f('a'), f('b')]])).toEqual(['engines disagree on b: wasm deny, gator allow, kyverno deny']);
+    expect(disagreements(['wasm', 'gator'], [[f('a')], [f('a')]])).toEqual([]);
+  });
+
+  it('rejects an unknown engine', () => {
+    expect(runCli(['audit', '--profile', 'pss-baseline', '--engine', 'opa', 'x.yaml'], tempProject({})).status).toBe(2);
+  });
+});
