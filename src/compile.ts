@@ -13,6 +13,7 @@ import { testsBackend } from './backends/tests/index.js';
 import type { BackendFile } from './backends/types.js';
 import { toYaml } from './emit/yaml.js';
 import type { ControlId } from './controls/index.js';
+import type { FixtureInputs } from './config/fixtures.js';
 
 export interface CompiledCluster {
   readonly cluster: ResolvedCluster;
@@ -31,13 +32,14 @@ export interface CompileResult {
 }
 
 /** Compiles a config object (the default export of policies.config.ts). Throws ConfigError on invalid input. */
-export function compile(raw: unknown, options: { today?: string } = {}): CompileResult {
+export function compile(raw: unknown, options: { today?: string; fixtures?: FixtureInputs } = {}): CompileResult {
   const resolved = resolveConfig(raw, options);
   if (!resolved.config) throw new ConfigError(resolved.diagnostics);
-  return compileResolved(resolved.config, resolved.diagnostics);
+  return compileResolved(resolved.config, resolved.diagnostics, options.fixtures ? { fixtures: options.fixtures } : {});
 }
 
-export function compileResolved(config: ResolvedConfig, diagnostics: readonly Diagnostic[] = []): CompileResult {
+/** `fixtures`: the resources of each fixture file, so the bundle's engine suites include them (read by the CLI). */
+export function compileResolved(config: ResolvedConfig, diagnostics: readonly Diagnostic[] = [], inputs: { fixtures?: FixtureInputs } = {}): CompileResult {
   const clusters: CompiledCluster[] = [];
   const entries: [string, string][] = [];
   for (const cluster of config.clusters) {
@@ -46,7 +48,7 @@ export function compileResolved(config: ResolvedConfig, diagnostics: readonly Di
     const gatekeeper = gatekeeperBackend(ir);
     const support = engineSupport(ir, kyverno, gatekeeper);
     const kyvernoControls = new Set(ir.controls.map((c) => c.control).filter((id) => support.kyverno[id] === true));
-    const files = [...kyverno, ...gatekeeper, ...testsBackend(ir, kyvernoControls), ...psaBackend(cluster), ...docsBackend(ir, support)];
+    const files = [...kyverno, ...gatekeeper, ...testsBackend(ir, kyvernoControls, inputs.fixtures), ...psaBackend(cluster), ...docsBackend(ir, support)];
     clusters.push({ cluster, ir, files });
     for (const f of files) entries.push([`${cluster.name}/${f.path}`, serialize(f)]);
   }

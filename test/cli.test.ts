@@ -222,3 +222,30 @@ describe('kubeharden audit --engine', () => {
     expect(runCli(['audit', '--profile', 'pss-baseline', '--engine', 'opa', 'x.yaml'], tempProject({})).status).toBe(2);
   });
 });
+
+describe('fixtures', () => {
+  it('a missing or malformed fixture file is an error and nothing is written', () => {
+    const config = CONFIG.replace("namespaces: { legacy: { pss: 'baseline' } },", "fixtures: [{ file: 'missing.yaml', expect: 'allow' }, { file: 'bad.yaml', expect: 'allow' }],");
+    const dir = tempProject({ 'policies.config.ts': config, 'bad.yaml': 'apiVersion: v1\nkind: Pod\nmetadata: {name: x\n' });
+    const r = runCli(['build'], dir);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('fixture_not_found fixture file not found: missing.yaml');
+    expect(r.stderr).toMatch(/invalid_fixture bad\.yaml:1: malformed YAML/);
+    expect(existsSync(join(dir, 'generated'))).toBe(false);
+  });
+
+  it('fixtures are shipped in the engine suites, bound to the bundle’s own constraints and rules', () => {
+    const dir = tempProject({
+      'policies.config.ts': CONFIG.replace("namespaces: { legacy: { pss: 'baseline' } },", "fixtures: [{ file: 'f.yaml', expect: { 'disallow-host-namespaces': 'deny' } }],"),
+      'f.yaml': BAD_DEPLOYMENT,
+    });
+    expect(runCli(['build'], dir).status).toBe(0);
+    const suite = readFileSync(join(dir, 'generated/demo/gatekeeper/suite.yaml'), 'utf8');
+    expect(suite).toContain('name: fixtures-disallow-host-namespaces');
+    expect(suite).toContain('constraint: samples/fixtures/constraints/disallow-host-namespaces.yaml');
+    const ky = readFileSync(join(dir, 'generated/demo/kyverno/samples/fixtures/kyverno-test.yaml'), 'utf8');
+    expect(ky).toContain('rule: autogen-disallow-host-namespaces');
+    expect(ky).toContain('- apps/bad');
+    expect(ky).toContain('result: fail');
+  });
+});

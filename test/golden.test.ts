@@ -9,6 +9,8 @@ import { join, relative, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compile } from '../src/compile.js';
 import { loadConfig } from '../src/config/load.js';
+import { readFixtures } from '../src/config/fixtures.js';
+import { resolveConfig } from '../src/config/resolve.js';
 import { ROOT } from './helpers.js';
 
 const GOLDEN = join(ROOT, 'test', 'golden');
@@ -85,7 +87,8 @@ describe.each(scenarios)('golden %s', (scenario) => {
 describe('reference bundle', () => {
   it('generated/ is fresh for the repo policies.config.ts', async () => {
     const raw = await loadConfig(join(ROOT, 'policies.config.ts'));
-    const out = compile(raw).output;
+    const { inputs } = readFixtures(ROOT, resolveConfig(raw).config!);
+    const out = compile(raw, { fixtures: inputs }).output;
     const expected = listFiles(join(ROOT, 'generated'));
     expect(expected).toEqual([...out.keys()].sort());
     for (const [path, content] of out) await expect(content).toMatchFileSnapshot(join(ROOT, 'generated', path));

@@ -3,6 +3,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve as resolvePath } from 'node:path';
 import { findConfig, loadConfig } from '../config/load.js';
+import { readFixtures } from '../config/fixtures.js';
 import { resolveConfig, PROFILES } from '../config/resolve.js';
 import { compileResolved, type CompileResult } from '../compile.js';
 import { KubehardenError, MAX_DIAGNOSTICS, type Diagnostic } from '../diagnostics.js';
@@ -101,7 +102,13 @@ export async function compileConfigFile(io: Io, configArg: string | undefined): 
     io.err(`kubeharden: ${n} error(s) in ${display}; nothing was written`);
     return undefined;
   }
-  return { result: compileResolved(resolved.config, resolved.diagnostics), file };
+  const fixtures = readFixtures(dirname(file), resolved.config);
+  if (fixtures.diagnostics.length) {
+    printDiagnostics(io, fixtures.diagnostics, display);
+    io.err(`kubeharden: ${fixtures.diagnostics.length} error(s) in fixtures; nothing was written`);
+    return undefined;
+  }
+  return { result: compileResolved(resolved.config, resolved.diagnostics, { fixtures: fixtures.inputs }), file };
 }
 
 function printDiagnostics(io: Io, ds: readonly Diagnostic[], display: string): void {

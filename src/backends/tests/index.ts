@@ -12,14 +12,63 @@ import { constraint } from '../gatekeeper/emitters.js';
 import { clusterPolicy } from '../kyverno/index.js';
 import type { ClusterPolicy } from '../kyverno/types.js';
 import { suiteCases, type SuiteCase } from './samples.js';
-import type { Obj } from '../../eval/review.js';
+import { podsOf, type Obj } from '../../eval/review.js';
+import type { FixtureInputs } from '../../config/fixtures.js';
 import type { KubernetesVersion } from '../../pss/versions.js';
 
-export function testsBackend(ir: BundleIR, kyvernoControls: ReadonlySet<ControlId>): BackendFile[] {
+export function testsBackend(ir: BundleIR, kyvernoControls: ReadonlySet<ControlId>, fixtures?: FixtureInputs): BackendFile[] {
   const controls = ir.controls.map((c) => c.control);
   const cases = suiteCases(controls, ir.version);
   const inst = (id: ControlId): ControlInstance => sampleInstance(id, ir.version);
-  return [...gatekeeperSuite(controls, cases, inst), ...kyvernoSuite(controls.filter((c) => kyvernoControls.has(c)), cases, inst, ir.version)];
+  const fx = fixtureCases(ir, fixtures);
+  return [
+    ...gatekeeperSuite(controls, cases, inst, fx),
+    ...kyvernoSuite(controls.filter((c) => kyvernoControls.has(c)), cases, inst, ir.version),
+    ...kyvernoFixtureSuite(fx.filter((c) => kyvernoControls.has(c.control))),
+  ];
+}
+
+/** One expectation of a user fixture: a resource, a control, the instance that applies in its namespace. */
+interface FixtureCase {
+  readonly control: ControlId;
+  readonly instance: ControlInstance;
+  readonly file: string;
+  readonly object: Obj;
+  readonly kind: string;
+  readonly expect: 'allow' | 'deny';
+}
+
+/**
+ * The user's fixtures, per control expectation, bound to the bundle's own constraint/rule for the resource's
+ * namespace (namespace-less Pods and workloads count as `default`, as in `kubeharden test`). Expectations
+ * where no instance applies are checked by `kubeharden test` only: no engine policy exists to run.
+ */
+function fixtureCases(ir: BundleIR, fixtures: FixtureInputs | undefined): FixtureCase[] {
+  if (!fixtures) return [];
+  const out: FixtureCase[] = [];
+  const seen = new Set<string>();
+  for (const fx of ir.cluster.fixtures) {
+    const objects = fixtures.get(fx.file) ?? [];
+    objects.forEach((o, i) => {
+      if (!podsOf(o, 'default').length) return;
+      const md = (o['metadata'] ?? {}) as Obj;
+      const namespace = typeof md['namespace'] === 'string' && md['namespace'] ? md['namespace'] : 'default';
+      const file = `${fx.file.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '')}-${i}.yaml`;
+      const object: Obj = { ...o, metadata: { ...md, namespace } };
+      const expectations: [ControlId, 'allow' | 'deny'][] =
+        fx.expect === 'allow' ? ir.controls.map((c) => [c.control, 'allow']) : (Object.entries(fx.expect) as [ControlId, 'allow' | 'deny'][]);
+      for (const [control, expect] of expectations) {
+        const c = ir.controls.find((x) => x.control === control);
+        const instance = c?.instances.find((inst) => (inst.scope.include ? inst.scope.include.includes(namespace) : !inst.scope.exclude.includes(namespace)));
+        if (!instance) continue;
+        const key = `${file}|${control}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        out.push({ control, instance, file, object, kind: String(o['kind']), expect });
+      }
+    });
+  }
+  return out;
 }
 
 /** The instance samples are checked with: the control's PSS defaults at `version`, everywhere, enforced. */
@@ -51,9 +100,9 @@ export function sampleArtifacts(controls: readonly ControlId[], version: Kuberne
   };
 }
 
-function gatekeeperSuite(controls: readonly ControlId[], cases: readonly SuiteCase[], inst: (id: ControlId) => ControlInstance): BackendFile[] {
+function gatekeeperSuite(controls: readonly ControlId[], cases: readonly SuiteCase[], inst: (id: ControlId) => ControlInstance, fixtures: readonly FixtureCase[]): BackendFile[] {
   const files: BackendFile[] = [];
-  const tests = controls.map((id) => {
+  const tests: object[] = controls.map((id) => {
     files.push({ path: `gatekeeper/samples/${id}/constraint.yaml`, objects: [constraint(id, inst(id))] });
     const own = cases.filter((c) => c.control === id);
     for (const c of own) files.push({ path: `gatekeeper/samples/${id}/${caseFile(c)}`, objects: [c.oldObject ? admissionReview(c) : c.object] });
@@ -65,8 +114,60 @@ function gatekeeperSuite(controls: readonly ControlId[], cases: readonly SuiteCa
       cases: own.map((c) => ({ name: c.name, object: `samples/${id}/${caseFile(c)}`, assertions: [{ violations: c.expect === 'deny' ? 'yes' : 'no' }] })),
     };
   });
+  // Fixtures: one test per constraint (the bundle's own, for the fixture's namespace).
+  const written = new Set<string>();
+  const byInstance = new Map<string, FixtureCase[]>();
+  for (const f of fixtures) byInstance.set(f.instance.name, [...(byInstance.get(f.instance.name) ?? []), f]);
+  for (const [name, list] of [...byInstance].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const id = list[0]!.control;
+    files.push({ path: `gatekeeper/samples/fixtures/constraints/${name}.yaml`, objects: [constraint(id, list[0]!.instance)] });
+    for (const f of list) {
+      if (!written.has(f.file)) files.push({ path: `gatekeeper/samples/fixtures/${f.file}`, objects: [f.object] });
+      written.add(f.file);
+    }
+    tests.push({
+      name: `fixtures-${name}`,
+      template: `templates/${id}.yaml`,
+      constraint: `samples/fixtures/constraints/${name}.yaml`,
+      expansion: 'expansion.yaml',
+      cases: list.map((f) => ({ name: f.file.replace(/\.yaml$/, ''), object: `samples/fixtures/${f.file}`, assertions: [{ violations: f.expect === 'deny' ? 'yes' : 'no' }] })),
+    });
+  }
   files.push({ path: 'gatekeeper/suite.yaml', objects: [{ apiVersion: 'test.gatekeeper.sh/v1alpha1', kind: 'Suite', metadata: { name: 'kubeharden-samples' }, tests }] });
   return files;
+}
+
+/** Fixtures against the bundle's own Kyverno policies, in a Test of their own (`kyverno test` finds it). */
+function kyvernoFixtureSuite(fixtures: readonly FixtureCase[]): BackendFile[] {
+  if (!fixtures.length) return [];
+  const results = fixtures.map((f) => {
+    const md = f.object['metadata'] as Obj;
+    return {
+      policy: f.control,
+      rule: autogenRuleName(f.instance.name, f.kind as SuiteCase['kind']),
+      kind: f.kind,
+      resources: [`${String(md['namespace'])}/${String(md['name'])}`],
+      result: f.expect === 'deny' ? 'fail' : 'pass',
+    };
+  });
+  const objects = new Map<string, Obj>();
+  for (const f of fixtures) objects.set(f.file, f.object);
+  return [
+    { path: 'kyverno/samples/fixtures/resources.yaml', objects: [...objects.values()] },
+    {
+      path: 'kyverno/samples/fixtures/kyverno-test.yaml',
+      objects: [
+        {
+          apiVersion: 'cli.kyverno.io/v1alpha1',
+          kind: 'Test',
+          metadata: { name: 'kubeharden-fixtures' },
+          policies: [...new Set(fixtures.map((f) => `../../${f.control}.yaml`))].sort(),
+          resources: ['resources.yaml'],
+          results,
+        },
+      ],
+    },
+  ];
 }
 
 function caseFile(c: SuiteCase): string {
