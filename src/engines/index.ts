@@ -150,7 +150,7 @@ export function run(cmd: string, args: string[], cwd: string, env: NodeJS.Proces
   });
 }
 
-function isExecutable(p: string): boolean {
+export function isExecutable(p: string): boolean {
   try {
     accessSync(p, constants.X_OK);
     return true;
@@ -166,16 +166,21 @@ export interface Captured {
 }
 
 /**
- * Runs an engine with stdin closed (gator reads objects from a non-TTY stdin) and captures its output.
- * Resolves with the exit code; rejects only when the program cannot be started.
+ * Runs an engine and captures its output. stdin gets `input`, or is closed (gator reads objects from a
+ * non-TTY stdin). Resolves with the exit code; rejects only when the program cannot be started.
  */
-export function capture(cmd: string, args: readonly string[], options: { cwd?: string } = {}): Promise<Captured> {
+export function capture(cmd: string, args: readonly string[], options: { cwd?: string; input?: string } = {}): Promise<Captured> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, [...args], { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, [...args], { cwd: options.cwd, stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    if (options.input !== undefined) {
+      // The exit code and stderr explain a program that stopped reading.
+      child.stdin!.on('error', () => {});
+      child.stdin!.end(options.input);
+    }
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.stdout!.on('data', (b: Buffer) => out.push(b));
+    child.stderr!.on('data', (b: Buffer) => err.push(b));
     child.on('error', (e) => reject(new EngineError('engine_failed', `could not run ${cmd}: ${e.message}`, { cause: e })));
     child.on('close', (code) => resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
   });

@@ -5,12 +5,12 @@
  * It is built with `go build` into the per-user cache, keyed by a hash of its sources, so an unchanged
  * program builds once. The binary is moved into place only after a successful build.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { accessSync, constants, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EngineError, cacheDir, run, type Logger } from './index.js';
+import { EngineError, cacheDir, capture, isExecutable, run, type Logger } from './index.js';
 
 /** Environment variable that points to an existing psa-check binary instead. */
 export const PSA_CHECK_ENV = 'KUBEHARDEN_PSA_CHECK';
@@ -148,18 +148,8 @@ export async function psaEvaluate(requests: readonly PsaRequest[], options: { lo
   if (requests.length === 0) return results;
   const bin = options.checker ?? (await ensurePsaChecker(options.log));
   const input = requests.map((r) => JSON.stringify({ id: r.id, level: r.level, version: r.version, pod: r.pod })).join('\n') + '\n';
-  const { stdout, stderr, code } = await new Promise<{ stdout: string; stderr: string; code: number | null }>((resolve, reject) => {
-    const child = spawn(bin, [], { stdio: ['pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.stdin.on('error', () => {
-      // The exit code and stderr explain a checker that stopped reading.
-    });
-    child.on('error', (e) => reject(new EngineError('psa_check_failed', `could not run ${bin}: ${e.message}`, { cause: e })));
-    child.on('close', (c) => resolve({ stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), code: c }));
-    child.stdin.end(input);
+  const { stdout, stderr, code } = await capture(bin, [], { input }).catch((e: unknown) => {
+    throw new EngineError('psa_check_failed', `could not run ${bin}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   });
   if (code !== 0) throw new EngineError('psa_check_failed', `${bin} exited with code ${code}:\n${stderr.trim()}`);
 
@@ -194,13 +184,4 @@ export async function psaEvaluate(requests: readonly PsaRequest[], options: { lo
     throw new EngineError('psa_check_failed', `${NAME} rejected ${errors.length} of ${requests.length} requests:\n${shown}${errors.length > 20 ? '\n…' : ''}`);
   }
   return results;
-}
-
-function isExecutable(p: string): boolean {
-  try {
-    accessSync(p, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }
