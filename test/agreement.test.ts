@@ -5,8 +5,6 @@
  * ships, and a scenario through a real bundle (exempt namespaces, namespace levels, image exceptions).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CONTROL_IDS, getControl, type ControlId } from '../src/controls/index.js';
@@ -17,7 +15,7 @@ import { suiteCases, type SuiteCase } from '../src/backends/tests/samples.js';
 import { evaluateSample, loadCatalogModule } from '../src/eval/bundle.js';
 import { gatorFindings, keyOf, kyvernoFindings, type EngineFindings } from '../src/eval/engines.js';
 import type { PolicyModule } from '../src/eval/wasm.js';
-import { compile, serialize } from '../src/compile.js';
+import { compile } from '../src/compile.js';
 import { ensureEngine } from '../src/engines/index.js';
 import { evaluatorFor } from './helpers.js';
 
@@ -158,10 +156,5 @@ describe('a real bundle: exempt namespaces, namespace levels, image exceptions',
       expect(actions(kyverno.get(key)), `kyverno actions ${key}`).toEqual(actions(wasm));
     }
     expect(ev.evaluate(resources[5] as never).every((f) => f.action === 'audit')).toBe(true);
-    void serialize;
-    void mkdtempSync;
-    void mkdirSync;
-    void writeFileSync;
-    void tmpdir;
   }, 600_000);
 });

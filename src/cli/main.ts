@@ -1,6 +1,5 @@
 /** The kubeharden CLI: build, test, audit, list, explain, engines. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve as resolvePath } from 'node:path';
 import { findConfig, loadConfig } from '../config/load.js';
 import { readFixtures } from '../config/fixtures.js';
@@ -203,9 +202,4 @@ async function enginesCommand(args: readonly string[], io: Io): Promise<number> 
     }
   }
   return 0;
-}
-
-/** Reads a file relative to a base directory (fixtures). */
-export function readRelative(base: string, file: string): string {
-  return readFileSync(resolvePath(base, file), 'utf8');
 }

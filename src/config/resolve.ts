@@ -211,7 +211,7 @@ function resolveCluster(
       if (layer.value === undefined) continue;
       if (!isObject(layer.value)) continue;
       const setting = layer.value[id];
-      if (setting !== undefined) s = applySetting(d, c, s, setting, [...layer.path, id], version);
+      if (setting !== undefined) s = applySetting(d, c, s, setting, [...layer.path, id]);
     }
     clusterSettings.set(id, s);
   }
@@ -277,7 +277,7 @@ function resolveCluster(
           if (id === CONTROL_IDS[0]) d.error('invalid_value', [...cfg.path, 'controls'], `controls must be an object keyed by control id, got ${describe(cc)}`);
           continue;
         }
-        if (cc[id] !== undefined) s = applySetting(d, c, s, cc[id], [...cfg.path, 'controls', id], version);
+        if (cc[id] !== undefined) s = applySetting(d, c, s, cc[id], [...cfg.path, 'controls', id]);
       }
       per.set(id, s);
     }
@@ -408,7 +408,7 @@ function explicitlyDisabled(layers: { value: unknown }[], id: ControlId): boolea
   return disabled;
 }
 
-function applySetting(d: Diagnostics, c: AnyControl, s: ControlSettings, setting: unknown, path: KeyPath, version: KubernetesVersion): ControlSettings {
+function applySetting(d: Diagnostics, c: AnyControl, s: ControlSettings, setting: unknown, path: KeyPath): ControlSettings {
   if (typeof setting === 'boolean') return { ...s, enabled: setting };
   if (typeof setting === 'string') {
     if (MODES.includes(setting as Mode)) return { ...s, enabled: true, mode: setting as Mode };
@@ -458,7 +458,6 @@ function applySetting(d: Diagnostics, c: AnyControl, s: ControlSettings, setting
       out = { ...out, options: merged };
     }
   }
-  void version;
   return out;
 }
 

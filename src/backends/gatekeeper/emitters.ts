@@ -3,7 +3,7 @@ import { getControl, type ControlId } from '../../controls/index.js';
 import type { ParamType } from '../../controls/types.js';
 import type { Mode } from '../../config/types.js';
 import type { ControlInstance } from '../../ir/types.js';
-import { gatekeeperKind, regoPackage } from '../../names.js';
+import { gatekeeperKind } from '../../names.js';
 import { renderControlRego, renderLibRego } from './rego.js';
 import type { Constraint, ConstraintTemplate, ExpansionTemplate, JsonSchema } from './types.js';
 
@@ -101,4 +101,3 @@ export function expansionTemplates(): ExpansionTemplate[] {
   ];
 }
 
-export { regoPackage };
