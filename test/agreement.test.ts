@@ -101,7 +101,11 @@ describe('a real bundle: exempt namespaces, namespace levels, image exceptions',
     profile: 'pss-restricted',
     kubernetesVersion: '1.37',
     exemptNamespaces: ['kube-system'],
-    namespaces: { legacy: { pss: 'baseline' }, ops: { controls: { 'disallow-privileged-containers': 'audit' } } },
+    namespaces: {
+      legacy: { pss: 'baseline' },
+      ops: { controls: { 'disallow-privileged-containers': 'audit' } },
+      dev: { controls: { 'disallow-privileged-containers': 'warn' } },
+    },
     exceptions: [{ control: 'disallow-privileged-containers', namespaces: ['apps'], images: ['registry.example.com/debug/*'], reason: 'r', expires: '2027-06-01' }],
   } as const;
   const restrictedPod = (name: string, ns: string, extra: Record<string, unknown> = {}, image = 'registry.example.com/app:1') => ({
@@ -121,6 +125,7 @@ describe('a real bundle: exempt namespaces, namespace levels, image exceptions',
     restrictedPod('priv-excepted-image-elsewhere', 'web', { privileged: true }, 'registry.example.com/debug/shell:1'),
     restrictedPod('priv-in-exempt-ns', 'kube-system', { privileged: true }),
     restrictedPod('priv-audited', 'ops', { privileged: true }),
+    restrictedPod('priv-warned', 'dev', { privileged: true }),
     hostPid('hostpid-legacy', 'legacy'),
     { ...restrictedPod('no-drop-legacy', 'legacy'), spec: { containers: [{ name: 'app', image: 'registry.example.com/app:1' }] } },
     { ...restrictedPod('no-drop-apps', 'apps'), spec: { containers: [{ name: 'app', image: 'registry.example.com/app:1' }] } },
@@ -132,6 +137,7 @@ describe('a real bundle: exempt namespaces, namespace levels, image exceptions',
     'Pod/web/priv-excepted-image-elsewhere': ['disallow-privileged-containers'],
     'Pod/kube-system/priv-in-exempt-ns': [],
     'Pod/ops/priv-audited': ['disallow-privileged-containers'],
+    'Pod/dev/priv-warned': ['disallow-privileged-containers'],
     'Pod/legacy/hostpid-legacy': ['disallow-host-namespaces'],
     'Pod/legacy/no-drop-legacy': [],
     'Pod/apps/no-drop-apps': ['disallow-privilege-escalation', 'require-drop-all-capabilities', 'require-run-as-non-root', 'require-seccomp-profile'],
@@ -155,6 +161,7 @@ describe('a real bundle: exempt namespaces, namespace levels, image exceptions',
       expect(actions(gator.get(key)), `gator actions ${key}`).toEqual(actions(wasm));
       expect(actions(kyverno.get(key)), `kyverno actions ${key}`).toEqual(actions(wasm));
     }
-    expect(ev.evaluate(resources[5] as never).every((f) => f.action === 'audit')).toBe(true);
+    expect(ev.evaluate(resources[5] as never).map((f) => f.action)).toEqual(['audit']);
+    expect(ev.evaluate(resources[6] as never).map((f) => f.action)).toEqual(['warn']);
   }, 600_000);
 });

@@ -84,7 +84,9 @@ describe('Kyverno files', () => {
   it('every ClusterPolicy validates against the Kyverno CRD schema', () => {
     for (const ir of [bundle({}), bundle(scoped), everyControl(['registry.example.com/*'])]) {
       const policies = policiesOf(kyvernoBackend(ir));
-      expect(policies.length).toBe(ir.controls.length);
+      // One per control, plus a `-warn` policy where a control mixes warn with other modes.
+      const mixed = ir.controls.filter((c) => c.instances.some((i) => i.mode === 'warn') && c.instances.some((i) => i.mode !== 'warn')).length;
+      expect(policies.length).toBe(ir.controls.length + mixed);
       for (const p of policies) expect(schemaErrors(policyValidator, p), p.metadata.name).toEqual([]);
     }
     // The validator is not vacuous: unknown fields and bad enum values are reported.
@@ -142,19 +144,26 @@ describe('Kyverno rules', () => {
     const ir = bundle(scoped);
     const policies = policiesOf(kyvernoBackend(ir));
     const priv = policies.find((p) => p.metadata.name === 'disallow-privileged-containers')!;
-    const [cluster, teamA] = priv.spec.rules;
+    // Warn-mode instances live in a policy of their own: emitWarning is policy-wide.
+    const privWarn = policies.find((p) => p.metadata.name === 'disallow-privileged-containers-warn')!;
+    expect(priv.spec.rules).toHaveLength(1);
+    expect(privWarn.spec.rules).toHaveLength(1);
+    const [teamA] = priv.spec.rules;
+    const [cluster] = privWarn.spec.rules;
     expect(cluster!.match.any[0]!.resources.namespaces).toBeUndefined();
     expect(cluster!.exclude!.any[0]!.resources.namespaces).toEqual(expect.arrayContaining(['kube-system', 'team-a']));
     expect(teamA!.name).toBe('disallow-privileged-containers-ns-team-a');
     expect(teamA!.match.any[0]!.resources.namespaces).toEqual(['team-a']);
     expect(teamA!.exclude).toBeUndefined();
-    // Modes: warn → Audit + emitWarning (policy-wide), enforce → Enforce.
+    // Modes: warn → Audit + emitWarning, enforce → Enforce (and no warnings from the enforce policy).
     expect(cluster!.validate.failureAction).toBe('Audit');
     expect(teamA!.validate.failureAction).toBe('Enforce');
-    expect(priv.spec.emitWarning).toBe(true);
+    expect(privWarn.spec.emitWarning).toBe(true);
+    expect(priv.spec.emitWarning).toBeUndefined();
+    expect(privWarn.metadata.annotations['kubeharden.io/control']).toBe('disallow-privileged-containers');
     const legacyOnly = policies.find((p) => p.metadata.name === 'restrict-seccomp')!;
     expect(legacyOnly.spec.rules.map((r) => r.match.any[0]!.resources.namespaces)).toEqual([['legacy']]);
-    for (const p of policies.filter((x) => x.metadata.name !== 'disallow-privileged-containers')) {
+    for (const p of policies.filter((x) => !x.metadata.name.startsWith('disallow-privileged-containers'))) {
       expect(p.spec.emitWarning, p.metadata.name).toBeUndefined();
       for (const r of p.spec.rules) expect(r.validate.failureAction).toBe('Enforce');
     }

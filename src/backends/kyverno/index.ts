@@ -31,8 +31,8 @@ export const KYVERNO_DIR = 'kyverno';
 export function kyvernoBackend(ir: BundleIR): BackendFile[] {
   const files: BackendFile[] = [];
   for (const c of ir.controls) {
-    const policy = clusterPolicy(c.control, c.instances, ir.version);
-    if (policy) files.push({ path: `${KYVERNO_DIR}/${c.control}.yaml`, objects: [policy] });
+    const policies = policiesFor(c.control, c.instances, ir.version);
+    if (policies) files.push({ path: `${KYVERNO_DIR}/${c.control}.yaml`, objects: policies });
   }
   const kustomization: Kustomization = {
     apiVersion: 'kustomize.config.k8s.io/v1beta1',
@@ -47,6 +47,32 @@ export function kyvernoBackend(ir: BundleIR): BackendFile[] {
 export function celCheck(id: ControlId, params: Params): CelCheck | Unsupported {
   const emit = emitters[id] as (p: Params) => CelCheck | Unsupported;
   return emit(params);
+}
+
+/**
+ * The ClusterPolicies of a control. `emitWarning` is a policy-wide switch, so warn-mode instances go into a
+ * policy of their own (`<id>-warn`) when the control also has instances in other modes; otherwise those
+ * would warn too.
+ */
+export function policiesFor(id: ControlId, instances: readonly ControlInstance[], version: string): ClusterPolicy[] | undefined {
+  const warn = instances.filter((i) => i.mode === 'warn');
+  const rest = instances.filter((i) => i.mode !== 'warn');
+  if (!warn.length || !rest.length) {
+    const p = clusterPolicy(id, instances, version);
+    return p && [p];
+  }
+  const a = clusterPolicy(id, rest, version);
+  const b = clusterPolicy(id, warn, version);
+  return a && b ? [a, { ...b, metadata: { ...b.metadata, name: warnPolicyName(id) } }] : undefined;
+}
+
+export function warnPolicyName(id: ControlId): string {
+  return `${id}-warn`;
+}
+
+/** The name of the policy that holds an instance of a control (see policiesFor). */
+export function policyNameFor(id: ControlId, instance: ControlInstance, all: readonly ControlInstance[]): string {
+  return instance.mode === 'warn' && all.some((i) => i.mode !== 'warn') ? warnPolicyName(id) : id;
 }
 
 /** The ClusterPolicy of a control, or undefined when Kyverno cannot express one of its instances. */

@@ -9,7 +9,7 @@ import { paramsFor } from '../../ir/lower.js';
 import { getControl, type ControlId } from '../../controls/index.js';
 import type { BackendFile } from '../types.js';
 import { constraint } from '../gatekeeper/emitters.js';
-import { clusterPolicy } from '../kyverno/index.js';
+import { clusterPolicy, policyNameFor } from '../kyverno/index.js';
 import type { ClusterPolicy } from '../kyverno/types.js';
 import { suiteCases, type SuiteCase } from './samples.js';
 import { podsOf, type Obj } from '../../eval/review.js';
@@ -32,6 +32,8 @@ export function testsBackend(ir: BundleIR, kyvernoControls: ReadonlySet<ControlI
 interface FixtureCase {
   readonly control: ControlId;
   readonly instance: ControlInstance;
+  /** The Kyverno policy holding the instance's rule. */
+  readonly policy: string;
   readonly file: string;
   readonly object: Obj;
   readonly kind: string;
@@ -64,7 +66,7 @@ function fixtureCases(ir: BundleIR, fixtures: FixtureInputs | undefined): Fixtur
         const key = `${file}|${control}`;
         if (seen.has(key)) continue;
         seen.add(key);
-        out.push({ control, instance, file, object, kind: String(o['kind']), expect });
+        out.push({ control, instance, policy: policyNameFor(control, instance, c!.instances), file, object, kind: String(o['kind']), expect });
       }
     });
   }
@@ -143,7 +145,7 @@ function kyvernoFixtureSuite(fixtures: readonly FixtureCase[]): BackendFile[] {
   const results = fixtures.map((f) => {
     const md = f.object['metadata'] as Obj;
     return {
-      policy: f.control,
+      policy: f.policy,
       rule: autogenRuleName(f.instance.name, f.kind as SuiteCase['kind']),
       kind: f.kind,
       resources: [`${String(md['namespace'])}/${String(md['name'])}`],
