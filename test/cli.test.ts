@@ -249,3 +249,48 @@ describe('fixtures', () => {
     expect(ky).toContain('result: fail');
   });
 });
+
+describe('kubeharden audit reports for CI', () => {
+  const WARN_CONFIG = CONFIG.replace("namespaces: { legacy: { pss: 'baseline' } },", "namespaces: { apps: { controls: { 'disallow-host-namespaces': 'warn' } } },");
+
+  it('--fail-on decides which actions fail the run', () => {
+    const dir = tempProject({ 'policies.config.ts': WARN_CONFIG, 'p.yaml': `${GOOD_POD.replace('seccompProfile: {type: RuntimeDefault}}', 'seccompProfile: {type: RuntimeDefault}}\n  hostPID: true')}` });
+    const run = (...extra: string[]) => runCli(['audit', '--format', 'json', ...extra, 'p.yaml'], dir);
+    const base = run();
+    expect(JSON.parse(base.stdout).resources[0].violations).toEqual([expect.objectContaining({ control: 'disallow-host-namespaces', action: 'warn', engine: 'wasm' })]);
+    expect(base.status).toBe(0);
+    expect(run('--fail-on', 'warn').status).toBe(1);
+    expect(run('--fail-on', 'audit').status).toBe(1);
+    expect(run('--fail-on', 'never').status).toBe(0);
+    expect(run('--fail-on', 'sometimes').status).toBe(2);
+  });
+
+  it('jsonl: one line per resource, errors, then the summary; --output writes the file', () => {
+    const dir = tempProject({ 'in.yaml': `${GOOD_POD}---\n${BAD_DEPLOYMENT}---\nkind: Pod\n` });
+    const r = runCli(['audit', '--profile', 'pss-restricted', '--format', 'jsonl', '--output', 'out/report.jsonl', 'in.yaml'], dir);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    const lines = readFileSync(join(dir, 'out/report.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => Object.keys(l)[0])).toEqual(['resource', 'resource', 'error', 'summary']);
+    expect(lines[1].resource).toMatchObject({ kind: 'Deployment', verdict: 'deny' });
+    expect(lines[3].summary).toEqual({ resources: 2, denied: 1, warned: 0, audited: 0, errors: 1 });
+  });
+
+  it('junit: a testcase per resource × control, denies as failures, input errors as errors', () => {
+    const dir = tempProject({ 'in.yaml': `${GOOD_POD}---\n${BAD_DEPLOYMENT}---\nkind: Pod\n` });
+    const r = runCli(['audit', '--profile', 'pss-restricted', '--kubernetes-version', '1.37', '--format', 'junit', 'in.yaml'], dir);
+    expect(r.status).toBe(2);
+    const xml = r.stdout;
+    expect(xml.startsWith('<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="kubeharden audit"')).toBe(true);
+    const controls = 15; // pss-restricted at 1.37: 19 controls minus the 4 replaced baseline checks
+    expect((xml.match(/<testcase /g) ?? []).length).toBe(2 * controls + 1);
+    expect((xml.match(/<failure /g) ?? []).length).toBe(5);
+    expect(xml).toMatch(/<testsuites name="kubeharden audit" tests="31" failures="5" errors="1">/);
+    expect(xml).toContain('name="Deployment/apps/bad disallow-host-namespaces"');
+    expect(xml).toContain('message="[Implied by kubeharden-expand-workloads] pod must not set spec.hostPID to true"');
+    expect(xml).toContain('<error message="document has no apiVersion/kind" type="input"/>');
+    // Well-formed enough for CI servers: every testcase is closed, attributes are escaped.
+    expect((xml.match(/<testcase /g) ?? []).length).toBe((xml.match(/<\/testcase>/g) ?? []).length);
+    expect(xml).not.toMatch(/="[^"]*(<|&(?!(lt|gt|amp|quot|apos);))[^"]*"/);
+  });
+});

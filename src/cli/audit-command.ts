@@ -1,4 +1,6 @@
 /** `kubeharden audit`: evaluate arbitrary manifests offline through the bundle's WASM policies. */
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, resolve as resolvePath } from 'node:path';
 import { resolveConfig, PROFILES } from '../config/resolve.js';
 import { compileResolved, type CompiledCluster } from '../compile.js';
 import { loadEvaluator } from '../eval/bundle.js';
@@ -11,7 +13,7 @@ import { compileConfigFile, parse, UsageError, type Io } from './main.js';
 import { table } from './output.js';
 import type { ProfileName } from '../config/types.js';
 
-interface ResourceResult {
+export interface ResourceResult {
   source: string;
   index: number;
   apiVersion: string;
@@ -68,11 +70,15 @@ export async function runAudit(args: readonly string[], io: Io): Promise<number>
       cluster: { type: 'string' },
       format: { type: 'string', default: 'table' },
       engine: { type: 'string', default: 'wasm' },
+      output: { type: 'string', short: 'o' },
+      'fail-on': { type: 'string', default: 'deny' },
     },
   });
   if (!positionals.length) throw new UsageError('give one or more files, directories, or - for stdin');
   const format = values.format;
-  if (format !== 'table' && format !== 'json') throw new UsageError(`--format must be table or json, got "${format}"`);
+  if (!FORMATS.includes(format as Format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, got "${format}"`);
+  const failOn = values['fail-on'];
+  if (!FAIL_ON.includes(failOn as FailOn)) throw new UsageError(`--fail-on must be one of ${FAIL_ON.join(', ')}, got "${failOn}"`);
   if (values.config && values.profile) throw new UsageError('use either --config or --profile, not both');
   const engineArg = values.engine;
   if (!['wasm', 'gator', 'kyverno', 'all'].includes(engineArg)) throw new UsageError(`--engine must be wasm, gator, kyverno or all, got "${engineArg}"`);
@@ -149,8 +155,17 @@ export async function runAudit(args: readonly string[], io: Io): Promise<number>
     audited: results.filter((r) => r.violations.some((v) => v.action === 'audit')).length,
     errors: errors.length,
   };
+  const errorList = errors.map((e) => ({ source: e.source, index: e.index, line: e.line, message: e.message }));
+  const chunks: string[] = [];
+  const emit = (s: string): void => void (values.output ? chunks.push(`${s}\n`) : io.out(s));
   if (format === 'json') {
-    io.out(JSON.stringify({ summary, resources: results, errors: errors.map((e) => ({ source: e.source, index: e.index, line: e.line, message: e.message })) }, null, 2));
+    emit(JSON.stringify({ summary, resources: results, errors: errorList }, null, 2));
+  } else if (format === 'jsonl') {
+    for (const r of results) emit(JSON.stringify({ resource: r }));
+    for (const e of errorList) emit(JSON.stringify({ error: e }));
+    emit(JSON.stringify({ summary }));
+  } else if (format === 'junit') {
+    emit(junit(results, errorList, cc.ir.controls.map((c) => c.control)));
   } else {
     for (const e of errors) io.err(`${e.source}${e.line ? `:${e.line}` : ''}: ${e.message}`);
     const rows: string[][] = [];
@@ -159,9 +174,61 @@ export async function runAudit(args: readonly string[], io: Io): Promise<number>
       if (!r.violations.length) rows.push([r.verdict.toUpperCase(), what, '', '', `${r.source}#${r.index}`]);
       for (const v of r.violations) rows.push([r.verdict.toUpperCase(), what, v.control, `${engines.length > 1 ? `[${v.engine}] ` : ''}${v.action}: ${v.message}`, `${r.source}#${r.index}`]);
     }
-    if (rows.length) io.out(table(['VERDICT', 'RESOURCE', 'CONTROL', 'MESSAGE', 'SOURCE'], rows));
-    io.out(`${summary.resources} resources: ${summary.denied} denied, ${summary.warned} warned, ${summary.audited} audited, ${summary.errors} errors (${cc.cluster.profile}, Kubernetes ${cc.cluster.version})`);
+    if (rows.length) emit(table(['VERDICT', 'RESOURCE', 'CONTROL', 'MESSAGE', 'SOURCE'], rows));
+    emit(`${summary.resources} resources: ${summary.denied} denied, ${summary.warned} warned, ${summary.audited} audited, ${summary.errors} errors (${cc.cluster.profile}, Kubernetes ${cc.cluster.version})`);
   }
+  if (values.output) writeAtomically(resolvePath(io.cwd, values.output), chunks.join(''));
   if (errors.length) return 2;
-  return summary.denied ? 1 : 0;
+  const failing: readonly string[] = failOn === 'never' ? [] : FAIL_ON.slice(0, FAIL_ON.indexOf(failOn as FailOn) + 1);
+  return results.some((r) => r.violations.some((v) => failing.includes(v.action))) ? 1 : 0;
+}
+
+const FORMATS = ['table', 'json', 'jsonl', 'junit'] as const;
+type Format = (typeof FORMATS)[number];
+/** Thresholds in order: `--fail-on X` fails on X and every action before it (`never` never fails). */
+const FAIL_ON = ['deny', 'warn', 'audit', 'never'] as const;
+type FailOn = (typeof FAIL_ON)[number];
+
+function writeAtomically(path: string, content: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.kubeharden-${process.pid}.tmp`;
+  writeFileSync(tmp, content);
+  renameSync(tmp, path);
+}
+
+/**
+ * JUnit XML: one testsuite per source file, one testcase per resource × enabled control. A deny is a
+ * failure; warn/audit findings pass and are listed in system-out; input errors are error testcases.
+ */
+export function junit(results: readonly ResourceResult[], errors: readonly { source: string; index: number; line: number; message: string }[], controls: readonly string[]): string {
+  const esc = (s: string): string => s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!).replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
+  const sources = [...new Set([...results.map((r) => r.source), ...errors.map((e) => e.source)])];
+  let tests = 0;
+  let failures = 0;
+  const suites = sources.map((source) => {
+    const cases: string[] = [];
+    let suiteFailures = 0;
+    let suiteErrors = 0;
+    for (const r of results.filter((x) => x.source === source)) {
+      const what = `${r.kind}/${r.namespace ? `${r.namespace}/` : ''}${r.name}`;
+      for (const control of controls) {
+        const vs = r.violations.filter((v) => v.control === control);
+        const denied = vs.filter((v) => v.action === 'deny');
+        const head = `    <testcase classname="${esc(`${source}#${r.index}`)}" name="${esc(`${what} ${control}`)}">`;
+        if (denied.length) {
+          suiteFailures++;
+          cases.push(`${head}\n      <failure message="${esc(denied[0]!.message)}" type="deny">${esc(denied.map((v) => v.message).join('\n'))}</failure>\n    </testcase>`);
+        } else if (vs.length) cases.push(`${head}\n      <system-out>${esc(vs.map((v) => `${v.action}: ${v.message}`).join('\n'))}</system-out>\n    </testcase>`);
+        else cases.push(`${head}</testcase>`);
+      }
+    }
+    for (const e of errors.filter((x) => x.source === source)) {
+      suiteErrors++;
+      cases.push(`    <testcase classname="${esc(`${source}#${e.index}`)}" name="${esc(`document at line ${e.line}`)}">\n      <error message="${esc(e.message)}" type="input"/>\n    </testcase>`);
+    }
+    tests += cases.length;
+    failures += suiteFailures;
+    return `  <testsuite name="${esc(source)}" tests="${cases.length}" failures="${suiteFailures}" errors="${suiteErrors}">\n${cases.join('\n')}\n  </testsuite>`;
+  });
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="kubeharden audit" tests="${tests}" failures="${failures}" errors="${errors.length}">\n${suites.join('\n')}\n</testsuites>`;
 }
