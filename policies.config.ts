@@ -33,6 +33,14 @@ export default defineConfig({
       reason: 'The service-mesh init container programs iptables (NET_ADMIN, NET_RAW) as root; tracked in PLAT-142.',
       expires: '2027-05-31',
     },
+    {
+      control: 'disallow-host-namespaces',
+      namespaces: ['apps'],
+      // The DaemonSet itself and the Pods its controller creates.
+      names: ['metrics-agent', 'metrics-agent-*'],
+      reason: 'The metrics agent reads per-process statistics from the host PID namespace; tracked in OBS-31.',
+      expires: '2027-04-30',
+    },
   ],
   fixtures: [
     { file: 'test/fixtures/reference/compliant.yaml', expect: 'allow' },

@@ -106,7 +106,10 @@ describe('a real bundle: exempt namespaces, namespace levels, image exceptions',
       ops: { controls: { 'disallow-privileged-containers': 'audit' } },
       dev: { controls: { 'disallow-privileged-containers': 'warn' } },
     },
-    exceptions: [{ control: 'disallow-privileged-containers', namespaces: ['apps'], images: ['registry.example.com/debug/*'], reason: 'r', expires: '2027-06-01' }],
+    exceptions: [
+      { control: 'disallow-privileged-containers', namespaces: ['apps'], images: ['registry.example.com/debug/*'], reason: 'r', expires: '2027-06-01' },
+      { control: ['disallow-privileged-containers', 'disallow-host-namespaces'], names: ['agent', 'agent-*'], reason: 'node agent', expires: '2027-06-01' },
+    ],
   } as const;
   const restrictedPod = (name: string, ns: string, extra: Record<string, unknown> = {}, image = 'registry.example.com/app:1') => ({
     apiVersion: 'v1',
@@ -126,6 +129,10 @@ describe('a real bundle: exempt namespaces, namespace levels, image exceptions',
     restrictedPod('priv-in-exempt-ns', 'kube-system', { privileged: true }),
     restrictedPod('priv-audited', 'ops', { privileged: true }),
     restrictedPod('priv-warned', 'dev', { privileged: true }),
+    restrictedPod('agent-7f9c-x2x', 'web', { privileged: true }),
+    restrictedPod('agents', 'web', { privileged: true }),
+    { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'agent', namespace: 'web' }, spec: { selector: { matchLabels: { a: 'b' } }, template: { metadata: { labels: { a: 'b' } }, spec: { ...hostPid('x', 'web').spec, containers: [{ ...restrictedPod('x', 'web').spec.containers[0], securityContext: { ...restrictedPod('x', 'web').spec.containers[0]!.securityContext, privileged: true } }] } } } },
+    { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'other', namespace: 'web' }, spec: { selector: { matchLabels: { a: 'b' } }, template: { metadata: { labels: { a: 'b' } }, spec: hostPid('x', 'web').spec } } },
     hostPid('hostpid-legacy', 'legacy'),
     { ...restrictedPod('no-drop-legacy', 'legacy'), spec: { containers: [{ name: 'app', image: 'registry.example.com/app:1' }] } },
     { ...restrictedPod('no-drop-apps', 'apps'), spec: { containers: [{ name: 'app', image: 'registry.example.com/app:1' }] } },
@@ -138,6 +145,11 @@ describe('a real bundle: exempt namespaces, namespace levels, image exceptions',
     'Pod/kube-system/priv-in-exempt-ns': [],
     'Pod/ops/priv-audited': ['disallow-privileged-containers'],
     'Pod/dev/priv-warned': ['disallow-privileged-containers'],
+    // Excepted by name: the workload and the Pods its controller creates; "agents" is not "agent-*".
+    'Pod/web/agent-7f9c-x2x': [],
+    'Pod/web/agents': ['disallow-privileged-containers'],
+    'DaemonSet/web/agent': [],
+    'DaemonSet/web/other': ['disallow-host-namespaces'],
     'Pod/legacy/hostpid-legacy': ['disallow-host-namespaces'],
     'Pod/legacy/no-drop-legacy': [],
     'Pod/apps/no-drop-apps': ['disallow-privilege-escalation', 'require-drop-all-capabilities', 'require-run-as-non-root', 'require-seccomp-profile'],
@@ -148,7 +160,10 @@ describe('a real bundle: exempt namespaces, namespace levels, image exceptions',
     const objs = (prefix: string) => cc.files.filter((f) => f.path.startsWith(prefix) && 'objects' in f).flatMap((f) => ('objects' in f ? f.objects : []));
     const gk = [...objs('gatekeeper/templates/'), ...objs('gatekeeper/constraints/'), ...objs('gatekeeper/expansion')];
     const ev = await evaluatorFor(config);
-    const [gator, kyverno] = await Promise.all([gatorFindings(gk, resources as never), kyvernoFindings(objs('kyverno/').filter((o) => (o as { kind: string; metadata: { name: string } }).kind === 'ClusterPolicy' && !(o as { metadata: { name: string } }).metadata.name.endsWith('-samples')), resources as never)]);
+    const policies = objs('kyverno/').filter((o) => (o as { kind: string; metadata: { name: string } }).kind === 'ClusterPolicy' && !(o as { metadata: { name: string } }).metadata.name.endsWith('-samples'));
+    const exceptions = objs('kyverno/exceptions.yaml');
+    expect(exceptions).toHaveLength(5); // one per instance (privileged: cluster, apps, ops, dev; host namespaces: cluster)
+    const [gator, kyverno] = await Promise.all([gatorFindings(gk, resources as never), kyvernoFindings(policies, resources as never, undefined, exceptions)]);
     for (const r of resources) {
       const key = keyOf(r as never);
       const wasm = ev.evaluate(r as never);

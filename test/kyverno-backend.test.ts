@@ -16,7 +16,7 @@ import { CONTROL_IDS, getControl, type ControlId } from '../src/controls/index.j
 import { celCheck, kyvernoBackend, ruleVariables } from '../src/backends/kyverno/index.js';
 import { emitters, SHARED_VARIABLES } from '../src/backends/kyverno/emitters.js';
 import { celLiteral, celString, listOr } from '../src/backends/kyverno/cel.js';
-import type { CelCheck, ClusterPolicy, Kustomization, KyvernoRule } from '../src/backends/kyverno/types.js';
+import type { CelCheck, ClusterPolicy, Kustomization, KyvernoRule, PolicyException } from '../src/backends/kyverno/types.js';
 import type { BackendFile, ObjectsFile } from '../src/backends/types.js';
 import { isUnsupported } from '../src/backends/types.js';
 import { toYaml } from '../src/emit/yaml.js';
@@ -42,7 +42,7 @@ function everyControl(exemptImages: readonly string[] = [], version: KubernetesV
   const base = bundle({});
   const controls: ControlIR[] = CONTROL_IDS.map((id) => ({
     control: id,
-    instances: [{ name: id, mode: 'enforce', params: defaultParams(id, version), exemptImages, scope: { exclude: ['kube-system'] } }],
+    instances: [{ name: id, mode: 'enforce', params: defaultParams(id, version), exemptImages, exemptNames: [], scope: { exclude: ['kube-system'] } }],
   }));
   return { ...base, version, controls };
 }
@@ -79,6 +79,25 @@ describe('Kyverno files', () => {
       kind: 'Kustomization',
       resources: policyFiles.map((f) => f.path.replace('kyverno/', '')).sort(),
     });
+  });
+
+  it('exceptions by name are PolicyExceptions covering the rule and its auto-gen rules, valid against the CRD', () => {
+    const exceptionValidator = validator(crdSchema('kyverno.io_policyexceptions.yaml', 'v2'));
+    const ir = bundle({ ...scoped, exceptions: [{ control: 'disallow-privileged-containers', namespaces: ['team-a'], names: ['web', 'web-*'], reason: 'r', expires: '2027-06-01' }] });
+    const files = kyvernoBackend(ir);
+    const k = objectsOf(files).find((f) => f.path === 'kyverno/kustomization.yaml')!.objects[0] as Kustomization;
+    expect(k.resources).toContain('exceptions.yaml');
+    const exceptions = objectsOf(files).find((f) => f.path === 'kyverno/exceptions.yaml')!.objects as PolicyException[];
+    expect(exceptions).toHaveLength(1);
+    const e = exceptions[0]!;
+    expect(schemaErrors(exceptionValidator, e)).toEqual([]);
+    expect(e.spec.exceptions).toEqual([
+      {
+        policyName: 'disallow-privileged-containers',
+        ruleNames: ['disallow-privileged-containers-ns-team-a', 'autogen-disallow-privileged-containers-ns-team-a', 'autogen-cronjob-disallow-privileged-containers-ns-team-a'],
+      },
+    ]);
+    expect(e.spec.match.any[0]!.resources).toEqual({ kinds: expect.arrayContaining(['Pod', 'Deployment', 'CronJob']), names: ['web', 'web-*'], namespaces: ['team-a'] });
   });
 
   it('every ClusterPolicy validates against the Kyverno CRD schema', () => {

@@ -156,3 +156,24 @@ describe('namespaces, exceptions and PSA levels', () => {
     expect(prod!.namespaces.find((n) => n.name === 'ops')!.pss).toBe('privileged');
   });
 });
+
+describe('exceptions by name', () => {
+  it('validates names and keeps names and images apart', () => {
+    const ex = (extra: Record<string, unknown>) => ({ exceptions: [{ control: 'disallow-host-path', reason: 'r', expires: '2027-06-01', ...extra }] });
+    expect(codes(ex({ names: ['web', 'web-*', 'db.v2'] }))).toEqual([]);
+    expect(codes(ex({ names: ['Web'] }))).toEqual(['error:invalid_value:exceptions.0.names']);
+    expect(codes(ex({ names: ['*'] }))).toEqual(['error:invalid_value:exceptions.0.names']);
+    expect(codes(ex({ names: ['a*b'] }))).toEqual(['error:invalid_value:exceptions.0.names']);
+    expect(codes(ex({ names: ['web'], images: ['x'] }))).toEqual(['error:names_with_images:exceptions.0.names']);
+  });
+
+  it('become exempt names on the instances of their scope', () => {
+    const c = cluster({ exceptions: [{ control: 'restrict-sysctls', namespaces: ['db'], names: ['postgres', 'postgres-*'], reason: 'r', expires: '2027-06-01' }] });
+    const sys = lowerCluster(c).controls.find((x) => x.control === 'restrict-sysctls')!;
+    expect(sys.instances.map((i) => [i.name, i.exemptNames, i.exemptImages])).toEqual([
+      ['restrict-sysctls', [], []],
+      ['restrict-sysctls-ns-db', ['postgres', 'postgres-*'], []],
+    ]);
+    expect(psaLevels(c, 'db', 'restricted').enforce).toBe('privileged');
+  });
+});

@@ -44,7 +44,12 @@ async function findingsBy(engine: EngineName, cc: CompiledCluster, objects: read
   const found =
     engine === 'gator'
       ? await gatorFindings(objectsIn(['gatekeeper/templates/', 'gatekeeper/constraints/', 'gatekeeper/expansion.yaml']), renamed, log)
-      : await kyvernoFindings(objectsIn(['kyverno/']).filter((o) => (o as { kind?: string }).kind === 'ClusterPolicy' && !(o as { metadata: { name: string } }).metadata.name.endsWith('-samples')), renamed, log);
+      : await kyvernoFindings(
+          objectsIn(['kyverno/']).filter((o) => (o as { kind?: string }).kind === 'ClusterPolicy' && !(o as { metadata: { name: string } }).metadata.name.endsWith('-samples')),
+          renamed,
+          log,
+          objectsIn(['kyverno/exceptions.yaml']),
+        );
   return renamed.map((o) => found.get(keyOf(o)) ?? []);
 }
 

@@ -29,6 +29,8 @@ export interface ControlSettings {
   readonly options: OptionValues;
   /** Images excepted in this scope (exact or `prefix*`), sorted. */
   readonly exemptImages: readonly string[];
+  /** Pod and workload names excepted in this scope (exact or `prefix*`), sorted. */
+  readonly exemptNames: readonly string[];
 }
 
 export interface ResolvedControl {
@@ -47,6 +49,7 @@ export interface ResolvedException {
   readonly controls: readonly ControlId[];
   readonly namespaces?: readonly string[];
   readonly images?: readonly string[];
+  readonly names?: readonly string[];
   readonly reason: string;
   readonly expires: string;
 }
@@ -206,7 +209,7 @@ function resolveCluster(
   for (const id of CONTROL_IDS) {
     const c = getControl(id);
     const onByProfile = c.pss !== undefined && LEVEL_RANK[c.pss.level] <= LEVEL_RANK[level];
-    let s: ControlSettings = { enabled: onByProfile, mode: defaultMode, options: c.defaults(version) as OptionValues, exemptImages: [] };
+    let s: ControlSettings = { enabled: onByProfile, mode: defaultMode, options: c.defaults(version) as OptionValues, exemptImages: [], exemptNames: [] };
     for (const layer of layers) {
       if (layer.value === undefined) continue;
       if (!isObject(layer.value)) continue;
@@ -324,6 +327,7 @@ function resolveCluster(
         if (!ex.controls.includes(id)) continue;
         if (ex.namespaces && (ns === undefined || !ex.namespaces.includes(ns))) continue;
         if (ex.images) out = { ...out, exemptImages: uniqSorted([...out.exemptImages, ...ex.images]) };
+        else if (ex.names) out = { ...out, exemptNames: uniqSorted([...out.exemptNames, ...ex.names]) };
         else out = { ...out, enabled: false };
       }
       return out;
@@ -466,7 +470,7 @@ function resolveException(d: Diagnostics, ex: unknown, path: KeyPath, now: strin
     d.error('invalid_value', path, `an exception must be an object {control, namespaces?, images?, reason, expires}, got ${describe(ex)}`);
     return undefined;
   }
-  checkKeys(d, ex, path, ['control', 'namespaces', 'images', 'reason', 'expires']);
+  checkKeys(d, ex, path, ['control', 'namespaces', 'images', 'names', 'reason', 'expires']);
   let ok = true;
   const rawControls = Array.isArray(ex['control']) ? (ex['control'] as unknown[]) : [ex['control']];
   const controls: ControlId[] = [];
@@ -514,15 +518,29 @@ function resolveException(d: Diagnostics, ex: unknown, path: KeyPath, now: strin
       d.error('invalid_value', [...path, 'images'], 'images must be a non-empty list of image references, each exact or a prefix ending in a single "*"');
     } else images = uniqSorted(v as string[]);
   }
-  if (!namespaces && !images) {
+  let names: string[] | undefined;
+  if (ex['names'] !== undefined) {
+    const v = ex['names'];
+    const valid = (x: unknown): boolean => typeof x === 'string' && (/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(x) || /^[a-z0-9][-a-z0-9.]*\*$/.test(x));
+    if (!Array.isArray(v) || v.length === 0 || !v.every(valid)) {
+      ok = false;
+      d.error('invalid_value', [...path, 'names'], 'names must be a non-empty list of object names, each exact or a prefix ending in a single "*"');
+    } else names = uniqSorted(v as string[]);
+  }
+  if (images && names) {
     ok = false;
-    d.error('unscoped_exception', path, 'an exception must be scoped by namespaces and/or images (to switch a control off everywhere, set it to false)');
+    d.error('names_with_images', [...path, 'names'], 'an exception is scoped by images or by names, not both: write two exceptions');
+  }
+  if (ex['namespaces'] === undefined && ex['images'] === undefined && ex['names'] === undefined) {
+    ok = false;
+    d.error('unscoped_exception', path, 'an exception must be scoped by namespaces, images or names (to switch a control off everywhere, set it to false)');
   }
   if (!ok) return undefined;
   return {
     controls: uniqSorted(controls) as ControlId[],
     ...(namespaces ? { namespaces: uniqSorted(namespaces) } : {}),
     ...(images ? { images } : {}),
+    ...(names ? { names } : {}),
     reason: reason as string,
     expires: expires as string,
   };
@@ -559,7 +577,13 @@ function hintFor(value: unknown, candidates: readonly string[], fallback?: strin
 
 function sameSettings(a: ControlSettings, b: ControlSettings): boolean {
   if (!a.enabled && !b.enabled) return true;
-  return a.enabled === b.enabled && a.mode === b.mode && stableJson(a.options) === stableJson(b.options) && a.exemptImages.join('\n') === b.exemptImages.join('\n');
+  return (
+    a.enabled === b.enabled &&
+    a.mode === b.mode &&
+    stableJson(a.options) === stableJson(b.options) &&
+    a.exemptImages.join('\n') === b.exemptImages.join('\n') &&
+    a.exemptNames.join('\n') === b.exemptNames.join('\n')
+  );
 }
 
 export function stableJson(v: unknown): string {

@@ -58,6 +58,12 @@ export interface ExceptionConfig {
    * Pod-level findings are excepted only when every container of the pod matches.
    */
   readonly images?: readonly string[];
+  /**
+   * Names of the Pods and workloads (Deployment, CronJob, …) the exception applies to: exact names, or
+   * prefixes ending in `*`. List a workload's own name and the prefix of the Pods its controller creates,
+   * e.g. `['web', 'web-*']`. Cannot be combined with `images`.
+   */
+  readonly names?: readonly string[];
   /** Why this exception exists (shown in the bundle README and reports). Required. */
   readonly reason: string;
   /** Last day the exception is valid, `YYYY-MM-DD`. After it the build fails; within 30 days it warns. */

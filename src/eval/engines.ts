@@ -66,7 +66,7 @@ export async function gatorFindings(policyObjects: readonly object[], resources:
  * `kyverno apply` with a policy report. A failed rule is a violation; its action comes from the rule's
  * failureAction (Enforce → deny, Audit → audit, or warn when the policy emits warnings).
  */
-export async function kyvernoFindings(policies: readonly object[], resources: readonly Obj[], log?: Logger): Promise<EngineFindings> {
+export async function kyvernoFindings(policies: readonly object[], resources: readonly Obj[], log?: Logger, exceptions: readonly object[] = []): Promise<EngineFindings> {
   const kyverno = await ensureEngine('kyverno', log);
   const actions = new Map<string, Action>();
   for (const p of policies as { metadata: { name: string; annotations?: Record<string, string> }; spec: { emitWarning?: boolean; rules: { name: string; validate?: { failureAction?: string } }[] } }[]) {
@@ -79,7 +79,12 @@ export async function kyvernoFindings(policies: readonly object[], resources: re
   return withTempDir(async (dir) => {
     writeFileSync(join(dir, 'policies.yaml'), toYaml(policies, { header: false }));
     writeFileSync(join(dir, 'resources.yaml'), toYaml(resources, { header: false }));
-    const r = await capture(kyverno, ['apply', join(dir, 'policies.yaml'), '--resource', join(dir, 'resources.yaml'), '--policy-report', '--output-format', 'json', '--remove-color']);
+    const extra: string[] = [];
+    if (exceptions.length) {
+      writeFileSync(join(dir, 'exceptions.yaml'), toYaml(exceptions, { header: false }));
+      extra.push('--exception', join(dir, 'exceptions.yaml'));
+    }
+    const r = await capture(kyverno, ['apply', join(dir, 'policies.yaml'), '--resource', join(dir, 'resources.yaml'), ...extra, '--policy-report', '--output-format', 'json', '--remove-color']);
     const stdout = r.stdout;
     // kyverno exits non-zero when a rule fails; the report is still on stdout.
     const start = stdout.indexOf('{"kind"');

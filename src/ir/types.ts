@@ -23,6 +23,8 @@ export interface ControlInstance {
   readonly params: Params;
   /** Image references (exact or `prefix*`) excepted in this scope. */
   readonly exemptImages: readonly string[];
+  /** Pod and workload names (exact or `prefix*`) excepted in this scope. */
+  readonly exemptNames: readonly string[];
   readonly scope: Scope;
 }
 

@@ -65,11 +65,10 @@ export function docsBackend(ir: BundleIR, support: EngineSupport): BackendFile[]
   lines.push('', '## Exceptions', '');
   if (!c.exceptions.length) lines.push('None.');
   else {
-    lines.push('| Controls | Namespaces | Images | Reason | Expires |', '|---|---|---|---|---|');
+    lines.push('| Controls | Namespaces | Images | Names | Reason | Expires |', '|---|---|---|---|---|---|');
+    const code = (xs: readonly string[] | undefined): string => xs?.map((x) => `\`${x}\``).join(', ') ?? 'all';
     for (const e of c.exceptions) {
-      lines.push(
-        `| ${e.controls.map((x) => `\`${x}\``).join(', ')} | ${e.namespaces?.map((n) => `\`${n}\``).join(', ') ?? 'all'} | ${e.images?.map((i) => `\`${i}\``).join(', ') ?? 'all'} | ${escapeCell(e.reason)} | ${e.expires} |`,
-      );
+      lines.push(`| ${code(e.controls)} | ${code(e.namespaces)} | ${code(e.images)} | ${code(e.names)} | ${escapeCell(e.reason)} | ${e.expires} |`);
     }
   }
   lines.push('');
@@ -88,7 +87,11 @@ function scopeText(instances: readonly ControlInstance[]): string {
   return instances
     .map((i) => {
       const where = i.scope.include ? `only ${i.scope.include.map((n) => `\`${n}\``).join(', ')}` : i.scope.exclude.length ? `all but ${i.scope.exclude.map((n) => `\`${n}\``).join(', ')}` : 'all namespaces';
-      return i.exemptImages.length ? `${where} (${i.mode}; images excepted: ${i.exemptImages.map((x) => `\`${x}\``).join(', ')})` : `${where} (${i.mode})`;
+      const excepted = [
+        ...(i.exemptImages.length ? [`images excepted: ${i.exemptImages.map((x) => `\`${x}\``).join(', ')}`] : []),
+        ...(i.exemptNames.length ? [`names excepted: ${i.exemptNames.map((x) => `\`${x}\``).join(', ')}`] : []),
+      ];
+      return `${where} (${[i.mode, ...excepted].join('; ')})`;
     })
     .join('<br>');
 }

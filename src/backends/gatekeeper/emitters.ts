@@ -27,6 +27,7 @@ export function constraintTemplate(id: ControlId, regoVersion: 'v1' | 'v0', pack
   const kind = gatekeeperKind(id);
   const properties: Record<string, JsonSchema> = {
     exemptImages: { type: 'array', description: 'Images excepted from this control: exact references or prefixes ending in "*".', items: { type: 'string' } },
+    exemptNames: { type: 'array', description: 'Pods and workloads excepted by name: exact names or prefixes ending in "*".', items: { type: 'string' } },
   };
   for (const [name, type] of Object.entries(c.params)) properties[name] = PARAM_SCHEMA[type];
   const rego = renderControlRego(id, regoVersion);
@@ -57,6 +58,7 @@ export function constraintTemplate(id: ControlId, regoVersion: 'v1' | 'v0', pack
 export function constraint(id: ControlId, inst: ControlInstance): Constraint {
   const parameters: Record<string, unknown> = { ...inst.params };
   if (inst.exemptImages.length) parameters['exemptImages'] = [...inst.exemptImages];
+  if (inst.exemptNames.length) parameters['exemptNames'] = [...inst.exemptNames];
   const match: Constraint['spec']['match'] = { kinds: [{ apiGroups: [''], kinds: ['Pod'] }] };
   if (inst.scope.include) match.namespaces = [...inst.scope.include];
   if (inst.scope.exclude.length) match.excludedNamespaces = [...inst.scope.exclude];

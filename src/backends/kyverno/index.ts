@@ -17,7 +17,8 @@ import type { Mode } from '../../config/types.js';
 import { isUnsupported, type BackendFile, type Unsupported } from '../types.js';
 import { celLiteral, isCelIdentifier, variableRefs } from './cel.js';
 import { emitters, SHARED_VARIABLES } from './emitters.js';
-import type { CelCheck, CelVariable, ClusterPolicy, FailureAction, Kustomization, KyvernoRule } from './types.js';
+import type { CelCheck, CelVariable, ClusterPolicy, FailureAction, Kustomization, KyvernoRule, PolicyException } from './types.js';
+import { dnsName } from '../../names.js';
 
 /**
  * Oldest Kyverno the policies are written for: validate.cel (1.11), per-rule `validate.failureAction` and
@@ -30,10 +31,14 @@ export const KYVERNO_DIR = 'kyverno';
 
 export function kyvernoBackend(ir: BundleIR): BackendFile[] {
   const files: BackendFile[] = [];
+  const exceptions: PolicyException[] = [];
   for (const c of ir.controls) {
     const policies = policiesFor(c.control, c.instances, ir.version);
-    if (policies) files.push({ path: `${KYVERNO_DIR}/${c.control}.yaml`, objects: policies });
+    if (!policies) continue;
+    files.push({ path: `${KYVERNO_DIR}/${c.control}.yaml`, objects: policies });
+    for (const inst of c.instances) if (inst.exemptNames.length) exceptions.push(policyException(c.control, inst, c.instances));
   }
+  if (exceptions.length) files.push({ path: `${KYVERNO_DIR}/exceptions.yaml`, objects: exceptions });
   const kustomization: Kustomization = {
     apiVersion: 'kustomize.config.k8s.io/v1beta1',
     kind: 'Kustomization',
@@ -106,6 +111,35 @@ export function clusterPolicy(id: ControlId, instances: readonly ControlInstance
   // instances of the same control warn.
   if (instances.some((i) => i.mode === 'warn')) policy.spec.emitWarning = true;
   return policy;
+}
+
+/** Namespace of the generated PolicyExceptions (Kyverno accepts exceptions from any namespace unless restricted). */
+export const EXCEPTION_NAMESPACE = 'kyverno';
+
+const POD_KINDS = ['Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'ReplicationController', 'Job', 'CronJob'];
+
+/** Kyverno auto-gen rule names: `autogen-<rule>` for controllers, `autogen-cronjob-<rule>` for CronJobs (≤ 63 chars). */
+export function autogenRuleName(rule: string, kind: string): string {
+  if (kind === 'Pod') return rule;
+  return `${kind === 'CronJob' ? 'autogen-cronjob-' : 'autogen-'}${rule}`.slice(0, 63);
+}
+
+/**
+ * Exceptions by name become a PolicyException: matching by name inside a rule would switch auto-gen off,
+ * and CEL rewritten by auto-gen cannot see a workload's own name. It covers the rule and its auto-gen rules.
+ */
+function policyException(id: ControlId, inst: ControlInstance, all: readonly ControlInstance[]): PolicyException {
+  const resources: PolicyException['spec']['match']['any'][number]['resources'] = { kinds: POD_KINDS, names: [...inst.exemptNames] };
+  if (inst.scope.include) resources.namespaces = [...inst.scope.include];
+  return {
+    apiVersion: 'kyverno.io/v2',
+    kind: 'PolicyException',
+    metadata: { name: dnsName([inst.name, 'by-name']), namespace: EXCEPTION_NAMESPACE, annotations: { 'kubeharden.io/control': id } },
+    spec: {
+      exceptions: [{ policyName: policyNameFor(id, inst, all), ruleNames: ['Pod', 'Deployment', 'CronJob'].map((k) => autogenRuleName(inst.name, k)) }],
+      match: { any: [{ resources }] },
+    },
+  };
 }
 
 export function failureAction(mode: Mode): FailureAction {

@@ -63,3 +63,14 @@ export interface CelCheck {
   readonly variables?: readonly CelVariable[];
   readonly expressions: readonly CelValidation[];
 }
+
+/** `kyverno.io/v2` PolicyException (exceptions by object name). */
+export interface PolicyException {
+  apiVersion: 'kyverno.io/v2';
+  kind: 'PolicyException';
+  metadata: { name: string; namespace: string; annotations: Record<string, string> };
+  spec: {
+    exceptions: { policyName: string; ruleNames: string[] }[];
+    match: { any: { resources: { kinds: string[]; names: string[]; namespaces?: string[] } }[] };
+  };
+}

@@ -113,7 +113,7 @@ function covered(cluster: ResolvedCluster, rc: ResolvedControl, namespace: strin
 
 /** Enabled, enforced, no image exceptions, and options no more permissive than the PSS defaults. */
 function strict(cluster: ResolvedCluster, id: ControlId, s: ControlSettings): boolean {
-  if (!s.enabled || s.mode !== 'enforce' || s.exemptImages.length) return false;
+  if (!s.enabled || s.mode !== 'enforce' || s.exemptImages.length || s.exemptNames.length) return false;
   const defaults = getControl(id).defaults(cluster.version) as Record<string, unknown>;
   for (const [k, v] of Object.entries(s.options)) {
     const d = defaults[k];

@@ -9,7 +9,7 @@ import { paramsFor } from '../../ir/lower.js';
 import { getControl, type ControlId } from '../../controls/index.js';
 import type { BackendFile } from '../types.js';
 import { constraint } from '../gatekeeper/emitters.js';
-import { clusterPolicy, policyNameFor } from '../kyverno/index.js';
+import { autogenRuleName, clusterPolicy, policyNameFor } from '../kyverno/index.js';
 import type { ClusterPolicy } from '../kyverno/types.js';
 import { suiteCases, type SuiteCase } from './samples.js';
 import { podsOf, type Obj } from '../../eval/review.js';
@@ -24,7 +24,10 @@ export function testsBackend(ir: BundleIR, kyvernoControls: ReadonlySet<ControlI
   return [
     ...gatekeeperSuite(controls, cases, inst, fx),
     ...kyvernoSuite(controls.filter((c) => kyvernoControls.has(c)), cases, inst, ir.version),
-    ...kyvernoFixtureSuite(fx.filter((c) => kyvernoControls.has(c.control))),
+    ...kyvernoFixtureSuite(
+      fx.filter((c) => kyvernoControls.has(c.control)),
+      ir.controls.some((c) => c.instances.some((i) => i.exemptNames.length)),
+    ),
   ];
 }
 
@@ -80,6 +83,7 @@ export function sampleInstance(id: ControlId, version: KubernetesVersion): Contr
     mode: 'enforce',
     params: paramsFor(id, getControl(id).defaults(version) as never, version),
     exemptImages: [],
+    exemptNames: [],
     scope: { exclude: [] },
   };
 }
@@ -139,17 +143,23 @@ function gatekeeperSuite(controls: readonly ControlId[], cases: readonly SuiteCa
   return files;
 }
 
+function excepted(f: FixtureCase): boolean {
+  const name = String((f.object['metadata'] as Obj)['name'] ?? '');
+  return f.instance.exemptNames.some((p) => (p.endsWith('*') ? name.startsWith(p.slice(0, -1)) : p === name));
+}
+
 /** Fixtures against the bundle's own Kyverno policies, in a Test of their own (`kyverno test` finds it). */
-function kyvernoFixtureSuite(fixtures: readonly FixtureCase[]): BackendFile[] {
+function kyvernoFixtureSuite(fixtures: readonly FixtureCase[], withExceptions: boolean): BackendFile[] {
   if (!fixtures.length) return [];
   const results = fixtures.map((f) => {
     const md = f.object['metadata'] as Obj;
     return {
       policy: f.policy,
-      rule: autogenRuleName(f.instance.name, f.kind as SuiteCase['kind']),
+      rule: autogenRuleName(f.instance.name, f.kind),
       kind: f.kind,
       resources: [`${String(md['namespace'])}/${String(md['name'])}`],
-      result: f.expect === 'deny' ? 'fail' : 'pass',
+      // A PolicyException (exception by name) turns the rule's result into `skip`.
+      result: excepted(f) ? 'skip' : f.expect === 'deny' ? 'fail' : 'pass',
     };
   });
   const objects = new Map<string, Obj>();
@@ -165,6 +175,7 @@ function kyvernoFixtureSuite(fixtures: readonly FixtureCase[]): BackendFile[] {
           metadata: { name: 'kubeharden-fixtures' },
           policies: [...new Set(fixtures.map((f) => `../../${f.control}.yaml`))].sort(),
           resources: ['resources.yaml'],
+          ...(withExceptions ? { exceptions: ['../../exceptions.yaml'] } : {}),
           results,
         },
       ],
@@ -197,11 +208,6 @@ function admissionReview(c: SuiteCase): Obj {
   };
 }
 
-/** Kyverno auto-gen rule names: `autogen-<rule>` for controllers, `autogen-cronjob-<rule>` for CronJobs (≤ 63 chars). */
-export function autogenRuleName(rule: string, kind: SuiteCase['kind']): string {
-  if (kind === 'Pod') return rule;
-  return `${kind === 'CronJob' ? 'autogen-cronjob-' : 'autogen-'}${rule}`.slice(0, 63);
-}
 
 function kyvernoSuite(controls: readonly ControlId[], cases: readonly SuiteCase[], inst: (id: ControlId) => ControlInstance, version: string): BackendFile[] {
   const policies = controls.map((id) => samplePolicy(id, inst(id), version)).filter((p) => p !== undefined);
