@@ -18,3 +18,8 @@ export function gatekeeperKind(controlId: string): string {
 export function regoPackage(controlId: string): string {
   return gatekeeperKind(controlId).toLowerCase();
 }
+
+/** The pattern convention of exceptions and Gatekeeper matches: an exact value, or a prefix ending in `*`. */
+export function matchesPattern(pattern: string, value: string): boolean {
+  return pattern.endsWith('*') ? value.startsWith(pattern.slice(0, -1)) : pattern === value;
+}

@@ -5,6 +5,7 @@
  */
 import type { Constraint } from '../backends/gatekeeper/types.js';
 import { EXPAND_WORKLOADS } from '../backends/gatekeeper/emitters.js';
+import { matchesPattern } from '../names.js';
 import type { PolicyModule } from './wasm.js';
 
 export type Obj = Record<string, unknown>;
@@ -90,14 +91,9 @@ function expand(source: Obj, apiVersion: string, kind: string, namespace: string
 /** Does a constraint's match block select a Pod in this namespace? (kinds are always Pod here) */
 export function matches(c: Constraint, namespace: string): boolean {
   const m = c.spec.match;
-  if (m.namespaces && !m.namespaces.some((p) => globMatch(p, namespace))) return false;
-  if (m.excludedNamespaces && m.excludedNamespaces.some((p) => globMatch(p, namespace))) return false;
+  if (m.namespaces && !m.namespaces.some((p) => matchesPattern(p, namespace))) return false;
+  if (m.excludedNamespaces && m.excludedNamespaces.some((p) => matchesPattern(p, namespace))) return false;
   return true;
-}
-
-/** Gatekeeper namespace patterns: exact, or a prefix ending in `*`. */
-function globMatch(pattern: string, value: string): boolean {
-  return pattern.endsWith('*') ? value.startsWith(pattern.slice(0, -1)) : pattern === value;
 }
 
 /** Evaluates every matching constraint against one pod review. */

@@ -13,6 +13,7 @@ import { autogenRuleName, clusterPolicy, policyNameFor } from '../kyverno/index.
 import type { ClusterPolicy } from '../kyverno/types.js';
 import { suiteCases, type SuiteCase } from './samples.js';
 import { podsOf, type Obj } from '../../eval/review.js';
+import { matchesPattern } from '../../names.js';
 import type { FixtureInputs } from '../../config/fixtures.js';
 import type { KubernetesVersion } from '../../pss/versions.js';
 
@@ -145,7 +146,7 @@ function gatekeeperSuite(controls: readonly ControlId[], cases: readonly SuiteCa
 
 function excepted(f: FixtureCase): boolean {
   const name = String((f.object['metadata'] as Obj)['name'] ?? '');
-  return f.instance.exemptNames.some((p) => (p.endsWith('*') ? name.startsWith(p.slice(0, -1)) : p === name));
+  return f.instance.exemptNames.some((p) => matchesPattern(p, name));
 }
 
 /** Fixtures against the bundle's own Kyverno policies, in a Test of their own (`kyverno test` finds it). */
