@@ -89,6 +89,8 @@ const POD_METADATA =
   "(object.kind == 'Pod' ? object.?metadata : object.kind == 'CronJob' ? object.?spec.?jobTemplate.?spec.?template.?metadata : object.?spec.?template.?metadata)";
 /** The optional chain of a field in container `c`'s securityContext. */
 const sc = (c: string, path: string): string => `${c}.?securityContext.?${path}`;
+/** A container that sets a /proc mount type other than Default (both procMount controls). */
+const nonDefaultProcMount = (c: string): string => `${sc(c, 'procMount')}.orValue(null) != null && ${sc(c, 'procMount')}.orValue(null) != 'Default'`;
 /** User-namespace relaxation (PSS v1.35): the boolean parameter and `spec.hostUsers: false`. */
 const RELAXED = '(variables.userNamespaceRelaxation == true && variables.userNamespaced)';
 
@@ -236,11 +238,7 @@ export const emitters: { [K in ControlId]: Emitter<K> } = {
   'restrict-proc-mount': () => ({
     message: 'Containers must use the Default /proc mount.',
     expressions: [
-      containerCheck(
-        (c) => `${sc(c, 'procMount')}.orValue(null) != null && ${sc(c, 'procMount')}.orValue(null) != 'Default'`,
-        'must not set securityContext.procMount to a value other than Default',
-        [RELAXED],
-      ),
+      containerCheck(nonDefaultProcMount, 'must not set securityContext.procMount to a value other than Default', [RELAXED]),
     ],
   }),
 
@@ -347,10 +345,7 @@ export const emitters: { [K in ControlId]: Emitter<K> } = {
   'require-default-proc-mount': () => ({
     message: 'Containers must use the Default /proc mount, also in user-namespaced pods.',
     expressions: [
-      containerCheck(
-        (c) => `${sc(c, 'procMount')}.orValue(null) != null && ${sc(c, 'procMount')}.orValue(null) != 'Default'`,
-        'must not set securityContext.procMount to a value other than Default',
-      ),
+      containerCheck(nonDefaultProcMount, 'must not set securityContext.procMount to a value other than Default'),
     ],
   }),
 };
