@@ -12,7 +12,7 @@ import { SUPPORTED_VERSIONS, minor, type KubernetesVersion } from '../src/pss/ve
 import { constraintTemplate, expansionTemplates } from '../src/backends/gatekeeper/emitters.js';
 import { sampleArtifacts } from '../src/backends/tests/index.js';
 import { suiteCases, type SuiteCase } from '../src/backends/tests/samples.js';
-import { evaluateSample, loadCatalogModule } from '../src/eval/bundle.js';
+import { evaluateSample, loadCatalogModule, objectsOf } from '../src/eval/bundle.js';
 import { gatorFindings, keyOf, kyvernoFindings, type EngineFindings } from '../src/eval/engines.js';
 import type { PolicyModule } from '../src/eval/wasm.js';
 import { compile } from '../src/compile.js';
@@ -157,13 +157,10 @@ describe('a real bundle: exempt namespaces, namespace levels, image exceptions',
 
   it('all three engines give the expected controls and actions for every resource', async () => {
     const cc = compile(config, { today: '2026-11-26' }).clusters[0]!;
-    const objs = (prefix: string) => cc.files.filter((f) => f.path.startsWith(prefix) && 'objects' in f).flatMap((f) => ('objects' in f ? f.objects : []));
-    const gk = [...objs('gatekeeper/templates/'), ...objs('gatekeeper/constraints/'), ...objs('gatekeeper/expansion')];
+    const b = objectsOf(cc);
     const ev = await evaluatorFor(config);
-    const policies = objs('kyverno/').filter((o) => (o as { kind: string; metadata: { name: string } }).kind === 'ClusterPolicy' && !(o as { metadata: { name: string } }).metadata.name.endsWith('-samples'));
-    const exceptions = objs('kyverno/exceptions.yaml');
-    expect(exceptions).toHaveLength(5); // one per instance (privileged: cluster, apps, ops, dev; host namespaces: cluster)
-    const [gator, kyverno] = await Promise.all([gatorFindings(gk, resources as never), kyvernoFindings(policies, resources as never, undefined, exceptions)]);
+    expect(b.exceptions).toHaveLength(5); // one per instance (privileged: cluster, apps, ops, dev; host namespaces: cluster)
+    const [gator, kyverno] = await Promise.all([gatorFindings([...b.templates, ...b.constraints, ...b.expansions], resources as never), kyvernoFindings(b.policies, resources as never, undefined, b.exceptions)]);
     for (const r of resources) {
       const key = keyOf(r as never);
       const wasm = ev.evaluate(r as never);

@@ -3,7 +3,7 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { resolveConfig, PROFILES } from '../config/resolve.js';
 import { compileResolved, type CompiledCluster } from '../compile.js';
-import { loadEvaluator } from '../eval/bundle.js';
+import { loadEvaluator, objectsOf } from '../eval/bundle.js';
 import { displayPath, expandPaths, parseManifests, readManifestFile, type ParseError, type ParsedResource } from '../eval/manifests.js';
 import { podsOf, type Action, type Obj } from '../eval/review.js';
 import { gatorFindings, keyOf, kyvernoFindings, type EngineFinding, type EngineName } from '../eval/engines.js';
@@ -39,17 +39,11 @@ async function findingsBy(engine: EngineName, cc: CompiledCluster, objects: read
     const namespaced = podsOf(o, 'default').length > 0;
     return { ...o, metadata: { ...md, name: `kubeharden-${i}`, ...(namespaced && !md['namespace'] ? { namespace: 'default' } : {}) } };
   });
-  const objectsIn = (prefixes: readonly string[]): object[] =>
-    cc.files.filter((f) => 'objects' in f && prefixes.some((p) => f.path.startsWith(p))).flatMap((f) => ('objects' in f ? [...f.objects] : []));
+  const b = objectsOf(cc);
   const found =
     engine === 'gator'
-      ? await gatorFindings(objectsIn(['gatekeeper/templates/', 'gatekeeper/constraints/', 'gatekeeper/expansion.yaml']), renamed, log)
-      : await kyvernoFindings(
-          objectsIn(['kyverno/']).filter((o) => (o as { kind?: string }).kind === 'ClusterPolicy' && !(o as { metadata: { name: string } }).metadata.name.endsWith('-samples')),
-          renamed,
-          log,
-          objectsIn(['kyverno/exceptions.yaml']),
-        );
+      ? await gatorFindings([...b.templates, ...b.constraints, ...b.expansions], renamed, log)
+      : await kyvernoFindings(b.policies, renamed, log, b.exceptions);
   return renamed.map((o) => found.get(keyOf(o)) ?? []);
 }
 

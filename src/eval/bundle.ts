@@ -21,18 +21,28 @@ export interface BundleEvaluator {
   evaluateSample(control: ControlId, sample: Sample, object?: Obj): string[];
 }
 
-export function objectsOf(cc: CompiledCluster): { templates: ConstraintTemplate[]; constraints: Constraint[] } {
-  const templates: ConstraintTemplate[] = [];
-  const constraints: Constraint[] = [];
+/** The bundle's own policy objects, by engine (the engine suites in the samples folders are not policies). */
+export interface BundleObjects {
+  readonly templates: ConstraintTemplate[];
+  readonly constraints: Constraint[];
+  readonly expansions: object[];
+  readonly policies: object[];
+  readonly exceptions: object[];
+}
+
+export function objectsOf(cc: CompiledCluster): BundleObjects {
+  const out: BundleObjects = { templates: [], constraints: [], expansions: [], policies: [], exceptions: [] };
   for (const f of cc.files) {
-    // Only the policies themselves: the sample suite's own constraints live under gatekeeper/samples/.
-    if (!('objects' in f) || !(f.path.startsWith('gatekeeper/templates/') || f.path.startsWith('gatekeeper/constraints/'))) continue;
+    if (!('objects' in f) || f.path.includes('/samples/')) continue;
     for (const o of f.objects as { kind?: string; apiVersion?: string }[]) {
-      if (o.kind === 'ConstraintTemplate') templates.push(o as ConstraintTemplate);
-      else if (o.apiVersion?.startsWith('constraints.gatekeeper.sh/')) constraints.push(o as Constraint);
+      if (o.kind === 'ConstraintTemplate') out.templates.push(o as ConstraintTemplate);
+      else if (o.apiVersion?.startsWith('constraints.gatekeeper.sh/')) out.constraints.push(o as Constraint);
+      else if (o.kind === 'ExpansionTemplate') out.expansions.push(o);
+      else if (o.kind === 'ClusterPolicy') out.policies.push(o);
+      else if (o.kind === 'PolicyException') out.exceptions.push(o);
     }
   }
-  return { templates, constraints };
+  return out;
 }
 
 export async function loadEvaluator(cc: CompiledCluster, log?: Logger): Promise<BundleEvaluator> {
