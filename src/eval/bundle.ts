@@ -1,12 +1,11 @@
 /** Offline evaluation of a compiled cluster bundle through its own WASM-compiled Rego. */
 import type { CompiledCluster } from '../compile.js';
 import type { Constraint, ConstraintTemplate } from '../backends/gatekeeper/types.js';
-import { CONTROL_IDS, getControl, type ControlId } from '../controls/index.js';
-import { constraintTemplate } from '../backends/gatekeeper/emitters.js';
+import { CONTROL_IDS, type ControlId } from '../controls/index.js';
+import { constraint, constraintTemplate } from '../backends/gatekeeper/emitters.js';
+import { sampleInstance } from '../backends/tests/index.js';
 import { PACKAGE_VERSION } from '../version.js';
 import type { Sample } from '../controls/types.js';
-import { paramsFor } from '../ir/lower.js';
-import { gatekeeperKind } from '../names.js';
 import type { KubernetesVersion } from '../pss/versions.js';
 import type { Logger } from '../engines/index.js';
 import { loadPolicyModule, sourcesOf, type PolicyModule } from './wasm.js';
@@ -75,22 +74,19 @@ export async function loadEvaluator(cc: CompiledCluster, log?: Logger): Promise<
 
 /** Findings of one control's template for a sample, with the control's default parameters at `version`. */
 export function evaluateSample(module: PolicyModule, control: ControlId, sample: Sample, version: KubernetesVersion, object?: Obj): string[] {
-  const params = paramsFor(control, getControl(control).defaults(version) as never, version);
-  const obj = object ?? (sample.object as Obj);
+  // The constraint the bundle's sample suites use: PSS defaults, every namespace, enforced.
+  const c = constraint(control, sampleInstance(control, version));
   const msgs: string[] = [];
-  for (const p of podsOf(obj, 'default')) {
-    const input = {
-      review: {
-        object: p.pod,
-        ...(sample.oldObject && !object ? { oldObject: sample.oldObject } : {}),
-        operation: sample.operation ?? 'CREATE',
-        kind: { group: '', version: 'v1', kind: 'Pod' },
-        name: p.name,
-        namespace: p.namespace,
-      },
-      parameters: params,
-    };
-    msgs.push(...module.evaluate(gatekeeperKind(control), input).map((v) => (p.expandedBy ? `[Implied by ${p.expandedBy}] ${v.msg}` : v.msg)));
+  for (const p of podsOf(object ?? (sample.object as Obj), 'default')) {
+    const review = {
+      object: p.pod,
+      operation: sample.operation ?? 'CREATE',
+      namespace: p.namespace,
+      name: p.name,
+      ...(sample.oldObject && !object ? { oldObject: sample.oldObject as Obj } : {}),
+      ...(p.expandedBy ? { expandedBy: p.expandedBy } : {}),
+    } as const;
+    msgs.push(...evaluateReview(module, [c], review).map((f) => f.message));
   }
   return msgs.sort();
 }
