@@ -41,7 +41,6 @@ export function compile(raw: unknown, options: { today?: string; fixtures?: Fixt
 /** `fixtures`: the resources of each fixture file, so the bundle's engine suites include them (read by the CLI). */
 export function compileResolved(config: ResolvedConfig, diagnostics: readonly Diagnostic[] = [], inputs: { fixtures?: FixtureInputs } = {}): CompileResult {
   const clusters: CompiledCluster[] = [];
-  const entries: [string, string][] = [];
   for (const cluster of config.clusters) {
     const ir = lowerCluster(cluster);
     const kyverno = kyvernoBackend(ir);
@@ -50,10 +49,22 @@ export function compileResolved(config: ResolvedConfig, diagnostics: readonly Di
     const kyvernoControls = new Set(ir.controls.map((c) => c.control).filter((id) => support.kyverno[id] === true));
     const files = [...kyverno, ...gatekeeper, ...testsBackend(ir, kyvernoControls, inputs.fixtures), ...psaBackend(cluster), ...docsBackend(ir, support)];
     clusters.push({ cluster, ir, files });
-    for (const f of files) entries.push([`${cluster.name}/${f.path}`, serialize(f)]);
   }
-  entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return { config, clusters, output: new Map(entries), diagnostics: sortDiagnostics(diagnostics) };
+  // Serialized on first use: `audit` and `test` only need the objects.
+  let output: Map<string, string> | undefined;
+  const serializeAll = (): Map<string, string> => {
+    const entries: [string, string][] = clusters.flatMap((c) => c.files.map((f): [string, string] => [`${c.cluster.name}/${f.path}`, serialize(f)]));
+    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return new Map(entries);
+  };
+  return {
+    config,
+    clusters,
+    get output() {
+      return (output ??= serializeAll());
+    },
+    diagnostics: sortDiagnostics(diagnostics),
+  };
 }
 
 export function serialize(f: BackendFile): string {

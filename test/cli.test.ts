@@ -108,8 +108,11 @@ describe('kubeharden audit', () => {
     const r = runCli(['audit', '--profile', 'pss-restricted', '--kubernetes-version', '1.37', '--format', 'json', 'in'], dir);
     expect(r.status).toBe(1);
     const out = JSON.parse(r.stdout);
-    expect(out.summary).toEqual({ resources: 2, denied: 1, warned: 0, audited: 0, errors: 0 });
-    expect(out.resources[0]).toEqual({ source: 'in/good.yaml', index: 0, apiVersion: 'v1', kind: 'Pod', namespace: 'apps', name: 'good', verdict: 'allow', violations: [] });
+    expect(out.summary).toMatchObject({ resources: 2, denied: 1, warned: 0, audited: 0, errors: 0 });
+    expect(out.summary.namespaces).toEqual({ apps: { resources: 2, denied: 1, warned: 0, audited: 0 } });
+    expect(out.summary.controls['disallow-host-namespaces']).toEqual({ deny: 1, warn: 0, audit: 0 });
+    expect(out.summary.controls['disallow-privileged-containers']).toEqual({ deny: 0, warn: 0, audit: 0 });
+    expect(out.resources[0]).toEqual({ source: 'in/good.yaml', index: 0, line: 1, apiVersion: 'v1', kind: 'Pod', namespace: 'apps', name: 'good', verdict: 'allow', violations: [] });
     const bad = out.resources[1];
     expect(bad).toMatchObject({ source: 'in/nested/bad.yaml', kind: 'Deployment', name: 'bad', verdict: 'deny' });
     const controls = bad.violations.map((v: { control: string }) => v.control);
@@ -125,7 +128,8 @@ describe('kubeharden audit', () => {
     expect(r.status).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.summary.resources).toBe(2);
-    expect(out.resources.map((x: { source: string; kind: string }) => `${x.source}:${x.kind}`)).toEqual(['-:Pod', 'list.json:Service']);
+    // In the order the inputs were given.
+    expect(out.resources.map((x: { source: string; kind: string }) => `${x.source}:${x.kind}`)).toEqual(['list.json:Service', '-:Pod']);
   });
 
   it('reports a malformed document with file and line, evaluates the rest, exits 2', () => {
@@ -273,7 +277,7 @@ describe('kubeharden audit reports for CI', () => {
     const lines = readFileSync(join(dir, 'out/report.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(lines.map((l) => Object.keys(l)[0])).toEqual(['resource', 'resource', 'error', 'summary']);
     expect(lines[1].resource).toMatchObject({ kind: 'Deployment', verdict: 'deny' });
-    expect(lines[3].summary).toEqual({ resources: 2, denied: 1, warned: 0, audited: 0, errors: 1 });
+    expect(lines[3].summary).toMatchObject({ resources: 2, denied: 1, warned: 0, audited: 0, errors: 1 });
   });
 
   it('junit: a testcase per resource × control, denies as failures, input errors as errors', () => {

@@ -1,39 +1,43 @@
-/** `kubeharden audit`: evaluate arbitrary manifests offline through the bundle's WASM policies. */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+/**
+ * `kubeharden audit`: evaluate manifests offline. The WASM engine streams the input through worker
+ * threads (src/audit/pipeline.ts); gator and the Kyverno CLI get the whole input at once.
+ */
+import { closeSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { resolveConfig, PROFILES } from '../config/resolve.js';
 import { compileResolved, type CompiledCluster } from '../compile.js';
-import { loadEvaluator, objectsOf } from '../eval/bundle.js';
-import { displayPath, expandPaths, parseManifests, readManifestFile, type ParseError, type ParsedResource } from '../eval/manifests.js';
-import { podsOf, type Action, type Obj } from '../eval/review.js';
+import { evaluatorSpec, objectsOf } from '../eval/bundle.js';
+import { displayPath, expandPaths } from '../eval/manifests.js';
+import { podsOf, type Obj } from '../eval/review.js';
+import { loadPolicyModule } from '../eval/wasm.js';
+import { auditInputs, defaultWorkers, fileInput, type AuditInput, type AuditedItem, type AuditedResource } from '../audit/pipeline.js';
+import {
+  jsonlReporter,
+  jsonReporter,
+  junitReporter,
+  sarifReporter,
+  SummaryCounter,
+  tableReporter,
+  type InputError,
+  type ReportContext,
+  type Reporter,
+  type ResourceResult,
+  type Violation,
+} from '../audit/report.js';
+import { getControl, type ControlId } from '../controls/index.js';
+import { PACKAGE_VERSION } from '../version.js';
 import { gatorFindings, keyOf, kyvernoFindings, type EngineFinding, type EngineName } from '../eval/engines.js';
 import type { Logger } from '../engines/index.js';
 import { isSupportedVersion, SUPPORTED_VERSIONS } from '../pss/versions.js';
 import { compileConfigFile, parse, UsageError, type Io } from './main.js';
-import { table } from './output.js';
 import type { ProfileName } from '../config/types.js';
-
-export interface ResourceResult {
-  source: string;
-  index: number;
-  apiVersion: string;
-  kind: string;
-  namespace: string | null;
-  name: string;
-  verdict: 'deny' | 'allow';
-  violations: { control: string; action: Action; message: string; engine: EngineName }[];
-}
 
 /**
  * Findings per resource (same order as `objects`) from one engine. The real engines get each resource under
  * a unique name and, for Pods and workloads without a namespace, in `default` (as kubectl would create them),
  * so their results map back to the input exactly.
  */
-async function findingsBy(engine: EngineName, cc: CompiledCluster, objects: readonly Obj[], log: Logger): Promise<EngineFinding[][]> {
-  if (engine === 'wasm') {
-    const ev = await loadEvaluator(cc, log);
-    return objects.map((o) => ev.evaluate(o).map((f) => ({ control: f.control, action: f.action, message: f.message })));
-  }
+async function findingsBy(engine: 'gator' | 'kyverno', cc: CompiledCluster, objects: readonly Obj[], log: Logger): Promise<EngineFinding[][]> {
   const renamed = objects.map((o, i) => {
     const md = (o['metadata'] ?? {}) as Obj;
     const namespaced = podsOf(o, 'default').length > 0;
@@ -71,11 +75,12 @@ export async function runAudit(args: readonly string[], io: Io): Promise<number>
       engine: { type: 'string', default: 'wasm' },
       output: { type: 'string', short: 'o' },
       'fail-on': { type: 'string', default: 'deny' },
+      workers: { type: 'string' },
     },
   });
   if (!positionals.length) throw new UsageError('give one or more files, directories, or - for stdin');
-  const format = values.format;
-  if (!FORMATS.includes(format as Format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, got "${format}"`);
+  const format = values.format as Format;
+  if (!FORMATS.includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, got "${values.format}"`);
   const failOn = values['fail-on'];
   if (!FAIL_ON.includes(failOn as FailOn)) throw new UsageError(`--fail-on must be one of ${FAIL_ON.join(', ')}, got "${failOn}"`);
   if (values.config && values.profile) throw new UsageError('use either --config or --profile, not both');
@@ -85,6 +90,11 @@ export async function runAudit(args: readonly string[], io: Io): Promise<number>
   const version = values['kubernetes-version'];
   if (version !== undefined && !isSupportedVersion(version)) {
     throw new UsageError(`--kubernetes-version must be one of ${SUPPORTED_VERSIONS[0]}…${SUPPORTED_VERSIONS[SUPPORTED_VERSIONS.length - 1]} (e.g. 1.37), got "${version}"`);
+  }
+  let workers: number | undefined;
+  if (values.workers !== undefined) {
+    if (!/^\d+$/.test(values.workers)) throw new UsageError(`--workers must be a whole number (0 evaluates on the main thread), got "${values.workers}"`);
+    workers = Number(values.workers);
   }
 
   let clusters: readonly CompiledCluster[];
@@ -107,127 +117,178 @@ export async function runAudit(args: readonly string[], io: Io): Promise<number>
     throw new UsageError(`the config has several clusters; choose one with --cluster (${clusters.map((c) => c.cluster.name).join(', ')})`);
   } else cc = clusters[0]!;
 
-  // Read inputs.
-  const resources: ParsedResource[] = [];
-  const errors: ParseError[] = [];
-  const paths = positionals.filter((p) => p !== '-');
-  if (positionals.includes('-')) {
-    const parsed = parseManifests(await io.readStdin(), '-');
-    resources.push(...parsed.resources);
-    errors.push(...parsed.errors);
-  }
-  const { files, missing } = expandPaths(paths, io.cwd);
-  for (const m of missing) errors.push({ source: m, index: 0, line: 0, message: 'no such file or directory' });
-  for (const f of files) {
-    const source = displayPath(f, io.cwd);
-    try {
-      const parsed = readManifestFile(f, source);
-      resources.push(...parsed.resources);
-      errors.push(...parsed.errors);
-    } catch (err) {
-      errors.push({ source, index: 0, line: 0, message: err instanceof Error ? err.message : String(err) });
+  // Inputs, in the order given; directories expand to their manifest files, sorted.
+  const inputs: AuditInput[] = [];
+  const missing: string[] = [];
+  let totalBytes = 0;
+  let sizeKnown = true;
+  for (const p of positionals) {
+    if (p === '-') {
+      sizeKnown = false;
+      inputs.push({ source: '-', open: io.stdin ?? (async function* () { yield await io.readStdin(); }) });
+      continue;
+    }
+    const found = expandPaths([p], io.cwd);
+    missing.push(...found.missing);
+    for (const f of found.files) {
+      let size: number | undefined;
+      try {
+        size = statSync(f).size;
+        totalBytes += size;
+      } catch {
+        // Reported when read.
+      }
+      inputs.push(fileInput(f, displayPath(f, io.cwd), size));
     }
   }
 
-  const perEngine = await Promise.all(engines.map((e) => findingsBy(e, cc, resources.map((r) => r.object), (l) => io.err(l))));
-  const results: ResourceResult[] = resources.map((r, i) => {
-    const md = (r.object['metadata'] ?? {}) as Obj;
-    const findings = engines.flatMap((engine, e) => perEngine[e]![i]!.map((f) => ({ ...f, engine })));
-    if (engines.length > 1) {
-      for (const d of disagreements(engines, perEngine.map((p) => p[i]!))) errors.push({ source: r.source, index: r.index, line: r.line, message: d });
-    }
-    return {
-      source: r.source,
-      index: r.index,
-      apiVersion: String(r.object['apiVersion']),
-      kind: String(r.object['kind']),
-      namespace: typeof md['namespace'] === 'string' ? md['namespace'] : null,
-      name: typeof md['name'] === 'string' ? md['name'] : '',
-      verdict: findings.some((f) => f.action === 'deny') ? 'deny' : 'allow',
-      violations: findings.map((f) => ({ control: f.control, action: f.action, message: f.message, engine: f.engine })),
-    };
-  });
-  const summary = {
-    resources: results.length,
-    denied: results.filter((r) => r.verdict === 'deny').length,
-    warned: results.filter((r) => r.violations.some((v) => v.action === 'warn')).length,
-    audited: results.filter((r) => r.violations.some((v) => v.action === 'audit')).length,
-    errors: errors.length,
+  const log: Logger = (l) => io.err(l);
+  const out = values.output ? atomicWriter(resolvePath(io.cwd, values.output)) : { write: io.out, commit: () => {}, abort: () => {} };
+  const ctx: ReportContext = {
+    rules: cc.ir.controls.map((c) => {
+      const def = getControl(c.control as ControlId);
+      return { id: def.id, title: def.title, description: def.description, details: def.details, severity: def.severity, nsa: def.nsa };
+    }),
+    profile: cc.cluster.profile,
+    kubernetesVersion: cc.cluster.version,
+    cluster: cc.cluster.name,
+    engines,
+    toolVersion: PACKAGE_VERSION,
   };
-  const errorList = errors.map((e) => ({ source: e.source, index: e.index, line: e.line, message: e.message }));
-  const chunks: string[] = [];
-  const emit = (s: string): void => void (values.output ? chunks.push(`${s}\n`) : io.out(s));
-  if (format === 'json') {
-    emit(JSON.stringify({ summary, resources: results, errors: errorList }, null, 2));
-  } else if (format === 'jsonl') {
-    for (const r of results) emit(JSON.stringify({ resource: r }));
-    for (const e of errorList) emit(JSON.stringify({ error: e }));
-    emit(JSON.stringify({ summary }));
-  } else if (format === 'junit') {
-    emit(junit(results, errorList, cc.ir.controls.map((c) => c.control)));
-  } else {
-    for (const e of errors) io.err(`${e.source}${e.line ? `:${e.line}` : ''}: ${e.message}`);
-    const rows: string[][] = [];
-    for (const r of results) {
-      const what = `${r.kind}/${r.namespace ? `${r.namespace}/` : ''}${r.name}`;
-      if (!r.violations.length) rows.push([r.verdict.toUpperCase(), what, '', '', `${r.source}#${r.index}`]);
-      for (const v of r.violations) rows.push([r.verdict.toUpperCase(), what, v.control, `${engines.length > 1 ? `[${v.engine}] ` : ''}${v.action}: ${v.message}`, `${r.source}#${r.index}`]);
+  const reporter = reporterFor(format, out.write, (l) => io.err(l), ctx);
+  const counter = new SummaryCounter(ctx.rules);
+  let failing = false;
+  const failingActions: readonly string[] = failOn === 'never' ? [] : FAIL_ON.slice(0, FAIL_ON.indexOf(failOn as FailOn) + 1);
+  const report = (r: ResourceResult): void => {
+    counter.resource(r);
+    reporter.resource(r);
+    if (r.violations.some((v) => failingActions.includes(v.action))) failing = true;
+  };
+  const reportError = (e: InputError): void => {
+    counter.error();
+    reporter.error(e);
+  };
+  for (const m of missing) reportError({ source: m, index: 0, line: 0, message: 'no such file or directory' });
+
+  // Progress: only for people (a TTY on stderr, the table format), never in machine formats.
+  const progress = format === 'table' ? io.progress : undefined;
+  let lastProgress = 0;
+  const started = Date.now();
+  const onProgress = progress
+    ? (bytes: number, items: number): void => {
+        const now = Date.now();
+        if (now - lastProgress < 100) return;
+        lastProgress = now;
+        const pct = sizeKnown && totalBytes > 0 ? ` (${Math.min(100, Math.floor((bytes / totalBytes) * 100))}%)` : '';
+        const rate = items / Math.max(0.001, (now - started) / 1000);
+        progress(`auditing: ${items} resources, ${(bytes / 1e6).toFixed(1)}${sizeKnown ? `/${(totalBytes / 1e6).toFixed(1)}` : ''} MB${pct}, ${Math.round(rate)}/s`);
+      }
+    : undefined;
+
+  try {
+    const spec = evaluatorSpec(cc);
+    // Compile (or find in the cache) before workers start, so that they only load it.
+    await loadPolicyModule({ templates: new Map(spec.templates), libs: spec.libs, v0: spec.v0 }, log);
+    const threads = workers ?? (sizeKnown && totalBytes < SMALL_INPUT ? 0 : defaultWorkers());
+    const toResult = (item: AuditedResource, violations: Violation[]): ResourceResult => ({
+      source: item.source,
+      index: item.index,
+      line: item.line,
+      apiVersion: item.apiVersion,
+      kind: item.kind,
+      namespace: item.namespace,
+      name: item.name,
+      verdict: violations.some((v) => v.action === 'deny') ? 'deny' : 'allow',
+      violations,
+    });
+    if (engines.length === 1 && engines[0] === 'wasm') {
+      await auditInputs(
+        inputs,
+        spec,
+        (item) => {
+          if ('error' in item) reportError({ source: item.source, index: item.index, line: item.line, message: item.error });
+          else report(toResult(item, item.findings.map((f) => ({ ...f, engine: 'wasm' as const }))));
+        },
+        { workers: threads, ...(onProgress ? { onProgress } : {}) },
+      );
+    } else {
+      // gator and the Kyverno CLI take the whole input at once: collect it (with the WASM findings).
+      const items: AuditedItem[] = [];
+      await auditInputs(inputs, spec, (item) => items.push(item), { workers: threads, keepObjects: true, ...(onProgress ? { onProgress } : {}) });
+      const resources = items.filter((i): i is AuditedResource => !('error' in i));
+      const objects = resources.map((r) => r.object!);
+      const perEngine = await Promise.all(
+        engines.map((e) => (e === 'wasm' ? Promise.resolve(resources.map((r) => r.findings as EngineFinding[])) : findingsBy(e, cc, objects, log))),
+      );
+      let k = 0;
+      for (const item of items) {
+        if ('error' in item) {
+          reportError({ source: item.source, index: item.index, line: item.line, message: item.error });
+          continue;
+        }
+        const i = k++;
+        const violations = engines.flatMap((engine, e) => perEngine[e]![i]!.map((f) => ({ control: f.control, action: f.action, message: f.message, engine })));
+        report(toResult(item, violations));
+        if (engines.length > 1) {
+          for (const d of disagreements(engines, perEngine.map((p) => p[i]!))) reportError({ source: item.source, index: item.index, line: item.line, message: d });
+        }
+      }
     }
-    if (rows.length) emit(table(['VERDICT', 'RESOURCE', 'CONTROL', 'MESSAGE', 'SOURCE'], rows));
-    emit(`${summary.resources} resources: ${summary.denied} denied, ${summary.warned} warned, ${summary.audited} audited, ${summary.errors} errors (${cc.cluster.profile}, Kubernetes ${cc.cluster.version})`);
+    progress?.('');
+    const summary = counter.final();
+    reporter.finish(summary);
+    out.commit();
+    if (summary.errors) return 2;
+    return failing ? 1 : 0;
+  } catch (err) {
+    progress?.('');
+    out.abort();
+    throw err;
   }
-  if (values.output) writeAtomically(resolvePath(io.cwd, values.output), chunks.join(''));
-  if (errors.length) return 2;
-  const failing: readonly string[] = failOn === 'never' ? [] : FAIL_ON.slice(0, FAIL_ON.indexOf(failOn as FailOn) + 1);
-  return results.some((r) => r.violations.some((v) => failing.includes(v.action))) ? 1 : 0;
 }
 
-const FORMATS = ['table', 'json', 'jsonl', 'junit'] as const;
+const FORMATS = ['table', 'json', 'jsonl', 'sarif', 'junit'] as const;
 type Format = (typeof FORMATS)[number];
 /** Thresholds in order: `--fail-on X` fails on X and every action before it (`never` never fails). */
 const FAIL_ON = ['deny', 'warn', 'audit', 'never'] as const;
 type FailOn = (typeof FAIL_ON)[number];
+/** Below this much input, worker threads cost more to start than they save. */
+const SMALL_INPUT = 1 << 20;
 
-function writeAtomically(path: string, content: string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.kubeharden-${process.pid}.tmp`;
-  writeFileSync(tmp, content);
-  renameSync(tmp, path);
+function reporterFor(format: Format, write: (s: string) => void, writeErr: (s: string) => void, ctx: ReportContext): Reporter {
+  switch (format) {
+    case 'json':
+      return jsonReporter(write);
+    case 'jsonl':
+      return jsonlReporter(write);
+    case 'sarif':
+      return sarifReporter(write, ctx);
+    case 'junit':
+      return junitReporter(write, ctx);
+    default:
+      return tableReporter(write, writeErr, ctx);
+  }
 }
 
-/**
- * JUnit XML: one testsuite per source file, one testcase per resource × enabled control. A deny is a
- * failure; warn/audit findings pass and are listed in system-out; input errors are error testcases.
- */
-export function junit(results: readonly ResourceResult[], errors: readonly { source: string; index: number; line: number; message: string }[], controls: readonly string[]): string {
-  const esc = (s: string): string => s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!).replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
-  const sources = [...new Set([...results.map((r) => r.source), ...errors.map((e) => e.source)])];
-  let tests = 0;
-  let failures = 0;
-  const suites = sources.map((source) => {
-    const cases: string[] = [];
-    let suiteFailures = 0;
-    let suiteErrors = 0;
-    for (const r of results.filter((x) => x.source === source)) {
-      const what = `${r.kind}/${r.namespace ? `${r.namespace}/` : ''}${r.name}`;
-      for (const control of controls) {
-        const vs = r.violations.filter((v) => v.control === control);
-        const denied = vs.filter((v) => v.action === 'deny');
-        const head = `    <testcase classname="${esc(`${source}#${r.index}`)}" name="${esc(`${what} ${control}`)}">`;
-        if (denied.length) {
-          suiteFailures++;
-          cases.push(`${head}\n      <failure message="${esc(denied[0]!.message)}" type="deny">${esc(denied.map((v) => v.message).join('\n'))}</failure>\n    </testcase>`);
-        } else if (vs.length) cases.push(`${head}\n      <system-out>${esc(vs.map((v) => `${v.action}: ${v.message}`).join('\n'))}</system-out>\n    </testcase>`);
-        else cases.push(`${head}</testcase>`);
-      }
-    }
-    for (const e of errors.filter((x) => x.source === source)) {
-      suiteErrors++;
-      cases.push(`    <testcase classname="${esc(`${source}#${e.index}`)}" name="${esc(`document at line ${e.line}`)}">\n      <error message="${esc(e.message)}" type="input"/>\n    </testcase>`);
-    }
-    tests += cases.length;
-    failures += suiteFailures;
-    return `  <testsuite name="${esc(source)}" tests="${cases.length}" failures="${suiteFailures}" errors="${suiteErrors}">\n${cases.join('\n')}\n  </testsuite>`;
-  });
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="kubeharden audit" tests="${tests}" failures="${failures}" errors="${errors.length}">\n${suites.join('\n')}\n</testsuites>`;
+/** Lines written to a temporary file next to `path`, renamed over it on commit (never a partial report). */
+function atomicWriter(path: string): { write: (s: string) => void; commit: () => void; abort: () => void } {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.kubeharden-${process.pid}.tmp`;
+  const fd = openSync(tmp, 'w');
+  let open = true;
+  const close = (): void => {
+    if (open) closeSync(fd);
+    open = false;
+  };
+  return {
+    write: (s) => void writeSync(fd, `${s}\n`),
+    commit: () => {
+      close();
+      renameSync(tmp, path);
+    },
+    abort: () => {
+      close();
+      rmSync(tmp, { force: true });
+    },
+  };
 }

@@ -10,5 +10,7 @@ const code = await main(process.argv.slice(2), {
     for await (const c of process.stdin) chunks.push(c as Buffer);
     return Buffer.concat(chunks).toString('utf8');
   },
+  stdin: () => process.stdin,
+  ...(process.stderr.isTTY ? { progress: (line: string) => void process.stderr.write(line ? `\r\x1b[K${line.slice(0, (process.stderr.columns || 80) - 1)}` : '\r\x1b[K') } : {}),
 });
 process.exitCode = code;

@@ -8,14 +8,17 @@ import { PACKAGE_VERSION } from '../version.js';
 import type { Sample } from '../controls/types.js';
 import type { KubernetesVersion } from '../pss/versions.js';
 import type { Logger } from '../engines/index.js';
-import { loadPolicyModule, sourcesOf, type PolicyModule } from './wasm.js';
-import { evaluateReview, podsOf, type Finding, type Obj } from './review.js';
+import type { EvaluatorSpec } from '../audit/job.js';
+import { loadPolicyModule, sourcesOf, type AggregateReview, type PolicyModule } from './wasm.js';
+import { compareFindings, evaluateReview, findingOf, matches, podsOf, type Finding, type Obj } from './review.js';
 
 export interface BundleEvaluator {
   readonly module: PolicyModule;
   readonly constraints: readonly Constraint[];
   /** Findings for one resource (all pods it stands for). */
   evaluate(resource: Obj, options?: { operation?: 'CREATE' | 'UPDATE'; oldObject?: Obj; defaultNamespace?: string }): Finding[];
+  /** Findings for many resources (CREATE, as offline audits see them) in one WebAssembly call; same order. */
+  evaluateMany(resources: readonly Obj[]): Finding[][];
   /** Findings of one control's template for a sample, with the control's default parameters. */
   evaluateSample(control: ControlId, sample: Sample, object?: Obj): string[];
 }
@@ -48,9 +51,11 @@ export async function loadEvaluator(cc: CompiledCluster, log?: Logger): Promise<
   const { templates, constraints } = objectsOf(cc);
   const module = await loadPolicyModule(sourcesOf(templates), log);
   const version = cc.cluster.version;
+  const many = manyEvaluator(module, constraints);
   return {
     module,
     constraints,
+    evaluateMany: many,
     evaluate(resource, options = {}) {
       const findings: Finding[] = [];
       for (const p of podsOf(resource, options.defaultNamespace ?? 'default')) {
@@ -69,6 +74,55 @@ export async function loadEvaluator(cc: CompiledCluster, log?: Logger): Promise<
     evaluateSample(control, sample, object) {
       return evaluateSample(module, control, sample, version, object);
     },
+  };
+}
+
+/** The plain-data description of a bundle's evaluator, for worker threads (see src/audit/job.ts). */
+export function evaluatorSpec(cc: CompiledCluster): EvaluatorSpec {
+  const { templates, constraints } = objectsOf(cc);
+  const sources = sourcesOf(templates);
+  return { templates: [...sources.templates.entries()], libs: sources.libs, v0: sources.v0, constraints };
+}
+
+/**
+ * Evaluation of many resources through the aggregate entrypoint: the constraints' parameters are stored in
+ * the module once; each call passes every Pod review of the batch with the constraints that match it.
+ */
+export function manyEvaluator(module: PolicyModule, constraints: readonly Constraint[]): (resources: readonly Obj[]) => Finding[][] {
+  module.setConstraints(constraints.map((c) => c.spec.parameters ?? {}));
+  const kind = { group: '', version: 'v1', kind: 'Pod' };
+  const byNamespace = new Map<string, Record<string, number[]>>();
+  const checksFor = (namespace: string): Record<string, number[]> => {
+    let checks = byNamespace.get(namespace);
+    if (!checks) {
+      checks = {};
+      constraints.forEach((c, i) => {
+        if (matches(c, namespace)) (checks![c.kind] ??= []).push(i);
+      });
+      byNamespace.set(namespace, checks);
+    }
+    return checks;
+  };
+  return (resources) => {
+    const reviews: AggregateReview[] = [];
+    const owners: { resource: number; expandedBy?: string }[] = [];
+    resources.forEach((resource, r) => {
+      for (const p of podsOf(resource, 'default')) {
+        const checks = checksFor(p.namespace);
+        if (!Object.keys(checks).length) continue;
+        reviews.push({ review: { object: p.pod, operation: 'CREATE', kind, name: p.name, namespace: p.namespace }, checks });
+        owners.push({ resource: r, ...(p.expandedBy ? { expandedBy: p.expandedBy } : {}) });
+      }
+    });
+    const out: Finding[][] = resources.map(() => []);
+    if (!reviews.length) return out;
+    for (const v of module.evaluateAll(reviews)) {
+      const owner = owners[v.review]!;
+      const c = constraints[v.constraint]!;
+      out[owner.resource]!.push(findingOf(c, owner.expandedBy ? `[Implied by ${owner.expandedBy}] ${v.msg}` : v.msg));
+    }
+    for (const f of out) f.sort(compareFindings);
+    return out;
   };
 }
 

@@ -1,7 +1,8 @@
 /** Reads manifests: multi-document YAML, JSON, `kind: List`; malformed documents are reported with a line. */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, sep } from 'node:path';
-import { LineCounter, parseAllDocuments } from 'yaml';
+import { LineCounter, parseDocument as parseDocumentText } from 'yaml';
+import { splitDocuments, type RawDocument } from '../audit/split.js';
 import type { Obj } from './review.js';
 
 export interface ParsedResource {
@@ -58,39 +59,74 @@ export function displayPath(file: string, cwd: string): string {
 export function parseManifests(text: string, source: string): ParsedInput {
   const resources: ParsedResource[] = [];
   const errors: ParseError[] = [];
-  const lc = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: false });
-  const list = Array.isArray(docs) ? docs : [docs];
   let index = 0;
-  for (const doc of list) {
-    const start = doc.contents?.range?.[0] ?? doc.range[0];
-    const line = lc.linePos(start).line;
-    if (doc.errors.length) {
-      const e = doc.errors[0]!;
-      const at = lc.linePos(e.pos[0]).line;
-      errors.push({ source, index: index++, line, message: `malformed YAML: ${e.message.split('\n')[0]!}${at !== line ? ` (parser stopped at line ${at})` : ''}` });
-      continue;
-    }
-    const value: unknown = doc.toJS({ maxAliasCount: 100 });
-    if (value === null || value === undefined) continue;
-    if (typeof value !== 'object' || Array.isArray(value)) {
-      errors.push({ source, index: index++, line, message: 'document is not a Kubernetes object (expected a mapping with apiVersion and kind)' });
-      continue;
-    }
-    const obj = value as Obj;
-    if (typeof obj['kind'] === 'string' && obj['kind'].endsWith('List') && Array.isArray(obj['items'])) {
-      for (const item of obj['items'] as unknown[]) {
-        if (item && typeof item === 'object' && !Array.isArray(item)) resources.push({ source, index: index++, line, object: item as Obj });
-        else errors.push({ source, index: index++, line, message: 'List item is not an object' });
-      }
-      continue;
-    }
-    if (typeof obj['kind'] !== 'string' || typeof obj['apiVersion'] !== 'string') {
-      errors.push({ source, index: index++, line, message: 'document has no apiVersion/kind' });
-      continue;
-    }
-    resources.push({ source, index: index++, line, object: obj });
+  for (const raw of splitDocuments(text)) {
+    const parsed = parseDocument(raw, source, index);
+    resources.push(...parsed.resources);
+    errors.push(...parsed.errors);
+    index += parsed.resources.length + parsed.errors.length;
   }
+  return { resources, errors };
+}
+
+/**
+ * One document of a stream: its objects (a `kind: *List` gives its items) or an error with the line.
+ * `index` is the position of its first object in the source.
+ */
+export function parseDocument(raw: RawDocument, source: string, index = 0): ParsedInput {
+  const resources: ParsedResource[] = [];
+  const errors: ParseError[] = [];
+  // JSON documents (kubectl -o json) take the fast path; anything JSON.parse rejects goes to the YAML parser.
+  const json = raw.text.trimStart().startsWith('{') ? jsonValue(raw.text) : undefined;
+  if (json !== undefined) return objectsOf(json, source, index, raw.line + leadingLines(raw.text));
+  const lc = new LineCounter();
+  const doc = parseDocumentText(raw.text, { lineCounter: lc, prettyErrors: false, uniqueKeys: false });
+  const lineOf = (pos: number): number => raw.line + lc.linePos(pos).line - 1;
+  const line = lineOf(doc.contents?.range?.[0] ?? doc.range[0]);
+  if (doc.errors.length) {
+    const e = doc.errors[0]!;
+    const at = lineOf(e.pos[0]);
+    errors.push({ source, index, line, message: `malformed YAML: ${e.message.split('\n')[0]!}${at !== line ? ` (parser stopped at line ${at})` : ''}` });
+    return { resources, errors };
+  }
+  return objectsOf(doc.toJS({ maxAliasCount: 100 }), source, index, line);
+}
+
+function jsonValue(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function leadingLines(text: string): number {
+  const m = /^\s*/.exec(text)![0];
+  return m.split('\n').length - 1;
+}
+
+/** The objects of one parsed document (a `kind: *List` gives its items). */
+function objectsOf(value: unknown, source: string, index: number, line: number): ParsedInput {
+  const resources: ParsedResource[] = [];
+  const errors: ParseError[] = [];
+  if (value === null || value === undefined) return { resources, errors };
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    errors.push({ source, index, line, message: 'document is not a Kubernetes object (expected a mapping with apiVersion and kind)' });
+    return { resources, errors };
+  }
+  const obj = value as Obj;
+  if (typeof obj['kind'] === 'string' && obj['kind'].endsWith('List') && Array.isArray(obj['items'])) {
+    for (const item of obj['items'] as unknown[]) {
+      if (item && typeof item === 'object' && !Array.isArray(item)) resources.push({ source, index: index++, line, object: item as Obj });
+      else errors.push({ source, index: index++, line, message: 'List item is not an object' });
+    }
+    return { resources, errors };
+  }
+  if (typeof obj['kind'] !== 'string' || typeof obj['apiVersion'] !== 'string') {
+    errors.push({ source, index, line, message: 'document has no apiVersion/kind' });
+    return { resources, errors };
+  }
+  resources.push({ source, index, line, object: obj });
   return { resources, errors };
 }
 

@@ -117,12 +117,18 @@ export function evaluateReview(
       },
       parameters: c.spec.parameters,
     };
-    for (const v of policy.evaluate(c.kind, input)) {
-      const message = review.expandedBy ? `[Implied by ${review.expandedBy}] ${v.msg}` : v.msg;
-      findings.push({ control: c.metadata.annotations['kubeharden.io/control'] ?? c.kind, constraint: c.metadata.name, action: ACTIONS[c.spec.enforcementAction] ?? 'deny', message });
-    }
+    for (const v of policy.evaluate(c.kind, input)) findings.push(findingOf(c, review.expandedBy ? `[Implied by ${review.expandedBy}] ${v.msg}` : v.msg));
   }
-  return findings.sort((a, b) => cmp(a.control, b.control) || cmp(a.constraint, b.constraint) || cmp(a.message, b.message));
+  return findings.sort(compareFindings);
+}
+
+export function findingOf(c: Constraint, message: string): Finding {
+  return { control: c.metadata.annotations['kubeharden.io/control'] ?? c.kind, constraint: c.metadata.name, action: ACTIONS[c.spec.enforcementAction] ?? 'deny', message };
+}
+
+/** The order findings are reported in: control, constraint, message. */
+export function compareFindings(a: Finding, b: Finding): number {
+  return cmp(a.control, b.control) || cmp(a.constraint, b.constraint) || cmp(a.message, b.message);
 }
 
 function cmp(a: string, b: string): number {

@@ -30,10 +30,28 @@ export interface Violation {
   readonly msg: string;
 }
 
+/** One review in an aggregate call: the admission review and, per template kind, the constraints to check. */
+export interface AggregateReview {
+  readonly review: unknown;
+  /** Template kind → indices into the constraint parameters given to `setConstraints`. */
+  readonly checks: Readonly<Record<string, readonly number[]>>;
+}
+
+/** A violation from an aggregate call: which review, which constraint. */
+export interface AggregateViolation {
+  readonly review: number;
+  readonly constraint: number;
+  readonly msg: string;
+}
+
 export interface PolicyModule {
   /** Template kind → entrypoint name. */
   readonly entrypoints: ReadonlyMap<string, string>;
   evaluate(kind: string, input: unknown): Violation[];
+  /** Stores the parameters of the constraints that `evaluateAll` refers to by index. */
+  setConstraints(parameters: readonly unknown[]): void;
+  /** Every check of every review in one WebAssembly call (the aggregate entrypoint). */
+  evaluateAll(reviews: readonly AggregateReview[]): AggregateViolation[];
   /** True when this run compiled the module (false: loaded from the cache). */
   readonly compiled: boolean;
   readonly wasmPath: string;
@@ -70,8 +88,9 @@ export function packageOf(rego: string): string {
 export async function loadPolicyModule(sources: RegoSources, log?: Logger): Promise<PolicyModule> {
   const kinds = [...sources.templates.keys()].sort();
   const entrypoints = new Map(kinds.map((k) => [k, `${packageOf(sources.templates.get(k)!).replace(/\./g, '/')}/violation`]));
+  const aggregate = aggregateModule(sources, kinds);
   const hash = createHash('sha256');
-  hash.update(`opa ${ENGINES.opa.version}${sources.v0 ? ' v0' : ''}\n`);
+  hash.update(`opa ${ENGINES.opa.version}${sources.v0 ? ' v0' : ''}\n${aggregate}\n`);
   for (const k of kinds) hash.update(`template ${k}\n${sources.templates.get(k)}\n`);
   for (const lib of [...sources.libs].sort()) hash.update(`lib\n${lib}\n`);
   const key = hash.digest('hex').slice(0, 32);
@@ -80,11 +99,23 @@ export async function loadPolicyModule(sources: RegoSources, log?: Logger): Prom
   let compiled = false;
   if (!existsSync(wasmPath)) {
     const opa = await ensureEngine('opa', log);
-    await buildWasm(opa, sources, kinds, [...entrypoints.values()], wasmPath);
+    await buildWasm(opa, sources, kinds, [...entrypoints.values(), AGGREGATE_ENTRYPOINT], aggregate, wasmPath);
     compiled = true;
   }
   const policy = await loadPolicy(readFileSync(wasmPath));
   return {
+    setConstraints(parameters) {
+      policy.setData({ [AGGREGATE_DATA]: parameters.map((p) => p ?? {}) });
+    },
+    evaluateAll(reviews) {
+      const result = policy.evaluate({ reviews }, AGGREGATE_ENTRYPOINT) as { result?: unknown }[] | undefined;
+      const value = result?.[0]?.result;
+      if (!Array.isArray(value)) return [];
+      return value.map((v) => {
+        const [review, constraint, msg] = v as [number, number, unknown];
+        return { review, constraint, msg: String(msg ?? '') };
+      });
+    },
     entrypoints,
     compiled,
     wasmPath,
@@ -99,7 +130,31 @@ export async function loadPolicyModule(sources: RegoSources, log?: Logger): Prom
   };
 }
 
-async function buildWasm(opa: string, sources: RegoSources, kinds: string[], entrypoints: string[], out: string): Promise<void> {
+const AGGREGATE_PACKAGE = 'kubeharden_audit';
+const AGGREGATE_ENTRYPOINT = `${AGGREGATE_PACKAGE}/results`;
+/** The data key holding constraint parameters for the aggregate entrypoint. */
+const AGGREGATE_DATA = 'kubeharden_constraints';
+
+/**
+ * The aggregate entrypoint: for every review, every template's violations under each constraint listed for
+ * it, as `[review index, constraint index, message]`. It is not part of the Gatekeeper bundle; it only
+ * exists in the WebAssembly build, so that a batch of resources costs one call instead of one per
+ * constraint and resource. Written in syntax that both the v1 and the v0-compatible compilers accept.
+ */
+export function aggregateModule(sources: RegoSources, kinds: readonly string[]): string {
+  const rules = kinds.map(
+    (kind) => `results contains [i, k, msg] if {
+	some i, r in input.reviews
+	some k in object.get(r.checks, ${JSON.stringify(kind)}, [])
+	vs := data.${packageOf(sources.templates.get(kind)!)}.violation with input as {"review": r.review, "parameters": data.${AGGREGATE_DATA}[k]}
+	some v in vs
+	msg := object.get(v, "msg", "")
+}`,
+  );
+  return `package ${AGGREGATE_PACKAGE}\n\nimport future.keywords.contains\nimport future.keywords.if\nimport future.keywords.in\n\n${rules.join('\n\n')}\n`;
+}
+
+async function buildWasm(opa: string, sources: RegoSources, kinds: string[], entrypoints: string[], aggregate: string, out: string): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'kubeharden-opa-'));
   try {
     const files: string[] = [];
@@ -108,6 +163,9 @@ async function buildWasm(opa: string, sources: RegoSources, kinds: string[], ent
       writeFileSync(f, sources.templates.get(k)!);
       files.push(f);
     });
+    const agg = join(work, 'aggregate.rego');
+    writeFileSync(agg, aggregate);
+    files.push(agg);
     sources.libs.forEach((lib, i) => {
       const f = join(work, `lib${i}.rego`);
       writeFileSync(f, lib);
