@@ -14,7 +14,7 @@ export interface RawDocument {
   readonly offset: number;
 }
 
-const MARKER = /^(?:---|\.\.\.)(?:[ \t]|\r?$)/;
+const MARKER = /^(?:---|\.\.\.)(?:[ \t]|$)/;
 
 /** Incremental splitter: feed chunks, take complete documents, then `end()` for the last one. */
 export class DocumentSplitter {
@@ -50,6 +50,7 @@ export class DocumentSplitter {
 
   private take(l: string, newline: boolean, out: RawDocument[]): void {
     const bytes = Buffer.byteLength(l) + (newline ? 1 : 0);
+    if (l.endsWith('\r')) l = l.slice(0, -1);
     if (l.startsWith('%')) {
       // A directive (`%YAML 1.2`): only valid before a document's `---`.
       this.consumed += bytes;

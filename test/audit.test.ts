@@ -1,0 +1,202 @@
+/**
+ * The streaming audit: document splitting, the worker-thread pipeline against the one-resource-at-a-time
+ * evaluator, SARIF validated against the SARIF 2.1.0 schema, per-control and per-namespace summaries,
+ * and the progress line (only for people).
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv } from 'ajv';
+import { stringify } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { splitDocuments, DocumentSplitter } from '../src/audit/split.js';
+import { auditInputs, fileInput, type AuditedItem } from '../src/audit/pipeline.js';
+import { corpusDocuments, writeCorpus } from '../src/bench/corpus.js';
+import { compile } from '../src/compile.js';
+import { evaluatorSpec, loadEvaluator } from '../src/eval/bundle.js';
+import { parseManifests } from '../src/eval/manifests.js';
+import { main, type Io } from '../src/cli/main.js';
+import { ROOT, runCli, tempProject } from './helpers.js';
+
+describe('document splitting', () => {
+  it('splits on --- and ... lines only, with the line each document starts on', () => {
+    const text = ['a: 1', '---', 'b: |', '  --- not a marker', '  x', '--- # comment', 'c: 3', '...', '---', '# only a comment', '---', '--- {d: 4}', 'e: "---"'].join('\n');
+    const docs = splitDocuments(text);
+    expect(docs.map((d) => [d.line, d.text])).toEqual([
+      [1, 'a: 1'],
+      [3, 'b: |\n  --- not a marker\n  x'],
+      [7, 'c: 3'],
+      [12, '    {d: 4}\ne: "---"'],
+    ]);
+  });
+
+  it('gives the same documents whatever the chunking, with CRLF, a BOM and directives', () => {
+    const text = '\uFEFF%YAML 1.2\r\n---\r\napiVersion: v1\r\nkind: A\r\n---\r\napiVersion: v1\r\nkind: B\r\n';
+    const whole = splitDocuments(text);
+    const s = new DocumentSplitter();
+    const pieces = [];
+    for (let i = 0; i < text.length; i += 3) pieces.push(...s.push(text.slice(i, i + 3)));
+    pieces.push(...s.end());
+    expect(pieces.map((d) => [d.line, d.text])).toEqual(whole.map((d) => [d.line, d.text]));
+    expect(whole.map((d) => d.line)).toEqual([3, 6]);
+    expect(parseManifests(text, 'x').resources.map((r) => [r.line, r.object['kind']])).toEqual([
+      [3, 'A'],
+      [6, 'B'],
+    ]);
+  });
+
+  it('reports the line of a malformed document in a stream', () => {
+    const r = parseManifests('kind: Pod\napiVersion: v1\n---\nkind: Pod\nmetadata: {name: x\n', 'f.yaml');
+    expect(r.resources).toHaveLength(1);
+    expect(r.errors).toEqual([expect.objectContaining({ source: 'f.yaml', index: 1, line: 4, message: expect.stringMatching(/^malformed YAML/) })]);
+  });
+});
+
+describe('the audit pipeline', () => {
+  const reference = compile({ profile: 'pss-restricted', kubernetesVersion: '1.37', namespaces: { 'legacy-apps': { pss: 'baseline' }, batch: { controls: { 'require-seccomp-profile': { mode: 'warn' } } } } }, { today: '2026-11-26' }).clusters[0]!;
+
+  it('gives, in input order and for any number of workers, what the one-resource evaluator gives', async () => {
+    const dir = tempProject({});
+    writeCorpus(join(dir, 'corpus'), { resources: 1500, seed: 7, perFile: 250 });
+    const files = Array.from({ length: 6 }, (_, i) => join(dir, 'corpus', `corpus-000${i}.yaml`));
+    const inputs = files.map((f, i) => fileInput(f, `corpus-${i}.yaml`));
+    const spec = evaluatorSpec(reference);
+    const runs: AuditedItem[][] = [];
+    for (const workers of [0, 1, 2]) {
+      const items: AuditedItem[] = [];
+      await auditInputs(inputs, spec, (i) => items.push(i), { workers, batchDocs: 37 });
+      runs.push(items);
+    }
+    expect(runs[1]).toEqual(runs[0]);
+    expect(runs[2]).toEqual(runs[0]);
+
+    const ev = await loadEvaluator(reference);
+    const expected = files.flatMap((f, i) =>
+      parseManifests(readFileSync(f, 'utf8'), `corpus-${i}.yaml`).resources.map((r) => ({ source: r.source, index: r.index, line: r.line, findings: ev.evaluate(r.object).map((x) => ({ control: x.control, action: x.action, message: x.message })) })),
+    );
+    expect(runs[0]!.map((i) => ({ source: i.source, index: i.index, line: i.line, findings: 'findings' in i ? i.findings : null }))).toEqual(expected);
+    expect(expected).toHaveLength(1500);
+    // The corpus exercises every action and many controls.
+    const found = expected.flatMap((e) => e.findings);
+    expect(new Set(found.map((f) => f.action))).toEqual(new Set(['deny', 'warn']));
+    expect(new Set(found.map((f) => f.control)).size).toBeGreaterThan(15);
+  });
+
+  it('reads stdin as a stream and files in the order given; unreadable inputs are errors in place', () => {
+    const docs = [...corpusDocuments({ resources: 300, seed: 3 })].map((d) => stringify(d)).join('---\n');
+    const dir = tempProject({ 'a.yaml': 'apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n' });
+    const r = runCli(['audit', '--profile', 'pss-restricted', '--format', 'jsonl', '--workers', '2', 'a.yaml', '-', 'missing.yaml'], dir, docs);
+    expect(r.status).toBe(2);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const resources = lines.filter((l) => l.resource).map((l) => l.resource);
+    expect(resources).toHaveLength(301);
+    expect(resources[0]).toMatchObject({ source: 'a.yaml', kind: 'Namespace' });
+    expect(resources.slice(1).every((x: { source: string }, i: number) => x.source === '-' && (x as unknown as { index: number }).index === i)).toBe(true);
+    // Missing inputs are reported up front, with the path as given.
+    expect(lines.filter((l) => l.error).map((l) => l.error)).toEqual([{ source: 'missing.yaml', index: 0, line: 0, message: 'no such file or directory' }]);
+  });
+});
+
+describe('audit reports', () => {
+  const BAD = `apiVersion: v1
+kind: Pod
+metadata: {name: ok, namespace: apps}
+spec:
+  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}
+  containers:
+  - name: app
+    image: registry.example.com/app:1.0
+    securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: team-a}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      hostNetwork: true
+      containers:
+      - name: app
+        image: registry.example.com/app:1.0
+---
+apiVersion: v1
+kind: Service
+metadata: {name: svc}
+spec: {type: ClusterIP}
+---
+kind: Broken
+`;
+
+  it('SARIF validates against the SARIF 2.1.0 schema and points at the file and line of each offending document', () => {
+    const dir = tempProject({ 'deploy/all.yaml': BAD });
+    const r = runCli(['audit', '--profile', 'pss-restricted', '--format', 'sarif', '--output', 'out.sarif', 'deploy'], dir);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    const sarif = JSON.parse(readFileSync(join(dir, 'out.sarif'), 'utf8'));
+    // The OASIS SARIF 2.1.0 schema (copied into test/fixtures/schemas, source in SOURCES.md).
+    const schema = JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'schemas', 'sarif-schema-2.1.0.json'), 'utf8'));
+    const ajv = new Ajv({ strict: false, allErrors: true, unicodeRegExp: false });
+    ajv.addFormat('uri', (s: string) => URL.canParse(s));
+    ajv.addFormat('uri-reference', (s: string) => URL.canParse(s, 'file:///base/'));
+    ajv.addFormat('date-time', (s: string) => !Number.isNaN(Date.parse(s)));
+    const validate = ajv.compile(schema);
+    expect(validate(sarif), JSON.stringify(validate.errors, null, 2)).toBe(true);
+
+    const run = sarif.runs[0];
+    expect(run.tool.driver.name).toBe('kubeharden');
+    expect(run.tool.driver.rules.map((x: { id: string }) => x.id)).toContain('disallow-host-namespaces');
+    const results = run.results as { ruleId: string; ruleIndex: number; level: string; message: { text: string }; locations: { physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number } } }[] }[];
+    expect(results.length).toBeGreaterThan(3);
+    for (const x of results) {
+      expect(run.tool.driver.rules[x.ruleIndex].id).toBe(x.ruleId);
+      expect(x.level).toBe('error');
+      expect(x.locations[0]!.physicalLocation.artifactLocation.uri).toBe('deploy/all.yaml');
+      // Every finding is on the Deployment, which starts on line 11.
+      expect(x.locations[0]!.physicalLocation.region.startLine).toBe(11);
+    }
+    expect(results.find((x) => x.ruleId === 'disallow-host-namespaces')!.message.text).toContain('hostNetwork');
+    // The malformed document is an execution notification at its line.
+    expect(run.invocations[0].executionSuccessful).toBe(false);
+    expect(run.invocations[0].toolExecutionNotifications[0].locations[0].physicalLocation.region.startLine).toBe(29);
+  });
+
+  it('the table streams findings with their source line, then summaries per control and per namespace', () => {
+    const dir = tempProject({ 'all.yaml': BAD });
+    const r = runCli(['audit', '--profile', 'pss-restricted', 'all.yaml'], dir);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('all.yaml:29: document has no apiVersion/kind');
+    expect(r.stdout).toMatch(/^DENY +Deployment\/team-a\/web +disallow-host-namespaces +deny: \[Implied by kubeharden-expand-workloads\] .*hostNetwork.* \(all\.yaml:11\)$/m);
+    expect(r.stdout).not.toContain('Pod/apps/ok');
+    expect(r.stdout).toMatch(/^CONTROL +DENY +WARN +AUDIT\n/m);
+    expect(r.stdout).toMatch(/^disallow-host-namespaces +1 +0 +0$/m);
+    expect(r.stdout).toMatch(/^NAMESPACE +RESOURCES +DENIED +WARNED +AUDITED\n\(cluster\) +1 +0 +0 +0\napps +1 +0 +0 +0\nteam-a +1 +1 +0 +0$/m);
+    expect(r.stdout.trim().split('\n').at(-1)).toBe('3 resources: 1 denied, 0 warned, 0 audited, 1 errors (pss-restricted, Kubernetes 1.37)');
+    // Not a terminal: no progress line.
+    expect(r.stderr).not.toContain('auditing:');
+  });
+
+  it('shows progress only on a terminal and only for the table', async () => {
+    const dir = tempProject({ 'all.yaml': BAD.replace('---\nkind: Broken\n', '') });
+    const run = async (format: string): Promise<string[]> => {
+      const progress: string[] = [];
+      const out: string[] = [];
+      const io: Io = { cwd: dir, out: (s) => out.push(s), err: () => {}, readStdin: async () => '', progress: (l) => progress.push(l) };
+      expect(await main(['audit', '--profile', 'pss-restricted', '--format', format, 'all.yaml'], io)).toBe(1);
+      return progress;
+    };
+    const table = await run('table');
+    expect(table[0]).toMatch(/^auditing: \d+ resources, [\d.]+\/[\d.]+ MB \(\d+%\), \d+\/s$/);
+    expect(table.at(-1)).toBe('');
+    for (const format of ['json', 'jsonl', 'sarif', 'junit']) expect(await run(format)).toEqual([]);
+  });
+
+  it('a failed run leaves no partial report behind', () => {
+    const dir = tempProject({ 'in.yaml': BAD });
+    writeFileSync(join(dir, 'report.json'), 'previous');
+    const r = runCli(['audit', '--config', 'nope.config.ts', '--format', 'json', '--output', 'report.json', 'in.yaml'], dir);
+    expect(r.status).toBe(2);
+    expect(readFileSync(join(dir, 'report.json'), 'utf8')).toBe('previous');
+    expect(runCli(['audit', '--profile', 'pss-baseline', '--workers', 'many', 'in.yaml'], dir).stderr).toContain('--workers must be a whole number');
+  });
+});
