@@ -1,0 +1,232 @@
+/**
+ * `npm run bench`: the offline audit benchmark. Generates a reproducible corpus, compiles the repository's
+ * own policies.config.ts, and measures on this machine, with the same policies and resources:
+ * `kubeharden audit` (WASM), `gator test` on the Gatekeeper bundle, `kyverno apply` on the Kyverno bundle,
+ * and the floor (reading and parsing the same YAML with the same parser). Prints wall time, resources per
+ * second, peak RSS and the ratios, checks that the engines returned the same verdicts, and runs the audit
+ * again on a 10× corpus to show how memory grows.
+ *
+ * Options: --resources N (10000), --seed N (1), --kyverno-resources N|all (1000: the Kyverno CLI evaluates
+ * a few resources per second, so by default it runs on the first N resources of the same corpus and its
+ * rate is compared), --no-scale (skip the 10× memory run), --keep (keep the work directory).
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
+import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { compile } from '../compile.js';
+import { findConfig, loadConfig } from '../config/load.js';
+import { objectsOf } from '../eval/bundle.js';
+import { gatorArgs, kyvernoArgs, parseGatorOutput, parseKyvernoOutput, resourceKey, type EngineFindings } from '../eval/engines.js';
+import { ensureEngine, ENGINES } from '../engines/index.js';
+import { toYaml } from '../emit/yaml.js';
+import { writeCorpus, type CorpusStats } from './corpus.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const BIN = join(ROOT, 'bin', 'kubeharden.js');
+const FLOOR = join(ROOT, 'dist', 'bench', 'parse-floor.js');
+
+interface Measured {
+  readonly label: string;
+  readonly resources: number;
+  readonly seconds: number;
+  readonly rssMB: number;
+  readonly rssExact: boolean;
+  readonly code: number;
+}
+
+const log = (s: string): void => void process.stderr.write(`${s}\n`);
+
+/** Runs a command with stdout to a file; wall time, and peak RSS from GNU time (or /proc polling). */
+async function measure(label: string, resources: number, cmd: string, args: readonly string[], stdoutFile: string, cwd = ROOT): Promise<Measured> {
+  log(`bench: ${label} on ${resources} resources…`);
+  const gnuTime = existsSync('/usr/bin/time');
+  const timeFile = `${stdoutFile}.time`;
+  const out = openSync(stdoutFile, 'w');
+  const err = openSync(`${stdoutFile}.err`, 'w');
+  const started = process.hrtime.bigint();
+  let peakKB = 0;
+  const code = await new Promise<number>((resolve, reject) => {
+    const child = gnuTime ? spawn('/usr/bin/time', ['-f', '%M', '-o', timeFile, cmd, ...args], { cwd, stdio: ['ignore', out, err] }) : spawn(cmd, [...args], { cwd, stdio: ['ignore', out, err] });
+    const poll = gnuTime
+      ? undefined
+      : setInterval(() => {
+          try {
+            const m = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+            if (m) peakKB = Math.max(peakKB, Number(m[1]));
+          } catch {
+            // The process is gone.
+          }
+        }, 5);
+    child.on('error', reject);
+    child.on('close', (c) => {
+      if (poll) clearInterval(poll);
+      resolve(c ?? -1);
+    });
+  });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  closeSync(out);
+  closeSync(err);
+  if (gnuTime) peakKB = Number(readFileSync(timeFile, 'utf8').trim().split('\n').pop());
+  const m: Measured = { label, resources, seconds, rssMB: peakKB / 1024, rssExact: gnuTime, code };
+  log(`bench: ${label}: ${seconds.toFixed(2)} s, ${(resources / seconds).toFixed(0)} resources/s, peak RSS ${m.rssMB.toFixed(0)} MB`);
+  return m;
+}
+
+/** Violated controls per resource key, as `key → sorted "control:action" list`. */
+type Verdicts = Map<string, string[]>;
+
+function verdictsOf(findings: EngineFindings): Verdicts {
+  const out: Verdicts = new Map();
+  for (const [key, list] of findings) out.set(key, [...new Set(list.map((f) => `${f.control}:${f.action}`))].sort());
+  return out;
+}
+
+function oursVerdicts(jsonl: string): { verdicts: Verdicts; resources: number } {
+  const verdicts: Verdicts = new Map();
+  let resources = 0;
+  for (const line of jsonl.split('\n')) {
+    if (!line.startsWith('{"resource"')) continue;
+    const r = (JSON.parse(line) as { resource: { kind: string; namespace: string | null; name: string; violations: { control: string; action: string }[] } }).resource;
+    resources++;
+    if (r.violations.length) verdicts.set(resourceKey(r.kind, r.namespace, r.name), [...new Set(r.violations.map((v) => `${v.control}:${v.action}`))].sort());
+  }
+  return { verdicts, resources };
+}
+
+/** Differences between two engines' verdicts over the given resource keys (all keys of both when absent). */
+function compareVerdicts(a: Verdicts, b: Verdicts, keys?: ReadonlySet<string>): string[] {
+  const all = keys ?? new Set([...a.keys(), ...b.keys()]);
+  const diffs: string[] = [];
+  for (const k of [...all].sort()) {
+    const x = (a.get(k) ?? []).join(',');
+    const y = (b.get(k) ?? []).join(',');
+    if (x !== y) diffs.push(`${k}: ${x || 'allow'} vs ${y || 'allow'}`);
+  }
+  return diffs;
+}
+
+function keysOfCorpus(dir: string): Set<string> {
+  const keys = new Set<string>();
+  for (const f of readdirSync(dir)) {
+    for (const doc of readFileSync(join(dir, f), 'utf8').split(/^---$/m)) {
+      const kind = /^kind: (.+)$/m.exec(doc)?.[1];
+      const meta = /^metadata:\n((?:  .*\n?)*)/m.exec(doc)?.[1] ?? '';
+      const name = /^  name: (.+)$/m.exec(meta)?.[1];
+      const namespace = /^  namespace: (.+)$/m.exec(meta)?.[1];
+      if (kind && name) keys.add(resourceKey(kind, namespace, name));
+    }
+  }
+  return keys;
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      resources: { type: 'string', default: '10000' },
+      seed: { type: 'string', default: '1' },
+      'kyverno-resources': { type: 'string', default: '1000' },
+      'no-scale': { type: 'boolean', default: false },
+      keep: { type: 'boolean', default: false },
+    },
+  });
+  const n = Number(values.resources);
+  const seed = Number(values.seed);
+  const kyvernoN = values['kyverno-resources'] === 'all' ? n : Math.min(n, Number(values['kyverno-resources']));
+  if (!Number.isInteger(n) || n < 1 || !Number.isInteger(seed) || !Number.isInteger(kyvernoN) || kyvernoN < 1) {
+    log('usage: npm run bench -- [--resources N] [--seed N] [--kyverno-resources N|all] [--no-scale] [--keep]');
+    return 2;
+  }
+  const gator = await ensureEngine('gator', log);
+  const kyverno = await ensureEngine('kyverno', log);
+
+  // The repository's own bundle.
+  const configFile = findConfig(ROOT);
+  const cc = compile(await loadConfig(configFile)).clusters[0]!;
+  const work = mkdtempSync(join(tmpdir(), 'kubeharden-bench-'));
+  const b = objectsOf(cc);
+  writeFileSync(join(work, 'gatekeeper.yaml'), toYaml([...b.templates, ...b.constraints, ...b.expansions], { header: false }));
+  writeFileSync(join(work, 'kyverno.yaml'), toYaml(b.policies, { header: false }));
+  writeFileSync(join(work, 'exceptions.yaml'), toYaml(b.exceptions, { header: false }));
+  const hasExceptions = b.exceptions.length > 0;
+
+  log(`bench: writing the corpus (${n} resources, seed ${seed}) to ${work}`);
+  const corpus: CorpusStats = writeCorpus(join(work, 'corpus'), { resources: n, seed });
+  if (kyvernoN < n) writeCorpus(join(work, 'corpus-kyverno'), { resources: kyvernoN, seed });
+  const kyvernoCorpus = kyvernoN < n ? join(work, 'corpus-kyverno') : join(work, 'corpus');
+
+  // Warm the WASM cache so that the timed run measures auditing, not `opa build`.
+  const warm = await measure('warm-up (compile the WASM module)', 1, process.execPath, [BIN, 'audit', '--config', configFile, '--format', 'jsonl', '--fail-on', 'never', join(work, 'corpus', 'corpus-0000.yaml')], join(work, 'warm.out'));
+  if (warm.code !== 0) throw new Error(`kubeharden audit failed: ${readFileSync(join(work, 'warm.out.err'), 'utf8')}`);
+
+  const floor = await measure('parse floor', n, process.execPath, [FLOOR, join(work, 'corpus')], join(work, 'floor.out'));
+  const ours = await measure('kubeharden audit', n, process.execPath, [BIN, 'audit', '--config', configFile, '--format', 'jsonl', '--output', join(work, 'ours.jsonl'), '--fail-on', 'never', join(work, 'corpus')], join(work, 'ours.out'));
+  const ours1 = await measure('kubeharden audit --workers 0', n, process.execPath, [BIN, 'audit', '--workers', '0', '--config', configFile, '--format', 'jsonl', '--output', join(work, 'ours1.jsonl'), '--fail-on', 'never', join(work, 'corpus')], join(work, 'ours1.out'));
+  const gatorRun = await measure('gator test', n, gator, gatorArgs(join(work, 'gatekeeper.yaml'), join(work, 'corpus')), join(work, 'gator.json'));
+  const kyvernoRun = await measure('kyverno apply', kyvernoN, kyverno, kyvernoArgs(join(work, 'kyverno.yaml'), kyvernoCorpus, hasExceptions ? join(work, 'exceptions.yaml') : undefined), join(work, 'kyverno.json'));
+  let scaled: Measured | undefined;
+  if (!values['no-scale']) {
+    writeCorpus(join(work, 'corpus-10x'), { resources: n * 10, seed });
+    scaled = await measure('kubeharden audit (10× corpus)', n * 10, process.execPath, [BIN, 'audit', '--config', configFile, '--format', 'jsonl', '--output', join(work, 'ours10.jsonl'), '--fail-on', 'never', join(work, 'corpus-10x')], join(work, 'ours10.out'));
+    rmSync(join(work, 'corpus-10x'), { recursive: true, force: true });
+  }
+
+  // Verdicts: the same per resource and control in every engine.
+  const oursOut = oursVerdicts(readFileSync(join(work, 'ours.jsonl'), 'utf8'));
+  const ours1Out = oursVerdicts(readFileSync(join(work, 'ours1.jsonl'), 'utf8'));
+  const floorOut = JSON.parse(readFileSync(join(work, 'floor.out'), 'utf8')) as { objects: number };
+  const read = (f: string): { code: number; stdout: string; stderr: string } => ({ code: 0, stdout: readFileSync(f, 'utf8'), stderr: readFileSync(`${f}.err`, 'utf8') });
+  const gatorOut = verdictsOf(parseGatorOutput({ ...read(join(work, 'gator.json')), code: gatorRun.code }));
+  const kyvernoOut = verdictsOf(parseKyvernoOutput({ ...read(join(work, 'kyverno.json')), code: kyvernoRun.code }, b.policies));
+  const kyvernoKeys = keysOfCorpus(kyvernoCorpus);
+  const checks = [
+    { what: 'kubeharden audit (1 thread) vs kubeharden audit', diffs: compareVerdicts(oursOut.verdicts, ours1Out.verdicts) },
+    { what: `gator test vs kubeharden audit (${n} resources)`, diffs: compareVerdicts(oursOut.verdicts, gatorOut) },
+    { what: `kyverno apply vs kubeharden audit (${kyvernoKeys.size} resources)`, diffs: compareVerdicts(oursOut.verdicts, kyvernoOut, kyvernoKeys) },
+  ];
+  const counts = [
+    { what: 'objects parsed by the floor', got: floorOut.objects },
+    { what: 'resources reported by kubeharden audit', got: oursOut.resources },
+  ];
+
+  // Report.
+  const rate = (m: Measured): number => m.resources / m.seconds;
+  const row = (m: Measured, vs: string): string =>
+    `| ${m.label} | ${m.resources} | ${m.seconds.toFixed(2)} | ${Math.round(rate(m))} | ${m.rssMB.toFixed(0)}${m.rssExact ? '' : ' (approx.)'} | ${vs} |`;
+  const speedup = (peer: Measured): number => rate(ours) / rate(peer);
+  const lines = [
+    `Machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; Node ${process.version}; OPA ${ENGINES.opa.version}, gator ${ENGINES.gator.version}, Kyverno CLI ${ENGINES.kyverno.version}.`,
+    `Corpus: ${corpus.resources} resources in ${corpus.files} files (${(corpus.bytes / 1e6).toFixed(1)} MB, seed ${seed}): ${Object.entries(corpus.kinds).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
+    `Bundle: ${cc.cluster.name} (${cc.cluster.profile}, Kubernetes ${cc.cluster.version}): ${b.constraints.length} Gatekeeper constraints, ${b.policies.length} Kyverno policies, ${b.exceptions.length} PolicyExceptions.`,
+    '',
+    '| run | resources | wall s | resources/s | peak RSS MB | kubeharden audit is |',
+    '|---|---|---|---|---|---|',
+    row(ours, '—'),
+    row(ours1, `${(rate(ours) / rate(ours1)).toFixed(1)}× faster with ${availableParallelism()} threads`),
+    row(gatorRun, `${speedup(gatorRun).toFixed(1)}× faster`),
+    row(kyvernoRun, `${speedup(kyvernoRun).toFixed(1)}× faster${kyvernoN < n ? ` (per resource; Kyverno ran on the first ${kyvernoN})` : ''}`),
+    row(floor, `${(ours.seconds / floor.seconds).toFixed(2)}× the parse floor`),
+    ...(scaled ? [row(scaled, `peak RSS ${(scaled.rssMB / ours.rssMB).toFixed(2)}× the ${n}-resource run`)] : []),
+    '',
+    'Targets:',
+    `- ≥ 10× faster than kyverno apply: ${speedup(kyvernoRun).toFixed(1)}× — ${speedup(kyvernoRun) >= 10 ? 'met' : 'NOT met'}`,
+    `- ≥ 3× faster than gator test: ${speedup(gatorRun).toFixed(1)}× — ${speedup(gatorRun) >= 3 ? 'met' : 'NOT met'}`,
+    `- within 2× of the parse floor: ${(ours.seconds / floor.seconds).toFixed(2)}× — ${ours.seconds / floor.seconds <= 2 ? 'met' : 'NOT met'}`,
+    `- peak RSS under 300 MB for ${n} resources: ${ours.rssMB.toFixed(0)} MB — ${ours.rssMB < 300 ? 'met' : 'NOT met'}`,
+    ...(scaled ? [`- memory flat as input grows 10×: ${ours.rssMB.toFixed(0)} MB → ${scaled.rssMB.toFixed(0)} MB`] : []),
+    '',
+    'Verdicts:',
+    ...counts.map((c) => `- ${c.what}: ${c.got}${c.got === n ? '' : ` (expected ${n})`}`),
+    ...checks.map((c) => `- ${c.what}: ${c.diffs.length === 0 ? 'same verdicts' : `${c.diffs.length} differ, e.g. ${c.diffs.slice(0, 5).join('; ')}`}`),
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  writeFileSync(join(work, 'bench.json'), JSON.stringify({ corpus, runs: [ours, ours1, gatorRun, kyvernoRun, floor, ...(scaled ? [scaled] : [])], checks: checks.map((c) => ({ what: c.what, differences: c.diffs.length })) }, null, 2));
+  if (values.keep) log(`bench: results kept in ${work}`);
+  else rmSync(work, { recursive: true, force: true });
+  const ok = checks.every((c) => c.diffs.length === 0) && counts.every((c) => c.got === n);
+  return ok ? 0 : 1;
+}
+
+process.exitCode = await main();
