@@ -200,3 +200,80 @@ kind: Broken
     expect(runCli(['audit', '--profile', 'pss-baseline', '--workers', 'many', 'in.yaml'], dir).stderr).toContain('--workers must be a whole number');
   });
 });
+
+describe('Pod Security Admission in the audit', () => {
+  const CONFIG = `import { defineConfig } from 'kubeharden';
+export default defineConfig({
+  profile: 'pss-baseline',
+  kubernetesVersion: '1.35',
+  namespaces: { apps: { pss: 'restricted' } },
+});
+`;
+  const POD = (name: string, namespace: string): string => `apiVersion: v1
+kind: Pod
+metadata: {name: ${name}, namespace: ${namespace}}
+spec:
+  containers:
+  - name: app
+    image: registry.example.com/app:1.0
+`;
+  const DEPLOYMENT = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: strict}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - name: app
+        image: registry.example.com/app:1.0
+`;
+  const NS = (name: string, labels: Record<string, string>): string => `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${name}\n  labels: ${JSON.stringify(labels)}\n`;
+  const audit = (files: Record<string, string>, args: string[], input?: string) => {
+    const dir = tempProject({ 'policies.config.ts': CONFIG, ...files });
+    const r = runCli(['audit', '--format', 'jsonl', ...args], dir, input);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    return { status: r.status, stderr: r.stderr, resources: lines.filter((l) => l.resource).map((l) => l.resource) };
+  };
+  const controlsOf = (r: { violations: { control: string; engine: string; action: string }[] }) => r.violations.map((v) => `${v.engine} ${v.action} ${v.control}`).sort();
+
+  it('a Namespace of the input labels its Pods and workloads for PSA, wherever it appears in the input', () => {
+    const strict = NS('strict', { 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/enforce-version': 'v1.30' });
+    const { status, resources } = audit({ 'a.yaml': `${POD('p', 'strict')}---\n${DEPLOYMENT}---\n${POD('q', 'other')}`, 'z.yaml': strict }, ['a.yaml', 'z.yaml']);
+    expect(status).toBe(1);
+    const restricted = ['psa deny disallow-privilege-escalation', 'psa deny require-drop-all-capabilities', 'psa deny require-run-as-non-root', 'psa deny require-seccomp-profile'];
+    expect(controlsOf(resources[0])).toEqual(restricted);
+    expect(resources[0].violations[0].message).toMatch(/^Pod Security Admission enforce=restricted:v1\.30 \(labels from the Namespace in z\.yaml:1\): /);
+    expect(controlsOf(resources[1])).toEqual(restricted);
+    expect(resources[1].violations[0].message).toContain(', for the Pods it creates: ');
+    // A namespace without labels in the input gets the bundle's defaults (baseline here): nothing to add.
+    expect(resources[2]).toMatchObject({ name: 'q', verdict: 'allow', violations: [] });
+  });
+
+  it('adds nothing where the policies already act, skips exempt namespaces, and reads labels from stdin', () => {
+    const input = `${NS('apps', { 'pod-security.kubernetes.io/enforce': 'restricted' })}---\n${NS('kube-system', { 'pod-security.kubernetes.io/enforce': 'restricted' })}---\n${POD('p', 'apps')}---\n${POD('s', 'kube-system')}`;
+    const { resources } = audit({}, ['-'], input);
+    expect(resources.map((r: { name: string }) => r.name)).toEqual(['apps', 'kube-system', 'p', 's']);
+    // The bundle's restricted policies already deny p: PSA findings would only repeat them.
+    expect(resources[2].violations.length).toBeGreaterThan(0);
+    expect(resources[2].violations.every((v: { engine: string }) => v.engine === 'wasm')).toBe(true);
+    expect(resources[3].violations).toEqual([]);
+  });
+
+  it('a warn label gives warnings, and a Namespace labelled below the bundle is reported', () => {
+    const input = `${NS('apps', { 'pod-security.kubernetes.io/enforce': 'baseline' })}---\n${NS('team', { 'pod-security.kubernetes.io/warn': 'restricted' })}---\n${POD('t', 'team')}`;
+    const { status, resources } = audit({}, ['-'], input);
+    expect(status).toBe(0);
+    expect(resources[0].violations).toEqual([
+      { control: 'psa-namespace-labels', action: 'warn', engine: 'psa', message: expect.stringMatching(/^namespace apps sets pod-security\.kubernetes\.io\/enforce=baseline, below the restricted the bundle gives it/) },
+    ]);
+    expect(resources[1].violations).toEqual([]);
+    expect(resources[2].verdict).toBe('allow');
+    expect(controlsOf(resources[2])).toEqual(['psa warn disallow-privilege-escalation', 'psa warn require-drop-all-capabilities', 'psa warn require-run-as-non-root', 'psa warn require-seccomp-profile']);
+    // --fail-on warn fails on them; the default (deny) does not.
+    const dir = tempProject({ 'policies.config.ts': CONFIG, 'in.yaml': input.split('---\n').slice(1).join('---\n') });
+    expect(runCli(['audit', 'in.yaml'], dir).status).toBe(0);
+    expect(runCli(['audit', '--fail-on', 'warn', 'in.yaml'], dir).status).toBe(1);
+  });
+});

@@ -3,7 +3,7 @@
  * and evaluate every object through the bundle's aggregate WebAssembly entrypoint.
  */
 import type { Constraint } from '../backends/gatekeeper/types.js';
-import { manyEvaluator } from '../eval/bundle.js';
+import { manyEvaluator, type PsaOptions } from '../eval/bundle.js';
 import { parseDocument } from '../eval/manifests.js';
 import type { Action, Obj } from '../eval/review.js';
 import { loadPolicyModule, type RegoSources } from '../eval/wasm.js';
@@ -15,6 +15,8 @@ export interface EvaluatorSpec {
   readonly libs: readonly string[];
   readonly v0: boolean;
   readonly constraints: readonly Constraint[];
+  /** Pod Security Admission per namespace, when the audit models it. */
+  readonly psa?: PsaOptions;
 }
 
 export interface Job {
@@ -27,6 +29,7 @@ export interface ItemFinding {
   readonly control: string;
   readonly action: Action;
   readonly message: string;
+  readonly source?: 'psa';
 }
 
 /** One object of the input (or one document that is not a usable object). Index is assigned in order later. */
@@ -52,10 +55,10 @@ export type JobRunner = (job: Job) => JobResult;
 
 export async function jobRunner(spec: EvaluatorSpec, options: { keepObjects?: boolean; evaluate?: boolean } = {}): Promise<JobRunner> {
   const evaluate = options.evaluate ?? true;
-  let many: ((resources: readonly Obj[]) => { control: string; action: Action; message: string }[][]) | undefined;
+  let many: ((resources: readonly Obj[]) => { control: string; action: Action; message: string; source?: 'psa' }[][]) | undefined;
   if (evaluate) {
     const sources: RegoSources = { templates: new Map(spec.templates), libs: spec.libs, v0: spec.v0 };
-    many = manyEvaluator(await loadPolicyModule(sources), spec.constraints);
+    many = manyEvaluator(await loadPolicyModule(sources), spec.constraints, spec.psa);
   }
   return (job) => {
     const items: (JobItem & { object?: Obj })[] = [];
@@ -89,7 +92,7 @@ export async function jobRunner(spec: EvaluatorSpec, options: { keepObjects?: bo
       const found = many(objects);
       found.forEach((f, i) => {
         const item = items[at[i]!]!;
-        if (f.length) items[at[i]!] = { ...item, findings: f.map((x) => ({ control: x.control, action: x.action, message: x.message })) } as JobItem;
+        if (f.length) items[at[i]!] = { ...item, findings: f.map((x) => ({ control: x.control, action: x.action, message: x.message, ...(x.source ? { source: x.source } : {}) })) } as JobItem;
       });
     }
     return { seq: job.seq, items };

@@ -11,7 +11,8 @@ export interface Violation {
   readonly control: string;
   readonly action: Action;
   readonly message: string;
-  readonly engine: EngineName;
+  /** `psa`: what Pod Security Admission would do given the namespace's labels. */
+  readonly engine: EngineName | 'psa';
 }
 
 export interface ResourceResult {

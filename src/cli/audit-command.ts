@@ -2,14 +2,20 @@
  * `kubeharden audit`: evaluate manifests offline. The WASM engine streams the input through worker
  * threads (src/audit/pipeline.ts); gator and the Kyverno CLI get the whole input at once.
  */
-import { closeSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
-import { dirname, resolve as resolvePath } from 'node:path';
+import { closeSync, createWriteStream, mkdirSync, mkdtempSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve as resolvePath } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { resolveConfig, PROFILES } from '../config/resolve.js';
 import { compileResolved, type CompiledCluster } from '../compile.js';
 import { evaluatorSpec, objectsOf } from '../eval/bundle.js';
-import { displayPath, expandPaths } from '../eval/manifests.js';
+import { displayPath, expandPaths, parseDocument } from '../eval/manifests.js';
+import { DocumentSplitter, type RawDocument } from '../audit/split.js';
+import { namespaceDrift, psaSpec, pssTemplates } from '../audit/psa.js';
+import type { EvaluatorSpec, ItemFinding } from '../audit/job.js';
 import { podsOf, type Obj } from '../eval/review.js';
-import { loadPolicyModule } from '../eval/wasm.js';
+import { loadPolicyModule, sourcesOf } from '../eval/wasm.js';
 import { auditInputs, defaultWorkers, fileInput, type AuditInput, type AuditedItem, type AuditedResource } from '../audit/pipeline.js';
 import {
   jsonlReporter,
@@ -122,10 +128,17 @@ export async function runAudit(args: readonly string[], io: Io): Promise<number>
   const missing: string[] = [];
   let totalBytes = 0;
   let sizeKnown = true;
+  let spooled: string | undefined;
   for (const p of positionals) {
     if (p === '-') {
-      sizeKnown = false;
-      inputs.push({ source: '-', open: io.stdin ?? (async function* () { yield await io.readStdin(); }) });
+      // Standard input is spooled to a file: it is read twice (Namespace labels first), never held in memory.
+      if (spooled === undefined) {
+        spooled = join(mkdtempSync(join(tmpdir(), 'kubeharden-stdin-')), 'stdin.yaml');
+        await pipeline(Readable.from(io.stdin ? io.stdin() : [await io.readStdin()]), createWriteStream(spooled));
+      }
+      const size = statSync(spooled).size;
+      totalBytes += size;
+      inputs.push(fileInput(spooled, '-', size));
       continue;
     }
     const found = expandPaths([p], io.cwd);
@@ -186,7 +199,22 @@ export async function runAudit(args: readonly string[], io: Io): Promise<number>
     : undefined;
 
   try {
-    const spec = evaluatorSpec(cc);
+    // Namespace objects of the input give their namespaces' Pod Security Admission labels.
+    const inputNamespaces = await scanNamespaces(inputs);
+    const drift: Record<string, string> = {};
+    for (const [name, ns] of inputNamespaces) {
+      const d = namespaceDrift(cc, name, ns.labels);
+      if (d) drift[name] = d;
+    }
+    const bundleSpec = evaluatorSpec(cc);
+    const known = new Set(bundleSpec.templates.map(([k]) => k));
+    const extra = sourcesOf(pssTemplates(cc).filter((t) => !known.has(t.spec.crd.spec.names.kind)));
+    const spec: EvaluatorSpec = {
+      ...bundleSpec,
+      templates: [...bundleSpec.templates, ...extra.templates.entries()],
+      libs: [...new Set([...bundleSpec.libs, ...extra.libs])],
+      psa: { ...psaSpec(cc, inputNamespaces), drift },
+    };
     // Compile (or find in the cache) before workers start, so that they only load it.
     await loadPolicyModule({ templates: new Map(spec.templates), libs: spec.libs, v0: spec.v0 }, log);
     const threads = workers ?? (sizeKnown && totalBytes < SMALL_INPUT ? 0 : defaultWorkers());
@@ -207,7 +235,7 @@ export async function runAudit(args: readonly string[], io: Io): Promise<number>
         spec,
         (item) => {
           if ('error' in item) reportError({ source: item.source, index: item.index, line: item.line, message: item.error });
-          else report(toResult(item, item.findings.map((f) => ({ ...f, engine: 'wasm' as const }))));
+          else report(toResult(item, item.findings.map(violationOf)));
         },
         { workers: threads, ...(onProgress ? { onProgress } : {}) },
       );
@@ -217,9 +245,8 @@ export async function runAudit(args: readonly string[], io: Io): Promise<number>
       await auditInputs(inputs, spec, (item) => items.push(item), { workers: threads, keepObjects: true, ...(onProgress ? { onProgress } : {}) });
       const resources = items.filter((i): i is AuditedResource => !('error' in i));
       const objects = resources.map((r) => r.object!);
-      const perEngine = await Promise.all(
-        engines.map((e) => (e === 'wasm' ? Promise.resolve(resources.map((r) => r.findings as EngineFinding[])) : findingsBy(e, cc, objects, log))),
-      );
+      const policyFindings = resources.map((r) => r.findings.filter((f) => f.source !== 'psa'));
+      const perEngine = await Promise.all(engines.map((e) => (e === 'wasm' ? Promise.resolve(policyFindings as EngineFinding[][]) : findingsBy(e, cc, objects, log))));
       let k = 0;
       for (const item of items) {
         if ('error' in item) {
@@ -227,7 +254,8 @@ export async function runAudit(args: readonly string[], io: Io): Promise<number>
           continue;
         }
         const i = k++;
-        const violations = engines.flatMap((engine, e) => perEngine[e]![i]!.map((f) => ({ control: f.control, action: f.action, message: f.message, engine })));
+        const psa = resources[i]!.findings.filter((f) => f.source === 'psa').map(violationOf);
+        const violations = [...engines.flatMap((engine, e) => perEngine[e]![i]!.map((f) => ({ control: f.control, action: f.action, message: f.message, engine }))), ...psa];
         report(toResult(item, violations));
         if (engines.length > 1) {
           for (const d of disagreements(engines, perEngine.map((p) => p[i]!))) reportError({ source: item.source, index: item.index, line: item.line, message: d });
@@ -244,7 +272,46 @@ export async function runAudit(args: readonly string[], io: Io): Promise<number>
     progress?.('');
     out.abort();
     throw err;
+  } finally {
+    if (spooled) rmSync(dirname(spooled), { recursive: true, force: true });
   }
+}
+
+function violationOf(f: ItemFinding): Violation {
+  return { control: f.control, action: f.action, message: f.message, engine: f.source === 'psa' ? 'psa' : 'wasm' };
+}
+
+const NAMESPACE_DOC = /^[ \t-]*["']?kind["']?[ \t]*:[ \t]*["']?Namespace["']?[ \t]*,?[ \t]*$|"kind"\s*:\s*"Namespace"/m;
+
+/**
+ * The Namespace objects of the inputs (a first, cheap pass: only documents that mention `kind: Namespace`
+ * are parsed). The last definition of a namespace wins, as when the input is applied in order.
+ */
+async function scanNamespaces(inputs: readonly AuditInput[]): Promise<Map<string, { labels: Record<string, string>; source: string }>> {
+  const found = new Map<string, { labels: Record<string, string>; source: string }>();
+  for (const input of inputs) {
+    const splitter = new DocumentSplitter();
+    const take = (docs: RawDocument[]): void => {
+      for (const raw of docs) {
+        if (!NAMESPACE_DOC.test(raw.text)) continue;
+        for (const r of parseDocument(raw, input.source).resources) {
+          const md = (r.object['metadata'] ?? {}) as { name?: unknown; labels?: unknown };
+          if (r.object['kind'] !== 'Namespace' || typeof md.name !== 'string') continue;
+          const labels = md.labels && typeof md.labels === 'object' ? Object.fromEntries(Object.entries(md.labels).filter(([, v]) => typeof v === 'string')) : {};
+          found.set(md.name, { labels: labels as Record<string, string>, source: `${input.source}:${r.line}` });
+        }
+      }
+    };
+    try {
+      const decoder = new TextDecoder();
+      for await (const chunk of input.open()) take(splitter.push(typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true })));
+      take(splitter.push(decoder.decode()));
+      take(splitter.end());
+    } catch {
+      // Unreadable inputs are reported by the audit itself.
+    }
+  }
+  return found;
 }
 
 const FORMATS = ['table', 'json', 'jsonl', 'sarif', 'junit'] as const;

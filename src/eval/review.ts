@@ -37,6 +37,8 @@ export interface Finding {
   readonly constraint: string;
   readonly action: Action;
   readonly message: string;
+  /** Set for what Pod Security Admission would do (namespace labels), as opposed to the bundle's policies. */
+  readonly source?: 'psa';
 }
 
 const ACTIONS: Record<string, Action> = { deny: 'deny', warn: 'warn', dryrun: 'audit' };
