@@ -89,9 +89,11 @@ function oursVerdicts(jsonl: string): { verdicts: Verdicts; resources: number } 
   let resources = 0;
   for (const line of jsonl.split('\n')) {
     if (!line.startsWith('{"resource"')) continue;
-    const r = (JSON.parse(line) as { resource: { kind: string; namespace: string | null; name: string; violations: { control: string; action: string }[] } }).resource;
+    const r = (JSON.parse(line) as { resource: { kind: string; namespace: string | null; name: string; violations: { control: string; action: string; engine: string }[] } }).resource;
     resources++;
-    if (r.violations.length) verdicts.set(resourceKey(r.kind, r.namespace, r.name), [...new Set(r.violations.map((v) => `${v.control}:${v.action}`))].sort());
+    // The policies' verdicts (Pod Security Admission findings have no counterpart in gator or Kyverno).
+    const policy = r.violations.filter((v) => v.engine !== 'psa');
+    if (policy.length) verdicts.set(resourceKey(r.kind, r.namespace, r.name), [...new Set(policy.map((v) => `${v.control}:${v.action}`))].sort());
   }
   return { verdicts, resources };
 }

@@ -1,0 +1,23 @@
+/**
+ * The benchmark script works from a clean clone and its engines agree: a small run (figures are printed,
+ * never asserted; performance targets live in `npm run bench`, not in tests).
+ */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ROOT } from './helpers.js';
+
+describe('npm run bench', () => {
+  it('measures every engine on the same corpus and finds the same verdicts', () => {
+    const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'bench', 'run.js'), '--resources', '400', '--kyverno-resources', '40', '--no-scale'], { cwd: ROOT, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const out = r.stdout;
+    for (const run of ['kubeharden audit', 'kubeharden audit --workers 0', 'gator test', 'kyverno apply', 'parse floor']) {
+      expect(out).toMatch(new RegExp(`^\\| ${run.replace(/[-]/g, '\\-')} \\| \\d+ \\| [\\d.]+ \\| \\d+ \\| \\d+`, 'm'));
+    }
+    expect(out).toContain('- objects parsed by the floor: 400\n');
+    expect(out).toContain('- resources reported by kubeharden audit: 400\n');
+    expect(out).toContain('- gator test vs kubeharden audit (400 resources): same verdicts');
+    expect(out).toContain('- kyverno apply vs kubeharden audit (40 resources): same verdicts');
+  }, 300_000);
+});
