@@ -30,8 +30,10 @@ const USAGE = `Usage: kubeharden <command> [options]
 Commands:
   build [--config F] [--check]       Compile policies.config.ts into generated/ (--check: fail if stale)
   test [--config F]                  Evaluate built-in samples and your fixtures through the WASM policies
-  audit <files|dirs|-> [--config F | --profile NAME] [--kubernetes-version 1.NN] [--cluster NAME] [--format table|json]
-                                     Evaluate manifests offline; exit 1 if anything is denied
+  audit <files|dirs|-> [--config F | --profile NAME] [--kubernetes-version 1.NN] [--cluster NAME]
+        [--format table|json|jsonl|sarif|junit] [--output FILE] [--fail-on deny|warn|audit|never]
+        [--engine wasm|gator|kyverno|all] [--workers N]
+                                     Evaluate manifests offline; exit 1 when something reaches --fail-on
   list                               List every control
   explain <control-id>               Show a control's exact semantics and options
   engines [install] [opa|gator|kyverno|all]
