@@ -141,7 +141,8 @@ function what(r: ResourceResult): string {
  * far), input errors on stderr, then the per-control and per-namespace summaries.
  */
 export function tableReporter(write: Write, writeErr: Write, ctx: ReportContext): Reporter {
-  const widths = [7, 8, 7];
+  // Columns start wide enough for typical values and grow when a longer one comes (rows are never held back).
+  const widths = [7, 32, 30];
   let header = false;
   const row = (cells: readonly string[]): string =>
     cells
