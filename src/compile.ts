@@ -10,6 +10,7 @@ import { kyvernoBackend } from './backends/kyverno/index.js';
 import { psaBackend } from './backends/psa/index.js';
 import { docsBackend, MARKDOWN_HEADER, type EngineSupport } from './backends/docs/index.js';
 import { testsBackend } from './backends/tests/index.js';
+import { controlPlaneBackend } from './backends/control-plane/index.js';
 import type { BackendFile } from './backends/types.js';
 import { toYaml } from './emit/yaml.js';
 import type { ControlId } from './controls/index.js';
@@ -49,6 +50,7 @@ export function compileResolved(config: ResolvedConfig, diagnostics: readonly Di
     const support = engineSupport(ir, kyverno, gatekeeper);
     const kyvernoControls = new Set(ir.controls.map((c) => c.control).filter((id) => support.kyverno[id] === true));
     const files = [...kyverno, ...gatekeeper, ...testsBackend(ir, kyvernoControls, inputs.fixtures), ...psaBackend(cluster), ...docsBackend(ir, support)];
+    files.push(...controlPlaneBackend(cluster));
     clusters.push({ cluster, ir, files });
     for (const f of files) entries.push([`${cluster.name}/${f.path}`, serialize(f)]);
   }

@@ -28,7 +28,7 @@ export function docsBackend(ir: BundleIR, support: EngineSupport): BackendFile[]
     `kubectl apply -k ${c.name}/psa            # Pod Security Admission namespace labels`,
     '```',
     '',
-    `\`${c.name}/psa/admission-configuration.yaml\` is the kube-apiserver \`--admission-control-config-file\` with the same defaults and exemptions.`,
+    `\`${c.name}/control-plane/\` holds what admission cannot enforce: \`admission-configuration.yaml\` (the kube-apiserver \`--admission-control-config-file\`, same PSA defaults and exemptions), \`audit-policy.yaml\`, \`encryption-config.yaml\` and the \`FLAGS.md\` checklist.`,
     '',
     '## Controls',
     '',
