@@ -29,6 +29,7 @@ export function docsBackend(ir: BundleIR, support: EngineSupport): BackendFile[]
     '```',
     '',
     `\`${c.name}/control-plane/\` holds what admission cannot enforce: \`admission-configuration.yaml\` (the kube-apiserver \`--admission-control-config-file\`, same PSA defaults and exemptions), \`audit-policy.yaml\`, \`encryption-config.yaml\` and the \`FLAGS.md\` checklist.`,
+    `\`REPORT.md\` (also \`report.json\`, \`report.html\`) shows how this bundle covers each NSA/CISA recommendation.`,
     '',
     '## Controls',
     '',
