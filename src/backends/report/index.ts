@@ -147,8 +147,11 @@ td.zero{color:#9198a1}
 tr.section th{background:#eef1f4;font-size:15px}
 td.status{font-weight:600;white-space:nowrap}
 td.id{white-space:nowrap;font-family:ui-monospace,monospace}
+td.date{white-space:nowrap}
 .summary{color:#59636e;font-size:13px}
 ul.list{margin:0;padding-left:16px}
+ul.gaps{color:#59636e}
+details summary{cursor:pointer}
 code{font-family:ui-monospace,monospace;font-size:12px}
 .legend span{display:inline-block;padding:2px 8px;margin:0 6px 6px 0;border-radius:4px;font-weight:600}
 ${status}`;
@@ -192,7 +195,10 @@ function html(r: CoverageReport): string {
   for (const s of r.sections) {
     out.push(`<tr class="section"><th colspan="${4 + ENGINES.length + 2}">${esc(s.title)}</th></tr>`);
     for (const rec of r.recommendations.filter((x) => x.section === s.id)) {
-      const details = [...rec.controls.map(controlText), ...rec.gaps];
+      // Controls the bundle checks (folded), then what is missing; unimplemented or off controls are named in the gaps.
+      const checked = rec.controls.filter((x) => x.state === 'enforced' || x.state === 'reported');
+      const folded = checked.length ? `<details><summary>${checked.length} control${checked.length === 1 ? '' : 's'} checked</summary><ul class="list">${checked.map((x) => `<li>${esc(controlText(x))}</li>`).join('')}</ul></details>` : '';
+      const gaps = rec.gaps.length ? `<ul class="list gaps">${rec.gaps.map((g) => `<li>${esc(g)}</li>`).join('')}</ul>` : '';
       out.push(
         `<tr data-rec="${esc(rec.id)}" data-status="${rec.status}">` +
           `<td class="id">${esc(rec.id)}</td>` +
@@ -201,7 +207,7 @@ function html(r: CoverageReport): string {
           `<td class="status s-${rec.status}" title="${esc(STATUS_TEXT[rec.status])}">${esc(rec.status)}</td>` +
           ENGINES.map((e) => `<td data-engine="${e}">${esc(engineSummary(rec, e))}</td>`).join('') +
           `<td>${artifactText(rec).map((a) => `<code>${esc(a)}</code>`).join('<br>') || '—'}</td>` +
-          `<td>${details.length ? `<ul class="list">${details.map((d) => `<li>${esc(d)}</li>`).join('')}</ul>` : '—'}</td>` +
+          `<td>${folded + gaps || '—'}</td>` +
           '</tr>',
       );
     }
@@ -223,7 +229,7 @@ function html(r: CoverageReport): string {
     r.exceptions.forEach((e, i) => {
       const scope = [...(e.images ?? []), ...(e.names ?? [])].map((x) => `<code>${esc(x)}</code>`).join(', ') || 'all';
       out.push(
-        `<tr data-exception="${i + 1}"><td>${i + 1}</td><td>${e.controls.map((x) => `<code>${esc(x)}</code>`).join(', ')}</td><td>${e.namespaces?.map((x) => `<code>${esc(x)}</code>`).join(', ') ?? 'all'}</td><td>${scope}</td><td>${esc(e.reason)}</td><td>${esc(e.expires)}</td></tr>`,
+        `<tr data-exception="${i + 1}"><td>${i + 1}</td><td>${e.controls.map((x) => `<code>${esc(x)}</code>`).join(', ')}</td><td>${e.namespaces?.map((x) => `<code>${esc(x)}</code>`).join(', ') ?? 'all'}</td><td>${scope}</td><td>${esc(e.reason)}</td><td class="date">${esc(e.expires)}</td></tr>`,
       );
     });
     out.push('</tbody>', '</table>');
