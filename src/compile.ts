@@ -10,6 +10,8 @@ import { kyvernoBackend } from './backends/kyverno/index.js';
 import { psaBackend } from './backends/psa/index.js';
 import { docsBackend, MARKDOWN_HEADER, type EngineSupport } from './backends/docs/index.js';
 import { testsBackend } from './backends/tests/index.js';
+import { controlPlaneBackend } from './backends/control-plane/index.js';
+import { reportBackend } from './backends/report/index.js';
 import type { BackendFile } from './backends/types.js';
 import { toYaml } from './emit/yaml.js';
 import type { ControlId } from './controls/index.js';
@@ -48,6 +50,9 @@ export function compileResolved(config: ResolvedConfig, diagnostics: readonly Di
     const support = engineSupport(ir, kyverno, gatekeeper);
     const kyvernoControls = new Set(ir.controls.map((c) => c.control).filter((id) => support.kyverno[id] === true));
     const files = [...kyverno, ...gatekeeper, ...testsBackend(ir, kyvernoControls, inputs.fixtures), ...psaBackend(cluster), ...docsBackend(ir, support)];
+    files.push(...controlPlaneBackend(cluster));
+    // Last: the coverage report reads what the other backends emitted.
+    files.push(...reportBackend(cluster, files));
     clusters.push({ cluster, ir, files });
   }
   // Serialized on first use: `audit` and `test` only need the objects.
@@ -68,7 +73,8 @@ export function compileResolved(config: ResolvedConfig, diagnostics: readonly Di
 }
 
 export function serialize(f: BackendFile): string {
-  if ('text' in f) return f.text.startsWith(MARKDOWN_HEADER) ? f.text : `${MARKDOWN_HEADER}\n${f.text}`;
+  // JSON carries its header as a first "$comment" key (see backends/report); Markdown and HTML as a comment.
+  if ('text' in f) return f.path.endsWith('.json') || f.text.startsWith(MARKDOWN_HEADER) ? f.text : `${MARKDOWN_HEADER}\n${f.text}`;
   return toYaml(f.objects);
 }
 

@@ -9,6 +9,9 @@ export type {
   ExceptionConfig,
   FixtureConfig,
   GatekeeperSettings,
+  ControlPlaneSettings,
+  EncryptionSettings,
+  EncryptedResource,
   Mode,
   ProfileName,
   PssLevelName,
@@ -20,3 +23,5 @@ export type { KubernetesVersion } from './pss/versions.js';
 export { SUPPORTED_VERSIONS } from './pss/versions.js';
 export { DEFAULT_EXEMPT_NAMESPACES } from './config/resolve.js';
 export { compile } from './compile.js';
+export { NSA_RECOMMENDATIONS, NSA_SECTIONS, type NsaRecommendation } from './nsa/catalogue.js';
+export type { CoverageReport, CoverageStatus } from './backends/report/index.js';

@@ -46,7 +46,7 @@ describe('kubeharden build', () => {
     expect(b.stderr).toBe('');
     expect(b.status).toBe(0);
     expect(b.stdout).toMatch(/built demo → generated\/ \(\d+ files: \d+ added, 0 updated, 0 removed\) in \d+ ms/);
-    for (const f of ['README.md', 'kyverno/kustomization.yaml', 'gatekeeper/kustomization.yaml', 'gatekeeper/expansion.yaml', 'psa/namespaces.yaml', 'psa/admission-configuration.yaml']) {
+    for (const f of ['README.md', 'kyverno/kustomization.yaml', 'gatekeeper/kustomization.yaml', 'gatekeeper/expansion.yaml', 'psa/namespaces.yaml', 'control-plane/admission-configuration.yaml', 'control-plane/audit-policy.yaml', 'control-plane/encryption-config.yaml', 'control-plane/FLAGS.md']) {
       expect(existsSync(join(dir, 'generated/demo', f)), f).toBe(true);
     }
     expect(runCli(['build', '--check'], dir).status).toBe(0);

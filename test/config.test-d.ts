@@ -24,6 +24,17 @@ describe('policies.config.ts types', () => {
     expectTypeOf<'restrict-host-ports'>().toMatchTypeOf<ControlId>();
   });
 
+  it('types the control-plane settings', () => {
+    defineConfig({ controlPlane: { encryption: { provider: 'aescbc', resources: ['secrets', 'configmaps'] } } });
+    defineConfig({ controlPlane: { encryption: { provider: 'kms', kmsEndpoint: 'unix:///run/kms.sock' } } });
+    // @ts-expect-error not a provider
+    defineConfig({ controlPlane: { encryption: { provider: 'secretbox' } } });
+    // @ts-expect-error the KMS endpoint is a unix socket address
+    defineConfig({ controlPlane: { encryption: { kmsEndpoint: '/run/kms.sock' } } });
+    // @ts-expect-error only secrets and configmaps
+    defineConfig({ controlPlane: { encryption: { resources: ['pods'] } } });
+  });
+
   it('rejects an unknown control id', () => {
     // @ts-expect-error 'restrict-host-port' is not a control id
     defineConfig({ controls: { 'restrict-host-port': true } });

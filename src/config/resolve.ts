@@ -7,7 +7,7 @@ import { checkOptionValue, describe } from '../controls/options.js';
 import type { AnyControl, PssLevel } from '../controls/types.js';
 import { Diagnostics, didYouMean, type Diagnostic, type KeyPath } from '../diagnostics.js';
 import { DEFAULT_KUBERNETES_VERSION, SUPPORTED_VERSIONS, isSupportedVersion, minor, type KubernetesVersion } from '../pss/versions.js';
-import type { Mode, ProfileName, PssLevelName } from './types.js';
+import type { EncryptedResource, Mode, ProfileName, PssLevelName } from './types.js';
 
 export const DEFAULT_EXEMPT_NAMESPACES = ['kube-node-lease', 'kube-public', 'kube-system'] as const;
 export const PROFILES: Record<ProfileName, { level: PssLevel; description: string }> = {
@@ -77,6 +77,17 @@ export interface ResolvedCluster {
   readonly exceptions: readonly ResolvedException[];
   readonly fixtures: readonly ResolvedFixture[];
   readonly regoVersion: 'v1' | 'v0';
+  readonly controlPlane: ResolvedControlPlane;
+}
+
+export interface ResolvedControlPlane {
+  readonly encryption: {
+    readonly provider: 'kms' | 'aescbc';
+    /** Set for `kms` only. */
+    readonly kmsEndpoint?: string;
+    /** Sorted. */
+    readonly resources: readonly EncryptedResource[];
+  };
 }
 
 export interface ResolvedConfig {
@@ -93,7 +104,7 @@ export interface ResolveResult {
 const TOP_KEYS = ['name', 'clusters'] as const;
 const CLUSTER_KEYS = [
   'profile', 'kubernetesVersion', 'defaultMode', 'exemptNamespaces', 'controls', 'namespaces',
-  'exceptions', 'fixtures', 'gatekeeper',
+  'exceptions', 'fixtures', 'gatekeeper', 'controlPlane',
 ] as const;
 
 /** Today as `YYYY-MM-DD` (UTC); `KUBEHARDEN_TODAY` pins it for reproducible CI runs. */
@@ -201,6 +212,9 @@ function resolveCluster(
       else if (rv !== undefined) d.error('invalid_value', [...g.path, 'regoVersion'], `regoVersion must be 'v1' or 'v0', got ${describe(rv)}`);
     }
   }
+
+  const cp = pick(base, over, overPath, 'controlPlane');
+  const controlPlane = resolveControlPlane(d, cp.value, cp.path);
 
   // Cluster-wide control settings: profile defaults, then base controls, then the cluster entry's.
   const layers: { value: unknown; path: KeyPath }[] = [{ value: base['controls'], path: ['controls'] }];
@@ -398,7 +412,61 @@ function resolveCluster(
     });
   }
 
-  return { name, profile, level, version, defaultMode, exemptNamespaces, controls, namespaces, exceptions, fixtures, regoVersion };
+  return { name, profile, level, version, defaultMode, exemptNamespaces, controls, namespaces, exceptions, fixtures, regoVersion, controlPlane };
+}
+
+// --- control plane (audit policy, encryption at rest) ---
+
+export const DEFAULT_KMS_ENDPOINT = 'unix:///var/run/kms-plugin/socket.sock';
+const PROVIDERS = ['kms', 'aescbc'] as const;
+const ENCRYPTED_RESOURCES: readonly EncryptedResource[] = ['configmaps', 'secrets'];
+
+function resolveControlPlane(d: Diagnostics, value: unknown, path: KeyPath): ResolvedControlPlane {
+  const fallback: ResolvedControlPlane = { encryption: { provider: 'kms', kmsEndpoint: DEFAULT_KMS_ENDPOINT, resources: ['secrets'] } };
+  if (value === undefined) return fallback;
+  if (!isObject(value)) {
+    d.error('invalid_value', path, `controlPlane must be an object, got ${describe(value)}`);
+    return fallback;
+  }
+  checkKeys(d, value, path, ['encryption']);
+  const enc = value['encryption'];
+  const ep = [...path, 'encryption'];
+  if (enc === undefined) return fallback;
+  if (!isObject(enc)) {
+    d.error('invalid_value', ep, `encryption must be an object {provider?, kmsEndpoint?, resources?}, got ${describe(enc)}`);
+    return fallback;
+  }
+  checkKeys(d, enc, ep, ['provider', 'kmsEndpoint', 'resources']);
+  let provider: 'kms' | 'aescbc' = 'kms';
+  const p = enc['provider'];
+  if (p !== undefined) {
+    if (p === 'kms' || p === 'aescbc') provider = p;
+    else d.error('invalid_value', [...ep, 'provider'], `provider must be one of ${PROVIDERS.join(', ')}, got ${describe(p)}`, hintFor(p, PROVIDERS));
+  }
+  let kmsEndpoint = DEFAULT_KMS_ENDPOINT;
+  const k = enc['kmsEndpoint'];
+  if (k !== undefined) {
+    if (typeof k === 'string' && /^unix:\/\/\/[^\s]+$/.test(k)) kmsEndpoint = k;
+    else d.error('invalid_value', [...ep, 'kmsEndpoint'], `kmsEndpoint must be a unix socket address 'unix:///path', got ${describe(k)}`);
+    if (provider !== 'kms') d.warn('ignored_key', [...ep, 'kmsEndpoint'], `kmsEndpoint is only used with provider 'kms' (provider is '${provider}')`);
+  }
+  let resources: EncryptedResource[] = ['secrets'];
+  const r = enc['resources'];
+  if (r !== undefined) {
+    if (!Array.isArray(r) || r.length === 0) d.error('invalid_value', [...ep, 'resources'], `resources must be a non-empty list of ${ENCRYPTED_RESOURCES.join(', ')}, got ${describe(r)}`);
+    else {
+      let ok = true;
+      r.forEach((x: unknown, i: number) => {
+        if (!ENCRYPTED_RESOURCES.includes(x as EncryptedResource)) {
+          ok = false;
+          d.error('invalid_value', [...ep, 'resources', i], `cannot encrypt ${describe(x)}; supported: ${ENCRYPTED_RESOURCES.join(', ')}`, hintFor(x, ENCRYPTED_RESOURCES));
+        }
+      });
+      if (ok && !r.includes('secrets')) d.warn('secrets_not_encrypted', [...ep, 'resources'], 'secrets are not in resources: Secrets would be stored in etcd unencrypted (NSA-NET-10)');
+      if (ok) resources = uniqSorted(r as EncryptedResource[]);
+    }
+  }
+  return { encryption: provider === 'kms' ? { provider, kmsEndpoint, resources } : { provider, resources } };
 }
 
 function explicitlyDisabled(layers: { value: unknown }[], id: ControlId): boolean {

@@ -86,6 +86,28 @@ export interface GatekeeperSettings {
   readonly regoVersion?: 'v1' | 'v0';
 }
 
+/** Which API resources are encrypted at rest in etcd. */
+export type EncryptedResource = 'secrets' | 'configmaps';
+
+/** Encryption at rest of API data in etcd (`control-plane/encryption-config.yaml`). */
+export interface EncryptionSettings {
+  /**
+   * `kms` (default): a KMS v2 plugin holds the key outside the cluster (preferred by NSA/CISA).
+   * `aescbc`: a local AES-CBC key, written into the file on the control-plane nodes by you (the
+   * generated file holds a placeholder, never a key).
+   */
+  readonly provider?: 'kms' | 'aescbc';
+  /** The KMS plugin's socket (`unix:///…`). Default: `unix:///var/run/kms-plugin/socket.sock`. Only with `provider: 'kms'`. */
+  readonly kmsEndpoint?: `unix:///${string}`;
+  /** Resources to encrypt. Default: `['secrets']`. */
+  readonly resources?: readonly EncryptedResource[];
+}
+
+/** Control-plane files written to `generated/<cluster>/control-plane/` (what admission cannot enforce). */
+export interface ControlPlaneSettings {
+  readonly encryption?: EncryptionSettings;
+}
+
 /** Settings that a cluster entry may override. */
 export interface ClusterSettings {
   /** The baseline profile to start from. */
@@ -105,6 +127,8 @@ export interface ClusterSettings {
   /** Manifests with expected verdicts for `kubeharden test`. */
   readonly fixtures?: readonly FixtureConfig[];
   readonly gatekeeper?: GatekeeperSettings;
+  /** Control-plane files: the audit policy, encryption at rest, the flags checklist. Defaults suit most clusters. */
+  readonly controlPlane?: ControlPlaneSettings;
 }
 
 /** The whole policies.config.ts. */

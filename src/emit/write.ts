@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import { dirname, join, relative, sep } from 'node:path';
 import { HEADER } from './yaml.js';
 import { MARKDOWN_HEADER } from '../backends/docs/index.js';
+import { JSON_HEADER } from '../backends/report/index.js';
 
 export interface BundleDiff {
   readonly added: readonly string[];
@@ -15,7 +16,7 @@ export interface BundleDiff {
 }
 
 export function isGenerated(content: string): boolean {
-  return content.startsWith(HEADER) || content.startsWith(MARKDOWN_HEADER);
+  return content.startsWith(HEADER) || content.startsWith(MARKDOWN_HEADER) || content.startsWith(JSON_HEADER);
 }
 
 /** Files under `root` that kubeharden generated (by header), as posix paths relative to root. */
@@ -27,7 +28,7 @@ export function generatedFiles(root: string): string[] {
       const p = join(dir, name);
       const st = statSync(p);
       if (st.isDirectory()) walk(p);
-      else if (st.isFile() && (name.endsWith('.yaml') || name.endsWith('.md') || name.endsWith('.json'))) {
+      else if (st.isFile() && (name.endsWith('.yaml') || name.endsWith('.md') || name.endsWith('.json') || name.endsWith('.html'))) {
         const head = readFileSync(p, 'utf8').slice(0, 200);
         if (isGenerated(head)) out.push(relative(root, p).split(sep).join('/'));
       }

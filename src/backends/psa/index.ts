@@ -1,7 +1,8 @@
 /**
- * Pod Security Admission: namespace labels and the AdmissionConfiguration. PSA's `enforce` level is the
- * highest level the policies fully enforce in that scope, so PSA never rejects what the config allows
- * (relaxed controls, image exceptions, audit mode); `audit` and `warn` carry the configured level.
+ * Pod Security Admission: namespace labels, and the AdmissionConfiguration (written by the control-plane
+ * backend). PSA's `enforce` level is the highest level the policies fully enforce in that scope, so PSA
+ * never rejects what the config allows (relaxed controls, image exceptions, audit mode); `audit` and `warn`
+ * carry the configured level.
  */
 import { getControl, type ControlId } from '../../controls/index.js';
 import type { PssLevel } from '../../controls/types.js';
@@ -25,8 +26,22 @@ export function psaBackend(cluster: ResolvedCluster): BackendFile[] {
     const levels = ns.exempt ? { enforce: 'privileged', audit: 'privileged', warn: 'privileged' } as const : psaLevels(cluster, ns.name, ns.pss);
     return { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns.name, labels: psaLabels(levels, version) } };
   });
+  const files: BackendFile[] = [];
+  if (namespaces.length) {
+    files.push({ path: 'psa/namespaces.yaml', objects: namespaces });
+    files.push({ path: 'psa/kustomization.yaml', objects: [{ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: ['namespaces.yaml'] }] });
+  }
+  return files;
+}
+
+/**
+ * The kube-apiserver `--admission-control-config-file`: PSA defaults for namespaces without labels and the
+ * exempt namespaces. Written once, by the control-plane backend (`control-plane/admission-configuration.yaml`).
+ */
+export function psaAdmissionConfiguration(cluster: ResolvedCluster): object {
+  const version = pssVersionLabel(cluster.version);
   const defaults = psaLevels(cluster, undefined, cluster.level);
-  const admission = {
+  return {
     apiVersion: 'apiserver.config.k8s.io/v1',
     kind: 'AdmissionConfiguration',
     plugins: [
@@ -48,12 +63,6 @@ export function psaBackend(cluster: ResolvedCluster): BackendFile[] {
       },
     ],
   };
-  const files: BackendFile[] = [{ path: 'psa/admission-configuration.yaml', objects: [admission] }];
-  if (namespaces.length) {
-    files.push({ path: 'psa/namespaces.yaml', objects: namespaces });
-    files.push({ path: 'psa/kustomization.yaml', objects: [{ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: ['namespaces.yaml'] }] });
-  }
-  return files;
 }
 
 export function psaLabels(levels: PsaLevels, version: string): Record<string, string> {

@@ -1,0 +1,297 @@
+/**
+ * The coverage model behind REPORT.md, report.json and report.html: every NSA/CISA recommendation of the
+ * catalogue and how this cluster's bundle covers it. Engine coverage is read from the compiled files
+ * (Kyverno ClusterPolicies, Gatekeeper Constraints, PSA labels and defaults), never assumed from the config,
+ * so the report cannot claim what the bundle does not contain.
+ */
+import { getControl, isControlId } from '../../controls/index.js';
+import { stableJson, type ControlSettings, type ResolvedCluster } from '../../config/resolve.js';
+import type { Mode, PssLevelName } from '../../config/types.js';
+import { ARTIFACT_FILES, NSA_RECOMMENDATIONS, NSA_SECTIONS, controlsFor, type ArtifactId, type EnforceClass, type NsaSectionId } from '../../nsa/catalogue.js';
+import { pssVersionLabel } from '../../pss/versions.js';
+import { FLAG_ITEMS } from '../control-plane/flags.js';
+import { PSA_LABEL_PREFIX } from '../psa/index.js';
+import type { BackendFile } from '../types.js';
+
+export const STATUSES = ['enforced', 'audit', 'partial', 'artifact', 'checklist', 'not-covered'] as const;
+export type CoverageStatus = (typeof STATUSES)[number];
+
+export const STATUS_TEXT: Readonly<Record<CoverageStatus, string>> = {
+  enforced: 'enforced at admission',
+  audit: 'reported only (audit/warn)',
+  partial: 'partly covered',
+  artifact: 'control-plane file generated',
+  checklist: 'configuration checklist',
+  'not-covered': 'not covered',
+};
+
+export const ENGINES = ['kyverno', 'gatekeeper', 'psa'] as const;
+export type Engine = (typeof ENGINES)[number];
+export const ENGINE_TEXT: Readonly<Record<Engine, string>> = { kyverno: 'Kyverno', gatekeeper: 'Gatekeeper', psa: 'PSA' };
+
+/** A control's state in this bundle. */
+export type ControlState = 'enforced' | 'reported' | 'off' | 'not-implemented' | 'not-applicable';
+
+export interface ControlCoverage {
+  readonly id: string;
+  readonly state: ControlState;
+  /** Modes in which each engine's objects in the bundle check the control (empty: that engine does not). */
+  readonly engines: Readonly<Record<Engine, readonly Mode[]>>;
+}
+
+export interface ArtifactCoverage {
+  readonly id: ArtifactId;
+  readonly file: string;
+  readonly present: boolean;
+  /** Checklist items in FLAGS.md for this recommendation (flags only). */
+  readonly items?: number;
+}
+
+export interface RecommendationCoverage {
+  readonly id: string;
+  readonly section: NsaSectionId;
+  readonly title: string;
+  readonly summary: string;
+  readonly enforce: readonly EnforceClass[];
+  readonly status: CoverageStatus;
+  readonly controls: readonly ControlCoverage[];
+  readonly artifacts: readonly ArtifactCoverage[];
+  /** Why the status is not full coverage (empty when it is). */
+  readonly gaps: readonly string[];
+}
+
+export type StatusCounts = Readonly<Record<CoverageStatus, number>>;
+
+export interface NamespaceCoverage {
+  readonly namespace: string;
+  readonly configured: PssLevelName | 'exempt';
+  /** PSA labels the bundle writes (absent: the namespace is not labeled, the AdmissionConfiguration defaults apply). */
+  readonly psa?: { readonly enforce: string; readonly audit: string; readonly warn: string; readonly version: string };
+  /** Controls whose settings here differ from the cluster-wide ones. */
+  readonly differences: readonly { readonly control: string; readonly change: string }[];
+  /** Indexes into `exceptions`. */
+  readonly exceptions: readonly number[];
+}
+
+export interface CoverageReport {
+  readonly $comment: string;
+  readonly cluster: { readonly name: string; readonly profile: string; readonly kubernetesVersion: string; readonly pssVersion: string; readonly defaultMode: Mode };
+  readonly totals: StatusCounts;
+  readonly sections: readonly { readonly id: NsaSectionId; readonly title: string; readonly counts: StatusCounts }[];
+  readonly recommendations: readonly RecommendationCoverage[];
+  readonly psaDefaults?: { readonly enforce: string; readonly audit: string; readonly warn: string; readonly version: string };
+  readonly namespaces: readonly NamespaceCoverage[];
+  readonly exceptions: readonly {
+    readonly controls: readonly string[];
+    readonly namespaces?: readonly string[];
+    readonly images?: readonly string[];
+    readonly names?: readonly string[];
+    readonly reason: string;
+    readonly expires: string;
+  }[];
+}
+
+type Obj = { kind?: string; apiVersion?: string; metadata?: { name?: string; annotations?: Record<string, string>; labels?: Record<string, string> }; spec?: Record<string, unknown> } & Record<string, unknown>;
+
+const RANK: Record<string, number> = { privileged: 0, baseline: 1, restricted: 2 };
+const MODE_ORDER: readonly Mode[] = ['enforce', 'audit', 'warn'];
+
+function objectsUnder(files: readonly BackendFile[], prefix: string): Obj[] {
+  return files.filter((f) => f.path.startsWith(prefix) && !f.path.includes('/samples/') && 'objects' in f).flatMap((f) => (f as { objects: readonly object[] }).objects as Obj[]);
+}
+
+function sortModes(modes: Iterable<Mode>): Mode[] {
+  const s = new Set(modes);
+  return MODE_ORDER.filter((m) => s.has(m));
+}
+
+/** Engine → control id → modes, read from the compiled policy objects. */
+function engineModes(files: readonly BackendFile[]): Record<'kyverno' | 'gatekeeper', Map<string, Set<Mode>>> {
+  const kyverno = new Map<string, Set<Mode>>();
+  const gatekeeper = new Map<string, Set<Mode>>();
+  const add = (m: Map<string, Set<Mode>>, id: string, mode: Mode): void => {
+    const s = m.get(id) ?? new Set<Mode>();
+    s.add(mode);
+    m.set(id, s);
+  };
+  for (const o of objectsUnder(files, 'kyverno/')) {
+    const id = o.metadata?.annotations?.['kubeharden.io/control'];
+    if (o.kind !== 'ClusterPolicy' || !id) continue;
+    const warn = o.spec?.['emitWarning'] === true;
+    for (const r of (o.spec?.['rules'] ?? []) as { validate?: { failureAction?: string } }[]) {
+      const fa = r.validate?.failureAction;
+      if (fa === 'Enforce') add(kyverno, id, 'enforce');
+      else if (fa === 'Audit') add(kyverno, id, warn ? 'warn' : 'audit');
+    }
+  }
+  for (const o of objectsUnder(files, 'gatekeeper/')) {
+    const id = o.metadata?.annotations?.['kubeharden.io/control'];
+    if (!o.apiVersion?.startsWith('constraints.gatekeeper.sh/') || !id) continue;
+    const a = o.spec?.['enforcementAction'] ?? 'deny';
+    add(gatekeeper, id, a === 'deny' ? 'enforce' : a === 'warn' ? 'warn' : 'audit');
+  }
+  return { kyverno, gatekeeper };
+}
+
+interface PsaScope {
+  readonly enforce: string;
+  readonly audit: string;
+  readonly warn: string;
+  readonly version: string;
+}
+
+/** PSA scopes as the bundle writes them: the AdmissionConfiguration defaults and each non-exempt namespace's labels. */
+function psaScopes(files: readonly BackendFile[]): { defaults?: PsaScope; namespaces: Map<string, PsaScope> } {
+  let defaults: PsaScope | undefined;
+  for (const o of objectsUnder(files, 'control-plane/')) {
+    if (o.kind !== 'AdmissionConfiguration') continue;
+    for (const p of (o['plugins'] ?? []) as { name: string; configuration?: { defaults?: Record<string, string> } }[]) {
+      const d = p.configuration?.defaults;
+      if (p.name === 'PodSecurity' && d) defaults = { enforce: d['enforce'] ?? 'privileged', audit: d['audit'] ?? 'privileged', warn: d['warn'] ?? 'privileged', version: d['enforce-version'] ?? 'latest' };
+    }
+  }
+  const namespaces = new Map<string, PsaScope>();
+  for (const o of objectsUnder(files, 'psa/')) {
+    const l = o.metadata?.labels;
+    if (o.kind !== 'Namespace' || !l || !o.metadata?.name) continue;
+    const g = (k: string): string => l[`${PSA_LABEL_PREFIX}${k}`] ?? 'privileged';
+    namespaces.set(o.metadata.name, { enforce: g('enforce'), audit: g('audit'), warn: g('warn'), version: l[`${PSA_LABEL_PREFIX}enforce-version`] ?? 'latest' });
+  }
+  return defaults ? { defaults, namespaces } : { namespaces };
+}
+
+/** Modes in which PSA checks a PSS control in at least one scope (level high enough, check present at the pinned version). */
+function psaModes(id: string, scopes: readonly PsaScope[]): Mode[] {
+  if (!isControlId(id)) return [];
+  const pss = getControl(id).pss;
+  if (!pss) return [];
+  const modes = new Set<Mode>();
+  for (const s of scopes) {
+    const m = /^v1\.(\d+)$/.exec(s.version);
+    if (pss.since !== undefined && m && Number(m[1]) < pss.since) continue;
+    if (RANK[s.enforce]! >= RANK[pss.level]!) modes.add('enforce');
+    if (RANK[s.audit]! >= RANK[pss.level]!) modes.add('audit');
+    if (RANK[s.warn]! >= RANK[pss.level]!) modes.add('warn');
+  }
+  return sortModes(modes);
+}
+
+function emptyCounts(): Record<CoverageStatus, number> {
+  return Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<CoverageStatus, number>;
+}
+
+export function coverageReport(cluster: ResolvedCluster, files: readonly BackendFile[], comment: string): CoverageReport {
+  const modes = engineModes(files);
+  const psa = psaScopes(files);
+  const psaAll = [...(psa.defaults ? [psa.defaults] : []), ...psa.namespaces.values()];
+  const paths = new Set(files.map((f) => f.path));
+
+  const controlCoverage = (id: string): ControlCoverage => {
+    const none = { kyverno: [], gatekeeper: [], psa: [] };
+    if (!isControlId(id)) return { id, state: 'not-implemented', engines: none };
+    const rc = cluster.controls.find((c) => c.id === id);
+    if (rc && !rc.applicable) return { id, state: 'not-applicable', engines: none };
+    const engines = {
+      kyverno: sortModes(modes.kyverno.get(id) ?? []),
+      gatekeeper: sortModes(modes.gatekeeper.get(id) ?? []),
+      psa: psaModes(id, psaAll),
+    };
+    const all = new Set([...engines.kyverno, ...engines.gatekeeper, ...engines.psa]);
+    return { id, state: all.has('enforce') ? 'enforced' : all.size ? 'reported' : 'off', engines };
+  };
+
+  const recommendations: RecommendationCoverage[] = NSA_RECOMMENDATIONS.map((rec) => {
+    const controls = controlsFor(rec).map(controlCoverage);
+    const relevant = controls.filter((c) => c.state !== 'not-applicable');
+    const artifacts: ArtifactCoverage[] = rec.artifacts.map((a) => {
+      const file = ARTIFACT_FILES[a];
+      const items = a === 'flags' ? FLAG_ITEMS.filter((i) => i.nsa.includes(rec.id)).length : undefined;
+      return { id: a, file, present: paths.has(file) && (items === undefined || items > 0), ...(items !== undefined ? { items } : {}) };
+    });
+    const gaps: string[] = [];
+    const ids = (st: ControlState): string[] => relevant.filter((c) => c.state === st).map((c) => c.id);
+    if (ids('not-implemented').length) gaps.push(`not implemented yet: ${ids('not-implemented').join(', ')}`);
+    if (ids('off').length) gaps.push(`off in this cluster: ${ids('off').join(', ')}`);
+    if (ids('reported').length) gaps.push(`reported, not enforced: ${ids('reported').join(', ')}`);
+    const missingArtifacts = artifacts.filter((a) => !a.present).map((a) => a.file);
+    if (missingArtifacts.length) gaps.push(`not generated: ${missingArtifacts.join(', ')}`);
+    if (rec.outside) gaps.push(`outside kubeharden: ${rec.outside}`);
+
+    const present = relevant.some((c) => c.state === 'enforced' || c.state === 'reported') || artifacts.some((a) => a.present);
+    let status: CoverageStatus;
+    if (!present) status = 'not-covered';
+    else if (!gaps.length) status = relevant.length ? 'enforced' : artifacts.some((a) => a.id !== 'flags') ? 'artifact' : 'checklist';
+    else status = gaps.length === 1 && ids('reported').length && !ids('enforced').length ? 'audit' : 'partial';
+    if (status === 'not-covered' && !gaps.length) gaps.push('nothing in kubeharden addresses it yet');
+    return { id: rec.id, section: rec.section, title: rec.title, summary: rec.summary, enforce: rec.enforce, status, controls, artifacts, gaps };
+  });
+
+  const totals = emptyCounts();
+  for (const r of recommendations) totals[r.status]++;
+  const sections = NSA_SECTIONS.map((s) => {
+    const counts = emptyCounts();
+    for (const r of recommendations) if (r.section === s.id) counts[r.status]++;
+    return { id: s.id, title: s.title, counts };
+  });
+
+  const exceptions = cluster.exceptions.map((e) => ({
+    controls: [...e.controls],
+    ...(e.namespaces ? { namespaces: [...e.namespaces] } : {}),
+    ...(e.images ? { images: [...e.images] } : {}),
+    ...(e.names ? { names: [...e.names] } : {}),
+    reason: e.reason,
+    expires: e.expires,
+  }));
+
+  const nsNames = new Set(cluster.namespaces.map((n) => n.name));
+  for (const rc of cluster.controls) for (const n of rc.namespaces) nsNames.add(n.namespace);
+  for (const e of cluster.exceptions) for (const n of e.namespaces ?? []) nsNames.add(n);
+  const namespaces: NamespaceCoverage[] = [...nsNames].sort().map((name) => {
+    const ns = cluster.namespaces.find((n) => n.name === name);
+    const exempt = ns?.exempt ?? cluster.exemptNamespaces.includes(name);
+    const differences: { control: string; change: string }[] = [];
+    if (!exempt) {
+      for (const rc of cluster.controls) {
+        const s = rc.namespaces.find((n) => n.namespace === name)?.settings;
+        if (s) {
+          const change = describeChange(rc.cluster, s);
+          if (change) differences.push({ control: rc.id, change });
+        }
+      }
+    }
+    const label = psa.namespaces.get(name);
+    return {
+      namespace: name,
+      configured: exempt ? 'exempt' : ns?.pss ?? cluster.level,
+      ...(label ? { psa: label } : {}),
+      differences,
+      exceptions: exceptions.flatMap((e, i) => (!e.namespaces || e.namespaces.includes(name) ? [i] : [])),
+    };
+  });
+
+  return {
+    $comment: comment,
+    cluster: { name: cluster.name, profile: cluster.profile, kubernetesVersion: cluster.version, pssVersion: pssVersionLabel(cluster.version), defaultMode: cluster.defaultMode },
+    totals,
+    sections,
+    recommendations,
+    ...(psa.defaults ? { psaDefaults: psa.defaults } : {}),
+    namespaces,
+    exceptions,
+  };
+}
+
+function describeChange(base: ControlSettings, s: ControlSettings): string | undefined {
+  if (base.enabled && !s.enabled) return 'off';
+  if (!s.enabled) return undefined;
+  const parts: string[] = [];
+  if (!base.enabled) parts.push(`on (${s.mode})`);
+  else if (s.mode !== base.mode) parts.push(`${s.mode} instead of ${base.mode}`);
+  const added = (a: readonly string[], b: readonly string[]): string[] => b.filter((x) => !a.includes(x));
+  const imgs = added(base.exemptImages, s.exemptImages);
+  const names = added(base.exemptNames, s.exemptNames);
+  if (imgs.length) parts.push(`images excepted: ${imgs.join(', ')}`);
+  if (names.length) parts.push(`names excepted: ${names.join(', ')}`);
+  if (stableJson(base.options) !== stableJson(s.options)) parts.push('options changed');
+  return parts.length ? parts.join('; ') : undefined;
+}

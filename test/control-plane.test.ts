@@ -1,0 +1,235 @@
+/**
+ * Control-plane files (generated/<cluster>/control-plane/): structure of the audit policy, the encryption
+ * configuration, the PSA AdmissionConfiguration and the flags checklist, and the `controlPlane` config.
+ * The audit policy is checked by evaluating its rules in order (first match wins, as the API server does)
+ * for the request shapes that matter.
+ */
+import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { compile } from '../src/compile.js';
+import { resolveConfig } from '../src/config/resolve.js';
+import { psaAdmissionConfiguration } from '../src/backends/psa/index.js';
+import { AESCBC_KEY_PLACEHOLDER } from '../src/backends/control-plane/encryption.js';
+import { FLAG_ITEMS } from '../src/backends/control-plane/flags.js';
+import { getRecommendation } from '../src/nsa/catalogue.js';
+
+const TODAY = '2026-11-26';
+type Obj = Record<string, any>;
+
+function files(config: unknown): Map<string, string> {
+  const out = compile(config, { today: TODAY }).output;
+  const name = (resolveConfig(config, { today: TODAY }).config!.clusters[0]!).name;
+  const m = new Map<string, string>();
+  for (const [p, c] of out) if (p.startsWith(`${name}/`)) m.set(p.slice(name.length + 1), c);
+  return m;
+}
+function docs(text: string): Obj[] {
+  return parseAllDocuments(text).map((d) => d.toJS() as Obj);
+}
+
+// --- a small audit rule evaluator (k8s.io/apiserver audit policy semantics, first match wins) ---
+
+interface Request {
+  user: string;
+  groups?: string[];
+  verb: string;
+  /** Resource requests. */
+  group?: string;
+  resource?: string;
+  subresource?: string;
+  namespace?: string;
+  /** Non-resource requests. */
+  path?: string;
+}
+
+function ruleMatches(rule: Obj, r: Request): boolean {
+  if (rule['users']?.length && !rule['users'].includes(r.user)) return false;
+  if (rule['userGroups']?.length && !(r.groups ?? []).some((g) => rule['userGroups'].includes(g))) return false;
+  if (rule['verbs']?.length && !rule['verbs'].includes(r.verb)) return false;
+  if (r.path !== undefined) {
+    if (rule['resources']?.length || rule['namespaces']?.length) return false;
+    const urls: string[] = rule['nonResourceURLs'] ?? [];
+    if (!urls.length) return true;
+    return urls.some((u) => u === r.path || (u.endsWith('*') && r.path!.startsWith(u.slice(0, -1))));
+  }
+  if (rule['nonResourceURLs']?.length) return false;
+  if (rule['namespaces']?.length && !rule['namespaces'].includes(r.namespace ?? '')) return false;
+  const resources: Obj[] = rule['resources'] ?? [];
+  if (!resources.length) return true;
+  const full = r.subresource ? `${r.resource}/${r.subresource}` : r.resource!;
+  return resources.some((gr) => {
+    if ((gr['group'] ?? '') !== (r.group ?? '')) return false;
+    const names: string[] = gr['resources'] ?? [];
+    if (!names.length) return true;
+    return names.some((n) => n === full || n === '*' || (n === `${r.resource}/*` && r.subresource) || (n === `*/${r.subresource}` && r.subresource));
+  });
+}
+
+function levelOf(policy: Obj, r: Request): string {
+  for (const rule of policy['rules']) if (ruleMatches(rule, r)) return rule['level'];
+  return 'None';
+}
+
+describe('audit policy', () => {
+  const policy = docs(files({ name: 'c' }).get('control-plane/audit-policy.yaml')!)[0]!;
+
+  it('is an audit.k8s.io/v1 Policy that omits RequestReceived and ends with a Metadata catch-all', () => {
+    expect(policy['apiVersion']).toBe('audit.k8s.io/v1');
+    expect(policy['kind']).toBe('Policy');
+    expect(policy['omitStages']).toEqual(['RequestReceived']);
+    const rules = policy['rules'] as Obj[];
+    for (const r of rules) expect(['None', 'Metadata', 'Request', 'RequestResponse']).toContain(r['level']);
+    expect(rules.at(-1)).toEqual({ level: 'Metadata' });
+    const known = ['level', 'users', 'userGroups', 'verbs', 'resources', 'namespaces', 'nonResourceURLs', 'omitStages'];
+    for (const r of rules) for (const k of Object.keys(r)) expect(known).toContain(k);
+  });
+
+  const admin = { user: 'alice', groups: ['system:authenticated'] };
+  const cases: [string, Request, string][] = [
+    ['health probe', { user: 'system:anonymous', verb: 'get', path: '/healthz' }, 'None'],
+    ['readiness with a check name', { user: 'system:anonymous', verb: 'get', path: '/readyz/etcd' }, 'None'],
+    ['version', { ...admin, verb: 'get', path: '/version' }, 'None'],
+    ['metrics scrape', { user: 'system:serviceaccount:monitoring:prometheus', verb: 'get', path: '/metrics' }, 'None'],
+    ['kube-proxy watching endpoint slices', { user: 'system:kube-proxy', verb: 'watch', group: 'discovery.k8s.io', resource: 'endpointslices' }, 'None'],
+    ['kube-proxy watching services', { user: 'system:kube-proxy', verb: 'watch', resource: 'services' }, 'None'],
+    ['a node reading its Node', { user: 'system:node:n1', groups: ['system:nodes'], verb: 'get', resource: 'nodes' }, 'None'],
+    ['a node updating its status', { user: 'system:node:n1', groups: ['system:nodes'], verb: 'patch', resource: 'nodes', subresource: 'status' }, 'Request'],
+    ['leader election', { user: 'system:kube-scheduler', verb: 'update', group: 'coordination.k8s.io', resource: 'leases', namespace: 'kube-system' }, 'None'],
+    ['listing events', { ...admin, verb: 'list', resource: 'events', namespace: 'apps' }, 'None'],
+    ['writing an event', { user: 'system:node:n1', groups: ['system:nodes'], verb: 'create', group: 'events.k8s.io', resource: 'events', namespace: 'apps' }, 'Metadata'],
+    ['reading a secret', { ...admin, verb: 'get', resource: 'secrets', namespace: 'apps' }, 'Metadata'],
+    ['creating a secret', { ...admin, verb: 'create', resource: 'secrets', namespace: 'apps' }, 'Metadata'],
+    ['updating a configmap', { ...admin, verb: 'update', resource: 'configmaps', namespace: 'apps' }, 'Metadata'],
+    ['a token request', { user: 'system:node:n1', groups: ['system:nodes'], verb: 'create', resource: 'serviceaccounts', subresource: 'token', namespace: 'apps' }, 'Metadata'],
+    ['a token review', { user: 'system:kube-controller-manager', verb: 'create', group: 'authentication.k8s.io', resource: 'tokenreviews' }, 'Metadata'],
+    ['binding cluster-admin', { ...admin, verb: 'create', group: 'rbac.authorization.k8s.io', resource: 'clusterrolebindings' }, 'RequestResponse'],
+    ['editing a Role', { ...admin, verb: 'patch', group: 'rbac.authorization.k8s.io', resource: 'roles', namespace: 'apps' }, 'RequestResponse'],
+    ['exec into a pod (websocket GET)', { ...admin, verb: 'get', resource: 'pods', subresource: 'exec', namespace: 'apps' }, 'RequestResponse'],
+    ['exec into a pod (POST)', { ...admin, verb: 'create', resource: 'pods', subresource: 'exec', namespace: 'apps' }, 'RequestResponse'],
+    ['attach', { ...admin, verb: 'create', resource: 'pods', subresource: 'attach', namespace: 'apps' }, 'RequestResponse'],
+    ['port-forward', { ...admin, verb: 'create', resource: 'pods', subresource: 'portforward', namespace: 'apps' }, 'RequestResponse'],
+    ['adding an ephemeral debug container', { ...admin, verb: 'patch', resource: 'pods', subresource: 'ephemeralcontainers', namespace: 'apps' }, 'RequestResponse'],
+    ['registering a webhook', { ...admin, verb: 'create', group: 'admissionregistration.k8s.io', resource: 'validatingwebhookconfigurations' }, 'RequestResponse'],
+    ['approving a CSR', { ...admin, verb: 'update', group: 'certificates.k8s.io', resource: 'certificatesigningrequests', subresource: 'approval' }, 'RequestResponse'],
+    ['relabeling a namespace (PSA)', { ...admin, verb: 'patch', resource: 'namespaces' }, 'RequestResponse'],
+    ['deleting a Kyverno policy', { ...admin, verb: 'delete', group: 'kyverno.io', resource: 'clusterpolicies' }, 'RequestResponse'],
+    ['editing a Gatekeeper constraint', { ...admin, verb: 'update', group: 'constraints.gatekeeper.sh', resource: 'khdisallowhostpath' }, 'RequestResponse'],
+    ['creating a Deployment', { ...admin, verb: 'create', group: 'apps', resource: 'deployments', namespace: 'apps' }, 'Request'],
+    ['deleting a pod', { ...admin, verb: 'delete', resource: 'pods', namespace: 'apps' }, 'Request'],
+    ['reading pods', { ...admin, verb: 'list', resource: 'pods', namespace: 'apps' }, 'Metadata'],
+    ['reading RBAC', { ...admin, verb: 'get', group: 'rbac.authorization.k8s.io', resource: 'clusterroles' }, 'Metadata'],
+    ['API discovery', { ...admin, verb: 'get', path: '/apis' }, 'Metadata'],
+  ];
+  it.each(cases)('%s → %s', (_name, request, level) => {
+    expect(levelOf(policy, request)).toBe(level);
+  });
+
+  it('never records the body of a Secret, ConfigMap or token, whoever asks and however', () => {
+    const verbs = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection'];
+    const who = [admin, { user: 'system:kube-proxy' }, { user: 'system:node:n1', groups: ['system:nodes'] }, { user: 'system:kube-scheduler' }];
+    const targets: Partial<Request>[] = [
+      { resource: 'secrets' },
+      { resource: 'configmaps' },
+      { resource: 'serviceaccounts', subresource: 'token' },
+      { group: 'authentication.k8s.io', resource: 'tokenreviews' },
+    ];
+    for (const w of who) for (const verb of verbs) for (const t of targets) for (const namespace of ['apps', 'kube-system']) {
+      const level = levelOf(policy, { ...w, verb, namespace, ...t } as Request);
+      expect(['None', 'Metadata'], `${w.user} ${verb} ${t.resource}`).toContain(level);
+    }
+  });
+});
+
+describe('encryption configuration', () => {
+  const enc = (controlPlane?: unknown): Obj => docs(files({ name: 'c', ...(controlPlane ? { controlPlane } : {}) }).get('control-plane/encryption-config.yaml')!)[0]!;
+
+  it('defaults to a KMS v2 provider for secrets, identity last', () => {
+    const e = enc();
+    expect(e['apiVersion']).toBe('apiserver.config.k8s.io/v1');
+    expect(e['kind']).toBe('EncryptionConfiguration');
+    expect(e['resources']).toHaveLength(1);
+    const r = e['resources'][0];
+    expect(r['resources']).toEqual(['secrets']);
+    expect(r['providers']).toHaveLength(2);
+    expect(Object.keys(r['providers'][0])).toEqual(['kms']);
+    expect(r['providers'][0]['kms']).toMatchObject({ apiVersion: 'v2', endpoint: 'unix:///var/run/kms-plugin/socket.sock' });
+    expect(r['providers'][0]['kms']['name']).toMatch(/\S/);
+    expect(r['providers'][1]).toEqual({ identity: {} });
+  });
+
+  it('aescbc carries a placeholder, never key material', () => {
+    const e = enc({ encryption: { provider: 'aescbc', resources: ['secrets', 'configmaps'] } });
+    const r = e['resources'][0];
+    expect(r['resources']).toEqual(['configmaps', 'secrets']);
+    expect(Object.keys(r['providers'][0])).toEqual(['aescbc']);
+    expect(r['providers'].at(-1)).toEqual({ identity: {} });
+    const keys = r['providers'][0]['aescbc']['keys'] as Obj[];
+    expect(keys).toHaveLength(1);
+    expect(keys[0]!['secret']).toBe(AESCBC_KEY_PLACEHOLDER);
+    // Not decodable as a 32-byte base64 key: an unedited file cannot encrypt with a known key.
+    expect(/^[A-Za-z0-9+/]{43}=$/.test(keys[0]!['secret'])).toBe(false);
+  });
+
+  it('uses the configured KMS endpoint', () => {
+    expect(enc({ encryption: { kmsEndpoint: 'unix:///run/kms/kms.sock' } })['resources'][0]['providers'][0]['kms']['endpoint']).toBe('unix:///run/kms/kms.sock');
+  });
+
+  it('no generated file holds anything that looks like a key', () => {
+    for (const [path, text] of files({ name: 'c', controlPlane: { encryption: { provider: 'aescbc' } } })) {
+      if (!path.startsWith('control-plane/')) continue;
+      expect(text, path).not.toMatch(/secret:\s*[A-Za-z0-9+/]{40,}={0,2}\s*$/m);
+    }
+  });
+});
+
+describe('controlPlane config', () => {
+  const diags = (controlPlane: unknown) => resolveConfig({ controlPlane }, { today: TODAY }).diagnostics.map((d) => `${d.severity}:${d.code}:${d.path.join('.')}${d.hint ? ` (${d.hint})` : ''}`);
+
+  it('validates values with paths and hints', () => {
+    expect(diags({ encryption: { provider: 'kmsv2' } })).toEqual(['error:invalid_value:controlPlane.encryption.provider (did you mean "kms"?)']);
+    expect(diags({ encryption: { kmsEndpoint: '/var/run/kms.sock' } })).toEqual(['error:invalid_value:controlPlane.encryption.kmsEndpoint']);
+    expect(diags({ encryption: { provider: 'aescbc', kmsEndpoint: 'unix:///x' } })).toEqual(['warning:ignored_key:controlPlane.encryption.kmsEndpoint']);
+    expect(diags({ encryption: { resources: ['secret'] } })).toEqual(['error:invalid_value:controlPlane.encryption.resources.0 (did you mean "secrets"?)']);
+    expect(diags({ encryption: { resources: [] } })).toEqual(['error:invalid_value:controlPlane.encryption.resources']);
+    expect(diags({ encryption: { resources: ['configmaps'] } })).toEqual(['warning:secrets_not_encrypted:controlPlane.encryption.resources']);
+    expect(diags({ audit: {} })).toEqual(['error:unknown_key:controlPlane.audit (allowed keys: encryption)']);
+    expect(diags('kms')).toEqual(['error:invalid_value:controlPlane']);
+  });
+
+  it('defaults need no config, and a cluster entry replaces the base', () => {
+    const r = resolveConfig({ controlPlane: { encryption: { provider: 'aescbc' } }, clusters: { a: {}, b: { controlPlane: { encryption: { provider: 'kms' } } } } }, { today: TODAY });
+    expect(r.diagnostics).toEqual([]);
+    const [a, b] = r.config!.clusters;
+    expect(a!.controlPlane.encryption).toEqual({ provider: 'aescbc', resources: ['secrets'] });
+    expect(b!.controlPlane.encryption.provider).toBe('kms');
+    expect(resolveConfig({}, { today: TODAY }).config!.clusters[0]!.controlPlane.encryption.provider).toBe('kms');
+  });
+});
+
+describe('admission configuration and flags', () => {
+  const config = { name: 'c', namespaces: { legacy: { pss: 'baseline' } } };
+  const out = files(config);
+
+  it('has one copy of the PSA AdmissionConfiguration, in control-plane/', () => {
+    expect(out.has('psa/admission-configuration.yaml')).toBe(false);
+    const cluster = resolveConfig(config, { today: TODAY }).config!.clusters[0]!;
+    const ac = docs(out.get('control-plane/admission-configuration.yaml')!);
+    expect(ac).toEqual([JSON.parse(JSON.stringify(psaAdmissionConfiguration(cluster)))]);
+    expect(ac[0]!['plugins'][0]['configuration']['defaults']['enforce-version']).toBe('v1.37');
+  });
+
+  it('FLAGS.md lists every checklist item with its NSA ids', () => {
+    const md = out.get('control-plane/FLAGS.md')!;
+    for (const item of FLAG_ITEMS) {
+      expect(md).toContain(`\`${item.setting}\` (${item.nsa.join(', ')})`);
+      for (const id of item.nsa) expect(getRecommendation(id), id).toBeDefined();
+    }
+    for (const needle of [
+      '--anonymous-auth=false', '--authorization-mode=Node,RBAC', 'VersionTLS12', '--audit-policy-file=', '--audit-log-maxage=',
+      '--audit-log-maxbackup=', '--audit-log-maxsize=', '--encryption-provider-config=', 'authentication.anonymous.enabled: false',
+      'authorization.mode: Webhook', 'readOnlyPort: 0', 'seccompDefault: true', '--client-cert-auth=true', '--trusted-ca-file',
+    ]) expect(md).toContain(needle);
+    // The flags point at the files of this folder.
+    for (const f of ['admission-configuration.yaml', 'audit-policy.yaml', 'encryption-config.yaml']) expect(md).toContain(`/etc/kubernetes/kubeharden/${f}`);
+  });
+});

@@ -1,0 +1,138 @@
+/**
+ * The coverage report (REPORT.md, report.json, report.html): one row per NSA/CISA recommendation, statuses
+ * derived from the compiled files (never from the config alone), exceptions and the per-namespace picture.
+ */
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { compile } from '../src/compile.js';
+import type { UserConfig } from '../src/config/types.js';
+import { coverageReport, JSON_COMMENT, STATUSES, type CoverageReport } from '../src/backends/report/index.js';
+import { NSA_RECOMMENDATIONS } from '../src/nsa/catalogue.js';
+import { generatedFiles, isGenerated } from '../src/emit/write.js';
+
+const TODAY = '2026-11-26';
+
+function build(config: UserConfig): { report: CoverageReport; out: Map<string, string>; compiled: ReturnType<typeof compile> } {
+  const compiled = compile(config, { today: TODAY });
+  const name = compiled.config.clusters[0]!.name;
+  const out = new Map<string, string>();
+  for (const [p, c] of compiled.output) if (p.startsWith(`${name}/`)) out.set(p.slice(name.length + 1), c);
+  return { report: JSON.parse(out.get('report.json')!) as CoverageReport, out, compiled };
+}
+const rec = (r: CoverageReport, id: string) => r.recommendations.find((x) => x.id === id)!;
+const control = (r: CoverageReport, recId: string, id: string) => rec(r, recId).controls.find((c) => c.id === id)!;
+
+const config: UserConfig = {
+  name: 'demo',
+  profile: 'pss-restricted',
+  namespaces: { apps: {}, legacy: { pss: 'baseline' }, batch: { controls: { 'require-seccomp-profile': 'warn' } } },
+  exceptions: [{ control: 'disallow-host-namespaces', namespaces: ['apps'], images: ['registry.example.com/agent:*'], reason: 'Reads node logs | ticket OPS-1', expires: '2027-01-31' }],
+};
+
+describe('coverage report', () => {
+  const { report, out } = build(config);
+
+  it('has one entry per catalogue recommendation, and counts that add up', () => {
+    expect(report.$comment).toBe(JSON_COMMENT);
+    expect(report.recommendations.map((r) => r.id)).toEqual(NSA_RECOMMENDATIONS.map((r) => r.id));
+    const total = STATUSES.reduce((n, s) => n + report.totals[s], 0);
+    expect(total).toBe(NSA_RECOMMENDATIONS.length);
+    for (const s of STATUSES) {
+      expect(report.sections.reduce((n, sec) => n + sec.counts[s], 0), s).toBe(report.totals[s]);
+      expect(report.totals[s]).toBe(report.recommendations.filter((r) => r.status === s).length);
+    }
+  });
+
+  it('reads engines and modes from the bundle', () => {
+    const c = control(report, 'NSA-POD-6', 'disallow-host-namespaces');
+    expect(c).toEqual({ id: 'disallow-host-namespaces', state: 'enforced', engines: { kyverno: ['enforce'], gatekeeper: ['enforce'], psa: ['enforce', 'audit', 'warn'] } });
+    expect(control(report, 'NSA-POD-8', 'require-seccomp-profile').engines.kyverno).toEqual(['enforce', 'warn']);
+    expect(rec(report, 'NSA-POD-6').status).toBe('enforced');
+  });
+
+  it('shows controls that do not exist yet as not covered, with the reason', () => {
+    const r = rec(report, 'NSA-POD-2');
+    expect(r.status).toBe('not-covered');
+    expect(r.controls).toEqual([{ id: 'require-readonly-root-fs', state: 'not-implemented', engines: { kyverno: [], gatekeeper: [], psa: [] } }]);
+    expect(r.gaps).toEqual(['not implemented yet: require-readonly-root-fs']);
+    expect(rec(report, 'NSA-POD-1').status).toBe('partial');
+    expect(rec(report, 'NSA-UPG-1')).toMatchObject({ status: 'not-covered', gaps: ['outside kubeharden: Patching is an operational process.'] });
+  });
+
+  it('reports control-plane files and checklist items as such', () => {
+    expect(rec(report, 'NSA-LOG-1')).toMatchObject({ status: 'artifact', gaps: [] });
+    expect(rec(report, 'NSA-LOG-1').artifacts.map((a) => a.file)).toEqual(['control-plane/audit-policy.yaml', 'control-plane/FLAGS.md']);
+    expect(rec(report, 'NSA-AUTH-3').status).toBe('checklist');
+    expect(rec(report, 'NSA-NET-6').status).toBe('artifact');
+  });
+
+  it('lists exceptions and the per-namespace picture', () => {
+    expect(report.exceptions).toEqual([{ controls: ['disallow-host-namespaces'], namespaces: ['apps'], images: ['registry.example.com/agent:*'], reason: 'Reads node logs | ticket OPS-1', expires: '2027-01-31' }]);
+    const ns = Object.fromEntries(report.namespaces.map((n) => [n.namespace, n]));
+    expect(Object.keys(ns)).toEqual(['apps', 'batch', 'kube-node-lease', 'kube-public', 'kube-system', 'legacy']);
+    expect(ns['apps']).toMatchObject({ configured: 'restricted', exceptions: [0], differences: [{ control: 'disallow-host-namespaces', change: 'images excepted: registry.example.com/agent:*' }] });
+    // An image exception keeps PSA from enforcing there; audit and warn still report.
+    expect(ns['apps']!.psa).toMatchObject({ enforce: 'privileged', audit: 'restricted', warn: 'restricted' });
+    expect(ns['batch']!.differences).toEqual([{ control: 'require-seccomp-profile', change: 'warn instead of enforce' }]);
+    expect(ns['legacy']!.psa).toMatchObject({ enforce: 'baseline' });
+    expect(ns['kube-system']).toMatchObject({ configured: 'exempt', differences: [], exceptions: [] });
+    expect(report.psaDefaults).toEqual({ enforce: 'restricted', audit: 'restricted', warn: 'restricted', version: 'v1.37' });
+    const md = out.get('REPORT.md')!;
+    expect(md).toContain('Reads node logs \\| ticket OPS-1');
+    expect(md).toContain('2027-01-31');
+  });
+
+  it('never claims enforcement in audit mode', () => {
+    const { report: r } = build({ name: 'demo', defaultMode: 'audit' });
+    expect(r.totals.enforced).toBe(0);
+    expect(rec(r, 'NSA-POD-6').status).toBe('audit');
+    const c = control(r, 'NSA-POD-6', 'disallow-host-namespaces');
+    expect(c.state).toBe('reported');
+    expect(c.engines).toEqual({ kyverno: ['audit'], gatekeeper: ['audit'], psa: ['audit', 'warn'] });
+  });
+
+  it('shows a control switched off as a gap', () => {
+    const { report: r } = build({ name: 'demo', profile: 'pss-baseline', controls: { 'disallow-host-path': false } });
+    const c = control(r, 'NSA-POD-6', 'disallow-host-path');
+    // Only PSA's audit/warn labels (baseline) still look at it.
+    expect(c).toMatchObject({ state: 'reported', engines: { kyverno: [], gatekeeper: [], psa: ['audit', 'warn'] } });
+    expect(rec(r, 'NSA-POD-6').status).toBe('partial');
+    expect(rec(r, 'NSA-POD-6').gaps).toContain('reported, not enforced: disallow-host-path');
+    // Restricted controls are off in a baseline profile.
+    expect(control(r, 'NSA-POD-7', 'disallow-privilege-escalation').state).toBe('off');
+  });
+
+  it('derives coverage from the files, not the config', () => {
+    const { compiled } = build(config);
+    const cc = compiled.clusters[0]!;
+    const withoutKyverno = cc.files.filter((f) => !f.path.startsWith('kyverno/'));
+    const r = coverageReport(cc.cluster, withoutKyverno, JSON_COMMENT);
+    for (const x of r.recommendations) for (const c of x.controls) expect(c.engines.kyverno, `${x.id} ${c.id}`).toEqual([]);
+    const withoutAudit = cc.files.filter((f) => f.path !== 'control-plane/audit-policy.yaml');
+    const r2 = coverageReport(cc.cluster, withoutAudit, JSON_COMMENT);
+    expect(rec(r2, 'NSA-LOG-1').status).toBe('partial');
+    expect(rec(r2, 'NSA-LOG-1').gaps).toEqual(['not generated: control-plane/audit-policy.yaml']);
+  });
+
+  it('writes a self-contained HTML page with one row per recommendation', () => {
+    const html = out.get('report.html')!;
+    expect(html).toMatch(/^<!-- Generated by kubeharden[^\n]*-->\n<!DOCTYPE html>\n/);
+    expect(html).not.toMatch(/<script|<link|<img|<iframe|\bsrc=|https?:|url\(|@import/i);
+    expect(html.match(/<tr data-rec="/g)).toHaveLength(NSA_RECOMMENDATIONS.length);
+    for (const r of report.recommendations) expect(html).toContain(`<tr data-rec="${r.id}" data-status="${r.status}">`);
+    expect(html).toContain('Reads node logs | ticket OPS-1');
+  });
+
+  it('marks report files as generated, so stale ones are pruned', () => {
+    expect(isGenerated(out.get('report.json')!)).toBe(true);
+    expect(isGenerated(out.get('report.html')!)).toBe(true);
+    const dir = mkdtempSync(join(tmpdir(), 'kh-report-'));
+    mkdirSync(join(dir, 'demo'));
+    for (const f of ['report.json', 'report.html', 'REPORT.md']) writeFileSync(join(dir, 'demo', f), out.get(f)!);
+    writeFileSync(join(dir, 'demo', 'mine.json'), '{"a": 1}\n');
+    writeFileSync(join(dir, 'demo', 'mine.html'), '<!DOCTYPE html>\n');
+    expect(generatedFiles(dir)).toEqual(['demo/REPORT.md', 'demo/report.html', 'demo/report.json']);
+  });
+});
