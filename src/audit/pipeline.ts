@@ -58,7 +58,8 @@ async function workerPool(spec: EvaluatorSpec, size: number, keepObjects: boolea
   const workers: { w: Worker; pending: Map<number, { resolve: (r: JobResult) => void; reject: (e: Error) => void }> }[] = [];
   await Promise.all(
     Array.from({ length: size }, () => {
-      const w = new Worker(workerUrl(), { workerData: { spec, keepObjects } });
+      // A small young generation keeps each worker's garbage (parsed documents) from piling up between collections.
+      const w = new Worker(workerUrl(), { workerData: { spec, keepObjects }, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
       const entry = { w, pending: new Map<number, { resolve: (r: JobResult) => void; reject: (e: Error) => void }>() };
       workers.push(entry);
       return new Promise<void>((resolve, reject) => {
