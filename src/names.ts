@@ -23,3 +23,7 @@ export function regoPackage(controlId: string): string {
 export function matchesPattern(pattern: string, value: string): boolean {
   return pattern.endsWith('*') ? value.startsWith(pattern.slice(0, -1)) : pattern === value;
 }
+
+/** Names of the Gatekeeper ExpansionTemplates (Gatekeeper prefixes messages about expanded Pods with them). */
+export const EXPAND_WORKLOADS = 'kubeharden-expand-workloads';
+export const EXPAND_CRONJOBS = 'kubeharden-expand-cronjobs';

@@ -17,27 +17,11 @@ import { CONTROL_IDS, getControl, type ControlId } from '../controls/index.js';
 import type { PssLevelName } from '../config/types.js';
 import { isSupportedVersion, minor, SUPPORTED_VERSIONS, type KubernetesVersion } from '../pss/versions.js';
 import { PACKAGE_VERSION } from '../version.js';
-import { matchesPattern } from '../names.js';
+import { PSA_MODES, type NamespacePsa, type PsaMode, type PsaSpec } from './psa-spec.js';
 
-export type PsaMode = 'enforce' | 'warn' | 'audit';
-export const PSA_MODES: readonly PsaMode[] = ['enforce', 'warn', 'audit'];
+export { psaIn, PSA_MODES, type NamespacePsa, type PsaMode, type PsaSpec } from './psa-spec.js';
+
 const RANK: Record<PssLevelName, number> = { privileged: 0, baseline: 1, restricted: 2 };
-
-/** A namespace's PSA settings: level and version per mode, and where they come from. */
-export interface NamespacePsa {
-  readonly modes: Readonly<Record<PsaMode, { level: PssLevelName; version: KubernetesVersion }>>;
-  readonly from: string;
-}
-
-/** What the audit workers need (plain data): PSS constraints per level@version and the namespaces' settings. */
-export interface PsaSpec {
-  /** Constraints (one per PSS check) of each `level@version` key. */
-  readonly sets: Readonly<Record<string, readonly Constraint[]>>;
-  readonly namespaces: Readonly<Record<string, NamespacePsa>>;
-  /** For namespaces not listed: the AdmissionConfiguration defaults. */
-  readonly defaults: NamespacePsa;
-  readonly exempt: readonly string[];
-}
 
 /** The PSS controls PSA runs at a level and version (restricted checks replace the baseline ones they override). */
 export function pssControls(level: PssLevelName, version: KubernetesVersion): ControlId[] {
@@ -105,12 +89,6 @@ export function psaSpec(cc: CompiledCluster, inputNamespaces: ReadonlyMap<string
     }
   }
   return { sets, namespaces, defaults, exempt: [...cluster.exemptNamespaces] };
-}
-
-/** The settings PSA applies in a namespace, or undefined when the namespace is exempt. */
-export function psaIn(spec: PsaSpec, namespace: string): NamespacePsa | undefined {
-  if (spec.exempt.some((p) => matchesPattern(p, namespace))) return undefined;
-  return spec.namespaces[namespace] ?? spec.defaults;
 }
 
 /**

@@ -4,8 +4,7 @@
  * operation and namespace; constraints match Pods by namespace.
  */
 import type { Constraint } from '../backends/gatekeeper/types.js';
-import { EXPAND_WORKLOADS } from '../backends/gatekeeper/emitters.js';
-import { matchesPattern } from '../names.js';
+import { EXPAND_WORKLOADS, matchesPattern } from '../names.js';
 import type { PolicyModule } from './wasm.js';
 
 export type Obj = Record<string, unknown>;

@@ -70,8 +70,8 @@ export function constraint(id: ControlId, inst: ControlInstance): Constraint {
   };
 }
 
-export const EXPAND_WORKLOADS = 'kubeharden-expand-workloads';
-export const EXPAND_CRONJOBS = 'kubeharden-expand-cronjobs';
+export { EXPAND_CRONJOBS, EXPAND_WORKLOADS } from '../../names.js';
+import { EXPAND_CRONJOBS, EXPAND_WORKLOADS } from '../../names.js';
 
 /** Workloads expand into Pods (and CronJobs into Jobs, which expand again), so every controller is checked. */
 export function expansionTemplates(): ExpansionTemplate[] {

@@ -1,0 +1,106 @@
+/**
+ * Evaluation of many resources in one WebAssembly call (the aggregate entrypoint), with Pod Security
+ * Admission per namespace. Kept free of the compiler's modules: audit worker threads load only this, the
+ * YAML parser and the WebAssembly runtime.
+ */
+import type { Constraint } from '../backends/gatekeeper/types.js';
+import { psaIn, PSA_MODES, type NamespacePsa, type PsaMode, type PsaSpec } from '../audit/psa-spec.js';
+import { compareFindings, findingOf, matches, podsOf, type Finding, type Obj } from './review.js';
+import type { AggregateReview, PolicyModule } from './wasm.js';
+
+/** PSA settings for `manyEvaluator` (see src/audit/psa.ts), with label drift findings per input Namespace. */
+export type PsaOptions = PsaSpec & { readonly drift?: Readonly<Record<string, string>> };
+
+const ACTION_RANK: Record<Finding['action'], number> = { deny: 3, warn: 2, audit: 1 };
+const PSA_ACTION: Record<PsaMode, Finding['action']> = { enforce: 'deny', warn: 'warn', audit: 'audit' };
+
+/**
+ * Evaluation of many resources through the aggregate entrypoint: the constraints' parameters are stored in
+ * the module once; each call passes every Pod review of the batch with the constraints that match it. With
+ * `psa`, the PSS checks of each namespace's PSA modes run in the same call; a PSA finding is kept only
+ * where no policy of the bundle already reports that control at least as strongly.
+ */
+export function manyEvaluator(module: PolicyModule, constraints: readonly Constraint[], psa?: PsaOptions): (resources: readonly Obj[]) => Finding[][] {
+  const all: Constraint[] = [...constraints];
+  /** Constraint index → PSA set key (for PSA constraints). */
+  const psaSetOf = new Map<number, string>();
+  const setIndices = new Map<string, number[]>();
+  for (const [key, set] of Object.entries(psa?.sets ?? {})) {
+    const idx: number[] = [];
+    for (const c of set) {
+      psaSetOf.set(all.length, key);
+      idx.push(all.length);
+      all.push(c);
+    }
+    setIndices.set(key, idx);
+  }
+  module.setConstraints(all.map((c) => c.spec.parameters ?? {}));
+  const kind = { group: '', version: 'v1', kind: 'Pod' };
+  const byNamespace = new Map<string, { checks: Record<string, number[]>; psa?: NamespacePsa }>();
+  const scopeOf = (namespace: string): { checks: Record<string, number[]>; psa?: NamespacePsa } => {
+    let scope = byNamespace.get(namespace);
+    if (!scope) {
+      const checks: Record<string, number[]> = {};
+      constraints.forEach((c, i) => {
+        if (matches(c, namespace)) (checks[c.kind] ??= []).push(i);
+      });
+      const p = psa ? psaIn(psa, namespace) : undefined;
+      if (p) {
+        const keys = new Set(PSA_MODES.map((m) => `${p.modes[m].level}@${p.modes[m].version}`));
+        for (const key of keys) for (const i of setIndices.get(key) ?? []) (checks[all[i]!.kind] ??= []).push(i);
+      }
+      scope = { checks, ...(p ? { psa: p } : {}) };
+      byNamespace.set(namespace, scope);
+    }
+    return scope;
+  };
+  return (resources) => {
+    const reviews: AggregateReview[] = [];
+    const owners: { resource: number; expandedBy?: string; psa?: NamespacePsa }[] = [];
+    const out: Finding[][] = resources.map(() => []);
+    resources.forEach((resource, r) => {
+      if (psa?.drift && resource['kind'] === 'Namespace') {
+        const name = (resource['metadata'] as { name?: unknown } | undefined)?.name;
+        const drift = typeof name === 'string' ? psa.drift[name] : undefined;
+        if (drift) out[r]!.push({ control: PSA_LABELS_CONTROL, constraint: 'psa', action: 'warn', message: drift, source: 'psa' });
+      }
+      for (const p of podsOf(resource, 'default')) {
+        const scope = scopeOf(p.namespace);
+        if (!Object.keys(scope.checks).length) continue;
+        reviews.push({ review: { object: p.pod, operation: 'CREATE', kind, name: p.name, namespace: p.namespace }, checks: scope.checks });
+        owners.push({ resource: r, ...(p.expandedBy ? { expandedBy: p.expandedBy } : {}), ...(scope.psa ? { psa: scope.psa } : {}) });
+      }
+    });
+    if (!reviews.length) return out;
+    const psaFound: { resource: number; finding: Finding }[] = [];
+    for (const v of module.evaluateAll(reviews)) {
+      const owner = owners[v.review]!;
+      const c = all[v.constraint]!;
+      const set = psaSetOf.get(v.constraint);
+      if (set === undefined) {
+        out[owner.resource]!.push(findingOf(c, owner.expandedBy ? `[Implied by ${owner.expandedBy}] ${v.msg}` : v.msg));
+        continue;
+      }
+      // The strongest PSA mode whose level and version use this check.
+      const mode = PSA_MODES.find((m) => `${owner.psa!.modes[m].level}@${owner.psa!.modes[m].version}` === set)!;
+      const { level, version } = owner.psa!.modes[mode];
+      const control = c.metadata.annotations['kubeharden.io/control'] ?? c.kind;
+      psaFound.push({
+        resource: owner.resource,
+        finding: { control, constraint: c.metadata.name, action: PSA_ACTION[mode], message: `Pod Security Admission ${mode}=${level}:v${version} (labels from ${owner.psa!.from})${owner.expandedBy ? ', for the Pods it creates' : ''}: ${v.msg}`, source: 'psa' },
+      });
+    }
+    // Strongest first: one PSA finding per control and resource.
+    psaFound.sort((a, b) => ACTION_RANK[b.finding.action] - ACTION_RANK[a.finding.action]);
+    for (const { resource, finding } of psaFound) {
+      const covered = out[resource]!.some((f) => f.control === finding.control && (f.source === 'psa' || ACTION_RANK[f.action] >= ACTION_RANK[finding.action]));
+      if (!covered) out[resource]!.push(finding);
+    }
+    for (const f of out) f.sort(compareFindings);
+    return out;
+  };
+}
+
+/** The pseudo-control of PSA label drift findings on Namespace objects. */
+export const PSA_LABELS_CONTROL = 'psa-namespace-labels';
+
