@@ -1,0 +1,135 @@
+/**
+ * Namespace objects backend: NetworkPolicies, ResourceQuota and LimitRange per namespace, two ways.
+ *
+ * - Plain manifests for every non-exempt namespace the config names: `network/<namespace>.yaml` and
+ *   `resources/<namespace>.yaml`, each folder with a kustomization (for clusters without Kyverno).
+ * - Kyverno ClusterPolicies with generate rules (`kyverno/<control>.yaml`) that create the same objects in
+ *   every non-exempt namespace, including namespaces created later (`generateExisting` covers those that
+ *   exist when the policy is installed) and keep them as generated (`synchronize`: edits and deletions
+ *   are reverted). Install one route or the other: Kyverno does not take over objects it did not create.
+ *
+ * Namespaces with settings of their own get rules of their own (matched by name); the cluster-wide rules
+ * exclude them and the exempt namespaces. Pure: no I/O.
+ */
+import type { ResolvedCluster } from '../../config/resolve.js';
+import type { NamespaceObjectSettings } from '../../config/namespace-objects.js';
+import { dnsName } from '../../names.js';
+import { KYVERNO_MIN_VERSION } from '../kyverno/index.js';
+import type { BackendFile } from '../types.js';
+import {
+  DEFAULT_DENY_CONTROL, METADATA_CONTROL, QUOTA_CONTROL, generateData, manifest, networkPolicyObjects, resourceObjects,
+  type NamespaceControl, type NamespacedObject,
+} from './objects.js';
+
+export const NETWORK_DIR = 'network';
+export const RESOURCES_DIR = 'resources';
+
+/** Effective settings per non-exempt namespace the config names, sorted by name. */
+export function namespaceSettings(cluster: ResolvedCluster): { namespace: string; settings: NamespaceObjectSettings }[] {
+  const own = new Map(cluster.namespaceObjects.namespaces.map((n) => [n.namespace, n.settings]));
+  return cluster.namespaces.filter((n) => !n.exempt).map((n) => ({ namespace: n.name, settings: own.get(n.name) ?? cluster.namespaceObjects.cluster }));
+}
+
+/** Plain manifests, grouped per namespace into one folder per kind of object. */
+function manifestFiles(cluster: ResolvedCluster, dir: string, build: (s: NamespaceObjectSettings) => NamespacedObject[]): BackendFile[] {
+  const files: BackendFile[] = [];
+  for (const { namespace, settings } of namespaceSettings(cluster)) {
+    const objects = build(settings).map((o) => manifest(o, namespace));
+    if (objects.length) files.push({ path: `${dir}/${namespace}.yaml`, objects });
+  }
+  if (files.length) {
+    files.push({
+      path: `${dir}/kustomization.yaml`,
+      objects: [{ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: files.map((f) => f.path.slice(dir.length + 1)).sort() }],
+    });
+  }
+  return files;
+}
+
+const TITLES: Record<NamespaceControl, { title: string; description: string }> = {
+  [DEFAULT_DENY_CONTROL]: {
+    title: 'Default-deny NetworkPolicy per namespace',
+    description:
+      'Generates in every namespace a NetworkPolicy that denies all ingress and egress of its pods (and, when configured, one allowing DNS to kube-dns), so only flows opened by further policies are allowed. Needs a network plugin that implements NetworkPolicy; hostNetwork pods are not affected.',
+  },
+  [METADATA_CONTROL]: {
+    title: 'Block egress to cloud metadata per namespace',
+    description:
+      'Generates in every namespace a NetworkPolicy allowing egress to every address except the cloud metadata service, so pods cannot fetch node credentials from it. Another policy that allows a range containing the metadata address re-opens it; hostNetwork pods are not affected.',
+  },
+  [QUOTA_CONTROL]: {
+    title: 'ResourceQuota and LimitRange per namespace',
+    description:
+      'Generates in every namespace a ResourceQuota capping its aggregate requests, limits and object counts, and a LimitRange giving containers default requests and limits and bounding them.',
+  },
+};
+
+/** One generate rule per object and scope (the cluster-wide default, or one namespace with its own settings). */
+function rules(cluster: ResolvedCluster, control: NamespaceControl, build: (s: NamespaceObjectSettings) => NamespacedObject[]): object[] {
+  const mine = (s: NamespaceObjectSettings): NamespacedObject[] => build(s).filter((o) => o.control === control);
+  // Namespaces whose objects of this control differ from the cluster-wide ones.
+  const base = JSON.stringify(mine(cluster.namespaceObjects.cluster));
+  const own = cluster.namespaceObjects.namespaces.filter((n) => JSON.stringify(mine(n.settings)) !== base);
+  const out: object[] = [];
+  const rule = (o: NamespacedObject, name: string, match: object, exclude?: readonly string[]): object => ({
+    name,
+    match: { any: [{ resources: { kinds: ['Namespace'], ...match } }] },
+    ...(exclude?.length ? { exclude: { any: [{ resources: { kinds: ['Namespace'], names: [...exclude] } }] } } : {}),
+    // Kyverno ≥ 1.13 spells generateExisting per rule.
+    generate: {
+      generateExisting: true,
+      synchronize: true,
+      apiVersion: o.apiVersion,
+      kind: o.kind,
+      name: o.name,
+      namespace: '{{request.object.metadata.name}}',
+      data: generateData(o),
+    },
+  });
+  const exclude = [...new Set([...cluster.exemptNamespaces, ...own.map((n) => n.namespace)])].sort();
+  for (const o of mine(cluster.namespaceObjects.cluster)) out.push(rule(o, o.name, {}, exclude));
+  for (const n of own) for (const o of mine(n.settings)) out.push(rule(o, dnsName([o.name, n.namespace]), { names: [n.namespace] }));
+  return out;
+}
+
+function generatePolicy(cluster: ResolvedCluster, control: NamespaceControl, build: (s: NamespaceObjectSettings) => NamespacedObject[], subject: string): BackendFile[] {
+  const r = rules(cluster, control, build);
+  if (!r.length) return [];
+  const policy = {
+    apiVersion: 'kyverno.io/v1',
+    kind: 'ClusterPolicy',
+    metadata: {
+      name: control,
+      annotations: {
+        'policies.kyverno.io/title': TITLES[control].title,
+        'policies.kyverno.io/category': control === QUOTA_CONTROL ? 'Resource policies' : 'Network separation',
+        'policies.kyverno.io/severity': 'medium',
+        'policies.kyverno.io/subject': subject,
+        'policies.kyverno.io/description': TITLES[control].description,
+        'policies.kyverno.io/minversion': KYVERNO_MIN_VERSION,
+        'kyverno.io/kubernetes-version': cluster.version,
+        'kubeharden.io/control': control,
+      },
+    },
+    spec: { background: true, rules: r },
+  };
+  return [{ path: `kyverno/${control}.yaml`, objects: [policy] }];
+}
+
+export interface NamespaceObjectFiles {
+  /** Kyverno generate policies (listed in the Kyverno kustomization). */
+  readonly kyverno: readonly BackendFile[];
+  /** `network/` and `resources/` manifests. */
+  readonly manifests: readonly BackendFile[];
+}
+
+export function namespacesBackend(cluster: ResolvedCluster): NamespaceObjectFiles {
+  return {
+    kyverno: [
+      ...generatePolicy(cluster, DEFAULT_DENY_CONTROL, networkPolicyObjects, 'Namespace, NetworkPolicy'),
+      ...generatePolicy(cluster, METADATA_CONTROL, networkPolicyObjects, 'Namespace, NetworkPolicy'),
+      ...generatePolicy(cluster, QUOTA_CONTROL, resourceObjects, 'Namespace, ResourceQuota, LimitRange'),
+    ],
+    manifests: [...manifestFiles(cluster, NETWORK_DIR, networkPolicyObjects), ...manifestFiles(cluster, RESOURCES_DIR, resourceObjects)],
+  };
+}
