@@ -24,6 +24,8 @@ export const DEFAULT_DENY_CONTROL = 'default-deny-network-policy';
 export const METADATA_CONTROL = 'block-cloud-metadata-egress';
 export const QUOTA_CONTROL = 'namespace-resource-quota';
 export type NamespaceControl = typeof DEFAULT_DENY_CONTROL | typeof METADATA_CONTROL | typeof QUOTA_CONTROL;
+/** Implemented by generate policies and manifests rather than by control files in src/controls. */
+export const NAMESPACE_CONTROLS: readonly string[] = [DEFAULT_DENY_CONTROL, METADATA_CONTROL, QUOTA_CONTROL];
 
 export const DEFAULT_DENY_NAME = 'default-deny';
 export const ALLOW_DNS_NAME = 'allow-dns';
