@@ -54,7 +54,7 @@ export function compileResolved(config: ResolvedConfig, diagnostics: readonly Di
     const kyvernoControls = new Set(ir.controls.map((c) => c.control).filter((id) => support.kyverno[id] === true));
     const files = [...kyverno, ...gatekeeper, ...testsBackend(ir, kyvernoControls, inputs.fixtures), ...psaBackend(cluster), ...docsBackend(ir, support)];
     files.push(...controlPlaneBackend(cluster));
-    files.push(...namespaceObjects.manifests);
+    files.push(...namespaceObjects.manifests, ...namespaceObjects.suite);
     // Last: the coverage report reads what the other backends emitted.
     files.push(...reportBackend(cluster, files));
     clusters.push({ cluster, ir, files });

@@ -5,12 +5,12 @@
  * semantics), and the coverage report.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { compile } from '../src/compile.js';
+import { compile, serialize } from '../src/compile.js';
 import { resolveConfig } from '../src/config/resolve.js';
 import type { UserConfig } from '../src/config/types.js';
 import { quantityValue } from '../src/config/namespace-objects.js';
@@ -299,6 +299,20 @@ describe('Kyverno CLI generates the same objects as the manifests', () => {
     const { labels: _labels, ...metadata } = o.metadata;
     return { ...o, metadata };
   }
+
+  it('the bundle ships a kyverno test suite of the generate policies, and it passes', () => {
+    const cc = compile(REFERENCE, { today: TODAY }).clusters[0]!;
+    const dir = mkdtempSync(join(tmpdir(), 'kubeharden-generate-suite-'));
+    for (const f of cc.files.filter((x) => (x.path.startsWith('kyverno/') && !x.path.startsWith('kyverno/samples/')) || x.path.startsWith('kyverno/samples/namespaces/'))) {
+      mkdirSync(dirname(join(dir, f.path)), { recursive: true });
+      writeFileSync(join(dir, f.path), serialize(f));
+    }
+    const suite = parse(readFileSync(join(dir, 'kyverno/samples/namespaces/kyverno-test.yaml'), 'utf8').replace(/^#.*\n/, '')) as Obj;
+    // Every namespace the config names and one it does not; the exempt ones are not triggers.
+    expect([...new Set(suite.results.map((r: Obj) => r.resources[0]))].sort()).toEqual(['agents', 'apps', 'batch', 'kubeharden-new-namespace', 'quiet']);
+    const out = execFileSync(kyverno!, ['test', join(dir, 'kyverno/samples/namespaces'), '--remove-color'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    expect(out).toContain(`Test Summary: ${suite.results.length} tests passed and 0 tests failed`);
+  }, 60_000);
 
   for (const [name, config] of [
     ['reference-like config', REFERENCE],

@@ -64,12 +64,22 @@ const TITLES: Record<NamespaceControl, { title: string; description: string }> =
   },
 };
 
+/** Namespaces whose objects of this control differ from the cluster-wide ones (they get rules of their own). */
+function ownNamespaces(cluster: ResolvedCluster, control: NamespaceControl, build: (s: NamespaceObjectSettings) => NamespacedObject[]): ResolvedCluster['namespaceObjects']['namespaces'] {
+  const mine = (s: NamespaceObjectSettings): string => JSON.stringify(build(s).filter((o) => o.control === control));
+  const base = mine(cluster.namespaceObjects.cluster);
+  return cluster.namespaceObjects.namespaces.filter((n) => mine(n.settings) !== base);
+}
+
+/** The generate rule that creates an object in a namespace. */
+function ruleName(o: NamespacedObject, namespace: string, own: boolean): string {
+  return own ? dnsName([o.name, namespace]) : o.name;
+}
+
 /** One generate rule per object and scope (the cluster-wide default, or one namespace with its own settings). */
 function rules(cluster: ResolvedCluster, control: NamespaceControl, build: (s: NamespaceObjectSettings) => NamespacedObject[]): object[] {
   const mine = (s: NamespaceObjectSettings): NamespacedObject[] => build(s).filter((o) => o.control === control);
-  // Namespaces whose objects of this control differ from the cluster-wide ones.
-  const base = JSON.stringify(mine(cluster.namespaceObjects.cluster));
-  const own = cluster.namespaceObjects.namespaces.filter((n) => JSON.stringify(mine(n.settings)) !== base);
+  const own = ownNamespaces(cluster, control, build);
   const out: object[] = [];
   const rule = (o: NamespacedObject, name: string, match: object, exclude?: readonly string[]): object => ({
     name,
@@ -88,7 +98,7 @@ function rules(cluster: ResolvedCluster, control: NamespaceControl, build: (s: N
   });
   const exclude = [...new Set([...cluster.exemptNamespaces, ...own.map((n) => n.namespace)])].sort();
   for (const o of mine(cluster.namespaceObjects.cluster)) out.push(rule(o, o.name, {}, exclude));
-  for (const n of own) for (const o of mine(n.settings)) out.push(rule(o, dnsName([o.name, n.namespace]), { names: [n.namespace] }));
+  for (const n of own) for (const o of mine(n.settings)) out.push(rule(o, ruleName(o, n.namespace, true), { names: [n.namespace] }));
   return out;
 }
 
@@ -116,20 +126,69 @@ function generatePolicy(cluster: ResolvedCluster, control: NamespaceControl, bui
   return [{ path: `kyverno/${control}.yaml`, objects: [policy] }];
 }
 
+/** A namespace the config does not name, standing for those created later (suite only). */
+export const SAMPLE_NEW_NAMESPACE = 'kubeharden-new-namespace';
+const SUITE_DIR = 'kyverno/samples/namespaces';
+
+/**
+ * A `kyverno test` suite for the generate policies: for every non-exempt namespace the config names, and
+ * one it does not, each rule must generate exactly the object of the plain manifests (`generatedResource`).
+ */
+function generateSuite(cluster: ResolvedCluster, policyFiles: readonly BackendFile[]): BackendFile[] {
+  if (!policyFiles.length) return [];
+  const scopes = [...namespaceSettings(cluster), { namespace: SAMPLE_NEW_NAMESPACE, settings: cluster.namespaceObjects.cluster }];
+  const builders = [networkPolicyObjects, resourceObjects];
+  const files: BackendFile[] = [];
+  const results: object[] = [];
+  for (const { namespace, settings } of scopes) {
+    for (const build of builders) {
+      for (const o of build(settings)) {
+        const own = ownNamespaces(cluster, o.control, build).some((n) => n.namespace === namespace);
+        const file = `generated/${namespace}-${o.name}.yaml`;
+        // Kyverno sets its own labels on what it generates; the comparison covers everything else.
+        const { labels: _labels, ...md } = manifest(o, namespace)['metadata'] as Record<string, unknown>;
+        files.push({ path: `${SUITE_DIR}/${file}`, objects: [{ ...manifest(o, namespace), metadata: md }] });
+        results.push({ policy: o.control, rule: ruleName(o, namespace, own), kind: 'Namespace', resources: [namespace], generatedResource: file, result: 'pass' });
+      }
+    }
+  }
+  if (!results.length) return [];
+  const namespaces = scopes.map((s) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: s.namespace, labels: { 'kubernetes.io/metadata.name': s.namespace } } }));
+  files.push({ path: `${SUITE_DIR}/namespaces.yaml`, objects: namespaces });
+  files.push({
+    path: `${SUITE_DIR}/kyverno-test.yaml`,
+    objects: [
+      {
+        apiVersion: 'cli.kyverno.io/v1alpha1',
+        kind: 'Test',
+        metadata: { name: 'kubeharden-namespace-objects' },
+        policies: policyFiles.map((f) => `../../${f.path.slice('kyverno/'.length)}`),
+        resources: ['namespaces.yaml'],
+        results,
+      },
+    ],
+  });
+  return files;
+}
+
 export interface NamespaceObjectFiles {
   /** Kyverno generate policies (listed in the Kyverno kustomization). */
   readonly kyverno: readonly BackendFile[];
   /** `network/` and `resources/` manifests. */
   readonly manifests: readonly BackendFile[];
+  /** The `kyverno test` suite of the generate policies (under kyverno/samples/). */
+  readonly suite: readonly BackendFile[];
 }
 
 export function namespacesBackend(cluster: ResolvedCluster): NamespaceObjectFiles {
+  const kyverno = [
+    ...generatePolicy(cluster, DEFAULT_DENY_CONTROL, networkPolicyObjects, 'Namespace, NetworkPolicy'),
+    ...generatePolicy(cluster, METADATA_CONTROL, networkPolicyObjects, 'Namespace, NetworkPolicy'),
+    ...generatePolicy(cluster, QUOTA_CONTROL, resourceObjects, 'Namespace, ResourceQuota, LimitRange'),
+  ];
   return {
-    kyverno: [
-      ...generatePolicy(cluster, DEFAULT_DENY_CONTROL, networkPolicyObjects, 'Namespace, NetworkPolicy'),
-      ...generatePolicy(cluster, METADATA_CONTROL, networkPolicyObjects, 'Namespace, NetworkPolicy'),
-      ...generatePolicy(cluster, QUOTA_CONTROL, resourceObjects, 'Namespace, ResourceQuota, LimitRange'),
-    ],
+    kyverno,
     manifests: [...manifestFiles(cluster, NETWORK_DIR, networkPolicyObjects), ...manifestFiles(cluster, RESOURCES_DIR, resourceObjects)],
+    suite: generateSuite(cluster, kyverno),
   };
 }
