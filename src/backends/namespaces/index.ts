@@ -6,7 +6,7 @@
  * - Kyverno ClusterPolicies with generate rules (`kyverno/<control>.yaml`) that create the same objects in
  *   every non-exempt namespace, including namespaces created later (`generateExisting` covers those that
  *   exist when the policy is installed) and keep them as generated (`synchronize`: edits and deletions
- *   are reverted). Install one route or the other: Kyverno does not take over objects it did not create.
+ *   are reverted). Install one route or the other, so that every object has a single owner.
  *
  * Namespaces with settings of their own get rules of their own (matched by name); the cluster-wide rules
  * exclude them and the exempt namespaces. Pure: no I/O.
@@ -191,4 +191,36 @@ export function namespacesBackend(cluster: ResolvedCluster): NamespaceObjectFile
     manifests: [...manifestFiles(cluster, NETWORK_DIR, networkPolicyObjects), ...manifestFiles(cluster, RESOURCES_DIR, resourceObjects)],
     suite: generateSuite(cluster, kyverno),
   };
+}
+
+/** The bundle README's section on namespace objects (empty when none are generated). */
+export function namespaceObjectsReadme(cluster: ResolvedCluster): string[] {
+  const { kyverno, manifests } = namespacesBackend(cluster);
+  if (!kyverno.length) return [];
+  const c = cluster.name;
+  const has = (dir: string): boolean => manifests.some((f) => f.path.startsWith(`${dir}/`));
+  const lines = [
+    '## Namespace objects',
+    '',
+    `Kyverno generate policies (${kyverno.map((f) => `\`${f.path}\``).join(', ')}) create these objects in every non-exempt namespace, including namespaces created later, and restore them when they are changed or deleted. Without Kyverno, apply the same objects as plain manifests for the namespaces the config names (use one route, not both, so that every object has a single owner):`,
+    '',
+    '```sh',
+    ...(has(NETWORK_DIR) ? [`kubectl apply -k ${c}/${NETWORK_DIR}       # NetworkPolicies per namespace`] : []),
+    ...(has(RESOURCES_DIR) ? [`kubectl apply -k ${c}/${RESOURCES_DIR}     # ResourceQuota and LimitRange per namespace`] : []),
+    '```',
+    '',
+    'NetworkPolicies only take effect with a network plugin that implements them, and never apply to hostNetwork pods. They never deny, they only allow, and their allows add up: a pod selected by `default-deny` may use only the flows that another policy of its namespace allows (`allow-dns`: UDP/TCP 53 to kube-dns), so the cloud metadata service is blocked too. `allow-egress-except-cloud-metadata` (written only where default-deny is off) allows all egress except the metadata addresses; a policy allowing a range that contains them re-opens them.',
+    '',
+    '| Namespace | default-deny | allow-dns | egress except metadata | ResourceQuota | LimitRange |',
+    '|---|---|---|---|---|---|',
+  ];
+  const yes = (b: boolean): string => (b ? 'yes' : '—');
+  const rows = [{ label: '(every other non-exempt namespace)', s: cluster.namespaceObjects.cluster }, ...namespaceSettings(cluster).map((n) => ({ label: `\`${n.namespace}\``, s: n.settings }))];
+  for (const { label, s } of rows) {
+    const quota = s.quota ? Object.entries(s.quota).map(([k, v]) => `${k}=${v}`).join(', ') : '—';
+    const lr = s.limitRange ? Object.entries(s.limitRange).map(([k, v]) => `${k}: ${Object.entries(v ?? {}).map(([r, q]) => `${r}=${q}`).join(', ')}`).join('; ') : '—';
+    lines.push(`| ${label} | ${yes(s.network.defaultDeny)} | ${yes(s.network.defaultDeny && s.network.allowDns)} | ${yes(!s.network.defaultDeny && s.network.blockCloudMetadata)} | ${quota} | ${lr} |`);
+  }
+  lines.push('');
+  return lines;
 }
