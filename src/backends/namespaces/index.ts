@@ -209,6 +209,8 @@ export function namespaceObjectsReadme(cluster: ResolvedCluster): string[] {
     ...(has(RESOURCES_DIR) ? [`kubectl apply -k ${c}/${RESOURCES_DIR}     # ResourceQuota and LimitRange per namespace`] : []),
     '```',
     '',
+    "Kyverno's background controller creates the objects: its ClusterRole must allow creating and updating NetworkPolicies, ResourceQuotas and LimitRanges (Helm chart: `backgroundController.rbac.coreClusterRole.extraResources`).",
+    '',
     'NetworkPolicies only take effect with a network plugin that implements them, and never apply to hostNetwork pods. They never deny, they only allow, and their allows add up: a pod selected by `default-deny` may use only the flows that another policy of its namespace allows (`allow-dns`: UDP/TCP 53 to kube-dns), so the cloud metadata service is blocked too. `allow-egress-except-cloud-metadata` (written only where default-deny is off) allows all egress except the metadata addresses; a policy allowing a range that contains them re-opens them.',
     '',
     '| Namespace | default-deny | allow-dns | egress except metadata | ResourceQuota | LimitRange |',

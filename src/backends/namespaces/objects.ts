@@ -113,7 +113,10 @@ export function manifest(o: NamespacedObject, namespace: string): Record<string,
   return { apiVersion: o.apiVersion, kind: o.kind, metadata: { name: o.name, namespace, ...metadata(o.control) }, ...o.body };
 }
 
-/** The generate rule's `data`: the manifest without apiVersion, kind, name and namespace. */
+/**
+ * The generate rule's `data`: the manifest without apiVersion, kind, name and namespace, and without our
+ * labels (Kyverno replaces the labels of what it generates with its own, `app.kubernetes.io/managed-by: kyverno`).
+ */
 export function generateData(o: NamespacedObject): Record<string, unknown> {
-  return { metadata: metadata(o.control), ...o.body };
+  return { metadata: { annotations: metadata(o.control).annotations }, ...o.body };
 }
