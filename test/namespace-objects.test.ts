@@ -13,7 +13,8 @@ import { parse, parseAllDocuments } from 'yaml';
 import { compile, serialize } from '../src/compile.js';
 import { resolveConfig } from '../src/config/resolve.js';
 import type { UserConfig } from '../src/config/types.js';
-import { quantityValue } from '../src/config/namespace-objects.js';
+import { ISOLATED_NAMESPACE_DEFAULTS, quantityValue, resolveNamespaceObjects } from '../src/config/namespace-objects.js';
+import { Diagnostics } from '../src/diagnostics.js';
 import { cidrContains, egressBlocked } from '../src/backends/namespaces/coverage.js';
 import type { BackendFile } from '../src/backends/types.js';
 import { toYaml } from '../src/emit/yaml.js';
@@ -103,6 +104,13 @@ describe('config', () => {
       ['quota_without_limit_range', 'warning', 'resources.quota'],
     ]);
     expect(diagnostics({ resources: { quota: { hard: { pods: '10' } } } })).toEqual([]);
+  });
+
+  it('a profile can start from isolated namespaces; the config still turns parts off', () => {
+    const d = new Diagnostics();
+    const r = resolveNamespaceObjects(d, { network: { value: undefined, path: ['network'] }, resources: { value: { quota: false }, path: ['resources'] } }, new Map(), [], ISOLATED_NAMESPACE_DEFAULTS);
+    expect(d.list()).toEqual([]);
+    expect(r.cluster).toEqual({ network: { defaultDeny: true, allowDns: true, blockCloudMetadata: false }, limitRange: ISOLATED_NAMESPACE_DEFAULTS.limitRange });
   });
 
   it('reads quantities', () => {

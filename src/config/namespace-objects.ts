@@ -255,6 +255,17 @@ function warnings(d: Diagnostics, s: NamespaceObjectSettings, networkPath: KeyPa
 }
 
 /**
+ * What a profile that asks for namespace isolation (NSA/CISA NET-3, NET-4) starts from: default-deny with
+ * DNS, and the default quota and limit range. Pass it as `defaults` to resolveNamespaceObjects.
+ */
+export const ISOLATED_NAMESPACE_DEFAULTS: NamespaceObjectSettings = {
+  network: { defaultDeny: true, allowDns: true, blockCloudMetadata: false },
+  quota: DEFAULT_QUOTA,
+  limitRange: DEFAULT_LIMIT_RANGE,
+};
+
+/**
+ * `defaults`: the starting point before the config's settings (a profile may pass ISOLATED_NAMESPACE_DEFAULTS).
  * `clusterLayers`: the `network`/`resources` values of the base config and the cluster entry (the entry's
  * value replaces the base's, like other cluster settings). `namespaceLayers`: per namespace, its entries.
  */
@@ -263,9 +274,9 @@ export function resolveNamespaceObjects(
   cluster: { network: Layer; resources: Layer },
   namespaces: ReadonlyMap<string, readonly { value: Record<string, unknown>; path: KeyPath }[]>,
   exempt: readonly string[],
+  defaults: NamespaceObjectSettings = { network: DEFAULT_NETWORK },
 ): ResolvedNamespaceObjects {
-  const base: NamespaceObjectSettings = { network: DEFAULT_NETWORK };
-  const clusterSettings = settingsFrom(d, base, [cluster.network], [cluster.resources]);
+  const clusterSettings = settingsFrom(d, defaults, [cluster.network], [cluster.resources]);
   warnings(d, clusterSettings, cluster.network.path, cluster.resources.path);
   const out: { namespace: string; settings: NamespaceObjectSettings }[] = [];
   for (const ns of [...namespaces.keys()].sort()) {
