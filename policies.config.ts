@@ -13,6 +13,10 @@ export default defineConfig({
   defaultMode: 'enforce',
   // Control-plane namespaces: no control applies here (listed so reviewers see them).
   exemptNamespaces: ['kube-node-lease', 'kube-public', 'kube-system'],
+  // Every other namespace starts with default-deny NetworkPolicies (DNS to kube-dns stays open) and a
+  // ResourceQuota + LimitRange with the default amounts (NSA-NET-3, NSA-NET-4).
+  network: { defaultDeny: true },
+  resources: { quota: true, limitRange: true },
   namespaces: {
     // Application namespaces: restricted everywhere.
     apps: { pss: 'restricted' },
@@ -21,9 +25,17 @@ export default defineConfig({
       pss: 'baseline',
     },
     // Node agents (log shippers, CNI helpers) need host access; keep them out of application namespaces.
-    'node-agents': { pss: 'privileged' },
+    'node-agents': {
+      pss: 'privileged',
+      // Agents ship to many destinations: no default-deny here, but the cloud metadata service stays blocked.
+      network: { defaultDeny: false, blockCloudMetadata: true },
+    },
     // Batch jobs: restricted, but seccomp violations are only warned about while profiles are rolled out.
-    batch: { controls: { 'require-seccomp-profile': 'warn' } },
+    batch: {
+      controls: { 'require-seccomp-profile': 'warn' },
+      // Batch runs need a larger share of the cluster.
+      resources: { quota: { hard: { 'requests.cpu': '16', 'requests.memory': '32Gi', 'limits.cpu': '32', 'limits.memory': '64Gi', pods: '200' } } },
+    },
   },
   exceptions: [
     {

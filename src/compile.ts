@@ -12,6 +12,7 @@ import { docsBackend, MARKDOWN_HEADER, type EngineSupport } from './backends/doc
 import { testsBackend } from './backends/tests/index.js';
 import { controlPlaneBackend } from './backends/control-plane/index.js';
 import { reportBackend } from './backends/report/index.js';
+import { namespacesBackend } from './backends/namespaces/index.js';
 import type { BackendFile } from './backends/types.js';
 import { toYaml } from './emit/yaml.js';
 import type { ControlId } from './controls/index.js';
@@ -45,12 +46,15 @@ export function compileResolved(config: ResolvedConfig, diagnostics: readonly Di
   const clusters: CompiledCluster[] = [];
   for (const cluster of config.clusters) {
     const ir = lowerCluster(cluster);
-    const kyverno = kyvernoBackend(ir);
+    // NetworkPolicies, ResourceQuota and LimitRange per namespace: manifests, and Kyverno generate policies.
+    const namespaceObjects = namespacesBackend(cluster);
+    const kyverno = kyvernoBackend(ir, namespaceObjects.kyverno);
     const gatekeeper = gatekeeperBackend(ir);
     const support = engineSupport(ir, kyverno, gatekeeper);
     const kyvernoControls = new Set(ir.controls.map((c) => c.control).filter((id) => support.kyverno[id] === true));
     const files = [...kyverno, ...gatekeeper, ...testsBackend(ir, kyvernoControls, inputs.fixtures), ...psaBackend(cluster), ...docsBackend(ir, support)];
     files.push(...controlPlaneBackend(cluster));
+    files.push(...namespaceObjects.manifests, ...namespaceObjects.suite);
     // Last: the coverage report reads what the other backends emitted.
     files.push(...reportBackend(cluster, files));
     clusters.push({ cluster, ir, files });

@@ -17,6 +17,15 @@ export type {
   PssLevelName,
   IsoDate,
 } from './config/types.js';
+export type {
+  NetworkSettings,
+  NamespaceResourceSettings,
+  ResourceQuotaSettings,
+  LimitRangeSettings,
+  ContainerResources,
+  QuotaResource,
+  Quantity,
+} from './config/types.js';
 export type { ControlId } from './controls/index.js';
 export type { PortRange } from './controls/options.js';
 export type { KubernetesVersion } from './pss/versions.js';

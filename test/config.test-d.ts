@@ -35,6 +35,27 @@ describe('policies.config.ts types', () => {
     defineConfig({ controlPlane: { encryption: { resources: ['pods'] } } });
   });
 
+  it('types the namespace network and resources settings', () => {
+    defineConfig({
+      network: { defaultDeny: true, allowDns: false, blockCloudMetadata: true },
+      resources: { quota: true, limitRange: { max: { cpu: '2', memory: '4Gi' }, defaultRequest: { 'ephemeral-storage': '1Gi' } } },
+      namespaces: { batch: { network: { defaultDeny: false }, resources: { quota: { hard: { 'requests.cpu': '16', pods: '200' } }, limitRange: false } } },
+      clusters: { prod: { network: { defaultDeny: true }, resources: { quota: false } } },
+    });
+    // @ts-expect-error defaultDeny is a boolean
+    defineConfig({ network: { defaultDeny: 'yes' } });
+    // @ts-expect-error misspelt network option
+    defineConfig({ network: { allowDNS: true } });
+    // @ts-expect-error not a quota resource
+    defineConfig({ resources: { quota: { hard: { 'request.cpu': '1' } } } });
+    // @ts-expect-error quantities are strings
+    defineConfig({ resources: { quota: { hard: { pods: 10 } } } });
+    // @ts-expect-error LimitRange amounts are cpu, memory or ephemeral-storage
+    defineConfig({ resources: { limitRange: { max: { gpu: '1' } } } });
+    // @ts-expect-error unknown key in a namespace's resources
+    defineConfig({ namespaces: { a: { resources: { quotas: true } } } });
+  });
+
   it('rejects an unknown control id', () => {
     // @ts-expect-error 'restrict-host-port' is not a control id
     defineConfig({ controls: { 'restrict-host-port': true } });

@@ -8,6 +8,7 @@ import type { AnyControl, PssLevel } from '../controls/types.js';
 import { Diagnostics, didYouMean, type Diagnostic, type KeyPath } from '../diagnostics.js';
 import { DEFAULT_KUBERNETES_VERSION, SUPPORTED_VERSIONS, isSupportedVersion, minor, type KubernetesVersion } from '../pss/versions.js';
 import type { EncryptedResource, Mode, ProfileName, PssLevelName } from './types.js';
+import { resolveNamespaceObjects, type ResolvedNamespaceObjects } from './namespace-objects.js';
 
 export const DEFAULT_EXEMPT_NAMESPACES = ['kube-node-lease', 'kube-public', 'kube-system'] as const;
 export const PROFILES: Record<ProfileName, { level: PssLevel; description: string }> = {
@@ -78,6 +79,8 @@ export interface ResolvedCluster {
   readonly fixtures: readonly ResolvedFixture[];
   readonly regoVersion: 'v1' | 'v0';
   readonly controlPlane: ResolvedControlPlane;
+  /** NetworkPolicies, ResourceQuota and LimitRange generated per namespace (config/namespace-objects.ts). */
+  readonly namespaceObjects: ResolvedNamespaceObjects;
 }
 
 export interface ResolvedControlPlane {
@@ -104,7 +107,7 @@ export interface ResolveResult {
 const TOP_KEYS = ['name', 'clusters'] as const;
 const CLUSTER_KEYS = [
   'profile', 'kubernetesVersion', 'defaultMode', 'exemptNamespaces', 'controls', 'namespaces',
-  'exceptions', 'fixtures', 'gatekeeper', 'controlPlane',
+  'exceptions', 'fixtures', 'gatekeeper', 'controlPlane', 'network', 'resources',
 ] as const;
 
 /** Today as `YYYY-MM-DD` (UTC); `KUBEHARDEN_TODAY` pins it for reproducible CI runs. */
@@ -258,7 +261,7 @@ function resolveCluster(
         d.error('invalid_value', path, `namespace "${ns}" must be an object, got ${describe(cfg)}`);
         continue;
       }
-      checkKeys(d, cfg, path, ['pss', 'controls']);
+      checkKeys(d, cfg, path, ['pss', 'controls', 'network', 'resources']);
       const list = nsConfigs.get(ns) ?? [];
       list.push({ value: cfg, path });
       nsConfigs.set(ns, list);
@@ -412,7 +415,10 @@ function resolveCluster(
     });
   }
 
-  return { name, profile, level, version, defaultMode, exemptNamespaces, controls, namespaces, exceptions, fixtures, regoVersion, controlPlane };
+  // Network and resource objects per namespace (NSA-NET-2/3/4/11).
+  const namespaceObjects = resolveNamespaceObjects(d, { network: pick(base, over, overPath, 'network'), resources: pick(base, over, overPath, 'resources') }, nsConfigs, exemptNamespaces);
+
+  return { name, profile, level, version, defaultMode, exemptNamespaces, controls, namespaces, exceptions, fixtures, regoVersion, controlPlane, namespaceObjects };
 }
 
 // --- control plane (audit policy, encryption at rest) ---

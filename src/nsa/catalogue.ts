@@ -6,7 +6,9 @@
  * `controls` lists the controls planned for a recommendation, including ids not implemented yet: the
  * coverage report shows those as "not covered yet". Controls in the registry that name a recommendation in
  * their `nsa` field are added to it automatically (see `controlsFor`), so this list never has to be kept in
- * step with new control files.
+ * step with new control files. Three planned ids are implemented by generated namespace objects rather
+ * than control files (`default-deny-network-policy`, `block-cloud-metadata-egress`,
+ * `namespace-resource-quota`; see backends/namespaces): the report reads their Kyverno generate policies.
  */
 import { CONTROL_IDS, getControl } from '../controls/index.js';
 

@@ -29,7 +29,8 @@ export const KYVERNO_MIN_VERSION = '1.13.0';
 
 export const KYVERNO_DIR = 'kyverno';
 
-export function kyvernoBackend(ir: BundleIR): BackendFile[] {
+/** `extra`: further policy files under `kyverno/` (the namespace generate policies), listed in the kustomization. */
+export function kyvernoBackend(ir: BundleIR, extra: readonly BackendFile[] = []): BackendFile[] {
   const files: BackendFile[] = [];
   const exceptions: PolicyException[] = [];
   for (const c of ir.controls) {
@@ -39,6 +40,7 @@ export function kyvernoBackend(ir: BundleIR): BackendFile[] {
     for (const inst of c.instances) if (inst.exemptNames.length) exceptions.push(policyException(c.control, inst, c.instances));
   }
   if (exceptions.length) files.push({ path: `${KYVERNO_DIR}/exceptions.yaml`, objects: exceptions });
+  files.push(...extra);
   const kustomization: Kustomization = {
     apiVersion: 'kustomize.config.k8s.io/v1beta1',
     kind: 'Kustomization',

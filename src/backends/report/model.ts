@@ -12,6 +12,8 @@ import { pssVersionLabel } from '../../pss/versions.js';
 import { FLAG_ITEMS } from '../control-plane/flags.js';
 import { PSA_LABEL_PREFIX } from '../psa/index.js';
 import type { BackendFile } from '../types.js';
+import { generatedPoliciesBlockMetadata, namespaceObjectDifferences } from '../namespaces/coverage.js';
+import { METADATA_CONTROL, NAMESPACE_CONTROLS } from '../namespaces/objects.js';
 
 export const STATUSES = ['enforced', 'audit', 'partial', 'artifact', 'checklist', 'not-covered'] as const;
 export type CoverageStatus = (typeof STATUSES)[number];
@@ -118,12 +120,16 @@ function engineModes(files: readonly BackendFile[]): Record<'kyverno' | 'gatekee
     const id = o.metadata?.annotations?.['kubeharden.io/control'];
     if (o.kind !== 'ClusterPolicy' || !id) continue;
     const warn = o.spec?.['emitWarning'] === true;
-    for (const r of (o.spec?.['rules'] ?? []) as { validate?: { failureAction?: string } }[]) {
+    for (const r of (o.spec?.['rules'] ?? []) as { validate?: { failureAction?: string }; generate?: { synchronize?: boolean } }[]) {
       const fa = r.validate?.failureAction;
       if (fa === 'Enforce') add(kyverno, id, 'enforce');
       else if (fa === 'Audit') add(kyverno, id, warn ? 'warn' : 'audit');
+      // A synchronized generate rule keeps its objects in every matching namespace: counted as enforce.
+      if (r.generate?.synchronize === true) add(kyverno, id, 'enforce');
     }
   }
+  // Default-deny egress blocks the metadata service too, whether or not its own policy is written.
+  if (generatedPoliciesBlockMetadata(objectsUnder(files, 'kyverno/'))) add(kyverno, METADATA_CONTROL, 'enforce');
   for (const o of objectsUnder(files, 'gatekeeper/')) {
     const id = o.metadata?.annotations?.['kubeharden.io/control'];
     if (!o.apiVersion?.startsWith('constraints.gatekeeper.sh/') || !id) continue;
@@ -188,7 +194,12 @@ export function coverageReport(cluster: ResolvedCluster, files: readonly Backend
 
   const controlCoverage = (id: string): ControlCoverage => {
     const none = { kyverno: [], gatekeeper: [], psa: [] };
-    if (!isControlId(id)) return { id, state: 'not-implemented', engines: none };
+    if (!isControlId(id)) {
+      if (!NAMESPACE_CONTROLS.includes(id)) return { id, state: 'not-implemented', engines: none };
+      // Namespace objects: covered when a Kyverno generate policy in the bundle creates them.
+      const kyverno = sortModes(modes.kyverno.get(id) ?? []);
+      return { id, state: kyverno.length ? 'enforced' : 'off', engines: { ...none, kyverno } };
+    }
     const rc = cluster.controls.find((c) => c.id === id);
     if (rc && !rc.applicable) return { id, state: 'not-applicable', engines: none };
     const engines = {
@@ -258,6 +269,7 @@ export function coverageReport(cluster: ResolvedCluster, files: readonly Backend
           if (change) differences.push({ control: rc.id, change });
         }
       }
+      differences.push(...namespaceObjectDifferences(cluster, name));
     }
     const label = psa.namespaces.get(name);
     return {

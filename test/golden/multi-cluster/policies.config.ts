@@ -1,4 +1,5 @@
-// Two environments sharing one base: namespace rules, exceptions, per-cluster overrides, legacy Rego field.
+// Two environments sharing one base: namespace rules, exceptions, per-cluster overrides, legacy Rego field,
+// namespace NetworkPolicies and quotas in prod only (with per-namespace overrides).
 import { defineConfig } from 'kubeharden';
 
 export default defineConfig({
@@ -16,7 +17,18 @@ export default defineConfig({
     staging: { kubernetesVersion: '1.33', defaultMode: 'warn', gatekeeper: { regoVersion: 'v0' } },
     prod: {
       kubernetesVersion: '1.37',
-      namespaces: { tenants: { controls: { 'disallow-privilege-escalation': 'enforce' } } },
+      namespaces: {
+        tenants: {
+          controls: { 'disallow-privilege-escalation': 'enforce' },
+          // Tenants get smaller quotas and no DNS exception of their own (they run resolvers in-namespace).
+          network: { allowDns: false },
+          resources: { quota: { hard: { 'requests.cpu': '2', 'requests.memory': '4Gi', pods: '20' } }, limitRange: { max: { cpu: '1', memory: '2Gi' } } },
+        },
+        monitoring: { network: { defaultDeny: false, blockCloudMetadata: true } },
+      },
+      // Only prod gets the namespace objects.
+      network: { defaultDeny: true },
+      resources: { quota: true, limitRange: true },
     },
   },
 });
