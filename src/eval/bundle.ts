@@ -32,18 +32,26 @@ export interface BundleObjects {
   readonly constraints: Constraint[];
   readonly expansions: object[];
   readonly policies: object[];
+  /** Kyverno policies that only generate objects. */
+  readonly generators: object[];
   readonly exceptions: object[];
 }
 
+function isValidating(policy: object): boolean {
+  const rules = (policy as { spec?: { rules?: { validate?: unknown }[] } }).spec?.rules ?? [];
+  return rules.some((r) => r.validate !== undefined);
+}
+
 export function objectsOf(cc: CompiledCluster): BundleObjects {
-  const out: BundleObjects = { templates: [], constraints: [], expansions: [], policies: [], exceptions: [] };
+  const out: BundleObjects = { templates: [], constraints: [], expansions: [], policies: [], generators: [], exceptions: [] };
   for (const f of cc.files) {
     if (!('objects' in f) || f.path.includes('/samples/')) continue;
     for (const o of f.objects as { kind?: string; apiVersion?: string }[]) {
       if (o.kind === 'ConstraintTemplate') out.templates.push(o as ConstraintTemplate);
       else if (o.apiVersion?.startsWith('constraints.gatekeeper.sh/')) out.constraints.push(o as Constraint);
       else if (o.kind === 'ExpansionTemplate') out.expansions.push(o);
-      else if (o.kind === 'ClusterPolicy') out.policies.push(o);
+      // Validation policies only: the generate policies (namespace objects) have no verdict to compare.
+      else if (o.kind === 'ClusterPolicy') (isValidating(o) ? out.policies : out.generators).push(o);
       else if (o.kind === 'PolicyException') out.exceptions.push(o);
     }
   }
