@@ -44,7 +44,11 @@ function wasmRows(v: KubernetesVersion): Row[] {
 function disagreements(engine: string, rows: readonly Row[], findings: EngineFindings, compareMessages: boolean): string[] {
   const out: string[] = [];
   for (const { c, wasm } of rows) {
-    const mine = (findings.get(keyOf(c.object)) ?? []).filter((f) => f.control === c.control);
+    // The Kyverno CLI reports a resource without a namespace in `default` (gator leaves it empty).
+    const md = (c.object['metadata'] ?? {}) as Record<string, unknown>;
+    const key = keyOf(c.object);
+    const found = findings.get(key) ?? (md['namespace'] === undefined ? findings.get(keyOf({ ...c.object, metadata: { ...md, namespace: 'default' } })) : undefined);
+    const mine = (found ?? []).filter((f) => f.control === c.control);
     const got = mine.length ? 'deny' : 'allow';
     const w = wasm.length ? 'deny' : 'allow';
     // Engines here see each object on its own (no old object), so UPDATE samples use their plain verdict.
