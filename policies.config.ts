@@ -6,13 +6,23 @@ import { defineConfig } from 'kubeharden';
 
 export default defineConfig({
   name: 'reference',
-  // Every Pod Security Standards check, baseline and restricted (NSA-POD-1 … NSA-POD-8).
-  profile: 'pss-restricted',
+  // Every Pod Security Standards check, baseline and restricted (NSA-POD-1 … NSA-POD-8), plus the NSA/CISA
+  // pod controls beyond PSS: read-only root filesystems, non-root groups, no automounted service account
+  // tokens, NET_RAW dropped, trusted registries, no latest tags, digests, resource requests and limits, no
+  // Secrets in environment variables, nothing in the default namespace.
+  profile: 'nsa-cisa',
   // Pins the PSS version (v1.37) in every policy and PSA label.
   kubernetesVersion: '1.37',
   defaultMode: 'enforce',
   // Control-plane namespaces: no control applies here (listed so reviewers see them).
   exemptNamespaces: ['kube-node-lease', 'kube-public', 'kube-system'],
+  controls: {
+    // The team registry, and upstream Kubernetes components (NSA-POD-3). Entries end in "/" so that
+    // look-alike hosts (registry.example.com.evil.io) do not match.
+    'allowed-registries': { options: { registries: ['registry.example.com/', 'registry.k8s.io/'] } },
+    // Debug containers are allowed (they must still pass the other controls); switch on to block them.
+    'block-ephemeral-containers': false,
+  },
   namespaces: {
     // Application namespaces: restricted everywhere.
     apps: { pss: 'restricted' },
@@ -21,7 +31,8 @@ export default defineConfig({
       pss: 'baseline',
     },
     // Node agents (log shippers, CNI helpers) need host access; keep them out of application namespaces.
-    'node-agents': { pss: 'privileged' },
+    // They also talk to the API server, so they keep their service account token.
+    'node-agents': { pss: 'privileged', controls: { 'disallow-automount-sa-token': false } },
     // Batch jobs: restricted, but seccomp violations are only warned about while profiles are rolled out.
     batch: { controls: { 'require-seccomp-profile': 'warn' } },
   },
@@ -51,6 +62,19 @@ export default defineConfig({
         'disallow-privilege-escalation': 'deny',
         'require-drop-all-capabilities': 'deny',
         'require-run-as-non-root': 'allow',
+        'require-readonly-root-fs': 'deny',
+        'allowed-registries': 'allow',
+      },
+    },
+    {
+      file: 'test/fixtures/reference/unpinned-public-image.yaml',
+      expect: {
+        'disallow-default-namespace': 'deny',
+        'allowed-registries': 'deny',
+        'disallow-latest-tag': 'deny',
+        'require-image-digest': 'deny',
+        'disallow-secrets-in-env-vars': 'deny',
+        'require-resource-limits-requests': 'deny',
       },
     },
   ],
