@@ -32,7 +32,6 @@ pass (set the values in the template); pod-level spec.resources is not taken int
     inList('default-set-without-cpu-limit', 'allow', 'containers', { resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '128Mi' } } }),
     inList('no-memory-limit', 'deny', 'containers', { resources: { requests: { cpu: '100m', memory: '128Mi' } } }),
     inList('no-cpu-request', 'deny', 'initContainers', { resources: { requests: { memory: '128Mi' }, limits: { memory: '128Mi' } } }, { base: FULL }),
-    inList('empty-quantity', 'deny', 'containers', { resources: { requests: { cpu: '', memory: '128Mi' }, limits: { memory: '128Mi' } } }),
     inList('zero-quantity', 'allow', 'containers', { resources: { requests: { cpu: '0', memory: '128Mi' }, limits: { memory: '128Mi' } } }),
     // Ephemeral containers cannot set resources: adding a debug container passes.
     inList('debug-container-without-resources', 'allow', 'ephemeralContainers', {}, { base: FULL }),
