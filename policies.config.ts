@@ -6,8 +6,11 @@ import { defineConfig } from 'kubeharden';
 
 export default defineConfig({
   name: 'reference',
-  // Every Pod Security Standards check, baseline and restricted (NSA-POD-1 … NSA-POD-8).
-  profile: 'pss-restricted',
+  // Every Pod Security Standards check, baseline and restricted (NSA-POD-1 … NSA-POD-8), plus the NSA/CISA
+  // pod controls beyond PSS: read-only root filesystems, non-root groups, no automounted service account
+  // tokens, NET_RAW dropped, trusted registries, no latest tags, digests, resource requests and limits, no
+  // Secrets in environment variables, nothing in the default namespace.
+  profile: 'nsa-cisa',
   // Pins the PSS version (v1.37) in every policy and PSA label.
   kubernetesVersion: '1.37',
   defaultMode: 'enforce',
@@ -17,6 +20,13 @@ export default defineConfig({
   // ResourceQuota + LimitRange with the default amounts (NSA-NET-3, NSA-NET-4).
   network: { defaultDeny: true },
   resources: { quota: true, limitRange: true },
+  controls: {
+    // The team registry, and upstream Kubernetes components (NSA-POD-3). Entries end in "/" so that
+    // look-alike hosts (registry.example.com.evil.io) do not match.
+    'allowed-registries': { options: { registries: ['registry.example.com/', 'registry.k8s.io/'] } },
+    // Debug containers are allowed (they must still pass the other controls); switch on to block them.
+    'block-ephemeral-containers': false,
+  },
   namespaces: {
     // Application namespaces: restricted everywhere.
     apps: { pss: 'restricted' },
@@ -25,8 +35,10 @@ export default defineConfig({
       pss: 'baseline',
     },
     // Node agents (log shippers, CNI helpers) need host access; keep them out of application namespaces.
+    // They also talk to the API server, so they keep their service account token.
     'node-agents': {
       pss: 'privileged',
+      controls: { 'disallow-automount-sa-token': false },
       // Agents ship to many destinations: no default-deny here, but the cloud metadata service stays blocked.
       network: { defaultDeny: false, blockCloudMetadata: true },
     },
@@ -63,6 +75,19 @@ export default defineConfig({
         'disallow-privilege-escalation': 'deny',
         'require-drop-all-capabilities': 'deny',
         'require-run-as-non-root': 'allow',
+        'require-readonly-root-fs': 'deny',
+        'allowed-registries': 'allow',
+      },
+    },
+    {
+      file: 'test/fixtures/reference/unpinned-public-image.yaml',
+      expect: {
+        'disallow-default-namespace': 'deny',
+        'allowed-registries': 'deny',
+        'disallow-latest-tag': 'deny',
+        'require-image-digest': 'deny',
+        'disallow-secrets-in-env-vars': 'deny',
+        'require-resource-limits-requests': 'deny',
       },
     },
   ],

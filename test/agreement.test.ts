@@ -19,7 +19,10 @@ import { compile } from '../src/compile.js';
 import { ensureEngine } from '../src/engines/index.js';
 import { evaluatorFor } from './helpers.js';
 
-/** Kyverno evaluates a policy set in ~40 s; these versions exercise both sides of every version knob. */
+/**
+ * Kyverno evaluates the 30-control policy set in 1.5–6 min here (2 shared cores); these versions exercise both
+ * sides of every version knob.
+ */
 const KYVERNO_VERSIONS: readonly KubernetesVersion[] = ['1.25', '1.30', '1.34', '1.37'];
 
 const controlsAt = (v: KubernetesVersion): ControlId[] => CONTROL_IDS.filter((id) => (getControl(id).pss?.since ?? 0) <= minor(v));
@@ -44,7 +47,11 @@ function wasmRows(v: KubernetesVersion): Row[] {
 function disagreements(engine: string, rows: readonly Row[], findings: EngineFindings, compareMessages: boolean): string[] {
   const out: string[] = [];
   for (const { c, wasm } of rows) {
-    const mine = (findings.get(keyOf(c.object)) ?? []).filter((f) => f.control === c.control);
+    // The Kyverno CLI reports a resource without a namespace in `default` (gator leaves it empty).
+    const md = (c.object['metadata'] ?? {}) as Record<string, unknown>;
+    const key = keyOf(c.object);
+    const found = findings.get(key) ?? (md['namespace'] === undefined ? findings.get(keyOf({ ...c.object, metadata: { ...md, namespace: 'default' } })) : undefined);
+    const mine = (found ?? []).filter((f) => f.control === c.control);
     const got = mine.length ? 'deny' : 'allow';
     const w = wasm.length ? 'deny' : 'allow';
     // Engines here see each object on its own (no old object), so UPDATE samples use their plain verdict.
@@ -77,7 +84,7 @@ describe('Kyverno CLI = WASM = expected', () => {
     expect(policies).toHaveLength(controlsAt(v).length);
     const findings = await kyvernoFindings(policies, rows.map((r) => r.c.object));
     expect(disagreements('kyverno', rows, findings, false)).toEqual([]);
-  }, 600_000);
+  }, 1_200_000);
 });
 
 describe('the suites the bundle ships pass under the engines’ own CLIs', () => {

@@ -1,6 +1,7 @@
 /** The real CLI (node bin/kubeharden.js, built from src) in temp directories. */
 import { existsSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { CONTROL_IDS } from '../src/controls/index.js';
 import { describe, expect, it } from 'vitest';
 import { ROOT, runCli, tempProject } from './helpers.js';
 
@@ -189,12 +190,20 @@ describe('kubeharden test, list, explain', () => {
   it('lists and explains controls', () => {
     const l = runCli(['list'], ROOT);
     expect(l.status).toBe(0);
-    expect(l.stdout.trim().split('\n')).toHaveLength(20);
+    expect(l.stdout.trim().split('\n')).toHaveLength(CONTROL_IDS.length + 1);
     const e = runCli(['explain', 'restrict-sysctls', '--kubernetes-version', '1.29'], ROOT);
     const defaults = e.stdout.split('\n').find((l) => l.trim().startsWith('default:'))!;
     expect(defaults).toContain('net.ipv4.tcp_keepalive_probes');
     expect(defaults).not.toContain('tcp_rmem');
     expect(runCli(['explain', 'nope'], ROOT).status).toBe(2);
+    // Controls beyond PSS: their profile, and no PSS level; block-ephemeral-containers is in none.
+    const row = (id: string) => l.stdout.split('\n').find((x) => x.startsWith(`${id} `))!.split(/\s{2,}/);
+    expect(row('require-readonly-root-fs')).toEqual(['require-readonly-root-fs', '—', 'NSA-POD-2', 'nsa-cisa', 'enforce']);
+    expect(row('block-ephemeral-containers')[3]).toBe('—');
+    expect(row('restrict-volume-types')[3]).toBe('pss-restricted,nsa-cisa');
+    const a = runCli(['explain', 'allowed-registries'], ROOT);
+    expect(a.stdout).toContain('docker.io/library/nginx');
+    expect(a.stdout).toContain('registries: Allowed prefixes');
   });
 });
 

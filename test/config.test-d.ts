@@ -56,6 +56,24 @@ describe('policies.config.ts types', () => {
     defineConfig({ namespaces: { a: { resources: { quotas: true } } } });
   });
 
+  it('types the nsa-cisa profile and the options of the controls beyond PSS', () => {
+    defineConfig({
+      profile: 'nsa-cisa',
+      controls: {
+        'allowed-registries': { options: { registries: ['registry.example.com/'] } },
+        'require-resource-limits-requests': { options: { required: ['requests.memory', 'limits.memory'] } },
+        'require-non-root-groups': { options: { requireSet: true } },
+        'block-ephemeral-containers': 'audit',
+      },
+    });
+    // @ts-expect-error 'limits.gpu' is not a resource the control knows
+    defineConfig({ controls: { 'require-resource-limits-requests': { options: { required: ['limits.gpu'] } } } });
+    // @ts-expect-error requireSet is a boolean
+    defineConfig({ controls: { 'require-non-root-groups': { options: { requireSet: 'yes' } } } });
+    // @ts-expect-error not a profile
+    defineConfig({ profile: 'nsa' });
+  });
+
   it('rejects an unknown control id', () => {
     // @ts-expect-error 'restrict-host-port' is not a control id
     defineConfig({ controls: { 'restrict-host-port': true } });

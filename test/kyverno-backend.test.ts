@@ -194,7 +194,10 @@ describe('Kyverno rules', () => {
         // Pod metadata is read by kind instead (autogen would make `object.metadata` a strict selection of
         // the template's metadata, which CronJobs often omit); that is the only non-rewritten path.
         // skipUpdate compares with the old Pod (guarded by object.kind == 'Pod', so autogen rules never use it).
-        const own = r.validate.cel.variables.filter((v) => v.name !== 'podMetadata' && v.name !== 'skipUpdate');
+        // objectNamespace reads the namespace of the object itself (a workload's own, not its template's).
+        const own = r.validate.cel.variables.filter((v) => v.name !== 'podMetadata' && v.name !== 'skipUpdate' && v.name !== 'objectNamespace');
+        const ns = r.validate.cel.variables.find((v) => v.name === 'objectNamespace');
+        if (ns) expect(ns.expression).not.toMatch(/object\.spec|object\.metadata/);
         const skip = r.validate.cel.variables.find((v) => v.name === 'skipUpdate')!;
         expect(skip.expression).toMatch(/^object\.kind == 'Pod' && oldObject != null && request\.operation == 'UPDATE' && /);
         const texts = [...own.map((v) => v.expression), ...r.validate.cel.expressions.flatMap((e) => [e.expression, e.messageExpression ?? ''])];

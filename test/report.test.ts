@@ -53,10 +53,15 @@ describe('coverage report', () => {
   });
 
   it('shows controls that do not exist yet as not covered, with the reason', () => {
-    const r = rec(report, 'NSA-POD-2');
+    const none = { kyverno: [], gatekeeper: [], psa: [] };
+    const r = rec(report, 'NSA-AUTH-4');
     expect(r.status).toBe('not-covered');
-    expect(r.controls).toEqual([{ id: 'require-readonly-root-fs', state: 'not-implemented', engines: { kyverno: [], gatekeeper: [], psa: [] } }]);
-    expect(r.gaps).toEqual(['not implemented yet: require-readonly-root-fs']);
+    expect(r.controls).toEqual(['restrict-rbac-wildcards', 'disallow-cluster-admin-binding', 'restrict-rbac-escalation-verbs', 'restrict-secret-read-roles'].map((id) => ({ id, state: 'not-implemented', engines: none })));
+    expect(r.gaps).toEqual(['not implemented yet: restrict-rbac-wildcards, disallow-cluster-admin-binding, restrict-rbac-escalation-verbs, restrict-secret-read-roles']);
+    // A control that exists but the profile leaves off is a gap of this cluster, not of kubeharden.
+    const pod2 = rec(report, 'NSA-POD-2');
+    expect(pod2.status).toBe('not-covered');
+    expect(pod2.controls).toEqual([{ id: 'require-readonly-root-fs', state: 'off', engines: none }]);
     expect(rec(report, 'NSA-POD-1').status).toBe('partial');
     expect(rec(report, 'NSA-UPG-1')).toMatchObject({ status: 'not-covered', gaps: ['outside kubeharden: Patching is an operational process.'] });
   });

@@ -177,3 +177,61 @@ describe('exceptions by name', () => {
     expect(psaLevels(c, 'db', 'restricted').enforce).toBe('privileged');
   });
 });
+
+describe('the nsa-cisa profile and controls beyond PSS', () => {
+  const enabled = (c: ResolvedCluster) => c.controls.filter((x) => x.cluster.enabled).map((x) => x.id);
+  const registries = { 'allowed-registries': { options: { registries: ['registry.example.com/'] } } };
+
+  it('is pss-restricted plus every NSA/CISA pod control but block-ephemeral-containers', () => {
+    const restricted = enabled(cluster({ profile: 'pss-restricted' }));
+    const nsa = enabled(cluster({ profile: 'nsa-cisa', controls: registries }));
+    expect(nsa.slice(0, restricted.length)).toEqual(restricted);
+    expect(nsa.slice(restricted.length)).toEqual([
+      'require-non-root-groups', 'require-readonly-root-fs', 'disallow-automount-sa-token', 'require-drop-net-raw', 'allowed-registries',
+      'disallow-latest-tag', 'require-image-digest', 'require-resource-limits-requests', 'disallow-secrets-in-env-vars', 'disallow-default-namespace',
+    ]);
+    expect(enabled(cluster({ profile: 'nsa-cisa', controls: { ...registries, 'block-ephemeral-containers': true } }))).toContain('block-ephemeral-containers');
+    // The PSS profiles leave every control beyond PSS off.
+    expect(restricted.every((id) => !id.startsWith('allowed') && id !== 'disallow-latest-tag')).toBe(true);
+  });
+
+  it('leaves allowed-registries off with a warning until registries are listed; enabling it without them is an error', () => {
+    const r = resolve({ profile: 'nsa-cisa' });
+    expect(codes({ profile: 'nsa-cisa' })).toEqual(['warning:missing_option:profile']);
+    expect(r.diagnostics[0]!.message).toBe('profile nsa-cisa includes allowed-registries, which stays off until options.registries is set');
+    expect(r.diagnostics[0]!.hint).toContain("'allowed-registries': { options: { registries: ['registry.example.com/'");
+    expect(enabled(r.config!.clusters[0]!)).not.toContain('allowed-registries');
+    expect(codes({ controls: { 'allowed-registries': true } })).toEqual(['error:missing_option:controls.allowed-registries']);
+    expect(codes({ profile: 'nsa-cisa', controls: { 'allowed-registries': { options: { registries: [] } } } })).toEqual(['error:missing_option:controls.allowed-registries']);
+    expect(codes({ profile: 'nsa-cisa', controls: { 'allowed-registries': false } })).toEqual([]);
+    expect(codes({ profile: 'nsa-cisa', controls: registries, namespaces: { ci: { controls: { 'allowed-registries': { options: { registries: [] } } } } } })).toEqual([
+      'error:missing_option:namespaces.ci.controls.allowed-registries',
+    ]);
+  });
+
+  it('warns about registry prefixes without a "/"', () => {
+    expect(codes({ profile: 'nsa-cisa', controls: { 'allowed-registries': { options: { registries: ['registry.example.com', 'docker.io/library/'] } } } })).toEqual([
+      'warning:risky_option:controls.allowed-registries.options.registries.0',
+    ]);
+  });
+
+  it('validates the typed options of the new controls', () => {
+    expect(codes({ controls: { 'require-resource-limits-requests': { options: { required: ['limits.cpu', 'limits.mem'] } } } })).toEqual([
+      'error:invalid_option:controls.require-resource-limits-requests.options.required.1',
+    ]);
+    expect(resolve({ controls: { 'require-resource-limits-requests': { options: { required: ['limit.memory'] } } } }).diagnostics[0]!.hint).toBe('did you mean "limits.memory"?');
+    expect(codes({ controls: { 'require-non-root-groups': { options: { requireSet: 'yes' } } } })).toEqual(['error:invalid_option:controls.require-non-root-groups.options.requireSet']);
+    const c = cluster({ profile: 'nsa-cisa', controls: { ...registries, 'require-resource-limits-requests': { options: { required: ['limits.memory', 'requests.memory'] } } } });
+    const limits = lowerCluster(c).controls.find((x) => x.control === 'require-resource-limits-requests')!;
+    expect(limits.instances[0]!.params).toEqual({ required: ['requests.memory', 'limits.memory'] });
+  });
+
+  it('controls beyond PSS do not change PSA levels, and a namespace pss level does not switch them off', () => {
+    const c = cluster({ profile: 'nsa-cisa', controls: { ...registries, 'require-readonly-root-fs': 'audit' }, namespaces: { legacy: { pss: 'baseline' }, agents: { pss: 'privileged' } } });
+    expect(psaLevels(c, undefined, 'restricted')).toEqual({ enforce: 'restricted', audit: 'restricted', warn: 'restricted' });
+    expect(psaLevels(c, 'legacy', 'baseline').enforce).toBe('baseline');
+    const ro = c.controls.find((x) => x.id === 'require-readonly-root-fs')!;
+    expect(ro.cluster.enabled).toBe(true);
+    expect(ro.namespaces).toEqual([]);
+  });
+});

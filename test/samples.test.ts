@@ -44,9 +44,29 @@ describe('sample catalog', () => {
   });
 
   it('every container-level control covers init, regular and ephemeral containers (ephemeral via UPDATE)', () => {
-    const podLevelOnly = new Set(['disallow-host-namespaces', 'disallow-host-path', 'restrict-sysctls', 'restrict-volume-types']);
+    // Ephemeral containers cannot set resources: that control allows a debug container without them.
+    expect(getControl('require-resource-limits-requests').samples.some((x) => x.expect === 'allow' && x.operation === 'UPDATE')).toBe(true);
+    const podLevelOnly = new Set([
+      'disallow-host-namespaces', 'disallow-host-path', 'restrict-sysctls', 'restrict-volume-types',
+      'disallow-automount-sa-token', 'disallow-default-namespace',
+    ]);
+    // Controls about one list only, or that leave one out on purpose (with an allowed sample for it).
+    const only: Record<string, string[]> = {
+      'block-ephemeral-containers': ['containers', 'ephemeralContainers'],
+      'require-resource-limits-requests': ['containers', 'initContainers'],
+    };
     for (const id of CONTROL_IDS) {
       if (podLevelOnly.has(id)) continue;
+      if (only[id]) {
+        const lists = new Set<string>(['containers']);
+        for (const s of getControl(id).samples.filter((x) => x.expect === 'deny')) {
+          const spec = (s.object as { spec: Obj }).spec;
+          if (s.operation === 'UPDATE' && spec['ephemeralContainers']) lists.add('ephemeralContainers');
+          if (spec['initContainers']) lists.add('initContainers');
+        }
+        expect([...lists].sort(), id).toEqual(only[id]);
+        continue;
+      }
       const denies = getControl(id).samples.filter((x) => x.expect === 'deny');
       const lists = new Set<string>();
       for (const s of denies) {

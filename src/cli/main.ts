@@ -3,7 +3,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { dirname, join, relative, resolve as resolvePath } from 'node:path';
 import { findConfig, loadConfig } from '../config/load.js';
 import { readFixtures } from '../config/fixtures.js';
-import { resolveConfig, PROFILES } from '../config/resolve.js';
+import { resolveConfig, PROFILES, inProfile } from '../config/resolve.js';
 import { compileResolved, type CompileResult } from '../compile.js';
 import { KubehardenError, MAX_DIAGNOSTICS, type Diagnostic } from '../diagnostics.js';
 import { diffBundle, formatDiff, isClean, writeBundle } from '../emit/write.js';
@@ -158,9 +158,7 @@ async function testCommand(args: readonly string[], io: Io): Promise<number> {
 function listCommand(io: Io): number {
   const rows = CONTROL_IDS.map((id) => {
     const c = getControl(id);
-    const profiles = Object.entries(PROFILES)
-      .filter(([, p]) => c.pss && (c.pss.level === 'baseline' || p.level === 'restricted'))
-      .map(([n]) => n);
+    const profiles = (Object.keys(PROFILES) as (keyof typeof PROFILES)[]).filter((n) => inProfile(n, id));
     return [id, c.pss ? `${c.pss.level}${c.pss.since ? ` ≥1.${c.pss.since}` : ''}` : '—', c.nsa.join(','), profiles.join(',') || '—', 'enforce'];
   });
   io.out(table(['CONTROL', 'PSS', 'NSA/CISA', 'PROFILES', 'DEFAULT MODE'], rows));

@@ -8,13 +8,48 @@ import type { AnyControl, PssLevel } from '../controls/types.js';
 import { Diagnostics, didYouMean, type Diagnostic, type KeyPath } from '../diagnostics.js';
 import { DEFAULT_KUBERNETES_VERSION, SUPPORTED_VERSIONS, isSupportedVersion, minor, type KubernetesVersion } from '../pss/versions.js';
 import type { EncryptedResource, Mode, ProfileName, PssLevelName } from './types.js';
-import { resolveNamespaceObjects, type ResolvedNamespaceObjects } from './namespace-objects.js';
+import { ISOLATED_NAMESPACE_DEFAULTS, resolveNamespaceObjects, type ResolvedNamespaceObjects } from './namespace-objects.js';
 
 export const DEFAULT_EXEMPT_NAMESPACES = ['kube-node-lease', 'kube-public', 'kube-system'] as const;
-export const PROFILES: Record<ProfileName, { level: PssLevel; description: string }> = {
-  'pss-baseline': { level: 'baseline', description: 'Every Pod Security Standards baseline check.' },
-  'pss-restricted': { level: 'restricted', description: 'Every Pod Security Standards baseline and restricted check.' },
+export interface Profile {
+  /** The Pod Security Standards level whose checks the profile turns on. */
+  readonly level: PssLevel;
+  readonly description: string;
+  /** Controls beyond PSS the profile turns on. */
+  readonly controls: readonly ControlId[];
+}
+
+/** The NSA/CISA pod controls beyond PSS (block-ephemeral-containers stays opt-in). */
+const NSA_CISA_CONTROLS: readonly ControlId[] = [
+  'require-non-root-groups',
+  'require-readonly-root-fs',
+  'disallow-automount-sa-token',
+  'require-drop-net-raw',
+  'allowed-registries',
+  'disallow-latest-tag',
+  'require-image-digest',
+  'require-resource-limits-requests',
+  'disallow-secrets-in-env-vars',
+  'disallow-default-namespace',
+];
+
+export const PROFILES: Record<ProfileName, Profile> = {
+  'pss-baseline': { level: 'baseline', description: 'Every Pod Security Standards baseline check.', controls: [] },
+  'pss-restricted': { level: 'restricted', description: 'Every Pod Security Standards baseline and restricted check.', controls: [] },
+  'nsa-cisa': {
+    level: 'restricted',
+    description:
+      'pss-restricted plus the NSA/CISA pod controls beyond PSS (all but the opt-in block-ephemeral-containers; allowed-registries once its registries are listed).',
+    controls: NSA_CISA_CONTROLS,
+  },
 };
+
+/** Does a profile turn this control on? */
+export function inProfile(profile: ProfileName, id: ControlId): boolean {
+  const c = getControl(id);
+  const p = PROFILES[profile];
+  return c.pss !== undefined ? LEVEL_RANK[c.pss.level] <= LEVEL_RANK[p.level] : p.controls.includes(id);
+}
 const MODES: readonly Mode[] = ['enforce', 'audit', 'warn'];
 const LEVELS: readonly PssLevelName[] = ['privileged', 'baseline', 'restricted'];
 const LEVEL_RANK: Record<PssLevelName, number> = { privileged: 0, baseline: 1, restricted: 2 };
@@ -225,13 +260,31 @@ function resolveCluster(
   const clusterSettings = new Map<ControlId, ControlSettings>();
   for (const id of CONTROL_IDS) {
     const c = getControl(id);
-    const onByProfile = c.pss !== undefined && LEVEL_RANK[c.pss.level] <= LEVEL_RANK[level];
+    const onByProfile = inProfile(profile, id);
     let s: ControlSettings = { enabled: onByProfile, mode: defaultMode, options: c.defaults(version) as OptionValues, exemptImages: [], exemptNames: [] };
+    let setAt: KeyPath | undefined;
     for (const layer of layers) {
       if (layer.value === undefined) continue;
       if (!isObject(layer.value)) continue;
       const setting = layer.value[id];
-      if (setting !== undefined) s = applySetting(d, c, s, setting, [...layer.path, id]);
+      if (setting !== undefined) {
+        s = applySetting(d, c, s, setting, [...layer.path, id]);
+        setAt = [...layer.path, id];
+      }
+    }
+    // Required options (no sane default): a profile leaves the control off until they are given; an
+    // explicit setting without them is an error.
+    const missing = missingOptions(c, s);
+    if (missing.length) {
+      if (setAt) d.error('missing_option', setAt, `${id} needs options.${missing.join(', options.')}: ${requiredHint(c, missing)}`, `e.g. ${exampleSetting(c, missing)}`);
+      else
+        d.warn(
+          'missing_option',
+          p.value !== undefined ? p.path : [...layers[layers.length - 1]!.path],
+          `profile ${profile} includes ${id}, which stays off until options.${missing.join(', options.')} is set`,
+          `add controls: { ${exampleSetting(c, missing)} }`,
+        );
+      s = { ...s, enabled: false };
     }
     clusterSettings.set(id, s);
   }
@@ -297,7 +350,14 @@ function resolveCluster(
           if (id === CONTROL_IDS[0]) d.error('invalid_value', [...cfg.path, 'controls'], `controls must be an object keyed by control id, got ${describe(cc)}`);
           continue;
         }
-        if (cc[id] !== undefined) s = applySetting(d, c, s, cc[id], [...cfg.path, 'controls', id]);
+        if (cc[id] !== undefined) {
+          s = applySetting(d, c, s, cc[id], [...cfg.path, 'controls', id]);
+          const missing = missingOptions(c, s);
+          if (missing.length) {
+            d.error('missing_option', [...cfg.path, 'controls', id], `${id} needs options.${missing.join(', options.')}: ${requiredHint(c, missing)}`, `e.g. ${exampleSetting(c, missing)}`);
+            s = { ...s, enabled: false };
+          }
+        }
       }
       per.set(id, s);
     }
@@ -415,8 +475,15 @@ function resolveCluster(
     });
   }
 
-  // Network and resource objects per namespace (NSA-NET-2/3/4/11).
-  const namespaceObjects = resolveNamespaceObjects(d, { network: pick(base, over, overPath, 'network'), resources: pick(base, over, overPath, 'resources') }, nsConfigs, exemptNamespaces);
+  // Network and resource objects per namespace (NSA-NET-2/3/4/11); the nsa-cisa profile starts every
+  // namespace isolated (default-deny with DNS, a quota and a limit range), the PSS profiles with nothing.
+  const namespaceObjects = resolveNamespaceObjects(
+    d,
+    { network: pick(base, over, overPath, 'network'), resources: pick(base, over, overPath, 'resources') },
+    nsConfigs,
+    exemptNamespaces,
+    profile === 'nsa-cisa' ? ISOLATED_NAMESPACE_DEFAULTS : undefined,
+  );
 
   return { name, profile, level, version, defaultMode, exemptNamespaces, controls, namespaces, exceptions, fixtures, regoVersion, controlPlane, namespaceObjects };
 }
@@ -473,6 +540,28 @@ function resolveControlPlane(d: Diagnostics, value: unknown, path: KeyPath): Res
     }
   }
   return { encryption: provider === 'kms' ? { provider, kmsEndpoint, resources } : { provider, resources } };
+}
+
+/** Required options of an enabled control that are empty. */
+function missingOptions(c: AnyControl, s: ControlSettings): string[] {
+  if (!s.enabled) return [];
+  return (c.requiredOptions ?? []).filter((k) => {
+    const v = s.options[k];
+    return !Array.isArray(v) || v.length === 0;
+  });
+}
+
+function requiredHint(c: AnyControl, missing: readonly string[]): string {
+  return missing.map((k) => c.options[k]?.description ?? k).join(' ');
+}
+
+function exampleSetting(c: AnyControl, missing: readonly string[]): string {
+  const example = (k: string): string => {
+    const spec = c.options[k];
+    const values = spec && spec.kind === 'strings' ? (spec.suggestions ?? []).slice(0, 2) : [];
+    return `${k}: [${values.map((v) => `'${v}'`).join(', ')}]`;
+  };
+  return `'${c.id}': { options: { ${missing.map(example).join(', ')} } }`;
 }
 
 function explicitlyDisabled(layers: { value: unknown }[], id: ControlId): boolean {
@@ -532,6 +621,9 @@ function applySetting(d: Diagnostics, c: AnyControl, s: ControlSettings, setting
           continue;
         }
         merged[k] = val as Json;
+      }
+      for (const w of c.lintOptions?.(opts as never) ?? []) {
+        d.warn('risky_option', w.index !== undefined ? [...path, 'options', w.option, w.index] : [...path, 'options', w.option], `${c.id} option ${w.option}: ${w.message}`, w.hint);
       }
       out = { ...out, options: merged };
     }

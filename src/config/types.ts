@@ -9,8 +9,12 @@ import type { KubernetesVersion } from '../pss/versions.js';
 /** What happens when a resource violates a control: reject it, record it in audit results, or warn the client. */
 export type Mode = 'enforce' | 'audit' | 'warn';
 
-/** Built-in starting points. `pss-baseline`/`pss-restricted` turn on exactly the Pod Security Standards checks of that level. */
-export type ProfileName = 'pss-baseline' | 'pss-restricted';
+/**
+ * Built-in starting points. `pss-baseline`/`pss-restricted` turn on exactly the Pod Security Standards checks
+ * of that level; `nsa-cisa` is `pss-restricted` plus the NSA/CISA pod controls beyond PSS (all but the opt-in
+ * block-ephemeral-containers; allowed-registries once its registries are listed).
+ */
+export type ProfileName = 'pss-baseline' | 'pss-restricted' | 'nsa-cisa';
 
 /** A Pod Security Standards level, as used in Pod Security Admission labels. */
 export type PssLevelName = 'privileged' | 'baseline' | 'restricted';

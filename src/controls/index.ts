@@ -1,6 +1,6 @@
 /**
  * The control registry. Its keys are the `ControlId` union the DSL uses, so a typo in a control id is a
- * type error in policies.config.ts. Order here is the display order (PSS baseline, then restricted).
+ * type error in policies.config.ts. Order here is the display order (PSS baseline, then restricted, then the NSA/CISA controls beyond PSS).
  */
 import type { AnyControl } from './types.js';
 import disallowHostProcess from './disallow-host-process.js';
@@ -22,6 +22,17 @@ import disallowRunAsRootUser from './disallow-run-as-root-user.js';
 import requireSeccompProfile from './require-seccomp-profile.js';
 import requireDropAllCapabilities from './require-drop-all-capabilities.js';
 import requireDefaultProcMount from './require-default-proc-mount.js';
+import requireNonRootGroups from './require-non-root-groups.js';
+import requireReadonlyRootFs from './require-readonly-root-fs.js';
+import disallowAutomountSaToken from './disallow-automount-sa-token.js';
+import requireDropNetRaw from './require-drop-net-raw.js';
+import blockEphemeralContainers from './block-ephemeral-containers.js';
+import allowedRegistries from './allowed-registries.js';
+import disallowLatestTag from './disallow-latest-tag.js';
+import requireImageDigest from './require-image-digest.js';
+import requireResourceLimitsRequests from './require-resource-limits-requests.js';
+import disallowSecretsInEnvVars from './disallow-secrets-in-env-vars.js';
+import disallowDefaultNamespace from './disallow-default-namespace.js';
 
 export const controls = {
   'disallow-host-process': disallowHostProcess,
@@ -43,6 +54,18 @@ export const controls = {
   'require-seccomp-profile': requireSeccompProfile,
   'require-drop-all-capabilities': requireDropAllCapabilities,
   'require-default-proc-mount': requireDefaultProcMount,
+  // NSA/CISA hardening beyond the Pod Security Standards.
+  'require-non-root-groups': requireNonRootGroups,
+  'require-readonly-root-fs': requireReadonlyRootFs,
+  'disallow-automount-sa-token': disallowAutomountSaToken,
+  'require-drop-net-raw': requireDropNetRaw,
+  'block-ephemeral-containers': blockEphemeralContainers,
+  'allowed-registries': allowedRegistries,
+  'disallow-latest-tag': disallowLatestTag,
+  'require-image-digest': requireImageDigest,
+  'require-resource-limits-requests': requireResourceLimitsRequests,
+  'disallow-secrets-in-env-vars': disallowSecretsInEnvVars,
+  'disallow-default-namespace': disallowDefaultNamespace,
 } satisfies { [K in string]: AnyControl & { id: K } };
 
 export type Controls = typeof controls;

@@ -36,6 +36,19 @@ export interface Sample {
   readonly versions?: { readonly from?: number; readonly to?: number };
   /** True when the object only exists as a Pod (ephemeral containers): no workload variants are derived. */
   readonly podOnly?: boolean;
+  /**
+   * The object's namespace (or its absence) is what the sample tests: the bundle suites keep it instead of
+   * moving the object into their own namespace.
+   */
+  readonly keepNamespace?: boolean;
+}
+
+/** A warning about one option value: the option, the list index, the problem, a fix. */
+export interface OptionWarning {
+  readonly option: string;
+  readonly index?: number;
+  readonly message: string;
+  readonly hint?: string;
 }
 
 export interface PssInfo {
@@ -63,6 +76,18 @@ export interface ControlDefinition<Id extends string, O extends OptionSpecs, P e
   /** Human-readable message prefix used by every engine. */
   readonly options: O;
   defaults(version: KubernetesVersion): OptionsOf<O>;
+  /**
+   * List options that have no sane default and must be non-empty for the control to run (e.g. the
+   * registries of allowed-registries). A profile leaves such a control off until they are given.
+   */
+  readonly requiredOptions?: readonly (keyof O & string)[];
+  /**
+   * Warnings about valid but risky option values (reported by resolve with the option's path), e.g. a
+   * registry prefix without a trailing "/".
+   */
+  lintOptions?(options: Partial<OptionsOf<O>>): readonly OptionWarning[];
+  /** Options the built-in samples are evaluated with, over the defaults (only where a required option has none). */
+  readonly sampleOptions?: Partial<OptionsOf<O>>;
   readonly params: P;
   /** Options + target version → engine-neutral parameters. */
   lower(options: OptionsOf<O>, version: KubernetesVersion): ParamsOf<P>;

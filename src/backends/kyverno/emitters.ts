@@ -60,6 +60,11 @@ const SKIP_UPDATE = (() => {
   return `object.kind == 'Pod' && oldObject != null && request.operation == 'UPDATE' && type(oldObject) == map && oldObject.?kind.orValue('') == 'Pod' && !(${significant.join(' || ')})`;
 })();
 
+/** True when the string `r` matches an image exemption (exact, or a prefix ending in `*`). */
+function exemptRef(r: string): string {
+  return `variables.exemptImages.exists(p, p == ${r} || (p.endsWith('*') && ${r}.startsWith(p.substring(0, size(p) - 1))))`;
+}
+
 export const SHARED_VARIABLES: readonly CelVariable[] = [
   // Every container, in the order Pod Security Admission visits them.
   {
@@ -74,6 +79,15 @@ export const SHARED_VARIABLES: readonly CelVariable[] = [
   { name: 'podExempt', expression: `variables.skipUpdate || (size(variables.containers) > 0 && variables.containers.all(c, ${exempt('c')}))` },
   { name: 'windows', expression: `object.spec.?os.?name.orValue('') == 'windows'` },
   { name: 'userNamespaced', expression: `object.spec.?hostUsers.orValue(true) == false` },
+  // Image references that count: images of checked containers, and image volumes unless the pod is exempt
+  // or the reference itself is excepted (lib.rego.hbs `images`).
+  {
+    name: 'images',
+    expression:
+      `variables.checked.filter(c, type(c.?image.orValue(null)) == string && c.image != '').map(c, c.image) + ` +
+      `(variables.podExempt ? [] : ${listOr('object.spec.?volumes.orValue([])')}.filter(v, type(v) == map && ` +
+      `type(v.?image.?reference.orValue(null)) == string && v.image.reference != '' && !(${exemptRef('v.image.reference')})).map(v, v.image.reference))`,
+  },
 ];
 
 const POD_SC = 'object.spec.?securityContext';
@@ -111,6 +125,45 @@ function containerCheck(bad: (c: string) => string, mustText: string, unless: re
     messageExpression: `${celString('container(s) ')} + ${names} + ${celString(` ${mustText}.`)}`,
   };
 }
+
+/**
+ * An image-level check over `variables.images`: fails when `bad(i)` holds for one of them. The message
+ * expression names the offending images.
+ */
+function imageCheck(bad: (i: string) => string, mustText: string): CelValidation {
+  const refs = `variables.images.filter(i, ${bad('i')}).map(i, '"' + i + '"').join(', ')`;
+  return {
+    expression: `!variables.images.exists(i, ${bad('i')})`,
+    message: `Images ${mustText}.`,
+    messageExpression: `${celString('image(s) ')} + ${refs} + ${celString(` ${mustText}.`)}`,
+  };
+}
+
+/**
+ * The reference as the container runtime reads it (allowed-registries.rego.hbs `canonical`): names whose
+ * first path component is not a host are on Docker Hub, single-component ones under library/.
+ */
+const canonicalImage = (i: string): string =>
+  `(!${i}.contains('/') ? 'docker.io/library/' + ${i} : ${i}.matches('^docker[.]io/[^/]*$') ? 'docker.io/library/' + ${i}.substring(10) : ` +
+  `${i}.matches('^([^/]*[.:][^/]*|localhost)/') ? ${i} : 'docker.io/' + ${i})`;
+
+/** A resources field of container `c` named by the string `r` (one of RESOURCE_FIELDS). */
+const resourceField = (c: string, r: string): string =>
+  `(${r} == 'requests.cpu' ? ${c}.?resources.?requests.?cpu : ${r} == 'requests.memory' ? ${c}.?resources.?requests.?memory : ` +
+  `${r} == 'limits.cpu' ? ${c}.?resources.?limits.?cpu : ${c}.?resources.?limits.?memory).orValue(null)`;
+
+/** A Secret name allowed by `variables.allowedSecrets` (exact, or a prefix ending in `*`). */
+const allowedSecret = (n: string): string =>
+  `(type(${n}) == string && variables.allowedSecrets.exists(p, p == ${n} || (p.endsWith('*') && ${n}.startsWith(p.substring(0, size(p) - 1)))))`;
+
+/**
+ * The namespace of the object under review: its own, for workloads too (not the pod template's, which has
+ * none); none counts as default. Like POD_METADATA, the text avoids `object.metadata` so autogen leaves it.
+ */
+const OBJECT_NAMESPACE: CelVariable = {
+  name: 'objectNamespace',
+  expression: `object.?metadata.?namespace.orValue('') == '' ? 'default' : object.?metadata.?namespace.orValue('')`,
+};
 
 /** A string-ish value that is set: not absent, not null, not empty (Rego: `v != null; v != ""`). */
 const nonEmpty = (v: string): string => `(${v} != null && ${v} != '')`;
@@ -347,5 +400,113 @@ export const emitters: { [K in ControlId]: Emitter<K> } = {
     expressions: [
       containerCheck(nonDefaultProcMount, 'must not set securityContext.procMount to a value other than Default'),
     ],
+  }),
+
+  'require-non-root-groups': () => ({
+    message: 'runAsGroup, fsGroup and supplementalGroups must not be 0.',
+    expressions: [
+      ...(['runAsGroup', 'fsGroup'] as const).map((f) => podCheck(`${POD_SC}.?${f}.orValue(null) != 0`, `The pod must not set spec.securityContext.${f} to 0.`)),
+      podCheck(`!${listOr(`${POD_SC}.?supplementalGroups.orValue([])`)}.exists(g, g == 0)`, 'The pod must not include 0 in spec.securityContext.supplementalGroups.'),
+      containerCheck((c) => `${sc(c, 'runAsGroup')}.orValue(null) == 0`, 'must not set securityContext.runAsGroup to 0'),
+      containerCheck((c) => `${sc(c, 'runAsGroup')}.orValue(null) == null`, "must set securityContext.runAsGroup (or the pod's) to a non-zero group", [
+        'variables.requireSet != true',
+        'variables.windows',
+        `${POD_SC}.?runAsGroup.orValue(null) != null`,
+      ]),
+      podCheck(`${POD_SC}.?fsGroup.orValue(null) != null`, 'The pod must set spec.securityContext.fsGroup to a non-zero group.', ['variables.requireSet != true', 'variables.windows']),
+    ],
+  }),
+
+  'require-readonly-root-fs': () => ({
+    message: 'Containers must set securityContext.readOnlyRootFilesystem to true.',
+    expressions: [
+      containerCheck((c) => `${sc(c, 'readOnlyRootFilesystem')}.orValue(null) != true`, 'must set securityContext.readOnlyRootFilesystem to true', ['variables.windows']),
+    ],
+  }),
+
+  'disallow-automount-sa-token': () => ({
+    message: 'Pods must set spec.automountServiceAccountToken to false.',
+    expressions: [podCheck('object.spec.?automountServiceAccountToken.orValue(null) == false', 'The pod must set spec.automountServiceAccountToken to false.')],
+  }),
+
+  'require-drop-net-raw': () => ({
+    message: 'Containers must drop NET_RAW (or ALL).',
+    expressions: [
+      containerCheck(
+        (c) => `!${capabilities(c, 'drop')}.exists(d, type(d) == string && d.upperAscii() in ['NET_RAW', 'CAP_NET_RAW', 'ALL'])`,
+        'must drop NET_RAW (or ALL) in securityContext.capabilities.drop',
+        ['variables.windows'],
+      ),
+    ],
+  }),
+
+  'block-ephemeral-containers': () => ({
+    message: 'Ephemeral containers are not allowed.',
+    expressions: [
+      {
+        expression: `variables.skipUpdate || !${listOr('object.spec.?ephemeralContainers.orValue([])')}.exists(c, type(c) == map && !(${exempt('c')}))`,
+        message: 'Ephemeral containers are not allowed.',
+      },
+    ],
+  }),
+
+  'allowed-registries': () => ({
+    message: 'Images must come from an allowed registry.',
+    expressions: [imageCheck((i) => `!variables.registries.exists(p, ${canonicalImage(i)}.startsWith(p))`, 'must come from an allowed registry')],
+  }),
+
+  'disallow-latest-tag': () => ({
+    message: 'Images must name a tag other than latest, or a digest.',
+    expressions: [
+      imageCheck((i) => `${i}.matches('(^|/)[^/@:]+:latest(@|$)')`, 'must not use the latest tag'),
+      imageCheck((i) => `!${i}.contains('@') && !${i}.matches('(^|/)[^/@:]+:[^/@:]+$')`, 'must name a tag or a digest'),
+    ],
+  }),
+
+  'require-image-digest': () => ({
+    message: 'Images must be pinned by digest (@sha256:<64 hex digits>).',
+    expressions: [imageCheck((i) => `!${i}.matches('@sha256:[a-f0-9]{64}$')`, 'must be pinned by digest (@sha256:<64 hex digits>)')],
+  }),
+
+  'require-resource-limits-requests': () => ({
+    message: 'Containers must set the required resource requests and limits.',
+    variables: [
+      // Regular and init containers only: ephemeral containers cannot set resources.
+      {
+        name: 'resourceContainers',
+        expression:
+          `variables.skipUpdate ? [] : (${listOr('object.spec.?initContainers.orValue([])')} + ${listOr('object.spec.?containers.orValue([])')})` +
+          `.filter(c, type(c) == map && !(${exempt('c')}))`,
+      },
+    ],
+    expressions: [
+      {
+        expression: `!variables.resourceContainers.exists(c, variables.required.exists(r, !${nonEmpty(resourceField('c', 'r'))}))`,
+        message: 'Containers must set the required resource requests and limits.',
+        messageExpression:
+          `${celString('container(s) ')} + variables.resourceContainers.filter(c, variables.required.exists(r, !${nonEmpty(resourceField('c', 'r'))}))` +
+          `.map(c, '"' + c.?name.orValue('') + '"').join(', ') + ${celString(' must set resources ')} + variables.required.join(', ') + '.'`,
+      },
+    ],
+  }),
+
+  'disallow-secrets-in-env-vars': () => ({
+    message: 'Containers must not read Secrets into environment variables.',
+    expressions: [
+      containerCheck(
+        (c) =>
+          `(${listOr(`${c}.?env.orValue([])`)}.exists(e, type(e) == map && type(e.?valueFrom.?secretKeyRef.orValue(null)) == map && ` +
+          `!${allowedSecret('e.valueFrom.secretKeyRef.?name.orValue(null)')}) || ` +
+          `${listOr(`${c}.?envFrom.orValue([])`)}.exists(e, type(e) == map && type(e.?secretRef.orValue(null)) == map && ` +
+          `!${allowedSecret('e.secretRef.?name.orValue(null)')}))`,
+        'must not read Secrets into environment variables (env secretKeyRef, envFrom secretRef)',
+      ),
+    ],
+  }),
+
+  'disallow-default-namespace': () => ({
+    message: 'Pods and workloads must not be created in the default namespace.',
+    variables: [OBJECT_NAMESPACE],
+    expressions: [podCheck('!(variables.objectNamespace in variables.namespaces)', 'Pods and workloads must not be created in a disallowed namespace.')],
   }),
 };

@@ -77,12 +77,15 @@ function fixtureCases(ir: BundleIR, fixtures: FixtureInputs | undefined): Fixtur
   return out;
 }
 
-/** The instance samples are checked with: the control's PSS defaults at `version`, everywhere, enforced. */
+/**
+ * The instance samples are checked with: the control's defaults at `version` (PSS defaults for PSS
+ * controls; `sampleOptions` over them where a required option has no default), everywhere, enforced.
+ */
 export function sampleInstance(id: ControlId, version: KubernetesVersion): ControlInstance {
   return {
     name: `${id}-samples`,
     mode: 'enforce',
-    params: paramsFor(id, getControl(id).defaults(version) as never, version),
+    params: paramsFor(id, { ...getControl(id).defaults(version), ...getControl(id).sampleOptions } as never, version),
     exemptImages: [],
     exemptNames: [],
     scope: { exclude: [] },
@@ -222,7 +225,9 @@ function kyvernoSuite(controls: readonly ControlId[], cases: readonly SuiteCase[
       const result = c.expectPlain === 'deny' ? 'fail' : 'pass';
       const key = `${c.kind}/${result}`;
       const g = groups.get(key) ?? { kind: c.kind, rule: autogenRuleName(rule, c.kind), result, resources: [] };
-      g.resources.push(`${String((c.object['metadata'] as Obj)['namespace'])}/${c.name}`);
+      // The Kyverno CLI puts resources without a namespace in `default`.
+      const ns = (c.object['metadata'] as Obj)['namespace'];
+      g.resources.push(`${typeof ns === 'string' ? ns : 'default'}/${c.name}`);
       groups.set(key, g);
     }
     for (const g of [...groups.values()].sort((a, b) => (a.kind + a.result < b.kind + b.result ? -1 : 1))) {

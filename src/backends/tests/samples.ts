@@ -41,14 +41,14 @@ export function suiteCases(controls: readonly ControlId[], version: KubernetesVe
         kind: 'Pod',
         expect: s.expect,
         expectPlain: s.expectWithoutOldObject ?? s.expect,
-        object: place(s.object as Obj, name),
-        ...(s.oldObject ? { oldObject: place(s.oldObject as Obj, name) } : {}),
+        object: place(s, s.object as Obj, name),
+        ...(s.oldObject ? { oldObject: place(s, s.oldObject as Obj, name) } : {}),
       });
     }
     for (const expect of ['deny', 'allow'] as const) {
       const s = samples.find((x) => x.expect === expect && !x.podOnly);
       if (!s) continue;
-      for (const w of workloadVariants(place(s.object as Obj, `${id}.${s.name}`))) {
+      for (const w of workloadVariants(place(s, s.object as Obj, `${id}.${s.name}`))) {
         cases.push({ control: id, name: String((w.object['metadata'] as Obj)['name']), sample: s, kind: w.kind, expect, expectPlain: expect, object: w.object });
       }
     }
@@ -56,7 +56,8 @@ export function suiteCases(controls: readonly ControlId[], version: KubernetesVe
   return cases;
 }
 
-function place(o: Obj, name: string): Obj {
+/** The object renamed, in SAMPLE_NAMESPACE unless the sample is about its namespace. */
+function place(s: Sample, o: Obj, name: string): Obj {
   const m = (o['metadata'] ?? {}) as Obj;
-  return { ...o, metadata: { ...m, name, namespace: SAMPLE_NAMESPACE } };
+  return { ...o, metadata: s.keepNamespace ? { ...m, name } : { ...m, name, namespace: SAMPLE_NAMESPACE } };
 }
