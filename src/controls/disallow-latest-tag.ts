@@ -1,14 +1,9 @@
-import { defineControl, type Manifest } from './types.js';
-import { inList, perContainerList, pod, sample } from './samples.js';
+import { defineControl } from './types.js';
+import { inList, perContainerList, pod, runningPodUpdates, sample } from './samples.js';
 
 const DIGEST = 'sha256:0f0e0d0c0b0a09080706050403020100f0e0d0c0b0a090807060504030201000';
 /** A Pod admitted before the policy existed, running a latest image. */
 const RUNNING = pod('running-latest', { containers: [{ name: 'app', image: 'registry.example.com/app:latest' }] });
-const updated = (change: (p: { metadata: Record<string, unknown>; spec: { containers: Record<string, unknown>[] } }) => void): Manifest => {
-  const p = structuredClone(RUNNING) as { metadata: Record<string, unknown>; spec: { containers: Record<string, unknown>[] } };
-  change(p);
-  return p as unknown as Manifest;
-};
 const imageVolume = (reference: string) => ({ volumes: [{ name: 'model', image: { reference } }] });
 
 export default defineControl({
@@ -47,22 +42,6 @@ form.`,
     sample('image-volume-latest', 'deny', pod('volume-latest', imageVolume('registry.example.com/model:latest'))),
     sample('image-volume-untagged', 'deny', pod('volume-untagged', imageVolume('registry.example.com/model'))),
     // Updates are evaluated as PSA does: a metadata-only change to a Pod that predates the policy passes.
-    {
-      name: 'update-labels-of-running-pod',
-      expect: 'allow',
-      expectWithoutOldObject: 'deny',
-      operation: 'UPDATE',
-      oldObject: RUNNING,
-      object: updated((p) => (p.metadata['labels'] = { release: 'canary' })),
-      podOnly: true,
-    },
-    {
-      name: 'update-image-of-running-pod',
-      expect: 'deny',
-      operation: 'UPDATE',
-      oldObject: RUNNING,
-      object: updated((p) => (p.spec.containers[0]!['image'] = 'registry.example.com/app')),
-      podOnly: true,
-    },
+    ...runningPodUpdates(RUNNING, 'registry.example.com/app'),
   ],
 });

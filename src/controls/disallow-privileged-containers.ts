@@ -1,14 +1,8 @@
 import { defineControl } from './types.js';
-import { perContainerList, pod, sample } from './samples.js';
-import type { Manifest } from './types.js';
+import { perContainerList, pod, runningPodUpdates, sample } from './samples.js';
 
 /** A Pod admitted before the policy existed, running a privileged container. */
 const RUNNING = pod('running-privileged', { containers: [{ name: 'app', image: 'registry.example.com/app:1.0', securityContext: { privileged: true } }] });
-const updated = (change: (p: { metadata: Record<string, unknown>; spec: { containers: Record<string, unknown>[] } }) => void): Manifest => {
-  const p = structuredClone(RUNNING) as { metadata: Record<string, unknown>; spec: { containers: Record<string, unknown>[] } };
-  change(p);
-  return p as unknown as Manifest;
-};
 
 export default defineControl({
   id: 'disallow-privileged-containers',
@@ -32,22 +26,6 @@ checked too.`,
     ...perContainerList('privileged-false', 'allow', { securityContext: { privileged: false } }),
     // Pod updates are evaluated as PSA does: a metadata-only change to a Pod that predates the policy passes
     // (finalizers can be removed), a new image does not.
-    {
-      name: 'update-labels-of-running-pod',
-      expect: 'allow',
-      expectWithoutOldObject: 'deny',
-      operation: 'UPDATE',
-      oldObject: RUNNING,
-      object: updated((p) => (p.metadata['labels'] = { release: 'canary' })),
-      podOnly: true,
-    },
-    {
-      name: 'update-image-of-running-pod',
-      expect: 'deny',
-      operation: 'UPDATE',
-      oldObject: RUNNING,
-      object: updated((p) => (p.spec.containers[0]!['image'] = 'registry.example.com/app:1.1')),
-      podOnly: true,
-    },
+    ...runningPodUpdates(RUNNING, 'registry.example.com/app:1.1'),
   ],
 });

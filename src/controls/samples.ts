@@ -64,6 +64,38 @@ export function inList(name: string, expect: 'allow' | 'deny', list: ContainerLi
   return s;
 }
 
+/**
+ * The two UPDATE samples of a Pod admitted before the policy existed (`running`, already violating):
+ * a metadata-only change passes, as PSA's isSignificantPodUpdate decides (offline CLIs without the old
+ * object still see a violation), and a change of the first container's image to `newImage` is checked.
+ */
+export function runningPodUpdates(running: Manifest, newImage: string): Sample[] {
+  const updated = (change: (p: { metadata: Obj; spec: { containers: Obj[] } }) => void): Manifest => {
+    const p = structuredClone(running) as unknown as { metadata: Obj; spec: { containers: Obj[] } };
+    change(p);
+    return p as unknown as Manifest;
+  };
+  return [
+    {
+      name: 'update-labels-of-running-pod',
+      expect: 'allow',
+      expectWithoutOldObject: 'deny',
+      operation: 'UPDATE',
+      oldObject: running,
+      object: updated((p) => (p.metadata['labels'] = { release: 'canary' })),
+      podOnly: true,
+    },
+    {
+      name: 'update-image-of-running-pod',
+      expect: 'deny',
+      operation: 'UPDATE',
+      oldObject: running,
+      object: updated((p) => (p.spec.containers[0]!['image'] = newImage)),
+      podOnly: true,
+    },
+  ];
+}
+
 export function sample(name: string, expect: 'allow' | 'deny', object: Manifest, versions?: Sample['versions']): Sample {
   return versions ? { name, expect, object, versions } : { name, expect, object };
 }
