@@ -6,6 +6,7 @@
  */
 import type { Action } from '../eval/review.js';
 import type { EngineName } from '../eval/engines.js';
+import { table } from '../cli/output.js';
 
 export interface Violation {
   readonly control: string;
@@ -170,23 +171,17 @@ export function tableReporter(write: Write, writeErr: Write, ctx: ReportContext)
       const controls = Object.entries(s.controls).filter(([, c]) => c.deny + c.warn + c.audit > 0);
       if (controls.length) {
         write('');
-        write(plainTable(['CONTROL', 'DENY', 'WARN', 'AUDIT'], controls.map(([id, c]) => [id, String(c.deny), String(c.warn), String(c.audit)])));
+        write(table(['CONTROL', 'DENY', 'WARN', 'AUDIT'], controls.map(([id, c]) => [id, String(c.deny), String(c.warn), String(c.audit)])));
       }
       const namespaces = Object.entries(s.namespaces);
       if (namespaces.length) {
         write('');
-        write(plainTable(['NAMESPACE', 'RESOURCES', 'DENIED', 'WARNED', 'AUDITED'], namespaces.map(([ns, c]) => [ns, String(c.resources), String(c.denied), String(c.warned), String(c.audited)])));
+        write(table(['NAMESPACE', 'RESOURCES', 'DENIED', 'WARNED', 'AUDITED'], namespaces.map(([ns, c]) => [ns, String(c.resources), String(c.denied), String(c.warned), String(c.audited)])));
         write('');
       }
       write(`${s.resources} resources: ${s.denied} denied, ${s.warned} warned, ${s.audited} audited, ${s.errors} errors (${ctx.profile}, Kubernetes ${ctx.kubernetesVersion})`);
     },
   };
-}
-
-export function plainTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
-  return [line(headers), ...rows.map(line)].join('\n');
 }
 
 /** One JSON document: `{"resources": [...], "errors": [...], "summary": {...}}`, the arrays streamed. */
