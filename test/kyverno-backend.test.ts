@@ -13,7 +13,8 @@ import { resolveConfig } from '../src/config/resolve.js';
 import { lowerCluster, paramsFor } from '../src/ir/lower.js';
 import type { BundleIR, ControlIR, Params } from '../src/ir/types.js';
 import { CONTROL_IDS, getControl, type ControlId } from '../src/controls/index.js';
-import { celCheck, kyvernoBackend, ruleVariables } from '../src/backends/kyverno/index.js';
+import { celCheck, kyvernoBackend, ruleKinds, ruleVariables } from '../src/backends/kyverno/index.js';
+import { isPodControl, targetKinds } from '../src/controls/types.js';
 import { emitters, SHARED_VARIABLES } from '../src/backends/kyverno/emitters.js';
 import { celLiteral, celString, listOr } from '../src/backends/kyverno/cel.js';
 import type { CelCheck, ClusterPolicy, Kustomization, KyvernoRule, PolicyException } from '../src/backends/kyverno/types.js';
@@ -100,6 +101,16 @@ describe('Kyverno files', () => {
     expect(e.spec.match.any[0]!.resources).toEqual({ kinds: expect.arrayContaining(['Pod', 'Deployment', 'CronJob']), names: ['web', 'web-*'], namespaces: ['team-a'] });
   });
 
+  it('exceptions by name of a non-pod control cover its own kinds and rule only (no auto-gen)', () => {
+    const exceptionValidator = validator(crdSchema('kyverno.io_policyexceptions.yaml', 'v2'));
+    const ir = bundle({ controls: { 'disallow-nodeport-services': true }, exceptions: [{ control: 'disallow-nodeport-services', names: ['ingress-nginx'], reason: 'r', expires: '2027-06-01' }] });
+    const exceptions = objectsOf(kyvernoBackend(ir)).find((f) => f.path === 'kyverno/exceptions.yaml')!.objects as PolicyException[];
+    expect(exceptions).toHaveLength(1);
+    expect(schemaErrors(exceptionValidator, exceptions[0]!)).toEqual([]);
+    expect(exceptions[0]!.spec.exceptions).toEqual([{ policyName: 'disallow-nodeport-services', ruleNames: ['disallow-nodeport-services'] }]);
+    expect(exceptions[0]!.spec.match.any[0]!.resources).toEqual({ kinds: ['Service'], names: ['ingress-nginx'] });
+  });
+
   it('every ClusterPolicy validates against the Kyverno CRD schema', () => {
     for (const ir of [bundle({}), bundle(scoped), everyControl(['registry.example.com/*'])]) {
       const policies = policiesOf(kyvernoBackend(ir));
@@ -124,7 +135,7 @@ describe('Kyverno files', () => {
         'policies.kyverno.io/title': c.title,
         'policies.kyverno.io/category': c.category,
         'policies.kyverno.io/severity': c.severity,
-        'policies.kyverno.io/subject': 'Pod',
+        'policies.kyverno.io/subject': ruleKinds(id).join(', '),
         'policies.kyverno.io/description': c.description,
         'kyverno.io/kubernetes-version': VERSION,
         'kubeharden.io/control': id,
@@ -144,7 +155,9 @@ describe('Kyverno rules', () => {
         for (const r of p.spec.rules) {
           expect(Object.keys(r.match), r.name).toEqual(['any']);
           expect(r.match.any).toHaveLength(1);
-          expect(r.match.any[0]!.resources.kinds).toEqual(['Pod']);
+          const id = p.metadata.annotations['kubeharden.io/control'] as ControlId;
+          // Non-pod controls match their own kinds (auto-gen only rewrites Pod rules).
+          expect(r.match.any[0]!.resources.kinds).toEqual(isPodControl(getControl(id)) ? ['Pod'] : targetKinds(getControl(id))!.map((k) => k.kind));
           // No DELETE: `object` is null there and the check would fail, blocking deletions.
           expect(r.match.any[0]!.resources.operations).toEqual(['CREATE', 'UPDATE']);
           if (r.exclude) {
@@ -190,6 +203,7 @@ describe('Kyverno rules', () => {
 
   it('read the pod through object.spec (rewritten by autogen); the old object and operation only to skip insignificant Pod updates', () => {
     for (const p of policiesOf(kyvernoBackend(everyControl()))) {
+      if (!isPodControl(getControl(p.metadata.name as ControlId))) continue;
       for (const r of p.spec.rules) {
         // Pod metadata is read by kind instead (autogen would make `object.metadata` a strict selection of
         // the template's metadata, which CronJobs often omit); that is the only non-rewritten path.
@@ -219,10 +233,12 @@ describe('Kyverno rules', () => {
     for (const p of policiesOf(kyvernoBackend(everyControl(['a*'])))) {
       const id = p.metadata.name as ControlId;
       const params = Object.keys(defaultParams(id)).sort();
+      // Image exceptions only exist for pod controls.
+      const pod = isPodControl(getControl(id));
       for (const r of p.spec.rules) {
         const names = r.validate.cel.variables.map((v) => v.name);
-        expect(names.slice(0, params.length + 1)).toEqual(['exemptImages', ...params]);
-        expect(r.validate.cel.variables[0]!.expression).toBe('["a*"]');
+        expect(names.slice(0, params.length + (pod ? 1 : 0))).toEqual([...(pod ? ['exemptImages'] : []), ...params]);
+        if (pod) expect(r.validate.cel.variables[0]!.expression).toBe('["a*"]');
         expect(new Set(names).size).toBe(names.length);
         const shared = names.filter((n) => SHARED_VARIABLES.some((s) => s.name === n));
         expect(shared).toEqual(SHARED_VARIABLES.map((s) => s.name).filter((n) => shared.includes(n)));

@@ -182,13 +182,14 @@ describe('the nsa-cisa profile and controls beyond PSS', () => {
   const enabled = (c: ResolvedCluster) => c.controls.filter((x) => x.cluster.enabled).map((x) => x.id);
   const registries = { 'allowed-registries': { options: { registries: ['registry.example.com/'] } } };
 
-  it('is pss-restricted plus every NSA/CISA pod control but block-ephemeral-containers', () => {
+  it('is pss-restricted plus every NSA/CISA control but block-ephemeral-containers', () => {
     const restricted = enabled(cluster({ profile: 'pss-restricted' }));
     const nsa = enabled(cluster({ profile: 'nsa-cisa', controls: registries }));
     expect(nsa.slice(0, restricted.length)).toEqual(restricted);
     expect(nsa.slice(restricted.length)).toEqual([
       'require-non-root-groups', 'require-readonly-root-fs', 'disallow-automount-sa-token', 'require-drop-net-raw', 'allowed-registries',
       'disallow-latest-tag', 'require-image-digest', 'require-resource-limits-requests', 'disallow-secrets-in-env-vars', 'disallow-default-namespace',
+      'disallow-nodeport-services',
     ]);
     expect(enabled(cluster({ profile: 'nsa-cisa', controls: { ...registries, 'block-ephemeral-containers': true } }))).toContain('block-ephemeral-containers');
     // The PSS profiles leave every control beyond PSS off.

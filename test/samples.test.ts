@@ -1,10 +1,11 @@
 /**
  * Behaviour of every control, evaluated through the real OPA-compiled WASM: each sample (every field path,
  * container list, pod vs container precedence, version boundary) at every supported Kubernetes version,
- * as a Pod and inside every workload controller (Gatekeeper-style expansion).
+ * as a Pod and inside every workload controller (Gatekeeper-style expansion); non-pod controls on their own kinds.
  */
 import { describe, expect, it } from 'vitest';
 import { CONTROL_IDS, getControl } from '../src/controls/index.js';
+import { isPodControl } from '../src/controls/types.js';
 import { SUPPORTED_VERSIONS, minor } from '../src/pss/versions.js';
 import { evaluateSample, loadCatalogModule, sampleApplies, workloadVariants } from '../src/eval/bundle.js';
 import type { Obj } from '../src/eval/review.js';
@@ -20,8 +21,9 @@ describe.each(SUPPORTED_VERSIONS)('Kubernetes %s', (version) => {
       const module = await catalog;
       const wrong: string[] = [];
       for (const s of samples) {
-        const variants: [string, Obj | undefined][] = [['Pod', undefined]];
-        if (!s.podOnly) for (const w of workloadVariants(s.object as Obj)) variants.push([w.kind, w.object]);
+        const variants: [string, Obj | undefined][] = [[String(s.object['kind']), undefined]];
+        // Non-pod controls check their own kinds; pod controls also every workload controller.
+        if (!s.podOnly && isPodControl(c)) for (const w of workloadVariants(s.object as Obj)) variants.push([w.kind, w.object]);
         for (const [label, obj] of variants) {
           const msgs = evaluateSample(module, id, s, version, obj);
           const got = msgs.length ? 'deny' : 'allow';
@@ -56,7 +58,7 @@ describe('sample catalog', () => {
       'require-resource-limits-requests': ['containers', 'initContainers'],
     };
     for (const id of CONTROL_IDS) {
-      if (podLevelOnly.has(id)) continue;
+      if (podLevelOnly.has(id) || !isPodControl(getControl(id))) continue;
       if (only[id]) {
         const lists = new Set<string>(['containers']);
         for (const s of getControl(id).samples.filter((x) => x.expect === 'deny')) {

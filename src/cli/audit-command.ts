@@ -14,7 +14,7 @@ import { displayPath, expandPaths, parseDocument } from '../eval/manifests.js';
 import { DocumentSplitter, type RawDocument } from '../audit/split.js';
 import { namespaceDrift, psaSpec, pssTemplates } from '../audit/psa.js';
 import type { EvaluatorSpec, ItemFinding } from '../audit/job.js';
-import { podsOf, type Obj } from '../eval/review.js';
+import { CLUSTER_SCOPED_KINDS, type Obj } from '../eval/review.js';
 import { loadPolicyModule, sourcesOf } from '../eval/wasm.js';
 import { auditInputs, defaultWorkers, fileInput, type AuditInput, type AuditedItem, type AuditedResource } from '../audit/pipeline.js';
 import {
@@ -40,13 +40,13 @@ import type { ProfileName } from '../config/types.js';
 
 /**
  * Findings per resource (same order as `objects`) from one engine. The real engines get each resource under
- * a unique name and, for Pods and workloads without a namespace, in `default` (as kubectl would create them),
+ * a unique name and, for namespaced objects without a namespace, in `default` (as kubectl would create them),
  * so their results map back to the input exactly.
  */
 async function findingsBy(engine: 'gator' | 'kyverno', cc: CompiledCluster, objects: readonly Obj[], log: Logger): Promise<EngineFinding[][]> {
   const renamed = objects.map((o, i) => {
     const md = (o['metadata'] ?? {}) as Obj;
-    const namespaced = podsOf(o, 'default').length > 0;
+    const namespaced = !CLUSTER_SCOPED_KINDS.has(String(o['kind']));
     return { ...o, metadata: { ...md, name: `kubeharden-${i}`, ...(namespaced && !md['namespace'] ? { namespace: 'default' } : {}) } };
   });
   const b = objectsOf(cc);

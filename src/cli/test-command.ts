@@ -5,6 +5,7 @@ import { getControl, type ControlId } from '../controls/index.js';
 import { loadEvaluator, sampleApplies, workloadVariants } from '../eval/bundle.js';
 import { readManifestFile } from '../eval/manifests.js';
 import type { Obj } from '../eval/review.js';
+import { targetKinds } from '../controls/types.js';
 import type { Io } from './main.js';
 
 export async function runTests(result: CompileResult, configDir: string, io: Io): Promise<number> {
@@ -20,8 +21,8 @@ export async function runTests(result: CompileResult, configDir: string, io: Io)
     for (const c of cc.ir.controls) {
       for (const sample of getControl(c.control).samples) {
         if (!sampleApplies(sample, cc.cluster.version)) continue;
-        const variants: { label: string; object?: Obj }[] = [{ label: 'Pod' }];
-        if (!sample.podOnly) for (const w of workloadVariants(sample.object as Obj)) variants.push({ label: w.kind, object: w.object });
+        const variants: { label: string; object?: Obj }[] = [{ label: String(sample.object['kind']) }];
+        if (!sample.podOnly && !targetKinds(getControl(c.control))) for (const w of workloadVariants(sample.object as Obj)) variants.push({ label: w.kind, object: w.object });
         for (const v of variants) {
           const msgs = ev.evaluateSample(c.control, sample, v.object);
           const got = msgs.length ? 'deny' : 'allow';

@@ -4,7 +4,7 @@
  */
 import { CONTROL_IDS, getControl, isControlId, type ControlId } from '../controls/index.js';
 import { checkOptionValue, describe } from '../controls/options.js';
-import type { AnyControl, PssLevel } from '../controls/types.js';
+import { targetKinds, type AnyControl, type PssLevel } from '../controls/types.js';
 import { Diagnostics, didYouMean, type Diagnostic, type KeyPath } from '../diagnostics.js';
 import { DEFAULT_KUBERNETES_VERSION, SUPPORTED_VERSIONS, isSupportedVersion, minor, type KubernetesVersion } from '../pss/versions.js';
 import type { EncryptedResource, Mode, ProfileName, PssLevelName } from './types.js';
@@ -19,7 +19,7 @@ export interface Profile {
   readonly controls: readonly ControlId[];
 }
 
-/** The NSA/CISA pod controls beyond PSS (block-ephemeral-containers stays opt-in). */
+/** The NSA/CISA controls beyond PSS (block-ephemeral-containers stays opt-in). */
 const NSA_CISA_CONTROLS: readonly ControlId[] = [
   'require-non-root-groups',
   'require-readonly-root-fs',
@@ -31,6 +31,7 @@ const NSA_CISA_CONTROLS: readonly ControlId[] = [
   'require-resource-limits-requests',
   'disallow-secrets-in-env-vars',
   'disallow-default-namespace',
+  'disallow-nodeport-services',
 ];
 
 export const PROFILES: Record<ProfileName, Profile> = {
@@ -39,7 +40,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
   'nsa-cisa': {
     level: 'restricted',
     description:
-      'pss-restricted plus the NSA/CISA pod controls beyond PSS (all but the opt-in block-ephemeral-containers; allowed-registries once its registries are listed).',
+      'pss-restricted plus the NSA/CISA controls beyond PSS: pods, Services, Ingresses, RBAC, ServiceAccounts (all but the opt-in block-ephemeral-containers; allowed-registries once its registries are listed).',
     controls: NSA_CISA_CONTROLS,
   },
 };
@@ -687,11 +688,19 @@ function resolveException(d: Diagnostics, ex: unknown, path: KeyPath, now: strin
   let names: string[] | undefined;
   if (ex['names'] !== undefined) {
     const v = ex['names'];
-    const valid = (x: unknown): boolean => typeof x === 'string' && (/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(x) || /^[a-z0-9][-a-z0-9.]*\*$/.test(x));
+    // Lower-case DNS names, plus ":" for RBAC objects (system:… roles).
+    const valid = (x: unknown): boolean => typeof x === 'string' && (/^[a-z0-9]([-a-z0-9.:]*[a-z0-9])?$/.test(x) || /^[a-z0-9][-a-z0-9.:]*\*$/.test(x));
     if (!Array.isArray(v) || v.length === 0 || !v.every(valid)) {
       ok = false;
       d.error('invalid_value', [...path, 'names'], 'names must be a non-empty list of object names, each exact or a prefix ending in a single "*"');
     } else names = uniqSorted(v as string[]);
+  }
+  if (images) {
+    const nonPod = controls.filter((c) => targetKinds(getControl(c)));
+    if (nonPod.length) {
+      ok = false;
+      d.error('images_for_non_pod_control', [...path, 'images'], `${nonPod.join(', ')} ${nonPod.length > 1 ? 'check' : 'checks'} ${[...new Set(nonPod.flatMap((c) => targetKinds(getControl(c))!.map((k) => k.kind)))].join(', ')} objects, which have no images`, 'scope the exception by namespaces or names');
+    }
   }
   if (images && names) {
     ok = false;

@@ -33,6 +33,7 @@ import requireImageDigest from './require-image-digest.js';
 import requireResourceLimitsRequests from './require-resource-limits-requests.js';
 import disallowSecretsInEnvVars from './disallow-secrets-in-env-vars.js';
 import disallowDefaultNamespace from './disallow-default-namespace.js';
+import disallowNodeportServices from './disallow-nodeport-services.js';
 
 export const controls = {
   'disallow-host-process': disallowHostProcess,
@@ -66,6 +67,8 @@ export const controls = {
   'require-resource-limits-requests': requireResourceLimitsRequests,
   'disallow-secrets-in-env-vars': disallowSecretsInEnvVars,
   'disallow-default-namespace': disallowDefaultNamespace,
+  // Objects other than Pods: Services, Ingresses, RBAC, ServiceAccounts.
+  'disallow-nodeport-services': disallowNodeportServices,
 } satisfies { [K in string]: AnyControl & { id: K } };
 
 export type Controls = typeof controls;

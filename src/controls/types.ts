@@ -14,7 +14,25 @@ export type ParamType = keyof ParamTypeMap;
 export type ParamSpecs = Readonly<Record<string, ParamType>>;
 export type ParamsOf<P extends ParamSpecs> = { readonly [K in keyof P]: ParamTypeMap[P[K]] };
 
-/** A JSON object a sample starts from (a Pod manifest). */
+/** A kind a non-pod control checks: API group and version, kind, plural resource, namespaced or not. */
+export interface ResourceKind {
+  readonly group: string;
+  readonly version: string;
+  readonly kind: string;
+  /** The plural resource name (AdmissionReview `resource`). */
+  readonly resource: string;
+  readonly namespaced: boolean;
+}
+
+/**
+ * What a control checks: absent = Pods, and the workload controllers through Kyverno auto-gen and
+ * Gatekeeper expansion; `kinds` = those objects themselves (Services, Ingresses, RBAC objects, …).
+ */
+export interface ControlTarget {
+  readonly kinds: readonly ResourceKind[];
+}
+
+/** A JSON object a sample starts from (a Pod manifest, or an object of the control's target kinds). */
 export type Manifest = { readonly [key: string]: unknown };
 
 /** An object with its expected verdict for one control, evaluated by every engine we run. */
@@ -22,7 +40,7 @@ export interface Sample {
   /** Unique (within the control), kebab-case. */
   readonly name: string;
   readonly expect: 'allow' | 'deny';
-  /** The Pod as submitted. */
+  /** The Pod (or, for a control with a `target`, the object of one of its kinds) as submitted. */
   readonly object: Manifest;
   /** `UPDATE` samples carry the object before the change (ephemeral containers only arrive that way). */
   readonly operation?: 'CREATE' | 'UPDATE';
@@ -73,6 +91,8 @@ export interface ControlDefinition<Id extends string, O extends OptionSpecs, P e
   /** NSA/CISA recommendation ids (kubeharden's numbering, e.g. `NSA-POD-5`). */
   readonly nsa: readonly string[];
   readonly pss?: PssInfo;
+  /** The kinds a non-pod control checks (absent: Pods and workloads). */
+  readonly target?: ControlTarget;
   /** Human-readable message prefix used by every engine. */
   readonly options: O;
   defaults(version: KubernetesVersion): OptionsOf<O>;
@@ -101,4 +121,14 @@ export function defineControl<const Id extends string, const O extends OptionSpe
   def: ControlDefinition<Id, O, P>,
 ): ControlDefinition<Id, O, P> {
   return def;
+}
+
+/** The kinds a control checks, or undefined for a pod control (Pods and workloads). */
+export function targetKinds(c: Pick<AnyControl, 'target'>): readonly ResourceKind[] | undefined {
+  return c.target?.kinds;
+}
+
+/** True for a control that checks Pods (and workloads through auto-gen/expansion). */
+export function isPodControl(c: Pick<AnyControl, 'target'>): boolean {
+  return c.target === undefined;
 }

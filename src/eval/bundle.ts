@@ -13,7 +13,7 @@ import { manyEvaluator } from './many.js';
 
 export { manyEvaluator, PSA_LABELS_CONTROL, type PsaOptions } from './many.js';
 import { loadPolicyModule, sourcesOf, type PolicyModule } from './wasm.js';
-import { evaluateReview, podsOf, type Finding, type Obj } from './review.js';
+import { evaluateReview, reviewsOf, type Finding, type Obj } from './review.js';
 
 export interface BundleEvaluator {
   readonly module: PolicyModule;
@@ -69,9 +69,10 @@ export async function loadEvaluator(cc: CompiledCluster, log?: Logger): Promise<
     evaluateMany: many,
     evaluate(resource, options = {}) {
       const findings: Finding[] = [];
-      for (const p of podsOf(resource, options.defaultNamespace ?? 'default')) {
+      for (const p of reviewsOf(resource, options.defaultNamespace ?? 'default')) {
         const review = {
-          object: p.pod,
+          object: p.object,
+          kind: p.kind,
           operation: options.operation ?? 'CREATE',
           namespace: p.namespace,
           name: p.name,
@@ -100,9 +101,10 @@ export function evaluateSample(module: PolicyModule, control: ControlId, sample:
   // The constraint the bundle's sample suites use: PSS defaults, every namespace, enforced.
   const c = constraint(control, sampleInstance(control, version));
   const msgs: string[] = [];
-  for (const p of podsOf(object ?? (sample.object as Obj), 'default')) {
+  for (const p of reviewsOf(object ?? (sample.object as Obj), 'default')) {
     const review = {
-      object: p.pod,
+      object: p.object,
+      kind: p.kind,
       operation: sample.operation ?? 'CREATE',
       namespace: p.namespace,
       name: p.name,

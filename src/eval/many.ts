@@ -5,7 +5,7 @@
  */
 import type { Constraint } from '../backends/gatekeeper/types.js';
 import { psaIn, PSA_MODES, type NamespacePsa, type PsaMode, type PsaSpec } from '../audit/psa-spec.js';
-import { compareFindings, findingOf, matches, podsOf, type Finding, type Obj } from './review.js';
+import { compareFindings, findingOf, matches, reviewsOf, type Finding, type Gvk, type Obj } from './review.js';
 import type { AggregateReview, PolicyModule } from './wasm.js';
 
 /** PSA settings for `manyEvaluator` (see src/audit/psa.ts), with label drift findings per input Namespace. */
@@ -35,22 +35,23 @@ export function manyEvaluator(module: PolicyModule, constraints: readonly Constr
     setIndices.set(key, idx);
   }
   module.setConstraints(all.map((c) => c.spec.parameters ?? {}));
-  const kind = { group: '', version: 'v1', kind: 'Pod' };
-  const byNamespace = new Map<string, { checks: Record<string, number[]>; psa?: NamespacePsa }>();
-  const scopeOf = (namespace: string): { checks: Record<string, number[]>; psa?: NamespacePsa } => {
-    let scope = byNamespace.get(namespace);
+  const byScope = new Map<string, { checks: Record<string, number[]>; psa?: NamespacePsa }>();
+  const scopeOf = (namespace: string | undefined, kind: Gvk): { checks: Record<string, number[]>; psa?: NamespacePsa } => {
+    const key = `${namespace ?? '\u0001'}\u0000${kind.group}\u0000${kind.kind}`;
+    let scope = byScope.get(key);
     if (!scope) {
       const checks: Record<string, number[]> = {};
       constraints.forEach((c, i) => {
-        if (matches(c, namespace)) (checks[c.kind] ??= []).push(i);
+        if (matches(c, namespace, kind)) (checks[c.kind] ??= []).push(i);
       });
-      const p = psa ? psaIn(psa, namespace) : undefined;
+      // Pod Security Admission only looks at Pods.
+      const p = psa && kind.kind === 'Pod' && kind.group === '' && namespace !== undefined ? psaIn(psa, namespace) : undefined;
       if (p) {
         const keys = new Set(PSA_MODES.map((m) => `${p.modes[m].level}@${p.modes[m].version}`));
         for (const key of keys) for (const i of setIndices.get(key) ?? []) (checks[all[i]!.kind] ??= []).push(i);
       }
       scope = { checks, ...(p ? { psa: p } : {}) };
-      byNamespace.set(namespace, scope);
+      byScope.set(key, scope);
     }
     return scope;
   };
@@ -64,10 +65,10 @@ export function manyEvaluator(module: PolicyModule, constraints: readonly Constr
         const drift = typeof name === 'string' ? psa.drift[name] : undefined;
         if (drift) out[r]!.push({ control: PSA_LABELS_CONTROL, constraint: 'psa', action: 'warn', message: drift, source: 'psa' });
       }
-      for (const p of podsOf(resource, 'default')) {
-        const scope = scopeOf(p.namespace);
+      for (const p of reviewsOf(resource, 'default')) {
+        const scope = scopeOf(p.namespace, p.kind);
         if (!Object.keys(scope.checks).length) continue;
-        reviews.push({ review: { object: p.pod, operation: 'CREATE', kind, name: p.name, namespace: p.namespace }, checks: scope.checks });
+        reviews.push({ review: { object: p.object, operation: 'CREATE', kind: p.kind, name: p.name, ...(p.namespace !== undefined ? { namespace: p.namespace } : {}) }, checks: scope.checks });
         owners.push({ resource: r, ...(p.expandedBy ? { expandedBy: p.expandedBy } : {}), ...(scope.psa ? { psa: scope.psa } : {}) });
       }
     });

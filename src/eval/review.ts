@@ -21,13 +21,25 @@ export const POD_TEMPLATE_KINDS: Readonly<Record<string, string>> = {
   ReplicationController: '',
 };
 
+/** An object's API group, version and kind, as an AdmissionReview carries them. */
+export interface Gvk {
+  readonly group: string;
+  readonly version: string;
+  readonly kind: string;
+}
+
+export const POD_GVK: Gvk = { group: '', version: 'v1', kind: 'Pod' };
+
 export interface PodReview {
   readonly object: Obj;
+  /** The reviewed object's kind (default: Pod). */
+  readonly kind?: Gvk;
   /** Set for Pods expanded from workloads: messages get Gatekeeper's `[Implied by <template>] ` prefix. */
   readonly expandedBy?: string;
   readonly oldObject?: Obj;
   readonly operation: Operation;
-  readonly namespace: string;
+  /** Undefined for a cluster-scoped object. */
+  readonly namespace: string | undefined;
   readonly name: string;
 }
 
@@ -83,30 +95,77 @@ export function podsOf(resource: Obj, defaultNamespace: string): ExpandedPod[] {
   return [];
 }
 
+/**
+ * Kinds that exist without a namespace (the built-in ones a policy bundle meets; anything else counts as
+ * namespaced). Cluster-scoped objects are matched by cluster-wide constraints only, as Gatekeeper and
+ * Kyverno match them: a `namespaces` list never selects them and `excludedNamespaces` never skips them.
+ */
+export const CLUSTER_SCOPED_KINDS: ReadonlySet<string> = new Set([
+  'APIService', 'CertificateSigningRequest', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition',
+  'IngressClass', 'MutatingWebhookConfiguration', 'Namespace', 'Node', 'PersistentVolume', 'PriorityClass',
+  'RuntimeClass', 'StorageClass', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding',
+  'ValidatingWebhookConfiguration', 'VolumeAttachment', 'CSIDriver', 'CSINode',
+]);
+
+export function gvkOf(o: Obj): Gvk {
+  const apiVersion = typeof o['apiVersion'] === 'string' ? o['apiVersion'] : '';
+  const slash = apiVersion.lastIndexOf('/');
+  return { group: slash < 0 ? '' : apiVersion.slice(0, slash), version: slash < 0 ? apiVersion : apiVersion.slice(slash + 1), kind: String(o['kind'] ?? '') };
+}
+
+/** One object an admission review is made for: the resource itself or a Pod expanded from it. */
+export interface ReviewedObject {
+  readonly object: Obj;
+  readonly kind: Gvk;
+  /** Undefined for a cluster-scoped object. */
+  readonly namespace: string | undefined;
+  readonly name: string;
+  readonly expandedBy?: string;
+}
+
+/**
+ * Everything Gatekeeper reviews for a resource: the resource itself (whatever its kind) and, for a
+ * workload controller, the Pod it expands to. `defaultNamespace` applies to namespaced objects without one.
+ */
+export function reviewsOf(resource: Obj, defaultNamespace: string): ReviewedObject[] {
+  const kind = gvkOf(resource);
+  if (kind.kind === 'Pod') return podsOf(resource, defaultNamespace).map((p) => ({ object: p.pod, kind: POD_GVK, namespace: p.namespace, name: p.name }));
+  const m = meta(resource);
+  const name = typeof m['name'] === 'string' ? m['name'] : '';
+  const namespace = CLUSTER_SCOPED_KINDS.has(kind.kind) ? undefined : typeof m['namespace'] === 'string' && m['namespace'] ? m['namespace'] : defaultNamespace;
+  const own: ReviewedObject = { object: resource, kind, namespace, name };
+  return [own, ...podsOf(resource, defaultNamespace).map((p) => ({ object: p.pod, kind: POD_GVK, namespace: p.namespace, name: p.name, ...(p.expandedBy ? { expandedBy: p.expandedBy } : {}) }))];
+}
+
 /** A resource generated from a template source, as Gatekeeper's expansion builds it. */
 function expand(source: Obj, apiVersion: string, kind: string, namespace: string, parentName: string, suffix: string): Obj {
   const m = { ...meta(source), namespace, name: `${parentName}-${suffix}` };
   return { ...source, apiVersion, kind, metadata: m };
 }
 
-/** Does a constraint's match block select a Pod in this namespace? (kinds are always Pod here) */
-export function matches(c: Constraint, namespace: string): boolean {
+/**
+ * Does a constraint's match block select an object of this kind in this namespace (undefined: a
+ * cluster-scoped object, which only constraints without a `namespaces` list select)?
+ */
+export function matches(c: Constraint, namespace: string | undefined, kind: Gvk = POD_GVK): boolean {
   const m = c.spec.match;
+  if (!m.kinds.some((k) => (k.apiGroups.includes('*') || k.apiGroups.includes(kind.group)) && (k.kinds.includes('*') || k.kinds.includes(kind.kind)))) return false;
+  if (namespace === undefined) return !m.namespaces;
   if (m.namespaces && !m.namespaces.some((p) => matchesPattern(p, namespace))) return false;
   if (m.excludedNamespaces && m.excludedNamespaces.some((p) => matchesPattern(p, namespace))) return false;
   return true;
 }
 
-/** Evaluates every matching constraint against one pod review. */
+/** Evaluates every matching constraint against one review. */
 export function evaluateReview(
   policy: PolicyModule,
   constraints: readonly Constraint[],
   review: PodReview,
 ): Finding[] {
   const findings: Finding[] = [];
-  const kind = { group: '', version: 'v1', kind: 'Pod' };
+  const kind = review.kind ?? POD_GVK;
   for (const c of constraints) {
-    if (!matches(c, review.namespace)) continue;
+    if (!matches(c, review.namespace, kind)) continue;
     const input = {
       review: {
         object: review.object,
@@ -114,7 +173,7 @@ export function evaluateReview(
         operation: review.operation,
         kind,
         name: review.name,
-        namespace: review.namespace,
+        ...(review.namespace !== undefined ? { namespace: review.namespace } : {}),
       },
       parameters: c.spec.parameters,
     };

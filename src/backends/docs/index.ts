@@ -1,5 +1,6 @@
 /** The bundle README: every control, its mode, scope, exceptions, and which engines enforce it. */
 import { getControl, type ControlId } from '../../controls/index.js';
+import { targetKinds } from '../../controls/types.js';
 import type { ResolvedCluster, ResolvedControl } from '../../config/resolve.js';
 import type { BundleIR, ControlInstance } from '../../ir/types.js';
 import { pssVersionLabel } from '../../pss/versions.js';
@@ -35,8 +36,10 @@ export function docsBackend(ir: BundleIR, support: EngineSupport): BackendFile[]
     ...namespaceObjectsReadme(c),
     '## Controls',
     '',
-    '| Control | PSS | NSA/CISA | Status | Scope | Kyverno | Gatekeeper | PSA |',
-    '|---|---|---|---|---|---|---|---|',
+    'Pod controls check Pods and, through Kyverno auto-gen and Gatekeeper expansion, every workload controller. Cluster-wide kinds (ClusterRole, ClusterRoleBinding) have no namespace: only a control\'s cluster-wide setting applies to them, and exempt namespaces do not exempt them.',
+    '',
+    '| Control | Checks | PSS | NSA/CISA | Status | Scope | Kyverno | Gatekeeper | PSA |',
+    '|---|---|---|---|---|---|---|---|---|',
   );
   const byId = new Map(ir.controls.map((x) => [x.control, x.instances]));
   for (const rc of c.controls) {
@@ -49,7 +52,9 @@ export function docsBackend(ir: BundleIR, support: EngineSupport): BackendFile[]
       return s === true ? 'yes' : `no: ${s ?? 'not emitted'}`;
     });
     const psa = def.pss && instances.length ? `${def.pss.level} level` : '—';
-    lines.push(`| \`${rc.id}\` | ${pss} | ${def.nsa.join(', ')} | ${status(rc, instances)} | ${scopeText(instances)} | ${engines[0]} | ${engines[1]} | ${psa} |`);
+    const kinds = targetKinds(def);
+    const checks = kinds ? kinds.map((k) => `${k.kind}${k.namespaced ? '' : ' (cluster-wide)'}`).join(', ') : 'Pods, workloads';
+    lines.push(`| \`${rc.id}\` | ${checks} | ${pss} | ${def.nsa.join(', ')} | ${status(rc, instances)} | ${scopeText(instances)} | ${engines[0]} | ${engines[1]} | ${psa} |`);
   }
   lines.push('', '## Namespaces', '', '| Namespace | Configured level | PSA enforce / audit / warn | Not mirrored by PSA enforce |', '|---|---|---|---|');
   const rows: { name: string | undefined; label: string; level: ResolvedCluster['level'] | 'privileged'; exempt: boolean }[] = [

@@ -1,6 +1,6 @@
 /** Gatekeeper objects for one control: its ConstraintTemplate and one Constraint per instance. */
 import { getControl, type ControlId } from '../../controls/index.js';
-import type { ParamType } from '../../controls/types.js';
+import { targetKinds, type ParamType } from '../../controls/types.js';
 import type { Mode } from '../../config/types.js';
 import type { ControlInstance } from '../../ir/types.js';
 import { gatekeeperKind } from '../../names.js';
@@ -25,10 +25,13 @@ const PARAM_SCHEMA: Record<ParamType, JsonSchema> = {
 export function constraintTemplate(id: ControlId, regoVersion: 'v1' | 'v0', packageVersion: string): ConstraintTemplate {
   const c = getControl(id);
   const kind = gatekeeperKind(id);
-  const properties: Record<string, JsonSchema> = {
-    exemptImages: { type: 'array', description: 'Images excepted from this control: exact references or prefixes ending in "*".', items: { type: 'string' } },
-    exemptNames: { type: 'array', description: 'Pods and workloads excepted by name: exact names or prefixes ending in "*".', items: { type: 'string' } },
-  };
+  const kinds = targetKinds(c);
+  const properties: Record<string, JsonSchema> = kinds
+    ? { exemptNames: { type: 'array', description: `${kinds.map((k) => k.kind).join(' and ')} objects excepted by name: exact names or prefixes ending in "*".`, items: { type: 'string' } } }
+    : {
+        exemptImages: { type: 'array', description: 'Images excepted from this control: exact references or prefixes ending in "*".', items: { type: 'string' } },
+        exemptNames: { type: 'array', description: 'Pods and workloads excepted by name: exact names or prefixes ending in "*".', items: { type: 'string' } },
+      };
   for (const [name, type] of Object.entries(c.params)) properties[name] = PARAM_SCHEMA[type];
   const rego = renderControlRego(id, regoVersion);
   const lib = renderLibRego(regoVersion);
@@ -59,7 +62,7 @@ export function constraint(id: ControlId, inst: ControlInstance): Constraint {
   const parameters: Record<string, unknown> = { ...inst.params };
   if (inst.exemptImages.length) parameters['exemptImages'] = [...inst.exemptImages];
   if (inst.exemptNames.length) parameters['exemptNames'] = [...inst.exemptNames];
-  const match: Constraint['spec']['match'] = { kinds: [{ apiGroups: [''], kinds: ['Pod'] }] };
+  const match: Constraint['spec']['match'] = { kinds: constraintKinds(id) };
   if (inst.scope.include) match.namespaces = [...inst.scope.include];
   if (inst.scope.exclude.length) match.excludedNamespaces = [...inst.scope.exclude];
   return {
@@ -68,6 +71,15 @@ export function constraint(id: ControlId, inst: ControlInstance): Constraint {
     metadata: { name: inst.name, annotations: { 'kubeharden.io/control': id } },
     spec: { enforcementAction: ENFORCEMENT_ACTION[inst.mode], match, parameters },
   };
+}
+
+/** The `match.kinds` of a control's constraints: Pods, or the control's target kinds grouped by API group. */
+export function constraintKinds(id: ControlId): Constraint['spec']['match']['kinds'] {
+  const kinds = targetKinds(getControl(id));
+  if (!kinds) return [{ apiGroups: [''], kinds: ['Pod'] }];
+  const byGroup = new Map<string, string[]>();
+  for (const k of kinds) byGroup.set(k.group, [...(byGroup.get(k.group) ?? []), k.kind]);
+  return [...byGroup].map(([group, ks]) => ({ apiGroups: [group], kinds: [...new Set(ks)] }));
 }
 
 export { EXPAND_CRONJOBS, EXPAND_WORKLOADS } from '../../names.js';

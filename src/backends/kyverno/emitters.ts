@@ -509,4 +509,9 @@ export const emitters: { [K in ControlId]: Emitter<K> } = {
     variables: [OBJECT_NAMESPACE],
     expressions: [podCheck('!(variables.objectNamespace in variables.namespaces)', 'Pods and workloads must not be created in a disallowed namespace.')],
   }),
+
+  'disallow-nodeport-services': () => ({
+    message: 'Services must not be of type NodePort.',
+    expressions: [{ expression: "object.?spec.?type.orValue('') != 'NodePort'", message: 'Services must not be of type NodePort.' }],
+  }),
 };

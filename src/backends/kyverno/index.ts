@@ -2,10 +2,11 @@
  * Kyverno backend: one `kyverno.io/v1` ClusterPolicy per control, one validate.cel rule per control
  * instance, plus a kustomization listing the policy files.
  *
- * Rules match only `kinds: [Pod]` (with `namespaces` for namespace-scoped instances, and the CREATE and
+ * Rules of a pod control match only `kinds: [Pod]` (with `namespaces` for namespace-scoped instances, and the CREATE and
  * UPDATE operations) and exclude only by namespace, so Kyverno autogen stays on and derives the rules for
  * Deployment, DaemonSet, StatefulSet, ReplicaSet, ReplicationController, Job and CronJob by rewriting
- * `object.spec` in the CEL text. `validate.cel.generate` is never set: a generated
+ * `object.spec` in the CEL text. Rules of a non-pod control match its target kinds (Service, Ingress, RBAC
+ * objects, ServiceAccount), where auto-gen does not apply. `validate.cel.generate` is never set: a generated
  * ValidatingAdmissionPolicy would move evaluation into the API server, without autogen and with another
  * CEL environment than the one these checks were verified in.
  *
@@ -14,6 +15,7 @@
 import { getControl, type ControlId } from '../../controls/index.js';
 import type { ControlInstance, BundleIR, Params } from '../../ir/types.js';
 import type { Mode } from '../../config/types.js';
+import { targetKinds } from '../../controls/types.js';
 import { isUnsupported, type BackendFile, type Unsupported } from '../types.js';
 import { celLiteral, isCelIdentifier, variableRefs } from './cel.js';
 import { emitters, SHARED_VARIABLES } from './emitters.js';
@@ -100,7 +102,7 @@ export function clusterPolicy(id: ControlId, instances: readonly ControlInstance
         'policies.kyverno.io/title': control.title,
         'policies.kyverno.io/category': control.category,
         'policies.kyverno.io/severity': control.severity,
-        'policies.kyverno.io/subject': 'Pod',
+        'policies.kyverno.io/subject': (targetKinds(control)?.map((k) => k.kind) ?? ['Pod']).join(', '),
         'policies.kyverno.io/description': control.description,
         'policies.kyverno.io/minversion': KYVERNO_MIN_VERSION,
         'kyverno.io/kubernetes-version': version,
@@ -120,6 +122,16 @@ export const EXCEPTION_NAMESPACE = 'kyverno';
 
 const POD_KINDS = ['Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'ReplicationController', 'Job', 'CronJob'];
 
+/** The kinds a control's rules match: Pods (auto-gen adds the workloads) or the control's target kinds. */
+export function ruleKinds(id: ControlId): string[] {
+  return targetKinds(getControl(id))?.map((k) => k.kind) ?? ['Pod'];
+}
+
+/** The rule names an exception of an instance covers: the rule and, for a pod control, its auto-gen rules. */
+function exceptedRuleNames(id: ControlId, rule: string): string[] {
+  return targetKinds(getControl(id)) ? [rule] : ['Pod', 'Deployment', 'CronJob'].map((k) => autogenRuleName(rule, k));
+}
+
 /** Kyverno auto-gen rule names: `autogen-<rule>` for controllers, `autogen-cronjob-<rule>` for CronJobs (≤ 63 chars). */
 export function autogenRuleName(rule: string, kind: string): string {
   if (kind === 'Pod') return rule;
@@ -131,14 +143,14 @@ export function autogenRuleName(rule: string, kind: string): string {
  * and CEL rewritten by auto-gen cannot see a workload's own name. It covers the rule and its auto-gen rules.
  */
 function policyException(id: ControlId, inst: ControlInstance, all: readonly ControlInstance[]): PolicyException {
-  const resources: PolicyException['spec']['match']['any'][number]['resources'] = { kinds: POD_KINDS, names: [...inst.exemptNames] };
+  const resources: PolicyException['spec']['match']['any'][number]['resources'] = { kinds: targetKinds(getControl(id)) ? ruleKinds(id) : POD_KINDS, names: [...inst.exemptNames] };
   if (inst.scope.include) resources.namespaces = [...inst.scope.include];
   return {
     apiVersion: 'kyverno.io/v2',
     kind: 'PolicyException',
     metadata: { name: dnsName([inst.name, 'by-name']), namespace: EXCEPTION_NAMESPACE, annotations: { 'kubeharden.io/control': id } },
     spec: {
-      exceptions: [{ policyName: policyNameFor(id, inst, all), ruleNames: ['Pod', 'Deployment', 'CronJob'].map((k) => autogenRuleName(inst.name, k)) }],
+      exceptions: [{ policyName: policyNameFor(id, inst, all), ruleNames: exceptedRuleNames(id, inst.name) }],
       match: { any: [{ resources }] },
     },
   };
@@ -151,7 +163,7 @@ export function failureAction(mode: Mode): FailureAction {
 function rule(id: ControlId, instance: ControlInstance, check: CelCheck): KyvernoRule {
   // CREATE and UPDATE only (ephemeral containers arrive as UPDATEs). Kyverno's webhook also sends DELETE
   // requests to validate rules, where `object` is null: the CEL would fail and block every deletion.
-  const resources: KyvernoRule['match']['any'][number]['resources'] = { kinds: ['Pod'], operations: ['CREATE', 'UPDATE'] };
+  const resources: KyvernoRule['match']['any'][number]['resources'] = { kinds: ruleKinds(id), operations: ['CREATE', 'UPDATE'] };
   if (instance.scope.include) resources.namespaces = [...instance.scope.include];
   const r: KyvernoRule = {
     name: instance.name,
@@ -175,7 +187,8 @@ function rule(id: ControlId, instance: ControlInstance, check: CelCheck): Kyvern
  * is defined twice, so a mistake in an emitter fails the build rather than the cluster.
  */
 export function ruleVariables(id: ControlId, instance: Pick<ControlInstance, 'params' | 'exemptImages'>, check: CelCheck): CelVariable[] {
-  const literals: CelVariable[] = [{ name: 'exemptImages', expression: celLiteral(instance.exemptImages) }];
+  // Image exceptions only exist for pod controls.
+  const literals: CelVariable[] = targetKinds(getControl(id)) ? [] : [{ name: 'exemptImages', expression: celLiteral(instance.exemptImages) }];
   for (const key of Object.keys(instance.params).sort()) {
     literals.push({ name: key, expression: celLiteral(instance.params[key]!) });
   }

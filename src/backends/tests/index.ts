@@ -12,7 +12,8 @@ import { constraint } from '../gatekeeper/emitters.js';
 import { autogenRuleName, clusterPolicy, policyNameFor } from '../kyverno/index.js';
 import type { ClusterPolicy } from '../kyverno/types.js';
 import { suiteCases, type SuiteCase } from './samples.js';
-import { podsOf, type Obj } from '../../eval/review.js';
+import { CLUSTER_SCOPED_KINDS, gvkOf, podsOf, type Obj } from '../../eval/review.js';
+import { targetKinds } from '../../controls/types.js';
 import { matchesPattern } from '../../names.js';
 import type { FixtureInputs } from '../../config/fixtures.js';
 import type { KubernetesVersion } from '../../pss/versions.js';
@@ -56,16 +57,28 @@ function fixtureCases(ir: BundleIR, fixtures: FixtureInputs | undefined): Fixtur
   for (const fx of ir.cluster.fixtures) {
     const objects = fixtures.get(fx.file) ?? [];
     objects.forEach((o, i) => {
-      if (!podsOf(o, 'default').length) return;
+      const isPod = podsOf(o, 'default').length > 0;
+      const gvk = gvkOf(o);
+      // A control applies to a fixture of its target kinds, or (a pod control) to a Pod or workload.
+      const applies = (id: ControlId): boolean => {
+        const kinds = targetKinds(getControl(id));
+        return kinds ? kinds.some((k) => k.kind === gvk.kind && k.group === gvk.group) : isPod;
+      };
+      if (!isPod && !ir.controls.some((c) => applies(c.control))) return;
       const md = (o['metadata'] ?? {}) as Obj;
-      const namespace = typeof md['namespace'] === 'string' && md['namespace'] ? md['namespace'] : 'default';
+      const clusterScoped = CLUSTER_SCOPED_KINDS.has(gvk.kind);
+      const namespace = clusterScoped ? undefined : typeof md['namespace'] === 'string' && md['namespace'] ? md['namespace'] : 'default';
       const file = `${fx.file.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '')}-${i}.yaml`;
-      const object: Obj = { ...o, metadata: { ...md, namespace } };
+      const object: Obj = namespace === undefined ? o : { ...o, metadata: { ...md, namespace } };
       const expectations: [ControlId, 'allow' | 'deny'][] =
         fx.expect === 'allow' ? ir.controls.map((c) => [c.control, 'allow']) : (Object.entries(fx.expect) as [ControlId, 'allow' | 'deny'][]);
       for (const [control, expect] of expectations) {
+        if (!applies(control)) continue;
         const c = ir.controls.find((x) => x.control === control);
-        const instance = c?.instances.find((inst) => (inst.scope.include ? inst.scope.include.includes(namespace) : !inst.scope.exclude.includes(namespace)));
+        // Cluster-scoped objects: only the cluster-wide instance (no namespace list) applies.
+        const instance = c?.instances.find((inst) =>
+          namespace === undefined ? !inst.scope.include : inst.scope.include ? inst.scope.include.includes(namespace) : !inst.scope.exclude.includes(namespace),
+        );
         if (!instance) continue;
         const key = `${file}|${control}`;
         if (seen.has(key)) continue;
@@ -161,7 +174,7 @@ function kyvernoFixtureSuite(fixtures: readonly FixtureCase[], withExceptions: b
       policy: f.policy,
       rule: autogenRuleName(f.instance.name, f.kind),
       kind: f.kind,
-      resources: [`${String(md['namespace'])}/${String(md['name'])}`],
+      resources: [resourceRef(md)],
       // A PolicyException (exception by name) turns the rule's result into `skip`.
       result: excepted(f) ? 'skip' : f.expect === 'deny' ? 'fail' : 'pass',
     };
@@ -187,11 +200,22 @@ function kyvernoFixtureSuite(fixtures: readonly FixtureCase[], withExceptions: b
   ];
 }
 
+/** How `kyverno test` names a resource: `namespace/name`, or `name` for a cluster-scoped one. */
+function resourceRef(md: Obj): string {
+  return typeof md['namespace'] === 'string' ? `${md['namespace']}/${String(md['name'])}` : String(md['name']);
+}
+
 function caseFile(c: SuiteCase): string {
   return `${c.name.slice(c.control.length + 1)}.yaml`;
 }
 
-/** UPDATE samples (ephemeral containers) go to gator as an AdmissionReview carrying the operation. */
+function resourceOf(c: SuiteCase): { group: string; version: string; resource: string } {
+  const gvk = gvkOf(c.object);
+  const k = targetKinds(getControl(c.control))?.find((x) => x.kind === gvk.kind && x.group === gvk.group);
+  return { group: gvk.group, version: gvk.version, resource: k?.resource ?? 'pods' };
+}
+
+/** UPDATE samples (ephemeral containers, changes of running Pods or other objects) go to gator as an AdmissionReview carrying the operation. */
 function admissionReview(c: SuiteCase): Obj {
   const md = c.object['metadata'] as Obj;
   return {
@@ -199,9 +223,9 @@ function admissionReview(c: SuiteCase): Obj {
     kind: 'AdmissionReview',
     request: {
       uid: `kubeharden-${c.name}`,
-      kind: { group: '', version: 'v1', kind: 'Pod' },
-      resource: { group: '', version: 'v1', resource: 'pods' },
-      subResource: 'ephemeralcontainers',
+      kind: gvkOf(c.object),
+      resource: resourceOf(c),
+      ...(c.kind === 'Pod' ? { subResource: 'ephemeralcontainers' } : {}),
       name: md['name'],
       namespace: md['namespace'],
       operation: c.sample.operation ?? 'UPDATE',
@@ -225,9 +249,9 @@ function kyvernoSuite(controls: readonly ControlId[], cases: readonly SuiteCase[
       const result = c.expectPlain === 'deny' ? 'fail' : 'pass';
       const key = `${c.kind}/${result}`;
       const g = groups.get(key) ?? { kind: c.kind, rule: autogenRuleName(rule, c.kind), result, resources: [] };
-      // The Kyverno CLI puts resources without a namespace in `default`.
+      // The Kyverno CLI puts namespaced resources without a namespace in `default`.
       const ns = (c.object['metadata'] as Obj)['namespace'];
-      g.resources.push(`${typeof ns === 'string' ? ns : 'default'}/${c.name}`);
+      g.resources.push(CLUSTER_SCOPED_KINDS.has(c.kind) ? c.name : `${typeof ns === 'string' ? ns : 'default'}/${c.name}`);
       groups.set(key, g);
     }
     for (const g of [...groups.values()].sort((a, b) => (a.kind + a.result < b.kind + b.result ? -1 : 1))) {

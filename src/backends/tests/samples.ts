@@ -4,10 +4,10 @@
  * every workload controller (Kyverno auto-gen and Gatekeeper expansion must reach them).
  */
 import { getControl, type ControlId } from '../../controls/index.js';
-import type { Sample } from '../../controls/types.js';
+import { targetKinds, type Sample } from '../../controls/types.js';
 import type { KubernetesVersion } from '../../pss/versions.js';
 import { sampleApplies } from '../../controls/samples.js';
-import { workloadVariants, type Obj, type WorkloadKind } from '../../eval/review.js';
+import { CLUSTER_SCOPED_KINDS, workloadVariants, type Obj } from '../../eval/review.js';
 
 
 /** Namespace every suite sample is placed in (no config mentions it, so cluster-wide rules apply). */
@@ -18,7 +18,8 @@ export interface SuiteCase {
   /** Unique in the bundle: `<control>.<sample>[.<kind>]` (a valid object name). */
   readonly name: string;
   readonly sample: Sample;
-  readonly kind: 'Pod' | WorkloadKind;
+  /** Pod, a workload controller kind, or the target kind of a non-pod control. */
+  readonly kind: string;
   readonly expect: 'allow' | 'deny';
   /** The verdict for `object` evaluated on its own (offline CLIs without the old object). */
   readonly expectPlain: 'allow' | 'deny';
@@ -38,13 +39,15 @@ export function suiteCases(controls: readonly ControlId[], version: KubernetesVe
         control: id,
         name,
         sample: s,
-        kind: 'Pod',
+        kind: String(s.object['kind']),
         expect: s.expect,
         expectPlain: s.expectWithoutOldObject ?? s.expect,
         object: place(s, s.object as Obj, name),
         ...(s.oldObject ? { oldObject: place(s, s.oldObject as Obj, name) } : {}),
       });
     }
+    // Non-pod controls check their own kinds: there are no workload variants.
+    if (targetKinds(getControl(id))) continue;
     for (const expect of ['deny', 'allow'] as const) {
       const s = samples.find((x) => x.expect === expect && !x.podOnly);
       if (!s) continue;
@@ -56,8 +59,15 @@ export function suiteCases(controls: readonly ControlId[], version: KubernetesVe
   return cases;
 }
 
-/** The object renamed, in SAMPLE_NAMESPACE unless the sample is about its namespace. */
+/**
+ * The object renamed, in SAMPLE_NAMESPACE unless the sample is about its namespace; cluster-scoped objects
+ * have none.
+ */
 function place(s: Sample, o: Obj, name: string): Obj {
   const m = (o['metadata'] ?? {}) as Obj;
+  if (CLUSTER_SCOPED_KINDS.has(String(o['kind']))) {
+    const { namespace: _, ...rest } = m;
+    return { ...o, metadata: { ...rest, name } };
+  }
   return { ...o, metadata: s.keepNamespace ? { ...m, name } : { ...m, name, namespace: SAMPLE_NAMESPACE } };
 }

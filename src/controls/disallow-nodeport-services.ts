@@ -1,0 +1,35 @@
+import { defineControl } from './types.js';
+import { SERVICE, object, service } from './kinds.js';
+
+export default defineControl({
+  id: 'disallow-nodeport-services',
+  title: 'Disallow NodePort Services',
+  description: 'Services must not be of type NodePort.',
+  details: `NSA/CISA "network separation": a NodePort Service opens its port on every node, around network
+policies and load balancers. A Service fails when spec.type is exactly NodePort (the API's values are
+case-sensitive). LoadBalancer Services also allocate node ports unless spec.allocateLoadBalancerNodePorts
+is false; disallow-loadbalancer-services covers them. Checked on CREATE and UPDATE (a type change is an
+UPDATE).`,
+  category: 'Services and ingress (NSA/CISA)',
+  severity: 'medium',
+  nsa: ['NSA-NET-8'],
+  target: { kinds: [SERVICE] },
+  options: {},
+  defaults: () => ({}),
+  params: {},
+  lower: () => ({}),
+  samples: [
+    { name: 'cluster-ip', expect: 'allow', object: service('cluster-ip') },
+    { name: 'explicit-cluster-ip', expect: 'allow', object: service('explicit-cluster-ip', { type: 'ClusterIP' }) },
+    { name: 'node-port', expect: 'deny', object: service('node-port', { type: 'NodePort', ports: [{ port: 80, nodePort: 30080 }] }) },
+    { name: 'headless', expect: 'allow', object: service('headless', { clusterIP: 'None' }) },
+    { name: 'external-name', expect: 'allow', object: object(SERVICE, 'external-name', { spec: { type: 'ExternalName', externalName: 'db.example.com' } }) },
+    {
+      name: 'update-to-node-port',
+      expect: 'deny',
+      operation: 'UPDATE',
+      oldObject: service('update-to-node-port'),
+      object: service('update-to-node-port', { type: 'NodePort' }),
+    },
+  ],
+});
