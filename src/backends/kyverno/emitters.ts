@@ -23,6 +23,7 @@ import type { ParamsOf } from '../../controls/types.js';
 import type { Unsupported } from '../types.js';
 import { celString, listOr, mapOr } from './cel.js';
 import type { CelCheck, CelValidation, CelVariable } from './types.js';
+import { serviceEmitters } from './emitters-services.js';
 
 const LISTS = ['initContainers', 'containers', 'ephemeralContainers'] as const;
 
@@ -190,7 +191,7 @@ function apparmorAnnotationAllowed(v: string): string {
 /** A capability list (`add` / `drop`) of container `c`. */
 const capabilities = (c: string, which: 'add' | 'drop'): string => listOr(`${sc(c, `capabilities.?${which}`)}.orValue([])`);
 
-type Emitter<K extends ControlId> = (params: ParamsOf<Controls[K]['params']>) => CelCheck | Unsupported;
+export type Emitter<K extends ControlId> = (params: ParamsOf<Controls[K]['params']>) => CelCheck | Unsupported;
 
 /** One entry per control: a missing control is a compile error. */
 export const emitters: { [K in ControlId]: Emitter<K> } = {
@@ -510,8 +511,5 @@ export const emitters: { [K in ControlId]: Emitter<K> } = {
     expressions: [podCheck('!(variables.objectNamespace in variables.namespaces)', 'Pods and workloads must not be created in a disallowed namespace.')],
   }),
 
-  'disallow-nodeport-services': () => ({
-    message: 'Services must not be of type NodePort.',
-    expressions: [{ expression: "object.?spec.?type.orValue('') != 'NodePort'", message: 'Services must not be of type NodePort.' }],
-  }),
+  ...serviceEmitters,
 };
