@@ -44,7 +44,10 @@ or a prefix ending in "*", for Roles and ClusterRoles alike) are never checked; 
 cluster-admin, edit and system:*, lets the API server reconcile its bootstrap roles (admin and edit grant
 impersonate on serviceaccounts). Only RBAC rules are seen here: escalation by creating pods that mount a
 powerful ServiceAccount's token, or through bindings to existing roles, is not covered (combine with the pod
-and binding controls). Checked on CREATE and UPDATE.`,
+and binding controls). Checked on CREATE and UPDATE.
+ClusterRoles with an aggregationRule are checked when the controller-manager writes their aggregated rules
+(an UPDATE): a collected rule that fails is denied there, even when it comes from an exempt role, unless the
+aggregating role is exempt too.`,
   category: 'RBAC (NSA/CISA)',
   severity: 'high',
   nsa: ['NSA-AUTH-4'],

@@ -34,7 +34,7 @@ bootstrap roles at start-up (it does so through admission). The exemption is by 
 every namespace as well as ClusterRoles, so a Role named "system:x" is not checked either: RBAC's own
 escalation check still stops anyone from creating a role with permissions they do not hold. ClusterRoles
 with an aggregationRule get their rules written by the controller-manager, and that UPDATE is checked like
-any other: rules aggregated from exempt roles are denied there unless the aggregating role is exempt too.
+any other: wildcard rules aggregated from exempt roles are denied there unless the aggregating role is exempt too.
 Checked on CREATE and UPDATE.`,
   category: 'RBAC (NSA/CISA)',
   severity: 'high',

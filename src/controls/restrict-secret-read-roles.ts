@@ -33,7 +33,10 @@ not checked. exemptRoles (role names, exact or a prefix ending in "*", for Roles
 are never checked; the default, admin, cluster-admin, edit and system:*, lets the API server reconcile its
 bootstrap roles (admin and edit read Secrets; several system: controller roles do). Known gap: anyone who
 can create pods in a namespace can mount and read its Secrets, so combine with the pod controls. Checked on
-CREATE and UPDATE.`,
+CREATE and UPDATE.
+ClusterRoles with an aggregationRule are checked when the controller-manager writes their aggregated rules
+(an UPDATE): a collected rule that fails is denied there, even when it comes from an exempt role, unless the
+aggregating role is exempt too.`,
   category: 'RBAC (NSA/CISA)',
   severity: 'medium',
   nsa: ['NSA-AUTH-4', 'NSA-NET-10'],
