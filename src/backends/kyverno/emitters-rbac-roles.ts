@@ -48,13 +48,31 @@ function grants(r: string, g: Grant): string {
   return `(${verbs} && ${groups} && ${resources})`;
 }
 
-/** Passes when the role is exempt or no rule satisfies `bad`; the message names the role. */
-function roleCheck(bad: (r: string) => string, mustText: string): CelValidation {
+/** One kind of finding: what a failing rule grants (for the message) and the test of a rule `r`. */
+interface Finding {
+  readonly label: string;
+  readonly bad: (r: string) => string;
+}
+
+/**
+ * Passes when the role is exempt or no rule gives one of the findings; the message names the role and the
+ * findings its rules give (CEL has no list index here, so the rules themselves are not numbered).
+ */
+function roleCheck(findings: readonly Finding[], message: string, mustText: string): CelValidation {
+  const given = findings.map((f) => `(variables.roleRules.exists(r, ${f.bad('r')}) ? [${celString(f.label)}] : [])`).join(' + ');
   return {
-    expression: `variables.roleExempt || !variables.roleRules.exists(r, ${bad('r')})`,
-    message: `Roles and ClusterRoles ${mustText}.`,
-    messageExpression: `string(object.?kind.orValue('')) + ' "' + string(object.?metadata.?name.orValue('')) + '" ' + ${celString(`${mustText}.`)}`,
+    expression: `variables.roleExempt || !variables.roleRules.exists(r, ${findings.map((f) => f.bad('r')).join(' || ')})`,
+    message,
+    messageExpression:
+      `string(object.?kind.orValue('')) + ' "' + string(object.?metadata.?name.orValue('')) + '" ' + ` +
+      `${celString(`${mustText}: `)} + (${given}).join(', ') + '.'`,
   };
+}
+
+/** A grant as the Rego templates word it: "escalate/bind on roles (rbac.authorization.k8s.io)". */
+function grantFinding(g: Grant): Finding {
+  const resource = g.sub ? `${g.resource}/${g.sub}` : g.resource;
+  return { label: `${g.verbs.length ? g.verbs.join('/') : 'any verb'} on ${resource} (${g.group || 'core'})`, bad: (r) => grants(r, g) };
 }
 
 const RBAC = 'rbac.authorization.k8s.io';
@@ -84,20 +102,18 @@ const ESCALATION: readonly Grant[] = [
 const SECRET_READ: readonly Grant[] = [{ verbs: ['get', 'list', 'watch'], group: '', resource: 'secrets', sub: '' }];
 
 /** "*" in verbs, apiGroups or nonResourceURLs, or anywhere in a resource. */
-function wildcard(r: string): string {
-  return [
-    holds(list(r, 'verbs'), 'v', ['*']),
-    holds(list(r, 'apiGroups'), 'g', ['*']),
-    `${list(r, 'resources')}.exists(x, type(x) == string && x.contains('*'))`,
-    holds(list(r, 'nonResourceURLs'), 'u', ['*']),
-  ].join(' || ');
-}
+const WILDCARDS: readonly Finding[] = [
+  { label: 'verbs "*"', bad: (r) => holds(list(r, 'verbs'), 'v', ['*']) },
+  { label: 'apiGroups "*"', bad: (r) => holds(list(r, 'apiGroups'), 'g', ['*']) },
+  { label: 'resources containing "*"', bad: (r) => `${list(r, 'resources')}.exists(x, type(x) == string && x.contains('*'))` },
+  { label: 'nonResourceURLs "*"', bad: (r) => holds(list(r, 'nonResourceURLs'), 'u', ['*']) },
+];
 
 export const rbacRoleEmitters: { [K in Ids]: Emitter<K> } = {
   'restrict-rbac-wildcards': () => ({
     message: 'Role and ClusterRole rules must not use wildcards.',
     variables: ROLE_VARIABLES,
-    expressions: [roleCheck((r) => `(${wildcard(r)})`, 'must not use wildcards ("*") in verbs, apiGroups, resources or nonResourceURLs')],
+    expressions: [roleCheck(WILDCARDS, 'Role and ClusterRole rules must not use wildcards ("*") in verbs, apiGroups, resources or nonResourceURLs.', 'must not use wildcards')],
   }),
 
   'restrict-rbac-escalation-verbs': () => ({
@@ -105,8 +121,9 @@ export const rbacRoleEmitters: { [K in Ids]: Emitter<K> } = {
     variables: ROLE_VARIABLES,
     expressions: [
       roleCheck(
-        (r) => `(${ESCALATION.map((g) => grants(r, g)).join(' || ')})`,
-        'must not grant escalate or bind on roles, impersonation, nodes/proxy, CSR approval or admission webhook changes',
+        ESCALATION.map(grantFinding),
+        'Roles and ClusterRoles must not grant escalate or bind on roles, impersonation, nodes/proxy, CSR approval or admission webhook changes.',
+        'must not grant any of',
       ),
     ],
   }),
@@ -114,6 +131,6 @@ export const rbacRoleEmitters: { [K in Ids]: Emitter<K> } = {
   'restrict-secret-read-roles': () => ({
     message: 'Roles and ClusterRoles must not grant reading Secrets.',
     variables: ROLE_VARIABLES,
-    expressions: [roleCheck((r) => `(${SECRET_READ.map((g) => grants(r, g)).join(' || ')})`, 'must not grant get, list or watch on secrets')],
+    expressions: [roleCheck(SECRET_READ.map(grantFinding), 'Roles and ClusterRoles must not grant get, list or watch on secrets.', 'must not grant any of')],
   }),
 };
