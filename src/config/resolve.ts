@@ -33,6 +33,9 @@ const NSA_CISA_CONTROLS: readonly ControlId[] = [
   'disallow-secrets-in-env-vars',
   'disallow-default-namespace',
   'disallow-nodeport-services',
+  'restrict-rbac-wildcards',
+  'restrict-rbac-escalation-verbs',
+  'restrict-secret-read-roles',
 ];
 
 export const PROFILES: Record<ProfileName, Profile> = {

@@ -35,6 +35,9 @@ import requireResourceLimitsRequests from './require-resource-limits-requests.js
 import disallowSecretsInEnvVars from './disallow-secrets-in-env-vars.js';
 import disallowDefaultNamespace from './disallow-default-namespace.js';
 import disallowNodeportServices from './disallow-nodeport-services.js';
+import restrictRbacWildcards from './restrict-rbac-wildcards.js';
+import restrictRbacEscalationVerbs from './restrict-rbac-escalation-verbs.js';
+import restrictSecretReadRoles from './restrict-secret-read-roles.js';
 
 export const controls = {
   'disallow-host-process': disallowHostProcess,
@@ -71,6 +74,9 @@ export const controls = {
   'disallow-default-namespace': disallowDefaultNamespace,
   // Objects other than Pods: Services, Ingresses, RBAC, ServiceAccounts.
   'disallow-nodeport-services': disallowNodeportServices,
+  'restrict-rbac-wildcards': restrictRbacWildcards,
+  'restrict-rbac-escalation-verbs': restrictRbacEscalationVerbs,
+  'restrict-secret-read-roles': restrictSecretReadRoles,
 } satisfies { [K in string]: AnyControl & { id: K } };
 
 export type Controls = typeof controls;

@@ -25,6 +25,7 @@ import { celString, listOr, mapOr } from './cel.js';
 import type { CelCheck, CelValidation, CelVariable, ImageVerificationCheck } from './types.js';
 import { verifyImagesCheck } from './verify-images.js';
 import { serviceEmitters } from './emitters-services.js';
+import { rbacRoleEmitters } from './emitters-rbac-roles.js';
 
 const LISTS = ['initContainers', 'containers', 'ephemeralContainers'] as const;
 
@@ -515,4 +516,5 @@ export const emitters: { [K in ControlId]: Emitter<K> } = {
   }),
 
   ...serviceEmitters,
+  ...rbacRoleEmitters,
 };

@@ -1,0 +1,89 @@
+import { defineControl } from './types.js';
+import type { Manifest, ResourceKind, Sample } from './types.js';
+import { opt } from './options.js';
+import { CLUSTER_ROLE, ROLE, object, role } from './kinds.js';
+
+type Rule = Record<string, unknown>;
+const rule = (apiGroups: string[], resources: string[], verbs: string[], extra: Rule = {}): Rule => ({ apiGroups, resources, verbs, ...extra });
+const sample = (name: string, expect: 'allow' | 'deny', kind: ResourceKind, roleName: string, rules: Rule[], metadata: Rule = {}): Sample => ({
+  name,
+  expect,
+  object: role(kind, roleName, rules, {}, metadata),
+});
+const readConfig = rule([''], ['configmaps'], ['get', 'list', 'watch']);
+const aggregated: Manifest = object(CLUSTER_ROLE, 'secrets-reader-aggregate', {
+  aggregationRule: { clusterRoleSelectors: [{ matchLabels: { 'example.com/aggregate-to-secrets-reader': 'true' } }] },
+});
+
+const ID = 'restrict-secret-read-roles';
+const DEFAULT_EXEMPT_ROLES = ['admin', 'cluster-admin', 'edit', 'system:*'];
+const denied = [rule([''], ['secrets'], ['get'])];
+
+export default defineControl({
+  id: ID,
+  title: 'Restrict reading Secrets in RBAC roles',
+  description: 'Role and ClusterRole rules must not grant get, list or watch on Secrets.',
+  details: `NSA/CISA "least privilege" and "secrets": whoever can read a Secret holds its credentials. A Role or
+ClusterRole fails when one of its rules grants get, list or watch on secrets in the core group "".
+Wildcards count: verb "*", apiGroup "*" and resource "*" all match (a "secrets/*" resource names
+subresources, not Secrets, and does not). list and watch return the values of every Secret, not only their
+names. resourceNames do not narrow it (reading one named Secret is still reading a Secret). Each failing
+rule is reported with its index and the verbs it grants. Writing Secrets (create, update, patch, delete) is
+not checked. exemptRoles (role names, exact or a prefix ending in "*", for Roles and ClusterRoles alike)
+are never checked; the default, admin, cluster-admin, edit and system:*, lets the API server reconcile its
+bootstrap roles (admin and edit read Secrets; several system: controller roles do). Known gap: anyone who
+can create pods in a namespace can mount and read its Secrets, so combine with the pod controls. Checked on
+CREATE and UPDATE.
+ClusterRoles with an aggregationRule are checked when the controller-manager writes their aggregated rules
+(an UPDATE): a collected rule that fails is denied there, even when it comes from an exempt role, unless the
+aggregating role is exempt too.`,
+  category: 'RBAC (NSA/CISA)',
+  severity: 'medium',
+  nsa: ['NSA-AUTH-4', 'NSA-NET-10'],
+  target: { kinds: [ROLE, CLUSTER_ROLE] },
+  options: {
+    exemptRoles: opt.strings(
+      'Roles and ClusterRoles never checked: exact names or prefixes ending in "*". Default: admin, cluster-admin, edit, system:* (the bootstrap roles the API server reconciles).',
+      ['admin', 'cluster-admin', 'edit', 'system:*'],
+    ),
+  },
+  defaults: () => ({ exemptRoles: DEFAULT_EXEMPT_ROLES }),
+  // The suites rename every sample object to "<control>.<sample>", so exemptions are exercised through
+  // names of that form (an exact name and a prefix) next to the defaults.
+  sampleOptions: { exemptRoles: [...DEFAULT_EXEMPT_ROLES, `${ID}.exempt-exact`, `${ID}.exempt-prefix-*`] },
+  lintOptions: (o) =>
+    (Array.isArray(o.exemptRoles) ? o.exemptRoles : []).flatMap((r, index) =>
+      r === '*' ? [{ option: 'exemptRoles', index, message: '"*" exempts every role, so the control never fails', hint: 'list role names or name prefixes such as "system:*"' }] : [],
+    ),
+  params: { exemptRoles: 'strings' },
+  lower: (o) => ({ exemptRoles: [...new Set(o.exemptRoles)].sort() }),
+  samples: [
+    sample('config-maps-read', 'allow', ROLE, 'config-reader', [readConfig]),
+    sample('secrets-write-only', 'allow', ROLE, 'secret-writer', [rule([''], ['secrets'], ['create', 'update', 'patch', 'delete'])]),
+    sample('secrets-in-named-group', 'allow', CLUSTER_ROLE, 'external-secrets-reader', [rule(['example.com'], ['secrets'], ['get', 'list', 'watch'])]),
+    sample('secrets-subresources', 'allow', ROLE, 'secret-subresources', [rule([''], ['secrets/*'], ['get'])]),
+    sample('resource-name-case', 'allow', ROLE, 'capitalised', [rule([''], ['Secrets'], ['get'])]),
+    sample('empty-rules', 'allow', ROLE, 'nothing', []),
+    { name: 'aggregated-without-rules', expect: 'allow', object: aggregated },
+    sample('role-get', 'deny', ROLE, 'secret-getter', [rule([''], ['secrets'], ['get'])]),
+    sample('cluster-role-list', 'deny', CLUSTER_ROLE, 'secret-lister', [rule([''], ['secrets'], ['list'])]),
+    sample('role-watch', 'deny', ROLE, 'secret-watcher', [rule([''], ['secrets'], ['watch'])]),
+    sample('wildcard-verb', 'deny', ROLE, 'secret-admin', [rule([''], ['secrets'], ['*'])]),
+    sample('wildcard-group', 'deny', CLUSTER_ROLE, 'any-group-secrets', [rule(['*'], ['secrets'], ['get'])]),
+    sample('wildcard-resource', 'deny', ROLE, 'core-reader', [rule([''], ['*'], ['list'])]),
+    sample('everything', 'deny', CLUSTER_ROLE, 'superuser', [rule(['*'], ['*'], ['*'])]),
+    sample('named-secret', 'deny', ROLE, 'one-secret', [rule([''], ['secrets'], ['get'], { resourceNames: ['db-credentials'] })]),
+    sample('second-rule', 'deny', CLUSTER_ROLE, 'mixed', [readConfig, rule(['', 'apps'], ['deployments', 'secrets'], ['get', 'list', 'watch'])]),
+    sample('exempt-exact', 'allow', CLUSTER_ROLE, `${ID}.exempt-exact`, denied),
+    sample('exempt-exact-lookalike', 'deny', CLUSTER_ROLE, `${ID}.exempt-exact-lookalike`, denied),
+    sample('exempt-prefix-role', 'allow', ROLE, `${ID}.exempt-prefix-role`, denied),
+    sample('exempt-prefix', 'deny', ROLE, `${ID}.exempt-prefix`, denied),
+    {
+      name: 'update-adds-secret-read',
+      expect: 'deny',
+      operation: 'UPDATE',
+      oldObject: role(ROLE, 'update-adds-secret-read', [readConfig]),
+      object: role(ROLE, 'update-adds-secret-read', [readConfig, rule([''], ['secrets'], ['list'])]),
+    },
+  ],
+});
