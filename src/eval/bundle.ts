@@ -73,6 +73,7 @@ export async function loadEvaluator(cc: CompiledCluster, log?: Logger): Promise<
         const review = {
           object: p.object,
           kind: p.kind,
+          matchAs: p.matchAs,
           operation: options.operation ?? 'CREATE',
           namespace: p.namespace,
           name: p.name,

@@ -66,7 +66,7 @@ export function manyEvaluator(module: PolicyModule, constraints: readonly Constr
         if (drift) out[r]!.push({ control: PSA_LABELS_CONTROL, constraint: 'psa', action: 'warn', message: drift, source: 'psa' });
       }
       for (const p of reviewsOf(resource, 'default')) {
-        const scope = scopeOf(p.namespace, p.kind);
+        const scope = scopeOf(p.matchAs, p.kind);
         if (!Object.keys(scope.checks).length) continue;
         reviews.push({ review: { object: p.object, operation: 'CREATE', kind: p.kind, name: p.name, ...(p.namespace !== undefined ? { namespace: p.namespace } : {}) }, checks: scope.checks });
         owners.push({ resource: r, ...(p.expandedBy ? { expandedBy: p.expandedBy } : {}), ...(scope.psa ? { psa: scope.psa } : {}) });

@@ -40,6 +40,8 @@ export interface PodReview {
   readonly operation: Operation;
   /** Undefined for a cluster-scoped object. */
   readonly namespace: string | undefined;
+  /** The namespace constraints match it by, when not `namespace` (a Namespace object: its own name). */
+  readonly matchAs?: string;
   readonly name: string;
 }
 
@@ -119,6 +121,11 @@ export interface ReviewedObject {
   readonly kind: Gvk;
   /** Undefined for a cluster-scoped object. */
   readonly namespace: string | undefined;
+  /**
+   * The namespace constraints select the object by: its namespace, or for a Namespace object its own name
+   * (Gatekeeper and Kyverno match `namespaces`/`excludedNamespaces` against it).
+   */
+  readonly matchAs: string | undefined;
   readonly name: string;
   readonly expandedBy?: string;
 }
@@ -129,12 +136,16 @@ export interface ReviewedObject {
  */
 export function reviewsOf(resource: Obj, defaultNamespace: string): ReviewedObject[] {
   const kind = gvkOf(resource);
-  if (kind.kind === 'Pod') return podsOf(resource, defaultNamespace).map((p) => ({ object: p.pod, kind: POD_GVK, namespace: p.namespace, name: p.name }));
+  if (kind.kind === 'Pod') return podsOf(resource, defaultNamespace).map((p) => ({ object: p.pod, kind: POD_GVK, namespace: p.namespace, matchAs: p.namespace, name: p.name }));
   const m = meta(resource);
   const name = typeof m['name'] === 'string' ? m['name'] : '';
   const namespace = CLUSTER_SCOPED_KINDS.has(kind.kind) ? undefined : typeof m['namespace'] === 'string' && m['namespace'] ? m['namespace'] : defaultNamespace;
-  const own: ReviewedObject = { object: resource, kind, namespace, name };
-  return [own, ...podsOf(resource, defaultNamespace).map((p) => ({ object: p.pod, kind: POD_GVK, namespace: p.namespace, name: p.name, ...(p.expandedBy ? { expandedBy: p.expandedBy } : {}) }))];
+  const matchAs = kind.kind === 'Namespace' && kind.group === '' ? name : namespace;
+  const own: ReviewedObject = { object: resource, kind, namespace, matchAs, name };
+  return [
+    own,
+    ...podsOf(resource, defaultNamespace).map((p) => ({ object: p.pod, kind: POD_GVK, namespace: p.namespace, matchAs: p.namespace, name: p.name, ...(p.expandedBy ? { expandedBy: p.expandedBy } : {}) })),
+  ];
 }
 
 /** A resource generated from a template source, as Gatekeeper's expansion builds it. */
@@ -165,7 +176,7 @@ export function evaluateReview(
   const findings: Finding[] = [];
   const kind = review.kind ?? POD_GVK;
   for (const c of constraints) {
-    if (!matches(c, review.namespace, kind)) continue;
+    if (!matches(c, 'matchAs' in review ? review.matchAs : review.namespace, kind)) continue;
     const input = {
       review: {
         object: review.object,

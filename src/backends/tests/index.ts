@@ -174,7 +174,7 @@ function kyvernoFixtureSuite(fixtures: readonly FixtureCase[], withExceptions: b
     const md = f.object['metadata'] as Obj;
     return {
       policy: f.policy,
-      rule: autogenRuleName(f.instance.name, f.kind),
+      rule: ruleFor(f.control, f.instance.name, f.kind),
       kind: f.kind,
       resources: [resourceRef(md)],
       // A PolicyException (exception by name) turns the rule's result into `skip`.
@@ -200,6 +200,15 @@ function kyvernoFixtureSuite(fixtures: readonly FixtureCase[], withExceptions: b
       ],
     },
   ];
+}
+
+/**
+ * The rule `kyverno test` reports a resource under: a pod control's auto-gen rule for a workload, the rule
+ * itself for a Pod or for the kinds of a non-pod control (no auto-gen; a wrong name would make
+ * `kyverno test` report the result as excluded instead of evaluating it).
+ */
+function ruleFor(id: ControlId, rule: string, kind: string): string {
+  return targetKinds(getControl(id)) ? rule : autogenRuleName(rule, kind);
 }
 
 /** How `kyverno test` names a resource: `namespace/name`, or `name` for a cluster-scoped one. */
@@ -239,42 +248,41 @@ function admissionReview(c: SuiteCase): Obj {
 }
 
 
+/**
+ * One `kyverno test` suite per control (kyverno/samples/<id>/): its sample policy, its samples, the expected
+ * result of each. `kyverno test <cluster>/kyverno` finds every suite; each applies one policy to its own
+ * samples, as the Kyverno CLI's cost grows with policies × resources.
+ */
 function kyvernoSuite(controls: readonly ControlId[], cases: readonly SuiteCase[], inst: (id: ControlId) => ControlInstance, version: string): BackendFile[] {
-  const policies = controls.map((id) => samplePolicy(id, inst(id), version)).filter((p) => p !== undefined);
-  const own = cases.filter((c) => controls.includes(c.control));
-  const results: object[] = [];
+  const files: BackendFile[] = [];
   for (const id of controls) {
+    const policy = samplePolicy(id, inst(id), version);
+    const own = cases.filter((c) => c.control === id);
+    if (!policy || !own.length) continue;
     const rule = inst(id).name;
     const groups = new Map<string, { kind: string; rule: string; result: 'pass' | 'fail'; resources: string[] }>();
-    for (const c of own.filter((x) => x.control === id)) {
+    for (const c of own) {
       // kyverno test evaluates each resource on its own (no old object).
       const result = c.expectPlain === 'deny' ? 'fail' : 'pass';
       const key = `${c.kind}/${result}`;
-      const g = groups.get(key) ?? { kind: c.kind, rule: autogenRuleName(rule, c.kind), result, resources: [] };
+      const g = groups.get(key) ?? { kind: c.kind, rule: ruleFor(id, rule, c.kind), result, resources: [] };
       // The Kyverno CLI puts namespaced resources without a namespace in `default`.
       const ns = (c.object['metadata'] as Obj)['namespace'];
       g.resources.push(CLUSTER_SCOPED_KINDS.has(c.kind) ? c.name : `${typeof ns === 'string' ? ns : 'default'}/${c.name}`);
       groups.set(key, g);
     }
-    for (const g of [...groups.values()].sort((a, b) => (a.kind + a.result < b.kind + b.result ? -1 : 1))) {
-      results.push({ policy: samplePolicyName(id), rule: g.rule, kind: g.kind, resources: g.resources.sort(), result: g.result });
-    }
+    const results = [...groups.values()]
+      .sort((a, b) => (a.kind + a.result < b.kind + b.result ? -1 : 1))
+      .map((g) => ({ policy: samplePolicyName(id), rule: g.rule, kind: g.kind, resources: g.resources.sort(), result: g.result }));
+    const dir = `kyverno/samples/${id}`;
+    files.push(
+      { path: `${dir}/policy.yaml`, objects: [policy] },
+      { path: `${dir}/resources.yaml`, objects: own.map((c) => c.object) },
+      {
+        path: `${dir}/kyverno-test.yaml`,
+        objects: [{ apiVersion: 'cli.kyverno.io/v1alpha1', kind: 'Test', metadata: { name: `${id}-samples` }, policies: ['policy.yaml'], resources: ['resources.yaml'], results }],
+      },
+    );
   }
-  return [
-    { path: 'kyverno/samples/policies.yaml', objects: policies },
-    { path: 'kyverno/samples/resources.yaml', objects: own.map((c) => c.object) },
-    {
-      path: 'kyverno/kyverno-test.yaml',
-      objects: [
-        {
-          apiVersion: 'cli.kyverno.io/v1alpha1',
-          kind: 'Test',
-          metadata: { name: 'kubeharden-samples' },
-          policies: ['samples/policies.yaml'],
-          resources: ['samples/resources.yaml'],
-          results,
-        },
-      ],
-    },
-  ];
+  return files;
 }
