@@ -32,6 +32,8 @@ const NSA_CISA_CONTROLS: readonly ControlId[] = [
   'disallow-secrets-in-env-vars',
   'disallow-default-namespace',
   'disallow-nodeport-services',
+  'disallow-cluster-admin-binding',
+  'disallow-anonymous-bindings',
 ];
 
 export const PROFILES: Record<ProfileName, Profile> = {

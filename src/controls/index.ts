@@ -34,6 +34,8 @@ import requireResourceLimitsRequests from './require-resource-limits-requests.js
 import disallowSecretsInEnvVars from './disallow-secrets-in-env-vars.js';
 import disallowDefaultNamespace from './disallow-default-namespace.js';
 import disallowNodeportServices from './disallow-nodeport-services.js';
+import disallowClusterAdminBinding from './disallow-cluster-admin-binding.js';
+import disallowAnonymousBindings from './disallow-anonymous-bindings.js';
 
 export const controls = {
   'disallow-host-process': disallowHostProcess,
@@ -69,6 +71,8 @@ export const controls = {
   'disallow-default-namespace': disallowDefaultNamespace,
   // Objects other than Pods: Services, Ingresses, RBAC, ServiceAccounts.
   'disallow-nodeport-services': disallowNodeportServices,
+  'disallow-cluster-admin-binding': disallowClusterAdminBinding,
+  'disallow-anonymous-bindings': disallowAnonymousBindings,
 } satisfies { [K in string]: AnyControl & { id: K } };
 
 export type Controls = typeof controls;

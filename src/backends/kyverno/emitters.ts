@@ -24,6 +24,7 @@ import type { Unsupported } from '../types.js';
 import { celString, listOr, mapOr } from './cel.js';
 import type { CelCheck, CelValidation, CelVariable } from './types.js';
 import { serviceEmitters } from './emitters-services.js';
+import { rbacBindingEmitters } from './emitters-rbac-bindings.js';
 
 const LISTS = ['initContainers', 'containers', 'ephemeralContainers'] as const;
 
@@ -512,4 +513,5 @@ export const emitters: { [K in ControlId]: Emitter<K> } = {
   }),
 
   ...serviceEmitters,
+  ...rbacBindingEmitters,
 };
