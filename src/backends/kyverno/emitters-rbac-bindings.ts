@@ -35,12 +35,19 @@ const nameOf = (s: string): string => str(`${s}.?name.orValue('')`);
 /** A ServiceAccount subject's namespace: its own, else variables.defaultSaNamespace (possibly ''). */
 const saNamespace = (s: string): string =>
   `(${str(`${s}.?namespace.orValue('')`)} != '' ? ${s}.namespace : variables.defaultSaNamespace)`;
-/** The subject as an allowedSubjects entry (cluster-admin-binding.rego.hbs `ref`). */
-const ref = (s: string): string =>
-  `(${kindOf(s)} == 'ServiceAccount' ? 'ServiceAccount:' + (${saNamespace(s)} != '' ? ${saNamespace(s)} : '<no namespace>') + ':' + ${nameOf(s)} : ` +
-  `${kindOf(s)} + ':' + ${nameOf(s)})`;
-const allowed = (s: string): string =>
-  `((${kindOf(s)} != 'ServiceAccount' || ${saNamespace(s)} != '') && ${ref(s)} in variables.allowedSubjects)`;
+
+/** Each subject as [kind, namespace (ServiceAccounts only; '' when it has none), name]. */
+const SUBJECT_PARTS: CelVariable = {
+  name: 'subjectParts',
+  expression: `variables.subjects.map(s, [${kindOf('s')}, ${kindOf('s')} == 'ServiceAccount' ? ${saNamespace('s')} : '', ${nameOf('s')}])`,
+};
+/** The subject (parts `x`) as an allowedSubjects entry (cluster-admin-binding.rego.hbs `ref`). */
+const ref = (x: string): string =>
+  `(${x}[0] == 'ServiceAccount' ? 'ServiceAccount:' + (${x}[1] != '' ? ${x}[1] : '<no namespace>') + ':' + ${x}[2] : ${x}[0] + ':' + ${x}[2])`;
+/** A ServiceAccount without a namespace is never allowed. */
+const allowed = (x: string): string => `((${x}[0] != 'ServiceAccount' || ${x}[1] != '') && ${ref(x)} in variables.allowedSubjects)`;
+/** The subjects that are not allowed, as entries. */
+const BAD_SUBJECTS: CelVariable = { name: 'badSubjects', expression: `variables.subjectParts.filter(x, !${allowed('x')}).map(x, ${ref('x')})` };
 
 /** A User or Group subject with one of the anonymous names. */
 const anonymous = (s: string): string => `(${kindOf(s)} in ['User', 'Group'] && ${nameOf(s)} in variables.names)`;
@@ -48,15 +55,14 @@ const anonymous = (s: string): string => `(${kindOf(s)} in ['User', 'Group'] && 
 export const rbacBindingEmitters: { [K in Ids]: Emitter<K> } = {
   'disallow-cluster-admin-binding': () => ({
     message: 'Bindings must not grant cluster-admin to subjects that are not allowed.',
-    variables: [SUBJECTS, DEFAULT_SA_NAMESPACE],
+    variables: [SUBJECTS, DEFAULT_SA_NAMESPACE, SUBJECT_PARTS, BAD_SUBJECTS],
     expressions: [
       {
-        expression: `!(${ROLE_KIND} == 'ClusterRole' && ${ROLE_NAME} in variables.roles) || variables.subjects.all(s, ${allowed('s')})`,
+        expression: `!(${ROLE_KIND} == 'ClusterRole' && ${ROLE_NAME} in variables.roles) || size(variables.badSubjects) == 0`,
         message: 'Bindings must not grant cluster-admin to subjects that are not allowed.',
         messageExpression:
           `${OBJECT_KIND} + ' "' + ${str("object.?metadata.?name.orValue('')")} + '"' + ${celString(' binds ClusterRole "')} + ${ROLE_NAME} + ` +
-          `${celString('" to subjects that are not allowed: ')} + ` +
-          `variables.subjects.filter(s, !${allowed('s')}).map(s, '"' + ${ref('s')} + '"').join(', ')`,
+          `${celString('" to subjects that are not allowed: ')} + variables.badSubjects.map(r, '"' + r + '"').join(', ')`,
       },
     ],
   }),
