@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { CONTROL_IDS, getControl } from '../controls/index.js';
 import { workloadVariants, type Obj } from '../eval/review.js';
+import { isPodControl } from '../controls/types.js';
 
 /** mulberry32: a small, fast, seedable PRNG (uniform in [0, 1)). */
 export function prng(seed: number): () => number {
@@ -38,10 +39,14 @@ export interface CorpusStats {
 
 const NAMESPACES = ['apps', 'legacy-apps', 'batch', 'node-agents', 'default', 'team-a', 'team-b', 'team-c', 'payments', 'kube-system'];
 
-/** Pods from the samples of every control (CREATE samples only: an offline audit sees objects, not updates). */
+/**
+ * Pods from the samples of every pod control (CREATE samples only: an offline audit sees objects, not
+ * updates). Samples of non-pod controls are Services, bindings, …: no workload can be made of them.
+ */
 function samplePods(): Obj[] {
   const pods: Obj[] = [];
   for (const id of CONTROL_IDS) {
+    if (!isPodControl(getControl(id))) continue;
     for (const s of getControl(id).samples) if (!s.operation || s.operation === 'CREATE') pods.push(s.object as Obj);
   }
   return pods;
