@@ -56,8 +56,14 @@ describe('coverage report', () => {
     const none = { kyverno: [], gatekeeper: [], psa: [] };
     const r = rec(report, 'NSA-AUTH-4');
     expect(r.status).toBe('not-covered');
-    expect(r.controls).toEqual(['restrict-rbac-wildcards', 'disallow-cluster-admin-binding', 'restrict-rbac-escalation-verbs', 'restrict-secret-read-roles'].map((id) => ({ id, state: 'not-implemented', engines: none })));
-    expect(r.gaps).toEqual(['not implemented yet: restrict-rbac-wildcards, disallow-cluster-admin-binding, restrict-rbac-escalation-verbs, restrict-secret-read-roles']);
+    expect(r.controls).toEqual(
+      ['restrict-rbac-wildcards', 'disallow-cluster-admin-binding', 'restrict-rbac-escalation-verbs', 'restrict-secret-read-roles'].map((id) => ({
+        id,
+        state: id === 'disallow-cluster-admin-binding' ? 'off' : 'not-implemented',
+        engines: none,
+      })),
+    );
+    expect(r.gaps).toEqual(['not implemented yet: restrict-rbac-wildcards, restrict-rbac-escalation-verbs, restrict-secret-read-roles', 'off in this cluster: disallow-cluster-admin-binding']);
     // A control that exists but the profile leaves off is a gap of this cluster, not of kubeharden.
     const pod2 = rec(report, 'NSA-POD-2');
     expect(pod2.status).toBe('not-covered');

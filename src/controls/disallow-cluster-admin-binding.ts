@@ -22,7 +22,9 @@ only what it lists). Subjects are compared as "User:<name>", "Group:<name>" and
 "Group:system:masters"). A ServiceAccount subject without a namespace means the RoleBinding's own namespace;
 in a ClusterRoleBinding it is invalid and never matches an allowed entry. allowedSubjects defaults to
 Group:system:masters, the group of the API server's own cluster-admin binding; add a break-glass group (and
-kubeharden warns about entries not of the three forms). A binding without subjects passes. roleRef is
+kubeharden warns about entries not of the three forms). Installers add their own: kubeadm (v1.29+) binds
+cluster-admin to Group:kubeadm:cluster-admins (ClusterRoleBinding kubeadm:cluster-admins), so list that
+group or except the binding by name on such clusters. A binding without subjects passes. roleRef is
 immutable, so CREATE is what matters, but subjects can be added later and UPDATEs are checked too.
 Members of system:masters bypass RBAC altogether and admission cannot stop them: who gets that group
 (client certificates) is authentication configuration. Who may create bindings at all is RBAC's own job
