@@ -39,7 +39,10 @@ export interface CorpusStats {
 
 const NAMESPACES = ['apps', 'legacy-apps', 'batch', 'node-agents', 'default', 'team-a', 'team-b', 'team-c', 'payments', 'kube-system'];
 
-/** Pods from the samples of every pod control (CREATE samples only: an offline audit sees objects, not updates). */
+/**
+ * Pods from the samples of every pod control (CREATE samples only: an offline audit sees objects, not
+ * updates). Samples of non-pod controls are Services, bindings, …: no workload can be made of them.
+ */
 function samplePods(): Obj[] {
   const pods: Obj[] = [];
   for (const id of CONTROL_IDS) {

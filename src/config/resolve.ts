@@ -36,6 +36,8 @@ const NSA_CISA_CONTROLS: readonly ControlId[] = [
   'restrict-rbac-wildcards',
   'restrict-rbac-escalation-verbs',
   'restrict-secret-read-roles',
+  'disallow-cluster-admin-binding',
+  'disallow-anonymous-bindings',
 ];
 
 export const PROFILES: Record<ProfileName, Profile> = {

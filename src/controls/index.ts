@@ -38,6 +38,8 @@ import disallowNodeportServices from './disallow-nodeport-services.js';
 import restrictRbacWildcards from './restrict-rbac-wildcards.js';
 import restrictRbacEscalationVerbs from './restrict-rbac-escalation-verbs.js';
 import restrictSecretReadRoles from './restrict-secret-read-roles.js';
+import disallowClusterAdminBinding from './disallow-cluster-admin-binding.js';
+import disallowAnonymousBindings from './disallow-anonymous-bindings.js';
 
 export const controls = {
   'disallow-host-process': disallowHostProcess,
@@ -77,6 +79,8 @@ export const controls = {
   'restrict-rbac-wildcards': restrictRbacWildcards,
   'restrict-rbac-escalation-verbs': restrictRbacEscalationVerbs,
   'restrict-secret-read-roles': restrictSecretReadRoles,
+  'disallow-cluster-admin-binding': disallowClusterAdminBinding,
+  'disallow-anonymous-bindings': disallowAnonymousBindings,
 } satisfies { [K in string]: AnyControl & { id: K } };
 
 export type Controls = typeof controls;

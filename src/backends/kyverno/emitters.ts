@@ -26,6 +26,7 @@ import type { CelCheck, CelValidation, CelVariable, ImageVerificationCheck } fro
 import { verifyImagesCheck } from './verify-images.js';
 import { serviceEmitters } from './emitters-services.js';
 import { rbacRoleEmitters } from './emitters-rbac-roles.js';
+import { rbacBindingEmitters } from './emitters-rbac-bindings.js';
 
 const LISTS = ['initContainers', 'containers', 'ephemeralContainers'] as const;
 
@@ -517,4 +518,5 @@ export const emitters: { [K in ControlId]: Emitter<K> } = {
 
   ...serviceEmitters,
   ...rbacRoleEmitters,
+  ...rbacBindingEmitters,
 };
