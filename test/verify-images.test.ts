@@ -7,8 +7,15 @@
  *
  * Kyverno is a separate process that calls back into this one, so it must be spawned asynchronously
  * (`capture`): a synchronous spawn would block the event loop that serves the registry.
+ *
+ * What the Kyverno 1.19 CLI does here: go-containerregistry speaks plain HTTP to `127.0.0.1:<port>` and
+ * `localhost:<port>` alike; verifyImages reaches the registry with or without `--registry` (that flag only
+ * feeds registry data into policy context; it is passed for clarity); each verified image gets two results
+ * per rule (`verified image signatures for <ref>` / `image verified`, or `failed to verify image <ref>: …` /
+ * `unverified image <repo>@<digest>`); an image outside imageReferences gets no result at all (no skip);
+ * the payload's docker-manifest-digest must match the image, its docker-reference is not compared.
  */
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, verify, type KeyObject } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +25,7 @@ import { capture, ensureEngine } from '../src/engines/index.js';
 import { kyvernoArgs, parseKyvernoOutput, resourceKey, type EngineFindings } from '../src/eval/engines.js';
 import type { Obj } from '../src/eval/review.js';
 import { crdSchema, schemaErrors, validator } from './schema.js';
-import { signatureTag, startRegistry, type OciRegistry } from './support/oci-registry.js';
+import { sha256, signatureTag, startRegistry, type OciRegistry } from './support/oci-registry.js';
 
 const policyValidator = validator(crdSchema('kyverno.io_clusterpolicies.yaml', 'v1'));
 
@@ -205,6 +212,52 @@ describe('Kyverno verifyImages against a local registry with cosign signatures',
     expect(served).toContain(`GET /v2/web/manifests/${signatureTag(digests['web']!)} 200`);
     expect(served.filter((s) => s.includes('registry.invalid'))).toEqual([]);
   }
+
+  it('the test registry speaks the distribution API', async () => {
+    const get = (path: string, method = 'GET'): Promise<Response> => fetch(`http://${host}${path}`, { method });
+    expect((await get('/v2/')).status).toBe(200);
+
+    const byTag = await get('/v2/team/api/manifests/1.0');
+    expect(byTag.status).toBe(200);
+    expect(byTag.headers.get('content-type')).toBe('application/vnd.oci.image.manifest.v1+json');
+    expect(byTag.headers.get('docker-content-digest')).toBe(digests['api']);
+    const body = Buffer.from(await byTag.arrayBuffer());
+    expect(sha256(body)).toBe(digests['api']);
+    const manifest = JSON.parse(body.toString('utf8')) as { config: { digest: string; size: number }; layers: { digest: string }[] };
+    expect(manifest.layers).toHaveLength(1);
+
+    const head = await get(`/v2/team/api/manifests/${digests['api']}`, 'HEAD');
+    expect(head.status).toBe(200);
+    expect(head.headers.get('docker-content-digest')).toBe(digests['api']);
+    expect(head.headers.get('content-length')).toBe(String(body.length));
+
+    const config = await get(`/v2/team/api/blobs/${manifest.config.digest}`);
+    const configBytes = Buffer.from(await config.arrayBuffer());
+    expect(sha256(configBytes)).toBe(manifest.config.digest);
+    expect(configBytes.length).toBe(manifest.config.size);
+    expect((await get(`/v2/team/api/blobs/${manifest.layers[0]!.digest}`, 'HEAD')).status).toBe(200);
+
+    // The signature: one simple-signing layer whose payload names the image digest, signed by the release key.
+    const sig = JSON.parse(await (await get(`/v2/team/api/manifests/${signatureTag(digests['api']!)}`)).text()) as { layers: { mediaType: string; digest: string; annotations: Record<string, string> }[] };
+    expect(sig.layers.map((l) => l.mediaType)).toEqual(['application/vnd.dev.cosign.simplesigning.v1+json']);
+    const payload = Buffer.from(await (await get(`/v2/team/api/blobs/${sig.layers[0]!.digest}`)).arrayBuffer());
+    expect(JSON.parse(payload.toString('utf8'))).toEqual({
+      critical: { identity: { 'docker-reference': `${host}/team/api` }, image: { 'docker-manifest-digest': digests['api'] }, type: 'cosign container image signature' },
+      optional: {},
+    });
+    const signature = Buffer.from(sig.layers[0]!.annotations['dev.cosignproject.cosign/signature']!, 'base64');
+    expect(verify('sha256', payload, releaseKey.publicKey, signature)).toBe(true);
+    expect(verify('sha256', payload, otherKey.publicKey, signature)).toBe(false);
+
+    // Unknown things: 404 with the distribution error body.
+    const missing = await get(`/v2/team/worker/manifests/${signatureTag(digests['worker']!)}`);
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { errors: { code: string }[] }).errors[0]!.code).toBe('MANIFEST_UNKNOWN');
+    expect(((await (await get('/v2/nope/manifests/1.0')).json()) as { errors: { code: string }[] }).errors[0]!.code).toBe('NAME_UNKNOWN');
+    expect(((await (await get(`/v2/team/api/blobs/sha256:${'0'.repeat(64)}`)).json()) as { errors: { code: string }[] }).errors[0]!.code).toBe('BLOB_UNKNOWN');
+    expect((await get('/v2/_catalog')).status).toBe(404);
+    expect((await get('/v2/team/api/manifests/1.0', 'PUT')).status).toBe(405);
+  });
 
   it('a hand-written policy validates against the Kyverno CRD schema', () => {
     expect(schemaErrors(policyValidator, handWrittenPolicy(`${host}/*`, pem(releaseKey.publicKey)))).toEqual([]);
