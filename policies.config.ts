@@ -1,15 +1,17 @@
 /**
- * kubeharden's reference config: NSA/CISA Kubernetes Hardening Guidance for pods, expressed once.
- * `npx kubeharden build` compiles it into generated/reference/ (Kyverno, Gatekeeper, PSA, README).
+ * kubeharden's reference config: the NSA/CISA Kubernetes Hardening Guidance, expressed once.
+ * `npx kubeharden build` compiles it into generated/reference/ (Kyverno, Gatekeeper, PSA, namespace objects,
+ * control-plane files, README and coverage report).
  */
 import { defineConfig } from 'kubeharden';
 
 export default defineConfig({
   name: 'reference',
   // Every Pod Security Standards check, baseline and restricted (NSA-POD-1 … NSA-POD-8), plus the NSA/CISA
-  // pod controls beyond PSS: read-only root filesystems, non-root groups, no automounted service account
-  // tokens, NET_RAW dropped, trusted registries, no latest tags, digests, resource requests and limits, no
-  // Secrets in environment variables, nothing in the default namespace.
+  // controls beyond PSS: read-only root filesystems, non-root groups, no automounted service account
+  // tokens, NET_RAW dropped, trusted and signed images, no latest tags, digests, resource requests and
+  // limits, no Secrets in environment variables, nothing in the default namespace; and beyond Pods:
+  // Services (no NodePort), and more as the profile grows.
   profile: 'nsa-cisa',
   // Pins the PSS version (v1.37) in every policy and PSA label.
   kubernetesVersion: '1.37',
@@ -24,6 +26,14 @@ export default defineConfig({
     // The team registry, and upstream Kubernetes components (NSA-POD-3). Entries end in "/" so that
     // look-alike hosts (registry.example.com.evil.io) do not match.
     'allowed-registries': { options: { registries: ['registry.example.com/', 'registry.k8s.io/'] } },
+    // Team images are signed keyless by the CI pipeline; Kyverno checks the signature (and the Rekor
+    // entry) at admission and pins the verified digest. Gatekeeper cannot check signatures (see REPORT.md).
+    'verify-image-signatures': {
+      options: {
+        images: ['registry.example.com/*'],
+        keyless: ['https://token.actions.githubusercontent.com https://github.com/example-org/*'],
+      },
+    },
     // Debug containers are allowed (they must still pass the other controls); switch on to block them.
     'block-ephemeral-containers': false,
   },

@@ -15,7 +15,7 @@ import { reportBackend } from './backends/report/index.js';
 import { namespacesBackend } from './backends/namespaces/index.js';
 import type { BackendFile } from './backends/types.js';
 import { toYaml } from './emit/yaml.js';
-import type { ControlId } from './controls/index.js';
+import { getControl, type ControlId } from './controls/index.js';
 import type { FixtureInputs } from './config/fixtures.js';
 
 export interface CompiledCluster {
@@ -90,7 +90,7 @@ function engineSupport(ir: BundleIR, kyverno: readonly BackendFile[], gatekeeper
   const g: Partial<Record<ControlId, true | string>> = {};
   for (const c of ir.controls) {
     k[c.control] = has(kyverno, c.control) || 'the Kyverno backend cannot express it';
-    g[c.control] = has(gatekeeper, c.control) || 'the Gatekeeper backend cannot express it';
+    g[c.control] = has(gatekeeper, c.control) || (getControl(c.control).gatekeeperGap ?? 'the Gatekeeper backend cannot express it');
   }
   return { kyverno: k, gatekeeper: g };
 }

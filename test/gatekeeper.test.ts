@@ -9,7 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compile } from '../src/compile.js';
-import { CONTROL_IDS } from '../src/controls/index.js';
+import { CONTROL_IDS as ALL_CONTROL_IDS, getControl } from '../src/controls/index.js';
+
+/** Controls with a Gatekeeper template (verify-image-signatures has none: see its gatekeeperGap). */
+const CONTROL_IDS = ALL_CONTROL_IDS.filter((id) => !getControl(id).gatekeeperGap);
 import { constraintTemplate, expansionTemplates } from '../src/backends/gatekeeper/emitters.js';
 import { renderControlRego, renderLibRego } from '../src/backends/gatekeeper/rego.js';
 import type { Constraint, ConstraintTemplate } from '../src/backends/gatekeeper/types.js';
@@ -109,5 +112,13 @@ describe('Rego templates', () => {
   it('use no built-in that is missing from the WebAssembly target (no sprintf)', () => {
     for (const id of CONTROL_IDS) expect(renderControlRego(id)).not.toMatch(/\bsprintf\(|\btime\.|\bstrings\.any_/);
     expect(renderLibRego()).not.toMatch(/\bsprintf\(/);
+  });
+});
+
+describe('controls Gatekeeper cannot express', () => {
+  it('have no template, and say why', () => {
+    const gaps = ALL_CONTROL_IDS.filter((id) => getControl(id).gatekeeperGap);
+    expect(gaps).toEqual(['verify-image-signatures']);
+    for (const id of gaps) expect(() => constraintTemplate(id, 'v1', '0.0.0')).toThrow(/has no template: Gatekeeper cannot verify/);
   });
 });

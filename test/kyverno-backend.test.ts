@@ -142,7 +142,8 @@ describe('Kyverno files', () => {
       });
       expect(a['policies.kyverno.io/minversion']).toMatch(/^1\.\d+\.\d+$/);
       expect(Object.keys(a).filter((k) => k.startsWith('pod-policies.kyverno.io/'))).toEqual([]);
-      expect(p.spec.background).toBe(true);
+      // Signatures are checked at admission only (registry access from the webhook).
+      expect(p.spec.background).toBe(id !== 'verify-image-signatures');
       expect(p.spec).not.toHaveProperty('validationFailureAction');
     }
   });
@@ -188,8 +189,8 @@ describe('Kyverno rules', () => {
     expect(teamA!.match.any[0]!.resources.namespaces).toEqual(['team-a']);
     expect(teamA!.exclude).toBeUndefined();
     // Modes: warn → Audit + emitWarning, enforce → Enforce (and no warnings from the enforce policy).
-    expect(cluster!.validate.failureAction).toBe('Audit');
-    expect(teamA!.validate.failureAction).toBe('Enforce');
+    expect(cluster!.validate!.failureAction).toBe('Audit');
+    expect(teamA!.validate!.failureAction).toBe('Enforce');
     expect(privWarn.spec.emitWarning).toBe(true);
     expect(priv.spec.emitWarning).toBeUndefined();
     expect(privWarn.metadata.annotations['kubeharden.io/control']).toBe('disallow-privileged-containers');
@@ -197,7 +198,7 @@ describe('Kyverno rules', () => {
     expect(legacyOnly.spec.rules.map((r) => r.match.any[0]!.resources.namespaces)).toEqual([['legacy']]);
     for (const p of policies.filter((x) => !x.metadata.name.startsWith('disallow-privileged-containers'))) {
       expect(p.spec.emitWarning, p.metadata.name).toBeUndefined();
-      for (const r of p.spec.rules) expect(r.validate.failureAction).toBe('Enforce');
+      for (const r of p.spec.rules) expect(r.validate!.failureAction).toBe('Enforce');
     }
   });
 
@@ -205,26 +206,27 @@ describe('Kyverno rules', () => {
     for (const p of policiesOf(kyvernoBackend(everyControl()))) {
       if (!isPodControl(getControl(p.metadata.name as ControlId))) continue;
       for (const r of p.spec.rules) {
+        if (r.verifyImages) continue; // verify-image-signatures: no CEL (see its own test)
         // Pod metadata is read by kind instead (autogen would make `object.metadata` a strict selection of
         // the template's metadata, which CronJobs often omit); that is the only non-rewritten path.
         // skipUpdate compares with the old Pod (guarded by object.kind == 'Pod', so autogen rules never use it).
         // objectNamespace reads the namespace of the object itself (a workload's own, not its template's).
-        const own = r.validate.cel.variables.filter((v) => v.name !== 'podMetadata' && v.name !== 'skipUpdate' && v.name !== 'objectNamespace');
-        const ns = r.validate.cel.variables.find((v) => v.name === 'objectNamespace');
+        const own = r.validate!.cel.variables.filter((v) => v.name !== 'podMetadata' && v.name !== 'skipUpdate' && v.name !== 'objectNamespace');
+        const ns = r.validate!.cel.variables.find((v) => v.name === 'objectNamespace');
         if (ns) expect(ns.expression).not.toMatch(/object\.spec|object\.metadata/);
-        const skip = r.validate.cel.variables.find((v) => v.name === 'skipUpdate')!;
+        const skip = r.validate!.cel.variables.find((v) => v.name === 'skipUpdate')!;
         expect(skip.expression).toMatch(/^object\.kind == 'Pod' && oldObject != null && request\.operation == 'UPDATE' && /);
-        const texts = [...own.map((v) => v.expression), ...r.validate.cel.expressions.flatMap((e) => [e.expression, e.messageExpression ?? ''])];
+        const texts = [...own.map((v) => v.expression), ...r.validate!.cel.expressions.flatMap((e) => [e.expression, e.messageExpression ?? ''])];
         const all = texts.join('\n');
         expect(all, p.metadata.name).toContain('object.spec');
         expect(all).not.toMatch(/object\.\?|object\[|oldObject|request\.|params\.|object\.metadata|object\.kind/);
-        const podMetadata = r.validate.cel.variables.find((v) => v.name === 'podMetadata');
+        const podMetadata = r.validate!.cel.variables.find((v) => v.name === 'podMetadata');
         if (podMetadata) {
           expect(podMetadata.expression).not.toMatch(/object\.spec|object\.metadata/);
           expect(podMetadata.expression).toContain("object.kind == 'CronJob' ? object.?spec.?jobTemplate.?spec.?template.?metadata");
         }
-        expect(r.validate.cel.expressions.length).toBeGreaterThan(0);
-        for (const e of r.validate.cel.expressions) expect(e.message).toMatch(/\.$/);
+        expect(r.validate!.cel.expressions.length).toBeGreaterThan(0);
+        for (const e of r.validate!.cel.expressions) expect(e.message).toMatch(/\.$/);
       }
     }
   });
@@ -236,9 +238,10 @@ describe('Kyverno rules', () => {
       // Image exceptions only exist for pod controls.
       const pod = isPodControl(getControl(id));
       for (const r of p.spec.rules) {
-        const names = r.validate.cel.variables.map((v) => v.name);
+        if (r.verifyImages) continue;
+        const names = r.validate!.cel.variables.map((v) => v.name);
         expect(names.slice(0, params.length + (pod ? 1 : 0))).toEqual([...(pod ? ['exemptImages'] : []), ...params]);
-        if (pod) expect(r.validate.cel.variables[0]!.expression).toBe('["a*"]');
+        if (pod) expect(r.validate!.cel.variables[0]!.expression).toBe('["a*"]');
         expect(new Set(names).size).toBe(names.length);
         const shared = names.filter((n) => SHARED_VARIABLES.some((s) => s.name === n));
         expect(shared).toEqual(SHARED_VARIABLES.map((s) => s.name).filter((n) => shared.includes(n)));
@@ -251,15 +254,15 @@ describe('Kyverno rules', () => {
   it('carry user values only inside CEL literals', () => {
     const policies = policiesOf(kyvernoBackend(bundle(scoped)));
     const sysctls = policies.find((p) => p.metadata.name === 'restrict-sysctls')!.spec.rules[0]!;
-    const literal = sysctls.validate.cel.variables.find((v) => v.name === 'allowedSysctls')!.expression;
+    const literal = sysctls.validate!.cel.variables.find((v) => v.name === 'allowedSysctls')!.expression;
     expect(literal).toBe(`[${celString(CANARY)}, "kernel.shm_rmid_forced"]`);
     const hostNs = policies.find((p) => p.metadata.name === 'disallow-host-namespaces')!;
     const monitoring = hostNs.spec.rules.find((r) => r.name.includes('monitoring'))!;
-    expect(monitoring.validate.cel.variables[0]).toEqual({ name: 'exemptImages', expression: `[${celString(`${CANARY}*`)}]` });
+    expect(monitoring.validate!.cel.variables[0]).toEqual({ name: 'exemptImages', expression: `[${celString(`${CANARY}*`)}]` });
     for (const p of policies) {
       for (const r of p.spec.rules) {
-        for (const e of r.validate.cel.expressions) expect(e.expression).not.toContain('canary');
-        for (const v of r.validate.cel.variables) if (v.expression.includes('canary')) expect(['exemptImages', 'allowedSysctls']).toContain(v.name);
+        for (const e of r.validate!.cel.expressions) expect(e.expression).not.toContain('canary');
+        for (const v of r.validate!.cel.variables) if (v.expression.includes('canary')) expect(['exemptImages', 'allowedSysctls']).toContain(v.name);
       }
     }
   });
@@ -416,5 +419,51 @@ describe('Kyverno CLI (the pinned engine; test/setup/engines.ts installs it)', (
       { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'job', namespace: 'apps' }, spec: { template: { spec } } },
     ]);
     expect([...results].map(([k, v]) => `${k} ${v.result}`).sort()).toEqual(['CronJob/cj pass', 'Job/job pass']);
+  });
+});
+
+describe('verify-image-signatures (verifyImages rule)', () => {
+  const PEM = '-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE8nXRh950IZbRj8Ra\n-----END PUBLIC KEY-----';
+  const options = { images: ['registry.example.com/*', 'ghcr.io/example-org/*'], publicKeys: [PEM], keyless: ['https://issuer.example.com  https://ci.example.com/*'] };
+  const policy = (config: Record<string, unknown>): ClusterPolicy => policiesOf(kyvernoBackend(bundle(config))).find((p) => p.metadata.name === 'verify-image-signatures')!;
+
+  it('verifies the listed images against every key and keyless signer, pins digests, and is valid against the CRD', () => {
+    const p = policy({ controls: { 'verify-image-signatures': { options } } });
+    expect(schemaErrors(policyValidator, p)).toEqual([]);
+    expect(p.spec.background).toBe(false);
+    expect(p.spec.webhookTimeoutSeconds).toBe(30);
+    const r = p.spec.rules[0]!;
+    expect(r.validate).toBeUndefined();
+    expect(r.match.any[0]!.resources.kinds).toEqual(['Pod']);
+    expect(r.verifyImages).toEqual([
+      {
+        failureAction: 'Enforce',
+        imageReferences: ['ghcr.io/example-org/*', 'registry.example.com/*'],
+        attestors: [{ count: 1, entries: [{ keys: { publicKeys: `${PEM}\n` } }, { keyless: { issuer: 'https://issuer.example.com', subject: 'https://ci.example.com/*' } }] }],
+        mutateDigest: true,
+        verifyDigest: true,
+        required: true,
+      },
+    ]);
+  });
+
+  it('maps modes, image exceptions and the transparency-log switch', () => {
+    const p = policy({
+      controls: { 'verify-image-signatures': { mode: 'warn', options: { ...options, transparencyLog: false, mutateDigest: false } } },
+      exceptions: [{ control: 'verify-image-signatures', namespaces: ['ci'], images: ['registry.example.com/scratch/*'], reason: 'r', expires: '2027-06-01' }],
+    });
+    expect(schemaErrors(policyValidator, p)).toEqual([]);
+    expect(p.spec.emitWarning).toBe(true);
+    const [cluster, ci] = p.spec.rules;
+    expect(cluster!.verifyImages![0]!.failureAction).toBe('Audit');
+    expect(cluster!.verifyImages![0]!.skipImageReferences).toBeUndefined();
+    expect(ci!.match.any[0]!.resources.namespaces).toEqual(['ci']);
+    expect(ci!.verifyImages![0]!.skipImageReferences).toEqual(['registry.example.com/scratch/*']);
+    expect(ci!.verifyImages![0]!.mutateDigest).toBe(false);
+    for (const e of ci!.verifyImages![0]!.attestors[0]!.entries) {
+      const a = (e.keys ?? e.keyless)!;
+      expect(a.rekor).toEqual({ ignoreTlog: true });
+      expect(a.ctlog).toEqual({ ignoreSCT: true });
+    }
   });
 });

@@ -180,7 +180,11 @@ describe('exceptions by name', () => {
 
 describe('the nsa-cisa profile and controls beyond PSS', () => {
   const enabled = (c: ResolvedCluster) => c.controls.filter((x) => x.cluster.enabled).map((x) => x.id);
-  const registries = { 'allowed-registries': { options: { registries: ['registry.example.com/'] } } };
+  const PEM = '-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----';
+  const registries = {
+    'allowed-registries': { options: { registries: ['registry.example.com/'] } },
+    'verify-image-signatures': { options: { images: ['registry.example.com/*'], keyless: ['https://issuer.example.com https://ci.example.com/*'] } },
+  };
 
   it('is pss-restricted plus every NSA/CISA control but block-ephemeral-containers', () => {
     const restricted = enabled(cluster({ profile: 'pss-restricted' }));
@@ -188,7 +192,7 @@ describe('the nsa-cisa profile and controls beyond PSS', () => {
     expect(nsa.slice(0, restricted.length)).toEqual(restricted);
     expect(nsa.slice(restricted.length)).toEqual([
       'require-non-root-groups', 'require-readonly-root-fs', 'disallow-automount-sa-token', 'require-drop-net-raw', 'allowed-registries',
-      'disallow-latest-tag', 'require-image-digest', 'require-resource-limits-requests', 'disallow-secrets-in-env-vars', 'disallow-default-namespace',
+      'disallow-latest-tag', 'require-image-digest', 'verify-image-signatures', 'require-resource-limits-requests', 'disallow-secrets-in-env-vars', 'disallow-default-namespace',
       'disallow-nodeport-services',
     ]);
     expect(enabled(cluster({ profile: 'nsa-cisa', controls: { ...registries, 'block-ephemeral-containers': true } }))).toContain('block-ephemeral-containers');
@@ -198,20 +202,38 @@ describe('the nsa-cisa profile and controls beyond PSS', () => {
 
   it('leaves allowed-registries off with a warning until registries are listed; enabling it without them is an error', () => {
     const r = resolve({ profile: 'nsa-cisa' });
-    expect(codes({ profile: 'nsa-cisa' })).toEqual(['warning:missing_option:profile']);
+    expect(codes({ profile: 'nsa-cisa' })).toEqual(['warning:missing_option:profile', 'warning:missing_option:profile']);
     expect(r.diagnostics[0]!.message).toBe('profile nsa-cisa includes allowed-registries, which stays off until options.registries is set');
     expect(r.diagnostics[0]!.hint).toContain("'allowed-registries': { options: { registries: ['registry.example.com/'");
     expect(enabled(r.config!.clusters[0]!)).not.toContain('allowed-registries');
     expect(codes({ controls: { 'allowed-registries': true } })).toEqual(['error:missing_option:controls.allowed-registries']);
-    expect(codes({ profile: 'nsa-cisa', controls: { 'allowed-registries': { options: { registries: [] } } } })).toEqual(['error:missing_option:controls.allowed-registries']);
-    expect(codes({ profile: 'nsa-cisa', controls: { 'allowed-registries': false } })).toEqual([]);
+    expect(codes({ profile: 'nsa-cisa', controls: { 'allowed-registries': { options: { registries: [] } }, 'verify-image-signatures': false } })).toEqual(['error:missing_option:controls.allowed-registries']);
+    expect(codes({ profile: 'nsa-cisa', controls: { 'allowed-registries': false, 'verify-image-signatures': false } })).toEqual([]);
     expect(codes({ profile: 'nsa-cisa', controls: registries, namespaces: { ci: { controls: { 'allowed-registries': { options: { registries: [] } } } } } })).toEqual([
       'error:missing_option:namespaces.ci.controls.allowed-registries',
     ]);
   });
 
+  it('leaves verify-image-signatures off until images and a public key or keyless signer are listed', () => {
+    const r = resolve({ profile: 'nsa-cisa', controls: { 'allowed-registries': false } });
+    expect(r.diagnostics.map((x) => x.message)).toEqual(['profile nsa-cisa includes verify-image-signatures, which stays off until options.images, options.publicKeys or options.keyless is set']);
+    expect(enabled(r.config!.clusters[0]!)).not.toContain('verify-image-signatures');
+    const images = { images: ['registry.example.com/*'] };
+    expect(codes({ controls: { 'verify-image-signatures': { options: images } } })).toEqual(['error:missing_option:controls.verify-image-signatures']);
+    expect(codes({ controls: { 'verify-image-signatures': { options: { ...images, publicKeys: [PEM] } } } })).toEqual([]);
+    expect(codes({ controls: { 'verify-image-signatures': { options: { ...images, keyless: ['https://issuer.example.com https://ci.example.com/*'] } } } })).toEqual([]);
+    expect(codes({ controls: { 'verify-image-signatures': { options: { ...images, keyless: ['https://issuer.example.com'], publicKeys: ['not a key'] } } } })).toEqual([
+      'warning:risky_option:controls.verify-image-signatures.options.keyless.0',
+      'warning:risky_option:controls.verify-image-signatures.options.publicKeys.0',
+    ]);
+    // Image exceptions become skipImageReferences; fixtures cannot expect a verdict that needs a registry.
+    expect(codes({ controls: { 'verify-image-signatures': { options: { ...images, publicKeys: [PEM] } } }, fixtures: [{ file: 'f.yaml', expect: { 'verify-image-signatures': 'deny' } }] })).toEqual([
+      'error:not_checkable_offline:fixtures.0.expect.verify-image-signatures',
+    ]);
+  });
+
   it('warns about registry prefixes without a "/"', () => {
-    expect(codes({ profile: 'nsa-cisa', controls: { 'allowed-registries': { options: { registries: ['registry.example.com', 'docker.io/library/'] } } } })).toEqual([
+    expect(codes({ profile: 'nsa-cisa', controls: { 'allowed-registries': { options: { registries: ['registry.example.com', 'docker.io/library/'] } }, 'verify-image-signatures': false } })).toEqual([
       'warning:risky_option:controls.allowed-registries.options.registries.0',
     ]);
   });

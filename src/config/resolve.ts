@@ -4,7 +4,7 @@
  */
 import { CONTROL_IDS, getControl, isControlId, type ControlId } from '../controls/index.js';
 import { checkOptionValue, describe } from '../controls/options.js';
-import { targetKinds, type AnyControl, type PssLevel } from '../controls/types.js';
+import { checkableOffline, targetKinds, type AnyControl, type PssLevel } from '../controls/types.js';
 import { Diagnostics, didYouMean, type Diagnostic, type KeyPath } from '../diagnostics.js';
 import { DEFAULT_KUBERNETES_VERSION, SUPPORTED_VERSIONS, isSupportedVersion, minor, type KubernetesVersion } from '../pss/versions.js';
 import type { EncryptedResource, Mode, ProfileName, PssLevelName } from './types.js';
@@ -28,6 +28,7 @@ const NSA_CISA_CONTROLS: readonly ControlId[] = [
   'allowed-registries',
   'disallow-latest-tag',
   'require-image-digest',
+  'verify-image-signatures',
   'require-resource-limits-requests',
   'disallow-secrets-in-env-vars',
   'disallow-default-namespace',
@@ -40,7 +41,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
   'nsa-cisa': {
     level: 'restricted',
     description:
-      'pss-restricted plus the NSA/CISA controls beyond PSS: pods, Services, Ingresses, RBAC, ServiceAccounts (all but the opt-in block-ephemeral-containers; allowed-registries once its registries are listed).',
+      'pss-restricted plus the NSA/CISA controls beyond PSS: pods, Services, Ingresses, RBAC, ServiceAccounts (all but the opt-in block-ephemeral-containers; allowed-registries and verify-image-signatures once their registries and signers are listed).',
     controls: NSA_CISA_CONTROLS,
   },
 };
@@ -470,6 +471,7 @@ function resolveCluster(
       for (const [k, val] of Object.entries(expect)) {
         if (!isControlId(k)) d.error('unknown_control', [...path, 'expect', k], `unknown control "${k}"`, hintFor(k, CONTROL_IDS));
         else if (val !== 'allow' && val !== 'deny') d.error('invalid_value', [...path, 'expect', k], `expected 'allow' or 'deny', got ${describe(val)}`);
+        else if (!checkableOffline(getControl(k))) d.error('not_checkable_offline', [...path, 'expect', k], `${k} needs an image registry to decide, so fixtures cannot test it offline`, 'test it against a cluster (or a registry) instead');
         else out[k] = val;
       }
       fixtures.push({ file: fx['file'], expect: out });
@@ -543,17 +545,24 @@ function resolveControlPlane(d: Diagnostics, value: unknown, path: KeyPath): Res
   return { encryption: provider === 'kms' ? { provider, kmsEndpoint, resources } : { provider, resources } };
 }
 
-/** Required options of an enabled control that are empty. */
+/** Between alternatives of a required option group (`[a, b]`: a or b must be given). */
+const OR = ' or options.';
+
+/** Required options of an enabled control that are empty (a group: `a or options.b`, all of them empty). */
 function missingOptions(c: AnyControl, s: ControlSettings): string[] {
   if (!s.enabled) return [];
-  return (c.requiredOptions ?? []).filter((k) => {
+  const empty = (k: string): boolean => {
     const v = s.options[k];
     return !Array.isArray(v) || v.length === 0;
+  };
+  return (c.requiredOptions ?? []).flatMap((r) => {
+    const group: readonly string[] = typeof r === 'string' ? [r] : r;
+    return group.every(empty) ? [group.join(OR)] : [];
   });
 }
 
 function requiredHint(c: AnyControl, missing: readonly string[]): string {
-  return missing.map((k) => c.options[k]?.description ?? k).join(' ');
+  return missing.map((m) => m.split(OR).map((k) => c.options[k]?.description ?? k).join(' Or: ')).join(' ');
 }
 
 function exampleSetting(c: AnyControl, missing: readonly string[]): string {
@@ -562,7 +571,7 @@ function exampleSetting(c: AnyControl, missing: readonly string[]): string {
     const values = spec && spec.kind === 'strings' ? (spec.suggestions ?? []).slice(0, 2) : [];
     return `${k}: [${values.map((v) => `'${v}'`).join(', ')}]`;
   };
-  return `'${c.id}': { options: { ${missing.map(example).join(', ')} } }`;
+  return `'${c.id}': { options: { ${missing.map((m) => example(m.split(OR)[0]!)).join(', ')} } }`;
 }
 
 function explicitlyDisabled(layers: { value: unknown }[], id: ControlId): boolean {

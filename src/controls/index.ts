@@ -30,6 +30,7 @@ import blockEphemeralContainers from './block-ephemeral-containers.js';
 import allowedRegistries from './allowed-registries.js';
 import disallowLatestTag from './disallow-latest-tag.js';
 import requireImageDigest from './require-image-digest.js';
+import verifyImageSignatures from './verify-image-signatures.js';
 import requireResourceLimitsRequests from './require-resource-limits-requests.js';
 import disallowSecretsInEnvVars from './disallow-secrets-in-env-vars.js';
 import disallowDefaultNamespace from './disallow-default-namespace.js';
@@ -64,6 +65,7 @@ export const controls = {
   'allowed-registries': allowedRegistries,
   'disallow-latest-tag': disallowLatestTag,
   'require-image-digest': requireImageDigest,
+  'verify-image-signatures': verifyImageSignatures,
   'require-resource-limits-requests': requireResourceLimitsRequests,
   'disallow-secrets-in-env-vars': disallowSecretsInEnvVars,
   'disallow-default-namespace': disallowDefaultNamespace,

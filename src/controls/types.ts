@@ -91,6 +91,11 @@ export interface ControlDefinition<Id extends string, O extends OptionSpecs, P e
   /** NSA/CISA recommendation ids (kubeharden's numbering, e.g. `NSA-POD-5`). */
   readonly nsa: readonly string[];
   readonly pss?: PssInfo;
+  /**
+   * Why Gatekeeper cannot express this control, when it cannot: the control then gets no template or
+   * constraint (and no WASM evaluation); the bundle README and the coverage report show the gap.
+   */
+  readonly gatekeeperGap?: string;
   /** The kinds a non-pod control checks (absent: Pods and workloads). */
   readonly target?: ControlTarget;
   /** Human-readable message prefix used by every engine. */
@@ -98,9 +103,10 @@ export interface ControlDefinition<Id extends string, O extends OptionSpecs, P e
   defaults(version: KubernetesVersion): OptionsOf<O>;
   /**
    * List options that have no sane default and must be non-empty for the control to run (e.g. the
-   * registries of allowed-registries). A profile leaves such a control off until they are given.
+   * registries of allowed-registries); a group `[a, b]` needs at least one of them. A profile leaves such
+   * a control off until they are given.
    */
-  readonly requiredOptions?: readonly (keyof O & string)[];
+  readonly requiredOptions?: readonly ((keyof O & string) | readonly (keyof O & string)[])[];
   /**
    * Warnings about valid but risky option values (reported by resolve with the option's path), e.g. a
    * registry prefix without a trailing "/".
@@ -126,6 +132,14 @@ export function defineControl<const Id extends string, const O extends OptionSpe
 /** The kinds a control checks, or undefined for a pod control (Pods and workloads). */
 export function targetKinds(c: Pick<AnyControl, 'target'>): readonly ResourceKind[] | undefined {
   return c.target?.kinds;
+}
+
+/**
+ * False for a control whose check needs an outside service (verify-image-signatures: the registry): it has
+ * no samples and stays out of the offline suites (the bundle's engine suites, `kubeharden test`, audits).
+ */
+export function checkableOffline(c: Pick<AnyControl, 'samples'>): boolean {
+  return c.samples.length > 0;
 }
 
 /** True for a control that checks Pods (and workloads through auto-gen/expansion). */

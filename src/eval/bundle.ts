@@ -1,7 +1,7 @@
 /** Offline evaluation of a compiled cluster bundle through its own WASM-compiled Rego. */
 import type { CompiledCluster } from '../compile.js';
 import type { Constraint, ConstraintTemplate } from '../backends/gatekeeper/types.js';
-import { CONTROL_IDS, type ControlId } from '../controls/index.js';
+import { CONTROL_IDS, getControl, type ControlId } from '../controls/index.js';
 import { constraint, constraintTemplate } from '../backends/gatekeeper/emitters.js';
 import { sampleInstance } from '../backends/tests/index.js';
 import { PACKAGE_VERSION } from '../version.js';
@@ -116,9 +116,9 @@ export function evaluateSample(module: PolicyModule, control: ControlId, sample:
   return msgs.sort();
 }
 
-/** A module with the templates of every control (for built-in samples, whatever a config enables). */
+/** A module with the templates of every control Gatekeeper can express (for built-in samples, whatever a config enables). */
 export async function loadCatalogModule(log?: Logger): Promise<PolicyModule> {
-  const templates = CONTROL_IDS.map((id) => constraintTemplate(id, 'v1', PACKAGE_VERSION));
+  const templates = CONTROL_IDS.filter((id) => !getControl(id).gatekeeperGap).map((id) => constraintTemplate(id, 'v1', PACKAGE_VERSION));
   return loadPolicyModule(sourcesOf(templates), log);
 }
 

@@ -22,7 +22,8 @@ import type { ControlId, Controls } from '../../controls/index.js';
 import type { ParamsOf } from '../../controls/types.js';
 import type { Unsupported } from '../types.js';
 import { celString, listOr, mapOr } from './cel.js';
-import type { CelCheck, CelValidation, CelVariable } from './types.js';
+import type { CelCheck, CelValidation, CelVariable, ImageVerificationCheck } from './types.js';
+import { verifyImagesCheck } from './verify-images.js';
 import { serviceEmitters } from './emitters-services.js';
 
 const LISTS = ['initContainers', 'containers', 'ephemeralContainers'] as const;
@@ -191,7 +192,7 @@ function apparmorAnnotationAllowed(v: string): string {
 /** A capability list (`add` / `drop`) of container `c`. */
 const capabilities = (c: string, which: 'add' | 'drop'): string => listOr(`${sc(c, `capabilities.?${which}`)}.orValue([])`);
 
-export type Emitter<K extends ControlId> = (params: ParamsOf<Controls[K]['params']>) => CelCheck | Unsupported;
+export type Emitter<K extends ControlId> = (params: ParamsOf<Controls[K]['params']>) => CelCheck | ImageVerificationCheck | Unsupported;
 
 /** One entry per control: a missing control is a compile error. */
 export const emitters: { [K in ControlId]: Emitter<K> } = {
@@ -463,6 +464,8 @@ export const emitters: { [K in ControlId]: Emitter<K> } = {
       imageCheck((i) => `!${i}.contains('@') && !${i}.matches('(^|/)[^/@:]+:[^/@:]+$')`, 'must name a tag or a digest'),
     ],
   }),
+
+  'verify-image-signatures': verifyImagesCheck,
 
   'require-image-digest': () => ({
     message: 'Images must be pinned by digest (@sha256:<64 hex digits>).',

@@ -19,7 +19,7 @@ import { targetKinds } from '../../controls/types.js';
 import { isUnsupported, type BackendFile, type Unsupported } from '../types.js';
 import { celLiteral, isCelIdentifier, variableRefs } from './cel.js';
 import { emitters, SHARED_VARIABLES } from './emitters.js';
-import type { CelCheck, CelVariable, ClusterPolicy, FailureAction, Kustomization, KyvernoRule, PolicyException } from './types.js';
+import type { CelCheck, CelVariable, ClusterPolicy, FailureAction, ImageVerificationCheck, Kustomization, KyvernoRule, PolicyException } from './types.js';
 import { dnsName } from '../../names.js';
 
 /**
@@ -53,9 +53,13 @@ export function kyvernoBackend(ir: BundleIR, extra: readonly BackendFile[] = [])
 }
 
 /** The CEL check of a control for given parameters (or why Kyverno cannot express it). */
-export function celCheck(id: ControlId, params: Params): CelCheck | Unsupported {
-  const emit = emitters[id] as (p: Params) => CelCheck | Unsupported;
+export function celCheck(id: ControlId, params: Params): CelCheck | ImageVerificationCheck | Unsupported {
+  const emit = emitters[id] as (p: Params) => CelCheck | ImageVerificationCheck | Unsupported;
   return emit(params);
+}
+
+function isImageVerification(c: CelCheck | ImageVerificationCheck): c is ImageVerificationCheck {
+  return 'verifyImages' in c;
 }
 
 /**
@@ -111,6 +115,9 @@ export function clusterPolicy(id: ControlId, instances: readonly ControlInstance
     },
     spec: { background: true, rules },
   };
+  // Signatures are checked at admission (registry and Rekor access from the webhook), not in background
+  // scans; the webhook waits for the registry.
+  if (rules.some((r) => r.verifyImages)) policy.spec = { background: false, webhookTimeoutSeconds: 30, rules };
   // Warn mode = Audit plus admission warnings; emitWarning is policy-wide, so it also makes Audit
   // instances of the same control warn.
   if (instances.some((i) => i.mode === 'warn')) policy.spec.emitWarning = true;
@@ -160,11 +167,26 @@ export function failureAction(mode: Mode): FailureAction {
   return mode === 'enforce' ? 'Enforce' : 'Audit';
 }
 
-function rule(id: ControlId, instance: ControlInstance, check: CelCheck): KyvernoRule {
+function rule(id: ControlId, instance: ControlInstance, check: CelCheck | ImageVerificationCheck): KyvernoRule {
   // CREATE and UPDATE only (ephemeral containers arrive as UPDATEs). Kyverno's webhook also sends DELETE
   // requests to validate rules, where `object` is null: the CEL would fail and block every deletion.
   const resources: KyvernoRule['match']['any'][number]['resources'] = { kinds: ruleKinds(id), operations: ['CREATE', 'UPDATE'] };
   if (instance.scope.include) resources.namespaces = [...instance.scope.include];
+  if (isImageVerification(check)) {
+    const v: KyvernoRule = {
+      name: instance.name,
+      match: { any: [{ resources }] },
+      verifyImages: [
+        {
+          failureAction: failureAction(instance.mode),
+          ...check.verifyImages,
+          ...(instance.exemptImages.length ? { skipImageReferences: [...instance.exemptImages] } : {}),
+        },
+      ],
+    };
+    if (instance.scope.exclude.length) v.exclude = { any: [{ resources: { namespaces: [...instance.scope.exclude] } }] };
+    return v;
+  }
   const r: KyvernoRule = {
     name: instance.name,
     match: { any: [{ resources }] },

@@ -28,7 +28,9 @@ export interface KyvernoRule {
   name: string;
   match: { any: ResourceFilter[] };
   exclude?: { any: ResourceFilter[] };
-  validate: {
+  /** Image signature checks (verify-image-signatures); such a rule has no `validate`. */
+  verifyImages?: ImageVerification[];
+  validate?: {
     failureAction: FailureAction;
     message: string;
     cel: {
@@ -45,6 +47,7 @@ export interface ClusterPolicy {
   spec: {
     background: boolean;
     emitWarning?: boolean;
+    webhookTimeoutSeconds?: number;
     rules: KyvernoRule[];
   };
 }
@@ -62,6 +65,28 @@ export interface CelCheck {
   /** Control-specific variables (after the shared ones); may read params, `exemptImages` and shared variables. */
   readonly variables?: readonly CelVariable[];
   readonly expressions: readonly CelValidation[];
+}
+
+/** One cosign attestor entry: public keys or a keyless identity. */
+export interface AttestorEntry {
+  keys?: { publicKeys: string; rekor?: { ignoreTlog: boolean }; ctlog?: { ignoreSCT: boolean } };
+  keyless?: { issuer: string; subject: string; rekor?: { ignoreTlog: boolean }; ctlog?: { ignoreSCT: boolean } };
+}
+
+/** A `verifyImages` entry (cosign signatures). */
+export interface ImageVerification {
+  failureAction?: FailureAction;
+  imageReferences: string[];
+  skipImageReferences?: string[];
+  attestors: { count: number; entries: AttestorEntry[] }[];
+  mutateDigest: boolean;
+  verifyDigest: boolean;
+  required: boolean;
+}
+
+/** What the verify-image-signatures emitter returns instead of a CEL check. */
+export interface ImageVerificationCheck {
+  readonly verifyImages: Omit<ImageVerification, 'failureAction' | 'skipImageReferences'>;
 }
 
 /** `kyverno.io/v2` PolicyException (exceptions by object name). */

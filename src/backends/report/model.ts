@@ -120,8 +120,8 @@ function engineModes(files: readonly BackendFile[]): Record<'kyverno' | 'gatekee
     const id = o.metadata?.annotations?.['kubeharden.io/control'];
     if (o.kind !== 'ClusterPolicy' || !id) continue;
     const warn = o.spec?.['emitWarning'] === true;
-    for (const r of (o.spec?.['rules'] ?? []) as { validate?: { failureAction?: string }; generate?: { synchronize?: boolean } }[]) {
-      const fa = r.validate?.failureAction;
+    for (const r of (o.spec?.['rules'] ?? []) as { validate?: { failureAction?: string }; verifyImages?: { failureAction?: string }[]; generate?: { synchronize?: boolean } }[]) {
+      const fa = r.validate?.failureAction ?? r.verifyImages?.[0]?.failureAction;
       if (fa === 'Enforce') add(kyverno, id, 'enforce');
       else if (fa === 'Audit') add(kyverno, id, warn ? 'warn' : 'audit');
       // A synchronized generate rule keeps its objects in every matching namespace: counted as enforce.
@@ -224,6 +224,11 @@ export function coverageReport(cluster: ResolvedCluster, files: readonly Backend
     if (ids('not-implemented').length) gaps.push(`not implemented yet: ${ids('not-implemented').join(', ')}`);
     if (ids('off').length) gaps.push(`off in this cluster: ${ids('off').join(', ')}`);
     if (ids('reported').length) gaps.push(`reported, not enforced: ${ids('reported').join(', ')}`);
+    // Controls one engine cannot express: users of only that engine do not get them.
+    for (const c of relevant) {
+      const gap = isControlId(c.id) && c.state !== 'off' && c.state !== 'not-implemented' ? getControl(c.id).gatekeeperGap : undefined;
+      if (gap) gaps.push(`Gatekeeper cannot express ${c.id}: ${gap}`);
+    }
     const missingArtifacts = artifacts.filter((a) => !a.present).map((a) => a.file);
     if (missingArtifacts.length) gaps.push(`not generated: ${missingArtifacts.join(', ')}`);
     if (rec.outside) gaps.push(`outside kubeharden: ${rec.outside}`);
