@@ -20,6 +20,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compile } from '../src/compile.js';
+import type { ObjectsFile } from '../src/backends/types.js';
 import { toYaml } from '../src/emit/yaml.js';
 import { capture, ensureEngine } from '../src/engines/index.js';
 import { kyvernoArgs, parseKyvernoOutput, resourceKey, type EngineFindings } from '../src/eval/engines.js';
@@ -265,6 +267,35 @@ describe('Kyverno verifyImages against a local registry with cosign signatures',
 
   it('verifies signatures with a hand-written verifyImages policy', async () => {
     await expectVerdicts([handWrittenPolicy(`${host}/*`, pem(releaseKey.publicKey))], 'signed-by-release-key');
+  }, 120_000);
+
+  /** The Kyverno policies the bundle holds for the verify-image-signatures control with these options. */
+  function compiledPolicies(options: Record<string, unknown>): Obj[] {
+    const result = compile({ name: 'sig', profile: 'pss-baseline', controls: { 'verify-image-signatures': { options } } }, { today: '2026-11-26' });
+    expect(result.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    const file = result.clusters[0]!.files.find((f) => f.path === 'kyverno/verify-image-signatures.yaml') as ObjectsFile | undefined;
+    expect(file, 'kyverno/verify-image-signatures.yaml in the bundle').toBeDefined();
+    const policies = file!.objects as Obj[];
+    for (const p of policies) expect(schemaErrors(policyValidator, p)).toEqual([]);
+    return policies;
+  }
+  const verifyImagesRules = (policies: readonly Obj[]): string[] =>
+    policies.flatMap((p) => ((p['spec'] as { rules: { name: string; verifyImages?: unknown }[] }).rules).filter((r) => r.verifyImages).map((r) => r.name));
+
+  it('verifies signatures with the policy compiled for the verify-image-signatures control', async () => {
+    const policies = compiledPolicies({ images: [`${host}/*`], publicKeys: [pem(releaseKey.publicKey)], transparencyLog: false });
+    const rules = verifyImagesRules(policies);
+    expect(rules).toHaveLength(1);
+    await expectVerdicts(policies, rules[0]!);
+  }, 120_000);
+
+  it('the compiled policy accepts a signature by any one of its public keys', async () => {
+    const policies = compiledPolicies({ images: [`${host}/*`], publicKeys: [pem(otherKey.publicKey), pem(releaseKey.publicKey)], transparencyLog: false });
+    const v = await kyvernoApply(policies, [pod('signed', images.signed), pod('other-key', images.otherKey), pod('unsigned', images.unsigned)]);
+    const outcomes = (name: string): string[] => [...new Set((v.results.get(podKey(name)) ?? []).map((x) => x.result))];
+    expect(outcomes('signed'), v.stdout + v.stderr).toEqual(['pass']);
+    expect(outcomes('other-key'), v.stdout + v.stderr).toEqual(['pass']);
+    expect(outcomes('unsigned'), v.stdout + v.stderr).toEqual(['fail']);
   }, 120_000);
 
   it('the verdicts swap when the policy trusts the other key instead', async () => {
