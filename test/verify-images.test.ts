@@ -1,0 +1,316 @@
+/**
+ * Kyverno `verifyImages` end to end, offline: the real Kyverno CLI (`kyverno apply --registry`) resolves
+ * images in a registry the test runs on 127.0.0.1 (test/support/oci-registry.ts) and verifies cosign
+ * signatures made here with P-256 keys. Signed with the policy's key → pass; unsigned or signed with another
+ * key → fail naming the image; an image outside imageReferences → no verdict (and no registry request);
+ * Deployments through auto-gen; digest-pinned references.
+ *
+ * Kyverno is a separate process that calls back into this one, so it must be spawned asynchronously
+ * (`capture`): a synchronous spawn would block the event loop that serves the registry.
+ *
+ * What the Kyverno 1.19 CLI does here: go-containerregistry speaks plain HTTP to `127.0.0.1:<port>` and
+ * `localhost:<port>` alike; verifyImages reaches the registry with or without `--registry` (that flag only
+ * feeds registry data into policy context; it is passed for clarity); each verified image gets two results
+ * per rule (`verified image signatures for <ref>` / `image verified`, or `failed to verify image <ref>: …` /
+ * `unverified image <repo>@<digest>`); an image outside imageReferences gets no result at all (no skip);
+ * the payload's docker-manifest-digest must match the image, its docker-reference is not compared.
+ */
+import { generateKeyPairSync, verify, type KeyObject } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compile } from '../src/compile.js';
+import type { ObjectsFile } from '../src/backends/types.js';
+import { toYaml } from '../src/emit/yaml.js';
+import { capture, ensureEngine } from '../src/engines/index.js';
+import { kyvernoArgs, parseKyvernoOutput, resourceKey, type EngineFindings } from '../src/eval/engines.js';
+import type { Obj } from '../src/eval/review.js';
+import { crdSchema, schemaErrors, validator } from './schema.js';
+import { sha256, signatureTag, startRegistry, type OciRegistry } from './support/oci-registry.js';
+
+const policyValidator = validator(crdSchema('kyverno.io_clusterpolicies.yaml', 'v1'));
+
+interface ReportResult {
+  policy: string;
+  rule: string;
+  result: string;
+  message?: string;
+  resources: { kind: string; namespace?: string; name: string }[];
+}
+
+interface Verdicts {
+  /** Report results per `Kind/namespace/name`. */
+  readonly results: Map<string, ReportResult[]>;
+  /** The same run through the repo's own parser (failures only). */
+  readonly findings: EngineFindings;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+const NS = 'apps';
+const pod = (name: string, image: string): Obj => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name, namespace: NS },
+  spec: { containers: [{ name: 'main', image }] },
+});
+const deployment = (name: string, image: string): Obj => ({
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: { name, namespace: NS },
+  spec: {
+    replicas: 1,
+    selector: { matchLabels: { app: name } },
+    template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'main', image }] } },
+  },
+});
+
+const pem = (k: KeyObject): string => k.export({ type: 'spki', format: 'pem' }) as string;
+
+/** A ClusterPolicy with one verifyImages rule: images under `pattern` must carry a cosign signature by `publicKey`. */
+function handWrittenPolicy(pattern: string, publicKey: string): Obj {
+  return {
+    apiVersion: 'kyverno.io/v1',
+    kind: 'ClusterPolicy',
+    metadata: { name: 'verify-signatures' },
+    spec: {
+      background: false,
+      webhookTimeoutSeconds: 30,
+      rules: [
+        {
+          name: 'signed-by-release-key',
+          match: { any: [{ resources: { kinds: ['Pod'] } }] },
+          verifyImages: [
+            {
+              imageReferences: [pattern],
+              failureAction: 'Enforce',
+              attestors: [{ count: 1, entries: [{ keys: { publicKeys: publicKey, rekor: { ignoreTlog: true }, ctlog: { ignoreSCT: true } } }] }],
+            },
+          ],
+        },
+      ],
+    },
+  };
+}
+
+async function kyvernoApply(policies: readonly Obj[], resources: readonly Obj[]): Promise<Verdicts> {
+  const kyverno = await ensureEngine('kyverno');
+  const dir = mkdtempSync(join(tmpdir(), 'kubeharden-verify-images-'));
+  try {
+    writeFileSync(join(dir, 'policies.yaml'), toYaml(policies, { header: false }));
+    writeFileSync(join(dir, 'resources.yaml'), toYaml(resources, { header: false }));
+    const r = await capture(kyverno, [...kyvernoArgs(join(dir, 'policies.yaml'), join(dir, 'resources.yaml')), '--registry']);
+    const start = r.stdout.indexOf('{"kind"');
+    if (start < 0) throw new Error(`kyverno apply produced no report (exit ${r.code}): ${r.stderr}${r.stdout}`);
+    const report = JSON.parse(r.stdout.slice(start)) as { results?: ReportResult[] };
+    const results = new Map<string, ReportResult[]>();
+    for (const x of report.results ?? []) {
+      for (const res of x.resources) {
+        const key = resourceKey(res.kind, res.namespace, res.name);
+        results.set(key, [...(results.get(key) ?? []), x]);
+      }
+    }
+    return { results, findings: parseKyvernoOutput(r, policies), stdout: r.stdout, stderr: r.stderr };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('Kyverno verifyImages against a local registry with cosign signatures', () => {
+  let registry: OciRegistry;
+  const releaseKey = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const otherKey = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  let host: string;
+  const digests: Record<string, string> = {};
+  let images: Record<'signed' | 'unsigned' | 'otherKey' | 'pinned' | 'outside' | 'webSigned' | 'webUnsigned', string>;
+
+  beforeAll(async () => {
+    registry = await startRegistry();
+    host = registry.host;
+    digests['api'] = registry.addImage('team/api', '1.0');
+    registry.sign('team/api', digests['api'], releaseKey.privateKey);
+    digests['worker'] = registry.addImage('team/worker', '1.0');
+    digests['tool'] = registry.addImage('team/tool', '2.3');
+    registry.sign('team/tool', digests['tool'], otherKey.privateKey);
+    digests['web'] = registry.addImage('web', 'stable');
+    registry.sign('web', digests['web'], releaseKey.privateKey);
+    digests['webCanary'] = registry.addImage('web', 'canary');
+    images = {
+      signed: `${host}/team/api:1.0`,
+      unsigned: `${host}/team/worker:1.0`,
+      otherKey: `${host}/team/tool:2.3`,
+      pinned: `${host}/team/api@${digests['api']}`,
+      outside: 'registry.invalid/team/api:1.0',
+      webSigned: `${host}/web:stable`,
+      webUnsigned: `${host}/web:canary`,
+    };
+  });
+
+  afterAll(async () => {
+    await registry?.close();
+  });
+
+  const resources = (): Obj[] => [
+    pod('signed', images.signed),
+    pod('unsigned', images.unsigned),
+    pod('other-key', images.otherKey),
+    pod('pinned', images.pinned),
+    pod('outside', images.outside),
+    deployment('web-signed', images.webSigned),
+    deployment('web-unsigned', images.webUnsigned),
+  ];
+
+  const podKey = (name: string): string => resourceKey('Pod', NS, name);
+  const deployKey = (name: string): string => resourceKey('Deployment', NS, name);
+
+  /** The verdicts one set of policies must give; `rule` is the verifyImages rule's name. */
+  async function expectVerdicts(policies: Obj[], rule: string): Promise<void> {
+    const before = registry.requests.length;
+    const v = await kyvernoApply(policies, resources());
+    const context = `kyverno stdout:\n${v.stdout}\nstderr:\n${v.stderr}`;
+    const of = (key: string): ReportResult[] => v.results.get(key) ?? [];
+    const outcomes = (key: string): string[] => [...new Set(of(key).map((x) => x.result))].sort();
+    const messages = (key: string): string => of(key).map((x) => x.message ?? '').join('\n');
+
+    // Nothing errored: every verdict is a pass or a fail of the verifyImages rule (or its auto-gen twin).
+    for (const [key, list] of v.results) {
+      for (const x of list) {
+        expect(['pass', 'fail'], `${key}: ${x.result} ${x.message ?? ''}`).toContain(x.result);
+        expect([rule, `autogen-${rule}`], key).toContain(x.rule);
+      }
+    }
+
+    // Signed with the policy's key, by tag and pinned by digest: verified.
+    expect(outcomes(podKey('signed')), context).toEqual(['pass']);
+    expect(messages(podKey('signed'))).toContain(`verified image signatures for ${images.signed}`);
+    expect(outcomes(podKey('pinned')), context).toEqual(['pass']);
+    expect(messages(podKey('pinned'))).toContain(`verified image signatures for ${images.pinned}`);
+
+    // No signature at all, or one by another key: refused, naming the image and the reason.
+    expect(outcomes(podKey('unsigned')), context).toEqual(['fail']);
+    expect(messages(podKey('unsigned'))).toContain(`failed to verify image ${images.unsigned}`);
+    expect(messages(podKey('unsigned'))).toContain('no signatures found');
+    expect(outcomes(podKey('other-key')), context).toEqual(['fail']);
+    expect(messages(podKey('other-key'))).toContain(`failed to verify image ${images.otherKey}`);
+    expect(messages(podKey('other-key'))).toContain('no matching signatures');
+
+    // Outside imageReferences: no verdict, and Kyverno never asked any registry about it.
+    expect(of(podKey('outside')), context).toEqual([]);
+
+    // Deployments through auto-gen: the Pod template's image decides.
+    expect(outcomes(deployKey('web-signed')), context).toEqual(['pass']);
+    expect(of(deployKey('web-signed')).map((x) => x.rule)).toContain(`autogen-${rule}`);
+    expect(outcomes(deployKey('web-unsigned')), context).toEqual(['fail']);
+    expect(messages(deployKey('web-unsigned'))).toContain(`failed to verify image ${images.webUnsigned}`);
+
+    // The repo's own parser of `kyverno apply` output sees exactly the refused resources.
+    expect([...v.findings.keys()].sort()).toEqual([deployKey('web-unsigned'), podKey('other-key'), podKey('unsigned')].sort());
+
+    // The verdicts came from this registry: Kyverno read the signature manifests of the images it verified.
+    const served = registry.requests.slice(before).map((q) => `${q.method} ${q.path} ${q.status}`);
+    expect(served).toContain(`GET /v2/team/api/manifests/${signatureTag(digests['api']!)} 200`);
+    expect(served).toContain(`GET /v2/team/worker/manifests/${signatureTag(digests['worker']!)} 404`);
+    expect(served).toContain(`GET /v2/web/manifests/${signatureTag(digests['web']!)} 200`);
+    expect(served.filter((s) => s.includes('registry.invalid'))).toEqual([]);
+  }
+
+  it('the test registry speaks the distribution API', async () => {
+    const get = (path: string, method = 'GET'): Promise<Response> => fetch(`http://${host}${path}`, { method });
+    expect((await get('/v2/')).status).toBe(200);
+
+    const byTag = await get('/v2/team/api/manifests/1.0');
+    expect(byTag.status).toBe(200);
+    expect(byTag.headers.get('content-type')).toBe('application/vnd.oci.image.manifest.v1+json');
+    expect(byTag.headers.get('docker-content-digest')).toBe(digests['api']);
+    const body = Buffer.from(await byTag.arrayBuffer());
+    expect(sha256(body)).toBe(digests['api']);
+    const manifest = JSON.parse(body.toString('utf8')) as { config: { digest: string; size: number }; layers: { digest: string }[] };
+    expect(manifest.layers).toHaveLength(1);
+
+    const head = await get(`/v2/team/api/manifests/${digests['api']}`, 'HEAD');
+    expect(head.status).toBe(200);
+    expect(head.headers.get('docker-content-digest')).toBe(digests['api']);
+    expect(head.headers.get('content-length')).toBe(String(body.length));
+
+    const config = await get(`/v2/team/api/blobs/${manifest.config.digest}`);
+    const configBytes = Buffer.from(await config.arrayBuffer());
+    expect(sha256(configBytes)).toBe(manifest.config.digest);
+    expect(configBytes.length).toBe(manifest.config.size);
+    expect((await get(`/v2/team/api/blobs/${manifest.layers[0]!.digest}`, 'HEAD')).status).toBe(200);
+
+    // The signature: one simple-signing layer whose payload names the image digest, signed by the release key.
+    const sig = JSON.parse(await (await get(`/v2/team/api/manifests/${signatureTag(digests['api']!)}`)).text()) as { layers: { mediaType: string; digest: string; annotations: Record<string, string> }[] };
+    expect(sig.layers.map((l) => l.mediaType)).toEqual(['application/vnd.dev.cosign.simplesigning.v1+json']);
+    const payload = Buffer.from(await (await get(`/v2/team/api/blobs/${sig.layers[0]!.digest}`)).arrayBuffer());
+    expect(JSON.parse(payload.toString('utf8'))).toEqual({
+      critical: { identity: { 'docker-reference': `${host}/team/api` }, image: { 'docker-manifest-digest': digests['api'] }, type: 'cosign container image signature' },
+      optional: {},
+    });
+    const signature = Buffer.from(sig.layers[0]!.annotations['dev.cosignproject.cosign/signature']!, 'base64');
+    expect(verify('sha256', payload, releaseKey.publicKey, signature)).toBe(true);
+    expect(verify('sha256', payload, otherKey.publicKey, signature)).toBe(false);
+
+    // Unknown things: 404 with the distribution error body.
+    const missing = await get(`/v2/team/worker/manifests/${signatureTag(digests['worker']!)}`);
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { errors: { code: string }[] }).errors[0]!.code).toBe('MANIFEST_UNKNOWN');
+    expect(((await (await get('/v2/nope/manifests/1.0')).json()) as { errors: { code: string }[] }).errors[0]!.code).toBe('NAME_UNKNOWN');
+    expect(((await (await get(`/v2/team/api/blobs/sha256:${'0'.repeat(64)}`)).json()) as { errors: { code: string }[] }).errors[0]!.code).toBe('BLOB_UNKNOWN');
+    expect((await get('/v2/_catalog')).status).toBe(404);
+    expect((await get('/v2/team/api/manifests/1.0', 'PUT')).status).toBe(405);
+  });
+
+  it('a hand-written policy validates against the Kyverno CRD schema', () => {
+    expect(schemaErrors(policyValidator, handWrittenPolicy(`${host}/*`, pem(releaseKey.publicKey)))).toEqual([]);
+  });
+
+  it('verifies signatures with a hand-written verifyImages policy', async () => {
+    await expectVerdicts([handWrittenPolicy(`${host}/*`, pem(releaseKey.publicKey))], 'signed-by-release-key');
+  }, 120_000);
+
+  /** The Kyverno policies the bundle holds for the verify-image-signatures control with these options. */
+  function compiledPolicies(options: Record<string, unknown>): Obj[] {
+    const result = compile({ name: 'sig', profile: 'pss-baseline', controls: { 'verify-image-signatures': { options } } }, { today: '2026-11-26' });
+    expect(result.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    const file = result.clusters[0]!.files.find((f) => f.path === 'kyverno/verify-image-signatures.yaml') as ObjectsFile | undefined;
+    expect(file, 'kyverno/verify-image-signatures.yaml in the bundle').toBeDefined();
+    const policies = file!.objects as Obj[];
+    for (const p of policies) expect(schemaErrors(policyValidator, p)).toEqual([]);
+    return policies;
+  }
+  const verifyImagesRules = (policies: readonly Obj[]): string[] =>
+    policies.flatMap((p) => ((p['spec'] as { rules: { name: string; verifyImages?: unknown }[] }).rules).filter((r) => r.verifyImages).map((r) => r.name));
+
+  it('verifies signatures with the policy compiled for the verify-image-signatures control', async () => {
+    const policies = compiledPolicies({ images: [`${host}/*`], publicKeys: [pem(releaseKey.publicKey)], transparencyLog: false });
+    const rules = verifyImagesRules(policies);
+    expect(rules).toHaveLength(1);
+    await expectVerdicts(policies, rules[0]!);
+  }, 120_000);
+
+  it('the compiled policy accepts a signature by any one of its public keys', async () => {
+    const policies = compiledPolicies({ images: [`${host}/*`], publicKeys: [pem(otherKey.publicKey), pem(releaseKey.publicKey)], transparencyLog: false });
+    const v = await kyvernoApply(policies, [pod('signed', images.signed), pod('other-key', images.otherKey), pod('unsigned', images.unsigned)]);
+    const outcomes = (name: string): string[] => [...new Set((v.results.get(podKey(name)) ?? []).map((x) => x.result))];
+    expect(outcomes('signed'), v.stdout + v.stderr).toEqual(['pass']);
+    expect(outcomes('other-key'), v.stdout + v.stderr).toEqual(['pass']);
+    expect(outcomes('unsigned'), v.stdout + v.stderr).toEqual(['fail']);
+  }, 120_000);
+
+  it('with mutateDigest false the compiled policy (verifyDigest on) refuses tags: only digest-pinned signed images pass', async () => {
+    const policies = compiledPolicies({ images: [`${host}/*`], publicKeys: [pem(releaseKey.publicKey)], transparencyLog: false, mutateDigest: false });
+    const v = await kyvernoApply(policies, [pod('signed', images.signed), pod('pinned', images.pinned)]);
+    const of = (name: string): ReportResult[] => v.results.get(podKey(name)) ?? [];
+    expect([...new Set(of('pinned').map((x) => x.result))], v.stdout + v.stderr).toEqual(['pass']);
+    // The signature itself verifies; the tag without a digest is what is refused.
+    expect(of('signed').map((x) => `${x.result} ${x.message ?? ''}`).sort(), v.stdout + v.stderr).toEqual([`fail missing digest for ${images.signed}`, `pass verified image signatures for ${images.signed}`]);
+  }, 120_000);
+
+  it('the verdicts swap when the policy trusts the other key instead', async () => {
+    const v = await kyvernoApply([handWrittenPolicy(`${host}/*`, pem(otherKey.publicKey))], [pod('signed', images.signed), pod('other-key', images.otherKey)]);
+    const outcomes = (name: string): string[] => [...new Set((v.results.get(podKey(name)) ?? []).map((x) => x.result))];
+    expect(outcomes('signed'), v.stdout + v.stderr).toEqual(['fail']);
+    expect(outcomes('other-key'), v.stdout + v.stderr).toEqual(['pass']);
+  }, 120_000);
+});
