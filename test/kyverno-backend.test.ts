@@ -460,6 +460,7 @@ describe('verify-image-signatures (verifyImages rule)', () => {
     expect(ci!.match.any[0]!.resources.namespaces).toEqual(['ci']);
     expect(ci!.verifyImages![0]!.skipImageReferences).toEqual(['registry.example.com/scratch/*']);
     expect(ci!.verifyImages![0]!.mutateDigest).toBe(false);
+    expect(ci!.verifyImages![0]!.verifyDigest).toBe(false);
     for (const e of ci!.verifyImages![0]!.attestors[0]!.entries) {
       const a = (e.keys ?? e.keyless)!;
       expect(a.rekor).toEqual({ ignoreTlog: true });

@@ -12,7 +12,8 @@ certificate subject, which may contain "*"), before the Pod or workload is admit
 every workload controller. The images option lists the references to verify (Kyverno patterns, "*" and "?"
 wildcards, e.g. "registry.example.com/*"); other images are not checked (combine with allowed-registries so
 that nothing else can run). With mutateDigest (default true) Kyverno rewrites each verified tag to the digest
-it verified, so the node cannot pull a different image later. transparencyLog (default true) also requires
+it verified, so the node cannot pull a different image later; with mutateDigest false, tags are verified
+as they are (a tag moved after admission is not re-checked; require-image-digest makes digests mandatory). transparencyLog (default true) also requires
 the signature's entry in the Rekor transparency log and, for keyless, the certificate's SCT: switch it off
 only for signatures made without the public log (private infrastructure, air-gapped registries). Image
 exceptions become the rule's skipImageReferences. Kyverno needs network access to the registries (and to
