@@ -137,14 +137,17 @@ describe('a real bundle: exempt namespaces, namespace levels, image exceptions',
     profile: 'pss-restricted',
     kubernetesVersion: '1.37',
     exemptNamespaces: ['kube-system'],
+    // Non-pod controls: a cluster-scoped kind (ClusterRole), Namespace objects (matched by their own name,
+    // levels from each namespace's pss), a namespaced kind switched off in one namespace.
+    controls: { 'enforce-psa-namespace-labels': true, 'restrict-rbac-wildcards': true, 'disallow-nodeport-services': true },
     namespaces: {
       legacy: { pss: 'baseline' },
-      ops: { controls: { 'disallow-privileged-containers': 'audit' } },
+      ops: { controls: { 'disallow-privileged-containers': 'audit', 'restrict-rbac-wildcards': false } },
       dev: { controls: { 'disallow-privileged-containers': 'warn' } },
     },
     exceptions: [
       { control: 'disallow-privileged-containers', namespaces: ['apps'], images: ['registry.example.com/debug/*'], reason: 'r', expires: '2027-06-01' },
-      { control: ['disallow-privileged-containers', 'disallow-host-namespaces'], names: ['agent', 'agent-*'], reason: 'node agent', expires: '2027-06-01' },
+      { control: ['disallow-privileged-containers', 'disallow-host-namespaces'], namespaces: ['web'], names: ['agent', 'agent-*'], reason: 'node agent', expires: '2027-06-01' },
     ],
   } as const;
   const restrictedPod = (name: string, ns: string, extra: Record<string, unknown> = {}, image = 'registry.example.com/app:1') => ({
@@ -156,6 +159,7 @@ describe('a real bundle: exempt namespaces, namespace levels, image exceptions',
       containers: [{ name: 'app', image, securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, ...extra } }],
     },
   });
+  const ns = (name: string, level: string) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'pod-security.kubernetes.io/enforce': level } } });
   const hostPid = (name: string, ns: string) => ({ ...restrictedPod(name, ns), spec: { ...restrictedPod(name, ns).spec, hostPID: true } });
   const resources = [
     restrictedPod('ok', 'apps'),
@@ -172,6 +176,14 @@ describe('a real bundle: exempt namespaces, namespace levels, image exceptions',
     hostPid('hostpid-legacy', 'legacy'),
     { ...restrictedPod('no-drop-legacy', 'legacy'), spec: { containers: [{ name: 'app', image: 'registry.example.com/app:1' }] } },
     { ...restrictedPod('no-drop-apps', 'apps'), spec: { containers: [{ name: 'app', image: 'registry.example.com/app:1' }] } },
+    ns('legacy', 'privileged'),
+    ns('dev', 'baseline'),
+    ns('team', 'baseline'),
+    ns('ops', 'restricted'),
+    ns('kube-system', 'privileged'),
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'wild' }, rules: [{ apiGroups: [''], resources: ['*'], verbs: ['get'] }] },
+    ...['apps', 'ops', 'kube-system'].map((n) => ({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'wild', namespace: n }, rules: [{ apiGroups: ['*'], resources: ['pods'], verbs: ['get'] }] })),
+    ...['apps', 'kube-system'].map((n) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'np', namespace: n }, spec: { type: 'NodePort', selector: { a: 'b' }, ports: [{ port: 80 }] } })),
   ] as Record<string, unknown>[];
   const expected: Record<string, string[]> = {
     'Pod/apps/ok': [],
@@ -189,13 +201,35 @@ describe('a real bundle: exempt namespaces, namespace levels, image exceptions',
     'Pod/legacy/hostpid-legacy': ['disallow-host-namespaces'],
     'Pod/legacy/no-drop-legacy': [],
     'Pod/apps/no-drop-apps': ['disallow-privilege-escalation', 'require-drop-all-capabilities', 'require-run-as-non-root', 'require-seccomp-profile'],
+    // The PSA enforce level of each namespace: legacy is baseline (privileged is below it); team gets the
+    // cluster's restricted; dev warns about privileged containers, so PSA cannot enforce it: privileged;
+    // kube-system is exempt.
+    'Namespace//legacy': ['enforce-psa-namespace-labels'],
+    'Namespace//team': ['enforce-psa-namespace-labels'],
+    'Namespace//dev': [],
+    'Namespace//ops': [],
+    'Namespace//kube-system': [],
+    // A ClusterRole has no namespace: the cluster-wide instance checks it, exempt namespaces do not apply.
+    'ClusterRole//wild': ['restrict-rbac-wildcards'],
+    'Role/apps/wild': ['restrict-rbac-wildcards'],
+    'Role/ops/wild': [],
+    'Role/kube-system/wild': [],
+    'Service/apps/np': ['disallow-nodeport-services'],
+    'Service/kube-system/np': [],
   };
 
   it('all three engines give the expected controls and actions for every resource', async () => {
     const cc = compile(config, { today: '2026-11-26' }).clusters[0]!;
     const b = objectsOf(cc);
     const ev = await evaluatorFor(config);
-    expect(b.exceptions).toHaveLength(5); // one per instance (privileged: cluster, apps, ops, dev; host namespaces: cluster)
+    expect(b.exceptions).toHaveLength(2); // one per instance with names excepted (privileged and host namespaces in web)
+    // Namespace levels reach the engines as parameters of per-namespace instances.
+    const nsLabels = b.constraints.filter((c) => c.metadata.annotations['kubeharden.io/control'] === 'enforce-psa-namespace-labels');
+    expect(nsLabels.map((c) => [c.spec.match.namespaces ?? 'cluster', c.spec.parameters['level']])).toEqual([
+      ['cluster', ['restricted']],
+      [['apps', 'dev', 'ops', 'web'], ['privileged']],
+      [['legacy'], ['baseline']],
+    ]);
     const [gator, kyverno] = await Promise.all([gatorFindings([...b.templates, ...b.constraints, ...b.expansions], resources as never), kyvernoFindings(b.policies, resources as never, undefined, b.exceptions)]);
     for (const r of resources) {
       const key = keyOf(r as never);

@@ -29,6 +29,36 @@ beforeAll(async () => {
 }, 600_000);
 
 describe('reference bundle: PSA labels agree with the policies per namespace', () => {
+  it("the bundle's own Namespace labels pass enforce-psa-namespace-labels; weakening one of them does not", () => {
+    const nsFile = cc.files.find((f) => f.path === 'psa/namespaces.yaml')!;
+    const objects = ('objects' in nsFile ? nsFile.objects : []) as Obj[];
+    expect(objects.length).toBeGreaterThan(3);
+    const control = (o: Obj): string[] => ev.evaluate(o).filter((f) => f.control === 'enforce-psa-namespace-labels').map((f) => f.message);
+    for (const o of objects) expect(control(o), JSON.stringify(o)).toEqual([]);
+    // Each generated enforce label one level lower, and each version label pinned older, is refused.
+    const lower = { restricted: 'baseline', baseline: 'privileged' } as Record<string, string>;
+    let weakened = 0;
+    for (const o of objects) {
+      const md = o['metadata'] as { name: string; labels: Record<string, string> };
+      const level = md.labels[`${PSA_LABEL_PREFIX}enforce`]!;
+      const relabel = (labels: Record<string, string>): Obj => ({ ...o, metadata: { name: md.name, labels: { ...md.labels, ...labels } } });
+      if (!lower[level]) continue;
+      weakened++;
+      expect(control(relabel({ [`${PSA_LABEL_PREFIX}enforce`]: lower[level]! })), md.name).toEqual([
+        `Namespace "${md.name}": pod-security.kubernetes.io/enforce is "${lower[level]}", below the configured level "${level}"`,
+      ]);
+      expect(control(relabel({ [`${PSA_LABEL_PREFIX}enforce-version`]: 'v1.20' })), md.name).toHaveLength(1);
+    }
+    expect(weakened).toBeGreaterThanOrEqual(1);
+    // A namespace the config does not name gets the cluster default (restricted here).
+    const web = (level: string): Obj => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'web', labels: { [`${PSA_LABEL_PREFIX}enforce`]: level } } });
+    expect(control(web('restricted'))).toEqual([]);
+    expect(control(web('baseline'))).toEqual(['Namespace "web": pod-security.kubernetes.io/enforce is "baseline", below the configured level "restricted"']);
+    // Exempt namespaces (privileged labels) are not checked at all.
+    const system = objects.find((o) => (o['metadata'] as { name: string }).name === 'kube-system')!;
+    expect(control({ ...system, metadata: { name: 'kube-system', labels: { [`${PSA_LABEL_PREFIX}enforce`]: 'nonsense' } } })).toEqual([]);
+  });
+
   it('namespace labels carry the levels computed for each namespace', () => {
     const nsFile = cc.files.find((f) => f.path === 'psa/namespaces.yaml')!;
     const objects = ('objects' in nsFile ? nsFile.objects : []) as { metadata: { name: string; labels: Record<string, string> } }[];

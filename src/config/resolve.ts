@@ -9,6 +9,7 @@ import { Diagnostics, didYouMean, type Diagnostic, type KeyPath } from '../diagn
 import { DEFAULT_KUBERNETES_VERSION, SUPPORTED_VERSIONS, isSupportedVersion, minor, type KubernetesVersion } from '../pss/versions.js';
 import type { EncryptedResource, Mode, ProfileName, PssLevelName } from './types.js';
 import { ISOLATED_NAMESPACE_DEFAULTS, resolveNamespaceObjects, type ResolvedNamespaceObjects } from './namespace-objects.js';
+import { psaLevels } from '../backends/psa/index.js';
 
 export const DEFAULT_EXEMPT_NAMESPACES = ['kube-node-lease', 'kube-public', 'kube-system'] as const;
 export interface Profile {
@@ -32,6 +33,7 @@ const NSA_CISA_CONTROLS: readonly ControlId[] = [
   'require-resource-limits-requests',
   'disallow-secrets-in-env-vars',
   'disallow-default-namespace',
+  'enforce-psa-namespace-labels',
   'disallow-nodeport-services',
   'restrict-rbac-wildcards',
   'restrict-rbac-escalation-verbs',
@@ -74,6 +76,11 @@ export interface ControlSettings {
   readonly exemptImages: readonly string[];
   /** Pod and workload names excepted in this scope (exact or `prefix*`), sorted. */
   readonly exemptNames: readonly string[];
+  /**
+   * The Pod Security Admission enforce level the bundle labels this scope with (psa/), kept only for
+   * controls that follow it (`followsPssLevel`).
+   */
+  readonly pssLevel?: PssLevelName;
 }
 
 export interface ResolvedControl {
@@ -397,6 +404,13 @@ function resolveCluster(
     });
   }
 
+  // A namespace named only by an exception is a namespace of the config too (at the cluster's level): it
+  // needs PSA labels of its own, since PSA cannot mirror the exception.
+  for (const ex of exceptions) {
+    for (const ns of ex.namespaces ?? []) if (!namespaces.some((n) => n.name === ns)) namespaces.push({ name: ns, pss: level, exempt: false });
+  }
+  namespaces.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+
   // Apply exceptions as per-namespace settings (namespace-only ones switch the control off there).
   const mentioned = new Set<string>(nsSettings.keys());
   for (const ex of exceptions) for (const ns of ex.namespaces ?? []) mentioned.add(ns);
@@ -493,7 +507,7 @@ function resolveCluster(
     profile === 'nsa-cisa' ? ISOLATED_NAMESPACE_DEFAULTS : undefined,
   );
 
-  return { name, profile, level, version, defaultMode, exemptNamespaces, controls, namespaces, exceptions, fixtures, regoVersion, controlPlane, namespaceObjects };
+  return withPsaLevels({ name, profile, level, version, defaultMode, exemptNamespaces, controls, namespaces, exceptions, fixtures, regoVersion, controlPlane, namespaceObjects });
 }
 
 // --- control plane (audit policy, encryption at rest) ---
@@ -764,6 +778,29 @@ function hintFor(value: unknown, candidates: readonly string[], fallback?: strin
   return fallback;
 }
 
+/**
+ * Controls that follow the PSA level (enforce-psa-namespace-labels) get each scope's enforce level, as the
+ * PSA backend computes it for the labels it writes: the configured level where the policies fully enforce
+ * it, lower where exceptions or relaxed controls keep PSA from mirroring them.
+ */
+function withPsaLevels(cluster: ResolvedCluster): ResolvedCluster {
+  const controls = cluster.controls.map((rc): ResolvedControl => {
+    if (!getControl(rc.id).followsPssLevel) return rc;
+    const settings = { ...rc.cluster, pssLevel: psaLevels(cluster, undefined, cluster.level).enforce };
+    const pss = new Map(cluster.namespaces.map((n) => [n.name, n]));
+    const scopes = new Set([...cluster.namespaces.filter((n) => !n.exempt).map((n) => n.name), ...rc.namespaces.map((n) => n.namespace)]);
+    const namespaces: { namespace: string; settings: ControlSettings }[] = [];
+    for (const ns of [...scopes].sort()) {
+      if (pss.get(ns)?.exempt) continue;
+      const base = rc.namespaces.find((n) => n.namespace === ns)?.settings ?? rc.cluster;
+      const s = { ...base, pssLevel: psaLevels(cluster, ns, pss.get(ns)?.pss ?? cluster.level).enforce };
+      if (!sameSettings(s, settings)) namespaces.push({ namespace: ns, settings: s });
+    }
+    return { ...rc, cluster: settings, namespaces };
+  });
+  return { ...cluster, controls };
+}
+
 function sameSettings(a: ControlSettings, b: ControlSettings): boolean {
   if (!a.enabled && !b.enabled) return true;
   return (
@@ -771,7 +808,8 @@ function sameSettings(a: ControlSettings, b: ControlSettings): boolean {
     a.mode === b.mode &&
     stableJson(a.options) === stableJson(b.options) &&
     a.exemptImages.join('\n') === b.exemptImages.join('\n') &&
-    a.exemptNames.join('\n') === b.exemptNames.join('\n')
+    a.exemptNames.join('\n') === b.exemptNames.join('\n') &&
+    a.pssLevel === b.pssLevel
   );
 }
 

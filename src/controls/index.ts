@@ -34,6 +34,7 @@ import verifyImageSignatures from './verify-image-signatures.js';
 import requireResourceLimitsRequests from './require-resource-limits-requests.js';
 import disallowSecretsInEnvVars from './disallow-secrets-in-env-vars.js';
 import disallowDefaultNamespace from './disallow-default-namespace.js';
+import enforcePsaNamespaceLabels from './enforce-psa-namespace-labels.js';
 import disallowNodeportServices from './disallow-nodeport-services.js';
 import restrictRbacWildcards from './restrict-rbac-wildcards.js';
 import restrictRbacEscalationVerbs from './restrict-rbac-escalation-verbs.js';
@@ -74,6 +75,7 @@ export const controls = {
   'require-resource-limits-requests': requireResourceLimitsRequests,
   'disallow-secrets-in-env-vars': disallowSecretsInEnvVars,
   'disallow-default-namespace': disallowDefaultNamespace,
+  'enforce-psa-namespace-labels': enforcePsaNamespaceLabels,
   // Objects other than Pods: Services, Ingresses, RBAC, ServiceAccounts.
   'disallow-nodeport-services': disallowNodeportServices,
   'restrict-rbac-wildcards': restrictRbacWildcards,

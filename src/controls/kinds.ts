@@ -7,6 +7,7 @@ import type { Manifest, ResourceKind } from './types.js';
 export const SERVICE: ResourceKind = { group: '', version: 'v1', kind: 'Service', resource: 'services', namespaced: true };
 export const INGRESS: ResourceKind = { group: 'networking.k8s.io', version: 'v1', kind: 'Ingress', resource: 'ingresses', namespaced: true };
 export const SERVICE_ACCOUNT: ResourceKind = { group: '', version: 'v1', kind: 'ServiceAccount', resource: 'serviceaccounts', namespaced: true };
+export const NAMESPACE: ResourceKind = { group: '', version: 'v1', kind: 'Namespace', resource: 'namespaces', namespaced: false };
 const RBAC = 'rbac.authorization.k8s.io';
 export const ROLE: ResourceKind = { group: RBAC, version: 'v1', kind: 'Role', resource: 'roles', namespaced: true };
 export const CLUSTER_ROLE: ResourceKind = { group: RBAC, version: 'v1', kind: 'ClusterRole', resource: 'clusterroles', namespaced: false };

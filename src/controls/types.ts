@@ -14,6 +14,11 @@ export type ParamType = keyof ParamTypeMap;
 export type ParamSpecs = Readonly<Record<string, ParamType>>;
 export type ParamsOf<P extends ParamSpecs> = { readonly [K in keyof P]: ParamTypeMap[P[K]] };
 
+/** What a scope adds to a control's options when lowering (see `followsPssLevel`). */
+export interface LowerContext {
+  readonly level: 'privileged' | PssLevel;
+}
+
 /** A kind a non-pod control checks: API group and version, kind, plural resource, namespaced or not. */
 export interface ResourceKind {
   readonly group: string;
@@ -115,8 +120,13 @@ export interface ControlDefinition<Id extends string, O extends OptionSpecs, P e
   /** Options the built-in samples are evaluated with, over the defaults (only where a required option has none). */
   readonly sampleOptions?: Partial<OptionsOf<O>>;
   readonly params: P;
-  /** Options + target version → engine-neutral parameters. */
-  lower(options: OptionsOf<O>, version: KubernetesVersion): ParamsOf<P>;
+  /**
+   * Set when the control's parameters depend on the Pod Security Admission enforce level the bundle gives
+   * each scope (the level of its psa/ labels): `lower` then receives it as `context.level`.
+   */
+  readonly followsPssLevel?: boolean;
+  /** Options + target version (+ the scope's PSS level, see followsPssLevel) → engine-neutral parameters. */
+  lower(options: OptionsOf<O>, version: KubernetesVersion, context?: LowerContext): ParamsOf<P>;
   readonly samples: readonly Sample[];
 }
 

@@ -16,9 +16,9 @@ export function lowerCluster(cluster: ResolvedCluster): BundleIR {
 }
 
 /** The engine parameters of a control for given options (used for instances and for built-in samples). */
-export function paramsFor(id: ControlId, options: ControlSettings['options'], version: KubernetesVersion): Params {
+export function paramsFor(id: ControlId, options: ControlSettings['options'], version: KubernetesVersion, level?: ControlSettings['pssLevel']): Params {
   const c = getControl(id);
-  return sortKeys(c.lower(options as never, version)) as Params;
+  return sortKeys(c.lower(options as never, version, level ? { level } : undefined)) as Params;
 }
 
 /** Parameters with object keys in code-unit order, so config key order never reaches the output. */
@@ -56,5 +56,5 @@ function lowerControl(rc: ResolvedControl, exempt: readonly string[], version: K
 }
 
 function instance(id: ControlId, s: ControlSettings, scope: ControlInstance['scope'], name: string, version: KubernetesVersion): ControlInstance {
-  return { name, mode: s.mode, params: paramsFor(id, s.options, version), exemptImages: s.exemptImages, exemptNames: s.exemptNames, scope };
+  return { name, mode: s.mode, params: paramsFor(id, s.options, version, s.pssLevel), exemptImages: s.exemptImages, exemptNames: s.exemptNames, scope };
 }

@@ -25,6 +25,7 @@ import { celString, listOr, mapOr } from './cel.js';
 import type { CelCheck, CelValidation, CelVariable, ImageVerificationCheck } from './types.js';
 import { verifyImagesCheck } from './verify-images.js';
 import { serviceEmitters } from './emitters-services.js';
+import { namespaceEmitters } from './emitters-namespaces.js';
 import { rbacRoleEmitters } from './emitters-rbac-roles.js';
 import { rbacBindingEmitters } from './emitters-rbac-bindings.js';
 
@@ -517,6 +518,7 @@ export const emitters: { [K in ControlId]: Emitter<K> } = {
   }),
 
   ...serviceEmitters,
+  ...namespaceEmitters,
   ...rbacRoleEmitters,
   ...rbacBindingEmitters,
 };

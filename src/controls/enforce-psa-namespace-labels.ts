@@ -1,0 +1,59 @@
+import { defineControl, type LowerContext } from './types.js';
+import { opt } from './options.js';
+import { minor } from '../pss/versions.js';
+import { NAMESPACE, object } from './kinds.js';
+
+const ENFORCE = 'pod-security.kubernetes.io/enforce';
+const ENFORCE_VERSION = 'pod-security.kubernetes.io/enforce-version';
+
+const namespace = (name: string, labels?: Record<string, string>) => object(NAMESPACE, name, {}, labels ? { labels } : {});
+
+export default defineControl({
+  id: 'enforce-psa-namespace-labels',
+  title: 'Keep Pod Security Admission labels at the configured level',
+  description: "A Namespace's pod-security.kubernetes.io/enforce label must not be weaker than the level the config gives it.",
+  details: `NSA/CISA "pod security enforcement": Pod Security Admission enforces whatever level a Namespace's
+pod-security.kubernetes.io/enforce label names, so anyone allowed to update a Namespace can switch PSA off
+for it by relabelling it privileged. This control checks Namespace objects on CREATE and UPDATE: the enforce
+label, when present, must be privileged, baseline or restricted and at least the level the config gives
+that namespace (its pss setting, else the cluster's level; a namespace whose level is privileged may carry
+any label). The enforce-version label, when present, must be "latest" or v1.N with N at least the bundle's
+target minor, so a label cannot pin an older, weaker standard. A Namespace without an enforce label gets the
+API server's PSA defaults (control-plane/admission-configuration.yaml sets them to the cluster's level); set
+requireLabel to demand the label on every Namespace (then create namespaces with the labels of psa/).
+Exempt namespaces are not checked (Gatekeeper and Kyverno match a Namespace object by its own name).`,
+  category: 'Namespaces (NSA/CISA)',
+  severity: 'high',
+  nsa: ['NSA-POD-4'],
+  target: { kinds: [NAMESPACE] },
+  followsPssLevel: true,
+  options: {
+    requireLabel: opt.boolean('Every Namespace must carry the enforce label (default: false, the API server defaults apply to unlabelled ones).'),
+  },
+  defaults: () => ({ requireLabel: false }),
+  params: { level: 'strings', minVersion: 'strings', requireLabel: 'boolean' },
+  // Samples are checked at the restricted level (the level of the pss-restricted and nsa-cisa profiles).
+  lower: (o, version, context?: LowerContext) => ({ level: [context?.level ?? 'restricted'], minVersion: [`v1.${minor(version)}`], requireLabel: o.requireLabel }),
+  samples: [
+    { name: 'restricted', expect: 'allow', object: namespace('restricted', { [ENFORCE]: 'restricted' }) },
+    { name: 'restricted-pinned-to-newest', expect: 'allow', object: namespace('pinned', { [ENFORCE]: 'restricted', [ENFORCE_VERSION]: 'v1.37' }) },
+    // v1.25 is the target at 1.25 only; pinned below a newer target, it is a weaker standard.
+    { name: 'restricted-pinned-to-1-25', expect: 'allow', object: namespace('pinned-125', { [ENFORCE]: 'restricted', [ENFORCE_VERSION]: 'v1.25' }), versions: { to: 25 } },
+    { name: 'restricted-pinned-below-target', expect: 'deny', object: namespace('pinned-below', { [ENFORCE]: 'restricted', [ENFORCE_VERSION]: 'v1.25' }), versions: { from: 26 } },
+    { name: 'restricted-latest', expect: 'allow', object: namespace('latest', { [ENFORCE]: 'restricted', [ENFORCE_VERSION]: 'latest' }) },
+    { name: 'restricted-pinned-to-old-version', expect: 'deny', object: namespace('old', { [ENFORCE]: 'restricted', [ENFORCE_VERSION]: 'v1.24' }) },
+    { name: 'restricted-bad-version', expect: 'deny', object: namespace('bad-version', { [ENFORCE]: 'restricted', [ENFORCE_VERSION]: '1.37' }) },
+    { name: 'baseline-below-level', expect: 'deny', object: namespace('baseline', { [ENFORCE]: 'baseline' }) },
+    { name: 'privileged', expect: 'deny', object: namespace('privileged', { [ENFORCE]: 'privileged' }) },
+    { name: 'unknown-level', expect: 'deny', object: namespace('unknown', { [ENFORCE]: 'Restricted' }) },
+    { name: 'no-label', expect: 'allow', object: namespace('no-label') },
+    { name: 'audit-label-only', expect: 'allow', object: namespace('audit-only', { 'pod-security.kubernetes.io/audit': 'privileged' }) },
+    {
+      name: 'relabel-to-privileged',
+      expect: 'deny',
+      operation: 'UPDATE',
+      oldObject: namespace('relabel', { [ENFORCE]: 'restricted' }),
+      object: namespace('relabel', { [ENFORCE]: 'privileged' }),
+    },
+  ],
+});
