@@ -189,7 +189,8 @@ describe('the nsa-cisa profile and controls beyond PSS', () => {
     expect(nsa.slice(restricted.length)).toEqual([
       'require-non-root-groups', 'require-readonly-root-fs', 'disallow-automount-sa-token', 'require-drop-net-raw', 'allowed-registries',
       'disallow-latest-tag', 'require-image-digest', 'require-resource-limits-requests', 'disallow-secrets-in-env-vars', 'disallow-default-namespace',
-      'disallow-nodeport-services',
+      'disallow-nodeport-services', 'disallow-loadbalancer-services', 'restrict-service-external-ips', 'require-ingress-tls',
+      'disallow-serviceaccount-token-automount',
     ]);
     expect(enabled(cluster({ profile: 'nsa-cisa', controls: { ...registries, 'block-ephemeral-containers': true } }))).toContain('block-ephemeral-containers');
     // The PSS profiles leave every control beyond PSS off.

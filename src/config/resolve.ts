@@ -32,6 +32,10 @@ const NSA_CISA_CONTROLS: readonly ControlId[] = [
   'disallow-secrets-in-env-vars',
   'disallow-default-namespace',
   'disallow-nodeport-services',
+  'disallow-loadbalancer-services',
+  'restrict-service-external-ips',
+  'require-ingress-tls',
+  'disallow-serviceaccount-token-automount',
 ];
 
 export const PROFILES: Record<ProfileName, Profile> = {

@@ -34,6 +34,10 @@ import requireResourceLimitsRequests from './require-resource-limits-requests.js
 import disallowSecretsInEnvVars from './disallow-secrets-in-env-vars.js';
 import disallowDefaultNamespace from './disallow-default-namespace.js';
 import disallowNodeportServices from './disallow-nodeport-services.js';
+import disallowLoadbalancerServices from './disallow-loadbalancer-services.js';
+import restrictServiceExternalIps from './restrict-service-external-ips.js';
+import requireIngressTls from './require-ingress-tls.js';
+import disallowServiceaccountTokenAutomount from './disallow-serviceaccount-token-automount.js';
 
 export const controls = {
   'disallow-host-process': disallowHostProcess,
@@ -69,6 +73,10 @@ export const controls = {
   'disallow-default-namespace': disallowDefaultNamespace,
   // Objects other than Pods: Services, Ingresses, RBAC, ServiceAccounts.
   'disallow-nodeport-services': disallowNodeportServices,
+  'disallow-loadbalancer-services': disallowLoadbalancerServices,
+  'restrict-service-external-ips': restrictServiceExternalIps,
+  'require-ingress-tls': requireIngressTls,
+  'disallow-serviceaccount-token-automount': disallowServiceaccountTokenAutomount,
 } satisfies { [K in string]: AnyControl & { id: K } };
 
 export type Controls = typeof controls;
