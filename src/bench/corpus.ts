@@ -8,6 +8,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { CONTROL_IDS, getControl } from '../controls/index.js';
+import { isPodControl } from '../controls/types.js';
 import { workloadVariants, type Obj } from '../eval/review.js';
 
 /** mulberry32: a small, fast, seedable PRNG (uniform in [0, 1)). */
@@ -38,10 +39,14 @@ export interface CorpusStats {
 
 const NAMESPACES = ['apps', 'legacy-apps', 'batch', 'node-agents', 'default', 'team-a', 'team-b', 'team-c', 'payments', 'kube-system'];
 
-/** Pods from the samples of every control (CREATE samples only: an offline audit sees objects, not updates). */
+/**
+ * Pods from the samples of every pod control (CREATE samples only: an offline audit sees objects, not
+ * updates). Samples of non-pod controls are other kinds (Services, ServiceAccounts, …), not pods.
+ */
 function samplePods(): Obj[] {
   const pods: Obj[] = [];
   for (const id of CONTROL_IDS) {
+    if (!isPodControl(getControl(id))) continue;
     for (const s of getControl(id).samples) if (!s.operation || s.operation === 'CREATE') pods.push(s.object as Obj);
   }
   return pods;
