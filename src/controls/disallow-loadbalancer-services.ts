@@ -54,7 +54,6 @@ Checked on CREATE and UPDATE (a type change or a removed annotation is an UPDATE
       expect: 'deny',
       object: service('load-balancer-without-node-ports', { ...LB, allocateLoadBalancerNodePorts: false }),
     },
-    { name: 'lowercase-type', expect: 'allow', object: service('lowercase-type', { type: 'loadbalancer' }) },
     {
       name: 'allowed-annotation',
       expect: 'allow',

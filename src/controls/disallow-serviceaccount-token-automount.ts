@@ -16,10 +16,11 @@ ServiceAccount's setting, so a Pod can still ask for the token: the Pod control 
 checks that side. Option exemptDefault (default true): ServiceAccounts named "default" are not checked,
 because the service account controller creates one in every namespace without the field and re-creates it
 when deleted, so denying it would break namespace setup; Pods that use it are covered by
-disallow-automount-sa-token. Set exemptDefault to false where the default accounts are patched after
-creation (the patch is then an allowed UPDATE, but the controller's CREATE is denied in new namespaces
-unless those are excluded). Accounts whose workloads call the Kubernetes API (operators, controllers) need
-an exception by name or namespace. Checked on CREATE and UPDATE.`,
+disallow-automount-sa-token. Set exemptDefault to false only where the default accounts get the field at
+creation (e.g. from a mutating admission policy); otherwise the controller's CREATE is denied in every new
+namespace and Pods without spec.serviceAccountName cannot be created there. Accounts whose workloads
+call the Kubernetes API (operators, controllers) need an exception by name or namespace. Checked on CREATE
+and UPDATE.`,
   category: 'Pod hardening (NSA/CISA)',
   severity: 'medium',
   nsa: ['NSA-POD-9'],

@@ -25,7 +25,8 @@ exactly, and a wildcard entry "*.example.com" covers a host with exactly one mor
 host (it matches every host) is covered only by an entry without hosts. The message lists the uncovered
 hosts. An Ingress with only spec.defaultBackend passes as soon as spec.tls has an entry. Known gaps: the
 check is about configuration, not the certificate: the Secret named by secretName is not read (it may be
-missing, expired or for other names), and hosts are compared as written (the API lowercases nothing).
+missing, expired or for other names); hosts are compared exactly (the API accepts only lowercase DNS names
+in both places).
 spec.tls does not switch plain HTTP off: most controllers then redirect HTTP to HTTPS by default
 (ingress-nginx), others need an annotation such as kubernetes.io/ingress.allow-http: "false" (GCE), which
 this control does not check. Gateway API routes are not covered. Checked on CREATE and UPDATE.`,
@@ -47,12 +48,12 @@ this control does not check. Gateway API routes are not covered. Checked on CREA
       object: ingress('covered-by-second-entry', ['app.example.com', 'api.example.com'], [tls('app.example.com'), tls('api.example.com')]),
     },
     { name: 'uncovered-host', expect: 'deny', object: ingress('uncovered-host', ['app.example.com', 'api.example.com'], [tls('app.example.com')]) },
-    { name: 'host-case-differs', expect: 'deny', object: ingress('host-case-differs', ['app.example.com'], [tls('App.example.com')]) },
     { name: 'entry-without-hosts', expect: 'allow', object: ingress('entry-without-hosts', ['app.example.com', 'api.example.com'], [{ secretName: 'web-tls' }]) },
     { name: 'entry-with-empty-hosts', expect: 'allow', object: ingress('entry-with-empty-hosts', ['app.example.com'], [{ hosts: [], secretName: 'web-tls' }]) },
     { name: 'wildcard-one-label', expect: 'allow', object: ingress('wildcard-one-label', ['app.example.com', 'api.example.com'], [tls('*.example.com')]) },
     { name: 'wildcard-two-labels', expect: 'deny', object: ingress('wildcard-two-labels', ['a.app.example.com'], [tls('*.example.com')]) },
     { name: 'wildcard-apex', expect: 'deny', object: ingress('wildcard-apex', ['example.com'], [tls('*.example.com')]) },
+    { name: 'wildcard-other-domain', expect: 'deny', object: ingress('wildcard-other-domain', ['app.example.org'], [tls('*.example.com')]) },
     { name: 'wildcard-host-rule', expect: 'allow', object: ingress('wildcard-host-rule', ['*.example.com'], [tls('*.example.com')]) },
     { name: 'wildcard-host-rule-uncovered', expect: 'deny', object: ingress('wildcard-host-rule-uncovered', ['*.example.com'], [tls('app.example.com')]) },
     { name: 'catch-all-rule-covered', expect: 'allow', object: ingress('catch-all-rule-covered', [undefined], [{ secretName: 'web-tls' }]) },
