@@ -11,8 +11,9 @@ export default defineControl({
 exactly false; unset defers to the ServiceAccount, which mounts the token unless it says otherwise, so unset
 fails. Workloads that call the Kubernetes API (operators, controllers) need an exception by name or
 namespace. Known gaps: a token mounted explicitly through a projected serviceAccountToken volume is not
-covered (restrict-volume-types does not forbid projected volumes); ServiceAccount objects with
-automountServiceAccountToken: false are a separate, non-pod control (not yet in kubeharden). Ephemeral
+covered (restrict-volume-types does not forbid projected volumes). The ServiceAccount half, accounts that
+set automountServiceAccountToken: false themselves, is the non-pod control
+disallow-serviceaccount-token-automount; this Pod setting wins over the ServiceAccount's. Ephemeral
 containers do not matter here (the flag is pod-level and cannot change on update).`,
   category: 'Pod hardening (NSA/CISA)',
   severity: 'medium',

@@ -3,12 +3,101 @@
  * These rules match the objects themselves (no auto-gen), so fields are read with `object.?…` throughout.
  */
 import type { Emitter } from './emitters.js';
+import { listOr, mapOr } from './cel.js';
 
-type Ids = 'disallow-nodeport-services';
+type Ids =
+  | 'disallow-nodeport-services'
+  | 'disallow-loadbalancer-services'
+  | 'restrict-service-external-ips'
+  | 'require-ingress-tls'
+  | 'disallow-serviceaccount-token-automount';
+
+/** The object's name as a quoted string, for messages. */
+const NAME = `'"' + string(object.?metadata.?name.orValue('')) + '"'`;
 
 export const serviceEmitters: { [K in Ids]: Emitter<K> } = {
   'disallow-nodeport-services': () => ({
     message: 'Services must not be of type NodePort.',
     expressions: [{ expression: "object.?spec.?type.orValue('') != 'NodePort'", message: 'Services must not be of type NodePort.' }],
+  }),
+
+  'disallow-loadbalancer-services': () => ({
+    message: 'Services must not be of type LoadBalancer unless they carry an allowed annotation.',
+    variables: [{ name: 'annotations', expression: mapOr('object.?metadata.?annotations.orValue({})') }],
+    expressions: [
+      {
+        // Annotation keys cannot contain "=": joining each pair with "=" matches an entry split at its first "=".
+        expression:
+          "object.?spec.?type.orValue('') != 'LoadBalancer' || " +
+          'variables.annotations.exists(k, type(variables.annotations[k]) == string && (k + "=" + variables.annotations[k]) in variables.allowedAnnotations)',
+        message: 'Services must not be of type LoadBalancer unless they carry an allowed annotation.',
+        messageExpression: `'Service ' + ${NAME} + ' must not be of type LoadBalancer' + (size(variables.allowedAnnotations) == 0 ? '' : ' without one of the annotations ' + variables.allowedAnnotations.join(', ')) + '.'`,
+      },
+    ],
+  }),
+
+  'restrict-service-external-ips': () => ({
+    message: 'Services must not use external IPs that are not allowed.',
+    variables: [
+      {
+        name: 'unlistedIPs',
+        expression: `${listOr('object.?spec.?externalIPs.orValue([])')}.filter(ip, !(ip in variables.allowedIPs))`,
+      },
+    ],
+    expressions: [
+      {
+        expression: 'size(variables.unlistedIPs) == 0',
+        message: 'Services must not use external IPs that are not allowed.',
+        messageExpression: `'Service ' + ${NAME} + ' must not use external IPs that are not allowed: ' + variables.unlistedIPs.map(ip, string(ip)).join(', ') + '.'`,
+      },
+    ],
+  }),
+
+  'require-ingress-tls': () => {
+    // "*.example.com" covers a host with exactly one more leftmost label ("a.example.com").
+    const wildcard = (p: string, h: string): string =>
+      `(${p}.startsWith('*.') && ${h}.endsWith(${p}.substring(1)) && size(${h}) > size(${p}) - 1 && ` +
+      `!${h}.substring(0, size(${h}) - size(${p}) + 1).contains('.'))`;
+    const covered = (h: string): string =>
+      `(variables.catchAll || (${h} != '' && variables.tls.exists(t, ${listOr("t.?hosts.orValue([])")}.exists(p, type(p) == string && (p == ${h} || ${wildcard('p', h)})))))`;
+    return {
+      message: 'Ingresses must configure TLS (spec.tls) for every host they route.',
+      variables: [
+        { name: 'tls', expression: `${listOr('object.?spec.?tls.orValue([])')}.filter(t, type(t) == map)` },
+        // An entry without hosts covers every host, and rules without a host.
+        { name: 'catchAll', expression: `variables.tls.exists(t, size(${listOr('t.?hosts.orValue([])')}) == 0)` },
+        {
+          name: 'ruleHosts',
+          expression: `${listOr('object.?spec.?rules.orValue([])')}.filter(r, type(r) == map).map(r, type(r.?host.orValue('')) == string ? r.?host.orValue('') : '')`,
+        },
+        { name: 'uncovered', expression: `variables.ruleHosts.filter(h, !${covered('h')})` },
+      ],
+      expressions: [
+        {
+          expression: 'size(variables.tls) > 0',
+          message: 'Ingresses must configure TLS (spec.tls is absent or empty).',
+          messageExpression: `'Ingress ' + ${NAME} + ' must configure TLS (spec.tls is absent or empty).'`,
+        },
+        {
+          expression: 'size(variables.tls) == 0 || size(variables.uncovered) == 0',
+          message: 'Ingresses must cover every host with spec.tls.',
+          messageExpression:
+            `'Ingress ' + ${NAME} + ' must cover every host with spec.tls; not covered: ' + ` +
+            `variables.uncovered.map(h, h == '' ? '(rule without host)' : '"' + h + '"').join(', ') + '.'`,
+        },
+      ],
+    };
+  },
+
+  'disallow-serviceaccount-token-automount': () => ({
+    message: 'ServiceAccounts must set automountServiceAccountToken to false.',
+    expressions: [
+      {
+        expression:
+          "object.?automountServiceAccountToken.orValue(null) == false || (variables.exemptDefault && object.?metadata.?name.orValue('') == 'default')",
+        message: 'ServiceAccounts must set automountServiceAccountToken to false.',
+        messageExpression: `'ServiceAccount ' + ${NAME} + ' must set automountServiceAccountToken to false.'`,
+      },
+    ],
   }),
 };
