@@ -36,6 +36,10 @@ import disallowSecretsInEnvVars from './disallow-secrets-in-env-vars.js';
 import disallowDefaultNamespace from './disallow-default-namespace.js';
 import enforcePsaNamespaceLabels from './enforce-psa-namespace-labels.js';
 import disallowNodeportServices from './disallow-nodeport-services.js';
+import disallowLoadbalancerServices from './disallow-loadbalancer-services.js';
+import restrictServiceExternalIps from './restrict-service-external-ips.js';
+import requireIngressTls from './require-ingress-tls.js';
+import disallowServiceaccountTokenAutomount from './disallow-serviceaccount-token-automount.js';
 import restrictRbacWildcards from './restrict-rbac-wildcards.js';
 import restrictRbacEscalationVerbs from './restrict-rbac-escalation-verbs.js';
 import restrictSecretReadRoles from './restrict-secret-read-roles.js';
@@ -78,6 +82,10 @@ export const controls = {
   'enforce-psa-namespace-labels': enforcePsaNamespaceLabels,
   // Objects other than Pods: Services, Ingresses, RBAC, ServiceAccounts.
   'disallow-nodeport-services': disallowNodeportServices,
+  'disallow-loadbalancer-services': disallowLoadbalancerServices,
+  'restrict-service-external-ips': restrictServiceExternalIps,
+  'require-ingress-tls': requireIngressTls,
+  'disallow-serviceaccount-token-automount': disallowServiceaccountTokenAutomount,
   'restrict-rbac-wildcards': restrictRbacWildcards,
   'restrict-rbac-escalation-verbs': restrictRbacEscalationVerbs,
   'restrict-secret-read-roles': restrictSecretReadRoles,
