@@ -13,12 +13,13 @@ import { SUPPORTED_VERSIONS, minor, type KubernetesVersion } from '../src/pss/ve
 import { constraintTemplate, expansionTemplates } from '../src/backends/gatekeeper/emitters.js';
 import { sampleArtifacts } from '../src/backends/tests/index.js';
 import { suiteCases, type SuiteCase } from '../src/backends/tests/samples.js';
-import { evaluateSample, loadCatalogModule, objectsOf } from '../src/eval/bundle.js';
+import { evaluateSample, loadCatalogModule, loadEvaluator, objectsOf } from '../src/eval/bundle.js';
+import { loadConfig } from '../src/config/load.js';
 import { gatorFindings, keyOf, kyvernoFindings, type EngineFinding, type EngineFindings } from '../src/eval/engines.js';
 import type { PolicyModule } from '../src/eval/wasm.js';
 import { compile } from '../src/compile.js';
 import { ensureEngine } from '../src/engines/index.js';
-import { evaluatorFor } from './helpers.js';
+import { evaluatorFor, ROOT } from './helpers.js';
 
 /**
  * These versions exercise both sides of every version knob. The Kyverno CLI's cost grows with policies ×
@@ -245,5 +246,84 @@ describe('a real bundle: exempt namespaces, namespace levels, image exceptions',
     }
     expect(ev.evaluate(resources[5] as never).map((f) => f.action)).toEqual(['audit']);
     expect(ev.evaluate(resources[6] as never).map((f) => f.action)).toEqual(['warn']);
+  }, 600_000);
+});
+
+describe("the reference bundle on objects beyond Pods: Kubernetes' own objects pass, look-alikes do not", () => {
+  const rbac = 'rbac.authorization.k8s.io';
+  const role = (name: string, rules: object[], extra: object = {}) => ({ apiVersion: `${rbac}/v1`, kind: 'ClusterRole', metadata: { name }, rules, ...extra });
+  const crb = (name: string, roleName: string, subjects: [string, string][]) => ({
+    apiVersion: `${rbac}/v1`,
+    kind: 'ClusterRoleBinding',
+    metadata: { name },
+    roleRef: { apiGroup: rbac, kind: 'ClusterRole', name: roleName },
+    subjects: subjects.map(([kind, name]) => ({ apiGroup: rbac, kind, name })),
+  });
+  const everything = [{ apiGroups: ['*'], resources: ['*'], verbs: ['*'] }, { nonResourceURLs: ['*'], verbs: ['*'] }];
+  const editLike = [
+    { apiGroups: [''], resources: ['secrets', 'configmaps'], verbs: ['get', 'list', 'watch', 'create'] },
+    { apiGroups: [''], resources: ['serviceaccounts'], verbs: ['impersonate'] },
+  ];
+  const sa = (name: string, ns: string) => ({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace: ns } });
+  const nsObj = (name: string, level: string) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'pod-security.kubernetes.io/enforce': level, 'pod-security.kubernetes.io/enforce-version': 'v1.37' } } });
+  const resources = [
+    role('cluster-admin', everything),
+    role('admin', editLike, { aggregationRule: { clusterRoleSelectors: [{ matchLabels: { 'rbac.authorization.k8s.io/aggregate-to-admin': 'true' } }] } }),
+    role('edit', editLike),
+    role('system:discovery', [{ nonResourceURLs: ['/api', '/api/*', '/apis', '/apis/*', '/healthz', '/version'], verbs: ['get'] }]),
+    role('cluster-admins', everything),
+    role('team-edit', editLike),
+    crb('cluster-admin', 'cluster-admin', [['Group', 'system:masters']]),
+    crb('break-glass', 'cluster-admin', [['Group', 'platform-admins']]),
+    crb('system:public-info-viewer', 'system:public-info-viewer', [['Group', 'system:authenticated'], ['Group', 'system:unauthenticated']]),
+    crb('anonymous-view', 'view', [['Group', 'system:unauthenticated']]),
+    sa('default', 'apps'),
+    sa('builder', 'apps'),
+    sa('builder', 'kube-system'),
+    nsObj('apps', 'privileged'),
+    nsObj('legacy-apps', 'privileged'),
+    nsObj('legacy-apps-2', 'restricted'),
+    { apiVersion: 'v1', kind: 'Service', metadata: { name: 'public', namespace: 'apps' }, spec: { type: 'LoadBalancer', selector: { app: 'web' }, ports: [{ port: 443 }] } },
+    { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'web', namespace: 'apps' }, spec: { rules: [{ host: 'web.example.com', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } }] } }] } },
+  ] as Record<string, unknown>[];
+  const roleControls = ['restrict-rbac-escalation-verbs', 'restrict-rbac-wildcards', 'restrict-secret-read-roles'];
+  const expected: Record<string, string[]> = {
+    // The API server's bootstrap roles and bindings (reconciled through admission at start-up) pass.
+    'ClusterRole//cluster-admin': [],
+    'ClusterRole//admin': [],
+    'ClusterRole//edit': [],
+    'ClusterRole//system:discovery': [],
+    'ClusterRole//cluster-admins': roleControls,
+    'ClusterRole//team-edit': ['restrict-rbac-escalation-verbs', 'restrict-secret-read-roles'],
+    'ClusterRoleBinding//cluster-admin': [],
+    'ClusterRoleBinding//break-glass': ['disallow-cluster-admin-binding'],
+    'ClusterRoleBinding//system:public-info-viewer': [],
+    'ClusterRoleBinding//anonymous-view': ['disallow-anonymous-bindings'],
+    // The ServiceAccount controller's `default` in every namespace passes; kube-system is exempt.
+    'ServiceAccount/apps/default': [],
+    'ServiceAccount/apps/builder': ['disallow-serviceaccount-token-automount'],
+    'ServiceAccount/kube-system/builder': [],
+    // apps is labelled privileged by the bundle itself (its exceptions keep PSA from enforcing more);
+    // legacy-apps is baseline; an unconfigured namespace gets the cluster's restricted.
+    'Namespace//apps': [],
+    'Namespace//legacy-apps': ['enforce-psa-namespace-labels'],
+    'Namespace//legacy-apps-2': [],
+    'Service/apps/public': ['disallow-loadbalancer-services'],
+    'Ingress/apps/web': ['require-ingress-tls'],
+  };
+
+  it('all three engines give the expected controls', async () => {
+    const cc = compile(await loadConfig(join(ROOT, 'policies.config.ts')), { today: '2026-11-26' }).clusters[0]!;
+    const b = objectsOf(cc);
+    const ev = await loadEvaluator(cc, () => {});
+    const [gator, kyverno] = await Promise.all([gatorFindings([...b.templates, ...b.constraints, ...b.expansions], resources as never), kyvernoFindings(b.policies, resources as never, undefined, b.exceptions)]);
+    const controls = (fs: readonly { control: string }[] | undefined) => [...new Set((fs ?? []).map((f) => f.control))].sort();
+    for (const r of resources) {
+      const key = keyOf(r as never);
+      expect(controls(ev.evaluate(r as never)), `wasm ${key}`).toEqual(expected[key]);
+      expect(controls(gator.get(key)), `gator ${key}`).toEqual(expected[key]);
+      expect(controls(kyverno.get(key)), `kyverno ${key}`).toEqual(expected[key]);
+      expect(ev.evaluate(r as never).map((f) => f.message).sort(), `messages ${key}`).toEqual((gator.get(key) ?? []).map((f) => f.message).sort());
+    }
   }, 600_000);
 });
