@@ -1,23 +1,13 @@
 import { defineControl } from './types.js';
-import type { Manifest, ResourceKind, Sample } from './types.js';
-import { opt } from './options.js';
-import { CLUSTER_ROLE, ROLE, object, role } from './kinds.js';
+import { aggregatedRole, exemptRolesOption, roleSample as sample, rule } from './rbac-roles.js';
+import { CLUSTER_ROLE, ROLE, role } from './kinds.js';
 
-type Rule = Record<string, unknown>;
-const rule = (apiGroups: string[], resources: string[], verbs: string[], extra: Rule = {}): Rule => ({ apiGroups, resources, verbs, ...extra });
-const sample = (name: string, expect: 'allow' | 'deny', kind: ResourceKind, roleName: string, rules: Rule[]): Sample => ({
-  name,
-  expect,
-  object: role(kind, roleName, rules),
-});
 const RBAC = 'rbac.authorization.k8s.io';
 const AUTHN = 'authentication.k8s.io';
 const CERTS = 'certificates.k8s.io';
 const ADMISSION = 'admissionregistration.k8s.io';
 const readPods = rule([''], ['pods'], ['get', 'list', 'watch']);
-const aggregated: Manifest = object(CLUSTER_ROLE, 'platform-operator', {
-  aggregationRule: { clusterRoleSelectors: [{ matchLabels: { 'example.com/aggregate-to-platform-operator': 'true' } }] },
-});
+const aggregated = aggregatedRole('platform-operator');
 
 const ID = 'restrict-rbac-escalation-verbs';
 const DEFAULT_EXEMPT_ROLES = ['admin', 'cluster-admin', 'edit', 'system:*'];
@@ -52,22 +42,7 @@ aggregating role is exempt too.`,
   severity: 'high',
   nsa: ['NSA-AUTH-4'],
   target: { kinds: [ROLE, CLUSTER_ROLE] },
-  options: {
-    exemptRoles: opt.strings(
-      'Roles and ClusterRoles never checked: exact names or prefixes ending in "*". Default: admin, cluster-admin, edit, system:* (the bootstrap roles the API server reconciles).',
-      ['admin', 'cluster-admin', 'edit', 'system:*'],
-    ),
-  },
-  defaults: () => ({ exemptRoles: DEFAULT_EXEMPT_ROLES }),
-  // The suites rename every sample object to "<control>.<sample>", so exemptions are exercised through
-  // names of that form (an exact name and a prefix) next to the defaults.
-  sampleOptions: { exemptRoles: [...DEFAULT_EXEMPT_ROLES, `${ID}.exempt-exact`, `${ID}.exempt-prefix-*`] },
-  lintOptions: (o) =>
-    (Array.isArray(o.exemptRoles) ? o.exemptRoles : []).flatMap((r, index) =>
-      r === '*' ? [{ option: 'exemptRoles', index, message: '"*" exempts every role, so the control never fails', hint: 'list role names or name prefixes such as "system:*"' }] : [],
-    ),
-  params: { exemptRoles: 'strings' },
-  lower: (o) => ({ exemptRoles: [...new Set(o.exemptRoles)].sort() }),
+  ...exemptRolesOption(ID, DEFAULT_EXEMPT_ROLES),
   samples: [
     sample('read-roles', 'allow', CLUSTER_ROLE, 'role-auditor', [rule([RBAC], ['roles', 'clusterroles', 'rolebindings'], ['get', 'list', 'watch'])]),
     sample('manage-role-bindings', 'allow', ROLE, 'binding-manager', [rule([RBAC], ['rolebindings'], ['create', 'update', 'patch', 'delete'])]),

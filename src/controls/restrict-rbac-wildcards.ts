@@ -1,20 +1,10 @@
 import { defineControl } from './types.js';
-import type { Manifest, ResourceKind, Sample } from './types.js';
-import { opt } from './options.js';
-import { CLUSTER_ROLE, ROLE, object, role } from './kinds.js';
+import { aggregatedRole, exemptRolesOption, roleSample as sample, rule, type Rule } from './rbac-roles.js';
+import { CLUSTER_ROLE, ROLE, role } from './kinds.js';
 
-type Rule = Record<string, unknown>;
-const rule = (apiGroups: string[], resources: string[], verbs: string[]): Rule => ({ apiGroups, resources, verbs });
 const urls = (nonResourceURLs: string[], verbs: string[]): Rule => ({ nonResourceURLs, verbs });
-const sample = (name: string, expect: 'allow' | 'deny', kind: ResourceKind, roleName: string, rules: Rule[]): Sample => ({
-  name,
-  expect,
-  object: role(kind, roleName, rules),
-});
 const readPods = rule([''], ['pods', 'pods/log'], ['get', 'list', 'watch']);
-const aggregated: Manifest = object(CLUSTER_ROLE, 'monitoring', {
-  aggregationRule: { clusterRoleSelectors: [{ matchLabels: { 'example.com/aggregate-to-monitoring': 'true' } }] },
-});
+const aggregated = aggregatedRole('monitoring');
 
 const ID = 'restrict-rbac-wildcards';
 const DEFAULT_EXEMPT_ROLES = ['cluster-admin', 'system:*'];
@@ -40,22 +30,7 @@ Checked on CREATE and UPDATE.`,
   severity: 'high',
   nsa: ['NSA-AUTH-4'],
   target: { kinds: [ROLE, CLUSTER_ROLE] },
-  options: {
-    exemptRoles: opt.strings(
-      'Roles and ClusterRoles never checked: exact names or prefixes ending in "*". Default: cluster-admin, system:* (the bootstrap roles the API server reconciles).',
-      ['cluster-admin', 'system:*'],
-    ),
-  },
-  defaults: () => ({ exemptRoles: DEFAULT_EXEMPT_ROLES }),
-  // The suites rename every sample object to "<control>.<sample>", so exemptions are exercised through
-  // names of that form (an exact name and a prefix) next to the defaults.
-  sampleOptions: { exemptRoles: [...DEFAULT_EXEMPT_ROLES, `${ID}.exempt-exact`, `${ID}.exempt-prefix-*`] },
-  lintOptions: (o) =>
-    (Array.isArray(o.exemptRoles) ? o.exemptRoles : []).flatMap((r, index) =>
-      r === '*' ? [{ option: 'exemptRoles', index, message: '"*" exempts every role, so the control never fails', hint: 'list role names or name prefixes such as "system:*"' }] : [],
-    ),
-  params: { exemptRoles: 'strings' },
-  lower: (o) => ({ exemptRoles: [...new Set(o.exemptRoles)].sort() }),
+  ...exemptRolesOption(ID, DEFAULT_EXEMPT_ROLES),
   samples: [
     sample('role-explicit', 'allow', ROLE, 'pod-reader', [readPods]),
     sample('cluster-role-explicit', 'allow', CLUSTER_ROLE, 'deployment-manager', [rule(['apps'], ['deployments', 'deployments/scale'], ['get', 'update', 'patch'])]),

@@ -1,19 +1,9 @@
 import { defineControl } from './types.js';
-import type { Manifest, ResourceKind, Sample } from './types.js';
-import { opt } from './options.js';
-import { CLUSTER_ROLE, ROLE, object, role } from './kinds.js';
+import { aggregatedRole, exemptRolesOption, roleSample as sample, rule } from './rbac-roles.js';
+import { CLUSTER_ROLE, ROLE, role } from './kinds.js';
 
-type Rule = Record<string, unknown>;
-const rule = (apiGroups: string[], resources: string[], verbs: string[], extra: Rule = {}): Rule => ({ apiGroups, resources, verbs, ...extra });
-const sample = (name: string, expect: 'allow' | 'deny', kind: ResourceKind, roleName: string, rules: Rule[], metadata: Rule = {}): Sample => ({
-  name,
-  expect,
-  object: role(kind, roleName, rules, {}, metadata),
-});
 const readConfig = rule([''], ['configmaps'], ['get', 'list', 'watch']);
-const aggregated: Manifest = object(CLUSTER_ROLE, 'secrets-reader-aggregate', {
-  aggregationRule: { clusterRoleSelectors: [{ matchLabels: { 'example.com/aggregate-to-secrets-reader': 'true' } }] },
-});
+const aggregated = aggregatedRole('secrets-reader-aggregate');
 
 const ID = 'restrict-secret-read-roles';
 const DEFAULT_EXEMPT_ROLES = ['admin', 'cluster-admin', 'edit', 'system:*'];
@@ -41,22 +31,7 @@ aggregating role is exempt too.`,
   severity: 'medium',
   nsa: ['NSA-AUTH-4', 'NSA-NET-10'],
   target: { kinds: [ROLE, CLUSTER_ROLE] },
-  options: {
-    exemptRoles: opt.strings(
-      'Roles and ClusterRoles never checked: exact names or prefixes ending in "*". Default: admin, cluster-admin, edit, system:* (the bootstrap roles the API server reconciles).',
-      ['admin', 'cluster-admin', 'edit', 'system:*'],
-    ),
-  },
-  defaults: () => ({ exemptRoles: DEFAULT_EXEMPT_ROLES }),
-  // The suites rename every sample object to "<control>.<sample>", so exemptions are exercised through
-  // names of that form (an exact name and a prefix) next to the defaults.
-  sampleOptions: { exemptRoles: [...DEFAULT_EXEMPT_ROLES, `${ID}.exempt-exact`, `${ID}.exempt-prefix-*`] },
-  lintOptions: (o) =>
-    (Array.isArray(o.exemptRoles) ? o.exemptRoles : []).flatMap((r, index) =>
-      r === '*' ? [{ option: 'exemptRoles', index, message: '"*" exempts every role, so the control never fails', hint: 'list role names or name prefixes such as "system:*"' }] : [],
-    ),
-  params: { exemptRoles: 'strings' },
-  lower: (o) => ({ exemptRoles: [...new Set(o.exemptRoles)].sort() }),
+  ...exemptRolesOption(ID, DEFAULT_EXEMPT_ROLES),
   samples: [
     sample('config-maps-read', 'allow', ROLE, 'config-reader', [readConfig]),
     sample('secrets-write-only', 'allow', ROLE, 'secret-writer', [rule([''], ['secrets'], ['create', 'update', 'patch', 'delete'])]),
