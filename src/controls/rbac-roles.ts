@@ -1,7 +1,7 @@
 /** What the Role and ClusterRole controls share: the exemptRoles option and sample builders. */
 import type { Manifest, ResourceKind, Sample } from './types.js';
 import { opt } from './options.js';
-import { CLUSTER_ROLE, object, role } from './kinds.js';
+import { CLUSTER_ROLE, ROLE, object, role } from './kinds.js';
 
 export type Rule = Record<string, unknown>;
 
@@ -42,4 +42,23 @@ export function exemptRolesOption(id: string, defaults: readonly string[]) {
     params: { exemptRoles: 'strings' } as const,
     lower: (o: { readonly exemptRoles: readonly string[] }) => ({ exemptRoles: [...new Set(o.exemptRoles)].sort() }),
   };
+}
+
+/**
+ * The samples of `exemptRolesOption`'s sample names, with rules that would otherwise fail: an exact name and
+ * a prefix match pass, a longer look-alike of the exact name and a name one character short of the prefix
+ * do not.
+ */
+export function exemptionSamples(id: string, denied: Rule[]): Sample[] {
+  return [
+    roleSample('exempt-exact', 'allow', CLUSTER_ROLE, `${id}.exempt-exact`, denied),
+    roleSample('exempt-exact-lookalike', 'deny', CLUSTER_ROLE, `${id}.exempt-exact-lookalike`, denied),
+    roleSample('exempt-prefix-role', 'allow', ROLE, `${id}.exempt-prefix-role`, denied),
+    roleSample('exempt-prefix', 'deny', ROLE, `${id}.exempt-prefix`, denied),
+  ];
+}
+
+/** An UPDATE of a Role named `name` that adds `added` to its `before` rules. */
+export function updateAddingRule(name: string, before: Rule[], added: Rule): Sample {
+  return { name, expect: 'deny', operation: 'UPDATE', oldObject: role(ROLE, name, before), object: role(ROLE, name, [...before, added]) };
 }

@@ -1,6 +1,6 @@
 import { defineControl } from './types.js';
-import { aggregatedRole, exemptRolesOption, roleSample as sample, rule } from './rbac-roles.js';
-import { CLUSTER_ROLE, ROLE, role } from './kinds.js';
+import { aggregatedRole, exemptionSamples, exemptRolesOption, roleSample as sample, rule, updateAddingRule } from './rbac-roles.js';
+import { CLUSTER_ROLE, ROLE } from './kinds.js';
 
 const RBAC = 'rbac.authorization.k8s.io';
 const AUTHN = 'authentication.k8s.io';
@@ -76,16 +76,7 @@ aggregating role is exempt too.`,
     sample('mutating-webhooks-create', 'deny', CLUSTER_ROLE, 'webhook-installer', [rule([ADMISSION], ['mutatingwebhookconfigurations'], ['create'])]),
     sample('validating-webhooks-patch', 'deny', CLUSTER_ROLE, 'webhook-patcher', [rule([ADMISSION], ['validatingwebhookconfigurations'], ['patch'])]),
     sample('second-rule', 'deny', ROLE, 'mixed', [readPods, rule([''], ['serviceaccounts'], ['impersonate'])]),
-    sample('exempt-exact', 'allow', CLUSTER_ROLE, `${ID}.exempt-exact`, denied),
-    sample('exempt-exact-lookalike', 'deny', CLUSTER_ROLE, `${ID}.exempt-exact-lookalike`, denied),
-    sample('exempt-prefix-role', 'allow', ROLE, `${ID}.exempt-prefix-role`, denied),
-    sample('exempt-prefix', 'deny', ROLE, `${ID}.exempt-prefix`, denied),
-    {
-      name: 'update-adds-escalation',
-      expect: 'deny',
-      operation: 'UPDATE',
-      oldObject: role(ROLE, 'update-adds-escalation', [readPods]),
-      object: role(ROLE, 'update-adds-escalation', [readPods, rule([RBAC], ['roles'], ['bind', 'escalate'])]),
-    },
+    ...exemptionSamples(ID, denied),
+    updateAddingRule('update-adds-escalation', [readPods], rule([RBAC], ['roles'], ['bind', 'escalate'])),
   ],
 });

@@ -1,6 +1,6 @@
 import { defineControl } from './types.js';
-import { aggregatedRole, exemptRolesOption, roleSample as sample, rule, type Rule } from './rbac-roles.js';
-import { CLUSTER_ROLE, ROLE, role } from './kinds.js';
+import { aggregatedRole, exemptionSamples, exemptRolesOption, roleSample as sample, rule, updateAddingRule, type Rule } from './rbac-roles.js';
+import { CLUSTER_ROLE, ROLE } from './kinds.js';
 
 const urls = (nonResourceURLs: string[], verbs: string[]): Rule => ({ nonResourceURLs, verbs });
 const readPods = rule([''], ['pods', 'pods/log'], ['get', 'list', 'watch']);
@@ -47,16 +47,7 @@ Checked on CREATE and UPDATE.`,
     sample('non-resource-url-wildcard', 'deny', CLUSTER_ROLE, 'url-reader', [urls(['*'], ['get'])]),
     sample('everything', 'deny', CLUSTER_ROLE, 'superuser', [rule(['*'], ['*'], ['*']), urls(['*'], ['*'])]),
     sample('second-rule', 'deny', ROLE, 'mixed', [readPods, rule(['batch'], ['jobs'], ['*'])]),
-    sample('exempt-exact', 'allow', CLUSTER_ROLE, `${ID}.exempt-exact`, denied),
-    sample('exempt-exact-lookalike', 'deny', CLUSTER_ROLE, `${ID}.exempt-exact-lookalike`, denied),
-    sample('exempt-prefix-role', 'allow', ROLE, `${ID}.exempt-prefix-role`, denied),
-    sample('exempt-prefix', 'deny', ROLE, `${ID}.exempt-prefix`, denied),
-    {
-      name: 'update-adds-wildcard',
-      expect: 'deny',
-      operation: 'UPDATE',
-      oldObject: role(ROLE, 'update-adds-wildcard', [readPods]),
-      object: role(ROLE, 'update-adds-wildcard', [readPods, rule([''], ['secrets'], ['*'])]),
-    },
+    ...exemptionSamples(ID, denied),
+    updateAddingRule('update-adds-wildcard', [readPods], rule([''], ['secrets'], ['*'])),
   ],
 });

@@ -1,6 +1,6 @@
 import { defineControl } from './types.js';
-import { aggregatedRole, exemptRolesOption, roleSample as sample, rule } from './rbac-roles.js';
-import { CLUSTER_ROLE, ROLE, role } from './kinds.js';
+import { aggregatedRole, exemptionSamples, exemptRolesOption, roleSample as sample, rule, updateAddingRule } from './rbac-roles.js';
+import { CLUSTER_ROLE, ROLE } from './kinds.js';
 
 const readConfig = rule([''], ['configmaps'], ['get', 'list', 'watch']);
 const aggregated = aggregatedRole('secrets-reader-aggregate');
@@ -49,16 +49,7 @@ aggregating role is exempt too.`,
     sample('everything', 'deny', CLUSTER_ROLE, 'superuser', [rule(['*'], ['*'], ['*'])]),
     sample('named-secret', 'deny', ROLE, 'one-secret', [rule([''], ['secrets'], ['get'], { resourceNames: ['db-credentials'] })]),
     sample('second-rule', 'deny', CLUSTER_ROLE, 'mixed', [readConfig, rule(['', 'apps'], ['deployments', 'secrets'], ['get', 'list', 'watch'])]),
-    sample('exempt-exact', 'allow', CLUSTER_ROLE, `${ID}.exempt-exact`, denied),
-    sample('exempt-exact-lookalike', 'deny', CLUSTER_ROLE, `${ID}.exempt-exact-lookalike`, denied),
-    sample('exempt-prefix-role', 'allow', ROLE, `${ID}.exempt-prefix-role`, denied),
-    sample('exempt-prefix', 'deny', ROLE, `${ID}.exempt-prefix`, denied),
-    {
-      name: 'update-adds-secret-read',
-      expect: 'deny',
-      operation: 'UPDATE',
-      oldObject: role(ROLE, 'update-adds-secret-read', [readConfig]),
-      object: role(ROLE, 'update-adds-secret-read', [readConfig, rule([''], ['secrets'], ['list'])]),
-    },
+    ...exemptionSamples(ID, denied),
+    updateAddingRule('update-adds-secret-read', [readConfig], rule([''], ['secrets'], ['list'])),
   ],
 });
