@@ -224,6 +224,21 @@ describe('kubeharden audit --engine', () => {
     expect(out.resources[0].violations).toEqual([]);
   }, 300_000);
 
+  it('objects beyond Pods: every engine names the object as written (not the temporary names the CLIs get)', () => {
+    const service = 'apiVersion: v1\nkind: Service\nmetadata:\n  name: edge\n  namespace: apps\nspec:\n  type: NodePort\n  ports: [{port: 80}]\n';
+    const binding =
+      'apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata:\n  name: anon\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}\nsubjects: [{kind: Group, name: system:unauthenticated, apiGroup: rbac.authorization.k8s.io}]\n';
+    const dir = tempProject({ 'in.yaml': `${service}---\n${binding}` });
+    const r = runCli(['audit', '--profile', 'nsa-cisa', '--engine', 'all', '--format', 'json', 'in.yaml'], dir);
+    expect(r.status).toBe(1);
+    const out = JSON.parse(r.stdout);
+    const of = (i: number) => out.resources[i].violations as { control: string; engine: string; message: string }[];
+    expect(of(0).map((v) => `${v.engine} ${v.control}`).sort()).toEqual(['gator disallow-nodeport-services', 'kyverno disallow-nodeport-services', 'wasm disallow-nodeport-services']);
+    const anon = of(1).filter((v) => v.engine !== 'kyverno' || v.control === 'disallow-anonymous-bindings');
+    expect(anon.map((v) => v.message)).toEqual(Array(3).fill('ClusterRoleBinding "anon" binds ClusterRole "view" to "Group:system:unauthenticated"'));
+    expect(r.stdout).not.toContain('kubeharden-');
+  }, 300_000);
+
   it('reports a split between engines as an error', async () => {
     const { disagreements } = await import('../src/cli/audit-command.js');
     const f = (control: string) => ({ control, action: 'deny' as const, message: 'm' });

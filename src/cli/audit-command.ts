@@ -54,7 +54,12 @@ async function findingsBy(engine: 'gator' | 'kyverno', cc: CompiledCluster, obje
     engine === 'gator'
       ? await gatorFindings([...b.templates, ...b.constraints, ...b.expansions], renamed, log)
       : await kyvernoFindings(b.policies, renamed, log, b.exceptions);
-  return renamed.map((o) => found.get(keyOf(o)) ?? []);
+  // Messages about non-pod objects name them: put the real names back.
+  return renamed.map((o, i) => {
+    const temporary = new RegExp(`kubeharden-${i}(?![0-9])`, 'g');
+    const name = String(((objects[i]!['metadata'] ?? {}) as Obj)['name'] ?? '');
+    return (found.get(keyOf(o)) ?? []).map((f) => ({ ...f, message: f.message.replace(temporary, name) }));
+  });
 }
 
 /** Per control, whether each engine found a violation; a split is reported. */
