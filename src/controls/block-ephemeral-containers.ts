@@ -1,4 +1,4 @@
-import { defineControl } from './types.js';
+import { NO_OPTIONS, defineControl } from './types.js';
 import { inList, pod, sample } from './samples.js';
 import type { Manifest } from './types.js';
 
@@ -26,10 +26,7 @@ of a debugged Pod). Alternative: do not grant update on pods/ephemeralcontainers
   category: 'Pod hardening (NSA/CISA)',
   severity: 'medium',
   nsa: ['NSA-POD-4'],
-  options: {},
-  defaults: () => ({}),
-  params: {},
-  lower: () => ({}),
+  ...NO_OPTIONS,
   samples: [
     sample('no-ephemeral-containers', 'allow', pod('plain')),
     inList('add-debug-container', 'deny', 'ephemeralContainers', {}),

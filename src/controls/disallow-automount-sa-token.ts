@@ -1,4 +1,4 @@
-import { defineControl } from './types.js';
+import { NO_OPTIONS, defineControl } from './types.js';
 import { inList, pod, sample } from './samples.js';
 
 const OFF = { automountServiceAccountToken: false };
@@ -18,10 +18,7 @@ containers do not matter here (the flag is pod-level and cannot change on update
   category: 'Pod hardening (NSA/CISA)',
   severity: 'medium',
   nsa: ['NSA-POD-9'],
-  options: {},
-  defaults: () => ({}),
-  params: {},
-  lower: () => ({}),
+  ...NO_OPTIONS,
   samples: [
     sample('disabled', 'allow', pod('off', OFF)),
     sample('unset', 'deny', pod('plain')),

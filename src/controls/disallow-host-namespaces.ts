@@ -1,4 +1,4 @@
-import { defineControl } from './types.js';
+import { NO_OPTIONS, defineControl } from './types.js';
 import { pod, sample } from './samples.js';
 
 export default defineControl({
@@ -12,10 +12,7 @@ defaulting copies containerPort into hostPort for hostNetwork pods, so those als
   severity: 'high',
   nsa: ['NSA-POD-6'],
   pss: { level: 'baseline', check: 'hostNamespaces' },
-  options: {},
-  defaults: () => ({}),
-  params: {},
-  lower: () => ({}),
+  ...NO_OPTIONS,
   samples: [
     sample('no-host-namespaces', 'allow', pod('plain')),
     sample('all-false', 'allow', pod('all-false', { hostNetwork: false, hostPID: false, hostIPC: false })),

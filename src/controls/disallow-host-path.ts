@@ -1,4 +1,4 @@
-import { defineControl } from './types.js';
+import { NO_OPTIONS, defineControl } from './types.js';
 import { pod, sample } from './samples.js';
 
 export default defineControl({
@@ -12,10 +12,7 @@ excludes hostPath). Known gap: a PersistentVolume of type hostPath bound through
   severity: 'high',
   nsa: ['NSA-POD-6'],
   pss: { level: 'baseline', check: 'hostPathVolumes' },
-  options: {},
-  defaults: () => ({}),
-  params: {},
-  lower: () => ({}),
+  ...NO_OPTIONS,
   samples: [
     sample('no-volumes', 'allow', pod('plain')),
     sample('empty-dir', 'allow', pod('empty-dir', { volumes: [{ name: 'tmp', emptyDir: {} }] })),

@@ -1,4 +1,4 @@
-import { defineControl } from './types.js';
+import { NO_OPTIONS, defineControl } from './types.js';
 import { perContainerList, pod, sample } from './samples.js';
 
 export default defineControl({
@@ -13,10 +13,7 @@ pod-level true.`,
   severity: 'high',
   nsa: ['NSA-POD-5', 'NSA-POD-6'],
   pss: { level: 'baseline', check: 'windowsHostProcess' },
-  options: {},
-  defaults: () => ({}),
-  params: {},
-  lower: () => ({}),
+  ...NO_OPTIONS,
   samples: [
     sample('no-windows-options', 'allow', pod('plain')),
     sample('pod-host-process-false', 'allow', pod('pod-false', { securityContext: { windowsOptions: { hostProcess: false } } })),

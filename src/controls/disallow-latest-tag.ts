@@ -1,4 +1,4 @@
-import { defineControl } from './types.js';
+import { NO_OPTIONS, defineControl } from './types.js';
 import { inList, perContainerList, pod, runningPodUpdates, sample } from './samples.js';
 
 const DIGEST = 'sha256:0f0e0d0c0b0a09080706050403020100f0e0d0c0b0a090807060504030201000';
@@ -20,10 +20,7 @@ form.`,
   category: 'Images (NSA/CISA)',
   severity: 'medium',
   nsa: ['NSA-POD-3'],
-  options: {},
-  defaults: () => ({}),
-  params: {},
-  lower: () => ({}),
+  ...NO_OPTIONS,
   samples: [
     sample('tagged', 'allow', pod('tagged')),
     ...perContainerList('latest', 'deny', { image: 'registry.example.com/app:latest' }),

@@ -1,4 +1,4 @@
-import { defineControl } from './types.js';
+import { NO_OPTIONS, defineControl } from './types.js';
 import { SERVICE, object, service } from './kinds.js';
 
 export default defineControl({
@@ -14,10 +14,7 @@ UPDATE).`,
   severity: 'medium',
   nsa: ['NSA-NET-8'],
   target: { kinds: [SERVICE] },
-  options: {},
-  defaults: () => ({}),
-  params: {},
-  lower: () => ({}),
+  ...NO_OPTIONS,
   samples: [
     { name: 'cluster-ip', expect: 'allow', object: service('cluster-ip') },
     { name: 'explicit-cluster-ip', expect: 'allow', object: service('explicit-cluster-ip', { type: 'ClusterIP' }) },

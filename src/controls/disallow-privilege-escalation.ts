@@ -1,4 +1,4 @@
-import { defineControl } from './types.js';
+import { NO_OPTIONS, defineControl } from './types.js';
 import { inList, perContainerList, pod, sample } from './samples.js';
 
 const APE_FALSE = { securityContext: { allowPrivilegeEscalation: false } };
@@ -14,10 +14,7 @@ runtime default allows escalation. Pods with spec.os.name: windows are exempt.`,
   severity: 'medium',
   nsa: ['NSA-POD-7'],
   pss: { level: 'restricted', check: 'allowPrivilegeEscalation' },
-  options: {},
-  defaults: () => ({}),
-  params: {},
-  lower: () => ({}),
+  ...NO_OPTIONS,
   samples: [
     sample('unset', 'deny', pod('plain')),
     inList('false-everywhere', 'allow', 'containers', APE_FALSE, { base: APE_FALSE }),

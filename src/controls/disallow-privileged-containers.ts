@@ -1,4 +1,4 @@
-import { defineControl } from './types.js';
+import { NO_OPTIONS, defineControl } from './types.js';
 import { perContainerList, pod, runningPodUpdates, sample } from './samples.js';
 
 /** A Pod admitted before the policy existed, running a privileged container. */
@@ -16,10 +16,7 @@ checked too.`,
   severity: 'high',
   nsa: ['NSA-POD-5'],
   pss: { level: 'baseline', check: 'privileged' },
-  options: {},
-  defaults: () => ({}),
-  params: {},
-  lower: () => ({}),
+  ...NO_OPTIONS,
   samples: [
     sample('no-security-context', 'allow', pod('plain')),
     ...perContainerList('privileged', 'deny', { securityContext: { privileged: true } }),

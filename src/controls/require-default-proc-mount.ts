@@ -1,4 +1,4 @@
-import { defineControl } from './types.js';
+import { NO_OPTIONS, defineControl } from './types.js';
 import { perContainerList, pod, sample } from './samples.js';
 
 export default defineControl({
@@ -12,10 +12,7 @@ whatever spec.hostUsers says. Replaces restrict-proc-mount where both apply.`,
   severity: 'medium',
   nsa: ['NSA-POD-8'],
   pss: { level: 'restricted', check: 'procMount_restricted', since: 35, overrides: 'restrict-proc-mount' },
-  options: {},
-  defaults: () => ({}),
-  params: {},
-  lower: () => ({}),
+  ...NO_OPTIONS,
   samples: [
     sample('unset', 'allow', pod('plain')),
     ...perContainerList('default', 'allow', { securityContext: { procMount: 'Default' } }),

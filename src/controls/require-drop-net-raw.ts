@@ -1,4 +1,4 @@
-import { defineControl } from './types.js';
+import { NO_OPTIONS, defineControl } from './types.js';
 import { inList, perContainerList, pod, sample } from './samples.js';
 
 const DROP = { securityContext: { capabilities: { drop: ['NET_RAW'] } } };
@@ -16,10 +16,7 @@ require-drop-all-capabilities is enforced.`,
   category: 'Pod hardening (NSA/CISA)',
   severity: 'medium',
   nsa: ['NSA-POD-5'],
-  options: {},
-  defaults: () => ({}),
-  params: {},
-  lower: () => ({}),
+  ...NO_OPTIONS,
   samples: [
     sample('unset', 'deny', pod('plain')),
     ...perContainerList('drop-net-raw', 'allow', DROP, { base: DROP }),

@@ -1,4 +1,4 @@
-import { defineControl } from './types.js';
+import { NO_OPTIONS, defineControl } from './types.js';
 import { inList, perContainerList, pod, sample } from './samples.js';
 
 const DIGEST = 'sha256:0f0e0d0c0b0a09080706050403020100f0e0d0c0b0a090807060504030201000';
@@ -17,10 +17,7 @@ mutating webhook or the CI pipeline) that has to run before this validation.`,
   category: 'Images (NSA/CISA)',
   severity: 'medium',
   nsa: ['NSA-POD-3'],
-  options: {},
-  defaults: () => ({}),
-  params: {},
-  lower: () => ({}),
+  ...NO_OPTIONS,
   samples: [
     sample('tag-only', 'deny', pod('tagged')),
     ...perContainerList('digest', 'allow', PINNED, { base: PINNED }),

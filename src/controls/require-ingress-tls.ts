@@ -1,4 +1,4 @@
-import { defineControl } from './types.js';
+import { NO_OPTIONS, defineControl } from './types.js';
 import { INGRESS, object } from './kinds.js';
 
 type Obj = Record<string, unknown>;
@@ -34,10 +34,7 @@ this control does not check. Gateway API routes are not covered. Checked on CREA
   severity: 'medium',
   nsa: ['NSA-NET-9'],
   target: { kinds: [INGRESS] },
-  options: {},
-  defaults: () => ({}),
-  params: {},
-  lower: () => ({}),
+  ...NO_OPTIONS,
   samples: [
     { name: 'no-tls', expect: 'deny', object: ingress('no-tls', ['app.example.com']) },
     { name: 'empty-tls', expect: 'deny', object: ingress('empty-tls', ['app.example.com'], []) },

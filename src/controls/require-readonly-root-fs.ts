@@ -1,4 +1,4 @@
-import { defineControl } from './types.js';
+import { NO_OPTIONS, defineControl } from './types.js';
 import { perContainerList, pod, sample } from './samples.js';
 
 const RO = { securityContext: { readOnlyRootFilesystem: true } };
@@ -16,10 +16,7 @@ the debug image. Not part of the Pod Security Standards.`,
   category: 'Pod hardening (NSA/CISA)',
   severity: 'medium',
   nsa: ['NSA-POD-2'],
-  options: {},
-  defaults: () => ({}),
-  params: {},
-  lower: () => ({}),
+  ...NO_OPTIONS,
   samples: [
     sample('unset', 'deny', pod('plain')),
     ...perContainerList('read-only', 'allow', RO, { base: RO }),

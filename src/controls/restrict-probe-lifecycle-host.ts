@@ -1,4 +1,4 @@
-import { defineControl } from './types.js';
+import { NO_OPTIONS, defineControl } from './types.js';
 import { perContainerList, pod, sample } from './samples.js';
 
 export default defineControl({
@@ -13,10 +13,7 @@ kubelet into an SSRF proxy towards the node's network.`,
   severity: 'medium',
   nsa: ['NSA-POD-6'],
   pss: { level: 'baseline', check: 'hostProbesAndHostLifecycle', since: 34 },
-  options: {},
-  defaults: () => ({}),
-  params: {},
-  lower: () => ({}),
+  ...NO_OPTIONS,
   samples: [
     sample('probe-without-host', 'allow', pod('probe-no-host', { containers: [{ name: 'app', image: 'registry.example.com/app:1.0', livenessProbe: { httpGet: { path: '/healthz', port: 8080 } } }] })),
     sample('probe-empty-host', 'allow', pod('probe-empty-host', { containers: [{ name: 'app', image: 'registry.example.com/app:1.0', readinessProbe: { tcpSocket: { host: '', port: 8080 } } }] })),

@@ -132,6 +132,14 @@ export interface ControlDefinition<Id extends string, O extends OptionSpecs, P e
 
 export type AnyControl = ControlDefinition<string, OptionSpecs, ParamSpecs>;
 
+/** The option fields of a control without options or parameters (spread into its definition). */
+export const NO_OPTIONS = {
+  options: {},
+  defaults: () => ({}),
+  params: {},
+  lower: () => ({}),
+} as const;
+
 /** Identity helper that keeps literal types of a control definition. */
 export function defineControl<const Id extends string, const O extends OptionSpecs, const P extends ParamSpecs>(
   def: ControlDefinition<Id, O, P>,
