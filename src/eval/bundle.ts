@@ -106,6 +106,7 @@ export function evaluateSample(module: PolicyModule, control: ControlId, sample:
     const review = {
       object: p.object,
       kind: p.kind,
+      matchAs: p.matchAs,
       operation: sample.operation ?? 'CREATE',
       namespace: p.namespace,
       name: p.name,

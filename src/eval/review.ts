@@ -176,7 +176,7 @@ export function evaluateReview(
   const findings: Finding[] = [];
   const kind = review.kind ?? POD_GVK;
   for (const c of constraints) {
-    if (!matches(c, 'matchAs' in review ? review.matchAs : review.namespace, kind)) continue;
+    if (!matches(c, review.matchAs ?? review.namespace, kind)) continue;
     const input = {
       review: {
         object: review.object,
