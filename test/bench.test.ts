@@ -5,11 +5,11 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT } from './helpers.js';
+import { ROOT, TODAY } from './helpers.js';
 
 describe('npm run bench', () => {
   it('measures every engine on the same corpus and finds the same verdicts', () => {
-    const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'bench', 'run.js'), '--resources', '400', '--kyverno-resources', '40', '--no-scale'], { cwd: ROOT, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'bench', 'run.js'), '--resources', '400', '--kyverno-resources', '40', '--no-scale'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, KUBEHARDEN_TODAY: TODAY } });
     expect(r.status, r.stderr).toBe(0);
     const out = r.stdout;
     for (const run of ['kubeharden audit', 'kubeharden audit --workers 0', 'gator test', 'kyverno apply', 'parse floor']) {

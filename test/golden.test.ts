@@ -1,23 +1,26 @@
 /**
  * Golden tests: each scenario under test/golden/<scenario>/ is built and compared file by file with its
- * expected tree (update with `vitest -u`). The harness also checks determinism (two builds, byte-identical;
- * config key order irrelevant) and that the expected tree holds no orphan files.
+ * expected tree (update with `vitest -u`). The expected tree must list exactly the files the build emits: a
+ * new output file or a missing tree fails unless snapshots are being updated (`-u`), and CI (`CI=1`) never
+ * writes a snapshot. The harness also checks determinism (two builds, byte-identical; config key order
+ * irrelevant).
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compile } from '../src/compile.js';
 import { loadConfig } from '../src/config/load.js';
 import { readFixtures } from '../src/config/fixtures.js';
 import { resolveConfig } from '../src/config/resolve.js';
-import { ROOT } from './helpers.js';
+import { ROOT, TODAY } from './helpers.js';
 
 const GOLDEN = join(ROOT, 'test', 'golden');
-const TODAY = '2026-11-26';
 const scenarios = readdirSync(GOLDEN).filter((d) => statSync(join(GOLDEN, d)).isDirectory()).sort();
 
+/** Every file under `dir`, relative, sorted; a missing `dir` is an error, never an empty list. */
 function listFiles(dir: string): string[] {
+  if (!existsSync(dir)) throw new Error(`${relative(ROOT, dir)} does not exist`);
   const out: string[] = [];
   const walk = (d: string): void => {
     for (const name of readdirSync(d)) {
@@ -26,13 +29,12 @@ function listFiles(dir: string): string[] {
       else out.push(relative(dir, p).split(sep).join('/'));
     }
   };
-  try {
-    walk(dir);
-  } catch {
-    return [];
-  }
+  walk(dir);
   return out.sort();
 }
+
+/** True under `vitest -u` (snapshots rewritten); CI runs with `CI=1`, where snapshots are never written. */
+const updating = (): boolean => expect.getState().snapshotState.snapshotUpdateState === 'all';
 
 /** Deep copy with every object's keys in reverse order. */
 function reverseKeys(v: unknown): unknown {
@@ -69,9 +71,17 @@ describe.each(scenarios)('golden %s', (scenario) => {
   it('matches the expected tree', async () => {
     const raw = await loadConfig(join(dir, 'policies.config.ts'));
     const out = goldenView(compile(raw, { today: TODAY }).output);
+    const emitted = [...out.keys()].sort();
+    expect(emitted.length).toBeGreaterThan(0);
+    if (updating()) {
+      // `-u` writes the emitted files (when the test ends); files the build no longer produces must be deleted by hand.
+      const present = existsSync(expectedDir) ? listFiles(expectedDir) : [];
+      expect(present.filter((p) => !out.has(p)), 'files in the expected tree that the build no longer produces').toEqual([]);
+    } else {
+      // Outside `-u`, a file the tree lacks is a failure, never a new golden written in passing.
+      expect(listFiles(expectedDir), 'the expected tree lists exactly the emitted files (update with -u)').toEqual(emitted);
+    }
     for (const [path, content] of out) await expect(content).toMatchFileSnapshot(join(expectedDir, path));
-    const orphans = listFiles(expectedDir).filter((p) => !out.has(p));
-    expect(orphans, 'files in the expected tree that the build no longer produces').toEqual([]);
   });
 
   it('is deterministic and independent of config key order', async () => {
@@ -87,8 +97,8 @@ describe.each(scenarios)('golden %s', (scenario) => {
 describe('reference bundle', () => {
   it('generated/ is fresh for the repo policies.config.ts', async () => {
     const raw = await loadConfig(join(ROOT, 'policies.config.ts'));
-    const { inputs } = readFixtures(ROOT, resolveConfig(raw).config!);
-    const out = compile(raw, { fixtures: inputs }).output;
+    const { inputs } = readFixtures(ROOT, resolveConfig(raw, { today: TODAY }).config!);
+    const out = compile(raw, { today: TODAY, fixtures: inputs }).output;
     const expected = listFiles(join(ROOT, 'generated'));
     expect(expected).toEqual([...out.keys()].sort());
     for (const [path, content] of out) await expect(content).toMatchFileSnapshot(join(ROOT, 'generated', path));
