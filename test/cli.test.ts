@@ -3,7 +3,8 @@ import { existsSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONTROL_IDS } from '../src/controls/index.js';
 import { describe, expect, it } from 'vitest';
-import { ROOT, runCli, tempProject } from './helpers.js';
+import { parse } from 'yaml';
+import { ROOT, runCli, tempProject, TODAY } from './helpers.js';
 
 const CONFIG = `import { defineConfig } from 'kubeharden';
 
@@ -103,6 +104,32 @@ describe('kubeharden build', () => {
   });
 });
 
+describe('"today"', () => {
+  const day = (offset: number): string => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+  const withException = (expires: string): string =>
+    CONFIG.replace("namespaces: { legacy: { pss: 'baseline' } },", `exceptions: [{ control: 'disallow-host-path', namespaces: ['ops'], reason: 'r', expires: '${expires}' }],`);
+  const realClock = { KUBEHARDEN_TODAY: undefined };
+
+  it('users keep the real clock: an exception that expired yesterday fails their build, one expiring in 60 days does not', () => {
+    const expired = tempProject({ 'policies.config.ts': withException(day(-1)) });
+    const r = runCli(['build'], expired, undefined, realClock);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`expired_exception exception for disallow-host-path expired on ${day(-1)}`);
+    expect(existsSync(join(expired, 'generated'))).toBe(false);
+    const valid = runCli(['build'], tempProject({ 'policies.config.ts': withException(day(60)) }), undefined, realClock);
+    expect(valid.status, valid.stderr).toBe(0);
+    // KUBEHARDEN_TODAY moves "today" (the repository's own runs pin it): the expired one builds again.
+    expect(runCli(['build'], expired, undefined, { KUBEHARDEN_TODAY: day(-2) }).status).toBe(0);
+  });
+
+  it("the repository's own runs are pinned to test/helpers.ts TODAY (vitest.config.ts, .ci/run, npm run bench)", () => {
+    expect(process.env['KUBEHARDEN_TODAY']).toBe(TODAY);
+    expect(readFileSync(join(ROOT, '.ci', 'run'), 'utf8')).toMatch(new RegExp(`^export KUBEHARDEN_TODAY=${TODAY}$`, 'm'));
+    const scripts = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+    expect(scripts['bench']).toContain(`KUBEHARDEN_TODAY=${TODAY} node dist/bench/run.js`);
+  });
+});
+
 describe('kubeharden audit', () => {
   it('gives JSON verdicts for Pods and workloads with exit 1 when something is denied', () => {
     const dir = tempProject({ 'in/good.yaml': GOOD_POD, 'in/nested/bad.yaml': BAD_DEPLOYMENT, 'in/notes.txt': 'ignored' });
@@ -183,7 +210,12 @@ describe('kubeharden test, list, explain', () => {
 
   it('passes on the repository reference config', () => {
     const r = runCli(['test'], ROOT);
-    expect(r.stdout).toMatch(/^\d+ passed, 0 failed$/m);
+    const m = /^(\d+) passed, (\d+) failed$/m.exec(r.stdout);
+    expect(m, r.stdout.slice(-2000)).not.toBeNull();
+    expect(Number(m![2])).toBe(0);
+    // Every built-in sample of the enabled controls and the three fixtures: never an empty run.
+    expect(Number(m![1])).toBeGreaterThan(1000);
+    expect(r.stdout).not.toMatch(/^FAIL /m);
     expect(r.status).toBe(0);
   });
 
@@ -268,13 +300,20 @@ describe('fixtures', () => {
       'f.yaml': BAD_DEPLOYMENT,
     });
     expect(runCli(['build'], dir).status).toBe(0);
-    const suite = readFileSync(join(dir, 'generated/demo/gatekeeper/suite.yaml'), 'utf8');
-    expect(suite).toContain('name: fixtures-disallow-host-namespaces');
-    expect(suite).toContain('constraint: samples/fixtures/constraints/disallow-host-namespaces.yaml');
-    const ky = readFileSync(join(dir, 'generated/demo/kyverno/samples/fixtures/kyverno-test.yaml'), 'utf8');
-    expect(ky).toContain('rule: autogen-disallow-host-namespaces');
-    expect(ky).toContain('- apps/bad');
-    expect(ky).toContain('result: fail');
+    // gator: one test for the fixture's control, its own constraint, the fixture expected to be refused.
+    const suite = parse(readFileSync(join(dir, 'generated/demo/gatekeeper/suite.yaml'), 'utf8')) as { tests: { name: string; constraint: string; cases: { name: string; object: string; assertions: unknown[] }[] }[] };
+    const fixtureTests = suite.tests.filter((t) => t.name.startsWith('fixtures-'));
+    expect(fixtureTests.map((t) => t.name)).toEqual(['fixtures-disallow-host-namespaces']);
+    expect(fixtureTests[0]!.constraint).toBe('samples/fixtures/constraints/disallow-host-namespaces.yaml');
+    expect(fixtureTests[0]!.cases).toHaveLength(1);
+    expect(fixtureTests[0]!.cases[0]!.assertions).toEqual([{ violations: 'yes' }]);
+    const object = parse(readFileSync(join(dir, 'generated/demo/gatekeeper', fixtureTests[0]!.cases[0]!.object), 'utf8')) as { kind: string; metadata: { name: string } };
+    expect([object.kind, object.metadata.name]).toEqual(['Deployment', 'bad']);
+    // Kyverno: the fixture's entry, under the auto-gen rule of the bundle's policy, expected to fail.
+    const ky = parse(readFileSync(join(dir, 'generated/demo/kyverno/samples/fixtures/kyverno-test.yaml'), 'utf8')) as { results: { policy: string; rule: string; resources: string[]; result: string; kind: string }[] };
+    expect(ky.results.filter((x) => x.resources.includes('apps/bad'))).toEqual([
+      { kind: 'Deployment', policy: 'disallow-host-namespaces', resources: ['apps/bad'], result: 'fail', rule: 'autogen-disallow-host-namespaces' },
+    ]);
   });
 });
 
