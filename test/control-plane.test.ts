@@ -4,16 +4,17 @@
  * The audit policy is checked by evaluating its rules in order (first match wins, as the API server does)
  * for the request shapes that matter.
  */
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { compile } from '../src/compile.js';
 import { resolveConfig } from '../src/config/resolve.js';
-import { psaAdmissionConfiguration } from '../src/backends/psa/index.js';
+import { loadConfig } from '../src/config/load.js';
 import { AESCBC_KEY_PLACEHOLDER } from '../src/backends/control-plane/encryption.js';
 import { FLAG_ITEMS } from '../src/backends/control-plane/flags.js';
 import { getRecommendation } from '../src/nsa/catalogue.js';
+import { ROOT, TODAY } from './helpers.js';
 
-const TODAY = '2026-11-26';
 type Obj = Record<string, any>;
 
 function files(config: unknown): Map<string, string> {
@@ -27,7 +28,9 @@ function docs(text: string): Obj[] {
   return parseAllDocuments(text).map((d) => d.toJS() as Obj);
 }
 
-// --- a small audit rule evaluator (k8s.io/apiserver audit policy semantics, first match wins) ---
+// --- the API server's audit rule matching, first match wins ---
+// A line-by-line port of k8s.io/apiserver pkg/audit/policy/checker.go (v0.37.2: ruleMatches,
+// ruleMatchesResource, ruleMatchesNonResource, pathMatches); the corner cases below pin its semantics.
 
 interface Request {
   user: string;
@@ -37,38 +40,155 @@ interface Request {
   group?: string;
   resource?: string;
   subresource?: string;
+  /** The object's name (empty for list, watch and create without a name). */
+  name?: string;
   namespace?: string;
   /** Non-resource requests. */
   path?: string;
 }
 
+const list = (v: unknown): string[] => (Array.isArray(v) ? (v as string[]) : []);
+
 function ruleMatches(rule: Obj, r: Request): boolean {
-  if (rule['users']?.length && !rule['users'].includes(r.user)) return false;
-  if (rule['userGroups']?.length && !(r.groups ?? []).some((g) => rule['userGroups'].includes(g))) return false;
-  if (rule['verbs']?.length && !rule['verbs'].includes(r.verb)) return false;
-  if (r.path !== undefined) {
-    if (rule['resources']?.length || rule['namespaces']?.length) return false;
-    const urls: string[] = rule['nonResourceURLs'] ?? [];
-    if (!urls.length) return true;
-    return urls.some((u) => u === r.path || (u.endsWith('*') && r.path!.startsWith(u.slice(0, -1))));
+  const users = list(rule['users']);
+  if (users.length && !users.includes(r.user)) return false;
+  const userGroups = list(rule['userGroups']);
+  if (userGroups.length && !(r.groups ?? []).some((g) => userGroups.includes(g))) return false;
+  const verbs = list(rule['verbs']);
+  if (verbs.length && !verbs.includes(r.verb)) return false;
+  // Namespaces or resources make it a resource rule (nonResourceURLs are then not looked at).
+  if (list(rule['namespaces']).length || list(rule['resources']).length) return ruleMatchesResource(rule, r);
+  if (list(rule['nonResourceURLs']).length) return ruleMatchesNonResource(rule, r);
+  return true;
+}
+
+function ruleMatchesNonResource(rule: Obj, r: Request): boolean {
+  if (r.path === undefined) return false;
+  return list(rule['nonResourceURLs']).some((spec) => pathMatches(r.path!, spec));
+}
+
+/** `*`, the exact path, or a prefix before trailing `*`s (Go's strings.TrimRight: every trailing `*`). */
+function pathMatches(path: string, spec: string): boolean {
+  if (spec === '*' || spec === path) return true;
+  return spec.endsWith('*') && path.startsWith(spec.replace(/\*+$/, ''));
+}
+
+function ruleMatchesResource(rule: Obj, r: Request): boolean {
+  if (r.path !== undefined) return false;
+  const namespaces = list(rule['namespaces']);
+  // Cluster-scoped resources have the empty namespace.
+  if (namespaces.length && !namespaces.includes(r.namespace ?? '')) return false;
+  const groupResources = (rule['resources'] ?? []) as Obj[];
+  if (!groupResources.length) return true;
+  const resource = r.resource ?? '';
+  const subresource = r.subresource ?? '';
+  const combined = subresource ? `${resource}/${subresource}` : resource;
+  for (const gr of groupResources) {
+    const group = (gr['group'] ?? '') as string;
+    if (group !== (r.group ?? '') && group !== '*') continue;
+    const resources = list(gr['resources']);
+    if (!resources.length) return true;
+    const names = list(gr['resourceNames']);
+    for (const res of resources) {
+      if (names.length && !names.includes(r.name ?? '')) continue;
+      if (res === combined || res === '*') return true;
+      // "*/subresource": that subresource of any resource.
+      if (subresource && res.startsWith('*/') && subresource === res.slice(2)) return true;
+      // "resource/*": the resource itself and every subresource of it.
+      if (res.endsWith('/*') && resource === res.slice(0, -2)) return true;
+    }
   }
-  if (rule['nonResourceURLs']?.length) return false;
-  if (rule['namespaces']?.length && !rule['namespaces'].includes(r.namespace ?? '')) return false;
-  const resources: Obj[] = rule['resources'] ?? [];
-  if (!resources.length) return true;
-  const full = r.subresource ? `${r.resource}/${r.subresource}` : r.resource!;
-  return resources.some((gr) => {
-    if ((gr['group'] ?? '') !== (r.group ?? '')) return false;
-    const names: string[] = gr['resources'] ?? [];
-    if (!names.length) return true;
-    return names.some((n) => n === full || n === '*' || (n === `${r.resource}/*` && r.subresource) || (n === `*/${r.subresource}` && r.subresource));
-  });
+  return false;
 }
 
 function levelOf(policy: Obj, r: Request): string {
   for (const rule of policy['rules']) if (ruleMatches(rule, r)) return rule['level'];
   return 'None';
 }
+
+describe("the audit rule evaluator follows the API server's matching (k8s.io/apiserver checker.go)", () => {
+  const user = { user: 'alice', groups: ['system:authenticated', 'devs'] };
+  /** The level of `r` under a policy of one rule at RequestResponse (else None). */
+  const hit = (rule: Obj, r: Partial<Request>): boolean => levelOf({ rules: [{ level: 'RequestResponse', ...rule }] }, { ...user, verb: 'get', ...r }) === 'RequestResponse';
+  const core = (...resources: string[]) => ({ resources: [{ group: '', resources }] });
+
+  it('"resource/*" matches the resource itself and each of its subresources', () => {
+    expect(hit(core('pods/*'), { resource: 'pods', namespace: 'a' })).toBe(true);
+    expect(hit(core('pods/*'), { resource: 'pods', subresource: 'exec', namespace: 'a' })).toBe(true);
+    expect(hit(core('pods/*'), { resource: 'podtemplates', namespace: 'a' })).toBe(false);
+    expect(hit(core('pods/*'), { resource: 'nodes', subresource: 'status' })).toBe(false);
+  });
+
+  it('"*/subresource" matches that subresource of any resource, never a resource itself', () => {
+    expect(hit(core('*/status'), { resource: 'nodes', subresource: 'status' })).toBe(true);
+    expect(hit(core('*/status'), { resource: 'pods', subresource: 'status', namespace: 'a' })).toBe(true);
+    expect(hit(core('*/status'), { resource: 'status' })).toBe(false);
+    expect(hit(core('*/status'), { resource: 'pods', subresource: 'statuses', namespace: 'a' })).toBe(false);
+  });
+
+  it('a plain resource does not match its subresources; "*" matches everything in the group', () => {
+    expect(hit(core('pods'), { resource: 'pods', subresource: 'exec', namespace: 'a' })).toBe(false);
+    expect(hit(core('pods/exec'), { resource: 'pods', namespace: 'a' })).toBe(false);
+    expect(hit(core('*'), { resource: 'pods', subresource: 'exec', namespace: 'a' })).toBe(true);
+    expect(hit(core('*'), { group: 'apps', resource: 'deployments', namespace: 'a' })).toBe(false);
+  });
+
+  it('group: omitted is the core group only; "*" is every group; a group without resources is all of it', () => {
+    expect(hit({ resources: [{ resources: ['secrets'] }] }, { resource: 'secrets', namespace: 'a' })).toBe(true);
+    expect(hit({ resources: [{ resources: ['secrets'] }] }, { group: 'example.io', resource: 'secrets', namespace: 'a' })).toBe(false);
+    expect(hit({ resources: [{ group: '*', resources: ['secrets'] }] }, { group: 'example.io', resource: 'secrets', namespace: 'a' })).toBe(true);
+    expect(hit({ resources: [{ group: 'apps' }] }, { group: 'apps', resource: 'deployments', subresource: 'scale', namespace: 'a' })).toBe(true);
+    expect(hit({ resources: [{ group: 'apps' }] }, { group: 'apps.example.io', resource: 'deployments', namespace: 'a' })).toBe(false);
+  });
+
+  it('resourceNames narrow every resource of the entry; a request without a name does not match them', () => {
+    const rule = { resources: [{ group: '', resources: ['configmaps', 'pods/*'], resourceNames: ['cfg'] }] };
+    expect(hit(rule, { resource: 'configmaps', name: 'cfg', namespace: 'a' })).toBe(true);
+    expect(hit(rule, { resource: 'configmaps', name: 'cfg2', namespace: 'a' })).toBe(false);
+    expect(hit(rule, { verb: 'list', resource: 'configmaps', namespace: 'a' })).toBe(false);
+    expect(hit(rule, { resource: 'pods', subresource: 'log', name: 'cfg', namespace: 'a' })).toBe(true);
+    expect(hit(rule, { resource: 'pods', subresource: 'log', name: 'web', namespace: 'a' })).toBe(false);
+  });
+
+  it('namespaces: exact names, "" for cluster-scoped resources; never a non-resource request', () => {
+    expect(hit({ namespaces: ['kube-system'] }, { resource: 'pods', namespace: 'kube-system' })).toBe(true);
+    expect(hit({ namespaces: ['kube-system'] }, { resource: 'pods', namespace: 'kube-system-2' })).toBe(false);
+    expect(hit({ namespaces: ['kube-system'] }, { resource: 'nodes' })).toBe(false);
+    expect(hit({ namespaces: [''] }, { resource: 'nodes' })).toBe(true);
+    expect(hit({ namespaces: [''] }, { path: '/healthz' })).toBe(false);
+  });
+
+  it('nonResourceURLs: exact, "*", or a prefix before trailing "*" (not a path segment); never a resource request', () => {
+    expect(hit({ nonResourceURLs: ['/healthz*'] }, { path: '/healthz' })).toBe(true);
+    expect(hit({ nonResourceURLs: ['/healthz*'] }, { path: '/healthz/etcd' })).toBe(true);
+    expect(hit({ nonResourceURLs: ['/healthz*'] }, { path: '/healthzfoo' })).toBe(true);
+    expect(hit({ nonResourceURLs: ['/healthz/*'] }, { path: '/healthz' })).toBe(false);
+    expect(hit({ nonResourceURLs: ['/logs**'] }, { path: '/logs/kubelet.log' })).toBe(true);
+    expect(hit({ nonResourceURLs: ['/metrics'] }, { path: '/metrics/cadvisor' })).toBe(false);
+    expect(hit({ nonResourceURLs: ['/metrics'] }, { path: '/Metrics' })).toBe(false);
+    expect(hit({ nonResourceURLs: ['*'] }, { path: '/openapi/v3' })).toBe(true);
+    expect(hit({ nonResourceURLs: ['*'] }, { resource: 'pods', namespace: 'a' })).toBe(false);
+  });
+
+  it('users, userGroups and verbs: exact strings; any one of the user\'s groups; no restriction matches both kinds', () => {
+    expect(hit({ users: ['alice'] }, { path: '/version' })).toBe(true);
+    expect(hit({ users: ['Alice'] }, { path: '/version' })).toBe(false);
+    expect(hit({ userGroups: ['devs'] }, { resource: 'pods', namespace: 'a' })).toBe(true);
+    expect(hit({ userGroups: ['dev'] }, { resource: 'pods', namespace: 'a' })).toBe(false);
+    expect(hit({ verbs: ['get'] }, { verb: 'list', resource: 'pods', namespace: 'a' })).toBe(false);
+    expect(hit({ verbs: ['*'] }, { verb: 'list', resource: 'pods', namespace: 'a' })).toBe(false);
+    expect(hit({}, { resource: 'pods', namespace: 'a' })).toBe(true);
+    expect(hit({}, { path: '/apis' })).toBe(true);
+  });
+
+  it('the first matching rule decides; no match is None', () => {
+    const policy = { rules: [{ level: 'None', users: ['bob'] }, { level: 'Metadata', ...core('secrets') }, { level: 'Request' }] };
+    expect(levelOf(policy, { user: 'bob', verb: 'get', resource: 'secrets', namespace: 'a' })).toBe('None');
+    expect(levelOf(policy, { ...user, verb: 'get', resource: 'secrets', namespace: 'a' })).toBe('Metadata');
+    expect(levelOf(policy, { ...user, verb: 'get', resource: 'pods', namespace: 'a' })).toBe('Request');
+    expect(levelOf({ rules: [{ level: 'Metadata', users: ['bob'] }] }, { ...user, verb: 'get', path: '/' })).toBe('None');
+  });
+});
 
 describe('audit policy', () => {
   const policy = docs(files({ name: 'c' }).get('control-plane/audit-policy.yaml')!)[0]!;
@@ -80,8 +200,12 @@ describe('audit policy', () => {
     const rules = policy['rules'] as Obj[];
     for (const r of rules) expect(['None', 'Metadata', 'Request', 'RequestResponse']).toContain(r['level']);
     expect(rules.at(-1)).toEqual({ level: 'Metadata' });
+    // Every field the evaluator reads, and nothing else (audit.k8s.io/v1 PolicyRule and GroupResources).
     const known = ['level', 'users', 'userGroups', 'verbs', 'resources', 'namespaces', 'nonResourceURLs', 'omitStages'];
     for (const r of rules) for (const k of Object.keys(r)) expect(known).toContain(k);
+    for (const r of rules) for (const gr of (r['resources'] ?? []) as Obj[]) for (const k of Object.keys(gr)) expect(['group', 'resources', 'resourceNames']).toContain(k);
+    // A rule is about resources or about non-resource URLs, never both (the API server rejects such a policy).
+    for (const r of rules) expect(Boolean(r['nonResourceURLs']) && Boolean(r['resources'] || r['namespaces'])).toBe(false);
   });
 
   const admin = { user: 'alice', groups: ['system:authenticated'] };
@@ -210,12 +334,42 @@ describe('admission configuration and flags', () => {
   const config = { name: 'c', namespaces: { legacy: { pss: 'baseline' } } };
   const out = files(config);
 
+  /** The kube-apiserver AdmissionConfiguration for the PodSecurity plugin, written out by hand. */
+  const admissionConfiguration = (level: string, version: string, namespaces: string[]): Obj => ({
+    apiVersion: 'apiserver.config.k8s.io/v1',
+    kind: 'AdmissionConfiguration',
+    plugins: [
+      {
+        name: 'PodSecurity',
+        configuration: {
+          apiVersion: 'pod-security.admission.config.k8s.io/v1',
+          kind: 'PodSecurityConfiguration',
+          defaults: { enforce: level, 'enforce-version': version, audit: level, 'audit-version': version, warn: level, 'warn-version': version },
+          exemptions: { usernames: [], runtimeClasses: [], namespaces },
+        },
+      },
+    ],
+  });
+
   it('has one copy of the PSA AdmissionConfiguration, in control-plane/', () => {
     expect(out.has('psa/admission-configuration.yaml')).toBe(false);
-    const cluster = resolveConfig(config, { today: TODAY }).config!.clusters[0]!;
-    const ac = docs(out.get('control-plane/admission-configuration.yaml')!);
-    expect(ac).toEqual([JSON.parse(JSON.stringify(psaAdmissionConfiguration(cluster)))]);
-    expect(ac[0]!['plugins'][0]['configuration']['defaults']['enforce-version']).toBe('v1.37');
+    // pss-restricted by default at the newest version; a baseline namespace does not lower the defaults; the
+    // default exempt namespaces.
+    expect(docs(out.get('control-plane/admission-configuration.yaml')!)).toEqual([admissionConfiguration('restricted', 'v1.37', ['kube-node-lease', 'kube-public', 'kube-system'])]);
+    const baseline = files({ name: 'c', profile: 'pss-baseline', kubernetesVersion: '1.30', exemptNamespaces: ['tools', 'kube-system'] });
+    expect(docs(baseline.get('control-plane/admission-configuration.yaml')!)).toEqual([admissionConfiguration('baseline', 'v1.30', ['kube-system', 'tools'])]);
+  });
+
+  it('the reference config: restricted defaults (fully enforced outside named namespaces), its exempt namespaces', async () => {
+    const reference = files(await loadConfig(join(ROOT, 'policies.config.ts')));
+    expect(docs(reference.get('control-plane/admission-configuration.yaml')!)).toEqual([admissionConfiguration('restricted', 'v1.37', ['kube-node-lease', 'kube-public', 'kube-system'])]);
+  });
+
+  it('a cluster-wide warn-only restricted check leaves PSA only audit and warn at restricted', () => {
+    // require-seccomp-profile replaces the baseline seccomp check: warn-only, neither level is fully enforced.
+    const warned = files({ name: 'c', controls: { 'require-seccomp-profile': 'warn' } });
+    const ac = docs(warned.get('control-plane/admission-configuration.yaml')!)[0]!;
+    expect(ac['plugins'][0]['configuration']['defaults']).toEqual({ enforce: 'privileged', 'enforce-version': 'v1.37', audit: 'restricted', 'audit-version': 'v1.37', warn: 'restricted', 'warn-version': 'v1.37' });
   });
 
   it('FLAGS.md lists every checklist item with its NSA ids', () => {
