@@ -21,6 +21,9 @@ describe.each(SUPPORTED_VERSIONS)('Kubernetes %s', (version) => {
     if (c.pss?.since !== undefined && minor(version) < c.pss.since) continue;
     const samples = c.samples.filter((s) => sampleApplies(s, version));
     it(`${id}: ${samples.length} samples`, async () => {
+      // A control active at a version has samples there, allowed and denied: never a vacuous pass.
+      expect(samples.filter((x) => x.expect === 'allow').length, 'allowed samples').toBeGreaterThan(0);
+      expect(samples.filter((x) => x.expect === 'deny').length, 'denied samples').toBeGreaterThan(0);
       const module = await catalog;
       const wrong: string[] = [];
       for (const s of samples) {
@@ -93,6 +96,7 @@ describe('legacy v0 templates', () => {
     const v1 = await catalog;
     expect(v0.wasmPath).not.toBe(v1.wasmPath);
     for (const id of CONTROL_IDS) {
+      expect(getControl(id).samples.filter((x) => sampleApplies(x, '1.37')).length, id).toBeGreaterThan(0);
       for (const s of getControl(id).samples.filter((x) => sampleApplies(x, '1.37'))) {
         expect(evaluateSample(v0, id, s, '1.37'), `${id} ${s.name}`).toEqual(evaluateSample(v1, id, s, '1.37'));
       }
