@@ -13,18 +13,46 @@ import { compile, type CompiledCluster } from '../src/compile.js';
 import { loadConfig } from '../src/config/load.js';
 import { CONTROL_IDS, getControl } from '../src/controls/index.js';
 import { sampleApplies } from '../src/controls/samples.js';
-import { psaGaps, psaLevels, PSA_LABEL_PREFIX } from '../src/backends/psa/index.js';
+import { PSA_LABEL_PREFIX } from '../src/backends/psa/index.js';
 import { loadEvaluator, type BundleEvaluator } from '../src/eval/bundle.js';
 import type { Obj } from '../src/eval/review.js';
 import { psaEvaluate } from '../src/engines/psa.js';
-import { ROOT } from './helpers.js';
+import { ROOT, TODAY } from './helpers.js';
 
 const RANK = { privileged: 0, baseline: 1, restricted: 2 } as const;
+type Level = keyof typeof RANK;
+
+/**
+ * The PSA levels and stated gaps of the reference config (policies.config.ts), written out by hand from the
+ * Pod Security Standards and the config, not computed by the code under test. PSA can only enforce a level
+ * when every check of that level is enforced in the namespace without exceptions (PSA has no exceptions by
+ * image or name, and no warn-only check); `gaps` are the PSS controls the policies enforce that PSA enforce
+ * does not mirror there ("Not mirrored by PSA enforce" in the bundle README).
+ */
+const REFERENCE: Record<string, { configured: Level | 'exempt'; enforce: Level; audit: Level; warn: Level; gaps: string[] }> = {
+  // Unnamed namespaces: nsa-cisa turns on every restricted check, enforced, no exceptions.
+  '(cluster default)': { configured: 'restricted', enforce: 'restricted', audit: 'restricted', warn: 'restricted', gaps: [] },
+  // Host namespaces are excepted by name (metrics-agent), drop-ALL and non-root by image (the mesh init
+  // container); the baseline capabilities check is replaced by drop-ALL, so it inherits drop-ALL's exception.
+  // A baseline check with an exception leaves PSA only "privileged".
+  apps: {
+    configured: 'restricted', enforce: 'privileged', audit: 'restricted', warn: 'restricted',
+    gaps: ['disallow-host-namespaces', 'require-drop-all-capabilities', 'require-run-as-non-root', 'restrict-capabilities-baseline'],
+  },
+  // The restricted seccomp check only warns; it replaces the baseline seccomp check, so neither is enforced.
+  batch: { configured: 'restricted', enforce: 'privileged', audit: 'restricted', warn: 'restricted', gaps: ['require-seccomp-profile', 'restrict-seccomp'] },
+  'legacy-apps': { configured: 'baseline', enforce: 'baseline', audit: 'baseline', warn: 'baseline', gaps: [] },
+  'node-agents': { configured: 'privileged', enforce: 'privileged', audit: 'privileged', warn: 'privileged', gaps: [] },
+  'kube-node-lease': { configured: 'exempt', enforce: 'privileged', audit: 'privileged', warn: 'privileged', gaps: [] },
+  'kube-public': { configured: 'exempt', enforce: 'privileged', audit: 'privileged', warn: 'privileged', gaps: [] },
+  'kube-system': { configured: 'exempt', enforce: 'privileged', audit: 'privileged', warn: 'privileged', gaps: [] },
+};
+const DEFAULT_SCOPE = '(cluster default)';
 
 let cc: CompiledCluster;
 let ev: BundleEvaluator;
 beforeAll(async () => {
-  cc = compile(await loadConfig(join(ROOT, 'policies.config.ts'))).clusters[0]!;
+  cc = compile(await loadConfig(join(ROOT, 'policies.config.ts')), { today: TODAY }).clusters[0]!;
   ev = await loadEvaluator(cc, () => {});
 }, 600_000);
 
@@ -59,23 +87,43 @@ describe('reference bundle: PSA labels agree with the policies per namespace', (
     expect(control({ ...system, metadata: { name: 'kube-system', labels: { [`${PSA_LABEL_PREFIX}enforce`]: 'nonsense' } } })).toEqual([]);
   });
 
-  it('namespace labels carry the levels computed for each namespace', () => {
+  it('namespace labels carry the levels written out for each namespace of the reference config', () => {
     const nsFile = cc.files.find((f) => f.path === 'psa/namespaces.yaml')!;
     const objects = ('objects' in nsFile ? nsFile.objects : []) as { metadata: { name: string; labels: Record<string, string> } }[];
-    for (const ns of cc.cluster.namespaces) {
-      const labels = objects.find((o) => o.metadata.name === ns.name)!.metadata.labels;
-      const want = ns.exempt ? { enforce: 'privileged', audit: 'privileged', warn: 'privileged' } : psaLevels(cc.cluster, ns.name, ns.pss);
-      expect(labels[`${PSA_LABEL_PREFIX}enforce`], ns.name).toBe(want.enforce);
-      expect(labels[`${PSA_LABEL_PREFIX}enforce-version`]).toBe(`v${cc.cluster.version}`);
-      expect(labels[`${PSA_LABEL_PREFIX}audit`], ns.name).toBe(want.audit);
-      expect(labels[`${PSA_LABEL_PREFIX}warn`], ns.name).toBe(want.warn);
+    expect(objects.map((o) => o.metadata.name).sort()).toEqual(Object.keys(REFERENCE).filter((n) => n !== DEFAULT_SCOPE).sort());
+    for (const o of objects) {
+      const want = REFERENCE[o.metadata.name]!;
+      const labels = (mode: string, level: string) => ({ [`${PSA_LABEL_PREFIX}${mode}`]: level, [`${PSA_LABEL_PREFIX}${mode}-version`]: 'v1.37' });
+      expect(o.metadata.labels, o.metadata.name).toEqual({ ...labels('enforce', want.enforce), ...labels('audit', want.audit), ...labels('warn', want.warn) });
+    }
+    expect(cc.cluster.namespaces.map((n) => [n.name, n.exempt ? 'exempt' : n.pss]).sort()).toEqual(
+      Object.entries(REFERENCE).filter(([n]) => n !== DEFAULT_SCOPE).map(([n, w]) => [n, w.configured]).sort(),
+    );
+  });
+
+  it("the bundle README's namespace table states the same levels and gaps", () => {
+    const readme = cc.files.find((f) => f.path === 'README.md')!;
+    const text = ('text' in readme ? readme.text : '').split('\n## Namespaces\n')[1]?.split('\n## ')[0] ?? '';
+    expect(text).toContain('| Namespace | Configured level | PSA enforce / audit / warn | Not mirrored by PSA enforce |');
+    for (const [name, w] of Object.entries(REFERENCE)) {
+      const label = name === DEFAULT_SCOPE ? name : `\`${name}\``;
+      const gaps = w.configured === 'exempt' ? 'exempt from every control' : w.gaps.length ? w.gaps.map((g) => `\`${g}\``) : ['—'];
+      const row = text.split('\n').find((l) => l.startsWith(`| ${label} |`));
+      expect(row, name).toBeDefined();
+      const cells = row!.split(' | ').slice(1);
+      expect(cells[0], name).toBe(w.configured);
+      expect(cells[1], name).toBe(`${w.enforce} / ${w.audit} / ${w.warn}`);
+      expect(typeof gaps === 'string' ? cells[2]!.replace(/ \|$/, '') : cells[2]!.replace(/ \|$/, '').split(', ').sort(), name).toEqual(typeof gaps === 'string' ? gaps : gaps.sort());
     }
   });
 
   it('every sample: PSA at the enforce label never rejects what the policies allow; extra rejections are the stated gaps', async () => {
     const version = cc.cluster.version;
     // Namespaces named in the config, plus one it does not name (the cluster defaults apply there).
-    const scopes = [...cc.cluster.namespaces.filter((n) => !n.exempt).map((n) => ({ name: n.name, configured: n.pss })), { name: 'unnamed-namespace', configured: cc.cluster.level }];
+    const scopes = [
+      ...Object.entries(REFERENCE).filter(([n, w]) => n !== DEFAULT_SCOPE && w.configured !== 'exempt').map(([name, w]) => ({ name, ...w })),
+      { ...REFERENCE[DEFAULT_SCOPE]!, name: 'unnamed-namespace' },
+    ];
     // The PSA library evaluates whole Pods; PSA admission does not re-evaluate metadata-only Pod updates,
     // and neither do the policies, so samples of such updates (those with a plain verdict of their own) are
     // left out here; test/agreement.test.ts covers them.
@@ -88,8 +136,8 @@ describe('reference bundle: PSA labels agree with the policies per namespace', (
     const ours = new Map<string, string[]>();
     const stated = new Map<string, Set<string>>();
     for (const scope of scopes) {
-      const levels = psaLevels(cc.cluster, scope.name === 'unnamed-namespace' ? undefined : scope.name, scope.configured);
-      const gaps = new Set(scope.configured === 'privileged' ? [] : psaGaps(cc.cluster, scope.name === 'unnamed-namespace' ? undefined : scope.name, scope.configured));
+      const levels = scope;
+      const gaps = new Set<string>(scope.gaps);
       for (const id of CONTROL_IDS) {
         // Controls beyond PSS have no PSA check (the README's PSA column says "—"): always a stated gap.
         const pss = getControl(id).pss;
