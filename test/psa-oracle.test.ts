@@ -294,6 +294,7 @@ describe(`Pod Security Admission ${PSA_LIBRARY} as oracle`, () => {
 
     it('the default allow-lists of the version tables match PSA', () => {
       const wrong: string[] = [];
+      expect(probeCases.filter((x) => x.version === version).length).toBeGreaterThan(0);
       for (const k of probeCases.filter((x) => x.version === version)) {
         const pss = getControl(k.probe.control).pss!;
         const r = result(k.key);
@@ -319,6 +320,7 @@ describe(`Pod Security Admission ${PSA_LIBRARY} as oracle`, () => {
         // kubeharden skips a control below its `since`; PSA at that policy version has no such check either,
         // so it cannot report it, whatever the sample.
         it(`${id}: skipped below ${pss.since}, and PSA ${pssVersionLabel(version)} has no ${pss.check} check`, () => {
+          expect(mine.length).toBeGreaterThan(0);
           expect(result(catalogKey(version, pss.level)).checks).not.toContain(pss.check);
           const reported = mine.filter((k) => ownReasons(result(k.key), pss.check).length > 0).map((k) => k.sample.name);
           expect(reported).toEqual([]);
@@ -327,6 +329,8 @@ describe(`Pod Security Admission ${PSA_LIBRARY} as oracle`, () => {
       }
 
       it(`${id} (${pss.level}/${pss.check}): ${mine.length} samples agree with PSA`, () => {
+        expect(mine.filter((k) => k.sample.expect === 'allow').length, 'allowed samples').toBeGreaterThan(0);
+        expect(mine.filter((k) => k.sample.expect === 'deny').length, 'denied samples').toBeGreaterThan(0);
         const wrong: string[] = [];
         for (const k of mine) {
           const r = result(k.key);
