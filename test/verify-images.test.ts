@@ -2,7 +2,8 @@
  * Kyverno `verifyImages` end to end, offline: the real Kyverno CLI (`kyverno apply --registry`) resolves
  * images in a registry the test runs on 127.0.0.1 (test/support/oci-registry.ts) and verifies cosign
  * signatures made here with P-256 keys. Signed with the policy's key → pass; unsigned or signed with another
- * key → fail naming the image; an image outside imageReferences → no verdict (and no registry request);
+ * key → fail naming the image; an image outside imageReferences → no verdict (and a second local registry
+ * holding it receives no request);
  * Deployments through auto-gen; digest-pinned references.
  *
  * Kyverno is a separate process that calls back into this one, so it must be spawned asynchronously
@@ -119,6 +120,8 @@ async function kyvernoApply(policies: readonly Obj[], resources: readonly Obj[])
 
 describe('Kyverno verifyImages against a local registry with cosign signatures', () => {
   let registry: OciRegistry;
+  /** A second registry holding the image outside imageReferences: it must never be asked anything. */
+  let outsideRegistry: OciRegistry;
   const releaseKey = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const otherKey = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   let host: string;
@@ -136,12 +139,15 @@ describe('Kyverno verifyImages against a local registry with cosign signatures',
     digests['web'] = registry.addImage('web', 'stable');
     registry.sign('web', digests['web'], releaseKey.privateKey);
     digests['webCanary'] = registry.addImage('web', 'canary');
+    outsideRegistry = await startRegistry();
+    digests['outside'] = outsideRegistry.addImage('team/api', '1.0');
+    outsideRegistry.sign('team/api', digests['outside'], releaseKey.privateKey);
     images = {
       signed: `${host}/team/api:1.0`,
       unsigned: `${host}/team/worker:1.0`,
       otherKey: `${host}/team/tool:2.3`,
       pinned: `${host}/team/api@${digests['api']}`,
-      outside: 'registry.invalid/team/api:1.0',
+      outside: `${outsideRegistry.host}/team/api:1.0`,
       webSigned: `${host}/web:stable`,
       webUnsigned: `${host}/web:canary`,
     };
@@ -149,6 +155,7 @@ describe('Kyverno verifyImages against a local registry with cosign signatures',
 
   afterAll(async () => {
     await registry?.close();
+    await outsideRegistry?.close();
   });
 
   const resources = (): Obj[] => [
@@ -167,6 +174,7 @@ describe('Kyverno verifyImages against a local registry with cosign signatures',
   /** The verdicts one set of policies must give; `rule` is the verifyImages rule's name. */
   async function expectVerdicts(policies: Obj[], rule: string): Promise<void> {
     const before = registry.requests.length;
+    const outsideBefore = outsideRegistry.requests.length;
     const v = await kyvernoApply(policies, resources());
     const context = `kyverno stdout:\n${v.stdout}\nstderr:\n${v.stderr}`;
     const of = (key: string): ReportResult[] => v.results.get(key) ?? [];
@@ -212,7 +220,8 @@ describe('Kyverno verifyImages against a local registry with cosign signatures',
     expect(served).toContain(`GET /v2/team/api/manifests/${signatureTag(digests['api']!)} 200`);
     expect(served).toContain(`GET /v2/team/worker/manifests/${signatureTag(digests['worker']!)} 404`);
     expect(served).toContain(`GET /v2/web/manifests/${signatureTag(digests['web']!)} 200`);
-    expect(served.filter((s) => s.includes('registry.invalid'))).toEqual([]);
+    // The image outside imageReferences lives in a second registry on another port: not one request reached it.
+    expect(outsideRegistry.requests.slice(outsideBefore), context).toEqual([]);
   }
 
   it('the test registry speaks the distribution API', async () => {
@@ -259,6 +268,12 @@ describe('Kyverno verifyImages against a local registry with cosign signatures',
     expect(((await (await get(`/v2/team/api/blobs/sha256:${'0'.repeat(64)}`)).json()) as { errors: { code: string }[] }).errors[0]!.code).toBe('BLOB_UNKNOWN');
     expect((await get('/v2/_catalog')).status).toBe(404);
     expect((await get('/v2/team/api/manifests/1.0', 'PUT')).status).toBe(405);
+
+    // The second registry serves the image kept outside imageReferences (so silence from it means something).
+    const outside = await fetch(`http://${outsideRegistry.host}/v2/team/api/manifests/1.0`);
+    expect(outside.status).toBe(200);
+    expect(outside.headers.get('docker-content-digest')).toBe(digests['outside']);
+    expect(outsideRegistry.host).not.toBe(host);
   });
 
   it('a hand-written policy validates against the Kyverno CRD schema', () => {
