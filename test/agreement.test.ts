@@ -5,8 +5,10 @@
  * ships, and a scenario through a real bundle (exempt namespaces, namespace levels, image exceptions).
  */
 import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { CONTROL_IDS, getControl, type ControlId } from '../src/controls/index.js';
 import { checkableOffline } from '../src/controls/types.js';
 import { SUPPORTED_VERSIONS, minor, type KubernetesVersion } from '../src/pss/versions.js';
@@ -19,7 +21,7 @@ import { gatorFindings, keyOf, kyvernoFindings, type EngineFinding, type EngineF
 import type { PolicyModule } from '../src/eval/wasm.js';
 import { compile } from '../src/compile.js';
 import { ensureEngine } from '../src/engines/index.js';
-import { evaluatorFor, ROOT } from './helpers.js';
+import { evaluatorFor, ROOT, TODAY } from './helpers.js';
 
 /**
  * These versions exercise both sides of every version knob. The Kyverno CLI's cost grows with policies ×
@@ -30,10 +32,21 @@ const KYVERNO_VERSIONS: readonly KubernetesVersion[] = ['1.25', '1.30', '1.34', 
 
 /**
  * While developing a control: `KUBEHARDEN_CONTROLS=id,id KUBEHARDEN_VERSIONS=1.37 npx vitest run test/agreement.test.ts`
- * runs the matrix for those only (CI sets neither).
+ * runs the matrix for those only. A value naming no control or version (a typo) is an error, not an empty
+ * matrix; in CI (`CI=1`) either variable is an error: CI always runs the whole matrix.
  */
-const ONLY_CONTROLS = process.env['KUBEHARDEN_CONTROLS']?.split(',').filter(Boolean);
-const ONLY_VERSIONS = process.env['KUBEHARDEN_VERSIONS']?.split(',').filter(Boolean);
+function matrixFilter(name: string, known: readonly string[], env: NodeJS.ProcessEnv = process.env): string[] | undefined {
+  const raw = env[name];
+  if (raw === undefined) return undefined;
+  const ci = env['CI'];
+  if (ci && ci !== '0' && ci !== 'false') throw new Error(`${name}=${raw} is set, but CI runs the whole agreement matrix: unset it`);
+  const list = raw.split(',').map((x) => x.trim()).filter(Boolean);
+  const unknown = list.filter((x) => !known.includes(x));
+  if (!list.length || unknown.length) throw new Error(`${name}=${JSON.stringify(raw)} names no known ${unknown.length ? `value (${unknown.join(', ')})` : 'value'}; known: ${known.join(', ')}`);
+  return list;
+}
+const ONLY_CONTROLS = matrixFilter('KUBEHARDEN_CONTROLS', CONTROL_IDS);
+const ONLY_VERSIONS = matrixFilter('KUBEHARDEN_VERSIONS', SUPPORTED_VERSIONS);
 const versions = (vs: readonly KubernetesVersion[]): KubernetesVersion[] => vs.filter((v) => !ONLY_VERSIONS || ONLY_VERSIONS.includes(v));
 const controlsAt = (v: KubernetesVersion): ControlId[] =>
   CONTROL_IDS.filter((id) => (getControl(id).pss?.since ?? 0) <= minor(v) && checkableOffline(getControl(id)) && (!ONLY_CONTROLS || ONLY_CONTROLS.includes(id)));
@@ -84,9 +97,34 @@ function disagreements(engine: string, rows: readonly Row[], findings: EngineFin
   return out;
 }
 
+describe('the matrix', () => {
+  it('covers at least one version, every version at least one control, every control samples', () => {
+    expect(versions(SUPPORTED_VERSIONS).length).toBeGreaterThan(0);
+    for (const v of versions(SUPPORTED_VERSIONS)) {
+      expect(controlsAt(v).length, v).toBeGreaterThan(0);
+      const rows = suiteCases(controlsAt(v), v);
+      for (const id of controlsAt(v)) expect(rows.filter((r) => r.control === id).length, `${id} at ${v}`).toBeGreaterThan(0);
+    }
+    if (!ONLY_CONTROLS && !ONLY_VERSIONS) expect(versions(KYVERNO_VERSIONS)).toEqual(KYVERNO_VERSIONS);
+  });
+
+  it('KUBEHARDEN_CONTROLS / KUBEHARDEN_VERSIONS: a typo or an empty value fails; CI refuses either', () => {
+    expect(matrixFilter('KUBEHARDEN_CONTROLS', CONTROL_IDS, {})).toBeUndefined();
+    expect(matrixFilter('KUBEHARDEN_CONTROLS', CONTROL_IDS, { KUBEHARDEN_CONTROLS: 'restrict-sysctls, disallow-host-path' })).toEqual(['restrict-sysctls', 'disallow-host-path']);
+    expect(() => matrixFilter('KUBEHARDEN_CONTROLS', CONTROL_IDS, { KUBEHARDEN_CONTROLS: 'restrict-sysctl' })).toThrow(/names no known value \(restrict-sysctl\)/);
+    expect(() => matrixFilter('KUBEHARDEN_CONTROLS', CONTROL_IDS, { KUBEHARDEN_CONTROLS: 'restrict-sysctls,Restrict-Sysctls' })).toThrow(/Restrict-Sysctls/);
+    expect(() => matrixFilter('KUBEHARDEN_VERSIONS', SUPPORTED_VERSIONS, { KUBEHARDEN_VERSIONS: '' })).toThrow(/names no known value/);
+    expect(() => matrixFilter('KUBEHARDEN_VERSIONS', SUPPORTED_VERSIONS, { KUBEHARDEN_VERSIONS: '1.37,v1.30' })).toThrow(/\(v1\.30\)/);
+    expect(matrixFilter('KUBEHARDEN_VERSIONS', SUPPORTED_VERSIONS, { KUBEHARDEN_VERSIONS: '1.37', CI: 'false' })).toEqual(['1.37']);
+    expect(() => matrixFilter('KUBEHARDEN_VERSIONS', SUPPORTED_VERSIONS, { KUBEHARDEN_VERSIONS: '1.37', CI: '1' })).toThrow(/CI runs the whole agreement matrix/);
+    expect(() => matrixFilter('KUBEHARDEN_CONTROLS', CONTROL_IDS, { KUBEHARDEN_CONTROLS: 'restrict-sysctls', CI: 'true' })).toThrow(/CI runs the whole agreement matrix/);
+  });
+});
+
 describe.each(versions(SUPPORTED_VERSIONS))('Kubernetes %s: WASM = gator = expected', (v) => {
   it('every sample, as a Pod and in every workload controller; identical messages', async () => {
     const rows = wasmRows(v);
+    expect(rows.length).toBeGreaterThan(0);
     const wasmWrong = rows.filter((r) => (r.wasm.length ? 'deny' : 'allow') !== r.c.expectPlain).map((r) => `${r.c.name} [${r.c.kind}]: expected ${r.c.expectPlain}`);
     expect(wasmWrong).toEqual([]);
     const { constraints } = sampleArtifacts(controlsAt(v), v);
@@ -100,6 +138,7 @@ describe.each(versions(SUPPORTED_VERSIONS))('Kubernetes %s: WASM = gator = expec
 describe('Kyverno CLI = WASM = expected', () => {
   it.each(versions(KYVERNO_VERSIONS))('Kubernetes %s: every sample, as a Pod and in every workload controller (auto-gen)', async (v) => {
     const rows = wasmRows(v);
+    expect(rows.length).toBeGreaterThan(0);
     const { policies } = sampleArtifacts(controlsAt(v), v);
     expect(policies).toHaveLength(controlsAt(v).length);
     // One `kyverno apply` per control with that control's samples only (a sample's verdict is about its own
@@ -120,13 +159,24 @@ describe('the suites the bundle ships pass under the engines’ own CLIs', () =>
     const root = join(dirname(new URL(import.meta.url).pathname), '..', 'generated', 'reference');
     const gator = await ensureEngine('gator');
     const kyverno = await ensureEngine('kyverno');
-    const g = execFileSync(gator, ['verify', join(root, 'gatekeeper', '...')], { encoding: 'utf8' });
-    expect(g).toMatch(/^PASS$/m);
+    const g = execFileSync(gator, ['verify', '-v', join(root, 'gatekeeper', '...')], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    // Every test and every case of the suite ran and passed: counted, not just a final PASS.
+    const suite = parse(readFileSync(join(root, 'gatekeeper', 'suite.yaml'), 'utf8')) as { tests: { name: string; cases: { name: string }[] }[] };
+    const cases = suite.tests.flatMap((t) => t.cases.map((c) => c.name));
+    expect(cases.length).toBeGreaterThan(300);
+    expect(g.match(/^--- PASS: \S+/gm)?.map((l) => l.slice(10)).sort(), g.slice(-2000)).toEqual(suite.tests.map((t) => t.name).sort());
+    expect(g.match(/^ {4}--- PASS: \S+/gm)?.map((l) => l.slice(14)).sort(), g.slice(-2000)).toEqual([...cases].sort());
+    expect(g).not.toMatch(/FAIL/);
+    expect(g.trim().split('\n').at(-1)).toBe('PASS');
     const k = execFileSync(kyverno, ['test', join(root, 'kyverno'), '--remove-color'], { encoding: 'utf8' });
     const m = /Test Summary: (\d+) tests passed and (\d+) tests failed/.exec(k);
     expect(m, k.slice(-2000)).not.toBeNull();
     expect(Number(m![2])).toBe(0);
     expect(Number(m![1])).toBeGreaterThan(300);
+    // As many passed as the suites hold results (one per resource listed in a result).
+    const kyvernoTests = (readdirSync(join(root, 'kyverno'), { recursive: true }) as string[]).filter((p) => p.endsWith('kyverno-test.yaml'));
+    const results = kyvernoTests.flatMap((p) => (parse(readFileSync(join(root, 'kyverno', p), 'utf8')) as { results: { resources: string[] }[] }).results);
+    expect(Number(m![1])).toBe(results.reduce((n, r) => n + r.resources.length, 0));
     // A result under a rule name Kyverno did not run is reported "Excluded" and counted as passed.
     expect(k).not.toMatch(/Excluded/);
   }, 600_000);
@@ -220,7 +270,7 @@ describe('a real bundle: exempt namespaces, namespace levels, image exceptions',
   };
 
   it('all three engines give the expected controls and actions for every resource', async () => {
-    const cc = compile(config, { today: '2026-11-26' }).clusters[0]!;
+    const cc = compile(config, { today: TODAY }).clusters[0]!;
     const b = objectsOf(cc);
     const ev = await evaluatorFor(config);
     expect(b.exceptions).toHaveLength(2); // one per instance with names excepted (privileged and host namespaces in web)
@@ -313,7 +363,7 @@ describe("the reference bundle on objects beyond Pods: Kubernetes' own objects p
   };
 
   it('all three engines give the expected controls', async () => {
-    const cc = compile(await loadConfig(join(ROOT, 'policies.config.ts')), { today: '2026-11-26' }).clusters[0]!;
+    const cc = compile(await loadConfig(join(ROOT, 'policies.config.ts')), { today: TODAY }).clusters[0]!;
     const b = objectsOf(cc);
     const ev = await loadEvaluator(cc, () => {});
     const [gator, kyverno] = await Promise.all([gatorFindings([...b.templates, ...b.constraints, ...b.expansions], resources as never), kyvernoFindings(b.policies, resources as never, undefined, b.exceptions)]);
