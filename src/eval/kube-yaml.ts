@@ -287,9 +287,17 @@ function decodeBinary(text: string, pos: number): string {
 function tagOf(src: string, start: number, end: number): string {
   if (start < 0) return '';
   const t = src.slice(start, end);
-  if (t.startsWith('!<') && t.endsWith('>')) return decodeURIComponent(t.slice(2, -1));
-  if (t.startsWith('!!')) return TAG_PREFIX + decodeURIComponent(t.slice(2));
+  if (t.startsWith('!<') && t.endsWith('>')) return uriDecode(t.slice(2, -1));
+  if (t.startsWith('!!')) return TAG_PREFIX + uriDecode(t.slice(2));
   return t;
+}
+
+function uriDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
 }
 
 /** go-yaml's escapes in double-quoted scalars (no `\/`, which YAML 1.2 added). */
@@ -367,12 +375,15 @@ function buildTree(src: string, events: readonly Event[]): Node | undefined {
 /** A go-yaml map[interface{}]interface{}: key identity is Go's (type and value). */
 type GoMap = Map<string, { key: unknown; value: unknown; pos: number }>;
 
+/** NaN is not equal to itself: every NaN key is a key of its own in a Go map. */
+let nanKeys = 0;
+
 function keyId(k: unknown): string {
   if (k === null) return 'n';
   if (typeof k === 'string') return `s${k}`;
   if (typeof k === 'boolean') return k ? 'bt' : 'bf';
   if (k instanceof GoInt) return `${k.unsigned ? 'u' : 'i'}${k.big}`;
-  if (k instanceof GoFloat) return Number.isNaN(k.v) ? `fNaN${Math.random()}` : `f${Object.is(k.v, -0) ? '-0' : k.v}`;
+  if (k instanceof GoFloat) return Number.isNaN(k.v) ? `fNaN${nanKeys++}` : `f${Object.is(k.v, -0) ? '-0' : k.v}`;
   return 'x';
 }
 
