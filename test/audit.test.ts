@@ -18,19 +18,21 @@ import { main, type Io } from '../src/cli/main.js';
 import { ROOT, runCli, tempProject } from './helpers.js';
 
 describe('document splitting', () => {
-  it('splits on --- and ... lines only, with the line each document starts on', () => {
+  it('splits on --- lines only, as kubectl does, with the line each document starts on', () => {
     const text = ['a: 1', '---', 'b: |', '  --- not a marker', '  x', '--- # comment', 'c: 3', '...', '---', '# only a comment', '---', '--- {d: 4}', 'e: "---"'].join('\n');
     const docs = splitDocuments(text);
-    expect(docs.map((d) => [d.line, d.text])).toEqual([
-      [1, 'a: 1'],
-      [3, 'b: |\n  --- not a marker\n  x'],
-      [7, 'c: 3'],
-      [12, '    {d: 4}\ne: "---"'],
+    expect(docs.map((d) => [d.line, d.text, d.error])).toEqual([
+      [1, 'a: 1', undefined],
+      [3, 'b: |\n  --- not a marker\n  x', undefined],
+      [7, 'c: 3\n...', undefined],
+      // kubectl rejects content after the separator.
+      [12, '', 'invalid document separator: {d: 4} (kubectl accepts only a comment after ---)'],
+      [13, 'e: "---"', undefined],
     ]);
   });
 
-  it('gives the same documents whatever the chunking, with CRLF, a BOM and directives', () => {
-    const text = '\uFEFF%YAML 1.2\r\n---\r\napiVersion: v1\r\nkind: A\r\n---\r\napiVersion: v1\r\nkind: B\r\n';
+  it('gives the same documents whatever the chunking, with CRLF and a BOM', () => {
+    const text = '\uFEFF# c\r\n---\r\napiVersion: v1\r\nkind: A\r\n---\r\napiVersion: v1\r\nkind: B\r\n';
     const whole = splitDocuments(text);
     const s = new DocumentSplitter();
     const pieces = [];
@@ -42,6 +44,11 @@ describe('document splitting', () => {
       [3, 'A'],
       [6, 'B'],
     ]);
+  });
+
+  it('reports a directive as kubectl does: an error, since kubectl splits the stream at its ---', () => {
+    const r = parseManifests('%YAML 1.1\n---\napiVersion: v1\nkind: A\n', 'f.yaml');
+    expect(r.errors).toEqual([expect.objectContaining({ line: 1, message: expect.stringMatching(/^malformed YAML/) })]);
   });
 
   it('reports the line of a malformed document in a stream', () => {

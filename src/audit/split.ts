@@ -1,8 +1,10 @@
 /**
  * Splits a YAML stream into its documents without parsing them, so that documents can be parsed in
- * parallel and large inputs never sit in memory whole. A document ends at a line that starts with the
- * marker `---` or `...` followed by whitespace or the end of the line: the YAML spec forbids those lines
- * inside any scalar, so splitting on them agrees with a full parser.
+ * parallel and large inputs never sit in memory whole. The split is kubectl's (k8s.io/apimachinery's
+ * YAMLReader): a document ends at a line that starts with `---` followed by nothing but whitespace or a
+ * comment; a line starting with `---` followed by anything else (`--- {a: 1}`, `---x`) is an input error,
+ * as kubectl rejects it. `...` lines and directives stay in the document, where the YAML reader handles
+ * them. CRLF line ends read as LF.
  */
 
 export interface RawDocument {
@@ -12,9 +14,9 @@ export interface RawDocument {
   readonly line: number;
   /** Bytes of source consumed up to the end of this document (for progress). */
   readonly offset: number;
+  /** Set when the document cannot be read at all (an invalid `---` line): the reason. */
+  readonly error?: string;
 }
-
-const MARKER = /^(?:---|\.\.\.)(?:[ \t]|$)/;
 
 /** Incremental splitter: feed chunks, take complete documents, then `end()` for the last one. */
 export class DocumentSplitter {
@@ -50,24 +52,19 @@ export class DocumentSplitter {
 
   private take(l: string, newline: boolean, out: RawDocument[]): void {
     const bytes = Buffer.byteLength(l) + (newline ? 1 : 0);
-    if (l.endsWith('\r')) l = l.slice(0, -1);
-    if (l.startsWith('%')) {
-      // A directive (`%YAML 1.2`): only valid before a document's `---`.
-      this.consumed += bytes;
-      this.line++;
-      return;
-    }
-    if (MARKER.test(l)) {
-      this.flush(out);
+    if (newline && l.endsWith('\r')) l = l.slice(0, -1);
+    if (l.startsWith('---')) {
+      // kubectl allows only whitespace or a comment after the separator (Go's strings.TrimSpace), and
+      // fails before it returns the document the bad line ends.
+      const rest = l.slice(3).replace(/^[\s\u0085]+|[\s\u0085]+$/g, '');
+      const bad = rest !== '' && !rest.startsWith('#');
+      if (bad) {
+        out.push({ text: '', line: this.line, offset: this.consumed + bytes, error: `invalid document separator: ${rest} (kubectl accepts only a comment after ---)` });
+        this.lines = [];
+      } else this.flush(out);
       this.consumed += bytes;
       this.line++;
       this.start = this.line;
-      // `--- {a: 1}` or `--- |` carries content on the marker line: keep it as the document's first line.
-      const rest = l.startsWith('---') ? l.slice(3).trimStart() : '';
-      if (rest && !rest.startsWith('#')) {
-        this.lines.push(' '.repeat(l.length - rest.length) + rest);
-        this.start = this.line - 1;
-      }
       return;
     }
     this.lines.push(l);

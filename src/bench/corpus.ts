@@ -6,10 +6,10 @@
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
 import { CONTROL_IDS, getControl } from '../controls/index.js';
 import { workloadVariants, type Obj } from '../eval/review.js';
 import { isPodControl } from '../controls/types.js';
+import { toYaml } from '../emit/yaml.js';
 
 /** mulberry32: a small, fast, seedable PRNG (uniform in [0, 1)). */
 export function prng(seed: number): () => number {
@@ -28,6 +28,8 @@ export interface CorpusOptions {
   readonly seed?: number;
   /** Documents per file (the last file may hold fewer). */
   readonly perFile?: number;
+  /** Block YAML (how manifests are written, the default) or one JSON object per document. */
+  readonly format?: 'yaml' | 'json';
 }
 
 export interface CorpusStats {
@@ -95,7 +97,7 @@ export function* corpusDocuments(options: CorpusOptions): Generator<Obj> {
   }
 }
 
-/** Writes the corpus as multi-document YAML files `corpus-NNNN.yaml` into `dir` (emptied first). */
+/** Writes the corpus as multi-document files `corpus-NNNN.yaml` (`---` between documents) into `dir` (emptied first). */
 export function writeCorpus(dir: string, options: CorpusOptions): CorpusStats {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
@@ -115,7 +117,7 @@ export function writeCorpus(dir: string, options: CorpusOptions): CorpusStats {
   };
   for (const doc of corpusDocuments(options)) {
     kinds[String(doc['kind'])] = (kinds[String(doc['kind'])] ?? 0) + 1;
-    docs.push(stringify(doc, { lineWidth: 0 }));
+    docs.push(options.format === 'json' ? `${JSON.stringify(doc)}\n` : toYaml(doc, { header: false }));
     count++;
     if (docs.length >= perFile) flush();
   }

@@ -2,7 +2,9 @@
  * `npm run bench`: the offline audit benchmark. Generates a reproducible corpus, compiles the repository's
  * own policies.config.ts, and measures on this machine, with the same policies and resources:
  * `kubeharden audit` (WASM), `gator test` on the Gatekeeper bundle, `kyverno apply` on the Kyverno bundle,
- * and the floor (reading and parsing the same YAML with the same parser). Prints wall time, resources per
+ * and the floors (reading and parsing the same files with kubeharden's Kubernetes YAML reader, with js-yaml
+ * and with the `yaml` package, on block YAML and on JSON; CPU per resource and the ratios, with the start-up
+ * of an empty run subtracted). Prints wall time, resources per
  * second, peak RSS and the ratios, checks that the engines returned the same verdicts, and runs the audit
  * again on a 10× corpus to show how memory grows.
  *
@@ -34,6 +36,8 @@ interface Measured {
   readonly seconds: number;
   readonly rssMB: number;
   readonly rssExact: boolean;
+  /** User + system CPU seconds (GNU time), NaN when unknown. */
+  readonly cpu: number;
   readonly code: number;
 }
 
@@ -49,7 +53,7 @@ async function measure(label: string, resources: number, cmd: string, args: read
   const started = process.hrtime.bigint();
   let peakKB = 0;
   const code = await new Promise<number>((resolve, reject) => {
-    const child = gnuTime ? spawn('/usr/bin/time', ['-f', '%M', '-o', timeFile, cmd, ...args], { cwd, stdio: ['ignore', out, err] }) : spawn(cmd, [...args], { cwd, stdio: ['ignore', out, err] });
+    const child = gnuTime ? spawn('/usr/bin/time', ['-f', '%M %U %S', '-o', timeFile, cmd, ...args], { cwd, stdio: ['ignore', out, err] }) : spawn(cmd, [...args], { cwd, stdio: ['ignore', out, err] });
     const poll = gnuTime
       ? undefined
       : setInterval(() => {
@@ -69,9 +73,14 @@ async function measure(label: string, resources: number, cmd: string, args: read
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   closeSync(out);
   closeSync(err);
-  if (gnuTime) peakKB = Number(readFileSync(timeFile, 'utf8').trim().split('\n').pop());
-  const m: Measured = { label, resources, seconds, rssMB: peakKB / 1024, rssExact: gnuTime, code };
-  log(`bench: ${label}: ${seconds.toFixed(2)} s, ${(resources / seconds).toFixed(0)} resources/s, peak RSS ${m.rssMB.toFixed(0)} MB`);
+  let cpu = Number.NaN;
+  if (gnuTime) {
+    const [kb, user, sys] = readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+    peakKB = kb!;
+    cpu = user! + sys!;
+  }
+  const m: Measured = { label, resources, seconds, rssMB: peakKB / 1024, rssExact: gnuTime, cpu, code };
+  log(`bench: ${label}: ${seconds.toFixed(2)} s, ${(resources / seconds).toFixed(0)} resources/s, ${cpu.toFixed(2)} s CPU, peak RSS ${m.rssMB.toFixed(0)} MB`);
   return m;
 }
 
@@ -163,9 +172,22 @@ async function main(): Promise<number> {
   const warm = await measure('warm-up (compile the WASM module)', 1, process.execPath, [BIN, 'audit', '--config', configFile, '--format', 'jsonl', '--fail-on', 'never', join(work, 'corpus', 'corpus-0000.yaml')], join(work, 'warm.out'));
   if (warm.code !== 0) throw new Error(`kubeharden audit failed: ${readFileSync(join(work, 'warm.out.err'), 'utf8')}`);
 
-  const floor = await measure('parse floor', n, process.execPath, [FLOOR, join(work, 'corpus')], join(work, 'floor.out'));
+  const floor = await measure('parse floor (kubeharden reader)', n, process.execPath, [FLOOR, join(work, 'corpus')], join(work, 'floor.out'));
+  // The parsers' own floors, on block YAML and on JSON (one object per document), and the one-thread audit on JSON.
+  writeCorpus(join(work, 'corpus-json'), { resources: n, seed, format: 'json' });
+  const floorJs = await measure('js-yaml loadAll', n, process.execPath, [FLOOR, '--parser', 'js-yaml', join(work, 'corpus')], join(work, 'floor-js.out'));
+  const floorYaml = await measure('yaml parseAllDocuments', n, process.execPath, [FLOOR, '--parser', 'yaml', join(work, 'corpus')], join(work, 'floor-yaml.out'));
+  const floorJson = await measure('parse floor (kubeharden reader), JSON', n, process.execPath, [FLOOR, join(work, 'corpus-json')], join(work, 'floor-json.out'));
+  const floorJsJson = await measure('js-yaml loadAll, JSON', n, process.execPath, [FLOOR, '--parser', 'js-yaml', join(work, 'corpus-json')], join(work, 'floor-js-json.out'));
+  const floorYamlJson = await measure('yaml parseAllDocuments, JSON', n, process.execPath, [FLOOR, '--parser', 'yaml', join(work, 'corpus-json')], join(work, 'floor-yaml-json.out'));
+  // Node's start-up and the policies' WASM load, paid once per run: subtracted to compare per-resource costs.
+  const empty = join(work, 'empty.yaml');
+  writeFileSync(empty, '');
+  const floorStart = await measure('floor start-up', 0, process.execPath, [FLOOR, '--parser', 'js-yaml', empty], join(work, 'floor-start.out'));
+  const auditStart = await measure('kubeharden audit --workers 0 start-up', 0, process.execPath, [BIN, 'audit', '--workers', '0', '--config', configFile, '--format', 'jsonl', '--fail-on', 'never', empty], join(work, 'audit-start.out'));
   const ours = await measure('kubeharden audit', n, process.execPath, [BIN, 'audit', '--config', configFile, '--format', 'jsonl', '--output', join(work, 'ours.jsonl'), '--fail-on', 'never', join(work, 'corpus')], join(work, 'ours.out'));
   const ours1 = await measure('kubeharden audit --workers 0', n, process.execPath, [BIN, 'audit', '--workers', '0', '--config', configFile, '--format', 'jsonl', '--output', join(work, 'ours1.jsonl'), '--fail-on', 'never', join(work, 'corpus')], join(work, 'ours1.out'));
+  const ours1Json = await measure('kubeharden audit --workers 0, JSON', n, process.execPath, [BIN, 'audit', '--workers', '0', '--config', configFile, '--format', 'jsonl', '--output', join(work, 'ours1-json.jsonl'), '--fail-on', 'never', join(work, 'corpus-json')], join(work, 'ours1-json.out'));
   const gatorRun = await measure('gator test', n, gator, gatorArgs(join(work, 'gatekeeper.yaml'), join(work, 'corpus')), join(work, 'gator.json'));
   const kyvernoRun = await measure('kyverno apply', kyvernoN, kyverno, kyvernoArgs(join(work, 'kyverno.yaml'), kyvernoCorpus, hasExceptions ? join(work, 'exceptions.yaml') : undefined), join(work, 'kyverno.json'));
   let scaled: Measured | undefined;
@@ -188,8 +210,19 @@ async function main(): Promise<number> {
     { what: `gator test vs kubeharden audit (${n} resources)`, diffs: compareVerdicts(oursOut.verdicts, gatorOut) },
     { what: `kyverno apply vs kubeharden audit (${kyvernoKeys.size} resources)`, diffs: compareVerdicts(oursOut.verdicts, kyvernoOut, kyvernoKeys) },
   ];
+  const perResource = (m: Measured, start: Measured): number => Math.max(0, m.cpu - start.cpu) / m.resources;
+  const us = (x: number): string => `${(x * 1e6).toFixed(0)} µs`;
+  const cpuLines = (what: string, r: { audit: Measured; reader: Measured; js: Measured; yaml: Measured }): string[] => {
+    const [audit, reader, js, yaml] = [perResource(r.audit, auditStart), perResource(r.reader, floorStart), perResource(r.js, floorStart), perResource(r.yaml, floorStart)];
+    return [
+      `- ${what}: audit --workers 0 ${us(audit)}, kubeharden reader ${us(reader)}, js-yaml ${us(js)}, yaml ${us(yaml)}: the reader is ${(reader / js).toFixed(2)}× js-yaml and ${(reader / yaml).toFixed(2)}× yaml; the one-thread audit is ${(audit / js).toFixed(2)}× js-yaml${what === 'block YAML' ? ` (target ≤ 3×: ${audit / js <= 3 ? 'met' : 'NOT met'})` : ''}`,
+    ];
+  };
+  const floorJsonOut = JSON.parse(readFileSync(join(work, 'floor-json.out'), 'utf8')) as { objects: number };
   const counts = [
     { what: 'objects parsed by the floor', got: floorOut.objects },
+    { what: 'objects parsed by the floor (JSON)', got: floorJsonOut.objects },
+    { what: 'objects parsed by js-yaml', got: (JSON.parse(readFileSync(join(work, 'floor-js.out'), 'utf8')) as { objects: number }).objects },
     { what: 'resources reported by kubeharden audit', got: oursOut.resources },
   ];
 
@@ -210,6 +243,12 @@ async function main(): Promise<number> {
     row(gatorRun, `${speedup(gatorRun).toFixed(1)}× faster`),
     row(kyvernoRun, `${speedup(kyvernoRun).toFixed(1)}× faster${kyvernoN < n ? ` (per resource; Kyverno ran on the first ${kyvernoN})` : ''}`),
     row(floor, `${(ours.seconds / floor.seconds).toFixed(2)}× the parse floor`),
+    row(floorJs, '—'),
+    row(floorYaml, '—'),
+    row(ours1Json, '—'),
+    row(floorJson, '—'),
+    row(floorJsJson, '—'),
+    row(floorYamlJson, '—'),
     ...(scaled ? [row(scaled, `peak RSS ${(scaled.rssMB / ours.rssMB).toFixed(2)}× the ${n}-resource run`)] : []),
     '',
     'Targets:',
@@ -219,12 +258,16 @@ async function main(): Promise<number> {
     `- peak RSS under 300 MB for ${n} resources: ${ours.rssMB.toFixed(0)} MB — ${ours.rssMB < 300 ? 'met' : 'NOT met'}`,
     ...(scaled ? [`- memory flat as input grows 10×: ${ours.rssMB.toFixed(0)} MB → ${scaled.rssMB.toFixed(0)} MB`] : []),
     '',
+    `CPU per resource (user + system, start-up of an empty run subtracted: ${floorStart.cpu.toFixed(2)} s for a parser, ${auditStart.cpu.toFixed(2)} s for the audit):`,
+    ...cpuLines('block YAML', { audit: ours1, reader: floor, js: floorJs, yaml: floorYaml }),
+    ...cpuLines('JSON', { audit: ours1Json, reader: floorJson, js: floorJsJson, yaml: floorYamlJson }),
+    '',
     'Verdicts:',
     ...counts.map((c) => `- ${c.what}: ${c.got}${c.got === n ? '' : ` (expected ${n})`}`),
     ...checks.map((c) => `- ${c.what}: ${c.diffs.length === 0 ? 'same verdicts' : `${c.diffs.length} differ, e.g. ${c.diffs.slice(0, 5).join('; ')}`}`),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
-  writeFileSync(join(work, 'bench.json'), JSON.stringify({ corpus, runs: [ours, ours1, gatorRun, kyvernoRun, floor, ...(scaled ? [scaled] : [])], checks: checks.map((c) => ({ what: c.what, differences: c.diffs.length })) }, null, 2));
+  writeFileSync(join(work, 'bench.json'), JSON.stringify({ corpus, runs: [ours, ours1, ours1Json, gatorRun, kyvernoRun, floor, floorJs, floorYaml, floorJson, floorJsJson, floorYamlJson, floorStart, auditStart, ...(scaled ? [scaled] : [])], checks: checks.map((c) => ({ what: c.what, differences: c.diffs.length })) }, null, 2));
   if (values.keep) log(`bench: results kept in ${work}`);
   else rmSync(work, { recursive: true, force: true });
   const ok = checks.every((c) => c.diffs.length === 0) && counts.every((c) => c.got === n);

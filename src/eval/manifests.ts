@@ -1,8 +1,8 @@
 /** Reads manifests: multi-document YAML, JSON, `kind: List`; malformed documents are reported with a line. */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, sep } from 'node:path';
-import { LineCounter, parseDocument as parseDocumentText } from 'yaml';
 import { splitDocuments, type RawDocument } from '../audit/split.js';
+import { lineAt, readKubeYaml } from './kube-yaml.js';
 import type { Obj } from './review.js';
 
 export interface ParsedResource {
@@ -74,22 +74,38 @@ export function parseManifests(text: string, source: string): ParsedInput {
  * `index` is the position of its first object in the source.
  */
 export function parseDocument(raw: RawDocument, source: string, index = 0): ParsedInput {
-  const resources: ParsedResource[] = [];
-  const errors: ParseError[] = [];
-  // JSON documents (kubectl -o json) take the fast path; anything JSON.parse rejects goes to the YAML parser.
+  const r = readDocumentValue(raw);
+  if ('error' in r) return { resources: [], errors: [{ source, index, line: r.line, message: `malformed YAML: ${r.error}` }] };
+  return objectsOf(r.value, source, index, r.line);
+}
+
+/**
+ * The value of one document as Kubernetes reads it (undefined for an empty one), with the line where it
+ * starts, or the input error kubectl would stop at, with its line.
+ */
+export function readDocumentValue(raw: RawDocument): { value: unknown; line: number } | { error: string; line: number } {
+  if (raw.error !== undefined) return { error: raw.error, line: raw.line };
+  // JSON documents (kubectl -o json) take the fast path; anything JSON.parse rejects goes to the YAML reader.
   const json = raw.text.trimStart().startsWith('{') ? jsonValue(raw.text) : undefined;
-  if (json !== undefined) return objectsOf(json, source, index, raw.line + leadingLines(raw.text));
-  const lc = new LineCounter();
-  const doc = parseDocumentText(raw.text, { lineCounter: lc, prettyErrors: false, uniqueKeys: false });
-  const lineOf = (pos: number): number => raw.line + lc.linePos(pos).line - 1;
-  const line = lineOf(doc.contents?.range?.[0] ?? doc.range[0]);
-  if (doc.errors.length) {
-    const e = doc.errors[0]!;
-    const at = lineOf(e.pos[0]);
-    errors.push({ source, index, line, message: `malformed YAML: ${e.message.split('\n')[0]!}${at !== line ? ` (parser stopped at line ${at})` : ''}` });
-    return { resources, errors };
+  if (json !== undefined) return { value: json, line: raw.line + leadingLines(raw.text) };
+  // Kubernetes' reading of YAML (sigs.k8s.io/yaml: YAML 1.1 scalars, merge keys), see kube-yaml.ts.
+  const r = readKubeYaml(raw.text);
+  if ('value' in r) return { value: r.value, line: raw.line + lineAt(raw.text, r.offset) };
+  // The document's first line, as for its objects; the message says where in it reading stopped.
+  const start = raw.line + leadingLines(raw.text);
+  const at = raw.line + lineAt(raw.text, r.offset);
+  return { error: `${r.error}${at !== start ? ` (at line ${at})` : ''}`, line: start };
+}
+
+/** Every document of a stream as Kubernetes reads it, up to the first error (where kubectl stops). */
+export function readYamlStream(text: string): ({ value: unknown; line: number } | { error: string; line: number })[] {
+  const out: ({ value: unknown; line: number } | { error: string; line: number })[] = [];
+  for (const raw of splitDocuments(text)) {
+    const r = readDocumentValue(raw);
+    out.push(r);
+    if ('error' in r) break;
   }
-  return objectsOf(doc.toJS({ maxAliasCount: 100 }), source, index, line);
+  return out;
 }
 
 function jsonValue(text: string): unknown {
