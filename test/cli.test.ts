@@ -270,6 +270,41 @@ describe('kubeharden audit --engine', () => {
     expect(by(2)).toEqual([]);
   }, 300_000);
 
+  it('config values containing {{ }} are literals to Kyverno too (the policy is applied, not skipped as having invalid variables)', () => {
+    const config = `import { defineConfig } from 'kubeharden';
+
+export default defineConfig({
+  name: 'braces',
+  profile: 'nsa-cisa',
+  kubernetesVersion: '1.37',
+  controls: {
+    'allowed-registries': { options: { registries: ['registry.example.com/{{team}}/'] } },
+    'disallow-loadbalancer-services': { options: { allowedAnnotations: ['example.com/lb={{ internal }}'] } },
+  },
+});
+`;
+    const pod = (name: string, image: string) => GOOD_POD.replace('name: good', `name: ${name}`).replace('registry.example.com/app:1', `"${image}"`);
+    const lb = (name: string, value?: string) =>
+      `apiVersion: v1\nkind: Service\nmetadata:\n  name: ${name}\n  namespace: apps\n${value ? `  annotations: {example.com/lb: "${value}"}\n` : ''}spec: {type: LoadBalancer, ports: [{port: 443}]}\n`;
+    const dir = tempProject({
+      'policies.config.ts': config,
+      'in.yaml': [pod('braces', 'registry.example.com/{{team}}/app:1'), pod('plain', 'registry.example.com/team/app:1'), lb('internal', '{{ internal }}'), lb('public')].join('---\n'),
+    });
+    const build = runCli(['build'], dir);
+    expect(build.status, build.stderr).toBe(0);
+    const text = readFileSync(join(dir, 'generated', 'braces', 'kyverno', 'allowed-registries.yaml'), 'utf8');
+    expect(text).not.toContain('{{');
+    expect(text).toMatch(/registry\.example\.com\/\\+u007b\\+u007bteam}}\//);
+    const r = runCli(['audit', '--config', 'policies.config.ts', '--engine', 'all', '--format', 'json', 'in.yaml'], dir);
+    const out = JSON.parse(r.stdout);
+    expect(out.errors).toEqual([]);
+    const of = (i: number, control: string) => (out.resources[i].violations as { control: string; engine: string }[]).filter((v) => v.control === control).map((v) => v.engine).sort();
+    expect(of(0, 'allowed-registries')).toEqual([]);
+    expect(of(1, 'allowed-registries')).toEqual(['gator', 'kyverno', 'wasm']);
+    expect(of(2, 'disallow-loadbalancer-services')).toEqual([]);
+    expect(of(3, 'disallow-loadbalancer-services')).toEqual(['gator', 'kyverno', 'wasm']);
+  }, 600_000);
+
   it('reports a split between engines as an error', async () => {
     const { disagreements } = await import('../src/cli/audit-command.js');
     const f = (control: string) => ({ control, action: 'deny' as const, message: 'm' });
