@@ -271,6 +271,72 @@ describe('kubeharden audit --engine', () => {
     expect(r.stdout).not.toContain('kubeharden-');
   }, 300_000);
 
+  it('the real engines see objects under their own names: the reference fixtures, Kubernetes’ bootstrap RBAC objects and the bundle’s own Namespaces pass in every engine', () => {
+    // Name-based rules (exempt roles, name exceptions, Namespace objects matched by their name) only work
+    // when gator and the Kyverno CLI get the objects as written.
+    const inputs = ['test/fixtures/reference/compliant.yaml', 'test/fixtures/kubernetes-bootstrap', 'generated/reference/psa/namespaces.yaml'];
+    const r = runCli(['audit', '--config', 'policies.config.ts', '--engine', 'all', '--format', 'json', ...inputs], ROOT);
+    const out = JSON.parse(r.stdout);
+    expect(out.errors).toEqual([]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const denied = (out.resources as { kind: string; name: string; verdict: string; violations: { engine: string; control: string; action: string }[] }[]).filter((x) => x.verdict !== 'allow' || x.violations.some((v) => v.action === 'deny'));
+    expect(denied).toEqual([]);
+    // Every bootstrap object of the fixture (6 Lists) and every Namespace of the bundle was evaluated.
+    const kinds = (out.resources as { kind: string }[]).reduce<Record<string, number>>((m, x) => ({ ...m, [x.kind]: (m[x.kind] ?? 0) + 1 }), {});
+    expect(kinds).toMatchObject({ ClusterRole: 73, ClusterRoleBinding: 54, Role: 7, RoleBinding: 7, Deployment: 1, Pod: 1, DaemonSet: 1 });
+    expect(kinds['Namespace']).toBeGreaterThan(3);
+    expect(out.summary).toMatchObject({ denied: 0, errors: 0 });
+  }, 600_000);
+
+  it('inputs that share kind, namespace and name each get their own verdict from every engine', () => {
+    const privileged = GOOD_POD.replace('allowPrivilegeEscalation: false,', 'allowPrivilegeEscalation: false, privileged: true,');
+    const dir = tempProject({ 'in.yaml': `${GOOD_POD}---\n${privileged}---\n${GOOD_POD}` });
+    const r = runCli(['audit', '--profile', 'pss-restricted', '--engine', 'all', '--format', 'json', 'in.yaml'], dir);
+    const out = JSON.parse(r.stdout);
+    expect(out.errors).toEqual([]);
+    expect(r.status).toBe(1);
+    const by = (i: number) => (out.resources[i].violations as { control: string; engine: string }[]).map((v) => `${v.engine} ${v.control}`).sort();
+    expect(by(0)).toEqual([]);
+    expect(by(1)).toEqual(['gator disallow-privileged-containers', 'kyverno disallow-privileged-containers', 'wasm disallow-privileged-containers']);
+    expect(by(2)).toEqual([]);
+  }, 300_000);
+
+  it('config values containing {{ }} are literals to Kyverno too (the policy is applied, not skipped as having invalid variables)', () => {
+    const config = `import { defineConfig } from 'kubeharden';
+
+export default defineConfig({
+  name: 'braces',
+  profile: 'nsa-cisa',
+  kubernetesVersion: '1.37',
+  controls: {
+    'allowed-registries': { options: { registries: ['registry.example.com/{{team}}/'] } },
+    'disallow-loadbalancer-services': { options: { allowedAnnotations: ['example.com/lb={{ internal }}'] } },
+  },
+});
+`;
+    const pod = (name: string, image: string) => GOOD_POD.replace('name: good', `name: ${name}`).replace('registry.example.com/app:1', `"${image}"`);
+    const lb = (name: string, value?: string) =>
+      `apiVersion: v1\nkind: Service\nmetadata:\n  name: ${name}\n  namespace: apps\n${value ? `  annotations: {example.com/lb: "${value}"}\n` : ''}spec: {type: LoadBalancer, ports: [{port: 443}]}\n`;
+    const dir = tempProject({
+      'policies.config.ts': config,
+      'in.yaml': [pod('braces', 'registry.example.com/{{team}}/app:1'), pod('plain', 'registry.example.com/team/app:1'), lb('internal', '{{ internal }}'), lb('public')].join('---\n'),
+    });
+    const build = runCli(['build'], dir);
+    expect(build.status, build.stderr).toBe(0);
+    const text = readFileSync(join(dir, 'generated', 'braces', 'kyverno', 'allowed-registries.yaml'), 'utf8');
+    expect(text).not.toContain('{{');
+    expect(text).toMatch(/registry\.example\.com\/\\+u007b\\+u007bteam}}\//);
+    const r = runCli(['audit', '--config', 'policies.config.ts', '--engine', 'all', '--format', 'json', 'in.yaml'], dir);
+    const out = JSON.parse(r.stdout);
+    expect(out.errors).toEqual([]);
+    const of = (i: number, control: string) => (out.resources[i].violations as { control: string; engine: string }[]).filter((v) => v.control === control).map((v) => v.engine).sort();
+    expect(of(0, 'allowed-registries')).toEqual([]);
+    expect(of(1, 'allowed-registries')).toEqual(['gator', 'kyverno', 'wasm']);
+    expect(of(2, 'disallow-loadbalancer-services')).toEqual([]);
+    expect(of(3, 'disallow-loadbalancer-services')).toEqual(['gator', 'kyverno', 'wasm']);
+  }, 600_000);
+
   it('reports a split between engines as an error', async () => {
     const { disagreements } = await import('../src/cli/audit-command.js');
     const f = (control: string) => ({ control, action: 'deny' as const, message: 'm' });

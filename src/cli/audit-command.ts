@@ -39,27 +39,42 @@ import { compileConfigFile, parse, UsageError, type Io } from './main.js';
 import type { ProfileName } from '../config/types.js';
 
 /**
- * Findings per resource (same order as `objects`) from one engine. The real engines get each resource under
- * a unique name and, for namespaced objects without a namespace, in `default` (as kubectl would create them),
- * so their results map back to the input exactly.
+ * Findings per resource (same order as `objects`) from one engine. The real engines see each resource under
+ * its own name and namespace (name-based rules such as exempt roles, name exceptions and Namespace objects
+ * depend on them); a namespaced object without a namespace is evaluated in `default`, as kubectl would create
+ * it. Inputs that share kind, namespace and name go to separate runs, so every result maps back to exactly
+ * one input. An object without a name gets a temporary one, put back in the messages.
  */
 async function findingsBy(engine: 'gator' | 'kyverno', cc: CompiledCluster, objects: readonly Obj[], log: Logger): Promise<EngineFinding[][]> {
-  const renamed = objects.map((o, i) => {
+  const runs: { object: Obj; index: number }[][] = [];
+  const seen = new Map<string, number>();
+  const temporary = new Map<number, string>();
+  objects.forEach((o, index) => {
     const md = (o['metadata'] ?? {}) as Obj;
     const namespaced = !CLUSTER_SCOPED_KINDS.has(String(o['kind']));
-    return { ...o, metadata: { ...md, name: `kubeharden-${i}`, ...(namespaced && !md['namespace'] ? { namespace: 'default' } : {}) } };
+    const named = typeof md['name'] === 'string' && md['name'] !== '';
+    if (!named) temporary.set(index, `kubeharden-unnamed-${index}`);
+    const object = named && (!namespaced || md['namespace']) ? o : { ...o, metadata: { ...md, ...(named ? {} : { name: temporary.get(index) }), ...(namespaced && !md['namespace'] ? { namespace: 'default' } : {}) } };
+    const key = keyOf(object);
+    const run = seen.get(key) ?? 0;
+    seen.set(key, run + 1);
+    (runs[run] ??= []).push({ object, index });
   });
   const b = objectsOf(cc);
-  const found =
-    engine === 'gator'
-      ? await gatorFindings([...b.templates, ...b.constraints, ...b.expansions], renamed, log)
-      : await kyvernoFindings(b.policies, renamed, log, b.exceptions);
-  // Messages about non-pod objects name them: put the real names back.
-  return renamed.map((o, i) => {
-    const temporary = new RegExp(`kubeharden-${i}(?![0-9])`, 'g');
-    const name = String(((objects[i]!['metadata'] ?? {}) as Obj)['name'] ?? '');
-    return (found.get(keyOf(o)) ?? []).map((f) => ({ ...f, message: f.message.replace(temporary, name) }));
-  });
+  const out: EngineFinding[][] = objects.map(() => []);
+  for (const batch of runs) {
+    const resources = batch.map((x) => x.object);
+    const found =
+      engine === 'gator'
+        ? await gatorFindings([...b.templates, ...b.constraints, ...b.expansions], resources, log)
+        : await kyvernoFindings(b.policies, resources, log, b.exceptions);
+    for (const { object, index } of batch) {
+      const name = temporary.get(index);
+      const findings = found.get(keyOf(object)) ?? [];
+      out[index] = name === undefined ? findings : findings.map((f) => ({ ...f, message: f.message.split(name).join('') }));
+    }
+  }
+  return out;
 }
 
 /** Per control, whether each engine found a violation; a split is reported. */

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { capture, ensureEngine, EngineError, type Logger } from '../engines/index.js';
 import { toYaml } from '../emit/yaml.js';
-import type { Action, Obj } from './review.js';
+import { CLUSTER_SCOPED_KINDS, type Action, type Obj } from './review.js';
 
 export type EngineName = 'wasm' | 'gator' | 'kyverno';
 
@@ -36,7 +36,7 @@ function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
   return fn(dir).finally(() => rmSync(dir, { recursive: true, force: true }));
 }
 
-const GATOR_ACTIONS: Record<string, Action> = { deny: 'deny', warn: 'warn', dryrun: 'audit' };
+const GATOR_ACTIONS: Readonly<Record<string, Action>> = { deny: 'deny', warn: 'warn', dryrun: 'audit' };
 
 /** `gator test` over the given Gatekeeper objects (templates, constraints, expansion templates) and resources. */
 export async function gatorFindings(policyObjects: readonly object[], resources: readonly Obj[], log?: Logger): Promise<EngineFindings> {
@@ -45,7 +45,7 @@ export async function gatorFindings(policyObjects: readonly object[], resources:
     writeFileSync(join(dir, 'policies.yaml'), toYaml(policyObjects, { header: false }));
     writeFileSync(join(dir, 'resources.yaml'), toYaml(resources, { header: false }));
     const r = await capture(gator, gatorArgs(join(dir, 'policies.yaml'), join(dir, 'resources.yaml')));
-    return parseGatorOutput(r);
+    return parseGatorOutput(r, policyObjects);
   });
 }
 
@@ -54,21 +54,59 @@ export function gatorArgs(policies: string, ...resources: string[]): string[] {
   return ['test', '-o', 'json', '-f', policies, ...resources.flatMap((r) => ['-f', r])];
 }
 
-/** Findings from `gator test -o json` output. */
-export function parseGatorOutput(r: { code: number; stdout: string; stderr: string }): EngineFindings {
-  // gator exits 1 when a deny violation exists; its JSON is still on stdout.
-  const stdout = r.stdout;
-  if (r.code !== 0 && !(r.code === 1 && stdout.trim().startsWith('['))) throw new EngineError('engine_failed', `gator test failed (exit ${r.code}): ${r.stderr}`);
+/**
+ * Findings from `gator test -o json` output. Anything but a well-formed answer is an error, never an allow
+ * or a default deny: output on stderr, an exit code other than 0 (no deny) or 1 (a deny among the
+ * violations), empty output (gator prints `null` when nothing violates), an enforcement action or a
+ * constraint the bundle does not have (with `policyObjects`, the constraints given to gator).
+ */
+export function parseGatorOutput(r: { code: number; stdout: string; stderr: string }, policyObjects?: readonly object[]): EngineFindings {
+  const fail = (why: string): never => {
+    throw new EngineError('engine_failed', `gator test ${why} (exit ${r.code})${r.stderr.trim() ? `: ${r.stderr.trim().slice(0, 2000)}` : ''}`);
+  };
+  if (r.code !== 0 && r.code !== 1) fail('failed');
+  if (r.stderr.trim()) fail('wrote to stderr');
+  const text = r.stdout.trim();
+  if (!text) fail('printed nothing (it prints null when nothing violates)');
+  let violations: unknown;
+  try {
+    violations = JSON.parse(text);
+  } catch {
+    fail(`printed no JSON: ${text.slice(0, 500)}`);
+  }
   const out: EngineFindings = new Map();
-  const text = stdout.trim();
-  if (!text || text === 'null') return out;
-  for (const v of JSON.parse(text) as { msg: string; enforcementAction: string; constraint: { metadata: { annotations?: Record<string, string>; name: string } }; violatingObject: Obj }[]) {
-    const key = keyOf(v.violatingObject);
+  if (violations === null) {
+    if (r.code !== 0) fail('found no violation but exited non-zero');
+    return out;
+  }
+  if (!Array.isArray(violations)) fail(`printed ${typeof violations} instead of a list of violations`);
+  const controls = policyObjects ? constraintControls(policyObjects) : undefined;
+  let denied = false;
+  for (const v of violations as { msg?: unknown; enforcementAction?: unknown; constraint?: { kind?: unknown; metadata?: { annotations?: Record<string, string>; name?: unknown } }; violatingObject?: Obj }[]) {
+    const constraint = `${String(v.constraint?.kind)}/${String(v.constraint?.metadata?.name)}`;
+    const control = controls ? controls.get(constraint) : (v.constraint?.metadata?.annotations?.['kubeharden.io/control'] ?? (v.constraint?.metadata?.name as string | undefined));
+    if (control === undefined) fail(`reported a violation of ${constraint}, which is not a constraint of the bundle`);
+    const action = GATOR_ACTIONS[String(v.enforcementAction)];
+    if (action === undefined) fail(`reported enforcement action ${JSON.stringify(v.enforcementAction)} for ${constraint}; kubeharden knows ${Object.keys(GATOR_ACTIONS).join(', ')}`);
+    if (typeof v.msg !== 'string' || !v.violatingObject || typeof v.violatingObject !== 'object') fail(`reported a violation of ${constraint} without a message or object`);
+    if (action === 'deny') denied = true;
+    const key = keyOf(v.violatingObject!);
     const list = out.get(key) ?? [];
-    list.push({ control: v.constraint.metadata.annotations?.['kubeharden.io/control'] ?? v.constraint.metadata.name, action: GATOR_ACTIONS[v.enforcementAction] ?? 'deny', message: v.msg });
+    list.push({ control: control!, action: action!, message: v.msg as string });
     out.set(key, list);
   }
+  if (denied !== (r.code === 1)) fail(denied ? 'found a deny violation but exited 0' : 'exited 1 without a deny violation');
   for (const list of out.values()) list.sort(compareFindings);
+  return out;
+}
+
+/** Control of each constraint (`Kind/name`) among Gatekeeper objects: its kubeharden.io/control annotation, else its name. */
+function constraintControls(objects: readonly object[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const o of objects as { apiVersion?: string; kind?: string; metadata?: { name?: string; annotations?: Record<string, string> } }[]) {
+    if (!o.apiVersion?.startsWith('constraints.gatekeeper.sh/') || !o.metadata?.name) continue;
+    out.set(`${o.kind}/${o.metadata.name}`, o.metadata.annotations?.['kubeharden.io/control'] ?? o.metadata.name);
+  }
   return out;
 }
 
@@ -87,7 +125,7 @@ export async function kyvernoFindings(policies: readonly object[], resources: re
       writeFileSync(exceptionFile, toYaml(exceptions, { header: false }));
     }
     const r = await capture(kyverno, kyvernoArgs(join(dir, 'policies.yaml'), join(dir, 'resources.yaml'), exceptionFile));
-    return parseKyvernoOutput(r, policies);
+    return parseKyvernoOutput(r, policies, resources);
   });
 }
 
@@ -96,34 +134,193 @@ export function kyvernoArgs(policies: string, resources: string, exceptions?: st
   return ['apply', policies, '--resource', resources, ...(exceptions ? ['--exception', exceptions] : []), '--policy-report', '--output-format', 'json', '--remove-color'];
 }
 
-/** Findings from a `kyverno apply --policy-report --output-format json` run of these policies. */
-export function parseKyvernoOutput(r: { code: number; stdout: string; stderr: string }, policies: readonly object[]): EngineFindings {
+interface KyvernoPolicy {
+  metadata: { name: string; annotations?: Record<string, string> };
+  spec: { emitWarning?: boolean; rules: KyvernoRuleShape[] };
+}
+
+interface KyvernoRuleShape {
+  name: string;
+  match?: Record<string, unknown>;
+  exclude?: Record<string, unknown>;
+  validate?: { failureAction?: string };
+  verifyImages?: unknown;
+  generate?: unknown;
+  mutate?: unknown;
+  [key: string]: unknown;
+}
+
+/** The Pod controllers Kyverno generates `autogen-` rules for (CronJob: `autogen-cronjob-`). */
+const AUTOGEN_CONTROLLERS: ReadonlySet<string> = new Set(['DaemonSet', 'Deployment', 'Job', 'StatefulSet', 'ReplicaSet', 'ReplicationController']);
+
+/** How Kyverno's CEL validation words an expression that failed to evaluate (reported as a fail). */
+const KYVERNO_CEL_ERROR = /^expression '[^]*' resulted in error: /;
+
+/** The policy report line that precedes the JSON report; anything else Kyverno prints is a problem. */
+const KYVERNO_PREAMBLE = /^Applying \d+ policy rule\(s\) to \d+ resource\(s\)( with \d+ exception\(s\))?\.\.\.$/;
+
+/**
+ * Findings from a `kyverno apply --policy-report --output-format json` run of these policies. Only pass and
+ * fail are answers, and a skip caused by one of the bundle's PolicyExceptions. Errors: any other result
+ * (error, warn, other skips), a fail that is a CEL expression failing to evaluate, a result for a policy, rule or resource that was not given, anything printed
+ * besides the report (e.g. Kyverno's "Policies Skipped" or "Invalid Policies" lists), output on stderr, an
+ * exit code that does not match the results, and — with `resources` — a validate rule that gave no result
+ * for a resource in its scope (a policy Kyverno silently dropped).
+ */
+export function parseKyvernoOutput(r: { code: number; stdout: string; stderr: string }, policies: readonly object[], resources?: readonly Obj[]): EngineFindings {
+  const fail = (why: string): never => {
+    throw new EngineError('engine_failed', `kyverno apply ${why} (exit ${r.code})${r.stderr.trim() ? `: ${r.stderr.trim().slice(0, 2000)}` : ''}`);
+  };
+  const ps = policies as KyvernoPolicy[];
   const actions = new Map<string, Action>();
-  for (const p of policies as { metadata: { name: string; annotations?: Record<string, string> }; spec: { emitWarning?: boolean; rules: { name: string; validate?: { failureAction?: string } }[] } }[]) {
+  const controlOf = new Map<string, string>();
+  for (const p of ps) {
+    controlOf.set(p.metadata.name, p.metadata.annotations?.['kubeharden.io/control'] ?? p.metadata.name);
     for (const rule of p.spec.rules) {
-      const a: Action = rule.validate?.failureAction === 'Enforce' ? 'deny' : p.spec.emitWarning ? 'warn' : 'audit';
-      for (const name of [rule.name, `autogen-${rule.name}`.slice(0, 63), `autogen-cronjob-${rule.name}`.slice(0, 63)]) actions.set(`${p.metadata.name}/${name}`, a);
+      const a: Action = rule.validate?.failureAction === 'Enforce' || (rule.verifyImages as { failureAction?: string }[] | undefined)?.[0]?.failureAction === 'Enforce' ? 'deny' : p.spec.emitWarning ? 'warn' : 'audit';
+      for (const name of [rule.name, ...autogenNames(rule.name)]) actions.set(`${p.metadata.name}/${name}`, a);
     }
   }
-  const controlOf = new Map((policies as { metadata: { name: string; annotations?: Record<string, string> } }[]).map((p) => [p.metadata.name, p.metadata.annotations?.['kubeharden.io/control'] ?? p.metadata.name]));
+  if (r.stderr.trim()) fail('wrote to stderr');
   const stdout = r.stdout;
-  // kyverno exits non-zero when a rule fails; the report is still on stdout.
+  // kyverno exits 1 when a rule fails or errors; the report is still on stdout.
   const start = stdout.indexOf('{"kind"');
-  if (start < 0) throw new EngineError('engine_failed', `kyverno apply failed (exit ${r.code}): ${r.stderr}${stdout.slice(0, 2000)}`);
-  const report = JSON.parse(stdout.slice(start)) as { results?: { policy: string; rule: string; result: string; message?: string; resources: Obj[] }[] };
+  // Skipped and invalid policies are listed (between dividers) before the report, or instead of it.
+  const preamble = stdout.slice(0, start < 0 ? undefined : start).split('\n').map((l) => l.trim()).filter((l) => l && !/^-{10,}$/.test(l) && !KYVERNO_PREAMBLE.test(l));
+  if (preamble.length) fail(`reported: ${preamble.join('\n').slice(0, 2000)}`);
+  if (start < 0) fail('printed no policy report');
+  let report: { results?: { policy: string; rule: string; result: string; message?: string; resources?: Obj[] }[] };
+  try {
+    report = JSON.parse(stdout.slice(start)) as typeof report;
+  } catch {
+    return fail(`printed a policy report that is not JSON: ${stdout.slice(start, start + 500)}`);
+  }
+  const given = resources ? new Map(resources.map((o) => [kyvernoKeyOf(o), o])) : undefined;
+  // A kind kubeharden does not know as cluster-scoped may come back without the `default` namespace.
+  const givenKey = (key: string): string | undefined => (given?.has(key) ? key : given?.has(key.replace(/^([^/]*)\/\//, '$1/default/')) ? key.replace(/^([^/]*)\/\//, '$1/default/') : undefined);
   const out: EngineFindings = new Map();
+  const answered = new Set<string>();
+  let failed = false;
   for (const x of report.results ?? []) {
-    if (x.result === 'error') throw new EngineError('engine_failed', `kyverno: rule ${x.policy}/${x.rule} errored: ${x.message ?? ''}`);
-    if (x.result !== 'fail') continue;
-    for (const res of x.resources) {
+    const where = `${x.policy}/${x.rule}`;
+    const action = actions.get(where);
+    if (!controlOf.has(x.policy)) fail(`reported a result for policy ${x.policy}, which was not given`);
+    if (action === undefined) fail(`reported a result for rule ${where}, which the policy does not have`);
+    const exempted = x.result === 'skip' && /^rule (is )?skipped due to policy exceptions?/i.test(x.message ?? '');
+    if (x.result !== 'pass' && x.result !== 'fail' && !exempted) fail(`gave ${x.result} for rule ${where}${x.message ? `: ${x.message}` : ''}`);
+    // Kyverno reports a CEL expression that failed to evaluate as a failed rule: an error, not a deny.
+    if (x.result === 'fail' && KYVERNO_CEL_ERROR.test(x.message ?? '')) fail(`could not evaluate rule ${where}: ${x.message}`);
+    for (const res of x.resources ?? []) {
       const key = resourceKey(res['kind'], res['namespace'], res['name']);
+      const known = given ? givenKey(key) : key;
+      if (known === undefined) fail(`reported a result for ${key}, which was not given`);
+      answered.add(`${x.policy}\u0000${known}`);
+      if (x.result !== 'fail') continue;
+      failed = true;
       const list = out.get(key) ?? [];
-      list.push({ control: controlOf.get(x.policy) ?? x.policy, action: actions.get(`${x.policy}/${x.rule}`) ?? 'deny', message: x.message ?? '' });
+      list.push({ control: controlOf.get(x.policy)!, action: action!, message: x.message ?? '' });
       out.set(key, list);
     }
   }
+  if ((r.code !== 0) !== failed) fail(failed ? 'found violations but exited 0' : 'failed');
+  if (given) {
+    const silent: string[] = [];
+    for (const p of ps) {
+      for (const [key, o] of given) {
+        if (!answered.has(`${p.metadata.name}\u0000${key}`) && inScope(p, o)) silent.push(`${p.metadata.name} on ${key}`);
+      }
+    }
+    if (silent.length) fail(`gave no result for ${silent.length} policy/resource pair(s) in scope (was a policy dropped?): ${silent.slice(0, 10).join(', ')}`);
+  }
   for (const list of out.values()) list.sort(compareFindings);
   return out;
+}
+
+function autogenNames(rule: string): string[] {
+  return [`autogen-${rule}`.slice(0, 63), `autogen-cronjob-${rule}`.slice(0, 63)];
+}
+
+/** A resource's key as Kyverno reports it: a namespaced object without a namespace is in `default`. */
+export function kyvernoKeyOf(o: Obj): string {
+  const md = (o['metadata'] ?? {}) as Obj;
+  const namespaced = !CLUSTER_SCOPED_KINDS.has(String(o['kind']));
+  return resourceKey(o['kind'], namespaced && !md['namespace'] ? 'default' : md['namespace'], md['name']);
+}
+
+/**
+ * Whether a validate or verifyImages rule of the policy applies to a CREATE of `o`, for the match and
+ * exclude blocks kubeharden writes (kinds, names, namespaces, operations under `any`; Pod rules also reach
+ * the Pod controllers through autogen). A rule with anything else is not counted as in scope.
+ */
+function inScope(p: KyvernoPolicy, o: Obj): boolean {
+  const kind = String(o['kind']);
+  const md = (o['metadata'] ?? {}) as Obj;
+  const name = typeof md['name'] === 'string' ? md['name'] : '';
+  const ns = kind === 'Namespace' ? name : CLUSTER_SCOPED_KINDS.has(kind) ? '' : typeof md['namespace'] === 'string' && md['namespace'] ? md['namespace'] : 'default';
+  const autogen = canAutogen(p);
+  const blocks = (b: Record<string, unknown> | undefined): Record<string, unknown>[] | undefined => {
+    if (b === undefined) return [];
+    const keys = Object.keys(b);
+    if (keys.some((k) => k !== 'any') || !Array.isArray(b['any'])) return undefined;
+    const out: Record<string, unknown>[] = [];
+    for (const f of b['any'] as { resources?: Record<string, unknown> }[]) {
+      if (!f || Object.keys(f).some((k) => k !== 'resources') || !f.resources) return undefined;
+      if (Object.keys(f.resources).some((k) => !['kinds', 'names', 'namespaces', 'operations'].includes(k))) return undefined;
+      out.push(f.resources);
+    }
+    return out;
+  };
+  const matches = (f: Record<string, unknown>, forKind: string): boolean => {
+    const kinds = f['kinds'] as string[] | undefined;
+    if (kinds && !kinds.includes(forKind)) return false;
+    const ops = f['operations'] as string[] | undefined;
+    if (ops && !ops.includes('CREATE')) return false;
+    const names = f['names'] as string[] | undefined;
+    if (names && !names.some((n) => wildcard(n, name))) return false;
+    const nss = f['namespaces'] as string[] | undefined;
+    if (nss && !nss.some((n) => wildcard(n, ns))) return false;
+    return true;
+  };
+  for (const rule of p.spec.rules) {
+    if (!rule.validate && !rule.verifyImages) continue;
+    if (Object.keys(rule).some((k) => !['name', 'match', 'exclude', 'validate', 'verifyImages', 'skipBackgroundRequests'].includes(k))) continue;
+    const match = blocks(rule.match);
+    const exclude = blocks(rule.exclude);
+    if (!match || !match.length || !exclude) continue;
+    // A Pod rule reaches a controller as its autogen rule; the blocks then apply to the controller.
+    const forKind = autogen && (AUTOGEN_CONTROLLERS.has(kind) || kind === 'CronJob') && match.some((f) => (f['kinds'] as string[] | undefined)?.includes('Pod')) ? 'Pod' : kind;
+    if (forKind === 'Pod' && kind !== 'Pod' && !autogen) continue;
+    if (match.some((f) => matches(f, forKind)) && !exclude.some((f) => matches({ ...f, kinds: f['kinds'] === undefined ? undefined : (f['kinds'] as string[]).map((k) => (k === kind ? forKind : k)) }, forKind))) return true;
+  }
+  return false;
+}
+
+/** Kyverno's autogen condition (pkg/autogen/v1 CanAutoGen): no generate rule, no names or selectors, no Pod mixed with other kinds, and some block names a Pod (controller) kind. */
+function canAutogen(p: KyvernoPolicy): boolean {
+  if (p.metadata.annotations?.['pod-policies.kyverno.io/autogen-controllers'] !== undefined) return false;
+  let needed = false;
+  for (const rule of p.spec.rules) {
+    if (rule.generate) return false;
+    for (const b of [rule.match, rule.exclude]) {
+      if (!b) continue;
+      for (const key of ['any', 'all']) {
+        for (const f of (b[key] as { resources?: Record<string, unknown> }[] | undefined) ?? []) {
+          const res = f.resources ?? {};
+          const kinds = (res['kinds'] as string[] | undefined) ?? [];
+          if (res['name'] || (res['names'] as unknown[] | undefined)?.length || res['selector'] || res['annotations'] || (kinds.length > 1 && kinds.includes('Pod'))) return false;
+          if (kinds.some((k) => k === 'Pod' || k === 'CronJob' || AUTOGEN_CONTROLLERS.has(k))) needed = true;
+        }
+      }
+    }
+  }
+  return needed;
+}
+
+/** Kyverno's wildcard match: `*` any run of characters, `?` one character. */
+function wildcard(pattern: string, value: string): boolean {
+  if (!/[*?]/.test(pattern)) return pattern === value;
+  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 's');
+  return re.test(value);
 }
 
 function compareFindings(a: EngineFinding, b: EngineFinding): number {

@@ -66,7 +66,10 @@ function signature(value: unknown): string {
  * A CEL string literal. Output is printable ASCII: quotes and backslashes are escaped, control and
  * non-ASCII characters become \u / \U escapes. The dot in `object.spec` / `object.metadata` (and the
  * `oldObject` forms) is escaped too, so that Kyverno's autogen, which rewrites those paths textually in
- * the whole rule, can never alter a user-supplied string.
+ * the whole rule, can never alter a user-supplied string. Every `{` becomes `\u007b`: Kyverno scans the
+ * whole rule for `{{…}}` variables and skips a policy with one it does not know, and it has no escape that
+ * CEL reads (`\{{` is no CEL escape), so a user value such as `registry.example.com/{{x}}` must not
+ * reach the rule text as `{{`. CEL reads `\u007b` as `{`.
  */
 export function celString(s: string): string {
   let out = '"';
@@ -78,6 +81,7 @@ export function celString(s: string): string {
     else if (ch === '\n') out += '\\n';
     else if (ch === '\r') out += '\\r';
     else if (ch === '\t') out += '\\t';
+    else if (ch === '{') out += '\\u007b';
     else if (cp >= 0x20 && cp < 0x7f) out += ch;
     else if (cp <= 0xffff) out += `\\u${cp.toString(16).padStart(4, '0')}`;
     else out += `\\U${cp.toString(16).padStart(8, '0')}`;
@@ -109,4 +113,14 @@ export function isCelIdentifier(name: string): boolean {
 /** Names of `variables.<name>` references in a CEL expression. */
 export function variableRefs(expression: string): string[] {
   return [...expression.matchAll(/\bvariables\.([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]!);
+}
+
+/**
+ * A user value in a Kyverno field that Kyverno substitutes variables in (not CEL: verifyImages image
+ * references and attestors): every `{{` is written `\{{`, which Kyverno reads as a literal `{{` (its
+ * variable pattern skips `{{` after a backslash, and substitution turns `\{{` back into `{{`). In a run of
+ * braces an odd one goes first, so that no two unescaped braces are ever adjacent.
+ */
+export function kyvernoLiteral(s: string): string {
+  return s.replace(/\{\{+/g, (run) => (run.length % 2 ? '{' : '') + '\\{{'.repeat(Math.floor(run.length / 2)));
 }

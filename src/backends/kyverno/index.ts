@@ -17,7 +17,7 @@ import type { ControlInstance, BundleIR, Params } from '../../ir/types.js';
 import type { Mode } from '../../config/types.js';
 import { targetKinds } from '../../controls/types.js';
 import { isUnsupported, type BackendFile, type Unsupported } from '../types.js';
-import { celLiteral, isCelIdentifier, variableRefs } from './cel.js';
+import { celLiteral, isCelIdentifier, kyvernoLiteral, variableRefs } from './cel.js';
 import { emitters, SHARED_VARIABLES } from './emitters.js';
 import type { CelCheck, CelVariable, ClusterPolicy, FailureAction, ImageVerificationCheck, Kustomization, KyvernoRule, PolicyException } from './types.js';
 import { dnsName } from '../../names.js';
@@ -180,7 +180,7 @@ function rule(id: ControlId, instance: ControlInstance, check: CelCheck | ImageV
         {
           failureAction: failureAction(instance.mode),
           ...check.verifyImages,
-          ...(instance.exemptImages.length ? { skipImageReferences: [...instance.exemptImages] } : {}),
+          ...(instance.exemptImages.length ? { skipImageReferences: instance.exemptImages.map(kyvernoLiteral) } : {}),
         },
       ],
     };

@@ -1,10 +1,12 @@
 /**
  * verify-image-signatures as a Kyverno `verifyImages` rule: cosign signatures by public keys or keyless
  * identities, one attestor set where any one entry suffices. Image exceptions become skipImageReferences.
+ * Kyverno substitutes variables in these fields: user values go through kyvernoLiteral.
  */
 import type { ParamsOf } from '../../controls/types.js';
 import type { Controls } from '../../controls/index.js';
 import type { AttestorEntry, ImageVerificationCheck } from './types.js';
+import { kyvernoLiteral } from './cel.js';
 
 type Params = ParamsOf<Controls['verify-image-signatures']['params']>;
 
@@ -12,15 +14,15 @@ export function verifyImagesCheck(p: Params): ImageVerificationCheck {
   // Without the public transparency log: no Rekor entry and no certificate timestamp (SCT) required.
   const offline = p.transparencyLog ? {} : { rekor: { ignoreTlog: true }, ctlog: { ignoreSCT: true } };
   const entries: AttestorEntry[] = [
-    ...p.publicKeys.map((publicKeys): AttestorEntry => ({ keys: { publicKeys, ...offline } })),
+    ...p.publicKeys.map((key): AttestorEntry => ({ keys: { publicKeys: kyvernoLiteral(key), ...offline } })),
     ...p.keyless.map((k): AttestorEntry => {
       const [issuer = '', subject = ''] = k.split(' ');
-      return { keyless: { issuer, subject, ...offline } };
+      return { keyless: { issuer: kyvernoLiteral(issuer), subject: kyvernoLiteral(subject), ...offline } };
     }),
   ];
   return {
     verifyImages: {
-      imageReferences: [...p.images],
+      imageReferences: p.images.map(kyvernoLiteral),
       attestors: [{ count: 1, entries }],
       mutateDigest: p.mutateDigest,
       // With digests pinned by the mutation, validation also checks that every image has one; without the
