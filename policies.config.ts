@@ -60,8 +60,20 @@ export default defineConfig({
     },
   },
   exceptions: [
+    // Each exception lets through what its reason names, and no more: the capabilities the mesh init container
+    // adds (its containers may still add nothing else, in any container list), and the host PID namespace for
+    // the metrics agent (hostNetwork and hostIPC stay denied). Excepting a restricted control never lifts the
+    // baseline one (restrict-capabilities-baseline is listed here on purpose, for the same two capabilities).
     {
-      control: ['require-drop-all-capabilities', 'require-run-as-non-root'],
+      control: ['require-drop-all-capabilities', 'restrict-capabilities-baseline'],
+      namespaces: ['apps'],
+      images: ['registry.example.com/mesh/proxy-init:*'],
+      allow: { capabilities: ['NET_ADMIN', 'NET_RAW'] },
+      reason: 'The service-mesh init container programs iptables (NET_ADMIN, NET_RAW) as root; tracked in PLAT-142.',
+      expires: '2027-05-31',
+    },
+    {
+      control: ['require-run-as-non-root', 'require-drop-net-raw'],
       namespaces: ['apps'],
       images: ['registry.example.com/mesh/proxy-init:*'],
       reason: 'The service-mesh init container programs iptables (NET_ADMIN, NET_RAW) as root; tracked in PLAT-142.',
@@ -72,6 +84,7 @@ export default defineConfig({
       namespaces: ['apps'],
       // The DaemonSet itself and the Pods its controller creates.
       names: ['metrics-agent', 'metrics-agent-*'],
+      allow: { hostNamespaces: ['hostPID'] },
       reason: 'The metrics agent reads per-process statistics from the host PID namespace; tracked in OBS-31.',
       expires: '2027-04-30',
     },

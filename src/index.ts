@@ -26,6 +26,8 @@ export type {
   QuotaResource,
   Quantity,
 } from './config/types.js';
+export type { ExceptionScope, AllowingException } from './config/types.js';
+export type { AllowValues, AllowKey, HostNamespace } from './config/allow.js';
 export type { ControlId } from './controls/index.js';
 export type { PortRange } from './controls/options.js';
 export type { KubernetesVersion } from './pss/versions.js';

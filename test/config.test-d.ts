@@ -106,4 +106,17 @@ describe('policies.config.ts types', () => {
     // @ts-expect-error exceptions need an expiry date
     defineConfig({ exceptions: [{ control: 'restrict-selinux', namespaces: ['a'], reason: 'r' }] });
   });
+  it('types exception allow per control', () => {
+    const base = { namespaces: ['apps'], images: ['registry.example.com/mesh/*'], reason: 'r', expires: '2027-01-01' } as const;
+    defineConfig({ exceptions: [{ ...base, control: ['require-drop-all-capabilities', 'restrict-capabilities-baseline'], allow: { capabilities: ['NET_ADMIN'] } }] });
+    defineConfig({ exceptions: [{ ...base, control: 'disallow-host-namespaces', allow: { hostNamespaces: ['hostPID'] } }] });
+    defineConfig({ exceptions: [{ ...base, control: 'restrict-volume-types', allow: { volumeTypes: ['nfs'] } }] });
+    defineConfig({ exceptions: [{ ...base, control: 'restrict-sysctls', allow: { sysctls: ['net.core.somaxconn'] } }] });
+    // @ts-expect-error require-run-as-non-root has no sub-checks an exception can allow
+    defineConfig({ exceptions: [{ ...base, control: ['require-drop-all-capabilities', 'require-run-as-non-root'], allow: { capabilities: ['NET_ADMIN'] } }] });
+    // @ts-expect-error disallow-host-namespaces allows host namespaces, not capabilities
+    defineConfig({ exceptions: [{ ...base, control: 'disallow-host-namespaces', allow: { capabilities: ['NET_ADMIN'] } }] });
+    // @ts-expect-error not a host namespace
+    defineConfig({ exceptions: [{ ...base, control: 'disallow-host-namespaces', allow: { hostNamespaces: ['hostUsers'] } }] });
+  });
 });

@@ -14,6 +14,7 @@ import { lowerCluster, paramsFor } from '../src/ir/lower.js';
 import type { BundleIR, ControlIR, Params } from '../src/ir/types.js';
 import { CONTROL_IDS, getControl, type ControlId } from '../src/controls/index.js';
 import { celCheck, kyvernoBackend, ruleKinds, ruleVariables } from '../src/backends/kyverno/index.js';
+import { allowKeysOf } from '../src/config/allow.js';
 import { isPodControl, targetKinds } from '../src/controls/types.js';
 import { emitters, SHARED_VARIABLES } from '../src/backends/kyverno/emitters.js';
 import { celLiteral, celString, listOr } from '../src/backends/kyverno/cel.js';
@@ -43,7 +44,7 @@ function everyControl(exemptImages: readonly string[] = [], version: KubernetesV
   const base = bundle({});
   const controls: ControlIR[] = CONTROL_IDS.map((id) => ({
     control: id,
-    instances: [{ name: id, mode: 'enforce', params: defaultParams(id, version), exemptImages, exemptNames: [], scope: { exclude: ['kube-system'] } }],
+    instances: [{ name: id, mode: 'enforce', params: defaultParams(id, version), exemptImages, exemptNames: [], allowances: [], scope: { exclude: ['kube-system'] } }],
   }));
   return { ...base, version, controls };
 }
@@ -211,7 +212,10 @@ describe('Kyverno rules', () => {
         // the template's metadata, which CronJobs often omit); that is the only non-rewritten path.
         // skipUpdate compares with the old Pod (guarded by object.kind == 'Pod', so autogen rules never use it).
         // objectNamespace reads the namespace of the object itself (a workload's own, not its template's).
-        const own = r.validate!.cel.variables.filter((v) => v.name !== 'podMetadata' && v.name !== 'skipUpdate' && v.name !== 'objectNamespace');
+        // objectName is the object's own name (a workload's, not its template's), for allow exceptions by name.
+        const own = r.validate!.cel.variables.filter((v) => !['podMetadata', 'skipUpdate', 'objectNamespace', 'objectName'].includes(v.name));
+        const name = r.validate!.cel.variables.find((v) => v.name === 'objectName');
+        if (name) expect(name.expression).not.toMatch(/object\.spec|object\.metadata/);
         const ns = r.validate!.cel.variables.find((v) => v.name === 'objectNamespace');
         if (ns) expect(ns.expression).not.toMatch(/object\.spec|object\.metadata/);
         const skip = r.validate!.cel.variables.find((v) => v.name === 'skipUpdate')!;
@@ -231,16 +235,17 @@ describe('Kyverno rules', () => {
     }
   });
 
-  it('declare every variable before use: exemptImages and each parameter as literals, then shared ones', () => {
+  it('declare every variable before use: exemptImages, allowances and each parameter as literals, then shared ones', () => {
     for (const p of policiesOf(kyvernoBackend(everyControl(['a*'])))) {
       const id = p.metadata.name as ControlId;
       const params = Object.keys(defaultParams(id)).sort();
-      // Image exceptions only exist for pod controls.
+      // Image exceptions only exist for pod controls; allowances for controls with sub-checks to allow.
       const pod = isPodControl(getControl(id));
+      const literals = [...(pod ? ['exemptImages'] : []), ...(allowKeysOf(id).length ? ['allowances'] : []), ...params];
       for (const r of p.spec.rules) {
         if (r.verifyImages) continue;
         const names = r.validate!.cel.variables.map((v) => v.name);
-        expect(names.slice(0, params.length + (pod ? 1 : 0))).toEqual([...(pod ? ['exemptImages'] : []), ...params]);
+        expect(names.slice(0, literals.length)).toEqual(literals);
         if (pod) expect(r.validate!.cel.variables[0]!.expression).toBe('["a*"]');
         expect(new Set(names).size).toBe(names.length);
         const shared = names.filter((n) => SHARED_VARIABLES.some((s) => s.name === n));

@@ -77,7 +77,12 @@ describe('coverage report', () => {
     expect(ns['apps']).toMatchObject({ configured: 'restricted', exceptions: [0], differences: [{ control: 'disallow-host-namespaces', change: 'images excepted: registry.example.com/agent:*' }] });
     // An image exception keeps PSA from enforcing there; audit and warn still report.
     expect(ns['apps']!.psa).toMatchObject({ enforce: 'privileged', audit: 'restricted', warn: 'restricted' });
-    expect(ns['batch']!.differences).toEqual([{ control: 'require-seccomp-profile', change: 'warn instead of enforce' }]);
+    // Only warning about the restricted seccomp check keeps the baseline one (no Unconfined) enforced there.
+    expect(ns['batch']!.differences).toEqual([
+      { control: 'restrict-seccomp', change: 'on (enforce)' },
+      { control: 'require-seccomp-profile', change: 'warn instead of enforce' },
+    ]);
+    expect(ns['batch']!.psa).toMatchObject({ enforce: 'baseline', audit: 'restricted', warn: 'restricted' });
     expect(ns['legacy']!.psa).toMatchObject({ enforce: 'baseline' });
     expect(ns['kube-system']).toMatchObject({ configured: 'exempt', differences: [], exceptions: [] });
     expect(report.psaDefaults).toEqual({ enforce: 'restricted', audit: 'restricted', warn: 'restricted', version: 'v1.37' });

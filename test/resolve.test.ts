@@ -260,3 +260,77 @@ describe('the nsa-cisa profile and controls beyond PSS', () => {
     expect(ro.namespaces).toEqual([]);
   });
 });
+
+describe('exceptions relax only what they name', () => {
+  const ex = (e: Record<string, unknown>) => ({ exceptions: [{ namespaces: ['apps'], reason: 'r', expires: '2027-06-01', ...e }] });
+  const instances = (c: ResolvedCluster, id: string) =>
+    lowerCluster(c).controls.find((x) => x.control === id)?.instances.map((i) => [i.name, i.scope.include ?? 'cluster', i.mode]) ?? [];
+
+  it('validates allow per control, with located errors', () => {
+    expect(codes(ex({ control: 'require-drop-all-capabilities', allow: { capabilities: ['NET_ADMIN'] } }))).toEqual([]);
+    // A control without sub-checks to allow, or a key another control understands.
+    expect(codes(ex({ control: ['require-drop-all-capabilities', 'require-run-as-non-root'], allow: { capabilities: ['NET_ADMIN'] } }))).toEqual([
+      'error:allow_not_supported:exceptions.0.allow.capabilities',
+    ]);
+    expect(resolve(ex({ control: 'require-run-as-non-root', allow: { capabilities: ['NET_ADMIN'] } })).diagnostics[0]!.message).toContain(
+      'require-run-as-non-root has no sub-checks an exception can allow',
+    );
+    expect(codes(ex({ control: 'disallow-host-namespaces', allow: { capabilities: ['NET_ADMIN'] } }))).toEqual(['error:allow_not_supported:exceptions.0.allow.capabilities']);
+    // Values: capability spellings PSA and containerd read differently, ALL, unknown host namespaces and volume types.
+    expect(codes(ex({ control: 'restrict-capabilities-baseline', allow: { capabilities: ['NET_ADMIN', 'CAP_SYS_ADMIN', 'ALL', 'net_raw', 'all'] } }))).toEqual([
+      'error:invalid_allow:exceptions.0.allow.capabilities.1',
+      'error:invalid_allow:exceptions.0.allow.capabilities.2',
+      'error:invalid_allow:exceptions.0.allow.capabilities.3',
+      'error:invalid_allow:exceptions.0.allow.capabilities.4',
+    ]);
+    const hn = resolve(ex({ control: 'disallow-host-namespaces', allow: { hostNamespaces: ['hostPid', 'hostUsers'] } })).diagnostics;
+    expect(hn.map((d) => `${d.code}:${d.path.join('.')}`)).toEqual(['invalid_allow:exceptions.0.allow.hostNamespaces.0', 'invalid_allow:exceptions.0.allow.hostNamespaces.1']);
+    expect(hn[0]!.hint).toBe('did you mean "hostPID"?');
+    expect(codes(ex({ control: 'restrict-volume-types', allow: { volumeTypes: ['nfs', 'hostpath'] } }))).toEqual(['error:invalid_allow:exceptions.0.allow.volumeTypes.1']);
+    expect(codes(ex({ control: 'restrict-sysctls', allow: { sysctls: ['net.core.somaxconn', 'kernel.*'] } }))).toEqual(['error:invalid_allow:exceptions.0.allow.sysctls.1']);
+    // Shape: empty, unknown keys, not a list.
+    expect(codes(ex({ control: 'restrict-sysctls', allow: {} }))).toEqual(['error:invalid_value:exceptions.0.allow']);
+    expect(codes(ex({ control: 'restrict-sysctls', allow: { sysctl: ['a.b'] } }))).toEqual(['error:unknown_allow:exceptions.0.allow.sysctl']);
+    expect(codes(ex({ control: 'restrict-sysctls', allow: { sysctls: 'a.b' } }))).toEqual(['error:invalid_value:exceptions.0.allow.sysctls']);
+  });
+
+  it('an allow exception adds an allowance to its scope instead of excepting the control', () => {
+    const c = cluster(ex({ control: 'disallow-host-namespaces', names: ['agent-*', 'agent'], allow: { hostNamespaces: ['hostPID'] } }));
+    const hn = lowerCluster(c).controls.find((x) => x.control === 'disallow-host-namespaces')!;
+    expect(hn.instances.map((i) => [i.name, i.exemptNames, i.allowances])).toEqual([
+      ['disallow-host-namespaces', [], []],
+      ['disallow-host-namespaces-ns-apps', [], [{ names: ['agent', 'agent-*'], values: { hostNamespaces: ['hostPID'] } }]],
+    ]);
+    // PSA cannot express an allowance: apps is not enforced at baseline by PSA.
+    expect(psaLevels(c, 'apps', 'restricted').enforce).toBe('privileged');
+  });
+
+  it('relaxing a restricted control keeps its baseline control where it is relaxed (exception, mode, off, allow, wider options)', () => {
+    // Whole image exception of the restricted capability check only: the baseline list still applies in apps.
+    const img = cluster(ex({ control: 'require-drop-all-capabilities', images: ['registry.example.com/mesh/*'] }));
+    expect(instances(img, 'restrict-capabilities-baseline')).toEqual([['restrict-capabilities-baseline-ns-apps', ['apps'], 'enforce']]);
+    // …and PSA still enforces baseline there (only the restricted level is lost).
+    expect(psaLevels(img, 'apps', 'restricted').enforce).toBe('baseline');
+    // Excepting the baseline control the same way lets the restricted one replace it again.
+    const both = cluster(ex({ control: ['require-drop-all-capabilities', 'restrict-capabilities-baseline'], images: ['registry.example.com/mesh/*'] }));
+    expect(instances(both, 'restrict-capabilities-baseline')).toEqual([]);
+    expect(psaLevels(both, 'apps', 'restricted').enforce).toBe('privileged');
+    // allow on the restricted control only: the baseline list applies to the allowed values too.
+    const allow = cluster(ex({ control: 'require-drop-all-capabilities', images: ['m*'], allow: { capabilities: ['NET_ADMIN'] } }));
+    expect(instances(allow, 'restrict-capabilities-baseline')).toEqual([['restrict-capabilities-baseline-ns-apps', ['apps'], 'enforce']]);
+    const allowBoth = cluster(ex({ control: ['require-drop-all-capabilities', 'restrict-capabilities-baseline'], images: ['m*'], allow: { capabilities: ['NET_ADMIN'] } }));
+    expect(instances(allowBoth, 'restrict-capabilities-baseline')).toEqual([]);
+    // A milder mode, or the restricted control off, in a namespace.
+    const modes = cluster({ namespaces: { batch: { controls: { 'require-seccomp-profile': 'warn' } }, ops: { controls: { 'require-default-proc-mount': false } } } });
+    expect(instances(modes, 'restrict-seccomp')).toEqual([['restrict-seccomp-ns-batch', ['batch'], 'enforce']]);
+    expect(instances(modes, 'restrict-proc-mount')).toEqual([['restrict-proc-mount-ns-ops', ['ops'], 'enforce']]);
+    expect(psaLevels(modes, 'batch', 'restricted').enforce).toBe('baseline');
+    // Same mode on both: the restricted control replaces the baseline one.
+    const audit = cluster({ controls: { 'require-seccomp-profile': 'audit', 'restrict-seccomp': 'audit' } });
+    expect(instances(audit, 'restrict-seccomp')).toEqual([]);
+    // Options wider than the baseline control's: hostPath among the restricted volume types, more capabilities.
+    const wide = cluster({ controls: { 'restrict-volume-types': { options: { allowedVolumeTypes: ['hostPath', 'emptyDir'] } }, 'require-drop-all-capabilities': { options: { allowedCapabilities: ['SYS_ADMIN'] } } } });
+    expect(instances(wide, 'disallow-host-path')).toEqual([['disallow-host-path', 'cluster', 'enforce']]);
+    expect(instances(wide, 'restrict-capabilities-baseline')).toEqual([['restrict-capabilities-baseline', 'cluster', 'enforce']]);
+  });
+});

@@ -10,6 +10,7 @@ import { DEFAULT_KUBERNETES_VERSION, SUPPORTED_VERSIONS, isSupportedVersion, min
 import type { EncryptedResource, Mode, ProfileName, PssLevelName } from './types.js';
 import { ISOLATED_NAMESPACE_DEFAULTS, resolveNamespaceObjects, type ResolvedNamespaceObjects } from './namespace-objects.js';
 import { psaLevels } from '../backends/psa/index.js';
+import { ALLOW_KEYS, allowKeysOf, allowSuggestions, checkAllowValue, type AllowKey } from './allow.js';
 
 export const DEFAULT_EXEMPT_NAMESPACES = ['kube-node-lease', 'kube-public', 'kube-system'] as const;
 export interface Profile {
@@ -80,11 +81,23 @@ export interface ControlSettings {
   readonly exemptImages: readonly string[];
   /** Pod and workload names excepted in this scope (exact or `prefix*`), sorted. */
   readonly exemptNames: readonly string[];
+  /** Values exceptions with `allow` let through in this scope, sorted (see Allowance). */
+  readonly allowances: readonly Allowance[];
   /**
    * The Pod Security Admission enforce level the bundle labels this scope with (psa/), kept only for
    * controls that follow it (`followsPssLevel`).
    */
   readonly pssLevel?: PssLevelName;
+}
+
+/**
+ * What one exception with `allow` lets through: the values per key, for containers of the excepted images,
+ * or for the objects excepted by name; with neither, for everything in the scope it applies to.
+ */
+export interface Allowance {
+  readonly images?: readonly string[];
+  readonly names?: readonly string[];
+  readonly values: Readonly<Partial<Record<AllowKey, readonly string[]>>>;
 }
 
 export interface ResolvedControl {
@@ -104,6 +117,8 @@ export interface ResolvedException {
   readonly namespaces?: readonly string[];
   readonly images?: readonly string[];
   readonly names?: readonly string[];
+  /** Only these values are allowed (absent: the controls are excepted whole). */
+  readonly allow?: Readonly<Partial<Record<AllowKey, readonly string[]>>>;
   readonly reason: string;
   readonly expires: string;
 }
@@ -279,7 +294,7 @@ function resolveCluster(
   for (const id of CONTROL_IDS) {
     const c = getControl(id);
     const onByProfile = inProfile(profile, id);
-    let s: ControlSettings = { enabled: onByProfile, mode: defaultMode, options: c.defaults(version) as OptionValues, exemptImages: [], exemptNames: [] };
+    let s: ControlSettings = { enabled: onByProfile, mode: defaultMode, options: c.defaults(version) as OptionValues, exemptImages: [], exemptNames: [], allowances: [] };
     let setAt: KeyPath | undefined;
     for (const layer of layers) {
       if (layer.value === undefined) continue;
@@ -428,7 +443,10 @@ function resolveCluster(
       for (const ex of exceptions) {
         if (!ex.controls.includes(id)) continue;
         if (ex.namespaces && (ns === undefined || !ex.namespaces.includes(ns))) continue;
-        if (ex.images) out = { ...out, exemptImages: uniqSorted([...out.exemptImages, ...ex.images]) };
+        if (ex.allow) {
+          const a: Allowance = { ...(ex.images ? { images: ex.images } : {}), ...(ex.names ? { names: ex.names } : {}), values: ex.allow };
+          out = { ...out, allowances: sortAllowances([...out.allowances, a]) };
+        } else if (ex.images) out = { ...out, exemptImages: uniqSorted([...out.exemptImages, ...ex.images]) };
         else if (ex.names) out = { ...out, exemptNames: uniqSorted([...out.exemptNames, ...ex.names]) };
         else out = { ...out, enabled: false };
       }
@@ -453,7 +471,7 @@ function resolveCluster(
       if (overrider) {
         const o = effective.get(overrider)!;
         const os = ns === undefined ? o.cluster : o.ns.get(ns) ?? o.cluster;
-        if (os.enabled) return { ...s, enabled: false };
+        if (replaces(overrider, os, s)) return { ...s, enabled: false };
       }
       return s;
     };
@@ -669,7 +687,7 @@ function resolveException(d: Diagnostics, ex: unknown, path: KeyPath, now: strin
     d.error('invalid_value', path, `an exception must be an object {control, namespaces?, images?, reason, expires}, got ${describe(ex)}`);
     return undefined;
   }
-  checkKeys(d, ex, path, ['control', 'namespaces', 'images', 'names', 'reason', 'expires']);
+  checkKeys(d, ex, path, ['control', 'namespaces', 'images', 'names', 'allow', 'reason', 'expires']);
   let ok = true;
   const rawControls = Array.isArray(ex['control']) ? (ex['control'] as unknown[]) : [ex['control']];
   const controls: ControlId[] = [];
@@ -738,6 +756,11 @@ function resolveException(d: Diagnostics, ex: unknown, path: KeyPath, now: strin
     ok = false;
     d.error('names_with_images', [...path, 'names'], 'an exception is scoped by images or by names, not both: write two exceptions');
   }
+  let allow: Partial<Record<AllowKey, string[]>> | undefined;
+  if (ex['allow'] !== undefined) {
+    allow = resolveAllow(d, ex['allow'], [...path, 'allow'], controls);
+    if (!allow) ok = false;
+  }
   if (ex['namespaces'] === undefined && ex['images'] === undefined && ex['names'] === undefined) {
     ok = false;
     d.error('unscoped_exception', path, 'an exception must be scoped by namespaces, images or names (to switch a control off everywhere, set it to false)');
@@ -748,9 +771,59 @@ function resolveException(d: Diagnostics, ex: unknown, path: KeyPath, now: strin
     ...(namespaces ? { namespaces: uniqSorted(namespaces) } : {}),
     ...(images ? { images } : {}),
     ...(names ? { names } : {}),
+    ...(allow ? { allow } : {}),
     reason: reason as string,
     expires: expires as string,
   };
+}
+
+/**
+ * `allow` of an exception: an object of allow keys, each a non-empty list of valid values, and every
+ * excepted control must understand every key (a control without sub-checks to allow is an error).
+ */
+function resolveAllow(d: Diagnostics, value: unknown, path: KeyPath, controls: readonly ControlId[]): Partial<Record<AllowKey, string[]>> | undefined {
+  if (!isObject(value) || Object.keys(value).length === 0) {
+    d.error('invalid_value', path, `allow must be an object naming what the exception lets through, e.g. { capabilities: ['NET_ADMIN'] }, got ${describe(value)}`);
+    return undefined;
+  }
+  let ok = true;
+  const out: Partial<Record<AllowKey, string[]>> = {};
+  for (const [key, list] of Object.entries(value)) {
+    const kp = [...path, key];
+    if (!(ALLOW_KEYS as readonly string[]).includes(key)) {
+      ok = false;
+      d.error('unknown_allow', kp, `exceptions cannot allow "${key}"; they can allow ${ALLOW_KEYS.join(', ')}`, hintFor(key, ALLOW_KEYS));
+      continue;
+    }
+    const k = key as AllowKey;
+    const without = controls.filter((c) => !allowKeysOf(c).includes(k));
+    if (without.length) {
+      ok = false;
+      const own = without.map((c) => (allowKeysOf(c).length ? `${c} allows only ${allowKeysOf(c).join(', ')}` : `${c} has no sub-checks an exception can allow`));
+      d.error('allow_not_supported', kp, `${k} cannot be allowed for ${without.join(', ')}: ${own.join('; ')}`, 'write a separate exception for those controls (without allow, it excepts them whole)');
+      continue;
+    }
+    if (!Array.isArray(list) || list.length === 0) {
+      ok = false;
+      d.error('invalid_value', kp, `allow.${k} must be a non-empty list, got ${describe(list)}`);
+      continue;
+    }
+    list.forEach((v: unknown, i: number) => {
+      const problem = typeof v === 'string' && v !== '' ? checkAllowValue(k, v) : `expected a non-empty string, got ${describe(v)}`;
+      if (problem) {
+        ok = false;
+        d.error('invalid_allow', [...kp, i], `allow.${k}: ${problem}`, hintFor(v, allowSuggestions(k)));
+      }
+    });
+    out[k] = uniqSorted(list as string[]);
+  }
+  return ok ? out : undefined;
+}
+
+/** Sorted allowances without duplicates (config order never reaches the output). */
+function sortAllowances(xs: readonly Allowance[]): Allowance[] {
+  const byKey = new Map(xs.map((a) => [stableJson(a), a]));
+  return [...byKey.keys()].sort().map((k) => byKey.get(k)!);
 }
 
 function namespaceList(d: Diagnostics, value: unknown, path: KeyPath): string[] | undefined {
@@ -805,6 +878,32 @@ function withPsaLevels(cluster: ResolvedCluster): ResolvedCluster {
   return { ...cluster, controls };
 }
 
+/**
+ * Whether restricted control `over` with settings `o` may replace its baseline control with settings `b` in a
+ * scope (PSA OverrideCheckIDs): only when it rejects everything the baseline control rejects there. A
+ * relaxation of the restricted control (off, a milder mode, image or name exceptions, allowed values, options
+ * wider than the baseline's) keeps the baseline control applying, so the baseline floor holds unless the
+ * baseline control is relaxed the same way explicitly.
+ */
+function replaces(over: ControlId, o: ControlSettings, b: ControlSettings): boolean {
+  if (!o.enabled) return false;
+  if (o.mode !== 'enforce' && o.mode !== b.mode) return false;
+  const within = (xs: readonly string[], ys: readonly string[]): boolean => xs.every((x) => ys.includes(x));
+  if (!within(o.exemptImages, b.exemptImages) || !within(o.exemptNames, b.exemptNames)) return false;
+  if (!within(o.allowances.map(stableJson), b.allowances.map(stableJson))) return false;
+  // Options both controls share (allowed capabilities, seccomp types): the restricted list within the baseline's.
+  for (const [k, v] of Object.entries(o.options)) {
+    const bv = b.options[k];
+    if (Array.isArray(v) && Array.isArray(bv) && !within(v.map(stableJson), bv.map(stableJson))) return false;
+  }
+  // restrict-volume-types replaces disallow-host-path only while it does not allow hostPath volumes.
+  if (over === 'restrict-volume-types') {
+    const types = o.options['allowedVolumeTypes'];
+    if (Array.isArray(types) && types.includes('hostPath')) return false;
+  }
+  return true;
+}
+
 function sameSettings(a: ControlSettings, b: ControlSettings): boolean {
   if (!a.enabled && !b.enabled) return true;
   return (
@@ -813,6 +912,7 @@ function sameSettings(a: ControlSettings, b: ControlSettings): boolean {
     stableJson(a.options) === stableJson(b.options) &&
     a.exemptImages.join('\n') === b.exemptImages.join('\n') &&
     a.exemptNames.join('\n') === b.exemptNames.join('\n') &&
+    stableJson(a.allowances) === stableJson(b.allowances) &&
     a.pssLevel === b.pssLevel
   );
 }

@@ -5,6 +5,7 @@
 import type { ControlId, Controls } from '../controls/index.js';
 import type { OptionsOf } from '../controls/options.js';
 import type { KubernetesVersion } from '../pss/versions.js';
+import type { AllowKey, AllowValues, ControlsAllowing } from './allow.js';
 
 /** What happens when a resource violates a control: reject it, record it in audit results, or warn the client. */
 export type Mode = 'enforce' | 'audit' | 'warn';
@@ -55,10 +56,10 @@ export interface NamespaceConfig {
   readonly resources?: NamespaceResourceSettings;
 }
 
-/** A time-limited exception to one or more controls. Expired exceptions fail the build. */
-export interface ExceptionConfig {
-  /** The control(s) excepted. */
-  readonly control: ControlId | readonly ControlId[];
+// --- Exceptions (what they except, and what they allow) ---
+
+/** The scope, reason and expiry every exception has. */
+export interface ExceptionScope {
   /** Namespaces the exception applies in (default: every namespace). */
   readonly namespaces?: readonly string[];
   /**
@@ -77,6 +78,31 @@ export interface ExceptionConfig {
   /** Last day the exception is valid, `YYYY-MM-DD`. After it the build fails; within 30 days it warns. */
   readonly expires: IsoDate;
 }
+
+/**
+ * A time-limited exception to one or more controls. Expired exceptions fail the build. Without `allow` it
+ * excepts the whole control(s) in its scope; with `allow` it lets through only the named values (for the
+ * controls that have such sub-checks, see `AllowValues`).
+ */
+export type ExceptionConfig = ExceptionScope &
+  (
+    | {
+        /** The control(s) excepted. */
+        readonly control: ControlId | readonly ControlId[];
+        readonly allow?: undefined;
+      }
+    | { readonly [K in AllowKey]: AllowingException<K> }[AllowKey]
+  );
+
+/** An exception that allows only the values of one `allow` key, for controls that understand it. */
+export interface AllowingException<K extends AllowKey> {
+  /** The control(s) relaxed: each must understand every key of `allow`. */
+  readonly control: ControlsAllowing<K> | readonly ControlsAllowing<K>[];
+  /** Exactly what the exception lets through; every other check of the control still applies. */
+  readonly allow: { readonly [P in K]: AllowValues[P] } & { readonly [P in Exclude<AllowKey, K>]?: undefined };
+}
+
+// --- end of exceptions ---
 
 /** A manifest file with the verdict expected from each control, checked by `kubeharden test`. */
 export interface FixtureConfig {

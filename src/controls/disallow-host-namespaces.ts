@@ -7,7 +7,8 @@ export default defineControl({
   description: 'Pods must not share the host network, PID or IPC namespace.',
   details: `PSS baseline check hostNamespaces, all versions. spec.hostNetwork, spec.hostPID and spec.hostIPC must be
 unset or false. spec.hostUsers is not part of this check (hostUsers: false is the safer value). Note that API
-defaulting copies containerPort into hostPort for hostNetwork pods, so those also trip restrict-host-ports.`,
+defaulting copies containerPort into hostPort for hostNetwork pods, so those also trip restrict-host-ports. Exceptions can allow one host namespace without the others:
+allow: { hostNamespaces: ['hostPID'] }.`,
   category: 'Pod Security Standards (Baseline)',
   severity: 'high',
   nsa: ['NSA-POD-6'],

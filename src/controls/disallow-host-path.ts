@@ -7,7 +7,9 @@ export default defineControl({
   description: 'Pods must not mount hostPath volumes.',
   details: `PSS baseline check hostPathVolumes, all versions. Any spec.volumes[*].hostPath fails, whatever its path or
 readOnly setting. Where restrict-volume-types applies it replaces this control (the restricted allow-list also
-excludes hostPath). Known gap: a PersistentVolume of type hostPath bound through a PVC is not visible in the pod.`,
+excludes hostPath), but only where it is at least as strict: where restrict-volume-types is relaxed (excepted, off,
+a milder mode, allowed volume types, hostPath among its options) this control keeps applying unless it is
+relaxed the same way. Known gap: a PersistentVolume of type hostPath bound through a PVC is not visible in the pod.`,
   category: 'Pod Security Standards (Baseline)',
   severity: 'high',
   nsa: ['NSA-POD-6'],

@@ -7,7 +7,8 @@ export default defineControl({
   description: 'Containers must use the Default /proc mount, even in user-namespaced pods.',
   details: `PSS restricted check procMount_restricted, from v1.35 (targets below 1.35 skip it; there the baseline
 control already applies unconditionally). securityContext.procMount of every container must be unset or Default,
-whatever spec.hostUsers says. Replaces restrict-proc-mount where both apply.`,
+whatever spec.hostUsers says. Replaces restrict-proc-mount where both apply and this
+control is not relaxed more than that one.`,
   category: 'Pod Security Standards (Restricted)',
   severity: 'medium',
   nsa: ['NSA-POD-8'],

@@ -11,7 +11,10 @@ export default defineControl({
   details: `PSS restricted check capabilities_restricted (v1.22; Windows exemption from v1.25). Every container must list
 the exact string ALL in securityContext.capabilities.drop (lower-case "all" is rejected, as by PSA), and may only
 add NET_BIND_SERVICE. A container without capabilities fails. Pods with spec.os.name: windows are exempt. Replaces
-restrict-capabilities-baseline where both apply.`,
+restrict-capabilities-baseline where both apply and this control is not relaxed more than that one (an exception
+of this control alone keeps the baseline list in force). Exceptions can allow named capabilities:
+allow: { capabilities: ['NET_ADMIN', 'NET_RAW'] } lets the excepted images' containers (any list) add exactly
+those, and must still drop ALL.`,
   category: 'Pod Security Standards (Restricted)',
   severity: 'medium',
   nsa: ['NSA-POD-5'],

@@ -11,7 +11,8 @@ export default defineControl({
   details: `PSS restricted check seccompProfile_restricted (v1.19; Windows exemption from v1.25). Each container passes
 if it sets securityContext.seccompProfile.type to RuntimeDefault or Localhost, or leaves it unset while the pod
 level sets a valid type. An explicit bad value at pod level fails even if every container overrides it. Pods with
-spec.os.name: windows are exempt. Replaces restrict-seccomp where both apply.`,
+spec.os.name: windows are exempt. Replaces restrict-seccomp where both apply and this
+control is not relaxed more than that one (warn, audit or an exception here keeps Unconfined denied there).`,
   category: 'Pod Security Standards (Restricted)',
   severity: 'medium',
   nsa: ['NSA-POD-8', 'NSA-LOG-3'],

@@ -11,7 +11,10 @@ export default defineControl({
 every container must be one of AUDIT_WRITE, CHOWN, DAC_OVERRIDE, FOWNER, FSETID, KILL, MKNOD, NET_BIND_SERVICE,
 SETFCAP, SETGID, SETPCAP, SETUID, SYS_CHROOT. Matching is exact and case-sensitive: "chown" and "CAP_CHOWN" are
 rejected. drop is not inspected. Where require-drop-all-capabilities applies, it replaces this control (as the
-restricted profile replaces the baseline check).`,
+restricted profile replaces the baseline check), but only where it is at least as strict: where it is relaxed
+(excepted, off, a milder mode, allowed capabilities) this list keeps applying unless this control is relaxed the
+same way. Exceptions can allow named capabilities: allow: { capabilities: ['NET_ADMIN'] } lets the excepted
+images' containers add exactly those.`,
   category: 'Pod Security Standards (Baseline)',
   severity: 'high',
   nsa: ['NSA-POD-5'],

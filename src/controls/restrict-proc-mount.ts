@@ -8,7 +8,9 @@ export default defineControl({
   description: 'Containers must use the Default /proc mount (Unmasked only in user-namespaced pods from v1.35).',
   details: `PSS baseline check procMount. securityContext.procMount of every container must be unset or Default. From
 v1.35, pods with spec.hostUsers: false (user namespaces) may use any value. The restricted profile from v1.35
-keeps the unconditional rule (require-default-proc-mount), which replaces this control where both apply.`,
+keeps the unconditional rule (require-default-proc-mount), which replaces this control where both apply, but
+only where it is at least as strict: where require-default-proc-mount is relaxed this control keeps applying
+unless it is relaxed the same way.`,
   category: 'Pod Security Standards (Baseline)',
   severity: 'medium',
   nsa: ['NSA-POD-8'],

@@ -9,7 +9,9 @@ export default defineControl({
   details: `PSS baseline check seccompProfile_baseline (v1.19 semantics; every supported target is newer).
 spec.securityContext.seccompProfile.type and securityContext.seccompProfile.type of every container must be
 RuntimeDefault or Localhost when set; unset is allowed; Unconfined fails at either level. The seccomp alpha
-annotations are not looked at. Where require-seccomp-profile applies it replaces this control.`,
+annotations are not looked at. Where require-seccomp-profile applies it replaces this control, but only where it is at least as strict: where
+require-seccomp-profile is relaxed (excepted, off, warn or audit) Unconfined stays denied here unless this
+control is relaxed the same way.`,
   category: 'Pod Security Standards (Baseline)',
   severity: 'medium',
   nsa: ['NSA-POD-8', 'NSA-LOG-3'],

@@ -11,7 +11,8 @@ export default defineControl({
 target version (exact match): kernel.shm_rmid_forced, net.ipv4.ip_local_port_range,
 net.ipv4.ip_unprivileged_port_start, net.ipv4.tcp_syncookies, net.ipv4.ping_group_range; + ip_local_reserved_ports
 (v1.27); + tcp_keepalive_time, tcp_fin_timeout, tcp_keepalive_intvl, tcp_keepalive_probes (v1.29); + tcp_rmem,
-tcp_wmem (v1.32); + tcp_slow_start_after_idle, tcp_notsent_lowat (v1.37).`,
+tcp_wmem (v1.32); + tcp_slow_start_after_idle, tcp_notsent_lowat (v1.37). Exceptions can allow named sysctls:
+allow: { sysctls: ['net.core.somaxconn'] }.`,
   category: 'Pod Security Standards (Baseline)',
   severity: 'medium',
   nsa: ['NSA-POD-8'],

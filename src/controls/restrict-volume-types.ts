@@ -10,7 +10,8 @@ export default defineControl({
   details: `PSS restricted check restrictedVolumes (an allow-list, so unknown and future volume sources fail closed).
 Every spec.volumes[*] must use one of configMap, csi, downwardAPI, emptyDir, ephemeral, persistentVolumeClaim,
 projected, secret, and image from Kubernetes 1.33 (added in place in the apiserver). A volume with no source is
-defaulted to emptyDir by the API server and is allowed. Replaces disallow-host-path where both apply.`,
+defaulted to emptyDir by the API server and is allowed. Replaces disallow-host-path where both apply and this control is not relaxed more than that one. Exceptions can
+allow named volume sources: allow: { volumeTypes: ['nfs'] }.`,
   category: 'Pod Security Standards (Restricted)',
   severity: 'medium',
   nsa: ['NSA-POD-6'],

@@ -56,5 +56,5 @@ function lowerControl(rc: ResolvedControl, exempt: readonly string[], version: K
 }
 
 function instance(id: ControlId, s: ControlSettings, scope: ControlInstance['scope'], name: string, version: KubernetesVersion): ControlInstance {
-  return { name, mode: s.mode, params: paramsFor(id, s.options, version, s.pssLevel), exemptImages: s.exemptImages, exemptNames: s.exemptNames, scope };
+  return { name, mode: s.mode, params: paramsFor(id, s.options, version, s.pssLevel), exemptImages: s.exemptImages, exemptNames: s.exemptNames, allowances: s.allowances, scope };
 }

@@ -5,7 +5,9 @@
 import type { ControlId } from '../controls/index.js';
 import type { Mode } from '../config/types.js';
 import type { KubernetesVersion } from '../pss/versions.js';
-import type { ResolvedCluster } from '../config/resolve.js';
+import type { Allowance, ResolvedCluster } from '../config/resolve.js';
+
+export type { Allowance };
 
 export type ParamValue = boolean | readonly string[] | readonly { readonly min: number; readonly max: number }[];
 export type Params = Readonly<Record<string, ParamValue>>;
@@ -25,6 +27,8 @@ export interface ControlInstance {
   readonly exemptImages: readonly string[];
   /** Pod and workload names (exact or `prefix*`) excepted in this scope. */
   readonly exemptNames: readonly string[];
+  /** Values exceptions with `allow` let through in this scope (controls with sub-checks to allow). */
+  readonly allowances: readonly Allowance[];
   readonly scope: Scope;
 }
 

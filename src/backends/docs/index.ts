@@ -1,7 +1,7 @@
 /** The bundle README: every control, its mode, scope, exceptions, and which engines enforce it. */
 import { getControl, type ControlId } from '../../controls/index.js';
 import { targetKinds } from '../../controls/types.js';
-import type { ResolvedCluster, ResolvedControl } from '../../config/resolve.js';
+import type { Allowance, ResolvedCluster, ResolvedControl } from '../../config/resolve.js';
 import type { BundleIR, ControlInstance } from '../../ir/types.js';
 import { pssVersionLabel } from '../../pss/versions.js';
 import { psaGaps, psaLevels, settingsIn } from '../psa/index.js';
@@ -73,10 +73,18 @@ export function docsBackend(ir: BundleIR, support: EngineSupport): BackendFile[]
   lines.push('', '## Exceptions', '');
   if (!c.exceptions.length) lines.push('None.');
   else {
-    lines.push('| Controls | Namespaces | Images | Names | Reason | Expires |', '|---|---|---|---|---|---|');
+    lines.push(
+      'An exception without `allow` excepts its controls whole in its scope; one with `allow` lets through only the values it names',
+      '(e.g. two capabilities) and every other check of the control still applies. Excepting a restricted control never lifts its',
+      'baseline counterpart (capabilities, seccomp, volume types, /proc mount): that control keeps applying unless it is excepted too.',
+      '',
+      '| Controls | Namespaces | Images | Names | Allows | Reason | Expires |',
+      '|---|---|---|---|---|---|---|',
+    );
     const code = (xs: readonly string[] | undefined): string => xs?.map((x) => `\`${x}\``).join(', ') ?? 'all';
     for (const e of c.exceptions) {
-      lines.push(`| ${code(e.controls)} | ${code(e.namespaces)} | ${code(e.images)} | ${code(e.names)} | ${escapeCell(e.reason)} | ${e.expires} |`);
+      const allows = e.allow ? Object.entries(e.allow).map(([k, v]) => `${k} ${code(v)}`).join('; ') : 'the whole control';
+      lines.push(`| ${code(e.controls)} | ${code(e.namespaces)} | ${code(e.images)} | ${code(e.names)} | ${allows} | ${escapeCell(e.reason)} | ${e.expires} |`);
     }
   }
   lines.push('');
@@ -98,10 +106,18 @@ function scopeText(instances: readonly ControlInstance[]): string {
       const excepted = [
         ...(i.exemptImages.length ? [`images excepted: ${i.exemptImages.map((x) => `\`${x}\``).join(', ')}`] : []),
         ...(i.exemptNames.length ? [`names excepted: ${i.exemptNames.map((x) => `\`${x}\``).join(', ')}`] : []),
+        ...i.allowances.map((a) => `allowed: ${allowanceText(a)}`),
       ];
       return `${where} (${[i.mode, ...excepted].join('; ')})`;
     })
     .join('<br>');
+}
+
+/** `capabilities NET_ADMIN, NET_RAW for images \`…\``: what one `allow` exception lets through, and for what. */
+export function allowanceText(a: Allowance): string {
+  const values = Object.entries(a.values).map(([k, v]) => `${k} ${v!.map((x) => `\`${x}\``).join(', ')}`).join('; ');
+  const who = a.images ? ` for images ${a.images.map((x) => `\`${x}\``).join(', ')}` : a.names ? ` for names ${a.names.map((x) => `\`${x}\``).join(', ')}` : '';
+  return `${values}${who}`;
 }
 
 function escapeCell(s: string): string {

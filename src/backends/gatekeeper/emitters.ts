@@ -4,6 +4,7 @@ import { targetKinds, type ParamType } from '../../controls/types.js';
 import type { Mode } from '../../config/types.js';
 import type { ControlInstance } from '../../ir/types.js';
 import { gatekeeperKind } from '../../names.js';
+import { allowKeysOf } from '../../config/allow.js';
 import { renderControlRego, renderLibRego } from './rego.js';
 import type { Constraint, ConstraintTemplate, ExpansionTemplate, JsonSchema } from './types.js';
 
@@ -33,6 +34,15 @@ export function constraintTemplate(id: ControlId, regoVersion: 'v1' | 'v0', pack
         exemptImages: { type: 'array', description: 'Images excepted from this control: exact references or prefixes ending in "*".', items: { type: 'string' } },
         exemptNames: { type: 'array', description: 'Pods and workloads excepted by name: exact names or prefixes ending in "*".', items: { type: 'string' } },
       };
+  const allowKeys = allowKeysOf(id);
+  if (allowKeys.length) {
+    const strings: JsonSchema = { type: 'array', items: { type: 'string' } };
+    properties['allowances'] = {
+      type: 'array',
+      description: `What exceptions let through (${allowKeys.join(', ')}): for containers of images (exact or prefix ending in "*"), for Pods and workloads by name, or with neither for every object in scope.`,
+      items: { type: 'object', properties: Object.fromEntries(['images', 'names', ...allowKeys].map((k) => [k, strings])) },
+    };
+  }
   for (const [name, type] of Object.entries(c.params)) properties[name] = PARAM_SCHEMA[type];
   const rego = renderControlRego(id, regoVersion);
   const lib = renderLibRego(regoVersion);
@@ -63,6 +73,7 @@ export function constraint(id: ControlId, inst: ControlInstance): Constraint {
   const parameters: Record<string, unknown> = { ...inst.params };
   if (inst.exemptImages.length) parameters['exemptImages'] = [...inst.exemptImages];
   if (inst.exemptNames.length) parameters['exemptNames'] = [...inst.exemptNames];
+  if (inst.allowances.length) parameters['allowances'] = allowanceParams(inst);
   const match: Constraint['spec']['match'] = { kinds: constraintKinds(id) };
   if (inst.scope.include) match.namespaces = [...inst.scope.include];
   if (inst.scope.exclude.length) match.excludedNamespaces = [...inst.scope.exclude];
@@ -72,6 +83,15 @@ export function constraint(id: ControlId, inst: ControlInstance): Constraint {
     metadata: { name: inst.name, annotations: { 'kubeharden.io/control': id } },
     spec: { enforcementAction: ENFORCEMENT_ACTION[inst.mode], match, parameters },
   };
+}
+
+/** Allowances as flat parameter objects: `{images?, names?, <key>: [values]}`. */
+export function allowanceParams(inst: Pick<ControlInstance, 'allowances'>): Record<string, string[]>[] {
+  return inst.allowances.map((a) => ({
+    ...(a.images ? { images: [...a.images] } : {}),
+    ...(a.names ? { names: [...a.names] } : {}),
+    ...Object.fromEntries(Object.entries(a.values).map(([k, v]) => [k, [...v!]])),
+  }));
 }
 
 /** The `match.kinds` of a control's constraints: Pods, or the control's target kinds grouped by API group. */

@@ -70,6 +70,31 @@ function exemptRef(r: string): string {
   return `variables.exemptImages.exists(p, p == ${r} || (p.endsWith('*') && ${r}.startsWith(p.substring(0, size(p) - 1))))`;
 }
 
+/** String `s` matches pattern `p` (exact, or a prefix ending in `*`). */
+const patternMatches = (p: string, s: string): string => `(${p} == ${s} || (${p}.endsWith('*') && ${s}.startsWith(${p}.substring(0, size(${p}) - 1))))`;
+
+/**
+ * The reviewed object's own name: the Pod's, or the workload's for auto-gen rules (no `object.metadata`
+ * in the text, so auto-gen does not rewrite it to the template's metadata).
+ */
+const OBJECT_NAME = "(type(object.?metadata.?name.orValue(null)) == string ? object.?metadata.?name.orValue('') : '')";
+
+/** Allowance `a` (an entry of `variables.allowances`) has neither images nor names: it covers its whole scope. */
+const allowanceUnscoped = (a: string): string => `(!has(${a}.images) && !has(${a}.names))`;
+const allowanceNamed = (a: string): string => `${a}.?names.orValue([]).exists(p, ${patternMatches('p', 'variables.objectName')})`;
+const allowanceImage = (a: string, c: string): string =>
+  `(type(${c}.?image.orValue(null)) == string && ${a}.?images.orValue([]).exists(p, ${patternMatches('p', `${c}.image`)}))`;
+
+/** `value` is allowed under `key` for container `c` by an exception with `allow` (lib.rego.hbs allowed_for_container). */
+function allowedForContainer(key: string, value: string, c: string): string {
+  return `variables.allowances.exists(w, (${allowanceUnscoped('w')} || ${allowanceNamed('w')} || ${allowanceImage('w', c)}) && ${value} in w.?${key}.orValue([]))`;
+}
+
+/** `value` is allowed under `key` for the pod as a whole (lib.rego.hbs allowed_for_pod). */
+function allowedForPod(key: string, value: string): string {
+  return `variables.podAllowances.exists(w, ${value} in w.?${key}.orValue([]))`;
+}
+
 export const SHARED_VARIABLES: readonly CelVariable[] = [
   // Every container, in the order Pod Security Admission visits them.
   {
@@ -83,6 +108,14 @@ export const SHARED_VARIABLES: readonly CelVariable[] = [
   // Pod-level findings do not count in a skipped update, or when the pod has containers and every image is exempt.
   { name: 'podExempt', expression: `variables.skipUpdate || (size(variables.containers) > 0 && variables.containers.all(c, ${exempt('c')}))` },
   { name: 'windows', expression: `object.spec.?os.?name.orValue('') == 'windows'` },
+  { name: 'objectName', expression: OBJECT_NAME },
+  // Allowances that cover the pod as a whole: unscoped, by name, or by images when every container's image is covered.
+  {
+    name: 'podAllowances',
+    expression:
+      `variables.allowances.filter(w, ${allowanceUnscoped('w')} || ${allowanceNamed('w')} || ` +
+      `(has(w.images) && size(variables.containers) > 0 && variables.containers.all(c, ${allowanceImage('w', 'c')})))`,
+  },
   { name: 'userNamespaced', expression: `object.spec.?hostUsers.orValue(true) == false` },
   // Image references that count: images of checked containers, and image volumes unless the pod is exempt
   // or the reference itself is excepted (lib.rego.hbs `images`).
@@ -210,7 +243,7 @@ export const emitters: { [K in ControlId]: Emitter<K> } = {
   'disallow-host-namespaces': () => ({
     message: 'Sharing the host network, PID or IPC namespace is not allowed.',
     expressions: (['hostNetwork', 'hostPID', 'hostIPC'] as const).map((f) =>
-      podCheck(`object.spec.?${f}.orValue(false) != true`, `The pod must not set spec.${f} to true.`),
+      podCheck(`object.spec.?${f}.orValue(false) != true`, `The pod must not set spec.${f} to true.`, [allowedForPod('hostNamespaces', celString(f))]),
     ),
   }),
 
@@ -222,7 +255,10 @@ export const emitters: { [K in ControlId]: Emitter<K> } = {
   'restrict-capabilities-baseline': () => ({
     message: 'Containers may only add capabilities from the allowed list.',
     expressions: [
-      containerCheck((c) => `${capabilities(c, 'add')}.exists(a, !(a in variables.allowedCapabilities))`, 'must not add capabilities outside the allowed list'),
+      containerCheck(
+        (c) => `${capabilities(c, 'add')}.exists(a, !(a in variables.allowedCapabilities) && !(${allowedForContainer('capabilities', 'a', c)}))`,
+        'must not add capabilities outside the allowed list',
+      ),
     ],
   }),
 
@@ -318,7 +354,7 @@ export const emitters: { [K in ControlId]: Emitter<K> } = {
     message: 'Only allowed sysctls may be set.',
     expressions: [
       podCheck(
-        `!${listOr(`${POD_SC}.?sysctls.orValue([])`)}.exists(s, type(s) == map && !(s.?name.orValue('') in variables.allowedSysctls))`,
+        `!${listOr(`${POD_SC}.?sysctls.orValue([])`)}.exists(s, type(s) == map && !(s.?name.orValue('') in variables.allowedSysctls) && !(${allowedForPod('sysctls', "s.?name.orValue('')")}))`,
         'The pod must not set sysctls outside the allowed list.',
       ),
     ],
@@ -329,7 +365,7 @@ export const emitters: { [K in ControlId]: Emitter<K> } = {
     expressions: [
       podCheck(
         `!${listOr('object.spec.?volumes.orValue([])')}.exists(v, type(v) == map && ` +
-          `v.exists(k, k != 'name' && v[k] != null && !(k in variables.allowedVolumeTypes)))`,
+          `v.exists(k, k != 'name' && v[k] != null && !(k in variables.allowedVolumeTypes) && !(${allowedForPod('volumeTypes', 'k')})))`,
         'The pod must not use volume types outside the allowed list.',
       ),
     ],
@@ -394,9 +430,11 @@ export const emitters: { [K in ControlId]: Emitter<K> } = {
     message: 'Containers must drop ALL capabilities and add back only allowed ones.',
     expressions: [
       containerCheck((c) => `!('ALL' in ${capabilities(c, 'drop')})`, 'must drop ALL capabilities (securityContext.capabilities.drop)', ['variables.windows']),
-      containerCheck((c) => `${capabilities(c, 'add')}.exists(a, !(a in variables.allowedCapabilities))`, 'must not add capabilities outside the allowed list', [
-        'variables.windows',
-      ]),
+      containerCheck(
+        (c) => `${capabilities(c, 'add')}.exists(a, !(a in variables.allowedCapabilities) && !(${allowedForContainer('capabilities', 'a', c)}))`,
+        'must not add capabilities outside the allowed list',
+        ['variables.windows'],
+      ),
     ],
   }),
 

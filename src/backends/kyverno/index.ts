@@ -21,6 +21,8 @@ import { celLiteral, isCelIdentifier, kyvernoLiteral, variableRefs } from './cel
 import { emitters, SHARED_VARIABLES } from './emitters.js';
 import type { CelCheck, CelVariable, ClusterPolicy, FailureAction, ImageVerificationCheck, Kustomization, KyvernoRule, PolicyException } from './types.js';
 import { dnsName } from '../../names.js';
+import { allowKeysOf } from '../../config/allow.js';
+import { allowanceParams } from '../gatekeeper/emitters.js';
 
 /**
  * Oldest Kyverno the policies are written for: validate.cel (1.11), per-rule `validate.failureAction` and
@@ -208,9 +210,11 @@ function rule(id: ControlId, instance: ControlInstance, check: CelCheck | ImageV
  * the check uses, then the check's own. Throws when an expression reads an undefined variable or a name
  * is defined twice, so a mistake in an emitter fails the build rather than the cluster.
  */
-export function ruleVariables(id: ControlId, instance: Pick<ControlInstance, 'params' | 'exemptImages'>, check: CelCheck): CelVariable[] {
+export function ruleVariables(id: ControlId, instance: Pick<ControlInstance, 'params' | 'exemptImages'> & Partial<Pick<ControlInstance, 'allowances'>>, check: CelCheck): CelVariable[] {
   // Image exceptions only exist for pod controls.
   const literals: CelVariable[] = targetKinds(getControl(id)) ? [] : [{ name: 'exemptImages', expression: celLiteral(instance.exemptImages) }];
+  // What exceptions with `allow` let through, for the controls that have such sub-checks (lib.rego.hbs allowances).
+  if (allowKeysOf(id).length) literals.push({ name: 'allowances', expression: celLiteral(allowanceParams({ allowances: instance.allowances ?? [] })) });
   for (const key of Object.keys(instance.params).sort()) {
     literals.push({ name: key, expression: celLiteral(instance.params[key]!) });
   }

@@ -120,9 +120,9 @@ function covered(cluster: ResolvedCluster, rc: ResolvedControl, namespace: strin
   return false;
 }
 
-/** Enabled, enforced, no image exceptions, and options no more permissive than the PSS defaults. */
+/** Enabled, enforced, no exceptions (whole or `allow`), and options no more permissive than the PSS defaults. */
 function strict(cluster: ResolvedCluster, id: ControlId, s: ControlSettings): boolean {
-  if (!s.enabled || s.mode !== 'enforce' || s.exemptImages.length || s.exemptNames.length) return false;
+  if (!s.enabled || s.mode !== 'enforce' || s.exemptImages.length || s.exemptNames.length || s.allowances.length) return false;
   const defaults = getControl(id).defaults(cluster.version) as Record<string, unknown>;
   for (const [k, v] of Object.entries(s.options)) {
     const d = defaults[k];

@@ -120,7 +120,8 @@ function markdown(r: CoverageReport): string {
   else {
     lines.push('| # | Controls | Namespaces | Images / names | Reason | Expires |', '|---|---|---|---|---|---|');
     r.exceptions.forEach((e, i) => {
-      const scope = [...(e.images ?? []), ...(e.names ?? [])].map((x) => `\`${x}\``).join(', ') || 'all';
+      const allows = Object.entries(e.allow ?? {}).map(([k, v]) => `; allows only ${k} ${v.map((x) => `\`${x}\``).join(', ')}`).join('');
+      const scope = ([...(e.images ?? []), ...(e.names ?? [])].map((x) => `\`${x}\``).join(', ') || 'all') + allows;
       lines.push(`| ${i + 1} | ${e.controls.map((x) => `\`${x}\``).join(', ')} | ${e.namespaces?.map((x) => `\`${x}\``).join(', ') ?? 'all'} | ${scope} | ${md(e.reason)} | ${e.expires} |`);
     });
   }
@@ -227,7 +228,8 @@ function html(r: CoverageReport): string {
   else {
     out.push('<table id="exceptions">', '<thead><tr><th>#</th><th>Controls</th><th>Namespaces</th><th>Images / names</th><th>Reason</th><th>Expires</th></tr></thead>', '<tbody>');
     r.exceptions.forEach((e, i) => {
-      const scope = [...(e.images ?? []), ...(e.names ?? [])].map((x) => `<code>${esc(x)}</code>`).join(', ') || 'all';
+      const allows = Object.entries(e.allow ?? {}).map(([k, v]) => `; allows only ${esc(k)} ${v.map((x) => `<code>${esc(x)}</code>`).join(', ')}`).join('');
+      const scope = ([...(e.images ?? []), ...(e.names ?? [])].map((x) => `<code>${esc(x)}</code>`).join(', ') || 'all') + allows;
       out.push(
         `<tr data-exception="${i + 1}"><td>${i + 1}</td><td>${e.controls.map((x) => `<code>${esc(x)}</code>`).join(', ')}</td><td>${e.namespaces?.map((x) => `<code>${esc(x)}</code>`).join(', ') ?? 'all'}</td><td>${scope}</td><td>${esc(e.reason)}</td><td class="date">${esc(e.expires)}</td></tr>`,
       );

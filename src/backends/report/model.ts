@@ -88,6 +88,8 @@ export interface CoverageReport {
     readonly namespaces?: readonly string[];
     readonly images?: readonly string[];
     readonly names?: readonly string[];
+    /** What the exception lets through (absent: the controls are excepted whole). */
+    readonly allow?: Readonly<Record<string, readonly string[]>>;
     readonly reason: string;
     readonly expires: string;
   }[];
@@ -255,6 +257,7 @@ export function coverageReport(cluster: ResolvedCluster, files: readonly Backend
     ...(e.namespaces ? { namespaces: [...e.namespaces] } : {}),
     ...(e.images ? { images: [...e.images] } : {}),
     ...(e.names ? { names: [...e.names] } : {}),
+    ...(e.allow ? { allow: Object.fromEntries(Object.entries(e.allow).map(([k, v]) => [k, [...v!]])) } : {}),
     reason: e.reason,
     expires: e.expires,
   }));
@@ -309,6 +312,11 @@ function describeChange(base: ControlSettings, s: ControlSettings): string | und
   const names = added(base.exemptNames, s.exemptNames);
   if (imgs.length) parts.push(`images excepted: ${imgs.join(', ')}`);
   if (names.length) parts.push(`names excepted: ${names.join(', ')}`);
+  const allowed = added(base.allowances.map(stableJson), s.allowances.map(stableJson));
+  for (const a of s.allowances.filter((x) => allowed.includes(stableJson(x)))) {
+    const values = Object.entries(a.values).map(([k, v]) => `${k} ${v!.join(', ')}`).join('; ');
+    parts.push(`allowed: ${values}${a.images ? ` for images ${a.images.join(', ')}` : a.names ? ` for names ${a.names.join(', ')}` : ''}`);
+  }
   if (stableJson(base.options) !== stableJson(s.options)) parts.push('options changed');
   return parts.length ? parts.join('; ') : undefined;
 }

@@ -103,6 +103,7 @@ export function sampleInstance(id: ControlId, version: KubernetesVersion): Contr
     params: paramsFor(id, { ...getControl(id).defaults(version), ...getControl(id).sampleOptions } as never, version),
     exemptImages: [],
     exemptNames: [],
+    allowances: [],
     scope: { exclude: [] },
   };
 }
