@@ -16,12 +16,24 @@ export default defineConfig({
   // Pins the PSS version (v1.37) in every policy and PSA label.
   kubernetesVersion: '1.37',
   defaultMode: 'enforce',
-  // Control-plane namespaces: no control applies here (listed so reviewers see them).
+  // `observe` builds the same bundle without rejecting anything (first step of a rollout, see the bundle
+  // README's "Rolling out"); this cluster has been through it.
+  rollout: 'enforce',
+  // Control-plane namespaces: no control applies here (listed so reviewers see them). The policy engines'
+  // namespaces (kyverno, gatekeeper-system) are exempt too, by default (policyEngines.namespaces).
   exemptNamespaces: ['kube-node-lease', 'kube-public', 'kube-system'],
-  // Every other namespace starts with default-deny NetworkPolicies (DNS to kube-dns stays open) and a
-  // ResourceQuota + LimitRange with the default amounts (NSA-NET-3, NSA-NET-4).
+  // The namespaces listed below, and those their owners label kubeharden.io/isolate=true, get default-deny
+  // NetworkPolicies (DNS to kube-dns stays open) and a ResourceQuota + LimitRange with the default amounts
+  // (NSA-NET-3, NSA-NET-4). No other namespace gets any of them.
   network: { defaultDeny: true },
   resources: { quota: true, limitRange: true },
+  namespaceObjects: { optInLabel: 'kubeharden.io/isolate=true' },
+  psa: {
+    // Unlabeled namespaces: PSA audits and warns at restricted, and enforces nothing (the policies do).
+    defaultEnforce: 'privileged',
+    // The node exporter reads host metrics (hostPID, hostNetwork, hostPath): privileged, no namespace objects.
+    infraNamespaces: { monitoring: 'privileged' },
+  },
   controls: {
     // The team registry, and upstream Kubernetes components (NSA-POD-3). Entries end in "/" so that
     // look-alike hosts (registry.example.com.evil.io) do not match.
@@ -51,6 +63,11 @@ export default defineConfig({
       controls: { 'disallow-automount-sa-token': false },
       // Agents ship to many destinations: no default-deny here, but the cloud metadata service stays blocked.
       network: { defaultDeny: false, blockCloudMetadata: true },
+    },
+    // The team's operator serves an admission webhook and watches the API: default-deny with both flows
+    // open (the API server endpoints, and the control-plane nodes it calls webhooks from).
+    operators: {
+      network: { apiServerEgress: { cidrs: ['10.0.0.10/32', '10.0.0.11/32', '10.0.0.12/32'] }, webhookIngress: { cidrs: ['10.0.0.0/24'], ports: [9443] } },
     },
     // Batch jobs: restricted, but seccomp violations are only warned about while profiles are rolled out.
     batch: {

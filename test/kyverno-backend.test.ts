@@ -432,11 +432,13 @@ describe('verify-image-signatures (verifyImages rule)', () => {
   const options = { images: ['registry.example.com/*', 'ghcr.io/example-org/*'], publicKeys: [PEM], keyless: ['https://issuer.example.com  https://ci.example.com/*'] };
   const policy = (config: Record<string, unknown>): ClusterPolicy => policiesOf(kyvernoBackend(bundle(config))).find((p) => p.metadata.name === 'verify-image-signatures')!;
 
-  it('verifies the listed images against every key and keyless signer, pins digests, and is valid against the CRD', () => {
+  it('verifies the listed images against every key and keyless signer, leaves tags as written, fails closed, and is valid against the CRD', () => {
     const p = policy({ controls: { 'verify-image-signatures': { options } } });
     expect(schemaErrors(policyValidator, p)).toEqual([]);
     expect(p.spec.background).toBe(false);
-    expect(p.spec.webhookTimeoutSeconds).toBe(30);
+    // The failure policy is stated, never Kyverno's implicit default.
+    expect(p.spec.webhookConfiguration).toEqual({ failurePolicy: 'Fail', timeoutSeconds: 30 });
+    expect(p.spec.webhookTimeoutSeconds).toBeUndefined();
     const r = p.spec.rules[0]!;
     expect(r.validate).toBeUndefined();
     expect(r.match.any[0]!.resources.kinds).toEqual(['Pod']);
@@ -445,11 +447,23 @@ describe('verify-image-signatures (verifyImages rule)', () => {
         failureAction: 'Enforce',
         imageReferences: ['ghcr.io/example-org/*', 'registry.example.com/*'],
         attestors: [{ count: 1, entries: [{ keys: { publicKeys: `${PEM}\n` } }, { keyless: { issuer: 'https://issuer.example.com', subject: 'https://ci.example.com/*' } }] }],
-        mutateDigest: true,
-        verifyDigest: true,
+        // No mutation by default: a rewritten image would differ from what GitOps applied (permanent drift).
+        mutateDigest: false,
+        verifyDigest: false,
         required: true,
       },
     ]);
+  });
+
+  it('failOpen states failurePolicy Ignore; mutateDigest true pins and requires digests', () => {
+    const p = policy({ controls: { 'verify-image-signatures': { options: { ...options, failOpen: true, mutateDigest: true } } } });
+    expect(schemaErrors(policyValidator, p)).toEqual([]);
+    expect(p.spec.webhookConfiguration).toEqual({ failurePolicy: 'Ignore', timeoutSeconds: 30 });
+    expect(p.spec.rules[0]!.verifyImages![0]).toMatchObject({ mutateDigest: true, verifyDigest: true });
+    // The failure policy is policy-wide: a namespace that keeps failing closed keeps the whole policy closed.
+    const mixed = policy({ controls: { 'verify-image-signatures': { options: { ...options, failOpen: true } } }, namespaces: { payments: { controls: { 'verify-image-signatures': { options: { failOpen: false } } } } } });
+    expect(mixed.spec.rules).toHaveLength(2);
+    expect(mixed.spec.webhookConfiguration!.failurePolicy).toBe('Fail');
   });
 
   it('maps modes, image exceptions and the transparency-log switch', () => {

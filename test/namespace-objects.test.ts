@@ -29,6 +29,7 @@ const REFERENCE: UserConfig = {
   name: 'ref',
   exemptNamespaces: ['kube-system', 'kyverno'],
   network: { defaultDeny: true },
+  namespaceObjects: { optInLabel: 'kubeharden.io/isolate=true' },
   resources: { quota: true, limitRange: true },
   namespaces: {
     apps: { pss: 'restricted' },
@@ -229,11 +230,12 @@ describe('generated objects', () => {
     expect(objectsAt(fs, 'network/kustomization.yaml')[0]!.resources).toEqual(['agents.yaml', 'apps.yaml', 'batch.yaml', 'quiet.yaml']);
     expect(objectsAt(fs, 'resources/kustomization.yaml')[0]!.resources).toEqual(['agents.yaml', 'apps.yaml', 'batch.yaml', 'quiet.yaml']);
     const names = (p: string): string[] => objectsAt(fs, p).map((o) => `${o.kind}/${o.metadata.name}`);
-    expect(names('network/apps.yaml')).toEqual(['NetworkPolicy/default-deny', 'NetworkPolicy/allow-dns']);
-    expect(names('network/quiet.yaml')).toEqual(['NetworkPolicy/default-deny']);
-    expect(names('network/agents.yaml')).toEqual(['NetworkPolicy/allow-egress-except-cloud-metadata']);
-    expect(names('resources/agents.yaml')).toEqual(['LimitRange/container-limits']);
-    expect(names('resources/apps.yaml')).toEqual(['ResourceQuota/namespace-quota', 'LimitRange/container-limits']);
+    // Every object is named kubeharden-…, never a name a namespace's owners are likely to have used.
+    expect(names('network/apps.yaml')).toEqual(['NetworkPolicy/kubeharden-default-deny', 'NetworkPolicy/kubeharden-allow-dns']);
+    expect(names('network/quiet.yaml')).toEqual(['NetworkPolicy/kubeharden-default-deny']);
+    expect(names('network/agents.yaml')).toEqual(['NetworkPolicy/kubeharden-allow-egress-except-cloud-metadata']);
+    expect(names('resources/agents.yaml')).toEqual(['LimitRange/kubeharden-container-limits']);
+    expect(names('resources/apps.yaml')).toEqual(['ResourceQuota/kubeharden-namespace-quota', 'LimitRange/kubeharden-container-limits']);
   });
 
   it('every NetworkPolicy, ResourceQuota and LimitRange has the v1 shape', () => {
@@ -266,12 +268,23 @@ describe('generated objects', () => {
     }
     expect(objectsAt(fs, 'kyverno/kustomization.yaml')[0]!.resources).toEqual(expect.arrayContaining(paths.map((p) => p.slice('kyverno/'.length))));
     const dd = objectsAt(fs, paths[1]!)[0]!;
-    // Cluster-wide rules skip the exempt namespaces and those with settings of their own.
-    expect(dd.spec.rules.map((r: Obj) => [r.name, r.match.any[0].resources.names ?? r.exclude.any[0].resources.names])).toEqual([
-      ['default-deny', ['agents', 'kube-system', 'kyverno', 'quiet']],
-      ['allow-dns', ['agents', 'kube-system', 'kyverno', 'quiet']],
-      ['default-deny-quiet', ['quiet']],
+    // Cluster-wide rules match the named namespaces without settings of their own, and the opt-in label;
+    // they exclude the exempt namespaces (the policy engines' too) and those with rules of their own.
+    const label = { matchLabels: { 'kubeharden.io/isolate': 'true' } };
+    expect(dd.spec.rules.map((r: Obj) => [r.name, r.match.any.map((m: Obj) => m.resources.names ?? m.resources.selector), r.exclude?.any[0].resources.names])).toEqual([
+      ['kubeharden-default-deny', [['apps', 'batch'], label], ['agents', 'gatekeeper-system', 'kube-system', 'kyverno', 'quiet']],
+      ['kubeharden-allow-dns', [['apps', 'batch'], label], ['agents', 'gatekeeper-system', 'kube-system', 'kyverno', 'quiet']],
+      ['kubeharden-default-deny-quiet', [['quiet']], undefined],
     ]);
+    // Without an opt-in label, only the named namespaces: no selector, nothing to exclude.
+    const named = objectsAt(files({ ...REFERENCE, namespaceObjects: {} }), paths[1]!)[0]!;
+    expect(named.spec.rules.map((r: Obj) => [r.name, r.match.any.map((m: Obj) => m.resources.names ?? m.resources.selector), r.exclude])).toEqual([
+      ['kubeharden-default-deny', [['apps', 'batch']], undefined],
+      ['kubeharden-allow-dns', [['apps', 'batch']], undefined],
+      ['kubeharden-default-deny-quiet', [['quiet']], undefined],
+    ]);
+    // No namespace named and no label: no generate policy at all.
+    expect(files({ name: 'x', network: { defaultDeny: true }, resources: { quota: true, limitRange: true } }).filter((f) => /^kyverno\/(default-deny|namespace-resource)|^(network|resources)\//.test(f.path))).toEqual([]);
   });
 
   it('is deterministic', () => {
@@ -286,10 +299,14 @@ describe('Kyverno CLI generates the same objects as the manifests', () => {
   it('is installed', () => expect(kyverno).toBeDefined());
 
   /** `kyverno apply` of the generate policies to Namespaces: the objects it prints, keyed by `namespace/Kind/name`. */
-  function generate(policies: readonly Obj[], namespaces: readonly string[]): Map<string, Obj> {
+  function generate(policies: readonly Obj[], namespaces: readonly (string | { name: string; labels: Record<string, string> })[], extra: readonly Obj[] = []): Map<string, Obj> {
     const dir = mkdtempSync(join(tmpdir(), 'kubeharden-generate-'));
     writeFileSync(join(dir, 'policies.yaml'), toYaml(policies));
-    writeFileSync(join(dir, 'namespaces.yaml'), toYaml(namespaces.map((name) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubernetes.io/metadata.name': name } } }))));
+    const ns = (n: string | { name: string; labels: Record<string, string> }): Obj => {
+      const { name, labels } = typeof n === 'string' ? { name: n, labels: {} } : n;
+      return { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubernetes.io/metadata.name': name, ...labels } } };
+    };
+    writeFileSync(join(dir, 'namespaces.yaml'), toYaml([...namespaces.map(ns), ...extra]));
     const out = execFileSync(kyverno!, ['apply', join(dir, 'policies.yaml'), '--resource', join(dir, 'namespaces.yaml'), '--remove-color'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     expect(out).toMatch(/pass: \d+, fail: 0, warn: 0, error: 0/);
     const generated = new Map<string, Obj>();
@@ -316,8 +333,13 @@ describe('Kyverno CLI generates the same objects as the manifests', () => {
       writeFileSync(join(dir, f.path), serialize(f));
     }
     const suite = parse(readFileSync(join(dir, 'kyverno/samples/namespaces/kyverno-test.yaml'), 'utf8').replace(/^#.*\n/, '')) as Obj;
-    // Every namespace the config names and one it does not; the exempt ones are not triggers.
+    // Every namespace the config names and a labelled one it does not name; the exempt ones are not triggers.
+    // (`kyverno test` has no verdict for rules that do not match: unlabelled namespaces are checked below.)
     expect([...new Set(suite.results.map((r: Obj) => r.resources[0]))].sort()).toEqual(['agents', 'apps', 'batch', 'kubeharden-new-namespace', 'quiet']);
+    expect(parse(readFileSync(join(dir, 'kyverno/samples/namespaces/namespaces.yaml'), 'utf8').split(/^---$/m).find((d) => d.includes('kubeharden-new-namespace'))!.replace(/^#.*\n/, '')).metadata.labels).toEqual({
+      'kubernetes.io/metadata.name': 'kubeharden-new-namespace',
+      'kubeharden.io/isolate': 'true',
+    });
     const out = execFileSync(kyverno!, ['test', join(dir, 'kyverno/samples/namespaces'), '--remove-color'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     expect(out).toContain(`Test Summary: ${suite.results.length} tests passed and 0 tests failed`);
   }, 60_000);
@@ -326,7 +348,7 @@ describe('Kyverno CLI generates the same objects as the manifests', () => {
     ['reference-like config', REFERENCE],
     ['the repository policies.config.ts bundle', undefined],
   ] as const) {
-    it(`${name}: every known namespace gets its manifests, a new one the cluster defaults, exempt ones nothing`, () => {
+    it(`${name}: every known namespace gets its manifests, a labelled new one the cluster defaults, an unlabelled one and exempt ones nothing`, () => {
       const fs = config
         ? files(config)
         : [
@@ -337,17 +359,23 @@ describe('Kyverno CLI generates the same objects as the manifests', () => {
       const policies = all.filter((o) => o.kind === 'ClusterPolicy');
       const manifests = all.filter((o) => o.kind !== 'ClusterPolicy' && o.kind !== 'Kustomization');
       const known = [...new Set(manifests.map((o) => o.metadata.namespace as string))].sort();
-      const generated = generate(policies, [...known, 'new-team', 'kube-system']);
+      const isolate = { 'kubeharden.io/isolate': 'true' };
+      const generated = generate(policies, [...known, { name: 'new-team', labels: isolate }, 'unlisted-team', { name: 'kube-system', labels: isolate }, { name: 'kyverno', labels: isolate }]);
       // Known namespaces: exactly the plain manifests.
       const expected = new Map(manifests.map((o) => [`${o.metadata.namespace}/${o.kind}/${o.metadata.name}`, withoutLabels(o)]));
       const inKnown = [...generated].filter(([k]) => known.includes(k.split('/')[0]!));
       expect(inKnown.map(([k]) => k).sort()).toEqual([...expected.keys()].sort());
       for (const [k, o] of inKnown) expect(withoutLabels(o), k).toEqual(expected.get(k));
-      // A namespace created later: the cluster-wide objects; exempt namespaces: nothing.
+      // A labelled namespace the config does not name: the cluster-wide objects; one without the label, and
+      // exempt namespaces (labelled or not, the policy engines' included): nothing.
       const fresh = [...generated.keys()].filter((k) => k.startsWith('new-team/')).sort();
-      expect(fresh.length).toBeGreaterThan(0);
-      expect([...generated.keys()].filter((k) => k.startsWith('kube-system/'))).toEqual([]);
-      if (config) expect(fresh).toEqual(['new-team/LimitRange/container-limits', 'new-team/NetworkPolicy/allow-dns', 'new-team/NetworkPolicy/default-deny', 'new-team/ResourceQuota/namespace-quota']);
+      expect(fresh).toEqual([
+        'new-team/LimitRange/kubeharden-container-limits',
+        'new-team/NetworkPolicy/kubeharden-allow-dns',
+        'new-team/NetworkPolicy/kubeharden-default-deny',
+        'new-team/ResourceQuota/kubeharden-namespace-quota',
+      ]);
+      for (const ns of ['unlisted-team', 'kube-system', 'kyverno']) expect([...generated.keys()].filter((k) => k.startsWith(`${ns}/`)), ns).toEqual([]);
     }, 60_000);
   }
 });
@@ -492,9 +520,82 @@ describe('coverage report', () => {
     const off = report({ name: 'x' });
     for (const id of ['NSA-NET-2', 'NSA-NET-3', 'NSA-NET-11']) expect(rec(off, id).status, id).toBe('not-covered');
     expect(rec(off, 'NSA-NET-3').gaps).toEqual(['off in this cluster: default-deny-network-policy']);
-    const meta = report({ name: 'x', network: { blockCloudMetadata: true } });
+    const meta = report({ name: 'x', network: { blockCloudMetadata: true }, namespaces: { apps: {} } });
     expect(rec(meta, 'NSA-NET-11')).toMatchObject({ status: 'partial' });
     expect(rec(meta, 'NSA-NET-11').controls[0].state).toBe('enforced');
     expect(rec(meta, 'NSA-NET-3').status).toBe('not-covered');
   });
+});
+
+describe('allow rules under default-deny: API server egress, webhook ingress', () => {
+  const config: UserConfig = {
+    name: 'allow',
+    network: { defaultDeny: true },
+    namespaces: {
+      apps: {},
+      ops: { network: { apiServerEgress: { cidrs: ['10.0.0.12/32', '10.0.0.10/32'] }, webhookIngress: { cidrs: ['10.0.0.0/24'], ports: [9443] } } },
+    },
+  };
+  const fs = files(config);
+  const policies = fs.filter((f) => f.path.startsWith('network/')).flatMap((f) => objectsAt(fs, f.path)).filter((o) => o.kind === 'NetworkPolicy');
+  const pod = (namespace: string, ip: string): Pod => ({ namespace, labels: { app: 'operator' }, ip });
+  const operator = pod('ops', '10.1.0.5');
+  const dst = (ip: string, port: number): Destination => ({ ip, port, protocol: 'TCP' });
+
+  it('writes kubeharden-allow-api-server and kubeharden-allow-webhooks where configured, in the v1 shape', () => {
+    const ops = objectsAt(fs, 'network/ops.yaml');
+    expect(ops.map((o) => o.metadata.name)).toEqual(['kubeharden-default-deny', 'kubeharden-allow-dns', 'kubeharden-allow-api-server', 'kubeharden-allow-webhooks']);
+    for (const o of ops) expect(schemaErrors(shapes['NetworkPolicy']!, o), o.metadata.name).toEqual([]);
+    expect(ops[2]!.spec).toEqual({ podSelector: {}, policyTypes: ['Egress'], egress: [{ to: [{ ipBlock: { cidr: '10.0.0.10/32' } }, { ipBlock: { cidr: '10.0.0.12/32' } }], ports: [{ protocol: 'TCP', port: 443 }, { protocol: 'TCP', port: 6443 }] }] });
+    expect(ops[3]!.spec).toEqual({ podSelector: {}, policyTypes: ['Ingress'], ingress: [{ from: [{ ipBlock: { cidr: '10.0.0.0/24' } }], ports: [{ protocol: 'TCP', port: 9443 }] }] });
+    expect(objectsAt(fs, 'network/apps.yaml').map((o) => o.metadata.name)).toEqual(['kubeharden-default-deny', 'kubeharden-allow-dns']);
+    // The Kyverno rules of ops carry the same objects.
+    const rules = objectsAt(fs, 'kyverno/default-deny-network-policy.yaml')[0]!.spec.rules as Obj[];
+    expect(rules.map((r) => r.name)).toEqual(['kubeharden-default-deny', 'kubeharden-allow-dns', 'kubeharden-default-deny-ops', 'kubeharden-allow-dns-ops', 'kubeharden-allow-api-server-ops', 'kubeharden-allow-webhooks-ops']);
+  });
+
+  it('opens exactly those flows', () => {
+    expect(connects(policies, operator, dst('10.0.0.10', 6443))).toBe(true);
+    expect(connects(policies, operator, dst('10.0.0.12', 443))).toBe(true);
+    expect(connects(policies, operator, dst('10.0.0.10', 80))).toBe(false);
+    expect(connects(policies, operator, dst('10.0.0.11', 443))).toBe(false);
+    expect(connects(policies, operator, dst('169.254.169.254', 80))).toBe(false);
+    // The API server (on a control-plane node) calls the webhook; nothing else gets in.
+    expect(ingressAllowed(policies, operator, pod('kube-system', '10.0.0.7'))).toBe(true);
+    expect(ingressAllowed(policies, operator, pod('apps', '10.1.0.9'))).toBe(false);
+    // Namespaces without the setting stay closed to the API server.
+    expect(connects(policies, pod('apps', '10.1.0.6'), dst('10.0.0.10', 6443))).toBe(false);
+  });
+
+  it('reports bad values, and settings that do nothing without default-deny', () => {
+    const d = diagnostics({
+      network: { defaultDeny: true, apiServerEgress: { cidrs: ['10.0.0.300/32', 'api.example.com'], ports: [0] }, webhookIngress: { cidrs: [] } },
+      namespaceObjects: { optInLabel: 'isolate' },
+    });
+    expect(d.map((x) => [x.code, x.path])).toEqual([
+      ['invalid_label', 'namespaceObjects.optInLabel'],
+      ['invalid_cidr', 'network.apiServerEgress.cidrs.0'],
+      ['invalid_cidr', 'network.apiServerEgress.cidrs.1'],
+      ['invalid_value', 'network.apiServerEgress.ports'],
+      ['invalid_value', 'network.webhookIngress.cidrs'],
+    ]);
+    expect(diagnostics({ network: { apiServerEgress: { cidrs: ['10.0.0.10/32'] } } }).map((x) => [x.code, x.severity, x.path])).toEqual([['ignored_key', 'info', 'network.apiServerEgress']]);
+    expect(diagnostics({ network: { defaultDeny: true, webhookIngress: { cidrs: ['0.0.0.0/0'] } } }).map((x) => [x.code, x.path])).toEqual([['allow_everything', 'network.webhookIngress.cidrs.0']]);
+    expect(diagnostics({ namespaceObjects: { optInLabel: 'example.com/team-isolated=yes' } })).toEqual([]);
+  });
+});
+
+describe('opt-in scope through the Kyverno CLI: a same-named object of the namespace is not the generated one', () => {
+  it('generates kubeharden-… objects next to a user default-deny, never under its name', () => {
+    const fs = files({ name: 'own', network: { defaultDeny: true }, namespaces: { apps: {} } });
+    const policies = objectsAt(fs, 'kyverno/default-deny-network-policy.yaml');
+    const dir = mkdtempSync(join(tmpdir(), 'kubeharden-generate-owned-'));
+    writeFileSync(join(dir, 'policies.yaml'), toYaml(policies));
+    const user = { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'default-deny', namespace: 'apps' }, spec: { podSelector: { matchLabels: { app: 'web' } }, policyTypes: ['Ingress'] } };
+    const ns = (name: string): Obj => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubernetes.io/metadata.name': name } } });
+    writeFileSync(join(dir, 'resources.yaml'), toYaml([ns('apps'), ns('other'), user]));
+    const out = execFileSync(kyverno!, ['apply', join(dir, 'policies.yaml'), '--resource', join(dir, 'resources.yaml'), '--remove-color'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const generated = out.split(/^policy \S+ applied to \S+:$/m).slice(1).map((b) => parse(b.split(/^---$/m)[0]!) as Obj).map((o) => `${o.metadata.namespace}/${o.kind}/${o.metadata.name}`);
+    expect(generated.sort()).toEqual(['apps/NetworkPolicy/kubeharden-allow-dns', 'apps/NetworkPolicy/kubeharden-default-deny']);
+  }, 60_000);
 });

@@ -73,7 +73,7 @@ describe('coverage report', () => {
   it('lists exceptions and the per-namespace picture', () => {
     expect(report.exceptions).toEqual([{ controls: ['disallow-host-namespaces'], namespaces: ['apps'], images: ['registry.example.com/agent:*'], reason: 'Reads node logs | ticket OPS-1', expires: '2027-01-31' }]);
     const ns = Object.fromEntries(report.namespaces.map((n) => [n.namespace, n]));
-    expect(Object.keys(ns)).toEqual(['apps', 'batch', 'kube-node-lease', 'kube-public', 'kube-system', 'legacy']);
+    expect(Object.keys(ns)).toEqual(['apps', 'batch', 'gatekeeper-system', 'kube-node-lease', 'kube-public', 'kube-system', 'kyverno', 'legacy']);
     expect(ns['apps']).toMatchObject({ configured: 'restricted', exceptions: [0], differences: [{ control: 'disallow-host-namespaces', change: 'images excepted: registry.example.com/agent:*' }] });
     // An image exception keeps PSA from enforcing there; audit and warn still report.
     expect(ns['apps']!.psa).toMatchObject({ enforce: 'privileged', audit: 'restricted', warn: 'restricted' });
@@ -85,7 +85,8 @@ describe('coverage report', () => {
     expect(ns['batch']!.psa).toMatchObject({ enforce: 'baseline', audit: 'restricted', warn: 'restricted' });
     expect(ns['legacy']!.psa).toMatchObject({ enforce: 'baseline' });
     expect(ns['kube-system']).toMatchObject({ configured: 'exempt', differences: [], exceptions: [] });
-    expect(report.psaDefaults).toEqual({ enforce: 'restricted', audit: 'restricted', warn: 'restricted', version: 'v1.37' });
+    // Unlabeled namespaces: PSA only audits and warns by default (psa.defaultEnforce).
+    expect(report.psaDefaults).toEqual({ enforce: 'privileged', audit: 'restricted', warn: 'restricted', version: 'v1.37' });
     const md = out.get('REPORT.md')!;
     expect(md).toContain('Reads node logs \\| ticket OPS-1');
     expect(md).toContain('2027-01-31');

@@ -97,7 +97,7 @@ describe('profiles, versions and overrides', () => {
     const hostPath = ir.controls.find((x) => x.control === 'disallow-host-path')!;
     expect(hostPath.instances.map((i) => i.scope)).toEqual([{ include: ['legacy', 'ops'], exclude: [] }]);
     const volumes = ir.controls.find((x) => x.control === 'restrict-volume-types')!;
-    expect(volumes.instances.map((i) => i.scope)).toEqual([{ exclude: ['kube-node-lease', 'kube-public', 'kube-system', 'legacy', 'ops'] }]);
+    expect(volumes.instances.map((i) => i.scope)).toEqual([{ exclude: ['gatekeeper-system', 'kube-node-lease', 'kube-public', 'kube-system', 'kyverno', 'legacy', 'ops'] }]);
   });
 });
 
@@ -117,7 +117,7 @@ describe('namespaces, exceptions and PSA levels', () => {
     expect(priv.instances[0]!.scope.exclude).toContain('ops');
     const sys = ir.controls.find((x) => x.control === 'restrict-sysctls')!;
     expect(sys.instances.map((i) => [i.name, i.exemptImages, i.scope])).toEqual([
-      ['restrict-sysctls', [], { exclude: ['db', 'kube-node-lease', 'kube-public', 'kube-system'] }],
+      ['restrict-sysctls', [], { exclude: ['db', 'gatekeeper-system', 'kube-node-lease', 'kube-public', 'kube-system', 'kyverno'] }],
       ['restrict-sysctls-ns-db', ['postgres:16'], { include: ['db'], exclude: [] }],
     ]);
   });

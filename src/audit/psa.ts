@@ -11,7 +11,7 @@
 import type { CompiledCluster } from '../compile.js';
 import type { Constraint, ConstraintTemplate } from '../backends/gatekeeper/types.js';
 import { constraint, constraintTemplate } from '../backends/gatekeeper/emitters.js';
-import { psaLevels, PSA_LABEL_PREFIX } from '../backends/psa/index.js';
+import { psaDefaults, psaLevels, PSA_LABEL_PREFIX } from '../backends/psa/index.js';
 import { sampleInstance } from '../backends/tests/index.js';
 import { CONTROL_IDS, getControl, type ControlId } from '../controls/index.js';
 import type { PssLevelName } from '../config/types.js';
@@ -56,7 +56,7 @@ function levelOf(label: string | undefined): PssLevelName | undefined {
 export function psaSpec(cc: CompiledCluster, inputNamespaces: ReadonlyMap<string, { labels: Readonly<Record<string, string>>; source: string }>): PsaSpec {
   const cluster = cc.cluster;
   const version = cluster.version;
-  const d = psaLevels(cluster, undefined, cluster.level);
+  const d = psaDefaults(cluster);
   const defaults: NamespacePsa = {
     modes: { enforce: { level: d.enforce, version }, warn: { level: d.warn, version }, audit: { level: d.audit, version } },
     from: 'the AdmissionConfiguration defaults',

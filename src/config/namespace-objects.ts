@@ -11,6 +11,17 @@ export interface ResolvedNetwork {
   readonly defaultDeny: boolean;
   readonly allowDns: boolean;
   readonly blockCloudMetadata: boolean;
+  /** Egress to the API server under default-deny (ports: never empty). */
+  readonly apiServerEgress?: ResolvedAllow;
+  /** Ingress from the API server to webhooks under default-deny (ports: empty means every port). */
+  readonly webhookIngress?: ResolvedAllow;
+}
+
+export interface ResolvedAllow {
+  /** Sorted, de-duplicated. */
+  readonly cidrs: readonly string[];
+  /** Sorted, de-duplicated. */
+  readonly ports: readonly number[];
 }
 
 export type ResolvedContainerResources = Readonly<Partial<Record<keyof ContainerResources, string>>>;
@@ -32,10 +43,12 @@ export interface NamespaceObjectSettings {
 }
 
 export interface ResolvedNamespaceObjects {
-  /** Every non-exempt namespace without an override of its own (and every namespace created later). */
+  /** Every named namespace without an override of its own (and every namespace with the opt-in label). */
   readonly cluster: NamespaceObjectSettings;
   /** Non-exempt namespaces whose settings differ from the cluster-wide ones, sorted by name. */
   readonly namespaces: readonly { readonly namespace: string; readonly settings: NamespaceObjectSettings }[];
+  /** Namespaces carrying this label get the cluster-wide objects too (Kyverno generate only). */
+  readonly optInLabel?: { readonly key: string; readonly value: string };
 }
 
 export const DEFAULT_NETWORK: ResolvedNetwork = { defaultDeny: false, allowDns: true, blockCloudMetadata: false };
@@ -62,7 +75,48 @@ export const QUOTA_RESOURCES: readonly QuotaResource[] = [
 const COUNT_RESOURCES: readonly string[] = ['configmaps', 'persistentvolumeclaims', 'pods', 'secrets', 'services', 'services.loadbalancers', 'services.nodeports'];
 const CONTAINER_RESOURCES: readonly (keyof ContainerResources)[] = ['cpu', 'ephemeral-storage', 'memory'];
 const LIMIT_FIELDS = ['default', 'defaultRequest', 'max', 'min'] as const;
-const NETWORK_KEYS = ['defaultDeny', 'allowDns', 'blockCloudMetadata'] as const;
+const NETWORK_KEYS = ['defaultDeny', 'allowDns', 'blockCloudMetadata', 'apiServerEgress', 'webhookIngress'] as const;
+const BOOLEAN_NETWORK_KEYS = ['defaultDeny', 'allowDns', 'blockCloudMetadata'] as const;
+/** Where the API server listens: the `kubernetes` Service's port and kube-apiserver's default secure port. */
+export const DEFAULT_API_SERVER_PORTS: readonly number[] = [443, 6443];
+
+const IPV4_CIDR = /^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\/(3[0-2]|[12]?\d)$/;
+const IPV6_CIDR = /^[0-9a-fA-F:]*:[0-9a-fA-F:]*\/(12[0-8]|1[01]\d|[1-9]?\d)$/;
+
+/** An allow rule's `{cidrs, ports?}`; `defaultPorts` when ports are not given. */
+function resolveAllow(d: Diagnostics, v: unknown, path: KeyPath, defaultPorts: readonly number[]): ResolvedAllow | undefined | 'invalid' {
+  if (v === false) return undefined;
+  if (!isObject(v)) {
+    d.error('invalid_value', path, `expected {cidrs, ports?}, got ${describe(v)}`);
+    return 'invalid';
+  }
+  checkKeys(d, v, path, ['cidrs', 'ports']);
+  let ok = true;
+  const cidrs = v['cidrs'];
+  if (!Array.isArray(cidrs) || cidrs.length === 0) {
+    d.error('invalid_value', [...path, 'cidrs'], `cidrs must be a non-empty list of CIDRs such as '10.0.0.10/32', got ${describe(cidrs)}`);
+    ok = false;
+  } else {
+    cidrs.forEach((c: unknown, i: number) => {
+      if (typeof c !== 'string' || !(IPV4_CIDR.test(c) || IPV6_CIDR.test(c))) {
+        ok = false;
+        d.error('invalid_cidr', [...path, 'cidrs', i], `${describe(c)} is not a CIDR such as '10.0.0.10/32' or 'fd00::10/128'`);
+      } else if (c === '0.0.0.0/0' || c === '::/0') {
+        d.warn('allow_everything', [...path, 'cidrs', i], `${c} opens this direction to every address, which undoes default-deny for it`, 'list the API server (or control-plane node) addresses');
+      }
+    });
+  }
+  let ports = defaultPorts;
+  if (v['ports'] !== undefined) {
+    const p = v['ports'];
+    if (!Array.isArray(p) || p.length === 0 || p.some((x) => !Number.isInteger(x) || (x as number) < 1 || (x as number) > 65535)) {
+      ok = false;
+      d.error('invalid_value', [...path, 'ports'], `ports must be a non-empty list of port numbers 1-65535, got ${describe(p)}`);
+    } else ports = p as number[];
+  }
+  if (!ok) return 'invalid';
+  return { cidrs: [...new Set(cidrs as string[])].sort(), ports: [...new Set(ports)].sort((a, b) => a - b) };
+}
 
 /** Kubernetes quantity syntax (decimal or binary suffix, or an exponent). */
 const QUANTITY = /^(\d+(\.\d+)?|\.\d+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei|[eE][+-]?\d+)?$/;
@@ -101,12 +155,20 @@ function applyNetwork(d: Diagnostics, base: ResolvedNetwork, layer: Layer): Reso
     return base;
   }
   checkKeys(d, layer.value, layer.path, NETWORK_KEYS);
-  const out: Record<string, boolean> = { ...base };
-  for (const k of NETWORK_KEYS) {
+  const out: Record<string, unknown> = { ...base };
+  for (const k of BOOLEAN_NETWORK_KEYS) {
     const v = layer.value[k];
     if (v === undefined) continue;
     if (typeof v === 'boolean') out[k] = v;
     else d.error('invalid_value', [...layer.path, k], `${k} must be true or false, got ${describe(v)}`);
+  }
+  for (const [k, ports] of [['apiServerEgress', DEFAULT_API_SERVER_PORTS], ['webhookIngress', []]] as const) {
+    const v = layer.value[k];
+    if (v === undefined) continue;
+    const a = resolveAllow(d, v, [...layer.path, k], ports);
+    if (a === 'invalid') continue;
+    if (a) out[k] = a;
+    else delete out[k];
   }
   return out as unknown as ResolvedNetwork;
 }
@@ -240,6 +302,9 @@ function warnings(d: Diagnostics, s: NamespaceObjectSettings, networkPath: KeyPa
       path: [...networkPath, 'blockCloudMetadata'],
     });
   }
+  for (const k of ['apiServerEgress', 'webhookIngress'] as const) {
+    if (!s.network.defaultDeny && s.network[k]) d.add({ code: 'ignored_key', severity: 'info', message: `${k} only matters with defaultDeny`, path: [...networkPath, k] });
+  }
   if (!s.network.defaultDeny && !s.network.allowDns) {
     d.add({ code: 'ignored_key', severity: 'info', message: 'allowDns only matters with defaultDeny', path: [...networkPath, 'allowDns'] });
   }
@@ -275,7 +340,9 @@ export function resolveNamespaceObjects(
   namespaces: ReadonlyMap<string, readonly { value: Record<string, unknown>; path: KeyPath }[]>,
   exempt: readonly string[],
   defaults: NamespaceObjectSettings = { network: DEFAULT_NETWORK },
+  scope: Layer = { value: undefined, path: ['namespaceObjects'] },
 ): ResolvedNamespaceObjects {
+  const optInLabel = resolveScope(d, scope);
   const clusterSettings = settingsFrom(d, defaults, [cluster.network], [cluster.resources]);
   warnings(d, clusterSettings, cluster.network.path, cluster.resources.path);
   const out: { namespace: string; settings: NamespaceObjectSettings }[] = [];
@@ -289,5 +356,34 @@ export function resolveNamespaceObjects(
     warnings(d, s, net[0]?.path ?? cluster.network.path, res[0]?.path ?? cluster.resources.path);
     if (JSON.stringify(s) !== JSON.stringify(clusterSettings)) out.push({ namespace: ns, settings: s });
   }
-  return { cluster: clusterSettings, namespaces: out };
+  return { cluster: clusterSettings, namespaces: out, ...(optInLabel ? { optInLabel } : {}) };
+}
+
+/** A label key (optional DNS-subdomain prefix and "/", then a name) and value, as the API server validates them. */
+const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_PREFIX = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+
+function resolveScope(d: Diagnostics, layer: Layer): { key: string; value: string } | undefined {
+  if (layer.value === undefined) return undefined;
+  if (!isObject(layer.value)) {
+    d.error('invalid_value', layer.path, `namespaceObjects must be an object {optInLabel?}, got ${describe(layer.value)}`);
+    return undefined;
+  }
+  checkKeys(d, layer.value, layer.path, ['optInLabel']);
+  const l = layer.value['optInLabel'];
+  if (l === undefined) return undefined;
+  const path = [...layer.path, 'optInLabel'];
+  const [key = '', value, ...rest] = typeof l === 'string' ? l.split('=') : [];
+  const slash = key.lastIndexOf('/');
+  const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
+  const name = key.slice(slash + 1);
+  const valid =
+    typeof l === 'string' && value !== undefined && !rest.length && LABEL_NAME.test(name) && LABEL_VALUE.test(value) && value !== '' &&
+    (prefix === undefined || (prefix.length <= 253 && LABEL_PREFIX.test(prefix)));
+  if (!valid) {
+    d.error('invalid_label', path, `optInLabel must be a label "key=value" such as 'kubeharden.io/isolate=true', got ${describe(l)}`);
+    return undefined;
+  }
+  return { key, value };
 }

@@ -7,8 +7,8 @@ import { checkOptionValue, describe } from '../controls/options.js';
 import { checkableOffline, targetKinds, type AnyControl, type PssLevel } from '../controls/types.js';
 import { Diagnostics, didYouMean, type Diagnostic, type KeyPath } from '../diagnostics.js';
 import { DEFAULT_KUBERNETES_VERSION, SUPPORTED_VERSIONS, isSupportedVersion, minor, type KubernetesVersion } from '../pss/versions.js';
-import type { EncryptedResource, Mode, ProfileName, PssLevelName } from './types.js';
-import { ISOLATED_NAMESPACE_DEFAULTS, resolveNamespaceObjects, type ResolvedNamespaceObjects } from './namespace-objects.js';
+import type { EncryptedResource, Mode, ProfileName, PssLevelName, Rollout } from './types.js';
+import { DEFAULT_NETWORK, ISOLATED_NAMESPACE_DEFAULTS, resolveNamespaceObjects, type ResolvedNamespaceObjects } from './namespace-objects.js';
 import { psaLevels } from '../backends/psa/index.js';
 import { ALLOW_KEYS, allowKeysOf, allowSuggestions, checkAllowValue, type AllowKey } from './allow.js';
 
@@ -127,6 +127,8 @@ export interface ResolvedNamespace {
   readonly name: string;
   readonly pss: PssLevelName;
   readonly exempt: boolean;
+  /** Listed under `psa.infraNamespaces`: PSA labels and PSS levels only, no namespace objects. */
+  readonly infra?: true;
 }
 
 export interface ResolvedFixture {
@@ -149,6 +151,12 @@ export interface ResolvedCluster {
   readonly controlPlane: ResolvedControlPlane;
   /** NetworkPolicies, ResourceQuota and LimitRange generated per namespace (config/namespace-objects.ts). */
   readonly namespaceObjects: ResolvedNamespaceObjects;
+  // Safe rollout (see the block at the end of this file).
+  /** `observe`: nothing is rejected (enforce became warn, PSA enforces nothing, no namespace objects). */
+  readonly rollout: Rollout;
+  /** The policy engines' namespaces (also in exemptNamespaces), sorted. */
+  readonly engineNamespaces: readonly string[];
+  readonly psa: ResolvedPsa;
 }
 
 export interface ResolvedControlPlane {
@@ -176,6 +184,7 @@ const TOP_KEYS = ['name', 'clusters'] as const;
 const CLUSTER_KEYS = [
   'profile', 'kubernetesVersion', 'defaultMode', 'exemptNamespaces', 'controls', 'namespaces',
   'exceptions', 'fixtures', 'gatekeeper', 'controlPlane', 'network', 'resources',
+  'namespaceObjects', 'rollout', 'policyEngines', 'psa',
 ] as const;
 
 /** Today as `YYYY-MM-DD` (UTC); `KUBEHARDEN_TODAY` pins it for reproducible CI runs. */
@@ -270,7 +279,10 @@ function resolveCluster(
   const e = pick(base, over, overPath, 'exemptNamespaces');
   let exemptNamespaces: string[] = [...DEFAULT_EXEMPT_NAMESPACES];
   if (e.value !== undefined) exemptNamespaces = namespaceList(d, e.value, e.path) ?? exemptNamespaces;
-  exemptNamespaces = uniqSorted(exemptNamespaces);
+  const engines = resolvePolicyEngines(d, pick(base, over, overPath, 'policyEngines'));
+  exemptNamespaces = uniqSorted([...exemptNamespaces, ...engines]);
+  const rollout = resolveRollout(d, pick(base, over, overPath, 'rollout'));
+  const psaSettings = resolvePsa(d, pick(base, over, overPath, 'psa'), exemptNamespaces);
 
   const g = pick(base, over, overPath, 'gatekeeper');
   let regoVersion: 'v1' | 'v0' = 'v1';
@@ -353,6 +365,14 @@ function resolveCluster(
       nsConfigs.set(ns, list);
     }
   }
+  // Infrastructure namespaces: a namespace entry with only a level (no namespace objects).
+  for (const [ns, { level: lv, path }] of psaSettings.infra) {
+    if (nsConfigs.has(ns)) {
+      d.error('infra_namespace_configured', path, `namespace "${ns}" is listed both under namespaces and psa.infraNamespaces`, `set its level with namespaces.${ns}.pss instead`);
+      continue;
+    }
+    nsConfigs.set(ns, [{ value: { pss: lv }, path }]);
+  }
   const namespaces: ResolvedNamespace[] = [];
   const nsSettings = new Map<string, Map<ControlId, ControlSettings>>();
   for (const ns of [...nsConfigs.keys()].sort()) {
@@ -366,7 +386,7 @@ function resolveCluster(
     }
     const exempt = exemptNamespaces.includes(ns);
     if (exempt) d.warn('exempt_namespace_rules', cfgs[0]!.path, `namespace "${ns}" is exempt (exemptNamespaces), so its rules have no effect on policies`);
-    namespaces.push({ name: ns, pss: exempt ? 'privileged' : nsLevel, exempt });
+    namespaces.push({ name: ns, pss: exempt ? 'privileged' : nsLevel, exempt, ...(psaSettings.infra.has(ns) && !nsConfigs.get(ns)!.some((c) => c.path[0] === 'namespaces' || c.path[0] === 'clusters') ? { infra: true as const } : {}) });
     const per = new Map<ControlId, ControlSettings>();
     for (const id of CONTROL_IDS) {
       const c = getControl(id);
@@ -527,10 +547,88 @@ function resolveCluster(
     nsConfigs,
     exemptNamespaces,
     profile === 'nsa-cisa' ? ISOLATED_NAMESPACE_DEFAULTS : undefined,
+    pick(base, over, overPath, 'namespaceObjects'),
   );
 
-  return withPsaLevels({ name, profile, level, version, defaultMode, exemptNamespaces, controls, namespaces, exceptions, fixtures, regoVersion, controlPlane, namespaceObjects });
+  const resolved = { name, profile, level, version, defaultMode, exemptNamespaces, controls, namespaces, exceptions, fixtures, regoVersion, controlPlane, namespaceObjects };
+  return withPsaLevels({ ...(rollout === 'observe' ? observe(resolved) : resolved), rollout, engineNamespaces: engines, psa: { defaultEnforce: psaSettings.defaultEnforce } });
 }
+
+// --- safe rollout: observe mode, the policy engines' namespaces, PSA defaults ---
+
+export interface ResolvedPsa {
+  /** The AdmissionConfiguration's enforce level for unlabeled namespaces (capped by what the policies enforce). */
+  readonly defaultEnforce: PssLevelName;
+}
+
+/** The namespaces the Gatekeeper and Kyverno Helm charts install into. */
+export const DEFAULT_ENGINE_NAMESPACES = ['gatekeeper-system', 'kyverno'] as const;
+const ROLLOUTS: readonly Rollout[] = ['enforce', 'observe'];
+
+function resolveRollout(d: Diagnostics, r: { value: unknown; path: KeyPath }): Rollout {
+  if (r.value === undefined) return 'enforce';
+  if (ROLLOUTS.includes(r.value as Rollout)) return r.value as Rollout;
+  d.error('invalid_value', r.path, `rollout must be one of ${ROLLOUTS.join(', ')}, got ${describe(r.value)}`, hintFor(r.value, ROLLOUTS));
+  return 'enforce';
+}
+
+function resolvePolicyEngines(d: Diagnostics, e: { value: unknown; path: KeyPath }): string[] {
+  if (e.value === undefined) return [...DEFAULT_ENGINE_NAMESPACES];
+  if (!isObject(e.value)) {
+    d.error('invalid_value', e.path, `policyEngines must be an object {namespaces?}, got ${describe(e.value)}`);
+    return [...DEFAULT_ENGINE_NAMESPACES];
+  }
+  checkKeys(d, e.value, e.path, ['namespaces']);
+  if (e.value['namespaces'] === undefined) return [...DEFAULT_ENGINE_NAMESPACES];
+  return uniqSorted(namespaceList(d, e.value['namespaces'], [...e.path, 'namespaces']) ?? [...DEFAULT_ENGINE_NAMESPACES]);
+}
+
+function resolvePsa(
+  d: Diagnostics,
+  p: { value: unknown; path: KeyPath },
+  exempt: readonly string[],
+): { defaultEnforce: PssLevelName; infra: Map<string, { level: PssLevelName; path: KeyPath }> } {
+  const out = { defaultEnforce: 'privileged' as PssLevelName, infra: new Map<string, { level: PssLevelName; path: KeyPath }>() };
+  if (p.value === undefined) return out;
+  if (!isObject(p.value)) {
+    d.error('invalid_value', p.path, `psa must be an object {defaultEnforce?, infraNamespaces?}, got ${describe(p.value)}`);
+    return out;
+  }
+  checkKeys(d, p.value, p.path, ['defaultEnforce', 'infraNamespaces']);
+  const de = p.value['defaultEnforce'];
+  if (de !== undefined) {
+    if (LEVELS.includes(de as PssLevelName)) out.defaultEnforce = de as PssLevelName;
+    else d.error('invalid_value', [...p.path, 'defaultEnforce'], `defaultEnforce must be one of ${LEVELS.join(', ')}, got ${describe(de)}`, hintFor(de, LEVELS));
+  }
+  const infra = p.value['infraNamespaces'];
+  if (infra !== undefined) {
+    const ip = [...p.path, 'infraNamespaces'];
+    if (!isObject(infra)) d.error('invalid_value', ip, `infraNamespaces must be an object of namespace → level, got ${describe(infra)}`);
+    else {
+      for (const ns of Object.keys(infra).sort()) {
+        const lv = infra[ns];
+        const path = [...ip, ns];
+        if (!isDnsLabel(ns)) d.error('invalid_name', path, `"${ns}" is not a valid namespace name (DNS label)`);
+        else if (!LEVELS.includes(lv as PssLevelName)) d.error('invalid_value', path, `the level must be one of ${LEVELS.join(', ')}, got ${describe(lv)}`, hintFor(lv, LEVELS));
+        else if (exempt.includes(ns)) d.warn('exempt_namespace_rules', path, `namespace "${ns}" is exempt (exemptNamespaces or policyEngines), so its level has no effect`);
+        else out.infra.set(ns, { level: lv as PssLevelName, path });
+      }
+    }
+  }
+  return out;
+}
+
+/** Observe mode: every control that would reject warns instead; namespace objects (no audit mode) are left out. */
+function observe<T extends Pick<ResolvedCluster, 'controls' | 'namespaceObjects'>>(c: T): T {
+  const soften = (s: ControlSettings): ControlSettings => (s.mode === 'enforce' ? { ...s, mode: 'warn' } : s);
+  return {
+    ...c,
+    controls: c.controls.map((rc) => ({ ...rc, cluster: soften(rc.cluster), namespaces: rc.namespaces.map((n) => ({ ...n, settings: soften(n.settings) })) })),
+    namespaceObjects: { cluster: { network: DEFAULT_NETWORK }, namespaces: [] },
+  };
+}
+
+// --- end of safe rollout ---
 
 // --- control plane (audit policy, encryption at rest) ---
 

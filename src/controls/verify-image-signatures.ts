@@ -11,9 +11,16 @@ publicKeys (PEM, any one may sign) or keyless identities ("<issuer> <subject>", 
 certificate subject, which may contain "*"), before the Pod or workload is admitted; Kyverno auto-gen covers
 every workload controller. The images option lists the references to verify (Kyverno patterns, "*" and "?"
 wildcards, e.g. "registry.example.com/*"); other images are not checked (combine with allowed-registries so
-that nothing else can run). With mutateDigest (default true) Kyverno rewrites each verified tag to the digest
-it verified, so the node cannot pull a different image later; with mutateDigest false, tags are verified
-as they are (a tag moved after admission is not re-checked; require-image-digest makes digests mandatory). transparencyLog (default true) also requires
+that nothing else can run). mutateDigest (default false) leaves Pods and workloads as written: tags are
+verified as they are (a tag moved after admission is not re-checked; require-image-digest makes digests
+mandatory, so pin digests in the manifests). With mutateDigest true Kyverno rewrites each verified tag to the
+digest it verified, so the node cannot pull a different image later, but the rewritten workloads then differ
+from what Git holds and GitOps tools report permanent drift (or fight Kyverno over the field). Failure policy:
+the webhook fails closed (failurePolicy Fail): when Kyverno cannot reach the registry, Rekor or Fulcio in time,
+or is itself unavailable, matching Pods and workloads are rejected until the outage ends. failOpen (default
+false) sets failurePolicy Ignore: such errors and timeouts then admit the Pod unverified, which keeps
+deployments going during an outage but lets anyone who can delay those services skip the check (the failure
+policy belongs to the whole ClusterPolicy: when namespaces set failOpen differently, Fail wins). transparencyLog (default true) also requires
 the signature's entry in the Rekor transparency log and, for keyless, the certificate's SCT: switch it off
 only for signatures made without the public log (private infrastructure, air-gapped registries). Image
 exceptions become the rule's skipImageReferences. Kyverno needs network access to the registries (and to
@@ -34,9 +41,10 @@ of its own and needs an external-data provider, which kubeharden does not genera
       'https://token.actions.githubusercontent.com https://github.com/example-org/*',
     ]),
     transparencyLog: opt.boolean('Require the Rekor transparency-log entry (and, keyless, the certificate SCT). Default: true.'),
-    mutateDigest: opt.boolean('Replace each verified tag with the digest that was verified. Default: true.'),
+    mutateDigest: opt.boolean('Replace each verified tag with the digest that was verified (rewrites Pods and workloads: GitOps drift). Default: false.'),
+    failOpen: opt.boolean('Admit Pods unverified when verification errors or times out (registry, Rekor or Kyverno unreachable): webhook failurePolicy Ignore instead of Fail. Default: false.'),
   },
-  defaults: () => ({ images: [], publicKeys: [], keyless: [], transparencyLog: true, mutateDigest: true }),
+  defaults: () => ({ images: [], publicKeys: [], keyless: [], transparencyLog: true, mutateDigest: false, failOpen: false }),
   requiredOptions: ['images', ['publicKeys', 'keyless']],
   lintOptions: (o) => [
     ...(Array.isArray(o.keyless) ? o.keyless : []).flatMap((k, index) =>
@@ -50,13 +58,14 @@ of its own and needs an external-data provider, which kubeharden does not genera
         : [],
     ),
   ],
-  params: { images: 'strings', publicKeys: 'strings', keyless: 'strings', transparencyLog: 'boolean', mutateDigest: 'boolean' },
+  params: { images: 'strings', publicKeys: 'strings', keyless: 'strings', transparencyLog: 'boolean', mutateDigest: 'boolean', failOpen: 'boolean' },
   lower: (o) => ({
     images: [...new Set(o.images)].sort(),
     publicKeys: [...new Set(o.publicKeys.map((k) => `${k.trim()}\n`))].sort(),
     keyless: [...new Set(o.keyless.map((k) => k.trim().split(/\s+/).join(' ')))].sort(),
     transparencyLog: o.transparencyLog,
     mutateDigest: o.mutateDigest,
+    failOpen: o.failOpen,
   }),
   // Signature checks need a registry: test/verify-images.test.ts runs them with the Kyverno CLI against a
   // local registry holding signed and unsigned images.

@@ -2,8 +2,9 @@
  * The kube-apiserver audit policy (`--audit-policy-file`, NSA-LOG-1). The API server uses the level of the
  * FIRST rule that matches a request, so the order below is part of the policy:
  *   1. anything that can carry secret material: Metadata only (never the body), before any other rule;
- *   2. high-volume, read-only noise: None;
+ *   2. high-volume noise (health checks, kube-proxy watches, Lease renewals and leader election): None;
  *   3. writes that change who may do what, or that open a shell into a pod: RequestResponse;
+ *      writes of status subresources: Metadata;
  *   4. every other write: Request;
  *   5. everything else (reads): Metadata.
  */
@@ -45,12 +46,11 @@ export const AUDIT_RULES: readonly AuditRule[] = [
     ],
   },
   { level: 'None', userGroups: ['system:nodes'], verbs: ['get'], resources: [{ group: '', resources: ['nodes', 'nodes/status'] }] },
-  // Leader election of the control-plane components.
+  // Leases: node heartbeats (every kubelet renews its Lease in kube-node-lease every 10 s) and leader
+  // election of controllers and operators, by anyone. Creating and deleting a Lease still falls through.
   {
     level: 'None',
-    users: ['system:kube-controller-manager', 'system:kube-scheduler'],
-    verbs: ['get', 'update'],
-    namespaces: ['kube-system'],
+    verbs: ['get', 'list', 'watch', 'update', 'patch'],
     resources: [{ group: 'coordination.k8s.io', resources: ['leases'] }],
   },
   // Reading events; writing them is recorded below at Metadata (an event body is not worth its volume).
@@ -78,6 +78,10 @@ export const AUDIT_RULES: readonly AuditRule[] = [
       { group: 'templates.gatekeeper.sh' },
     ],
   },
+  // Status writes (kubelets reporting pods and nodes, controllers their objects' status, the cloud controller
+  // a LoadBalancer's address): frequent, and the status is not what anyone authorizes. Who wrote which
+  // object is enough. The core group is listed on its own for API servers that do not know group "*".
+  { level: 'Metadata', verbs: [...WRITE_VERBS], resources: [{ group: '', resources: ['*/status'] }, { group: '*', resources: ['*/status'] }] },
   // 4. Every other write: the request body shows what changed.
   { level: 'Request', verbs: [...WRITE_VERBS] },
   // 5. Everything else.

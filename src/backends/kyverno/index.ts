@@ -118,8 +118,13 @@ export function clusterPolicy(id: ControlId, instances: readonly ControlInstance
     spec: { background: true, rules },
   };
   // Signatures are checked at admission (registry and Rekor access from the webhook), not in background
-  // scans; the webhook waits for the registry.
-  if (rules.some((r) => r.verifyImages)) policy.spec = { background: false, webhookTimeoutSeconds: 30, rules };
+  // scans; the webhook waits for the registry, and its failure policy (stated, never Kyverno's implicit
+  // default) decides what an outage of the registry, Rekor or Kyverno does to admission.
+  if (rules.some((r) => r.verifyImages)) {
+    const checks = instances.map((i) => celCheck(id, i.params)).filter((c): c is ImageVerificationCheck => !isUnsupported(c) && isImageVerification(c));
+    const failurePolicy = checks.some((c) => c.failurePolicy === 'Fail') ? 'Fail' : 'Ignore';
+    policy.spec = { background: false, webhookConfiguration: { failurePolicy, timeoutSeconds: 30 }, rules };
+  }
   // Warn mode = Audit plus admission warnings; emitWarning is policy-wide, so it also makes Audit
   // instances of the same control warn.
   if (instances.some((i) => i.mode === 'warn')) policy.spec.emitWarning = true;

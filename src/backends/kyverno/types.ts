@@ -48,6 +48,7 @@ export interface ClusterPolicy {
     background: boolean;
     emitWarning?: boolean;
     webhookTimeoutSeconds?: number;
+    webhookConfiguration?: { failurePolicy: 'Fail' | 'Ignore'; timeoutSeconds?: number };
     rules: KyvernoRule[];
   };
 }
@@ -87,6 +88,8 @@ export interface ImageVerification {
 /** What the verify-image-signatures emitter returns instead of a CEL check. */
 export interface ImageVerificationCheck {
   readonly verifyImages: Omit<ImageVerification, 'failureAction' | 'skipImageReferences'>;
+  /** The policy's webhook failure policy (verification errors and timeouts). */
+  readonly failurePolicy: 'Fail' | 'Ignore';
 }
 
 /** `kyverno.io/v2` PolicyException (exceptions by object name). */

@@ -30,5 +30,6 @@ export function verifyImagesCheck(p: Params): ImageVerificationCheck {
       verifyDigest: p.mutateDigest,
       required: true,
     },
+    failurePolicy: p.failOpen ? 'Ignore' : 'Fail',
   };
 }

@@ -52,10 +52,11 @@ export function egressBlocked(specs: readonly PolicySpec[], address: string): bo
   return !egress.some((s) => (s.egress ?? []).some((r) => !r.to?.length || r.to.some((p) => peerAllows(p, address))));
 }
 
-type Policy = { kind?: string; spec?: { rules?: { match?: { any?: { resources?: { names?: string[] } }[] }; generate?: { kind?: string; data?: { spec?: PolicySpec } } }[] } };
+type Policy = { kind?: string; spec?: { rules?: { name?: string; generate?: { kind?: string; name?: string; data?: { spec?: PolicySpec } } }[] } };
 
 /**
- * Whether the Kyverno generate rules that apply to every (non-exempt, not separately configured) namespace
+ * Whether the Kyverno generate rules of the cluster-wide settings (the namespaces listed without settings of
+ * their own, and those with the opt-in label)
  * create NetworkPolicies that block the IPv4 metadata address.
  */
 export function generatedPoliciesBlockMetadata(policies: readonly object[]): boolean {
@@ -63,7 +64,8 @@ export function generatedPoliciesBlockMetadata(policies: readonly object[]): boo
   for (const p of policies as Policy[]) {
     if (p.kind !== 'ClusterPolicy') continue;
     for (const r of p.spec?.rules ?? []) {
-      const clusterWide = (r.match?.any ?? []).every((f) => !f.resources?.names?.length);
+      // The cluster-wide rules carry the object's own name; rules of one namespace add the namespace to it.
+      const clusterWide = r.name !== undefined && r.name === r.generate?.name;
       if (clusterWide && r.generate?.kind === 'NetworkPolicy' && r.generate.data?.spec) specs.push(r.generate.data.spec);
     }
   }

@@ -4,12 +4,14 @@
  * - Plain manifests for every non-exempt namespace the config names: `network/<namespace>.yaml` and
  *   `resources/<namespace>.yaml`, each folder with a kustomization (for clusters without Kyverno).
  * - Kyverno ClusterPolicies with generate rules (`kyverno/<control>.yaml`) that create the same objects in
- *   every non-exempt namespace, including namespaces created later (`generateExisting` covers those that
- *   exist when the policy is installed) and keep them as generated (`synchronize`: edits and deletions
- *   are reverted). Install one route or the other, so that every object has a single owner.
+ *   the same namespaces, and in namespaces carrying the config's opt-in label (also those created or
+ *   labelled later; `generateExisting` covers those that exist when the policy is installed), and keep them
+ *   as generated (`synchronize`: edits and deletions are reverted). Install one route or the other, so
+ *   that every object has a single owner. A namespace neither named nor labelled gets nothing.
  *
  * Namespaces with settings of their own get rules of their own (matched by name); the cluster-wide rules
- * exclude them and the exempt namespaces. Pure: no I/O.
+ * match the other named namespaces by name and the label by selector (excluding the exempt and
+ * infrastructure namespaces and those with rules of their own). Pure: no I/O.
  */
 import type { ResolvedCluster } from '../../config/resolve.js';
 import type { NamespaceObjectSettings } from '../../config/namespace-objects.js';
@@ -24,10 +26,14 @@ import {
 export const NETWORK_DIR = 'network';
 export const RESOURCES_DIR = 'resources';
 
-/** Effective settings per non-exempt namespace the config names, sorted by name. */
+/**
+ * Effective settings per namespace that gets objects: the non-exempt namespaces the config names (not the
+ * infrastructure namespaces of `psa.infraNamespaces`), sorted by name. No other namespace gets objects,
+ * except, through Kyverno, those carrying the opt-in label.
+ */
 export function namespaceSettings(cluster: ResolvedCluster): { namespace: string; settings: NamespaceObjectSettings }[] {
   const own = new Map(cluster.namespaceObjects.namespaces.map((n) => [n.namespace, n.settings]));
-  return cluster.namespaces.filter((n) => !n.exempt).map((n) => ({ namespace: n.name, settings: own.get(n.name) ?? cluster.namespaceObjects.cluster }));
+  return cluster.namespaces.filter((n) => !n.exempt && !n.infra).map((n) => ({ namespace: n.name, settings: own.get(n.name) ?? cluster.namespaceObjects.cluster }));
 }
 
 /** Plain manifests, grouped per namespace into one folder per kind of object. */
@@ -50,17 +56,17 @@ const TITLES: Record<NamespaceControl, { title: string; description: string }> =
   [DEFAULT_DENY_CONTROL]: {
     title: 'Default-deny NetworkPolicy per namespace',
     description:
-      'Generates in every namespace a NetworkPolicy that denies all ingress and egress of its pods (and, when configured, one allowing DNS to kube-dns), so only flows opened by further policies are allowed. Needs a network plugin that implements NetworkPolicy; hostNetwork pods are not affected.',
+      'Generates in the namespaces the config names (and those carrying its opt-in label) a NetworkPolicy that denies all ingress and egress of its pods (and, when configured, one allowing DNS to kube-dns), so only flows opened by further policies are allowed. Needs a network plugin that implements NetworkPolicy; hostNetwork pods are not affected.',
   },
   [METADATA_CONTROL]: {
     title: 'Block egress to cloud metadata per namespace',
     description:
-      'Generates in every namespace a NetworkPolicy allowing egress to every address except the cloud metadata service, so pods cannot fetch node credentials from it. Another policy that allows a range containing the metadata address re-opens it; hostNetwork pods are not affected.',
+      'Generates in the namespaces the config names (and those carrying its opt-in label) a NetworkPolicy allowing egress to every address except the cloud metadata service, so pods cannot fetch node credentials from it. Another policy that allows a range containing the metadata address re-opens it; hostNetwork pods are not affected.',
   },
   [QUOTA_CONTROL]: {
     title: 'ResourceQuota and LimitRange per namespace',
     description:
-      'Generates in every namespace a ResourceQuota capping its aggregate requests, limits and object counts, and a LimitRange giving containers default requests and limits and bounding them.',
+      'Generates in the namespaces the config names (and those carrying its opt-in label) a ResourceQuota capping its aggregate requests, limits and object counts, and a LimitRange giving containers default requests and limits and bounding them.',
   },
 };
 
@@ -81,9 +87,9 @@ function rules(cluster: ResolvedCluster, control: NamespaceControl, build: (s: N
   const mine = (s: NamespaceObjectSettings): NamespacedObject[] => build(s).filter((o) => o.control === control);
   const own = ownNamespaces(cluster, control, build);
   const out: object[] = [];
-  const rule = (o: NamespacedObject, name: string, match: object, exclude?: readonly string[]): object => ({
+  const rule = (o: NamespacedObject, name: string, match: readonly object[], exclude?: readonly string[]): object => ({
     name,
-    match: { any: [{ resources: { kinds: ['Namespace'], ...match } }] },
+    match: { any: match.map((m) => ({ resources: { kinds: ['Namespace'], ...m } })) },
     ...(exclude?.length ? { exclude: { any: [{ resources: { kinds: ['Namespace'], names: [...exclude] } }] } } : {}),
     // Kyverno ≥ 1.13 spells generateExisting per rule.
     generate: {
@@ -96,9 +102,17 @@ function rules(cluster: ResolvedCluster, control: NamespaceControl, build: (s: N
       data: generateData(o),
     },
   });
-  const exclude = [...new Set([...cluster.exemptNamespaces, ...own.map((n) => n.namespace)])].sort();
-  for (const o of mine(cluster.namespaceObjects.cluster)) out.push(rule(o, o.name, {}, exclude));
-  for (const n of own) for (const o of mine(n.settings)) out.push(rule(o, ruleName(o, n.namespace, true), { names: [n.namespace] }));
+  // The cluster-wide objects go to the namespaces the config names without settings of their own, and to
+  // namespaces carrying the opt-in label; never to any other namespace.
+  const ownNames = new Set(own.map((n) => n.namespace));
+  const listed = namespaceSettings(cluster).map((n) => n.namespace).filter((n) => !ownNames.has(n));
+  const label = cluster.namespaceObjects.optInLabel;
+  const match = [...(listed.length ? [{ names: listed }] : []), ...(label ? [{ selector: { matchLabels: { [label.key]: label.value } } }] : [])];
+  // Exclusions only matter for the label: exempt and infrastructure namespaces, and those with their own rules.
+  const infra = cluster.namespaces.filter((n) => n.infra).map((n) => n.name);
+  const exclude = label ? [...new Set([...cluster.exemptNamespaces, ...infra, ...ownNames])].sort() : [];
+  if (match.length) for (const o of mine(cluster.namespaceObjects.cluster)) out.push(rule(o, o.name, match, exclude));
+  for (const n of own) for (const o of mine(n.settings)) out.push(rule(o, ruleName(o, n.namespace, true), [{ names: [n.namespace] }]));
   return out;
 }
 
@@ -126,17 +140,19 @@ function generatePolicy(cluster: ResolvedCluster, control: NamespaceControl, bui
   return [{ path: `kyverno/${control}.yaml`, objects: [policy] }];
 }
 
-/** A namespace the config does not name, standing for those created later (suite only). */
+/** A namespace the config does not name that carries the opt-in label (suite only, when there is a label). */
 export const SAMPLE_NEW_NAMESPACE = 'kubeharden-new-namespace';
 const SUITE_DIR = 'kyverno/samples/namespaces';
 
 /**
- * A `kyverno test` suite for the generate policies: for every non-exempt namespace the config names, and
- * one it does not, each rule must generate exactly the object of the plain manifests (`generatedResource`).
+ * A `kyverno test` suite for the generate policies: for every namespace that gets objects (and, with an
+ * opt-in label, a labelled one the config does not name) each rule must generate exactly the object of the
+ * plain manifests (`generatedResource`).
  */
 function generateSuite(cluster: ResolvedCluster, policyFiles: readonly BackendFile[]): BackendFile[] {
   if (!policyFiles.length) return [];
-  const scopes = [...namespaceSettings(cluster), { namespace: SAMPLE_NEW_NAMESPACE, settings: cluster.namespaceObjects.cluster }];
+  const label = cluster.namespaceObjects.optInLabel;
+  const scopes = [...namespaceSettings(cluster), ...(label ? [{ namespace: SAMPLE_NEW_NAMESPACE, settings: cluster.namespaceObjects.cluster }] : [])];
   const builders = [networkPolicyObjects, resourceObjects];
   const files: BackendFile[] = [];
   const results: object[] = [];
@@ -153,7 +169,10 @@ function generateSuite(cluster: ResolvedCluster, policyFiles: readonly BackendFi
     }
   }
   if (!results.length) return [];
-  const namespaces = scopes.map((s) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: s.namespace, labels: { 'kubernetes.io/metadata.name': s.namespace } } }));
+  const nsObject = (name: string, extra: Record<string, string> = {}): object => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubernetes.io/metadata.name': name, ...extra } } });
+  // `kyverno test` has no verdict for a rule that does not match, so namespaces that get nothing (neither
+  // named nor labelled) are checked with `kyverno apply` in test/namespace-objects.test.ts.
+  const namespaces = scopes.map((s) => nsObject(s.namespace, s.namespace === SAMPLE_NEW_NAMESPACE && label ? { [label.key]: label.value } : {}));
   files.push({ path: `${SUITE_DIR}/namespaces.yaml`, objects: namespaces });
   files.push({
     path: `${SUITE_DIR}/kyverno-test.yaml`,
@@ -199,10 +218,15 @@ export function namespaceObjectsReadme(cluster: ResolvedCluster): string[] {
   if (!kyverno.length) return [];
   const c = cluster.name;
   const has = (dir: string): boolean => manifests.some((f) => f.path.startsWith(`${dir}/`));
+  const label = cluster.namespaceObjects.optInLabel;
+  const where = [
+    'the namespaces the config names (not the exempt ones, nor `psa.infraNamespaces`)',
+    ...(label ? [`namespaces labelled \`${label.key}=${label.value}\`, including namespaces created or labelled later`] : []),
+  ].join(', and in ');
   const lines = [
     '## Namespace objects',
     '',
-    `Kyverno generate policies (${kyverno.map((f) => `\`${f.path}\``).join(', ')}) create these objects in every non-exempt namespace, including namespaces created later, and restore them when they are changed or deleted. Without Kyverno, apply the same objects as plain manifests for the namespaces the config names (use one route, not both, so that every object has a single owner):`,
+    `Kyverno generate policies (${kyverno.map((f) => `\`${f.path}\``).join(', ')}) create these objects in ${where}, and restore them when they are changed or deleted. No other namespace gets anything${label ? ` (label a namespace \`${label.key}=${label.value}\` to opt it in)` : ' (set `namespaceObjects.optInLabel` to let namespace owners opt in)'}. Every object is named \`kubeharden-…\`, so an object of the same name written by the namespace's owners (\`default-deny\`, \`allow-dns\`) is never taken over. Without Kyverno, apply the same objects as plain manifests for the namespaces the config names (use one route, not both, so that every object has a single owner):`,
     '',
     '```sh',
     ...(has(NETWORK_DIR) ? [`kubectl apply -k ${c}/${NETWORK_DIR}       # NetworkPolicies per namespace`] : []),
@@ -211,17 +235,24 @@ export function namespaceObjectsReadme(cluster: ResolvedCluster): string[] {
     '',
     "Kyverno's background controller creates the objects: its ClusterRole must allow creating and updating NetworkPolicies, ResourceQuotas and LimitRanges (Helm chart: `backgroundController.rbac.coreClusterRole.extraResources`).",
     '',
-    'NetworkPolicies only take effect with a network plugin that implements them, and never apply to hostNetwork pods. They never deny, they only allow, and their allows add up: a pod selected by `default-deny` may use only the flows that another policy of its namespace allows (`allow-dns`: UDP/TCP 53 to kube-dns), so the cloud metadata service is blocked too. `allow-egress-except-cloud-metadata` (written only where default-deny is off) allows all egress except the metadata addresses; a policy allowing a range that contains them re-opens them.',
+    'NetworkPolicies only take effect with a network plugin that implements them, and never apply to hostNetwork pods. They never deny, they only allow, and their allows add up: a pod selected by `kubeharden-default-deny` may use only the flows that another policy of its namespace allows (`kubeharden-allow-dns`: UDP/TCP 53 to kube-dns), so the cloud metadata service is blocked too. `kubeharden-allow-egress-except-cloud-metadata` (written only where default-deny is off) allows all egress except the metadata addresses; a policy allowing a range that contains them re-opens them.',
     '',
-    '| Namespace | default-deny | allow-dns | egress except metadata | ResourceQuota | LimitRange |',
+    '**Default-deny and webhooks, operators.** Under default-deny, pods can no longer reach the API server and the API server can no longer reach webhooks served in the namespace. Admission and conversion webhooks (cert-manager, ingress controllers, operators, the policy engines themselves) then time out; with `failurePolicy: Fail` the API server rejects every request the webhook covers, and controllers that watch the API stop working. Keep such namespaces out of the config (or in `psa.infraNamespaces`), or open the flows: `network.apiServerEgress: { cidrs: [<API server endpoints>] }` writes `kubeharden-allow-api-server` (egress on TCP 443 and 6443 by default) and `network.webhookIngress: { cidrs: [<control-plane node addresses>] }` writes `kubeharden-allow-webhooks` (ingress from them), cluster-wide or per namespace. A ResourceQuota rejects pods beyond its caps and the LimitRange rejects containers above its `max`: size them for databases and monitoring before listing those namespaces.',
+    '',
+    '| Namespace | default-deny | allowed under default-deny | egress except metadata | ResourceQuota | LimitRange |',
     '|---|---|---|---|---|---|',
   ];
   const yes = (b: boolean): string => (b ? 'yes' : '—');
-  const rows = [{ label: '(every other non-exempt namespace)', s: cluster.namespaceObjects.cluster }, ...namespaceSettings(cluster).map((n) => ({ label: `\`${n.namespace}\``, s: n.settings }))];
+  const rows = [...(label ? [{ label: `(labelled \`${label.key}=${label.value}\`)`, s: cluster.namespaceObjects.cluster }] : []), ...namespaceSettings(cluster).map((n) => ({ label: `\`${n.namespace}\``, s: n.settings }))];
   for (const { label, s } of rows) {
     const quota = s.quota ? Object.entries(s.quota).map(([k, v]) => `${k}=${v}`).join(', ') : '—';
     const lr = s.limitRange ? Object.entries(s.limitRange).map(([k, v]) => `${k}: ${Object.entries(v ?? {}).map(([r, q]) => `${r}=${q}`).join(', ')}`).join('; ') : '—';
-    lines.push(`| ${label} | ${yes(s.network.defaultDeny)} | ${yes(s.network.defaultDeny && s.network.allowDns)} | ${yes(!s.network.defaultDeny && s.network.blockCloudMetadata)} | ${quota} | ${lr} |`);
+    const allows = [
+      ...(s.network.defaultDeny && s.network.allowDns ? ['dns'] : []),
+      ...(s.network.defaultDeny && s.network.apiServerEgress ? [`api-server (${s.network.apiServerEgress.cidrs.join(', ')})`] : []),
+      ...(s.network.defaultDeny && s.network.webhookIngress ? [`webhooks (${s.network.webhookIngress.cidrs.join(', ')})`] : []),
+    ];
+    lines.push(`| ${label} | ${yes(s.network.defaultDeny)} | ${allows.join('; ') || '—'} | ${yes(!s.network.defaultDeny && s.network.blockCloudMetadata)} | ${quota} | ${lr} |`);
   }
   lines.push('');
   return lines;

@@ -7,10 +7,12 @@
  * at least one policy of that type may only use the flows that some selecting policy allows; a pod no
  * policy selects for a direction is unrestricted in that direction):
  *
- * - `default-deny` selects every pod for Ingress and Egress and allows nothing, so from then on only flows
+ * - `kubeharden-default-deny` selects every pod for Ingress and Egress and allows nothing, so from then on only flows
  *   opened by other policies in the namespace are allowed (including the metadata service: it is blocked).
- * - `allow-dns` adds egress on UDP/TCP 53 to the kube-dns pods in kube-system, so name resolution keeps
+ * - `kubeharden-allow-dns` adds egress on UDP/TCP 53 to the kube-dns pods in kube-system, so name resolution keeps
  *   working under default-deny. It allows nothing else.
+ * - `kubeharden-allow-api-server` and `kubeharden-allow-webhooks` (when configured) add egress to the API
+ *   server's addresses and ingress from them (webhooks served in the namespace), by ipBlock.
  * - `allow-egress-except-cloud-metadata` (only when default-deny is off) selects every pod for Egress and
  *   allows every IPv4 and IPv6 destination except the metadata addresses. Pods may then reach everything
  *   but the metadata service, unless another policy of the namespace explicitly allows a range that
@@ -27,11 +29,19 @@ export type NamespaceControl = typeof DEFAULT_DENY_CONTROL | typeof METADATA_CON
 /** Implemented by generate policies and manifests rather than by control files in src/controls. */
 export const NAMESPACE_CONTROLS: readonly string[] = [DEFAULT_DENY_CONTROL, METADATA_CONTROL, QUOTA_CONTROL];
 
-export const DEFAULT_DENY_NAME = 'default-deny';
-export const ALLOW_DNS_NAME = 'allow-dns';
-export const METADATA_POLICY_NAME = 'allow-egress-except-cloud-metadata';
-export const QUOTA_NAME = 'namespace-quota';
-export const LIMIT_RANGE_NAME = 'container-limits';
+/**
+ * Every object kubeharden puts into a namespace is named `kubeharden-…`, so that it never takes the name
+ * of an object the namespace's owners wrote (`default-deny`, `allow-dns` and `namespace-quota` are common
+ * names): Kyverno's generate rules, which keep what they generate in sync, only ever own these names.
+ */
+export const OBJECT_PREFIX = 'kubeharden-';
+export const DEFAULT_DENY_NAME = `${OBJECT_PREFIX}default-deny`;
+export const ALLOW_DNS_NAME = `${OBJECT_PREFIX}allow-dns`;
+export const ALLOW_API_SERVER_NAME = `${OBJECT_PREFIX}allow-api-server`;
+export const ALLOW_WEBHOOKS_NAME = `${OBJECT_PREFIX}allow-webhooks`;
+export const METADATA_POLICY_NAME = `${OBJECT_PREFIX}allow-egress-except-cloud-metadata`;
+export const QUOTA_NAME = `${OBJECT_PREFIX}namespace-quota`;
+export const LIMIT_RANGE_NAME = `${OBJECT_PREFIX}container-limits`;
 
 /** Cloud metadata services (AWS, Azure, GCP and most others on IPv4; AWS's IPv6 endpoint). */
 export const METADATA_IPV4 = '169.254.169.254/32';
@@ -86,6 +96,13 @@ export function networkPolicyObjects(s: NamespaceObjectSettings): NamespacedObje
         }),
       );
     }
+    // The API server is outside the pod network (host network or another network): ipBlock peers only.
+    const peers = (cidrs: readonly string[]): object[] => cidrs.map((cidr) => ({ ipBlock: { cidr } }));
+    const tcp = (ports: readonly number[]): object => (ports.length ? { ports: ports.map((port) => ({ protocol: 'TCP', port })) } : {});
+    const api = s.network.apiServerEgress;
+    if (api) out.push(np(DEFAULT_DENY_CONTROL, ALLOW_API_SERVER_NAME, { podSelector: {}, policyTypes: ['Egress'], egress: [{ to: peers(api.cidrs), ...tcp(api.ports) }] }));
+    const hooks = s.network.webhookIngress;
+    if (hooks) out.push(np(DEFAULT_DENY_CONTROL, ALLOW_WEBHOOKS_NAME, { podSelector: {}, policyTypes: ['Ingress'], ingress: [{ from: peers(hooks.cidrs), ...tcp(hooks.ports) }] }));
   } else if (s.network.blockCloudMetadata) {
     out.push(
       np(METADATA_CONTROL, METADATA_POLICY_NAME, {

@@ -20,19 +20,33 @@ export interface PsaLevels {
   readonly warn: PssLevelName;
 }
 
+/**
+ * Keeps GitOps tools from pruning or deleting a Namespace they did not create: Argo CD (sync options) and
+ * Flux (kustomize-controller) skip objects annotated so.
+ */
+export const KEEP_ANNOTATIONS: Readonly<Record<string, string>> = {
+  'argocd.argoproj.io/sync-options': 'Delete=false,Prune=false',
+  'kustomize.toolkit.fluxcd.io/prune': 'disabled',
+};
+
+/**
+ * `psa/namespaces.yaml`: the PSA labels of each namespace the config names, as label-only Namespace objects
+ * for server-side apply (`kubectl apply --server-side --field-manager=kubeharden-psa`), which then owns the
+ * six labels and nothing else of the Namespace. Never the exempt namespaces (the AdmissionConfiguration
+ * exempts them) nor any `kube-*` namespace, and no kustomization: `kubectl delete -k` has nothing to
+ * delete, and the annotations keep Argo CD and Flux from pruning or deleting the namespaces.
+ */
 export function psaBackend(cluster: ResolvedCluster): BackendFile[] {
   const version = pssVersionLabel(cluster.version);
-  const namespaces = cluster.namespaces.map((ns) => {
-    const levels = ns.exempt ? { enforce: 'privileged', audit: 'privileged', warn: 'privileged' } as const : psaLevels(cluster, ns.name, ns.pss);
-    return { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns.name, labels: psaLabels(levels, version) } };
-  });
-  const files: BackendFile[] = [];
-  if (namespaces.length) {
-    files.push({ path: 'psa/namespaces.yaml', objects: namespaces });
-    files.push({ path: 'psa/kustomization.yaml', objects: [{ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: ['namespaces.yaml'] }] });
-  }
-  return files;
+  const namespaces = cluster.namespaces
+    .filter((ns) => !ns.exempt && !ns.name.startsWith('kube-'))
+    .map((ns) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns.name, labels: psaLabels(psaLevels(cluster, ns.name, ns.pss), version), annotations: { ...KEEP_ANNOTATIONS } } }));
+  return namespaces.length ? [{ path: PSA_NAMESPACES_FILE, objects: namespaces }] : [];
 }
+
+export const PSA_NAMESPACES_FILE = 'psa/namespaces.yaml';
+/** The field manager that owns the PSA labels (README, rollback). */
+export const PSA_FIELD_MANAGER = 'kubeharden-psa';
 
 /**
  * The kube-apiserver `--admission-control-config-file`: PSA defaults for namespaces without labels and the
@@ -40,7 +54,7 @@ export function psaBackend(cluster: ResolvedCluster): BackendFile[] {
  */
 export function psaAdmissionConfiguration(cluster: ResolvedCluster): object {
   const version = pssVersionLabel(cluster.version);
-  const defaults = psaLevels(cluster, undefined, cluster.level);
+  const defaults = psaDefaults(cluster);
   return {
     apiVersion: 'apiserver.config.k8s.io/v1',
     kind: 'AdmissionConfiguration',
@@ -63,6 +77,16 @@ export function psaAdmissionConfiguration(cluster: ResolvedCluster): object {
       },
     ],
   };
+}
+
+/**
+ * The AdmissionConfiguration's levels for namespaces without labels: `enforce` is `psa.defaultEnforce`
+ * (default privileged, so unlabeled infrastructure namespaces keep working), never above what the policies
+ * enforce cluster-wide; `audit` and `warn` carry the cluster's level.
+ */
+export function psaDefaults(cluster: ResolvedCluster): PsaLevels {
+  const l = psaLevels(cluster, undefined, cluster.level);
+  return { ...l, enforce: RANK[cluster.psa.defaultEnforce] < RANK[l.enforce] ? cluster.psa.defaultEnforce : l.enforce };
 }
 
 export function psaLabels(levels: PsaLevels, version: string): Record<string, string> {
