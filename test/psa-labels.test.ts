@@ -39,13 +39,21 @@ const REFERENCE: Record<string, { configured: Level | 'exempt'; enforce: Level; 
     configured: 'restricted', enforce: 'privileged', audit: 'restricted', warn: 'restricted',
     gaps: ['disallow-host-namespaces', 'require-drop-all-capabilities', 'require-run-as-non-root', 'restrict-capabilities-baseline'],
   },
-  // The restricted seccomp check only warns; it replaces the baseline seccomp check, so neither is enforced.
-  batch: { configured: 'restricted', enforce: 'privileged', audit: 'restricted', warn: 'restricted', gaps: ['require-seccomp-profile', 'restrict-seccomp'] },
+  // The restricted seccomp check only warns there, so it does not replace the baseline seccomp check (the
+  // baseline floor): every baseline check stays enforced, and PSA can enforce baseline.
+  batch: { configured: 'restricted', enforce: 'baseline', audit: 'restricted', warn: 'restricted', gaps: ['require-seccomp-profile'] },
   'legacy-apps': { configured: 'baseline', enforce: 'baseline', audit: 'baseline', warn: 'baseline', gaps: [] },
   'node-agents': { configured: 'privileged', enforce: 'privileged', audit: 'privileged', warn: 'privileged', gaps: [] },
   'kube-node-lease': { configured: 'exempt', enforce: 'privileged', audit: 'privileged', warn: 'privileged', gaps: [] },
   'kube-public': { configured: 'exempt', enforce: 'privileged', audit: 'privileged', warn: 'privileged', gaps: [] },
   'kube-system': { configured: 'exempt', enforce: 'privileged', audit: 'privileged', warn: 'privileged', gaps: [] },
+  // The policy engines' namespaces are exempt by default (policyEngines.namespaces).
+  'gatekeeper-system': { configured: 'exempt', enforce: 'privileged', audit: 'privileged', warn: 'privileged', gaps: [] },
+  kyverno: { configured: 'exempt', enforce: 'privileged', audit: 'privileged', warn: 'privileged', gaps: [] },
+  // An infra namespace (psa.infraNamespaces) at privileged.
+  monitoring: { configured: 'privileged', enforce: 'privileged', audit: 'privileged', warn: 'privileged', gaps: [] },
+  // Named for its network allowances only: restricted like the cluster default.
+  operators: { configured: 'restricted', enforce: 'restricted', audit: 'restricted', warn: 'restricted', gaps: [] },
 };
 const DEFAULT_SCOPE = '(cluster default)';
 
@@ -90,7 +98,8 @@ describe('reference bundle: PSA labels agree with the policies per namespace', (
   it('namespace labels carry the levels written out for each namespace of the reference config', () => {
     const nsFile = cc.files.find((f) => f.path === 'psa/namespaces.yaml')!;
     const objects = ('objects' in nsFile ? nsFile.objects : []) as { metadata: { name: string; labels: Record<string, string> } }[];
-    expect(objects.map((o) => o.metadata.name).sort()).toEqual(Object.keys(REFERENCE).filter((n) => n !== DEFAULT_SCOPE).sort());
+    // Exempt namespaces (kube-*, the policy engines') are never declared: the AdmissionConfiguration exempts them.
+    expect(objects.map((o) => o.metadata.name).sort()).toEqual(Object.entries(REFERENCE).filter(([n, w]) => n !== DEFAULT_SCOPE && w.configured !== 'exempt').map(([n]) => n).sort());
     for (const o of objects) {
       const want = REFERENCE[o.metadata.name]!;
       const labels = (mode: string, level: string) => ({ [`${PSA_LABEL_PREFIX}${mode}`]: level, [`${PSA_LABEL_PREFIX}${mode}-version`]: 'v1.37' });
