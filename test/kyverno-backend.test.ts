@@ -152,14 +152,19 @@ describe('Kyverno files', () => {
 
 describe('Kyverno rules', () => {
   it('match only Pods and filter only by namespace, so autogen covers every workload controller', () => {
+    // Namespace labels also change through these subresources; Kyverno's webhook must receive them.
+    expect(ruleKinds('enforce-psa-namespace-labels')).toEqual(['Namespace', 'Namespace/finalize', 'Namespace/status']);
     for (const ir of [bundle({}), bundle(scoped), everyControl()]) {
       for (const p of policiesOf(kyvernoBackend(ir))) {
         for (const r of p.spec.rules) {
           expect(Object.keys(r.match), r.name).toEqual(['any']);
           expect(r.match.any).toHaveLength(1);
           const id = p.metadata.annotations['kubeharden.io/control'] as ControlId;
-          // Non-pod controls match their own kinds (auto-gen only rewrites Pod rules).
-          expect(r.match.any[0]!.resources.kinds).toEqual(isPodControl(getControl(id)) ? ['Pod'] : targetKinds(getControl(id))!.map((k) => k.kind));
+          // Non-pod controls match their own kinds and the subresources they list (auto-gen only rewrites Pod rules).
+          const c = getControl(id);
+          expect(r.match.any[0]!.resources.kinds).toEqual(
+            isPodControl(c) ? ['Pod'] : targetKinds(c)!.flatMap((k) => [k.kind, ...(c.target?.subresources ?? []).map((s) => `${k.kind}/${s}`)]),
+          );
           // No DELETE: `object` is null there and the check would fail, blocking deletions.
           expect(r.match.any[0]!.resources.operations).toEqual(['CREATE', 'UPDATE']);
           if (r.exclude) {

@@ -51,6 +51,19 @@ describe('sample catalog', () => {
     }
   });
 
+  it('objects that keep their names in the suites are unique per kind, namespace and name across controls', () => {
+    const seen = new Map<string, string>();
+    for (const id of CONTROL_IDS) {
+      for (const s of getControl(id).samples.filter((x) => x.keepName)) {
+        const m = s.object['metadata'] as Obj;
+        const key = `${String(s.object['kind'])}/${String(m['namespace'] ?? '')}/${String(m['name'])}`;
+        expect(seen.get(key), `${id} ${s.name}: ${key}`).toBeUndefined();
+        seen.set(key, `${id} ${s.name}`);
+      }
+    }
+    expect(seen.size).toBeGreaterThan(0);
+  });
+
   it('every container-level control covers init, regular and ephemeral containers (ephemeral via UPDATE)', () => {
     // Ephemeral containers cannot set resources: that control allows a debug container without them.
     expect(getControl('require-resource-limits-requests').samples.some((x) => x.expect === 'allow' && x.operation === 'UPDATE')).toBe(true);

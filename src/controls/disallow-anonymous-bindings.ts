@@ -17,10 +17,11 @@ export default defineControl({
 anonymous user or the unauthenticated group are what make them dangerous. A RoleBinding or
 ClusterRoleBinding fails when a subject of kind User or Group (kinds compared exactly) is named
 system:anonymous or system:unauthenticated, and, when includeAuthenticated is true, system:authenticated
-(every user with any credential, including every ServiceAccount of every namespace), unless roleRef.name
-is in allowedRoles (exact names, Role or ClusterRole). allowedRoles defaults to system:basic-user,
-system:discovery and system:public-info-viewer, the roles of the API server's own bootstrap bindings to these
-groups (which it reconciles at startup). Names are exact: "System:Anonymous" is another, harmless, name.
+(every user with any credential, including every ServiceAccount of every namespace), unless roleRef.kind
+is ClusterRole and roleRef.name is in allowedRoles (exact names). A binding to a namespaced Role is never
+allowed by name: anyone who administers a namespace can create a Role named system:discovery with any rules.
+allowedRoles defaults to system:basic-user, system:discovery and system:public-info-viewer, the ClusterRoles
+of the API server's own bootstrap bindings to these groups (which it reconciles at startup). Names are exact: "System:Anonymous" is another, harmless, name.
 ServiceAccount subjects are never anonymous. Checked on CREATE and UPDATE (subjects can be added later).`,
   category: 'RBAC (NSA/CISA)',
   severity: 'high',
@@ -29,7 +30,7 @@ ServiceAccount subjects are never anonymous. Checked on CREATE and UPDATE (subje
   options: {
     includeAuthenticated: opt.boolean('Also fail bindings to the system:authenticated group (every authenticated user). Default: false.'),
     allowedRoles: opt.strings(
-      'Roles (roleRef.name, exact) that may still be bound to these users and groups. Default: the bootstrap roles system:basic-user, system:discovery, system:public-info-viewer.',
+      'ClusterRoles (roleRef.kind ClusterRole, roleRef.name exact) that may still be bound to these users and groups. Default: the bootstrap ClusterRoles system:basic-user, system:discovery, system:public-info-viewer.',
       ['system:basic-user', 'system:discovery', 'system:public-info-viewer'],
     ),
   },
@@ -56,6 +57,18 @@ ServiceAccount subjects are never anonymous. Checked on CREATE and UPDATE (subje
     { name: 'bootstrap-discovery', expect: 'allow', object: binding(CLUSTER_ROLE_BINDING, 'bootstrap-discovery', 'ClusterRole:system:discovery', ['Group:system:authenticated']) },
     { name: 'bootstrap-basic-user', expect: 'allow', object: binding(CLUSTER_ROLE_BINDING, 'bootstrap-basic-user', 'ClusterRole:system:basic-user', ['Group:system:authenticated']) },
     { name: 'allowed-role-for-anonymous', expect: 'allow', object: binding(CLUSTER_ROLE_BINDING, 'allowed-role-for-anonymous', 'ClusterRole:system:public-info-viewer', ['User:system:anonymous']) },
+    // allowedRoles are ClusterRoles: a namespaced Role with an allowed name is whatever its namespace put in it.
+    { name: 'allowed-name-as-role', expect: 'deny', object: binding(ROLE_BINDING, 'allowed-name-as-role', 'Role:system:public-info-viewer', ['Group:system:unauthenticated']) },
+    { name: 'allowed-name-as-role-anonymous', expect: 'deny', object: binding(ROLE_BINDING, 'allowed-name-as-role-anonymous', 'Role:system:discovery', ['User:system:anonymous']) },
+    { name: 'allowed-cluster-role-in-role-binding', expect: 'allow', object: binding(ROLE_BINDING, 'allowed-cluster-role-in-role-binding', 'ClusterRole:system:discovery', ['Group:system:unauthenticated']) },
+    { name: 'allowed-name-kind-case', expect: 'deny', object: binding(CLUSTER_ROLE_BINDING, 'allowed-name-kind-case', 'clusterrole:system:discovery', ['Group:system:unauthenticated']) },
+    {
+      name: 'update-to-role-kind',
+      expect: 'deny',
+      operation: 'UPDATE',
+      oldObject: binding(ROLE_BINDING, 'update-to-role-kind', 'ClusterRole:system:discovery', ['Group:system:unauthenticated']),
+      object: binding(ROLE_BINDING, 'update-to-role-kind', 'Role:system:discovery', ['Group:system:unauthenticated']),
+    },
     { name: 'allowed-role-lookalike', expect: 'deny', object: binding(CLUSTER_ROLE_BINDING, 'allowed-role-lookalike', 'ClusterRole:system:public-info-viewer-x', ['Group:system:unauthenticated']) },
     // includeAuthenticated is false by default.
     { name: 'authenticated-group', expect: 'allow', object: binding(CLUSTER_ROLE_BINDING, 'authenticated-group', 'ClusterRole:view', ['Group:system:authenticated']) },

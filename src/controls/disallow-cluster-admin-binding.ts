@@ -5,6 +5,9 @@ import { CLUSTER_ROLE_BINDING, ROLE_BINDING, binding } from './kinds.js';
 /** The forms an allowedSubjects entry can take (ServiceAccount namespaces and names never contain ":"). */
 const SUBJECT_REF = /^(?:(?:User|Group):.+|ServiceAccount:[^:]+:[^:]+)$/;
 
+/** The API server's own cluster-admin binding, and kubeadm's (ClusterRoleBinding kubeadm:cluster-admins, v1.29+). */
+const DEFAULT_ALLOWED_SUBJECTS = ['Group:system:masters', 'Group:kubeadm:cluster-admins'];
+
 /** A binding whose subjects are given as objects (ServiceAccount subjects without a namespace, etc.). */
 const withSubjects = (b: Manifest, subjects: readonly Record<string, unknown>[]): Manifest => ({ ...b, subjects });
 
@@ -21,10 +24,11 @@ only what it lists). Subjects are compared as "User:<name>", "Group:<name>" and
 "ServiceAccount:<namespace>:<name>" (kinds and names exactly, case-sensitive; names may contain ":", as in
 "Group:system:masters"). A ServiceAccount subject without a namespace means the RoleBinding's own namespace;
 in a ClusterRoleBinding it is invalid and never matches an allowed entry. allowedSubjects defaults to
-Group:system:masters, the group of the API server's own cluster-admin binding; add a break-glass group (and
-kubeharden warns about entries not of the three forms). Installers add their own: kubeadm (v1.29+) binds
-cluster-admin to Group:kubeadm:cluster-admins (ClusterRoleBinding kubeadm:cluster-admins), so list that
-group or except the binding by name on such clusters. A binding without subjects passes. roleRef is
+Group:system:masters, the group of the API server's own cluster-admin binding, and Group:kubeadm:cluster-admins,
+the group kubeadm (v1.29+) binds cluster-admin to in the ClusterRoleBinding kubeadm:cluster-admins (its
+admin.conf credentials carry it; kubeadm creates the binding again whenever a control-plane node joins).
+Drop the kubeadm group where kubeadm does not install the cluster; add a break-glass group (kubeharden warns
+about entries not of the three forms). A list you give replaces the default. A binding without subjects passes. roleRef is
 immutable, so CREATE is what matters, but subjects can be added later and UPDATEs are checked too.
 Members of system:masters bypass RBAC altogether and admission cannot stop them: who gets that group
 (client certificates) is authentication configuration. Who may create bindings at all is RBAC's own job
@@ -36,12 +40,12 @@ Members of system:masters bypass RBAC altogether and admission cannot stop them:
   options: {
     roles: opt.strings('ClusterRoles that only allowed subjects may be bound to (exact names). Default: cluster-admin.', ['cluster-admin', 'admin']),
     allowedSubjects: opt.strings(
-      'Subjects that may be bound to them: "User:<name>", "Group:<name>" or "ServiceAccount:<namespace>:<name>". Default: Group:system:masters.',
-      ['Group:system:masters', 'Group:break-glass-admins', 'ServiceAccount:kube-system:cluster-bootstrap'],
+      'Subjects that may be bound to them: "User:<name>", "Group:<name>" or "ServiceAccount:<namespace>:<name>". Default: Group:system:masters, Group:kubeadm:cluster-admins.',
+      ['Group:system:masters', 'Group:kubeadm:cluster-admins', 'Group:break-glass-admins', 'ServiceAccount:kube-system:cluster-bootstrap'],
     ),
   },
-  defaults: () => ({ roles: ['cluster-admin'], allowedSubjects: ['Group:system:masters'] }),
-  sampleOptions: { allowedSubjects: ['Group:system:masters', 'Group:break-glass', 'ServiceAccount:apps:deployer', 'ServiceAccount:kube-system:bootstrap', 'User:root@example.com'] },
+  defaults: () => ({ roles: ['cluster-admin'], allowedSubjects: [...DEFAULT_ALLOWED_SUBJECTS] }),
+  sampleOptions: { allowedSubjects: [...DEFAULT_ALLOWED_SUBJECTS, 'Group:break-glass', 'ServiceAccount:apps:deployer', 'ServiceAccount:kube-system:bootstrap', 'User:root@example.com'] },
   lintOptions: (o) =>
     (Array.isArray(o.allowedSubjects) ? o.allowedSubjects : []).flatMap((s, index) =>
       typeof s === 'string' && !SUBJECT_REF.test(s)
@@ -57,6 +61,9 @@ Members of system:masters bypass RBAC altogether and admission cannot stop them:
   lower: (o) => ({ roles: [...new Set(o.roles)].sort(), allowedSubjects: [...new Set(o.allowedSubjects)].sort() }),
   samples: [
     { name: 'masters-cluster-admin', expect: 'allow', object: binding(CLUSTER_ROLE_BINDING, 'masters-cluster-admin', 'ClusterRole:cluster-admin', ['Group:system:masters']) },
+    { name: 'kubeadm-cluster-admins', expect: 'allow', object: binding(CLUSTER_ROLE_BINDING, 'kubeadm-cluster-admins', 'ClusterRole:cluster-admin', ['Group:kubeadm:cluster-admins']) },
+    { name: 'kubeadm-group-as-user', expect: 'deny', object: binding(CLUSTER_ROLE_BINDING, 'kubeadm-group-as-user', 'ClusterRole:cluster-admin', ['User:kubeadm:cluster-admins']) },
+    { name: 'kubeadm-group-lookalike', expect: 'deny', object: binding(CLUSTER_ROLE_BINDING, 'kubeadm-group-lookalike', 'ClusterRole:cluster-admin', ['Group:kubeadm:cluster-admin']) },
     { name: 'user-cluster-admin', expect: 'deny', object: binding(CLUSTER_ROLE_BINDING, 'user-cluster-admin', 'ClusterRole:cluster-admin', ['User:alice']) },
     { name: 'group-cluster-admin', expect: 'deny', object: binding(CLUSTER_ROLE_BINDING, 'group-cluster-admin', 'ClusterRole:cluster-admin', ['Group:developers']) },
     { name: 'break-glass-group', expect: 'allow', object: binding(CLUSTER_ROLE_BINDING, 'break-glass-group', 'ClusterRole:cluster-admin', ['Group:break-glass']) },

@@ -1,4 +1,4 @@
-import { defineControl, type LowerContext } from './types.js';
+import { defineControl, type LowerContext, type Sample } from './types.js';
 import { opt } from './options.js';
 import { minor } from '../pss/versions.js';
 import { NAMESPACE, object } from './kinds.js';
@@ -21,11 +21,21 @@ any label). The enforce-version label, when present, must be "latest" or v1.N wi
 target minor, so a label cannot pin an older, weaker standard. A Namespace without an enforce label gets the
 API server's PSA defaults (control-plane/admission-configuration.yaml sets them to the cluster's level); set
 requireLabel to demand the label on every Namespace (then create namespaces with the labels of psa/).
-Exempt namespaces are not checked (Gatekeeper and Kyverno match a Namespace object by its own name).`,
+Exempt namespaces are not checked (Gatekeeper and Kyverno match a Namespace object by its own name).
+Labels can also change through the namespaces/status and namespaces/finalize subresources (their writes keep
+metadata changes). Such a write is checked like an UPDATE when it changes a pod-security.kubernetes.io/ label,
+and passes otherwise (the namespace controller finalizes namespaces whatever their labels). The Kyverno
+rule matches Namespace/status and Namespace/finalize, so Kyverno's webhook receives them. Known gap:
+Gatekeeper evaluates only what its ValidatingWebhookConfiguration forwards, and Gatekeeper's own install
+forwards "*" (no subresources) plus a fixed list without namespaces/status or namespaces/finalize; add both
+to its webhook rules (Helm value validatingWebhookCustomRules) to close it there. Offline, gator sees these
+writes as AdmissionReviews; the Kyverno CLI evaluates the Namespace object only (it cannot replay a
+subresource request). restrict-rbac-escalation-verbs flags roles that grant update or patch on these
+subresources.`,
   category: 'Namespaces (NSA/CISA)',
   severity: 'high',
   nsa: ['NSA-POD-4'],
-  target: { kinds: [NAMESPACE] },
+  target: { kinds: [NAMESPACE], subresources: ['finalize', 'status'] },
   followsPssLevel: true,
   options: {
     requireLabel: opt.boolean('Every Namespace must carry the enforce label (default: false, the API server defaults apply to unlabelled ones).'),
@@ -48,6 +58,40 @@ Exempt namespaces are not checked (Gatekeeper and Kyverno match a Namespace obje
     { name: 'unknown-level', expect: 'deny', object: namespace('unknown', { [ENFORCE]: 'Restricted' }) },
     { name: 'no-label', expect: 'allow', object: namespace('no-label') },
     { name: 'audit-label-only', expect: 'allow', object: namespace('audit-only', { 'pod-security.kubernetes.io/audit': 'privileged' }) },
+    ...(['status', 'finalize'] as const).map((sub): Sample => ({
+      name: `${sub}-write-relabels-to-privileged`,
+      expect: 'deny',
+      operation: 'UPDATE',
+      subResource: sub,
+      oldObject: namespace(`relabel-${sub}`, { [ENFORCE]: 'restricted' }),
+      object: namespace(`relabel-${sub}`, { [ENFORCE]: 'privileged' }),
+    })),
+    {
+      name: 'status-write-pins-old-version',
+      expect: 'deny',
+      operation: 'UPDATE',
+      subResource: 'status',
+      oldObject: namespace('repin-status', { [ENFORCE]: 'restricted' }),
+      object: namespace('repin-status', { [ENFORCE]: 'restricted', [ENFORCE_VERSION]: 'v1.24' }),
+    },
+    {
+      // The namespace controller finalizing a namespace that was labelled privileged before the policy.
+      name: 'finalize-write-keeps-labels',
+      expect: 'allow',
+      expectWithoutOldObject: 'deny',
+      operation: 'UPDATE',
+      subResource: 'finalize',
+      oldObject: namespace('finalizing', { [ENFORCE]: 'privileged', team: 'a' }),
+      object: namespace('finalizing', { [ENFORCE]: 'privileged', team: 'b' }),
+    },
+    {
+      // Without a subresource, an UPDATE is checked whatever it changes.
+      name: 'update-keeps-weak-label',
+      expect: 'deny',
+      operation: 'UPDATE',
+      oldObject: namespace('keeps-weak', { [ENFORCE]: 'privileged', team: 'a' }),
+      object: namespace('keeps-weak', { [ENFORCE]: 'privileged', team: 'b' }),
+    },
     {
       name: 'relabel-to-privileged',
       expect: 'deny',

@@ -1,5 +1,5 @@
 import { defineControl } from './types.js';
-import { aggregatedRole, exemptionSamples, exemptRolesOption, roleSample as sample, rule, updateAddingRule, type Rule } from './rbac-roles.js';
+import { BOOTSTRAP_LABEL, aggregatedRole, aggregationSamples, exemptionSamples, exemptRolesOption, roleSample as sample, rule, updateAddingRule, type Rule } from './rbac-roles.js';
 import { CLUSTER_ROLE, ROLE } from './kinds.js';
 
 const urls = (nonResourceURLs: string[], verbs: string[]): Rule => ({ nonResourceURLs, verbs });
@@ -7,7 +7,6 @@ const readPods = rule([''], ['pods', 'pods/log'], ['get', 'list', 'watch']);
 const aggregated = aggregatedRole('monitoring');
 
 const ID = 'restrict-rbac-wildcards';
-const DEFAULT_EXEMPT_ROLES = ['cluster-admin', 'system:*'];
 const denied = [rule(['*'], ['*'], ['*'])];
 
 export default defineControl({
@@ -18,19 +17,28 @@ export default defineControl({
 later by new API versions and CRDs. A Role or ClusterRole fails when one of its rules has "*" in verbs or
 apiGroups, a resource containing "*" ("*", "*/scale", "pods/*"), or exactly "*" in nonResourceURLs. Path
 globs such as "/healthz/*" are prefixes that the API server's own roles use, and are allowed. Each failing
-rule is reported with its index and its wildcard entries. exemptRoles (role names, exact or a prefix ending
-in "*") are never checked; the default, cluster-admin and system:*, lets the API server reconcile its
-bootstrap roles at start-up (it does so through admission). The exemption is by name only, for Roles in
-every namespace as well as ClusterRoles, so a Role named "system:x" is not checked either: RBAC's own
-escalation check still stops anyone from creating a role with permissions they do not hold. ClusterRoles
-with an aggregationRule get their rules written by the controller-manager, and that UPDATE is checked like
-any other: wildcard rules aggregated from exempt roles are denied there unless the aggregating role is exempt too.
+rule is reported with its index and its wildcard entries. exemptRoles names ClusterRoles that are never checked (exact names, or a prefix ending in "*"); a Role in a
+namespace is always checked, whatever its name (a namespace admin can call a Role cluster-admin or
+system:discovery). The default is @bootstrap, the exact names of the ClusterRoles the API server of the
+target version creates and reconciles through admission, and @engines, Gatekeeper's and Kyverno's own
+ClusterRoles (gatekeeper-manager-role, kyverno:admission-controller, …). A ClusterRole with an exempt name is
+trusted whoever creates it: list only the engines you run, and keep "system:*" (every name with that
+prefix, such as a new "system:anything") as an explicit opt-in. Bootstrap Roles in kube-system and
+kube-public are covered by those namespaces being exempt.
+Aggregated ClusterRoles (an aggregationRule) are judged by their selectors: kube-controller-manager writes
+their rules, so an UPDATE of a ClusterRole that was aggregated before and still is does not have its rules
+checked (a CREATE does: such roles are created without rules). A selector fails when it requires no label
+the collected roles must carry (empty, or only NotIn/DoesNotExist: it picks cluster-admin and every other
+ClusterRole) or when it selects kubernetes.io/bootstrapping (it collects the bootstrap roles,
+cluster-admin's "*" included). The collected roles are checked on their own, so labelling a role into
+admin, edit or view cannot smuggle a wildcard past this control unless the role's name is exempt; creating an
+aggregationRule needs cluster-admin-level rights (the API server demands escalate).
 Checked on CREATE and UPDATE.`,
   category: 'RBAC (NSA/CISA)',
   severity: 'high',
   nsa: ['NSA-AUTH-4'],
   target: { kinds: [ROLE, CLUSTER_ROLE] },
-  ...exemptRolesOption(ID, DEFAULT_EXEMPT_ROLES),
+  ...exemptRolesOption(ID, [BOOTSTRAP_LABEL]),
   samples: [
     sample('role-explicit', 'allow', ROLE, 'pod-reader', [readPods]),
     sample('cluster-role-explicit', 'allow', CLUSTER_ROLE, 'deployment-manager', [rule(['apps'], ['deployments', 'deployments/scale'], ['get', 'update', 'patch'])]),
@@ -47,7 +55,8 @@ Checked on CREATE and UPDATE.`,
     sample('non-resource-url-wildcard', 'deny', CLUSTER_ROLE, 'url-reader', [urls(['*'], ['get'])]),
     sample('everything', 'deny', CLUSTER_ROLE, 'superuser', [rule(['*'], ['*'], ['*']), urls(['*'], ['*'])]),
     sample('second-rule', 'deny', ROLE, 'mixed', [readPods, rule(['batch'], ['jobs'], ['*'])]),
-    ...exemptionSamples(ID, denied),
+    ...exemptionSamples(ID, denied, 'system:controller:generic-garbage-collector'),
+    ...aggregationSamples(ID, denied, [BOOTSTRAP_LABEL]),
     updateAddingRule('update-adds-wildcard', [readPods], rule([''], ['secrets'], ['*'])),
   ],
 });

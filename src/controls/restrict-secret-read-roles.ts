@@ -1,12 +1,12 @@
 import { defineControl } from './types.js';
-import { aggregatedRole, exemptionSamples, exemptRolesOption, roleSample as sample, rule, updateAddingRule } from './rbac-roles.js';
+import { ADMIN_EDIT_AGGREGATION, BOOTSTRAP_LABEL, aggregatedRole, aggregationSamples, exemptionSamples, exemptRolesOption, roleSample as sample, rule, updateAddingRule } from './rbac-roles.js';
 import { CLUSTER_ROLE, ROLE } from './kinds.js';
 
 const readConfig = rule([''], ['configmaps'], ['get', 'list', 'watch']);
 const aggregated = aggregatedRole('secrets-reader-aggregate');
 
 const ID = 'restrict-secret-read-roles';
-const DEFAULT_EXEMPT_ROLES = ['admin', 'cluster-admin', 'edit', 'system:*'];
+const AGGREGATION_KEYS = [BOOTSTRAP_LABEL, ...ADMIN_EDIT_AGGREGATION];
 const denied = [rule([''], ['secrets'], ['get'])];
 
 export default defineControl({
@@ -19,19 +19,30 @@ Wildcards count: verb "*", apiGroup "*" and resource "*" all match (a "secrets/*
 subresources, not Secrets, and does not). list and watch return the values of every Secret, not only their
 names. resourceNames do not narrow it (reading one named Secret is still reading a Secret). Each failing
 rule is reported with its index and the verbs it grants. Writing Secrets (create, update, patch, delete) is
-not checked. exemptRoles (role names, exact or a prefix ending in "*", for Roles and ClusterRoles alike)
-are never checked; the default, admin, cluster-admin, edit and system:*, lets the API server reconcile its
-bootstrap roles (admin and edit read Secrets; several system: controller roles do). Known gap: anyone who
-can create pods in a namespace can mount and read its Secrets, so combine with the pod controls. Checked on
-CREATE and UPDATE.
-ClusterRoles with an aggregationRule are checked when the controller-manager writes their aggregated rules
-(an UPDATE): a collected rule that fails is denied there, even when it comes from an exempt role, unless the
-aggregating role is exempt too.`,
+not checked. exemptRoles names ClusterRoles that are never checked (exact names, or a prefix ending in "*"); a Role in a
+namespace is always checked, whatever its name (a namespace admin can call a Role cluster-admin or
+system:discovery). The default is @bootstrap, the exact names of the ClusterRoles the API server of the
+target version creates and reconciles through admission, and @engines, Gatekeeper's and Kyverno's own
+ClusterRoles (gatekeeper-manager-role, kyverno:admission-controller, …). A ClusterRole with an exempt name is
+trusted whoever creates it: list only the engines you run, and keep "system:*" (every name with that
+prefix, such as a new "system:anything") as an explicit opt-in. Bootstrap Roles in kube-system and
+kube-public are covered by those namespaces being exempt. (admin and edit read Secrets; several system: controller roles do.)
+Known gap: anyone who can create pods in a namespace can mount and read its Secrets, so combine with the pod
+controls. Checked on CREATE and UPDATE.
+Aggregated ClusterRoles (an aggregationRule) are judged by their selectors: kube-controller-manager writes
+their rules, so an UPDATE of a ClusterRole that was aggregated before and still is does not have its rules
+checked (a CREATE does: such roles are created without rules). A selector fails when it requires no label
+the collected roles must carry (empty, or only NotIn/DoesNotExist: it picks cluster-admin and every other
+ClusterRole) or when it selects kubernetes.io/bootstrapping or the
+aggregate-to-admin / aggregate-to-edit labels (it collects the bootstrap roles' Secret reads). The collected
+roles are checked on their own, so labelling a role into admin, edit or view cannot smuggle a Secret read
+past this control unless the role's name is exempt; creating an aggregationRule needs cluster-admin-level
+rights (the API server demands escalate).`,
   category: 'RBAC (NSA/CISA)',
   severity: 'medium',
   nsa: ['NSA-AUTH-4', 'NSA-NET-10'],
   target: { kinds: [ROLE, CLUSTER_ROLE] },
-  ...exemptRolesOption(ID, DEFAULT_EXEMPT_ROLES),
+  ...exemptRolesOption(ID, AGGREGATION_KEYS),
   samples: [
     sample('config-maps-read', 'allow', ROLE, 'config-reader', [readConfig]),
     sample('secrets-write-only', 'allow', ROLE, 'secret-writer', [rule([''], ['secrets'], ['create', 'update', 'patch', 'delete'])]),
@@ -49,7 +60,8 @@ aggregating role is exempt too.`,
     sample('everything', 'deny', CLUSTER_ROLE, 'superuser', [rule(['*'], ['*'], ['*'])]),
     sample('named-secret', 'deny', ROLE, 'one-secret', [rule([''], ['secrets'], ['get'], { resourceNames: ['db-credentials'] })]),
     sample('second-rule', 'deny', CLUSTER_ROLE, 'mixed', [readConfig, rule(['', 'apps'], ['deployments', 'secrets'], ['get', 'list', 'watch'])]),
-    ...exemptionSamples(ID, denied),
+    ...exemptionSamples(ID, denied, 'system:kube-controller-manager'),
+    ...aggregationSamples(ID, denied, AGGREGATION_KEYS),
     updateAddingRule('update-adds-secret-read', [readConfig], rule([''], ['secrets'], ['list'])),
   ],
 });

@@ -35,6 +35,11 @@ export interface ResourceKind {
  */
 export interface ControlTarget {
   readonly kinds: readonly ResourceKind[];
+  /**
+   * Subresources of these kinds whose writes can change what the control checks (`status`, `finalize`):
+   * Kyverno rules match them too (`Namespace/status`); Gatekeeper sees them when its webhook forwards them.
+   */
+  readonly subresources?: readonly string[];
 }
 
 /** A JSON object a sample starts from (a Pod manifest, or an object of the control's target kinds). */
@@ -64,6 +69,14 @@ export interface Sample {
    * moving the object into their own namespace.
    */
   readonly keepNamespace?: boolean;
+  /**
+   * The object's name is what the sample tests (a bootstrap role name, a look-alike of one): the bundle suites
+   * keep it instead of renaming the object to `<control>.<sample>`. Names must stay unique per kind and
+   * namespace across all controls' samples.
+   */
+  readonly keepName?: boolean;
+  /** The subresource an UPDATE sample is written through (`status`, `finalize`): gator sees it in the review. */
+  readonly subResource?: string;
 }
 
 /** A warning about one option value: the option, the list index, the problem, a fix. */

@@ -108,6 +108,7 @@ export function evaluateSample(module: PolicyModule, control: ControlId, sample:
       kind: p.kind,
       matchAs: p.matchAs,
       operation: sample.operation ?? 'CREATE',
+      ...(sample.subResource && !object ? { subResource: sample.subResource } : {}),
       namespace: p.namespace,
       name: p.name,
       ...(sample.oldObject && !object ? { oldObject: sample.oldObject as Obj } : {}),

@@ -38,6 +38,8 @@ export interface PodReview {
   readonly expandedBy?: string;
   readonly oldObject?: Obj;
   readonly operation: Operation;
+  /** The subresource the request writes through (`status`, `finalize`), as Gatekeeper's review carries it. */
+  readonly subResource?: string;
   /** Undefined for a cluster-scoped object. */
   readonly namespace: string | undefined;
   /** The namespace constraints match it by, when not `namespace` (a Namespace object: its own name). */
@@ -182,6 +184,7 @@ export function evaluateReview(
         object: review.object,
         ...(review.oldObject ? { oldObject: review.oldObject } : {}),
         operation: review.operation,
+        ...(review.subResource ? { subResource: review.subResource } : {}),
         kind,
         name: review.name,
         ...(review.namespace !== undefined ? { namespace: review.namespace } : {}),

@@ -4,12 +4,16 @@
  */
 import type { Emitter } from './emitters.js';
 import type { CelVariable } from './types.js';
+import { mapOr } from './cel.js';
 
 type Ids = 'enforce-psa-namespace-labels';
 
 const LABELS: CelVariable = { name: 'nsLabels', expression: "object.?metadata.?labels.orValue({})" };
 const RANK: CelVariable = { name: 'levelRank', expression: "{'privileged': 0, 'baseline': 1, 'restricted': 2}" };
 const ENFORCE = "'pod-security.kubernetes.io/enforce'";
+const OLD_LABELS = "oldObject.?metadata.?labels.orValue({})";
+/** The pod-security.kubernetes.io/ label keys of labels `l` (not a map: none). */
+const psaLabels = (l: string): string => `${mapOr(l)}.filter(k, type(k) == string && k.startsWith('pod-security.kubernetes.io/'))`;
 const VERSION = "'pod-security.kubernetes.io/enforce-version'";
 
 export const namespaceEmitters: { [K in Ids]: Emitter<K> } = {
@@ -19,7 +23,16 @@ export const namespaceEmitters: { [K in Ids]: Emitter<K> } = {
       LABELS,
       RANK,
       { name: 'nsRequired', expression: 'variables.level[0]' },
-      { name: 'nsChecked', expression: "variables.nsRequired != 'privileged'" },
+      // A write through a subresource (namespaces/status, namespaces/finalize) counts only when it changes a
+      // pod-security.kubernetes.io/ label: the namespace controller finalizes namespaces whatever their labels.
+      {
+        name: 'nsUnchangedSubresourceWrite',
+        expression:
+          `request.subResource != '' && oldObject != null && type(oldObject) == map && ` +
+          `${psaLabels('variables.nsLabels')}.all(k, k in ${mapOr(OLD_LABELS)} && ${mapOr(OLD_LABELS)}[k] == variables.nsLabels[k]) && ` +
+          `size(${psaLabels(OLD_LABELS)}) == size(${psaLabels('variables.nsLabels')})`,
+      },
+      { name: 'nsChecked', expression: "variables.nsRequired != 'privileged' && !variables.nsUnchangedSubresourceWrite" },
       { name: 'nsEnforce', expression: `type(variables.nsLabels) == map && ${ENFORCE} in variables.nsLabels ? variables.nsLabels[${ENFORCE}] : null` },
       { name: 'nsVersion', expression: `type(variables.nsLabels) == map && ${VERSION} in variables.nsLabels ? variables.nsLabels[${VERSION}] : null` },
     ],

@@ -72,7 +72,7 @@ export const rbacBindingEmitters: { [K in Ids]: Emitter<K> } = {
     variables: [SUBJECTS],
     expressions: [
       {
-        expression: `${ROLE_NAME} in variables.allowedRoles || !variables.subjects.exists(s, ${anonymous('s')})`,
+        expression: `(${ROLE_KIND} == 'ClusterRole' && ${ROLE_NAME} in variables.allowedRoles) || !variables.subjects.exists(s, ${anonymous('s')})`,
         message: 'Bindings must not grant roles to anonymous or unauthenticated users.',
         messageExpression:
           `${OBJECT_KIND} + ' "' + ${str("object.?metadata.?name.orValue('')")} + '" binds ' + ${ROLE_KIND} + ' "' + ${ROLE_NAME} + '" to ' + ` +

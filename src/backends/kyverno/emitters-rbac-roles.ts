@@ -5,12 +5,15 @@
  * subresource, "<res>/*" every subresource of res, "*\/<sub>" that subresource of every resource.
  */
 import type { Emitter } from './emitters.js';
-import { celString, listOr } from './cel.js';
+import { celString, listOr, mapOr } from './cel.js';
 import type { CelValidation, CelVariable } from './types.js';
 
 type Ids = 'restrict-rbac-wildcards' | 'restrict-rbac-escalation-verbs' | 'restrict-secret-read-roles';
 
-/** A grant a rule must not give: verbs (empty: any verb), API group, resource, subresource ('' none, '*' any). */
+/**
+ * A grant a rule must not give: verbs (empty: any verb), API group, resource ('*': every resource of the group),
+ * subresource ('' none, '*' any).
+ */
 interface Grant {
   readonly verbs: readonly string[];
   readonly group: string;
@@ -18,16 +21,45 @@ interface Grant {
   readonly sub: string;
 }
 
-/** Roles named in `variables.exemptRoles` (exact, or a prefix ending in `*`), and the map-typed rules. */
+const aggregated = (o: string): string => `(type(${o}) == map && type(${o}.?aggregationRule.orValue(null)) == map)`;
+
+/**
+ * ClusterRoles named in `variables.exemptRoles` (exact, or a prefix ending in `*`; namespaced Roles never),
+ * the map-typed rules (none on an UPDATE of a ClusterRole aggregated before and after: the controller's),
+ * the aggregationRule selectors and the label keys each requires a ClusterRole to carry.
+ */
 const ROLE_VARIABLES: readonly CelVariable[] = [
   {
     name: 'roleExempt',
     expression:
-      "type(object.?metadata.?name.orValue(null)) == string && variables.exemptRoles.exists(p, p == object.metadata.name || " +
+      "object.?kind.orValue('') == 'ClusterRole' && type(object.?metadata.?name.orValue(null)) == string && variables.exemptRoles.exists(p, p == object.metadata.name || " +
       "(p.endsWith('*') && object.metadata.name.startsWith(p.substring(0, size(p) - 1))))",
   },
-  { name: 'roleRules', expression: `${listOr('object.?rules.orValue([])')}.filter(r, type(r) == map)` },
+  {
+    name: 'roleRules',
+    expression:
+      `request.operation == 'UPDATE' && ${aggregated('object')} && ${aggregated('oldObject')} ? [] : ` +
+      `${listOr('object.?rules.orValue([])')}.filter(r, type(r) == map)`,
+  },
+  {
+    name: 'selectorKeys',
+    expression:
+      `${listOr('object.?aggregationRule.?clusterRoleSelectors.orValue([])')}.filter(s, type(s) == map).map(s, ` +
+      `${mapOr('s.?matchLabels.orValue({})')}.map(k, string(k)) + ` +
+      `${listOr('s.?matchExpressions.orValue([])')}.filter(e, type(e) == map && e.?operator.orValue('') in ['In', 'Exists']).map(e, string(e.?key.orValue(''))))`,
+  },
 ];
+
+/** The aggregationRule check (lib.rego.hbs `aggregation_findings`). */
+const AGGREGATION: CelValidation = {
+  expression: 'variables.roleExempt || !variables.selectorKeys.exists(ks, size(ks) == 0 || ks.exists(k, k in variables.aggregationKeys))',
+  message: 'aggregationRule selectors must require a label the aggregated ClusterRoles carry, and must not select labels of roles the control does not check.',
+  messageExpression:
+    `string(object.?kind.orValue('')) + ' "' + string(object.?metadata.?name.orValue('')) + '" aggregationRule: ' + ` +
+    `(variables.selectorKeys.exists(ks, size(ks) == 0) ? ['a selector must require a label the aggregated ClusterRoles carry (matchLabels, or operator In or Exists)'] : []).join('') + ` +
+    `(variables.selectorKeys.exists(ks, size(ks) == 0) && variables.selectorKeys.exists(ks, ks.exists(k, k in variables.aggregationKeys)) ? '; ' : '') + ` +
+    `(variables.selectorKeys.exists(ks, ks.exists(k, k in variables.aggregationKeys)) ? ['selectors must not select ' + variables.aggregationKeys.filter(k, variables.selectorKeys.exists(ks, k in ks)).join(', ')] : []).join('') + '.'`,
+};
 
 /** The rule's list `field` (absent, null or mistyped reads as empty). */
 const list = (r: string, field: string): string => listOr(`${r}.?${field}.orValue([])`);
@@ -41,7 +73,8 @@ function grants(r: string, g: Grant): string {
   const verbs = g.verbs.length ? holds(list(r, 'verbs'), 'v', [...g.verbs, '*']) : `${list(r, 'verbs')}.exists(v, type(v) == string)`;
   const groups = holds(list(r, 'apiGroups'), 'g', [g.group, '*']);
   let resources: string;
-  if (g.sub === '') resources = holds(list(r, 'resources'), 'x', ['*', g.resource]);
+  if (g.resource === '*') resources = `${list(r, 'resources')}.exists(x, type(x) == string && !x.contains('/'))`;
+  else if (g.sub === '') resources = holds(list(r, 'resources'), 'x', ['*', g.resource]);
   else if (g.sub === '*')
     resources = `${list(r, 'resources')}.exists(x, type(x) == string && (x == '*' || x.startsWith(${celString(`${g.resource}/`)}) || x.startsWith('*/')))`;
   else resources = holds(list(r, 'resources'), 'x', ['*', `${g.resource}/${g.sub}`, `${g.resource}/*`, `*/${g.sub}`]);
@@ -80,22 +113,52 @@ const AUTHN = 'authentication.k8s.io';
 const CERTS = 'certificates.k8s.io';
 const ADMISSION = 'admissionregistration.k8s.io';
 
-/** What restrict-rbac-escalation-verbs forbids (the table in its Rego template). */
+const WRITE = ['update', 'patch', 'delete', 'deletecollection'];
+const EXCEPT = ['create', 'update', 'patch'];
+
+/** What restrict-rbac-escalation-verbs forbids at every version (`fixed` in its Rego template). */
 const ESCALATION: readonly Grant[] = [
   { verbs: ['escalate', 'bind'], group: RBAC, resource: 'roles', sub: '' },
   { verbs: ['escalate', 'bind'], group: RBAC, resource: 'clusterroles', sub: '' },
   ...['users', 'groups', 'serviceaccounts'].map((resource) => ({ verbs: ['impersonate'], group: '', resource, sub: '' })),
   { verbs: ['impersonate'], group: AUTHN, resource: 'uids', sub: '' },
   { verbs: ['impersonate'], group: AUTHN, resource: 'userextras', sub: '*' },
+  { verbs: ['create'], group: '', resource: 'serviceaccounts', sub: 'token' },
   { verbs: [], group: '', resource: 'nodes', sub: 'proxy' },
+  { verbs: ['update', 'patch'], group: '', resource: 'namespaces', sub: 'status' },
+  { verbs: ['update', 'patch'], group: '', resource: 'namespaces', sub: 'finalize' },
   { verbs: ['update', 'patch'], group: CERTS, resource: 'certificatesigningrequests', sub: 'approval' },
   { verbs: ['approve'], group: CERTS, resource: 'signers', sub: '' },
-  ...['mutatingwebhookconfigurations', 'validatingwebhookconfigurations'].map((resource) => ({
-    verbs: ['create', 'update', 'patch'],
-    group: ADMISSION,
-    resource,
-    sub: '',
-  })),
+  ...['mutatingwebhookconfigurations', 'validatingwebhookconfigurations'].map((resource) => ({ verbs: ['create', ...WRITE], group: ADMISSION, resource, sub: '' })),
+  { verbs: WRITE, group: 'kyverno.io', resource: 'clusterpolicies', sub: '' },
+  { verbs: WRITE, group: 'kyverno.io', resource: 'policies', sub: '' },
+  { verbs: EXCEPT, group: 'kyverno.io', resource: 'policyexceptions', sub: '' },
+  { verbs: WRITE, group: 'policies.kyverno.io', resource: '*', sub: '' },
+  { verbs: EXCEPT, group: 'policies.kyverno.io', resource: 'policyexceptions', sub: '' },
+  ...['templates', 'constraints', 'expansion', 'mutations'].map((g) => ({ verbs: WRITE, group: `${g}.gatekeeper.sh`, resource: '*', sub: '' })),
+  { verbs: EXCEPT, group: 'config.gatekeeper.sh', resource: 'configs', sub: '' },
+];
+
+/** Writes of the admission policy kinds of the target version (`variables.admissionPolicies`). */
+const ADMISSION_POLICIES: Finding = {
+  label: `update/patch/delete/deletecollection on admission policies or their bindings (${ADMISSION})`,
+  bad: (r) =>
+    `variables.admissionPolicies.exists(p, ${holds(list(r, 'verbs'), 'v', [...WRITE, '*'])} && ${holds(list(r, 'apiGroups'), 'g', [ADMISSION, '*'])} && ` +
+    `${list(r, 'resources')}.exists(x, x == '*' || x == p))`,
+};
+
+/** Constrained impersonation (`variables.impersonationModes`, empty before the version has it). */
+const IMPERSONATION: readonly Finding[] = [
+  {
+    label: `constrained impersonation (impersonate:<mode>, ${AUTHN})`,
+    bad: (r) =>
+      `variables.impersonationModes.exists(m, ${list(r, 'verbs')}.exists(v, v == '*' || v == 'impersonate:' + m)) && ${holds(list(r, 'apiGroups'), 'g', [AUTHN, '*'])} && ` +
+      `${list(r, 'resources')}.exists(x, type(x) == string && (x in ['*', 'users', 'groups', 'serviceaccounts', 'nodes', 'uids'] || x.startsWith('userextras/') || x.startsWith('*/')))`,
+  },
+  {
+    label: 'impersonate-on:<mode>:<verb> (constrained impersonation)',
+    bad: (r) => `size(variables.impersonationModes) > 0 && ${list(r, 'verbs')}.exists(v, type(v) == string && v.startsWith('impersonate-on:'))`,
+  },
 ];
 
 /** What restrict-secret-read-roles forbids. */
@@ -113,7 +176,7 @@ export const rbacRoleEmitters: { [K in Ids]: Emitter<K> } = {
   'restrict-rbac-wildcards': () => ({
     message: 'Role and ClusterRole rules must not use wildcards.',
     variables: ROLE_VARIABLES,
-    expressions: [roleCheck(WILDCARDS, 'Role and ClusterRole rules must not use wildcards ("*") in verbs, apiGroups, resources or nonResourceURLs.', 'must not use wildcards')],
+    expressions: [roleCheck(WILDCARDS, 'Role and ClusterRole rules must not use wildcards ("*") in verbs, apiGroups, resources or nonResourceURLs.', 'must not use wildcards'), AGGREGATION],
   }),
 
   'restrict-rbac-escalation-verbs': () => ({
@@ -121,16 +184,17 @@ export const rbacRoleEmitters: { [K in Ids]: Emitter<K> } = {
     variables: ROLE_VARIABLES,
     expressions: [
       roleCheck(
-        ESCALATION.map(grantFinding),
-        'Roles and ClusterRoles must not grant escalate or bind on roles, impersonation, nodes/proxy, CSR approval or admission webhook changes.',
+        [...ESCALATION.map(grantFinding), ADMISSION_POLICIES, ...IMPERSONATION],
+        'Roles and ClusterRoles must not grant escalate or bind on roles, impersonation, service account tokens, nodes/proxy, namespace status writes, CSR approval, or changes to admission webhooks, admission policies and the policy engines\' objects.',
         'must not grant any of',
       ),
+      AGGREGATION,
     ],
   }),
 
   'restrict-secret-read-roles': () => ({
     message: 'Roles and ClusterRoles must not grant reading Secrets.',
     variables: ROLE_VARIABLES,
-    expressions: [roleCheck(SECRET_READ.map(grantFinding), 'Roles and ClusterRoles must not grant get, list or watch on secrets.', 'must not grant any of')],
+    expressions: [roleCheck(SECRET_READ.map(grantFinding), 'Roles and ClusterRoles must not grant get, list or watch on secrets.', 'must not grant any of'), AGGREGATION],
   }),
 };

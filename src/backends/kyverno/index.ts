@@ -108,7 +108,7 @@ export function clusterPolicy(id: ControlId, instances: readonly ControlInstance
         'policies.kyverno.io/title': control.title,
         'policies.kyverno.io/category': control.category,
         'policies.kyverno.io/severity': control.severity,
-        'policies.kyverno.io/subject': (targetKinds(control)?.map((k) => k.kind) ?? ['Pod']).join(', '),
+        'policies.kyverno.io/subject': ruleKinds(id).join(', '),
         'policies.kyverno.io/description': control.description,
         'policies.kyverno.io/minversion': KYVERNO_MIN_VERSION,
         'kyverno.io/kubernetes-version': version,
@@ -136,9 +136,10 @@ export const EXCEPTION_NAMESPACE = 'kyverno';
 
 const POD_KINDS = ['Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'ReplicationController', 'Job', 'CronJob'];
 
-/** The kinds a control's rules match: Pods (auto-gen adds the workloads) or the control's target kinds. */
+/** The kinds a control's rules match: Pods (auto-gen adds the workloads) or the control's target kinds and their listed subresources. */
 export function ruleKinds(id: ControlId): string[] {
-  return targetKinds(getControl(id))?.map((k) => k.kind) ?? ['Pod'];
+  const c = getControl(id);
+  return targetKinds(c)?.flatMap((k) => [k.kind, ...(c.target?.subresources ?? []).map((s) => `${k.kind}/${s}`)]) ?? ['Pod'];
 }
 
 /** The rule names an exception of an instance covers: the rule and, for a pod control, its auto-gen rules. */

@@ -237,7 +237,7 @@ function admissionReview(c: SuiteCase): Obj {
       uid: `kubeharden-${c.name}`,
       kind: gvkOf(c.object),
       resource: resourceOf(c),
-      ...(c.kind === 'Pod' ? { subResource: 'ephemeralcontainers' } : {}),
+      ...(c.sample.subResource ? { subResource: c.sample.subResource } : c.kind === 'Pod' ? { subResource: 'ephemeralcontainers' } : {}),
       name: md['name'],
       namespace: md['namespace'],
       operation: c.sample.operation ?? 'UPDATE',
@@ -269,7 +269,8 @@ function kyvernoSuite(controls: readonly ControlId[], cases: readonly SuiteCase[
       const g = groups.get(key) ?? { kind: c.kind, rule: ruleFor(id, rule, c.kind), result, resources: [] };
       // The Kyverno CLI puts namespaced resources without a namespace in `default`.
       const ns = (c.object['metadata'] as Obj)['namespace'];
-      g.resources.push(CLUSTER_SCOPED_KINDS.has(c.kind) ? c.name : `${typeof ns === 'string' ? ns : 'default'}/${c.name}`);
+      const objectName = String((c.object['metadata'] as Obj)['name']);
+      g.resources.push(CLUSTER_SCOPED_KINDS.has(c.kind) ? objectName : `${typeof ns === 'string' ? ns : 'default'}/${objectName}`);
       groups.set(key, g);
     }
     const results = [...groups.values()]

@@ -60,11 +60,12 @@ export function suiteCases(controls: readonly ControlId[], version: KubernetesVe
 }
 
 /**
- * The object renamed, in SAMPLE_NAMESPACE unless the sample is about its namespace; cluster-scoped objects
- * have none.
+ * The object renamed (unless the sample is about its name), in SAMPLE_NAMESPACE unless the sample is about its
+ * namespace; cluster-scoped objects have none.
  */
-function place(s: Sample, o: Obj, name: string): Obj {
+function place(s: Sample, o: Obj, suiteName: string): Obj {
   const m = (o['metadata'] ?? {}) as Obj;
+  const name = s.keepName ? m['name'] : suiteName;
   if (CLUSTER_SCOPED_KINDS.has(String(o['kind']))) {
     const { namespace: _, ...rest } = m;
     return { ...o, metadata: { ...rest, name } };
