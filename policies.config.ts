@@ -61,7 +61,7 @@ export default defineConfig({
   },
   exceptions: [
     {
-      control: ['require-drop-all-capabilities', 'require-run-as-non-root'],
+      control: ['require-drop-all-capabilities', 'require-drop-net-raw', 'require-run-as-non-root'],
       namespaces: ['apps'],
       images: ['registry.example.com/mesh/proxy-init:*'],
       reason: 'The service-mesh init container programs iptables (NET_ADMIN, NET_RAW) as root; tracked in PLAT-142.',
