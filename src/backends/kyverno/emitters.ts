@@ -431,7 +431,15 @@ export const emitters: { [K in ControlId]: Emitter<K> } = {
 
   'disallow-automount-sa-token': () => ({
     message: 'Pods must set spec.automountServiceAccountToken to false.',
-    expressions: [podCheck('object.spec.?automountServiceAccountToken.orValue(null) == false', 'The pod must set spec.automountServiceAccountToken to false.')],
+    expressions: [
+      podCheck('object.spec.?automountServiceAccountToken.orValue(null) == false', 'The pod must set spec.automountServiceAccountToken to false.'),
+      // The token mounted explicitly: a projected volume with a serviceAccountToken source (any audience).
+      podCheck(
+        `!${listOr('object.spec.?volumes.orValue([])')}.exists(v, type(v) == map && ` +
+          `${listOr('v.?projected.?sources.orValue([])')}.exists(s, type(s) == map && s.?serviceAccountToken.orValue(null) != null))`,
+        'The pod must not project a service account token into a volume.',
+      ),
+    ],
   }),
 
   'require-drop-net-raw': () => ({
