@@ -284,3 +284,86 @@ spec:
     expect(runCli(['audit', '--fail-on', 'warn', 'in.yaml'], dir).status).toBe(1);
   });
 });
+
+describe('legacy service-account token Secrets in the audit', () => {
+  const CONFIG = `import { defineConfig } from 'kubeharden';
+export default defineConfig({
+  profile: 'pss-baseline',
+  kubernetesVersion: '1.37',
+  controls: { 'disallow-automount-sa-token': true },
+  namespaces: { ops: { controls: { 'disallow-automount-sa-token': 'warn' } } },
+  exceptions: [{ control: 'disallow-automount-sa-token', namespaces: ['apps'], names: ['agent'], reason: 'calls the API', expires: '2027-06-01' }],
+});
+`;
+  const secret = (name: string, ns: string, type: string): string =>
+    `apiVersion: v1\nkind: Secret\nmetadata: {name: ${name}, namespace: ${ns}, annotations: {kubernetes.io/service-account.name: app}}\ntype: ${type}\n`;
+  const pod = (name: string, ns: string, spec: string): string =>
+    `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}, namespace: ${ns}}\nspec:\n  automountServiceAccountToken: false\n  containers:\n  - name: app\n    image: registry.example.com/app:1.0\n${spec}`;
+  const volume = (secretName: string): string => `  volumes:\n  - name: creds\n    secret: {secretName: ${secretName}}\n`;
+  const deployment = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: apps}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      automountServiceAccountToken: false
+      containers:
+      - name: app
+        image: registry.example.com/app:1.0
+        env:
+        - name: TOKEN
+          valueFrom: {secretKeyRef: {name: legacy-token, key: token}}
+`;
+  const cronJob = `apiVersion: batch/v1
+kind: CronJob
+metadata: {name: nightly, namespace: ops}
+spec:
+  schedule: '0 1 * * *'
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          automountServiceAccountToken: false
+          restartPolicy: Never
+          containers:
+          - name: app
+            image: registry.example.com/app:1.0
+          volumes:
+          - name: all
+            projected:
+              sources:
+              - secret: {name: ops-token}
+`;
+
+  it('flags pods and workloads that use a token Secret of the input, with the action and exceptions of disallow-automount-sa-token', () => {
+    const files = {
+      'secrets.yaml': [secret('legacy-token', 'apps', 'kubernetes.io/service-account-token'), secret('plain', 'apps', 'Opaque'), secret('ops-token', 'ops', 'kubernetes.io/service-account-token')].join('---\n'),
+      'pods.yaml': [
+        pod('p', 'apps', volume('legacy-token')),
+        pod('q', 'apps', volume('plain')),
+        pod('agent', 'apps', volume('legacy-token')),
+        pod('elsewhere', 'other', volume('legacy-token')),
+        deployment,
+        cronJob,
+      ].join('---\n'),
+    };
+    const dir = tempProject({ 'policies.config.ts': CONFIG, ...files });
+    const r = runCli(['audit', '--format', 'jsonl', 'pods.yaml', 'secrets.yaml'], dir);
+    const resources = r.stdout.trim().split('\n').map((l) => JSON.parse(l)).filter((l) => l.resource).map((l) => l.resource);
+    const token = (name: string) =>
+      resources.find((x: { name: string }) => x.name === name).violations.filter((v: { control: string }) => v.control === 'disallow-automount-sa-token').map((v: { engine: string; action: string; message: string }) => `${v.engine} ${v.action} ${v.message}`);
+    expect(token('p')).toEqual([
+      'input deny pod uses Secret "legacy-token" (type kubernetes.io/service-account-token, a long-lived API token) in volume "creds"; admission cannot see a Secret\'s type, this finding comes from the audit input',
+    ]);
+    expect(token('web')).toEqual([expect.stringMatching(/^input deny pod template uses Secret "legacy-token" .* in container "app" env "TOKEN"; /)]);
+    // ops warns about the control: so about the token Secret too.
+    expect(token('nightly')).toEqual([expect.stringMatching(/^input warn pod template uses Secret "ops-token" .* in projected volume "all"; /)]);
+    // An ordinary Secret, a pod excepted by name, a Secret of the same name in another namespace: nothing.
+    expect(token('q')).toEqual([]);
+    expect(token('agent')).toEqual([]);
+    expect(token('elsewhere')).toEqual([]);
+    expect(r.status).toBe(1);
+  });
+});

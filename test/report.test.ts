@@ -61,6 +61,8 @@ describe('coverage report', () => {
     expect(pod2.controls).toEqual([{ id: 'require-readonly-root-fs', state: 'off', engines: none }]);
     expect(rec(report, 'NSA-POD-1').status).toBe('partial');
     expect(rec(report, 'NSA-UPG-1')).toMatchObject({ status: 'not-covered', gaps: ['outside kubeharden: Patching is an operational process.'] });
+    // What admission cannot see stays a gap, whatever the bundle enforces.
+    expect(rec(report, 'NSA-POD-9').gaps.filter((g) => g.startsWith('admission cannot check: '))).toEqual([expect.stringContaining('kubernetes.io/service-account-token')]);
   });
 
   it('reports control-plane files and checklist items as such', () => {

@@ -8,6 +8,31 @@ import { parseDocument } from '../eval/manifests.js';
 import type { Action, Obj } from '../eval/review.js';
 import { loadPolicyModule, type RegoSources } from '../eval/wasm.js';
 import type { RawDocument } from './split.js';
+import { tokenSecretMessages, withAutomount } from './sa-token.js';
+
+const AUTOMOUNT = 'disallow-automount-sa-token';
+
+/**
+ * Findings for pods that use a service-account token Secret of the input, under disallow-automount-sa-token
+ * with the action the bundle gives that control for the object: the object is evaluated once more with
+ * automountServiceAccountToken forced on, so namespaces, modes and exceptions decide as for the flag itself
+ * (no finding then: the control does not apply to the object).
+ */
+function tokenSecretFindings(
+  objects: readonly Obj[],
+  tokenSecrets: ReadonlySet<string>,
+  many: (resources: readonly Obj[]) => { control: string; action: Action; source?: 'psa' }[][],
+): ItemFinding[][] {
+  const out: ItemFinding[][] = objects.map(() => []);
+  const using = objects.map((o, i) => ({ i, messages: tokenSecretMessages(o, tokenSecrets) })).filter((u) => u.messages.length > 0);
+  if (!using.length) return out;
+  const probes = many(using.map((u) => withAutomount(objects[u.i]!)));
+  using.forEach((u, k) => {
+    const hit = probes[k]!.find((f) => f.control === AUTOMOUNT && !f.source);
+    if (hit) out[u.i] = u.messages.map((message) => ({ control: AUTOMOUNT, action: hit.action, message, source: 'input' as const }));
+  });
+  return out;
+}
 
 /** What a worker needs to evaluate: plain data, so that it crosses a thread boundary. */
 export interface EvaluatorSpec {
@@ -17,6 +42,8 @@ export interface EvaluatorSpec {
   readonly constraints: readonly Constraint[];
   /** Pod Security Admission per namespace, when the audit models it. */
   readonly psa?: PsaOptions;
+  /** Service-account token Secrets of the input (`namespace/name`, see sa-token.ts). */
+  readonly tokenSecrets?: readonly string[];
 }
 
 export interface Job {
@@ -29,7 +56,11 @@ export interface ItemFinding {
   readonly control: string;
   readonly action: Action;
   readonly message: string;
-  readonly source?: 'psa';
+  /**
+   * Not a policy of the bundle: `psa` is what Pod Security Admission would do; `input` is a finding that
+   * needs other objects of the input (a token Secret a Pod mounts), which no admission engine can make.
+   */
+  readonly source?: 'psa' | 'input';
 }
 
 /** One object of the input (or one document that is not a usable object). Index is assigned in order later. */
@@ -60,6 +91,7 @@ export async function jobRunner(spec: EvaluatorSpec, options: { keepObjects?: bo
     const sources: RegoSources = { templates: new Map(spec.templates), libs: spec.libs, v0: spec.v0 };
     many = manyEvaluator(await loadPolicyModule(sources), spec.constraints, spec.psa);
   }
+  const tokenSecrets = new Set(spec.tokenSecrets ?? []);
   return (job) => {
     const items: (JobItem & { object?: Obj })[] = [];
     const objects: Obj[] = [];
@@ -89,10 +121,11 @@ export async function jobRunner(spec: EvaluatorSpec, options: { keepObjects?: bo
       }
     }
     if (many && objects.length) {
-      const found = many(objects);
+      const found: ItemFinding[][] = many(objects).map((f) => f.map((x) => ({ control: x.control, action: x.action, message: x.message, ...(x.source ? { source: x.source } : {}) })));
+      if (tokenSecrets.size) tokenSecretFindings(objects, tokenSecrets, many).forEach((f, i) => found[i]!.push(...f));
       found.forEach((f, i) => {
         const item = items[at[i]!]!;
-        if (f.length) items[at[i]!] = { ...item, findings: f.map((x) => ({ control: x.control, action: x.action, message: x.message, ...(x.source ? { source: x.source } : {}) })) } as JobItem;
+        if (f.length) items[at[i]!] = { ...item, findings: f } as JobItem;
       });
     }
     return { seq: job.seq, items };

@@ -10,6 +10,7 @@ import { Worker } from 'node:worker_threads';
 import { KubehardenError } from '../diagnostics.js';
 import { jobRunner, type EvaluatorSpec, type Job, type JobItem, type JobResult } from './job.js';
 import { DocumentSplitter, type RawDocument } from './split.js';
+import { scanTokenSecrets } from './sa-token.js';
 
 export interface AuditInput {
   /** The name results refer to (a path relative to the working directory, or `-`). */
@@ -104,7 +105,9 @@ async function inlinePool(spec: EvaluatorSpec, keepObjects: boolean): Promise<Po
 }
 
 /** Runs every input through the pool, calling `onItem` in input order. */
-export async function auditInputs(inputs: readonly AuditInput[], spec: EvaluatorSpec, onItem: (item: AuditedItem) => void, options: PipelineOptions = {}): Promise<void> {
+export async function auditInputs(inputs: readonly AuditInput[], given: EvaluatorSpec, onItem: (item: AuditedItem) => void, options: PipelineOptions = {}): Promise<void> {
+  // Token Secrets of the input, for the findings that need them (sa-token.ts): a first, cheap pass.
+  const spec: EvaluatorSpec = given.tokenSecrets ? given : { ...given, tokenSecrets: await scanTokenSecrets(inputs) };
   const size = options.workers ?? defaultWorkers();
   const keep = options.keepObjects ?? false;
   const pool = size > 0 ? await workerPool(spec, size, keep) : await inlinePool(spec, keep);

@@ -12,8 +12,11 @@ export interface Violation {
   readonly control: string;
   readonly action: Action;
   readonly message: string;
-  /** `psa`: what Pod Security Admission would do given the namespace's labels. */
-  readonly engine: EngineName | 'psa';
+  /**
+   * `psa`: what Pod Security Admission would do given the namespace's labels; `input`: a finding that needs
+   * other objects of the input (a service-account token Secret a Pod mounts), which no admission engine makes.
+   */
+  readonly engine: EngineName | 'psa' | 'input';
 }
 
 export interface ResourceResult {

@@ -265,7 +265,7 @@ export async function runAudit(args: readonly string[], io: Io): Promise<number>
       await auditInputs(inputs, spec, (item) => items.push(item), { workers: threads, keepObjects: true, ...(onProgress ? { onProgress } : {}) });
       const resources = items.filter((i): i is AuditedResource => !('error' in i));
       const objects = resources.map((r) => r.object!);
-      const policyFindings = resources.map((r) => r.findings.filter((f) => f.source !== 'psa'));
+      const policyFindings = resources.map((r) => r.findings.filter((f) => f.source === undefined));
       const perEngine = await Promise.all(engines.map((e) => (e === 'wasm' ? Promise.resolve(policyFindings as EngineFinding[][]) : findingsBy(e, cc, objects, log))));
       let k = 0;
       for (const item of items) {
@@ -274,7 +274,7 @@ export async function runAudit(args: readonly string[], io: Io): Promise<number>
           continue;
         }
         const i = k++;
-        const psa = resources[i]!.findings.filter((f) => f.source === 'psa').map(violationOf);
+        const psa = resources[i]!.findings.filter((f) => f.source !== undefined).map(violationOf);
         const violations = [...engines.flatMap((engine, e) => perEngine[e]![i]!.map((f) => ({ control: f.control, action: f.action, message: f.message, engine }))), ...psa];
         report(toResult(item, violations));
         if (engines.length > 1) {
@@ -298,7 +298,7 @@ export async function runAudit(args: readonly string[], io: Io): Promise<number>
 }
 
 function violationOf(f: ItemFinding): Violation {
-  return { control: f.control, action: f.action, message: f.message, engine: f.source === 'psa' ? 'psa' : 'wasm' };
+  return { control: f.control, action: f.action, message: f.message, engine: f.source ?? 'wasm' };
 }
 
 const NAMESPACE_DOC = /^[ \t-]*["']?kind["']?[ \t]*:[ \t]*["']?Namespace["']?[ \t]*,?[ \t]*$|"kind"\s*:\s*"Namespace"/m;

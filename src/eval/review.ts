@@ -1,10 +1,10 @@
 /**
  * Admission reviews for offline evaluation, following Gatekeeper: Pods are reviewed as they are; workload
- * controllers are expanded into the Pod they would create (CronJob → Job → Pod), reviewed with the parent's
- * operation and namespace; constraints match Pods by namespace.
+ * controllers are expanded into the Pod they would create (a CronJob straight into its job's Pod), reviewed
+ * with the parent's operation and namespace; constraints match Pods by namespace.
  */
 import type { Constraint } from '../backends/gatekeeper/types.js';
-import { EXPAND_WORKLOADS, matchesPattern } from '../names.js';
+import { EXPAND_CRONJOBS, EXPAND_WORKLOADS, matchesPattern } from '../names.js';
 import type { PolicyModule } from './wasm.js';
 
 export type Obj = Record<string, unknown>;
@@ -84,17 +84,19 @@ export function podsOf(resource: Obj, defaultNamespace: string): ExpandedPod[] {
   const namespace = typeof m['namespace'] === 'string' && m['namespace'] ? m['namespace'] : defaultNamespace;
   const name = typeof m['name'] === 'string' ? m['name'] : '';
   if (kind === 'Pod') return [{ pod: resource, namespace, name }];
+  const spec = isObj(resource['spec']) ? resource['spec'] : {};
   if (typeof kind === 'string' && kind in POD_TEMPLATE_KINDS) {
-    const spec = isObj(resource['spec']) ? resource['spec'] : {};
     if (!isObj(spec['template'])) return [];
-    const pod = expand(spec['template'], 'v1', 'Pod', namespace, name, 'pod');
+    const pod = expand(spec['template'], resource, namespace);
     return [{ pod, namespace, name: String(meta(pod)['name']), expandedBy: EXPAND_WORKLOADS }];
   }
   if (kind === 'CronJob') {
-    const spec = isObj(resource['spec']) ? resource['spec'] : {};
-    if (!isObj(spec['jobTemplate'])) return [];
-    const job = expand(spec['jobTemplate'], 'batch/v1', 'Job', namespace, name, 'job');
-    return podsOf(job, namespace);
+    // Gatekeeper's second ExpansionTemplate: spec.jobTemplate.spec.template straight into a Pod.
+    const jobTemplate = isObj(spec['jobTemplate']) ? spec['jobTemplate'] : {};
+    const jobSpec = isObj(jobTemplate['spec']) ? jobTemplate['spec'] : {};
+    if (!isObj(jobSpec['template'])) return [];
+    const pod = expand(jobSpec['template'], resource, namespace);
+    return [{ pod, namespace, name: String(meta(pod)['name']), expandedBy: EXPAND_CRONJOBS }];
   }
   return [];
 }
@@ -150,10 +152,41 @@ export function reviewsOf(resource: Obj, defaultNamespace: string): ReviewedObje
   ];
 }
 
-/** A resource generated from a template source, as Gatekeeper's expansion builds it. */
-function expand(source: Obj, apiVersion: string, kind: string, namespace: string, parentName: string, suffix: string): Obj {
-  const m = { ...meta(source), namespace, name: `${parentName}-${suffix}` };
-  return { ...source, apiVersion, kind, metadata: m };
+/**
+ * The Pod generated from a pod template, as Gatekeeper's expansion builds it (pkg/expansion
+ * expandResource): named "<parent>-pod" (lower-cased), in the parent's namespace, with an owner reference to
+ * the parent that has no uid (ensureOwnerReference), which is how the Rego tells an expanded Pod from a
+ * created one (the API server rejects owner references without a uid).
+ */
+function expand(source: Obj, parent: Obj, namespace: string): Obj {
+  const pm = meta(parent);
+  const parentName = typeof pm['name'] === 'string' ? pm['name'] : '';
+  const m: Obj = { ...meta(source), namespace, name: `${parentName}-pod`.toLowerCase() };
+  const owner = { apiVersion: str(parent['apiVersion']), kind: str(parent['kind']), name: parentName };
+  if (owner.apiVersion && owner.kind && owner.name) {
+    // unstructured.GetOwnerReferences: a list of maps, anything else reads as none.
+    const raw = m['ownerReferences'];
+    const existing = Array.isArray(raw) && raw.every(isObj) ? raw : [];
+    const present = existing.some((r) => str(r['apiVersion']) === owner.apiVersion && str(r['kind']) === owner.kind && str(r['name']) === owner.name);
+    if (!present) m['ownerReferences'] = [...existing.map(ownerReference), { ...owner, uid: '' }];
+  }
+  return { ...source, apiVersion: 'v1', kind: 'Pod', metadata: m };
+}
+
+function str(v: unknown): string {
+  return typeof v === 'string' ? v : '';
+}
+
+/** An owner reference as SetOwnerReferences writes it back (metav1.OwnerReference fields only). */
+function ownerReference(r: Obj): Obj {
+  return {
+    apiVersion: str(r['apiVersion']),
+    kind: str(r['kind']),
+    name: str(r['name']),
+    uid: str(r['uid']),
+    ...(typeof r['controller'] === 'boolean' ? { controller: r['controller'] } : {}),
+    ...(typeof r['blockOwnerDeletion'] === 'boolean' ? { blockOwnerDeletion: r['blockOwnerDeletion'] } : {}),
+  };
 }
 
 /**

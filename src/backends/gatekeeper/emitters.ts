@@ -106,7 +106,11 @@ export function constraintKinds(id: ControlId): Constraint['spec']['match']['kin
 export { EXPAND_CRONJOBS, EXPAND_WORKLOADS } from '../../names.js';
 import { EXPAND_CRONJOBS, EXPAND_WORKLOADS } from '../../names.js';
 
-/** Workloads expand into Pods (and CronJobs into Jobs, which expand again), so every controller is checked. */
+/**
+ * Workloads expand into Pods, so every controller is checked. CronJobs expand straight into the Pod of their
+ * job template (not into a Job that expands again): the Pod's owner reference then names the CronJob, which
+ * is how name exceptions recognise it (lib.rego.hbs object_names).
+ */
 export function expansionTemplates(): ExpansionTemplate[] {
   return [
     {
@@ -129,8 +133,8 @@ export function expansionTemplates(): ExpansionTemplate[] {
       metadata: { name: EXPAND_CRONJOBS },
       spec: {
         applyTo: [{ groups: ['batch'], kinds: ['CronJob'], versions: ['v1'] }],
-        templateSource: 'spec.jobTemplate',
-        generatedGVK: { group: 'batch', version: 'v1', kind: 'Job' },
+        templateSource: 'spec.jobTemplate.spec.template',
+        generatedGVK: { group: '', version: 'v1', kind: 'Pod' },
       },
     },
   ];

@@ -469,15 +469,30 @@ export const emitters: { [K in ControlId]: Emitter<K> } = {
 
   'disallow-automount-sa-token': () => ({
     message: 'Pods must set spec.automountServiceAccountToken to false.',
-    expressions: [podCheck('object.spec.?automountServiceAccountToken.orValue(null) == false', 'The pod must set spec.automountServiceAccountToken to false.')],
+    expressions: [
+      podCheck('object.spec.?automountServiceAccountToken.orValue(null) == false', 'The pod must set spec.automountServiceAccountToken to false.'),
+      // The token mounted explicitly: a projected volume with a serviceAccountToken source (any audience).
+      podCheck(
+        `!${listOr('object.spec.?volumes.orValue([])')}.exists(v, type(v) == map && ` +
+          `${listOr('v.?projected.?sources.orValue([])')}.exists(s, type(s) == map && s.?serviceAccountToken.orValue(null) != null))`,
+        'The pod must not project a service account token into a volume.',
+      ),
+    ],
   }),
 
   'require-drop-net-raw': () => ({
-    message: 'Containers must drop NET_RAW (or ALL).',
+    message: 'Containers must drop NET_RAW (or ALL) and not add it back.',
     expressions: [
+      // Runtimes upper-case the names and containerd prepends CAP_: "CAP_NET_RAW" in drop leaves NET_RAW.
       containerCheck(
-        (c) => `!${capabilities(c, 'drop')}.exists(d, type(d) == string && d.upperAscii() in ['NET_RAW', 'CAP_NET_RAW', 'ALL'])`,
+        (c) => `!${capabilities(c, 'drop')}.exists(d, type(d) == string && d.upperAscii() in ['NET_RAW', 'ALL'])`,
         'must drop NET_RAW (or ALL) in securityContext.capabilities.drop',
+        ['variables.windows'],
+      ),
+      // In add the CAP_ prefix counts too: a runtime that strips it would grant NET_RAW.
+      containerCheck(
+        (c) => `${capabilities(c, 'add')}.exists(a, type(a) == string && a.upperAscii() in ['NET_RAW', 'ALL', 'CAP_NET_RAW', 'CAP_ALL'])`,
+        'must not add NET_RAW (or ALL) back in securityContext.capabilities.add',
         ['variables.windows'],
       ),
     ],

@@ -131,7 +131,11 @@ export function clusterPolicy(id: ControlId, instances: readonly ControlInstance
   return policy;
 }
 
-/** Namespace of the generated PolicyExceptions (Kyverno accepts exceptions from any namespace unless restricted). */
+/**
+ * Namespace of the generated PolicyExceptions. Kyverno processes PolicyExceptions only when started with
+ * --enablePolicyException (off by default) and only from the namespace named by --exceptionNamespace
+ * (none by default; `*` means any): the bundle README (src/backends/docs) gives the flags for this one.
+ */
 export const EXCEPTION_NAMESPACE = 'kyverno';
 
 const POD_KINDS = ['Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'ReplicationController', 'Job', 'CronJob'];

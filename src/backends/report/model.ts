@@ -233,6 +233,7 @@ export function coverageReport(cluster: ResolvedCluster, files: readonly Backend
     }
     const missingArtifacts = artifacts.filter((a) => !a.present).map((a) => a.file);
     if (missingArtifacts.length) gaps.push(`not generated: ${missingArtifacts.join(', ')}`);
+    if (rec.admissionGap) gaps.push(`admission cannot check: ${rec.admissionGap}`);
     if (rec.outside) gaps.push(`outside kubeharden: ${rec.outside}`);
 
     const present = relevant.some((c) => c.state === 'enforced' || c.state === 'reported') || artifacts.some((a) => a.present);
