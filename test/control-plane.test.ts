@@ -341,7 +341,7 @@ describe('admission configuration and flags', () => {
   const out = files(config);
 
   /** The kube-apiserver AdmissionConfiguration for the PodSecurity plugin, written out by hand. */
-  const admissionConfiguration = (level: string, version: string, namespaces: string[]): Obj => ({
+  const admissionConfiguration = (enforce: string, level: string, version: string, namespaces: string[]): Obj => ({
     apiVersion: 'apiserver.config.k8s.io/v1',
     kind: 'AdmissionConfiguration',
     plugins: [
@@ -350,25 +350,40 @@ describe('admission configuration and flags', () => {
         configuration: {
           apiVersion: 'pod-security.admission.config.k8s.io/v1',
           kind: 'PodSecurityConfiguration',
-          defaults: { enforce: level, 'enforce-version': version, audit: level, 'audit-version': version, warn: level, 'warn-version': version },
+          defaults: { enforce, 'enforce-version': version, audit: level, 'audit-version': version, warn: level, 'warn-version': version },
           exemptions: { usernames: [], runtimeClasses: [], namespaces },
         },
       },
     ],
   });
 
+  /** Exempt by default: the policy engines' namespaces (policyEngines.namespaces) and the configured ones. */
+  const ENGINES = ['gatekeeper-system', 'kyverno'];
+
   it('has one copy of the PSA AdmissionConfiguration, in control-plane/', () => {
     expect(out.has('psa/admission-configuration.yaml')).toBe(false);
-    // pss-restricted by default at the newest version; a baseline namespace does not lower the defaults; the
-    // default exempt namespaces.
-    expect(docs(out.get('control-plane/admission-configuration.yaml')!)).toEqual([admissionConfiguration('restricted', 'v1.37', ['kube-node-lease', 'kube-public', 'kube-system'])]);
+    // pss-restricted by default at the newest version: unlabeled namespaces are audited and warned at
+    // restricted and enforce nothing (psa.defaultEnforce defaults to privileged; the policies enforce); a
+    // baseline namespace does not lower the defaults; the default exempt namespaces and the engines'.
+    expect(docs(out.get('control-plane/admission-configuration.yaml')!)).toEqual([
+      admissionConfiguration('privileged', 'restricted', 'v1.37', [...ENGINES, 'kube-node-lease', 'kube-public', 'kube-system'].sort()),
+    ]);
     const baseline = files({ name: 'c', profile: 'pss-baseline', kubernetesVersion: '1.30', exemptNamespaces: ['tools', 'kube-system'] });
-    expect(docs(baseline.get('control-plane/admission-configuration.yaml')!)).toEqual([admissionConfiguration('baseline', 'v1.30', ['kube-system', 'tools'])]);
+    expect(docs(baseline.get('control-plane/admission-configuration.yaml')!)).toEqual([admissionConfiguration('privileged', 'baseline', 'v1.30', [...ENGINES, 'kube-system', 'tools'].sort())]);
+    // psa.defaultEnforce raises enforce up to what the policies enforce, never above it.
+    const strict = files({ name: 'c', psa: { defaultEnforce: 'restricted' } });
+    expect(docs(strict.get('control-plane/admission-configuration.yaml')!)).toEqual([
+      admissionConfiguration('restricted', 'restricted', 'v1.37', [...ENGINES, 'kube-node-lease', 'kube-public', 'kube-system'].sort()),
+    ]);
+    const capped = files({ name: 'c', profile: 'pss-baseline', psa: { defaultEnforce: 'restricted' }, policyEngines: { namespaces: [] } });
+    expect(docs(capped.get('control-plane/admission-configuration.yaml')!)).toEqual([admissionConfiguration('baseline', 'baseline', 'v1.37', ['kube-node-lease', 'kube-public', 'kube-system'])]);
   });
 
-  it('the reference config: restricted defaults (fully enforced outside named namespaces), its exempt namespaces', async () => {
+  it('the reference config: PSA enforces nothing in unlabeled namespaces (audit and warn restricted), its exempt namespaces and the engines\'', async () => {
     const reference = files(await loadConfig(join(ROOT, 'policies.config.ts')));
-    expect(docs(reference.get('control-plane/admission-configuration.yaml')!)).toEqual([admissionConfiguration('restricted', 'v1.37', ['kube-node-lease', 'kube-public', 'kube-system'])]);
+    expect(docs(reference.get('control-plane/admission-configuration.yaml')!)).toEqual([
+      admissionConfiguration('privileged', 'restricted', 'v1.37', ['gatekeeper-system', 'kube-node-lease', 'kube-public', 'kube-system', 'kyverno']),
+    ]);
   });
 
   it('a cluster-wide warn-only restricted check leaves PSA only audit and warn at restricted', () => {

@@ -30,8 +30,10 @@ type Level = keyof typeof RANK;
  * does not mirror there ("Not mirrored by PSA enforce" in the bundle README).
  */
 const REFERENCE: Record<string, { configured: Level | 'exempt'; enforce: Level; audit: Level; warn: Level; gaps: string[] }> = {
-  // Unnamed namespaces: nsa-cisa turns on every restricted check, enforced, no exceptions.
-  '(cluster default)': { configured: 'restricted', enforce: 'restricted', audit: 'restricted', warn: 'restricted', gaps: [] },
+  // Unnamed namespaces: nsa-cisa turns on every restricted check, enforced, no exceptions; they carry no PSA
+  // labels, and the AdmissionConfiguration enforces nothing there (psa.defaultEnforce: privileged), audit and
+  // warn at restricted.
+  '(cluster default)': { configured: 'restricted', enforce: 'privileged', audit: 'restricted', warn: 'restricted', gaps: [] },
   // Host namespaces are excepted by name (metrics-agent), drop-ALL and non-root by image (the mesh init
   // container); the baseline capabilities check is replaced by drop-ALL, so it inherits drop-ALL's exception.
   // A baseline check with an exception leaves PSA only "privileged".

@@ -6,10 +6,9 @@
  * from any other; `kubeharden audit` can when the Secret is part of its input, and reports it under
  * disallow-automount-sa-token.
  */
-import { parseDocument } from '../eval/manifests.js';
 import type { Obj } from '../eval/review.js';
 import type { AuditInput } from './pipeline.js';
-import { DocumentSplitter, type RawDocument } from './split.js';
+import { prescan } from './prescan.js';
 
 export const TOKEN_SECRET_TYPE = 'kubernetes.io/service-account-token';
 const TOKEN_SECRET_DOC = /kubernetes\.io\/service-account-token/;
@@ -42,23 +41,9 @@ export function tokenSecretsOf(objects: readonly Obj[]): string[] {
 /** A first, cheap pass over the inputs: only documents that mention the token type are parsed. */
 export async function scanTokenSecrets(inputs: readonly AuditInput[]): Promise<string[]> {
   const found = new Set<string>();
-  for (const input of inputs) {
-    const splitter = new DocumentSplitter();
-    const take = (docs: RawDocument[]): void => {
-      for (const raw of docs) {
-        if (!TOKEN_SECRET_DOC.test(raw.text)) continue;
-        for (const k of tokenSecretsOf(parseDocument(raw, input.source).resources.map((r) => r.object))) found.add(k);
-      }
-    };
-    try {
-      const decoder = new TextDecoder();
-      for await (const chunk of input.open()) take(splitter.push(typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true })));
-      take(splitter.push(decoder.decode()));
-      take(splitter.end());
-    } catch {
-      // Unreadable inputs are reported by the audit itself.
-    }
-  }
+  await prescan(inputs, TOKEN_SECRET_DOC, (r) => {
+    for (const k of tokenSecretsOf([r.object])) found.add(k);
+  });
   return [...found].sort();
 }
 

@@ -10,8 +10,8 @@ import { pipeline } from 'node:stream/promises';
 import { resolveConfig, PROFILES } from '../config/resolve.js';
 import { compileResolved, type CompiledCluster } from '../compile.js';
 import { evaluatorSpec, objectsOf } from '../eval/bundle.js';
-import { displayPath, expandPaths, parseDocument } from '../eval/manifests.js';
-import { DocumentSplitter, type RawDocument } from '../audit/split.js';
+import { displayPath, expandPaths } from '../eval/manifests.js';
+import { prescan } from '../audit/prescan.js';
 import { namespaceDrift, psaSpec, pssTemplates } from '../audit/psa.js';
 import type { EvaluatorSpec, ItemFinding } from '../audit/job.js';
 import { CLUSTER_SCOPED_KINDS, type Obj } from '../eval/review.js';
@@ -309,28 +309,12 @@ const NAMESPACE_DOC = /^[ \t-]*["']?kind["']?[ \t]*:[ \t]*["']?Namespace["']?[ \
  */
 async function scanNamespaces(inputs: readonly AuditInput[]): Promise<Map<string, { labels: Record<string, string>; source: string }>> {
   const found = new Map<string, { labels: Record<string, string>; source: string }>();
-  for (const input of inputs) {
-    const splitter = new DocumentSplitter();
-    const take = (docs: RawDocument[]): void => {
-      for (const raw of docs) {
-        if (!NAMESPACE_DOC.test(raw.text)) continue;
-        for (const r of parseDocument(raw, input.source).resources) {
-          const md = (r.object['metadata'] ?? {}) as { name?: unknown; labels?: unknown };
-          if (r.object['kind'] !== 'Namespace' || typeof md.name !== 'string') continue;
-          const labels = md.labels && typeof md.labels === 'object' ? Object.fromEntries(Object.entries(md.labels).filter(([, v]) => typeof v === 'string')) : {};
-          found.set(md.name, { labels: labels as Record<string, string>, source: `${input.source}:${r.line}` });
-        }
-      }
-    };
-    try {
-      const decoder = new TextDecoder();
-      for await (const chunk of input.open()) take(splitter.push(typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true })));
-      take(splitter.push(decoder.decode()));
-      take(splitter.end());
-    } catch {
-      // Unreadable inputs are reported by the audit itself.
-    }
-  }
+  await prescan(inputs, NAMESPACE_DOC, (r, source) => {
+    const md = (r.object['metadata'] ?? {}) as { name?: unknown; labels?: unknown };
+    if (r.object['kind'] !== 'Namespace' || typeof md.name !== 'string') return;
+    const labels = md.labels && typeof md.labels === 'object' ? Object.fromEntries(Object.entries(md.labels).filter(([, v]) => typeof v === 'string')) : {};
+    found.set(md.name, { labels: labels as Record<string, string>, source: `${source}:${r.line}` });
+  });
   return found;
 }
 

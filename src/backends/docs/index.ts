@@ -4,7 +4,7 @@ import { targetKinds } from '../../controls/types.js';
 import type { Allowance, ResolvedCluster, ResolvedControl } from '../../config/resolve.js';
 import type { BundleIR, ControlInstance } from '../../ir/types.js';
 import { pssVersionLabel } from '../../pss/versions.js';
-import { psaGaps, psaLevels, settingsIn } from '../psa/index.js';
+import { psaDefaults, psaGaps, psaLevels, settingsIn } from '../psa/index.js';
 import type { BackendFile } from '../types.js';
 import { namespaceObjectsReadme } from '../namespaces/index.js';
 import { applyCommands, policyEnginesReadme, psaReadme, rolloutReadme } from './rollout.js';
@@ -68,7 +68,8 @@ export function docsBackend(ir: BundleIR, support: EngineSupport): BackendFile[]
       lines.push(`| ${r.label} | exempt | privileged / privileged / privileged | exempt from every control |`);
       continue;
     }
-    const l = psaLevels(c, r.name, r.level);
+    // Namespaces without labels get the AdmissionConfiguration defaults (enforce capped by psa.defaultEnforce).
+    const l = r.name === undefined ? psaDefaults(c) : psaLevels(c, r.name, r.level);
     const gaps = r.level === 'privileged' ? [] : psaGaps(c, r.name, r.level);
     lines.push(`| ${r.label} | ${r.level} | ${l.enforce} / ${l.audit} / ${l.warn} | ${gaps.map((g) => `\`${g}\``).join(', ') || '—'} |`);
   }
