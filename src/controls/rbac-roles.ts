@@ -160,3 +160,13 @@ export function aggregationSamples(id: string, denied: Rule[], reserved: readonl
 export function updateAddingRule(name: string, before: Rule[], added: Rule): Sample {
   return { name, expect: 'deny', operation: 'UPDATE', oldObject: role(ROLE, name, before), object: role(ROLE, name, [...before, added]) };
 }
+
+/** How `exemptRoles` works, in the details of the role controls that share its default. */
+export const EXEMPT_ROLES_DETAILS = `exemptRoles names ClusterRoles that are never checked (exact names, or a prefix ending in "*"); a Role in a
+namespace is always checked, whatever its name (a namespace admin can call a Role cluster-admin or
+system:discovery). The default is @bootstrap, the exact names of the ClusterRoles the API server of the
+target version creates and reconciles through admission, and @engines, Gatekeeper's and Kyverno's own
+ClusterRoles (gatekeeper-manager-role, kyverno:admission-controller, …). A ClusterRole with an exempt name is
+trusted whoever creates it: list only the engines you run, and keep "system:*" (every name with that
+prefix, such as a new "system:anything") as an explicit opt-in. Bootstrap Roles in kube-system and
+kube-public are covered by those namespaces being exempt.`;

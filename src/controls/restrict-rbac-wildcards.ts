@@ -1,5 +1,5 @@
 import { defineControl } from './types.js';
-import { BOOTSTRAP_LABEL, aggregatedRole, aggregationSamples, exemptionSamples, exemptRolesOption, roleSample as sample, rule, updateAddingRule, type Rule } from './rbac-roles.js';
+import { BOOTSTRAP_LABEL, EXEMPT_ROLES_DETAILS, aggregatedRole, aggregationSamples, exemptionSamples, exemptRolesOption, roleSample as sample, rule, updateAddingRule, type Rule } from './rbac-roles.js';
 import { CLUSTER_ROLE, ROLE } from './kinds.js';
 
 const urls = (nonResourceURLs: string[], verbs: string[]): Rule => ({ nonResourceURLs, verbs });
@@ -17,14 +17,7 @@ export default defineControl({
 later by new API versions and CRDs. A Role or ClusterRole fails when one of its rules has "*" in verbs or
 apiGroups, a resource containing "*" ("*", "*/scale", "pods/*"), or exactly "*" in nonResourceURLs. Path
 globs such as "/healthz/*" are prefixes that the API server's own roles use, and are allowed. Each failing
-rule is reported with its index and its wildcard entries. exemptRoles names ClusterRoles that are never checked (exact names, or a prefix ending in "*"); a Role in a
-namespace is always checked, whatever its name (a namespace admin can call a Role cluster-admin or
-system:discovery). The default is @bootstrap, the exact names of the ClusterRoles the API server of the
-target version creates and reconciles through admission, and @engines, Gatekeeper's and Kyverno's own
-ClusterRoles (gatekeeper-manager-role, kyverno:admission-controller, …). A ClusterRole with an exempt name is
-trusted whoever creates it: list only the engines you run, and keep "system:*" (every name with that
-prefix, such as a new "system:anything") as an explicit opt-in. Bootstrap Roles in kube-system and
-kube-public are covered by those namespaces being exempt.
+rule is reported with its index and its wildcard entries. ${EXEMPT_ROLES_DETAILS}
 Aggregated ClusterRoles (an aggregationRule) are judged by their selectors: kube-controller-manager writes
 their rules, so an UPDATE of a ClusterRole that was aggregated before and still is does not have its rules
 checked (a CREATE does: such roles are created without rules). A selector fails when it requires no label

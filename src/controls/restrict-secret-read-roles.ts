@@ -1,5 +1,5 @@
 import { defineControl } from './types.js';
-import { ADMIN_EDIT_AGGREGATION, BOOTSTRAP_LABEL, aggregatedRole, aggregationSamples, exemptionSamples, exemptRolesOption, roleSample as sample, rule, updateAddingRule } from './rbac-roles.js';
+import { ADMIN_EDIT_AGGREGATION, BOOTSTRAP_LABEL, EXEMPT_ROLES_DETAILS, aggregatedRole, aggregationSamples, exemptionSamples, exemptRolesOption, roleSample as sample, rule, updateAddingRule } from './rbac-roles.js';
 import { CLUSTER_ROLE, ROLE } from './kinds.js';
 
 const readConfig = rule([''], ['configmaps'], ['get', 'list', 'watch']);
@@ -19,14 +19,7 @@ Wildcards count: verb "*", apiGroup "*" and resource "*" all match (a "secrets/*
 subresources, not Secrets, and does not). list and watch return the values of every Secret, not only their
 names. resourceNames do not narrow it (reading one named Secret is still reading a Secret). Each failing
 rule is reported with its index and the verbs it grants. Writing Secrets (create, update, patch, delete) is
-not checked. exemptRoles names ClusterRoles that are never checked (exact names, or a prefix ending in "*"); a Role in a
-namespace is always checked, whatever its name (a namespace admin can call a Role cluster-admin or
-system:discovery). The default is @bootstrap, the exact names of the ClusterRoles the API server of the
-target version creates and reconciles through admission, and @engines, Gatekeeper's and Kyverno's own
-ClusterRoles (gatekeeper-manager-role, kyverno:admission-controller, …). A ClusterRole with an exempt name is
-trusted whoever creates it: list only the engines you run, and keep "system:*" (every name with that
-prefix, such as a new "system:anything") as an explicit opt-in. Bootstrap Roles in kube-system and
-kube-public are covered by those namespaces being exempt. (admin and edit read Secrets; several system: controller roles do.)
+not checked. ${EXEMPT_ROLES_DETAILS} (admin and edit read Secrets; several system: controller roles do.)
 Known gap: anyone who can create pods in a namespace can mount and read its Secrets, so combine with the pod
 controls. Checked on CREATE and UPDATE.
 Aggregated ClusterRoles (an aggregationRule) are judged by their selectors: kube-controller-manager writes
