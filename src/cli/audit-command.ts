@@ -265,6 +265,8 @@ export async function runAudit(args: readonly string[], io: Io): Promise<number>
       await auditInputs(inputs, spec, (item) => items.push(item), { workers: threads, keepObjects: true, ...(onProgress ? { onProgress } : {}) });
       const resources = items.filter((i): i is AuditedResource => !('error' in i));
       const objects = resources.map((r) => r.object!);
+      // Findings of the bundle's policies are compared across engines; those from PSA labels and from facts
+      // elsewhere in the input (legacy token Secrets) have no engine counterpart and are reported once.
       const policyFindings = resources.map((r) => r.findings.filter((f) => f.source === undefined));
       const perEngine = await Promise.all(engines.map((e) => (e === 'wasm' ? Promise.resolve(policyFindings as EngineFinding[][]) : findingsBy(e, cc, objects, log))));
       let k = 0;
@@ -274,8 +276,8 @@ export async function runAudit(args: readonly string[], io: Io): Promise<number>
           continue;
         }
         const i = k++;
-        const psa = resources[i]!.findings.filter((f) => f.source !== undefined).map(violationOf);
-        const violations = [...engines.flatMap((engine, e) => perEngine[e]![i]!.map((f) => ({ control: f.control, action: f.action, message: f.message, engine }))), ...psa];
+        const uncompared = resources[i]!.findings.filter((f) => f.source !== undefined).map(violationOf);
+        const violations = [...engines.flatMap((engine, e) => perEngine[e]![i]!.map((f) => ({ control: f.control, action: f.action, message: f.message, engine }))), ...uncompared];
         report(toResult(item, violations));
         if (engines.length > 1) {
           for (const d of disagreements(engines, perEngine.map((p) => p[i]!))) reportError({ source: item.source, index: item.index, line: item.line, message: d });
