@@ -3,6 +3,7 @@
  * `kyverno apply` (Kyverno's own evaluation, with auto-gen), normalised into per-resource findings so they
  * can be compared with the WASM evaluation and with each other.
  */
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,13 +41,31 @@ const GATOR_ACTIONS: Readonly<Record<string, Action>> = { deny: 'deny', warn: 'w
 
 /** `gator test` over the given Gatekeeper objects (templates, constraints, expansion templates) and resources. */
 export async function gatorFindings(policyObjects: readonly object[], resources: readonly Obj[], log?: Logger): Promise<EngineFindings> {
+  return runGator(gatorInput(policyObjects, resources), log);
+}
+
+/** The files an engine run reads (name → exact bytes), with what is needed to parse its answer. */
+interface EngineInput {
+  readonly files: Readonly<Record<string, string>>;
+  readonly policyObjects: readonly object[];
+  readonly resources: readonly Obj[];
+}
+
+function gatorInput(policyObjects: readonly object[], resources: readonly Obj[]): EngineInput {
+  return { files: { 'policies.yaml': toYaml(policyObjects, { header: false }), 'resources.yaml': toYaml(resources, { header: false }) }, policyObjects, resources };
+}
+
+async function runGator(input: EngineInput, log?: Logger): Promise<EngineFindings> {
   const gator = await ensureEngine('gator', log);
   return withTempDir(async (dir) => {
-    writeFileSync(join(dir, 'policies.yaml'), toYaml(policyObjects, { header: false }));
-    writeFileSync(join(dir, 'resources.yaml'), toYaml(resources, { header: false }));
+    writeInput(dir, input);
     const r = await capture(gator, gatorArgs(join(dir, 'policies.yaml'), join(dir, 'resources.yaml')));
-    return parseGatorOutput(r, policyObjects);
+    return parseGatorOutput(r, input.policyObjects);
   });
+}
+
+function writeInput(dir: string, input: EngineInput): void {
+  for (const [name, text] of Object.entries(input.files)) writeFileSync(join(dir, name), text);
 }
 
 /** The `gator test` command line for a policy file and resource files or directories. */
@@ -115,18 +134,100 @@ function constraintControls(objects: readonly object[]): Map<string, string> {
  * failureAction (Enforce → deny, Audit → audit, or warn when the policy emits warnings).
  */
 export async function kyvernoFindings(policies: readonly object[], resources: readonly Obj[], log?: Logger, exceptions: readonly object[] = []): Promise<EngineFindings> {
+  return runKyverno(kyvernoInput(policies, resources, exceptions), log);
+}
+
+function kyvernoInput(policies: readonly object[], resources: readonly Obj[], exceptions: readonly object[]): EngineInput {
+  const files: Record<string, string> = { 'policies.yaml': toYaml(policies, { header: false }), 'resources.yaml': toYaml(resources, { header: false }) };
+  if (exceptions.length) files['exceptions.yaml'] = toYaml(exceptions, { header: false });
+  return { files, policyObjects: policies, resources };
+}
+
+async function runKyverno(input: EngineInput, log?: Logger): Promise<EngineFindings> {
   const kyverno = await ensureEngine('kyverno', log);
   return withTempDir(async (dir) => {
-    writeFileSync(join(dir, 'policies.yaml'), toYaml(policies, { header: false }));
-    writeFileSync(join(dir, 'resources.yaml'), toYaml(resources, { header: false }));
-    let exceptionFile: string | undefined;
-    if (exceptions.length) {
-      exceptionFile = join(dir, 'exceptions.yaml');
-      writeFileSync(exceptionFile, toYaml(exceptions, { header: false }));
-    }
+    writeInput(dir, input);
+    const exceptionFile = input.files['exceptions.yaml'] === undefined ? undefined : join(dir, 'exceptions.yaml');
     const r = await capture(kyverno, kyvernoArgs(join(dir, 'policies.yaml'), join(dir, 'resources.yaml'), exceptionFile));
-    return parseKyvernoOutput(r, policies, resources);
+    return parseKyvernoOutput(r, input.policyObjects, input.resources);
   });
+}
+
+/**
+ * Engine runs for many callers: calls whose input files are byte-identical share one process run, and at most
+ * `limit` processes run at a time. An engine's verdict is a function of the bytes it reads, so the key is a
+ * SHA-256 of exactly those bytes (every file, with its name and length): any difference, however small, gets
+ * its own run. The findings returned are shared between the callers of one run: read them, do not change them.
+ */
+export class EngineRuns {
+  private readonly results = new Map<string, Promise<EngineFindings>>();
+  private running = 0;
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+  /** Calls made, per engine. */
+  readonly calls: Record<'gator' | 'kyverno', number> = { gator: 0, kyverno: 0 };
+  /** Engine processes started, per engine (one per distinct input). */
+  readonly runs: Record<'gator' | 'kyverno', number> = { gator: 0, kyverno: 0 };
+  /** The most engine processes that ran at once. */
+  peak = 0;
+
+  constructor(
+    private readonly limit = 2,
+    private readonly log?: Logger,
+  ) {
+    if (!(limit >= 1)) throw new RangeError(`EngineRuns: limit must be at least 1, not ${limit}`);
+  }
+
+  /** `gatorFindings`, run once per distinct input. */
+  gator(policyObjects: readonly object[], resources: readonly Obj[]): Promise<EngineFindings> {
+    const input = gatorInput(policyObjects, resources);
+    return this.share('gator', input, () => runGator(input, this.log));
+  }
+
+  /** `kyvernoFindings`, run once per distinct input. */
+  kyverno(policies: readonly object[], resources: readonly Obj[], exceptions: readonly object[] = []): Promise<EngineFindings> {
+    const input = kyvernoInput(policies, resources, exceptions);
+    return this.share('kyverno', input, () => runKyverno(input, this.log));
+  }
+
+  private share(engine: 'gator' | 'kyverno', input: EngineInput, run: () => Promise<EngineFindings>): Promise<EngineFindings> {
+    this.calls[engine]++;
+    const key = `${engine}:${inputDigest(input)}`;
+    let result = this.results.get(key);
+    if (!result) {
+      result = this.slot(() => {
+        this.runs[engine]++;
+        return run();
+      });
+      this.results.set(key, result);
+    }
+    return result;
+  }
+
+  private async slot<T>(fn: () => Promise<T>): Promise<T> {
+    // A finished run hands its slot to the next waiting one, so no newcomer can slip in between.
+    if (this.running < this.limit) this.running++;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.peak = Math.max(this.peak, ++this.active);
+    try {
+      return await fn();
+    } finally {
+      this.active--;
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running--;
+    }
+  }
+}
+
+/** SHA-256 over every input file: name, byte length, bytes (so no two different inputs can run together). */
+function inputDigest(input: EngineInput): string {
+  const h = createHash('sha256');
+  for (const name of Object.keys(input.files).sort()) {
+    const bytes = Buffer.from(input.files[name]!, 'utf8');
+    h.update(`${name}\u0000${bytes.length}\u0000`).update(bytes);
+  }
+  return h.digest('hex');
 }
 
 /** The `kyverno apply` command line with a JSON policy report. */
