@@ -7,6 +7,9 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/setup/engines.ts'],
+    // Two test files at a time (vitest's default on 2 cores is one): the engine-bound files (Go CLIs, several
+    // threads) overlap the CPU-light ones (one Node thread), measured in README.md's Development section.
+    maxWorkers: 2,
     testTimeout: 120_000,
     hookTimeout: 120_000,
     allowOnly: !CI,

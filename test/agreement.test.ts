@@ -4,7 +4,6 @@
  * WASM and gator messages must be identical. Also `gator verify` / `kyverno test` on the suites the bundle
  * ships, and a scenario through a real bundle (exempt namespaces, namespace levels, image exceptions).
  */
-import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -17,10 +16,10 @@ import { sampleArtifacts } from '../src/backends/tests/index.js';
 import { suiteCases, type SuiteCase } from '../src/backends/tests/samples.js';
 import { evaluateSample, loadCatalogModule, loadEvaluator, objectsOf } from '../src/eval/bundle.js';
 import { loadConfig } from '../src/config/load.js';
-import { gatorFindings, keyOf, kyvernoFindings, type EngineFinding, type EngineFindings } from '../src/eval/engines.js';
+import { EngineRuns, gatorFindings, keyOf, kyvernoFindings, type EngineFindings } from '../src/eval/engines.js';
 import type { PolicyModule } from '../src/eval/wasm.js';
 import { compile } from '../src/compile.js';
-import { ensureEngine } from '../src/engines/index.js';
+import { capture, ensureEngine, type Captured } from '../src/engines/index.js';
 import { evaluatorFor, ROOT, TODAY } from './helpers.js';
 
 /**
@@ -30,6 +29,16 @@ import { evaluatorFor, ROOT, TODAY } from './helpers.js';
  */
 const KYVERNO_VERSIONS: readonly KubernetesVersion[] = ['1.25', '1.30', '1.34', '1.37'];
 
+/**
+ * Every engine run of the matrix goes through one EngineRuns: two processes at a time, and one run per distinct
+ * input. Each control runs alone with its own samples (a sample's verdict is about its own control, and the
+ * engines' cost grows with policies × resources), so a control whose policy documents and samples are the same
+ * bytes at several Kubernetes versions is run once and every version's rows are checked against that run. The
+ * key is a hash of the exact files the engine reads: any difference between versions gets its own run.
+ */
+const runs = new EngineRuns(2);
+/** The versions whose rows each engine checked (counted against `runs` at the end). */
+const checked: Record<'gator' | 'kyverno', KubernetesVersion[]> = { gator: [], kyverno: [] };
 /**
  * While developing a control: `KUBEHARDEN_CONTROLS=id,id KUBEHARDEN_VERSIONS=1.37 npx vitest run test/agreement.test.ts`
  * runs the matrix for those only. A value naming no control or version (a typo) is an error, not an empty
@@ -58,15 +67,6 @@ beforeAll(async () => {
   await ensureEngine('kyverno', (l) => process.stderr.write(`${l}\n`));
 }, 3_600_000);
 
-/** Runs `fn` over `items`, at most `limit` at a time. */
-async function inParallel<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) await fn(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
-
 interface Row {
   readonly c: SuiteCase;
   readonly wasm: string[];
@@ -76,10 +76,40 @@ function wasmRows(v: KubernetesVersion): Row[] {
   return suiteCases(controlsAt(v), v).map((c) => ({ c, wasm: evaluateSample(catalog, c.control, c.sample, v, c.object) }));
 }
 
-/** Disagreements for one engine: verdict vs WASM and vs the expectation, naming sample, control and kind. */
-function disagreements(engine: string, rows: readonly Row[], findings: EngineFindings, compareMessages: boolean): string[] {
+/**
+ * One engine's findings for a version's rows: `run` is called once per control with that control's samples
+ * (objects in row order) and each control's findings are kept for its own rows only. Checks that the controls'
+ * sample sets together are exactly the rows: batching cannot drop or add a row.
+ */
+async function perControl(rows: readonly Row[], ids: readonly ControlId[], run: (id: ControlId, index: number, objects: Row['c']['object'][]) => Promise<EngineFindings>): Promise<Map<ControlId, EngineFindings>> {
+  const out = new Map<ControlId, EngineFindings>();
+  let sent = 0;
+  await Promise.all(
+    ids.map(async (id, i) => {
+      const objects = rows.filter((r) => r.c.control === id).map((r) => r.c.object);
+      expect(objects.length, id).toBeGreaterThan(0);
+      sent += objects.length;
+      out.set(id, await run(id, i, objects));
+    }),
+  );
+  expect(sent).toBe(rows.length);
+  expect(new Set(rows.map((r) => r.c.control))).toEqual(new Set(ids));
+  return out;
+}
+
+/**
+ * Disagreements for one engine: verdict vs WASM and vs the expectation, naming sample, control and kind. Each
+ * row is looked up in its own control's findings. Counts the rows compared into `compared`.
+ */
+function disagreements(engine: string, rows: readonly Row[], byControl: ReadonlyMap<string, EngineFindings>, compareMessages: boolean, compared: { n: number } = { n: 0 }): string[] {
   const out: string[] = [];
   for (const { c, wasm } of rows) {
+    const findings = byControl.get(c.control);
+    if (!findings) {
+      out.push(`${c.name} [${c.kind}] ${c.control}: ${engine} was not run for this control`);
+      continue;
+    }
+    compared.n++;
     // The Kyverno CLI reports a resource without a namespace in `default` (gator leaves it empty).
     const md = (c.object['metadata'] ?? {}) as Record<string, unknown>;
     const key = keyOf(c.object);
@@ -127,10 +157,17 @@ describe.each(versions(SUPPORTED_VERSIONS))('Kubernetes %s: WASM = gator = expec
     expect(rows.length).toBeGreaterThan(0);
     const wasmWrong = rows.filter((r) => (r.wasm.length ? 'deny' : 'allow') !== r.c.expectPlain).map((r) => `${r.c.name} [${r.c.kind}]: expected ${r.c.expectPlain}`);
     expect(wasmWrong).toEqual([]);
-    const { constraints } = sampleArtifacts(controlsAt(v), v);
-    const templates = controlsAt(v).map((id) => constraintTemplate(id, 'v1', '0.0.0'));
-    const findings = await gatorFindings([...templates, ...constraints, ...expansionTemplates()], rows.map((r) => r.c.object));
-    expect(disagreements('gator', rows, findings, true)).toEqual([]);
+    const ids = controlsAt(v);
+    const { constraints } = sampleArtifacts(ids, v);
+    const templates = ids.map((id) => constraintTemplate(id, 'v1', '0.0.0'));
+    // A control's samples run without the other controls' objects: no template may read gator's inventory.
+    expect(templates.filter((t) => JSON.stringify(t).includes('data.inventory')).map((t) => (t as { metadata: { name: string } }).metadata.name)).toEqual([]);
+    const expansions = expansionTemplates();
+    const findings = await perControl(rows, ids, (_, i, objects) => runs.gator([templates[i]!, constraints[i]!, ...expansions], objects));
+    const compared = { n: 0 };
+    expect(disagreements('gator', rows, findings, true, compared)).toEqual([]);
+    expect(compared.n).toBe(rows.length);
+    checked.gator.push(v);
     if (!ONLY_CONTROLS) expect(rows.length).toBeGreaterThan(300);
   });
 });
@@ -139,47 +176,88 @@ describe('Kyverno CLI = WASM = expected', () => {
   it.each(versions(KYVERNO_VERSIONS))('Kubernetes %s: every sample, as a Pod and in every workload controller (auto-gen)', async (v) => {
     const rows = wasmRows(v);
     expect(rows.length).toBeGreaterThan(0);
-    const { policies } = sampleArtifacts(controlsAt(v), v);
-    expect(policies).toHaveLength(controlsAt(v).length);
-    // One `kyverno apply` per control with that control's samples only (a sample's verdict is about its own
-    // control; the CLI's cost grows with policies × resources), two at a time.
+    const ids = controlsAt(v);
+    const { policies } = sampleArtifacts(ids, v);
+    expect(policies).toHaveLength(ids.length);
     const controlOf = (p: object): string => (p as { metadata: { annotations: Record<string, string> } }).metadata.annotations['kubeharden.io/control']!;
-    const findings = new Map<string, EngineFinding[]>();
-    await inParallel(policies, 2, async (p) => {
-      const objects = rows.filter((r) => r.c.control === controlOf(p)).map((r) => r.c.object);
-      expect(objects.length, controlOf(p)).toBeGreaterThan(0);
-      for (const [k, f] of await kyvernoFindings([p], objects)) findings.set(k, [...(findings.get(k) ?? []), ...f]);
-    });
-    expect(disagreements('kyverno', rows, findings, false)).toEqual([]);
+    expect(policies.map(controlOf)).toEqual(ids);
+    // One `kyverno apply` per control with that control's samples only (see `runs`).
+    const findings = await perControl(rows, ids, (_, i, objects) => runs.kyverno([policies[i]!], objects));
+    const compared = { n: 0 };
+    expect(disagreements('kyverno', rows, findings, false, compared)).toEqual([]);
+    expect(compared.n).toBe(rows.length);
+    checked.kyverno.push(v);
   }, 1_200_000);
 });
+
+/**
+ * Splits `items` into `n` groups of about equal weight (heaviest first, each to the lightest group so far);
+ * every item lands in exactly one group, and no group is empty when there are at least `n` items.
+ */
+function balanced<T>(items: readonly T[], n: number, weight: (item: T) => number): T[][] {
+  const groups = Array.from({ length: Math.min(n, items.length) }, () => ({ items: [] as T[], weight: 0 }));
+  for (const item of [...items].sort((a, b) => weight(b) - weight(a))) {
+    const g = groups.reduce((min, x) => (x.weight < min.weight ? x : min));
+    g.items.push(item);
+    g.weight += weight(item);
+  }
+  return groups.map((g) => g.items);
+}
 
 describe('the suites the bundle ships pass under the engines’ own CLIs', () => {
   it('gator verify and kyverno test on generated/reference', async () => {
     const root = join(dirname(new URL(import.meta.url).pathname), '..', 'generated', 'reference');
     const gator = await ensureEngine('gator');
     const kyverno = await ensureEngine('kyverno');
-    const g = execFileSync(gator, ['verify', '-v', join(root, 'gatekeeper', '...')], { encoding: 'utf8', maxBuffer: 64 << 20 });
-    // Every test and every case of the suite ran and passed: counted, not just a final PASS.
     const suite = parse(readFileSync(join(root, 'gatekeeper', 'suite.yaml'), 'utf8')) as { tests: { name: string; cases: { name: string }[] }[] };
     const cases = suite.tests.flatMap((t) => t.cases.map((c) => c.name));
     expect(cases.length).toBeGreaterThan(300);
+    const kyvernoTests = (readdirSync(join(root, 'kyverno'), { recursive: true }) as string[]).filter((p) => p.endsWith('kyverno-test.yaml')).sort();
+    expect(kyvernoTests.length).toBeGreaterThan(0);
+    // Both CLIs run every test of a suite on its own, so the suites are split in two halves (by cases) run as
+    // separate processes, all four two at a time; the counts below are over the halves together.
+    const gatorHalves = balanced(suite.tests, 2, (t) => t.cases.length).map((ts) => `^(${ts.map((t) => t.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})$//`);
+    const kyvernoHalves = balanced(kyvernoTests, 2, (p) => readFileSync(join(root, 'kyverno', p), 'utf8').length).map((ps) => ps.map((p) => join(root, 'kyverno', dirname(p))));
+    const outputs = new Map<string, Captured>();
+    const jobs: [string, string, string[]][] = [
+      ...gatorHalves.map((run, i): [string, string, string[]] => [`gator ${i}`, gator, ['verify', '-v', join(root, 'gatekeeper', '...'), '--run', run]]),
+      ...kyvernoHalves.map((dirs, i): [string, string, string[]] => [`kyverno ${i}`, kyverno, ['test', ...dirs, '--remove-color']]),
+    ];
+    let next = 0;
+    await Promise.all(
+      [0, 1].map(async () => {
+        while (next < jobs.length) {
+          const [name, cmd, args] = jobs[next++]!;
+          outputs.set(name, await capture(cmd, args));
+        }
+      }),
+    );
+    const gatorOut = gatorHalves.map((_, i) => outputs.get(`gator ${i}`)!);
+    for (const r of gatorOut) {
+      expect(r.code, r.stderr.slice(-2000)).toBe(0);
+      expect(r.stdout).not.toMatch(/FAIL/);
+      expect(r.stdout.trim().split('\n').at(-1)).toBe('PASS');
+    }
+    const g = gatorOut.map((r) => r.stdout).join('\n');
+    // Every test and every case of the suite ran and passed: counted, not just a final PASS.
     expect(g.match(/^--- PASS: \S+/gm)?.map((l) => l.slice(10)).sort(), g.slice(-2000)).toEqual(suite.tests.map((t) => t.name).sort());
     expect(g.match(/^ {4}--- PASS: \S+/gm)?.map((l) => l.slice(14)).sort(), g.slice(-2000)).toEqual([...cases].sort());
-    expect(g).not.toMatch(/FAIL/);
-    expect(g.trim().split('\n').at(-1)).toBe('PASS');
-    const k = execFileSync(kyverno, ['test', join(root, 'kyverno'), '--remove-color'], { encoding: 'utf8' });
-    const m = /Test Summary: (\d+) tests passed and (\d+) tests failed/.exec(k);
-    expect(m, k.slice(-2000)).not.toBeNull();
-    expect(Number(m![2])).toBe(0);
-    expect(Number(m![1])).toBeGreaterThan(300);
+    let passed = 0;
+    for (const i of kyvernoHalves.keys()) {
+      const r = outputs.get(`kyverno ${i}`)!;
+      expect(r.code, r.stdout.slice(-2000) + r.stderr.slice(-2000)).toBe(0);
+      const m = /Test Summary: (\d+) tests passed and (\d+) tests failed/.exec(r.stdout);
+      expect(m, r.stdout.slice(-2000)).not.toBeNull();
+      expect(Number(m![2])).toBe(0);
+      passed += Number(m![1]);
+      // A result under a rule name Kyverno did not run is reported "Excluded" and counted as passed.
+      expect(r.stdout).not.toMatch(/Excluded/);
+    }
+    expect(passed).toBeGreaterThan(300);
     // As many passed as the suites hold results (one per resource listed in a result).
-    const kyvernoTests = (readdirSync(join(root, 'kyverno'), { recursive: true }) as string[]).filter((p) => p.endsWith('kyverno-test.yaml'));
     const results = kyvernoTests.flatMap((p) => (parse(readFileSync(join(root, 'kyverno', p), 'utf8')) as { results: { resources: string[] }[] }).results);
-    expect(Number(m![1])).toBe(results.reduce((n, r) => n + r.resources.length, 0));
-    // A result under a rule name Kyverno did not run is reported "Excluded" and counted as passed.
-    expect(k).not.toMatch(/Excluded/);
-  }, 600_000);
+    expect(passed).toBe(results.reduce((n, r) => n + r.resources.length, 0));
+  }, 1_200_000);
 });
 
 describe('a real bundle: exempt namespaces, namespace levels, image exceptions', () => {
@@ -416,4 +494,45 @@ describe("the reference bundle on objects beyond Pods: Kubernetes' own objects p
       expect(ev.evaluate(r as never).map((f) => f.message).sort(), `messages ${key}`).toEqual((gator.get(key) ?? []).map((f) => f.message).sort());
     }
   }, 600_000);
+});
+
+describe('the engine runs of the matrix', () => {
+  it('EngineRuns: byte-identical inputs share one run, any different byte gets its own, at most `limit` at a time', async () => {
+    const id: ControlId = 'disallow-nodeport-services';
+    const template = constraintTemplate(id, 'v1', '0.0.0');
+    const [constraint] = sampleArtifacts([id], '1.37').constraints;
+    const service = (name: string, type: string) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'apps' }, spec: { type, ports: [{ port: 80 }] } });
+    const r = new EngineRuns(1);
+    let running = 0;
+    let most = 0;
+    const watch = <T>(p: Promise<T>): Promise<T> => {
+      most = Math.max(most, ++running);
+      return p.finally(() => running--);
+    };
+    const [a, b, c, d] = await Promise.all([
+      watch(r.gator([template, constraint!], [service('np', 'NodePort')])),
+      watch(r.gator([template, constraint!], [service('np', 'NodePort')])),
+      // One character apart (the object's name): a run of its own.
+      watch(r.gator([template, constraint!], [service('nq', 'NodePort')])),
+      watch(r.gator([template, constraint!], [service('np', 'ClusterIP')])),
+    ]);
+    expect(most).toBeGreaterThan(1); // the calls were made concurrently…
+    expect(r.calls.gator).toBe(4);
+    expect(r.runs.gator).toBe(3); // …and made three gator runs, one at a time (limit 1)
+    expect(r.peak).toBe(1);
+    expect(b).toBe(a);
+    expect([...a.keys()]).toEqual(['Service/apps/np']);
+    expect([...c.keys()]).toEqual(['Service/apps/nq']);
+    expect(d.size).toBe(0);
+    expect(() => new EngineRuns(0)).toThrow(/at least 1/);
+  });
+
+  it('every control of every version checked was sent to its engine; runs ≤ calls, at most two at a time', () => {
+    const sum = (vs: readonly KubernetesVersion[]): number => vs.reduce((n, v) => n + controlsAt(v).length, 0);
+    expect(runs.calls).toEqual({ gator: sum(checked.gator), kyverno: sum(checked.kyverno) });
+    expect(runs.runs.gator).toBeLessThanOrEqual(runs.calls.gator);
+    expect(runs.runs.kyverno).toBeLessThanOrEqual(runs.calls.kyverno);
+    expect(runs.peak).toBeLessThanOrEqual(2);
+    process.stderr.write(`agreement matrix: gator ${checked.gator.length} version(s), ${runs.calls.gator} control runs asked, ${runs.runs.gator} made; kyverno ${checked.kyverno.length} version(s), ${runs.calls.kyverno} asked, ${runs.runs.kyverno} made\n`);
+  });
 });
