@@ -91,6 +91,22 @@ ServiceAccount subjects are never anonymous. Checked on CREATE and UPDATE (subje
       object: (({ subjects: _, ...b }) => b)(binding(ROLE_BINDING, 'subjects-absent', 'ClusterRole:view', [])),
     },
     {
+      // Bound before the policy: an UPDATE that keeps the subject (a label added) introduces nothing.
+      name: 'update-keeps-anonymous-subject',
+      expect: 'allow',
+      expectWithoutOldObject: 'deny',
+      operation: 'UPDATE',
+      oldObject: binding(ROLE_BINDING, 'update-keeps-anonymous-subject', 'ClusterRole:view', ['User:alice', 'Group:system:unauthenticated']),
+      object: binding(ROLE_BINDING, 'update-keeps-anonymous-subject', 'ClusterRole:view', ['User:alice', 'Group:system:unauthenticated'], { labels: { team: 'web' } }),
+    },
+    {
+      name: 'update-swaps-anonymous-subject',
+      expect: 'deny',
+      operation: 'UPDATE',
+      oldObject: binding(ROLE_BINDING, 'update-swaps-anonymous-subject', 'ClusterRole:view', ['User:system:anonymous']),
+      object: binding(ROLE_BINDING, 'update-swaps-anonymous-subject', 'ClusterRole:view', ['Group:system:unauthenticated']),
+    },
+    {
       name: 'update-adds-anonymous',
       expect: 'deny',
       operation: 'UPDATE',

@@ -136,6 +136,30 @@ Members of system:masters bypass RBAC altogether and admission cannot stop them:
       object: binding(CLUSTER_ROLE_BINDING, 'update-adds-subject', 'ClusterRole:cluster-admin', ['Group:break-glass', 'User:alice']),
     },
     {
+      // Bound before the policy: an UPDATE that keeps the subject (a label added) introduces nothing.
+      name: 'update-keeps-subject',
+      expect: 'allow',
+      expectWithoutOldObject: 'deny',
+      operation: 'UPDATE',
+      oldObject: binding(CLUSTER_ROLE_BINDING, 'update-keeps-subject', 'ClusterRole:cluster-admin', ['User:alice']),
+      object: binding(CLUSTER_ROLE_BINDING, 'update-keeps-subject', 'ClusterRole:cluster-admin', ['User:alice'], { labels: { team: 'platform' } }),
+    },
+    {
+      name: 'update-swaps-subject',
+      expect: 'deny',
+      operation: 'UPDATE',
+      oldObject: binding(CLUSTER_ROLE_BINDING, 'update-swaps-subject', 'ClusterRole:cluster-admin', ['User:alice']),
+      object: binding(CLUSTER_ROLE_BINDING, 'update-swaps-subject', 'ClusterRole:cluster-admin', ['User:mallory']),
+    },
+    {
+      // roleRef is immutable in the API; were it changed, every subject would be new.
+      name: 'update-changes-role-ref',
+      expect: 'deny',
+      operation: 'UPDATE',
+      oldObject: binding(CLUSTER_ROLE_BINDING, 'update-changes-role-ref', 'ClusterRole:view', ['User:alice']),
+      object: binding(CLUSTER_ROLE_BINDING, 'update-changes-role-ref', 'ClusterRole:cluster-admin', ['User:alice']),
+    },
+    {
       name: 'update-removes-subject',
       expect: 'allow',
       operation: 'UPDATE',

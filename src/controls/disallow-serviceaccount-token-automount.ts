@@ -45,6 +45,15 @@ and UPDATE.`,
       object: sa('update-enabling', { automountServiceAccountToken: true }),
     },
     {
+      // Created before the policy: an UPDATE that adds an image pull secret introduces nothing.
+      name: 'update-keeps-automount',
+      expect: 'allow',
+      expectWithoutOldObject: 'deny',
+      operation: 'UPDATE',
+      oldObject: sa('update-keeps-automount'),
+      object: sa('update-keeps-automount', { imagePullSecrets: [{ name: 'registry' }] }),
+    },
+    {
       name: 'update-disabling',
       expect: 'allow',
       operation: 'UPDATE',

@@ -85,12 +85,36 @@ subresources.`,
       object: namespace('finalizing', { [ENFORCE]: 'privileged', team: 'b' }),
     },
     {
-      // Without a subresource, an UPDATE is checked whatever it changes.
+      // Labelled before the policy: an UPDATE that keeps the enforce label (a team label changes) introduces nothing.
       name: 'update-keeps-weak-label',
-      expect: 'deny',
+      expect: 'allow',
+      expectWithoutOldObject: 'deny',
       operation: 'UPDATE',
       oldObject: namespace('keeps-weak', { [ENFORCE]: 'privileged', team: 'a' }),
       object: namespace('keeps-weak', { [ENFORCE]: 'privileged', team: 'b' }),
+    },
+    {
+      name: 'update-keeps-old-version',
+      expect: 'allow',
+      expectWithoutOldObject: 'deny',
+      operation: 'UPDATE',
+      oldObject: namespace('keeps-old-version', { [ENFORCE]: 'restricted', [ENFORCE_VERSION]: 'v1.24' }),
+      object: namespace('keeps-old-version', { [ENFORCE]: 'restricted', [ENFORCE_VERSION]: 'v1.24', team: 'a' }),
+    },
+    {
+      // From one level below the configured one to another: the update writes the label.
+      name: 'relabel-privileged-to-baseline',
+      expect: 'deny',
+      operation: 'UPDATE',
+      oldObject: namespace('relabel-weak', { [ENFORCE]: 'privileged' }),
+      object: namespace('relabel-weak', { [ENFORCE]: 'baseline' }),
+    },
+    {
+      name: 'update-keeps-weak-label-pins-old-version',
+      expect: 'deny',
+      operation: 'UPDATE',
+      oldObject: namespace('keeps-weak-repins', { [ENFORCE]: 'privileged' }),
+      object: namespace('keeps-weak-repins', { [ENFORCE]: 'privileged', [ENFORCE_VERSION]: 'v1.24' }),
     },
     {
       name: 'relabel-to-privileged',

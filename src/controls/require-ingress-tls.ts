@@ -67,6 +67,22 @@ this control does not check. Gateway API routes are not covered. Checked on CREA
       object: object(INGRESS, 'default-backend-with-tls', { spec: { defaultBackend: backend, tls: [tls('app.example.com')] } }),
     },
     {
+      // Created before the policy: an UPDATE of its annotations (or its status) introduces nothing.
+      name: 'update-keeps-rules-and-tls',
+      expect: 'allow',
+      expectWithoutOldObject: 'deny',
+      operation: 'UPDATE',
+      oldObject: ingress('update-keeps-rules-and-tls', ['app.example.com']),
+      object: { ...ingress('update-keeps-rules-and-tls', ['app.example.com']), metadata: { name: 'update-keeps-rules-and-tls', namespace: 'apps', annotations: { 'example.com/owner': 'web' } } },
+    },
+    {
+      name: 'update-adds-uncovered-host',
+      expect: 'deny',
+      operation: 'UPDATE',
+      oldObject: ingress('update-adds-uncovered-host', ['app.example.com']),
+      object: ingress('update-adds-uncovered-host', ['app.example.com', 'api.example.com']),
+    },
+    {
       name: 'update-removing-tls',
       expect: 'deny',
       operation: 'UPDATE',

@@ -1,5 +1,5 @@
 import { defineControl } from './types.js';
-import { ADMIN_EDIT_AGGREGATION, BOOTSTRAP_LABEL, aggregatedRole, aggregationSamples, exemptionSamples, exemptRolesOption, roleSample as sample, rule, updateAddingRule } from './rbac-roles.js';
+import { ADMIN_EDIT_AGGREGATION, BOOTSTRAP_LABEL, aggregatedRole, aggregationSamples, exemptionSamples, exemptRolesOption, roleSample as sample, rule, updateAddingRule, existingViolationSamples } from './rbac-roles.js';
 import { CLUSTER_ROLE, ROLE } from './kinds.js';
 import { minor } from '../pss/versions.js';
 
@@ -170,5 +170,6 @@ cluster-admin-level rights (the API server demands escalate).`,
     ...exemptionSamples(ID, denied, 'system:controller:clusterrole-aggregation-controller'),
     ...aggregationSamples(ID, denied, AGGREGATION_KEYS),
     updateAddingRule('update-adds-escalation', [readPods], rule([RBAC], ['roles'], ['bind', 'escalate'])),
+    ...existingViolationSamples(denied, rule([''], ['users'], ['impersonate']), [rule([RBAC], ['roles'], ['get']), rule([RBAC], ['roles'], ['get', 'bind'])]),
   ],
 });

@@ -1,5 +1,5 @@
 import { defineControl } from './types.js';
-import { BOOTSTRAP_LABEL, EXEMPT_ROLES_DETAILS, aggregatedRole, aggregationSamples, exemptionSamples, exemptRolesOption, roleSample as sample, rule, updateAddingRule, type Rule } from './rbac-roles.js';
+import { BOOTSTRAP_LABEL, EXEMPT_ROLES_DETAILS, aggregatedRole, aggregationSamples, exemptionSamples, exemptRolesOption, roleSample as sample, rule, updateAddingRule, existingViolationSamples, type Rule } from './rbac-roles.js';
 import { CLUSTER_ROLE, ROLE } from './kinds.js';
 
 const urls = (nonResourceURLs: string[], verbs: string[]): Rule => ({ nonResourceURLs, verbs });
@@ -51,5 +51,6 @@ Checked on CREATE and UPDATE.`,
     ...exemptionSamples(ID, denied, 'system:controller:generic-garbage-collector'),
     ...aggregationSamples(ID, denied, [BOOTSTRAP_LABEL]),
     updateAddingRule('update-adds-wildcard', [readPods], rule([''], ['secrets'], ['*'])),
+    ...existingViolationSamples(denied, rule(['*'], ['pods'], ['get']), [rule(['apps'], ['deployments'], ['get']), rule(['apps'], ['deployments'], ['get', '*'])]),
   ],
 });

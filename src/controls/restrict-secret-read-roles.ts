@@ -1,5 +1,5 @@
 import { defineControl } from './types.js';
-import { ADMIN_EDIT_AGGREGATION, BOOTSTRAP_LABEL, EXEMPT_ROLES_DETAILS, aggregatedRole, aggregationSamples, exemptionSamples, exemptRolesOption, roleSample as sample, rule, updateAddingRule } from './rbac-roles.js';
+import { ADMIN_EDIT_AGGREGATION, BOOTSTRAP_LABEL, EXEMPT_ROLES_DETAILS, aggregatedRole, aggregationSamples, exemptionSamples, exemptRolesOption, roleSample as sample, rule, updateAddingRule, existingViolationSamples } from './rbac-roles.js';
 import { CLUSTER_ROLE, ROLE } from './kinds.js';
 
 const readConfig = rule([''], ['configmaps'], ['get', 'list', 'watch']);
@@ -56,5 +56,6 @@ rights (the API server demands escalate).`,
     ...exemptionSamples(ID, denied, 'system:kube-controller-manager'),
     ...aggregationSamples(ID, denied, AGGREGATION_KEYS),
     updateAddingRule('update-adds-secret-read', [readConfig], rule([''], ['secrets'], ['list'])),
+    ...existingViolationSamples(denied, rule([''], ['secrets'], ['watch']), [rule([''], ['pods'], ['get']), rule([''], ['pods', 'secrets'], ['get'])]),
   ],
 });
