@@ -22,7 +22,8 @@ is ClusterRole and roleRef.name is in allowedRoles (exact names). A binding to a
 allowed by name: anyone who administers a namespace can create a Role named system:discovery with any rules.
 allowedRoles defaults to system:basic-user, system:discovery and system:public-info-viewer, the ClusterRoles
 of the API server's own bootstrap bindings to these groups (which it reconciles at startup). Names are exact: "System:Anonymous" is another, harmless, name.
-ServiceAccount subjects are never anonymous. Checked on CREATE and UPDATE (subjects can be added later).`,
+ServiceAccount subjects are never anonymous. Checked on CREATE and UPDATE (subjects can be added later): an
+UPDATE counts the subjects it adds (a subject listed before, with the same roleRef, passes).`,
   category: 'RBAC (NSA/CISA)',
   severity: 'high',
   nsa: ['NSA-AUTH-2'],

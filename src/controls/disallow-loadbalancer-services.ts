@@ -23,7 +23,10 @@ controller that reads it: an annotation another provider ignores still gets a pu
 Namespaces that may expose load balancers (ingress controllers, gateways) get the control switched off per
 namespace in the config. LoadBalancer Services also allocate node ports unless
 spec.allocateLoadBalancerNodePorts is false (disallow-nodeport-services only checks type NodePort).
-Checked on CREATE and UPDATE (a type change or a removed annotation is an UPDATE).`,
+Checked on CREATE and UPDATE. An UPDATE of a Service that failed before with the same spec.ports passes (it
+introduces no load balancer): a label, a finalizer, the cloud controller's write of the load balancer's
+address through services/status, which Gatekeeper's webhook forwards. A type change, a new or changed port, or
+a removed allowed annotation (also through services/status, whose writes keep metadata changes) is denied.`,
   category: 'Services and ingress (NSA/CISA)',
   severity: 'medium',
   nsa: ['NSA-NET-8'],

@@ -9,7 +9,8 @@ export default defineControl({
 policies and load balancers. A Service fails when spec.type is exactly NodePort (the API's values are
 case-sensitive). LoadBalancer Services also allocate node ports unless spec.allocateLoadBalancerNodePorts
 is false; disallow-loadbalancer-services covers them. Checked on CREATE and UPDATE (a type change is an
-UPDATE).`,
+UPDATE). An UPDATE of a Service that was NodePort before with the same spec.ports passes (a label, a
+finalizer, a services/status write): it opens no node port; a new or changed port is checked.`,
   category: 'Services and ingress (NSA/CISA)',
   severity: 'medium',
   nsa: ['NSA-NET-8'],

@@ -197,3 +197,8 @@ export function existingViolationSamples(denied: Rule[], added: Rule, widen: rea
     update('aggregated-keeps-existing-selector', 'allow', object(CLUSTER_ROLE, 'kept-selector', selectors), object(CLUSTER_ROLE, 'kept-selector', selectors, labelled)),
   ];
 }
+
+/** How the role controls judge an UPDATE, in their details. */
+export const ROLE_UPDATE_DETAILS = `An UPDATE counts only what it introduces: a rule or aggregationRule selector
+the role already had, exactly, passes (a role created before the policy can still be labelled, annotated or
+have its rules reordered); a rule that gains a verb, a resource or a group is a new rule and is checked.`;

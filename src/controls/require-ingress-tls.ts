@@ -29,7 +29,9 @@ missing, expired or for other names); hosts are compared exactly (the API accept
 in both places).
 spec.tls does not switch plain HTTP off: most controllers then redirect HTTP to HTTPS by default
 (ingress-nginx), others need an annotation such as kubernetes.io/ingress.allow-http: "false" (GCE), which
-this control does not check. Gateway API routes are not covered. Checked on CREATE and UPDATE.`,
+this control does not check. Gateway API routes are not covered. Checked on CREATE and UPDATE; an UPDATE
+that leaves spec.rules and spec.tls as they were (annotations, labels, the controller's status write)
+passes.`,
   category: 'Services and ingress (NSA/CISA)',
   severity: 'medium',
   nsa: ['NSA-NET-9'],

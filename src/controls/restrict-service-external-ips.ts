@@ -15,7 +15,8 @@ listed in allowedIPs, compared as exact strings (no CIDR ranges, no normalisatio
 list passes. The Service's type does not matter (externalIPs work with every type). The message names the
 addresses that are not allowed. Kubernetes' own DenyServiceExternalIPs admission plugin (kube-apiserver
 --enable-admission-plugins) rejects every new external IP cluster-wide and is the alternative where no
-address needs to be allowed. Checked on CREATE and UPDATE.`,
+address needs to be allowed. Checked on CREATE and UPDATE; an UPDATE fails only for addresses the Service did
+not list before.`,
   category: 'Services and ingress (NSA/CISA)',
   severity: 'medium',
   nsa: ['NSA-NET-8'],
