@@ -14,7 +14,7 @@ import { controlPlaneBackend } from './backends/control-plane/index.js';
 import { reportBackend } from './backends/report/index.js';
 import { namespacesBackend } from './backends/namespaces/index.js';
 import type { BackendFile } from './backends/types.js';
-import { toYaml } from './emit/yaml.js';
+import { HEADER, toYaml } from './emit/yaml.js';
 import { getControl, type ControlId } from './controls/index.js';
 import type { FixtureInputs } from './config/fixtures.js';
 
@@ -77,8 +77,9 @@ export function compileResolved(config: ResolvedConfig, diagnostics: readonly Di
 }
 
 export function serialize(f: BackendFile): string {
-  // JSON carries its header as a first "$comment" key (see backends/report); Markdown and HTML as a comment.
-  if ('text' in f) return f.path.endsWith('.json') || f.text.startsWith(MARKDOWN_HEADER) ? f.text : `${MARKDOWN_HEADER}\n${f.text}`;
+  // JSON carries its header as a first "$comment" key (see backends/report); Markdown and HTML as a comment;
+  // YAML written as text (a Kyverno values file in JSON syntax, see backends/tests) starts with its own.
+  if ('text' in f) return f.path.endsWith('.json') || f.text.startsWith(MARKDOWN_HEADER) || f.text.startsWith(HEADER) ? f.text : `${MARKDOWN_HEADER}\n${f.text}`;
   return toYaml(f.objects);
 }
 

@@ -22,7 +22,8 @@ is ClusterRole and roleRef.name is in allowedRoles (exact names). A binding to a
 allowed by name: anyone who administers a namespace can create a Role named system:discovery with any rules.
 allowedRoles defaults to system:basic-user, system:discovery and system:public-info-viewer, the ClusterRoles
 of the API server's own bootstrap bindings to these groups (which it reconciles at startup). Names are exact: "System:Anonymous" is another, harmless, name.
-ServiceAccount subjects are never anonymous. Checked on CREATE and UPDATE (subjects can be added later).`,
+ServiceAccount subjects are never anonymous. Checked on CREATE and UPDATE (subjects can be added later): an
+UPDATE counts the subjects it adds (a subject listed before, with the same roleRef, passes).`,
   category: 'RBAC (NSA/CISA)',
   severity: 'high',
   nsa: ['NSA-AUTH-2'],
@@ -89,6 +90,22 @@ ServiceAccount subjects are never anonymous. Checked on CREATE and UPDATE (subje
       name: 'subjects-absent',
       expect: 'allow',
       object: (({ subjects: _, ...b }) => b)(binding(ROLE_BINDING, 'subjects-absent', 'ClusterRole:view', [])),
+    },
+    {
+      // Bound before the policy: an UPDATE that keeps the subject (a label added) introduces nothing.
+      name: 'update-keeps-anonymous-subject',
+      expect: 'allow',
+      expectWithoutOldObject: 'deny',
+      operation: 'UPDATE',
+      oldObject: binding(ROLE_BINDING, 'update-keeps-anonymous-subject', 'ClusterRole:view', ['User:alice', 'Group:system:unauthenticated']),
+      object: binding(ROLE_BINDING, 'update-keeps-anonymous-subject', 'ClusterRole:view', ['User:alice', 'Group:system:unauthenticated'], { labels: { team: 'web' } }),
+    },
+    {
+      name: 'update-swaps-anonymous-subject',
+      expect: 'deny',
+      operation: 'UPDATE',
+      oldObject: binding(ROLE_BINDING, 'update-swaps-anonymous-subject', 'ClusterRole:view', ['User:system:anonymous']),
+      object: binding(ROLE_BINDING, 'update-swaps-anonymous-subject', 'ClusterRole:view', ['Group:system:unauthenticated']),
     },
     {
       name: 'update-adds-anonymous',

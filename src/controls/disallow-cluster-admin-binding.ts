@@ -29,7 +29,8 @@ the group kubeadm (v1.29+) binds cluster-admin to in the ClusterRoleBinding kube
 admin.conf credentials carry it; kubeadm creates the binding again whenever a control-plane node joins).
 Drop the kubeadm group where kubeadm does not install the cluster; add a break-glass group (kubeharden warns
 about entries not of the three forms). A list you give replaces the default. A binding without subjects passes. roleRef is
-immutable, so CREATE is what matters, but subjects can be added later and UPDATEs are checked too.
+immutable, so CREATE is what matters, but subjects can be added later and UPDATEs are checked too: an
+UPDATE counts the subjects it adds (a subject listed before, with the same roleRef, passes).
 Members of system:masters bypass RBAC altogether and admission cannot stop them: who gets that group
 (client certificates) is authentication configuration. Who may create bindings at all is RBAC's own job
 (the bind and escalate verbs).`,
@@ -134,6 +135,30 @@ Members of system:masters bypass RBAC altogether and admission cannot stop them:
       operation: 'UPDATE',
       oldObject: binding(CLUSTER_ROLE_BINDING, 'update-adds-subject', 'ClusterRole:cluster-admin', ['Group:break-glass']),
       object: binding(CLUSTER_ROLE_BINDING, 'update-adds-subject', 'ClusterRole:cluster-admin', ['Group:break-glass', 'User:alice']),
+    },
+    {
+      // Bound before the policy: an UPDATE that keeps the subject (a label added) introduces nothing.
+      name: 'update-keeps-subject',
+      expect: 'allow',
+      expectWithoutOldObject: 'deny',
+      operation: 'UPDATE',
+      oldObject: binding(CLUSTER_ROLE_BINDING, 'update-keeps-subject', 'ClusterRole:cluster-admin', ['User:alice']),
+      object: binding(CLUSTER_ROLE_BINDING, 'update-keeps-subject', 'ClusterRole:cluster-admin', ['User:alice'], { labels: { team: 'platform' } }),
+    },
+    {
+      name: 'update-swaps-subject',
+      expect: 'deny',
+      operation: 'UPDATE',
+      oldObject: binding(CLUSTER_ROLE_BINDING, 'update-swaps-subject', 'ClusterRole:cluster-admin', ['User:alice']),
+      object: binding(CLUSTER_ROLE_BINDING, 'update-swaps-subject', 'ClusterRole:cluster-admin', ['User:mallory']),
+    },
+    {
+      // roleRef is immutable in the API; were it changed, every subject would be new.
+      name: 'update-changes-role-ref',
+      expect: 'deny',
+      operation: 'UPDATE',
+      oldObject: binding(CLUSTER_ROLE_BINDING, 'update-changes-role-ref', 'ClusterRole:view', ['User:alice']),
+      object: binding(CLUSTER_ROLE_BINDING, 'update-changes-role-ref', 'ClusterRole:cluster-admin', ['User:alice']),
     },
     {
       name: 'update-removes-subject',

@@ -23,7 +23,10 @@ controller that reads it: an annotation another provider ignores still gets a pu
 Namespaces that may expose load balancers (ingress controllers, gateways) get the control switched off per
 namespace in the config. LoadBalancer Services also allocate node ports unless
 spec.allocateLoadBalancerNodePorts is false (disallow-nodeport-services only checks type NodePort).
-Checked on CREATE and UPDATE (a type change or a removed annotation is an UPDATE).`,
+Checked on CREATE and UPDATE. An UPDATE of a Service that failed before with the same spec.ports passes (it
+introduces no load balancer): a label, a finalizer, the cloud controller's write of the load balancer's
+address through services/status, which Gatekeeper's webhook forwards. A type change, a new or changed port, or
+a removed allowed annotation (also through services/status, whose writes keep metadata changes) is denied.`,
   category: 'Services and ingress (NSA/CISA)',
   severity: 'medium',
   nsa: ['NSA-NET-8'],
@@ -91,6 +94,58 @@ Checked on CREATE and UPDATE (a type change or a removed annotation is an UPDATE
       operation: 'UPDATE',
       oldObject: service('update-to-load-balancer'),
       object: service('update-to-load-balancer', LB),
+    },
+    {
+      // The cloud controller writes the load balancer's address through services/status (Gatekeeper's
+      // webhook forwards it): the write cannot change the type, and the Service failed before.
+      name: 'status-write-load-balancer-ingress',
+      expect: 'allow',
+      expectWithoutOldObject: 'deny',
+      operation: 'UPDATE',
+      subResource: 'status',
+      oldObject: service('status-write-load-balancer-ingress', LB),
+      object: { ...service('status-write-load-balancer-ingress', LB), status: { loadBalancer: { ingress: [{ ip: '203.0.113.20' }] } } },
+    },
+    {
+      // Deleting a Service that predates the policy: the cloud controller removes its cleanup finalizer.
+      name: 'finalizer-removal',
+      expect: 'allow',
+      expectWithoutOldObject: 'deny',
+      operation: 'UPDATE',
+      oldObject: service('finalizer-removal', LB, { finalizers: ['service.kubernetes.io/load-balancer-cleanup'], deletionTimestamp: '2026-01-01T00:00:00Z' }),
+      object: service('finalizer-removal', LB, { finalizers: [], deletionTimestamp: '2026-01-01T00:00:00Z' }),
+    },
+    {
+      name: 'update-label-on-existing',
+      expect: 'allow',
+      expectWithoutOldObject: 'deny',
+      operation: 'UPDATE',
+      oldObject: service('update-label-on-existing', LB),
+      object: service('update-label-on-existing', LB, { labels: { 'app.kubernetes.io/version': '2' } }),
+    },
+    {
+      // A new port on a load balancer is new exposure.
+      name: 'update-adds-port',
+      expect: 'deny',
+      operation: 'UPDATE',
+      oldObject: service('update-adds-port', LB),
+      object: service('update-adds-port', { ...LB, ports: [{ port: 80, targetPort: 8080 }, { name: 'admin', port: 9000, targetPort: 9000 }] }),
+    },
+    {
+      name: 'update-node-port-to-load-balancer',
+      expect: 'deny',
+      operation: 'UPDATE',
+      oldObject: service('update-node-port-to-load-balancer', { type: 'NodePort' }),
+      object: service('update-node-port-to-load-balancer', LB),
+    },
+    {
+      // Metadata written through services/status counts like any other change: the allowed annotation goes.
+      name: 'status-write-removes-annotation',
+      expect: 'deny',
+      operation: 'UPDATE',
+      subResource: 'status',
+      oldObject: service('status-write-removes-annotation', LB, { annotations: { [GKE_INTERNAL]: 'Internal' } }),
+      object: service('status-write-removes-annotation', LB),
     },
     {
       name: 'update-removing-annotation',

@@ -9,7 +9,8 @@ export default defineControl({
 policies and load balancers. A Service fails when spec.type is exactly NodePort (the API's values are
 case-sensitive). LoadBalancer Services also allocate node ports unless spec.allocateLoadBalancerNodePorts
 is false; disallow-loadbalancer-services covers them. Checked on CREATE and UPDATE (a type change is an
-UPDATE).`,
+UPDATE). An UPDATE of a Service that was NodePort before with the same spec.ports passes (a label, a
+finalizer, a services/status write): it opens no node port; a new or changed port is checked.`,
   category: 'Services and ingress (NSA/CISA)',
   severity: 'medium',
   nsa: ['NSA-NET-8'],
@@ -21,6 +22,38 @@ UPDATE).`,
     { name: 'node-port', expect: 'deny', object: service('node-port', { type: 'NodePort', ports: [{ port: 80, nodePort: 30080 }] }) },
     { name: 'headless', expect: 'allow', object: service('headless', { clusterIP: 'None' }) },
     { name: 'external-name', expect: 'allow', object: object(SERVICE, 'external-name', { spec: { type: 'ExternalName', externalName: 'db.example.com' } }) },
+    {
+      name: 'status-write-of-existing',
+      expect: 'allow',
+      expectWithoutOldObject: 'deny',
+      operation: 'UPDATE',
+      subResource: 'status',
+      oldObject: service('status-write-of-existing', { type: 'NodePort' }),
+      object: { ...service('status-write-of-existing', { type: 'NodePort' }), status: { conditions: [{ type: 'Ready', status: 'True', reason: 'Synced', message: '', lastTransitionTime: '2026-01-01T00:00:00Z' }] } },
+    },
+    {
+      name: 'update-label-on-existing',
+      expect: 'allow',
+      expectWithoutOldObject: 'deny',
+      operation: 'UPDATE',
+      oldObject: service('update-label-on-existing', { type: 'NodePort' }),
+      object: service('update-label-on-existing', { type: 'NodePort' }, { labels: { 'app.kubernetes.io/version': '2' } }),
+    },
+    {
+      // Another node port opened on every node.
+      name: 'update-adds-port',
+      expect: 'deny',
+      operation: 'UPDATE',
+      oldObject: service('update-adds-port', { type: 'NodePort', ports: [{ port: 80, nodePort: 30080 }] }),
+      object: service('update-adds-port', { type: 'NodePort', ports: [{ port: 80, nodePort: 30080 }, { port: 81, nodePort: 30081 }] }),
+    },
+    {
+      name: 'update-load-balancer-to-node-port',
+      expect: 'deny',
+      operation: 'UPDATE',
+      oldObject: service('update-load-balancer-to-node-port', { type: 'LoadBalancer' }),
+      object: service('update-load-balancer-to-node-port', { type: 'NodePort' }),
+    },
     {
       name: 'update-to-node-port',
       expect: 'deny',

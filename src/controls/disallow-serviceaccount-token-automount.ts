@@ -20,7 +20,7 @@ disallow-automount-sa-token. Set exemptDefault to false only where the default a
 creation (e.g. from a mutating admission policy); otherwise the controller's CREATE is denied in every new
 namespace and Pods without spec.serviceAccountName cannot be created there. Accounts whose workloads
 call the Kubernetes API (operators, controllers) need an exception by name or namespace. Checked on CREATE
-and UPDATE.`,
+and UPDATE; an UPDATE of an account that already mounted its token (a label, an image pull secret) passes.`,
   category: 'Pod hardening (NSA/CISA)',
   severity: 'medium',
   nsa: ['NSA-POD-9'],
@@ -43,6 +43,15 @@ and UPDATE.`,
       operation: 'UPDATE',
       oldObject: sa('update-enabling', OFF),
       object: sa('update-enabling', { automountServiceAccountToken: true }),
+    },
+    {
+      // Created before the policy: an UPDATE that adds an image pull secret introduces nothing.
+      name: 'update-keeps-automount',
+      expect: 'allow',
+      expectWithoutOldObject: 'deny',
+      operation: 'UPDATE',
+      oldObject: sa('update-keeps-automount'),
+      object: sa('update-keeps-automount', { imagePullSecrets: [{ name: 'registry' }] }),
     },
     {
       name: 'update-disabling',

@@ -22,10 +22,13 @@ target minor, so a label cannot pin an older, weaker standard. A Namespace witho
 API server's PSA defaults (control-plane/admission-configuration.yaml sets them to the cluster's level); set
 requireLabel to demand the label on every Namespace (then create namespaces with the labels of psa/).
 Exempt namespaces are not checked (Gatekeeper and Kyverno match a Namespace object by its own name).
-Labels can also change through the namespaces/status and namespaces/finalize subresources (their writes keep
-metadata changes). Such a write is checked like an UPDATE when it changes a pod-security.kubernetes.io/ label,
-and passes otherwise (the namespace controller finalizes namespaces whatever their labels). The Kyverno
-rule matches Namespace/status and Namespace/finalize, so Kyverno's webhook receives them. Known gap:
+An UPDATE counts only what it changes: a finding about the enforce label (or its absence, with
+requireLabel) when the update changes that label, about enforce-version when it changes enforce-version, so a
+Namespace labelled before the policy can still get other labels, annotations and finalizers. Labels can also
+change through the namespaces/status and namespaces/finalize subresources (their writes keep metadata
+changes): they are judged the same way (the namespace controller finalizes namespaces whatever their
+labels). The Kyverno rule matches Namespace/status and Namespace/finalize, so Kyverno's webhook receives them
+(its CEL sees them as plain UPDATEs: request.subResource is always empty there). Known gap:
 Gatekeeper evaluates only what its ValidatingWebhookConfiguration forwards, and Gatekeeper's own install
 forwards "*" (no subresources) plus a fixed list without namespaces/status or namespaces/finalize; add both
 to its webhook rules (Helm value validatingWebhookCustomRules) to close it there. Offline, gator sees these
@@ -85,12 +88,36 @@ subresources.`,
       object: namespace('finalizing', { [ENFORCE]: 'privileged', team: 'b' }),
     },
     {
-      // Without a subresource, an UPDATE is checked whatever it changes.
+      // Labelled before the policy: an UPDATE that keeps the enforce label (a team label changes) introduces nothing.
       name: 'update-keeps-weak-label',
-      expect: 'deny',
+      expect: 'allow',
+      expectWithoutOldObject: 'deny',
       operation: 'UPDATE',
       oldObject: namespace('keeps-weak', { [ENFORCE]: 'privileged', team: 'a' }),
       object: namespace('keeps-weak', { [ENFORCE]: 'privileged', team: 'b' }),
+    },
+    {
+      name: 'update-keeps-old-version',
+      expect: 'allow',
+      expectWithoutOldObject: 'deny',
+      operation: 'UPDATE',
+      oldObject: namespace('keeps-old-version', { [ENFORCE]: 'restricted', [ENFORCE_VERSION]: 'v1.24' }),
+      object: namespace('keeps-old-version', { [ENFORCE]: 'restricted', [ENFORCE_VERSION]: 'v1.24', team: 'a' }),
+    },
+    {
+      // From one level below the configured one to another: the update writes the label.
+      name: 'relabel-privileged-to-baseline',
+      expect: 'deny',
+      operation: 'UPDATE',
+      oldObject: namespace('relabel-weak', { [ENFORCE]: 'privileged' }),
+      object: namespace('relabel-weak', { [ENFORCE]: 'baseline' }),
+    },
+    {
+      name: 'update-keeps-weak-label-pins-old-version',
+      expect: 'deny',
+      operation: 'UPDATE',
+      oldObject: namespace('keeps-weak-repins', { [ENFORCE]: 'privileged' }),
+      object: namespace('keeps-weak-repins', { [ENFORCE]: 'privileged', [ENFORCE_VERSION]: 'v1.24' }),
     },
     {
       name: 'relabel-to-privileged',

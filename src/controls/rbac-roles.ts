@@ -170,3 +170,35 @@ ClusterRoles (gatekeeper-manager-role, kyverno:admission-controller, …). A Clu
 trusted whoever creates it: list only the engines you run, and keep "system:*" (every name with that
 prefix, such as a new "system:anything") as an explicit opt-in. Bootstrap Roles in kube-system and
 kube-public are covered by those namespaces being exempt.`;
+
+/**
+ * UPDATEs of roles that already fail (created before the policy): an UPDATE counts only the rules and
+ * selectors it introduces. Keeping the offending rules (a label added, the rules reordered) or an offending
+ * selector passes; adding another offending rule, or widening an allowed rule into one (`widen`: before,
+ * after), fails.
+ */
+export function existingViolationSamples(denied: Rule[], added: Rule, widen: readonly [Rule, Rule]): Sample[] {
+  const labelled = { labels: { 'app.kubernetes.io/managed-by': 'Helm' } };
+  const harmless = rule([''], ['configmaps'], ['get']);
+  const update = (name: string, expect: 'allow' | 'deny', before: Manifest, after: Manifest): Sample => ({
+    name,
+    expect,
+    ...(expect === 'allow' ? { expectWithoutOldObject: 'deny' as const } : {}),
+    operation: 'UPDATE',
+    oldObject: before,
+    object: after,
+  });
+  const selectors = { aggregationRule: { clusterRoleSelectors: [{}] } };
+  return [
+    update('update-keeps-offending-rules', 'allow', role(ROLE, 'kept', denied), role(ROLE, 'kept', denied, {}, labelled)),
+    update('update-reorders-offending-rules', 'allow', role(CLUSTER_ROLE, 'reordered', [...denied, harmless]), role(CLUSTER_ROLE, 'reordered', [harmless, ...denied])),
+    update('update-adds-second-offending-rule', 'deny', role(ROLE, 'second', denied), role(ROLE, 'second', [...denied, added], {}, labelled)),
+    update('update-widens-rule', 'deny', role(CLUSTER_ROLE, 'widened', [harmless, widen[0]]), role(CLUSTER_ROLE, 'widened', [harmless, widen[1]])),
+    update('aggregated-keeps-existing-selector', 'allow', object(CLUSTER_ROLE, 'kept-selector', selectors), object(CLUSTER_ROLE, 'kept-selector', selectors, labelled)),
+  ];
+}
+
+/** How the role controls judge an UPDATE, in their details. */
+export const ROLE_UPDATE_DETAILS = `An UPDATE counts only what it introduces: a rule or aggregationRule selector
+the role already had, exactly, passes (a role created before the policy can still be labelled, annotated or
+have its rules reordered); a rule that gains a verb, a resource or a group is a new rule and is checked.`;

@@ -29,7 +29,9 @@ missing, expired or for other names); hosts are compared exactly (the API accept
 in both places).
 spec.tls does not switch plain HTTP off: most controllers then redirect HTTP to HTTPS by default
 (ingress-nginx), others need an annotation such as kubernetes.io/ingress.allow-http: "false" (GCE), which
-this control does not check. Gateway API routes are not covered. Checked on CREATE and UPDATE.`,
+this control does not check. Gateway API routes are not covered. Checked on CREATE and UPDATE; an UPDATE
+that leaves spec.rules and spec.tls as they were (annotations, labels, the controller's status write)
+passes.`,
   category: 'Services and ingress (NSA/CISA)',
   severity: 'medium',
   nsa: ['NSA-NET-9'],
@@ -65,6 +67,22 @@ this control does not check. Gateway API routes are not covered. Checked on CREA
       name: 'default-backend-with-tls',
       expect: 'allow',
       object: object(INGRESS, 'default-backend-with-tls', { spec: { defaultBackend: backend, tls: [tls('app.example.com')] } }),
+    },
+    {
+      // Created before the policy: an UPDATE of its annotations (or its status) introduces nothing.
+      name: 'update-keeps-rules-and-tls',
+      expect: 'allow',
+      expectWithoutOldObject: 'deny',
+      operation: 'UPDATE',
+      oldObject: ingress('update-keeps-rules-and-tls', ['app.example.com']),
+      object: { ...ingress('update-keeps-rules-and-tls', ['app.example.com']), metadata: { name: 'update-keeps-rules-and-tls', namespace: 'apps', annotations: { 'example.com/owner': 'web' } } },
+    },
+    {
+      name: 'update-adds-uncovered-host',
+      expect: 'deny',
+      operation: 'UPDATE',
+      oldObject: ingress('update-adds-uncovered-host', ['app.example.com']),
+      object: ingress('update-adds-uncovered-host', ['app.example.com', 'api.example.com']),
     },
     {
       name: 'update-removing-tls',

@@ -1,5 +1,5 @@
 import { defineControl } from './types.js';
-import { ADMIN_EDIT_AGGREGATION, BOOTSTRAP_LABEL, aggregatedRole, aggregationSamples, exemptionSamples, exemptRolesOption, roleSample as sample, rule, updateAddingRule } from './rbac-roles.js';
+import { ADMIN_EDIT_AGGREGATION, BOOTSTRAP_LABEL, aggregatedRole, aggregationSamples, exemptionSamples, exemptRolesOption, roleSample as sample, rule, updateAddingRule, existingViolationSamples, ROLE_UPDATE_DETAILS } from './rbac-roles.js';
 import { CLUSTER_ROLE, ROLE } from './kinds.js';
 import { minor } from '../pss/versions.js';
 
@@ -72,6 +72,7 @@ A ClusterRole with an exempt name is trusted whoever creates it: list only the e
 Roles in kube-system and kube-public are covered by those namespaces being exempt. Only RBAC rules are seen
 here: escalation by creating pods that mount a powerful ServiceAccount's token, or through bindings to
 existing roles, is not covered (combine with the pod and binding controls). Checked on CREATE and UPDATE.
+${ROLE_UPDATE_DETAILS}
 Aggregated ClusterRoles (an aggregationRule) are judged by their selectors: kube-controller-manager writes
 their rules, so an UPDATE of a ClusterRole that was aggregated before and still is does not have its rules
 checked (a CREATE does: roles are created without rules). A selector fails when it requires no label the
@@ -170,5 +171,6 @@ cluster-admin-level rights (the API server demands escalate).`,
     ...exemptionSamples(ID, denied, 'system:controller:clusterrole-aggregation-controller'),
     ...aggregationSamples(ID, denied, AGGREGATION_KEYS),
     updateAddingRule('update-adds-escalation', [readPods], rule([RBAC], ['roles'], ['bind', 'escalate'])),
+    ...existingViolationSamples(denied, rule([''], ['users'], ['impersonate']), [rule([RBAC], ['roles'], ['get']), rule([RBAC], ['roles'], ['get', 'bind'])]),
   ],
 });

@@ -1,5 +1,5 @@
 import { defineControl } from './types.js';
-import { BOOTSTRAP_LABEL, EXEMPT_ROLES_DETAILS, aggregatedRole, aggregationSamples, exemptionSamples, exemptRolesOption, roleSample as sample, rule, updateAddingRule, type Rule } from './rbac-roles.js';
+import { BOOTSTRAP_LABEL, EXEMPT_ROLES_DETAILS, aggregatedRole, aggregationSamples, exemptionSamples, exemptRolesOption, roleSample as sample, rule, updateAddingRule, existingViolationSamples, ROLE_UPDATE_DETAILS, type Rule } from './rbac-roles.js';
 import { CLUSTER_ROLE, ROLE } from './kinds.js';
 
 const urls = (nonResourceURLs: string[], verbs: string[]): Rule => ({ nonResourceURLs, verbs });
@@ -26,7 +26,8 @@ ClusterRole) or when it selects kubernetes.io/bootstrapping (it collects the boo
 cluster-admin's "*" included). The collected roles are checked on their own, so labelling a role into
 admin, edit or view cannot smuggle a wildcard past this control unless the role's name is exempt; creating an
 aggregationRule needs cluster-admin-level rights (the API server demands escalate).
-Checked on CREATE and UPDATE.`,
+Checked on CREATE and UPDATE.
+${ROLE_UPDATE_DETAILS}`,
   category: 'RBAC (NSA/CISA)',
   severity: 'high',
   nsa: ['NSA-AUTH-4'],
@@ -51,5 +52,6 @@ Checked on CREATE and UPDATE.`,
     ...exemptionSamples(ID, denied, 'system:controller:generic-garbage-collector'),
     ...aggregationSamples(ID, denied, [BOOTSTRAP_LABEL]),
     updateAddingRule('update-adds-wildcard', [readPods], rule([''], ['secrets'], ['*'])),
+    ...existingViolationSamples(denied, rule(['*'], ['pods'], ['get']), [rule(['apps'], ['deployments'], ['get']), rule(['apps'], ['deployments'], ['get', '*'])]),
   ],
 });

@@ -1,5 +1,5 @@
 import { defineControl } from './types.js';
-import { ADMIN_EDIT_AGGREGATION, BOOTSTRAP_LABEL, EXEMPT_ROLES_DETAILS, aggregatedRole, aggregationSamples, exemptionSamples, exemptRolesOption, roleSample as sample, rule, updateAddingRule } from './rbac-roles.js';
+import { ADMIN_EDIT_AGGREGATION, BOOTSTRAP_LABEL, EXEMPT_ROLES_DETAILS, aggregatedRole, aggregationSamples, exemptionSamples, exemptRolesOption, roleSample as sample, rule, updateAddingRule, existingViolationSamples, ROLE_UPDATE_DETAILS } from './rbac-roles.js';
 import { CLUSTER_ROLE, ROLE } from './kinds.js';
 
 const readConfig = rule([''], ['configmaps'], ['get', 'list', 'watch']);
@@ -22,6 +22,7 @@ rule is reported with its index and the verbs it grants. Writing Secrets (create
 not checked. ${EXEMPT_ROLES_DETAILS} (admin and edit read Secrets; several system: controller roles do.)
 Known gap: anyone who can create pods in a namespace can mount and read its Secrets, so combine with the pod
 controls. Checked on CREATE and UPDATE.
+${ROLE_UPDATE_DETAILS}
 Aggregated ClusterRoles (an aggregationRule) are judged by their selectors: kube-controller-manager writes
 their rules, so an UPDATE of a ClusterRole that was aggregated before and still is does not have its rules
 checked (a CREATE does: such roles are created without rules). A selector fails when it requires no label
@@ -56,5 +57,6 @@ rights (the API server demands escalate).`,
     ...exemptionSamples(ID, denied, 'system:kube-controller-manager'),
     ...aggregationSamples(ID, denied, AGGREGATION_KEYS),
     updateAddingRule('update-adds-secret-read', [readConfig], rule([''], ['secrets'], ['list'])),
+    ...existingViolationSamples(denied, rule([''], ['secrets'], ['watch']), [rule([''], ['pods'], ['get']), rule([''], ['pods', 'secrets'], ['get'])]),
   ],
 });

@@ -15,7 +15,8 @@ listed in allowedIPs, compared as exact strings (no CIDR ranges, no normalisatio
 list passes. The Service's type does not matter (externalIPs work with every type). The message names the
 addresses that are not allowed. Kubernetes' own DenyServiceExternalIPs admission plugin (kube-apiserver
 --enable-admission-plugins) rejects every new external IP cluster-wide and is the alternative where no
-address needs to be allowed. Checked on CREATE and UPDATE.`,
+address needs to be allowed. Checked on CREATE and UPDATE; an UPDATE fails only for addresses the Service did
+not list before.`,
   category: 'Services and ingress (NSA/CISA)',
   severity: 'medium',
   nsa: ['NSA-NET-8'],
@@ -40,6 +41,21 @@ address needs to be allowed. Checked on CREATE and UPDATE.`,
       name: 'external-name-unlisted-ip',
       expect: 'deny',
       object: object(SERVICE, 'external-name-unlisted-ip', { spec: { type: 'ExternalName', externalName: 'db.example.com', externalIPs: ['203.0.113.5'] } }),
+    },
+    {
+      name: 'update-keeps-unlisted-ip',
+      expect: 'allow',
+      expectWithoutOldObject: 'deny',
+      operation: 'UPDATE',
+      oldObject: service('update-keeps-unlisted-ip', { externalIPs: ['203.0.113.5'] }),
+      object: service('update-keeps-unlisted-ip', { externalIPs: ['203.0.113.5'] }, { labels: { team: 'web' } }),
+    },
+    {
+      name: 'update-swaps-unlisted-ip',
+      expect: 'deny',
+      operation: 'UPDATE',
+      oldObject: service('update-swaps-unlisted-ip', { externalIPs: ['203.0.113.5'] }),
+      object: service('update-swaps-unlisted-ip', { externalIPs: ['198.51.100.7'] }),
     },
     {
       name: 'update-adding-ip',

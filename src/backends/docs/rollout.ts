@@ -4,6 +4,7 @@
  */
 import type { ResolvedCluster } from '../../config/resolve.js';
 import { PSA_FIELD_MANAGER, PSA_LABEL_PREFIX, PSA_NAMESPACES_FILE, psaDefaults } from '../psa/index.js';
+import { getControl } from '../../controls/index.js';
 
 const code = (xs: readonly string[]): string => xs.map((x) => `\`${x}\``).join(', ');
 
@@ -65,6 +66,23 @@ export function rolloutReadme(c: ResolvedCluster): string[] {
     `- **Gatekeeper:** \`kubectl delete -k ${c.name}/gatekeeper\` (constraints first if the templates' CRDs are slow to go: \`kubectl delete constraints --all\`), or re-apply in observe mode. Emergency: \`kubectl delete validatingwebhookconfiguration gatekeeper-validating-webhook-configuration\`.`,
     `- **PSA:** set the labels back (\`kubectl label namespace <name> ${PSA_LABEL_PREFIX}enforce=privileged --overwrite\`), or remove them (see Pod Security Admission); for the defaults, restore the previous \`--admission-control-config-file\` (control-plane/FLAGS.md, Rollback).`,
     '- **Control plane:** see `control-plane/FLAGS.md`, Rollback (never drop an encryption provider before rewriting what it encrypted).',
+    '',
+  ];
+}
+
+/**
+ * How UPDATEs and subresource writes are judged (bundle README, under Controls): objects that predate the
+ * bundle must keep getting labels, finalizers and status from their controllers.
+ */
+export function updatesReadme(c: ResolvedCluster): string[] {
+  const subresources = c.controls.flatMap((rc) => {
+    const t = getControl(rc.id).target;
+    return (t?.subresources ?? []).flatMap((s) => t!.kinds.map((k) => `\`${k.kind}/${s}\` (\`${rc.id}\`)`));
+  });
+  return [
+    '**Updates.** Pod controls re-check a Pod on UPDATE only when Pod Security Admission would (images, containers, ephemeral containers, seccomp annotations change); workloads are always checked. Every other control denies on UPDATE only what the update introduces, compared with the object before it: a role rule or aggregation selector the role already had (exactly), a binding subject already listed with the same roleRef, a Namespace PSA label the update leaves as it was, a LoadBalancer or NodePort Service that already failed with the same ports, an external IP already listed, an Ingress whose rules and TLS stay, a ServiceAccount that already mounted its token. So objects created before this bundle can still get labels, finalizers, owner references and status; a new or widened rule, a new subject, a type change, a new port or address is denied. Existing violations still show where objects are judged as they are: Gatekeeper\'s audit, Kyverno\'s background reports and `kubeharden audit`.',
+    '',
+    `**Subresources.** Kyverno's rules match their kinds only, no subresource${subresources.length ? `, except ${subresources.join(', ')}: writes through them keep metadata changes, so they can relabel what the control checks` : ''}. Kyverno's CEL sees such a write as a plain UPDATE (its \`request.subResource\` is always empty), which the rule above judges. Gatekeeper evaluates whatever its ValidatingWebhookConfiguration forwards: its default install forwards every resource without subresources plus a fixed list of subresources that includes \`services/status\`, reviewed by the Service constraints as an UPDATE of the Service; a status write cannot change the spec, so it passes unless it changes what a control checks (a removed allowed annotation). Add \`namespaces/status\` and \`namespaces/finalize\` to Gatekeeper's webhook rules (Helm value \`validatingWebhookCustomRules\`) for relabelling through them to be checked there too.`,
     '',
   ];
 }

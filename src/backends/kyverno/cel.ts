@@ -124,3 +124,22 @@ export function variableRefs(expression: string): string[] {
 export function kyvernoLiteral(s: string): string {
   return s.replace(/\{\{+/g, (run) => (run.length % 2 ? '{' : '') + '\\{{'.repeat(Math.floor(run.length / 2)));
 }
+
+/**
+ * True on an UPDATE that carries the object before it (lib.rego.hbs `old_obj`): non-pod rules then count only
+ * what the update introduces. Kyverno passes a null oldObject on CREATE.
+ */
+export const IS_UPDATE = "(request.operation == 'UPDATE' && oldObject != null && type(oldObject) == map)";
+
+/**
+ * The value at optional chain `chain` (e.g. `?spec.?ports`) reads the same in oldObject and object, absent
+ * and null alike (lib.rego.hbs `unchanged`); false on CREATE.
+ */
+export function unchanged(chain: string): string {
+  return `(${IS_UPDATE} && oldObject.${chain}.orValue(null) == object.${chain}.orValue(null))`;
+}
+
+/** The list at optional chain `chain` in oldObject (CREATE, absent or mistyped: empty; lib.rego.hbs `old_list`). */
+export function oldList(chain: string): string {
+  return `(${IS_UPDATE} ? ${listOr(`oldObject.${chain}.orValue([])`)} : [])`;
+}

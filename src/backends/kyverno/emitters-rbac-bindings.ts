@@ -4,7 +4,7 @@
  * values that are not strings read as '' (Rego: `str`), so no concatenation can fail.
  */
 import type { Emitter } from './emitters.js';
-import { celString, listOr } from './cel.js';
+import { celString, listOr, oldList, unchanged } from './cel.js';
 import type { CelVariable } from './types.js';
 
 type Ids = 'disallow-cluster-admin-binding' | 'disallow-anonymous-bindings';
@@ -16,8 +16,14 @@ const ROLE_KIND = str("object.?roleRef.?kind.orValue('')");
 const ROLE_NAME = str("object.?roleRef.?name.orValue('')");
 const OBJECT_KIND = str("object.?kind.orValue('')");
 
-/** The binding's subjects that are maps. */
-const SUBJECTS: CelVariable = { name: 'subjects', expression: `${listOr("object.?subjects.orValue([])")}.filter(s, type(s) == map)` };
+/**
+ * The binding's subjects that are maps and count: on an UPDATE, those it did not list before with the same
+ * roleRef (lib.rego.hbs `new_subjects`).
+ */
+const SUBJECTS: CelVariable = {
+  name: 'subjects',
+  expression: `${listOr("object.?subjects.orValue([])")}.filter(s, type(s) == map && !(${unchanged('?roleRef')} && s in ${oldList('?subjects')}))`,
+};
 
 /**
  * The namespace a ServiceAccount subject without one refers to: the RoleBinding's own (none counts as

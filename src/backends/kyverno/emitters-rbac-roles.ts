@@ -5,7 +5,7 @@
  * subresource, "<res>/*" every subresource of res, "*\/<sub>" that subresource of every resource.
  */
 import type { Emitter } from './emitters.js';
-import { celString, listOr, mapOr } from './cel.js';
+import { celString, listOr, mapOr, oldList } from './cel.js';
 import type { CelValidation, CelVariable } from './types.js';
 
 type Ids = 'restrict-rbac-wildcards' | 'restrict-rbac-escalation-verbs' | 'restrict-secret-read-roles';
@@ -26,7 +26,8 @@ const aggregated = (o: string): string => `(type(${o}) == map && type(${o}.?aggr
 /**
  * ClusterRoles named in `variables.exemptRoles` (exact, or a prefix ending in `*`; namespaced Roles never),
  * the map-typed rules (none on an UPDATE of a ClusterRole aggregated before and after: the controller's),
- * the aggregationRule selectors and the label keys each requires a ClusterRole to carry.
+ * the aggregationRule selectors and the label keys each requires a ClusterRole to carry. On an UPDATE, rules
+ * and selectors the role already had, exactly, do not count (lib.rego.hbs `role_rule_new`, `selector_new`).
  */
 const ROLE_VARIABLES: readonly CelVariable[] = [
   {
@@ -39,12 +40,12 @@ const ROLE_VARIABLES: readonly CelVariable[] = [
     name: 'roleRules',
     expression:
       `request.operation == 'UPDATE' && ${aggregated('object')} && ${aggregated('oldObject')} ? [] : ` +
-      `${listOr('object.?rules.orValue([])')}.filter(r, type(r) == map)`,
+      `${listOr('object.?rules.orValue([])')}.filter(r, type(r) == map && !(r in ${oldList('?rules')}))`,
   },
   {
     name: 'selectorKeys',
     expression:
-      `${listOr('object.?aggregationRule.?clusterRoleSelectors.orValue([])')}.filter(s, type(s) == map).map(s, ` +
+      `${listOr('object.?aggregationRule.?clusterRoleSelectors.orValue([])')}.filter(s, type(s) == map && !(s in ${oldList('?aggregationRule.?clusterRoleSelectors')})).map(s, ` +
       `${mapOr('s.?matchLabels.orValue({})')}.map(k, string(k)) + ` +
       `${listOr('s.?matchExpressions.orValue([])')}.filter(e, type(e) == map && e.?operator.orValue('') in ['In', 'Exists']).map(e, string(e.?key.orValue(''))))`,
   },

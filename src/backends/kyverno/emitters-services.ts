@@ -1,9 +1,10 @@
 /**
  * CEL checks of the Service, Ingress and ServiceAccount controls (same semantics as their Rego templates).
  * These rules match the objects themselves (no auto-gen), so fields are read with `object.?…` throughout.
+ * On an UPDATE they count only what the update introduces, comparing with `oldObject` (lib.rego.hbs `old_obj`).
  */
 import type { Emitter } from './emitters.js';
-import { listOr, mapOr } from './cel.js';
+import { IS_UPDATE, listOr, mapOr, oldList, unchanged } from './cel.js';
 
 type Ids =
   | 'disallow-nodeport-services'
@@ -18,17 +19,33 @@ const NAME = `'"' + string(object.?metadata.?name.orValue('')) + '"'`;
 export const serviceEmitters: { [K in Ids]: Emitter<K> } = {
   'disallow-nodeport-services': () => ({
     message: 'Services must not be of type NodePort.',
-    expressions: [{ expression: "object.?spec.?type.orValue('') != 'NodePort'", message: 'Services must not be of type NodePort.' }],
+    expressions: [
+      {
+        // An UPDATE of a Service that was NodePort before with the same ports opens no node port.
+        expression: `object.?spec.?type.orValue('') != 'NodePort' || (${IS_UPDATE} && oldObject.?spec.?type.orValue('') == 'NodePort' && ${unchanged('?spec.?ports')})`,
+        message: 'Services must not be of type NodePort.',
+      },
+    ],
   }),
 
   'disallow-loadbalancer-services': () => ({
     message: 'Services must not be of type LoadBalancer unless they carry an allowed annotation.',
-    variables: [{ name: 'annotations', expression: mapOr('object.?metadata.?annotations.orValue({})') }],
+    variables: [
+      { name: 'annotations', expression: mapOr('object.?metadata.?annotations.orValue({})') },
+      // An UPDATE of a Service that failed before with the same ports (a label, a finalizer, the load
+      // balancer's address written to status) does not introduce the load balancer.
+      {
+        name: 'lbExisting',
+        expression:
+          `${IS_UPDATE} && oldObject.?spec.?type.orValue('') == 'LoadBalancer' && ${unchanged('?spec.?ports')} && ` +
+          `!${mapOr('oldObject.?metadata.?annotations.orValue({})')}.exists(k, type(oldObject.metadata.annotations[k]) == string && (k + "=" + oldObject.metadata.annotations[k]) in variables.allowedAnnotations)`,
+      },
+    ],
     expressions: [
       {
         // Annotation keys cannot contain "=": joining each pair with "=" matches an entry split at its first "=".
         expression:
-          "object.?spec.?type.orValue('') != 'LoadBalancer' || " +
+          "object.?spec.?type.orValue('') != 'LoadBalancer' || variables.lbExisting || " +
           'variables.annotations.exists(k, type(variables.annotations[k]) == string && (k + "=" + variables.annotations[k]) in variables.allowedAnnotations)',
         message: 'Services must not be of type LoadBalancer unless they carry an allowed annotation.',
         messageExpression: `'Service ' + ${NAME} + ' must not be of type LoadBalancer' + (size(variables.allowedAnnotations) == 0 ? '' : ' without one of the annotations ' + variables.allowedAnnotations.join(', ')) + '.'`,
@@ -41,7 +58,8 @@ export const serviceEmitters: { [K in Ids]: Emitter<K> } = {
     variables: [
       {
         name: 'unlistedIPs',
-        expression: `${listOr('object.?spec.?externalIPs.orValue([])')}.filter(ip, !(ip in variables.allowedIPs))`,
+        // On an UPDATE, only the addresses the Service did not list before.
+        expression: `${listOr('object.?spec.?externalIPs.orValue([])')}.filter(ip, !(ip in variables.allowedIPs) && !(ip in ${oldList('?spec.?externalIPs')}))`,
       },
     ],
     expressions: [
@@ -71,15 +89,17 @@ export const serviceEmitters: { [K in Ids]: Emitter<K> } = {
           expression: `${listOr('object.?spec.?rules.orValue([])')}.filter(r, type(r) == map).map(r, type(r.?host.orValue('')) == string ? r.?host.orValue('') : '')`,
         },
         { name: 'uncovered', expression: `variables.ruleHosts.filter(h, !${covered('h')})` },
+        // An UPDATE that leaves spec.rules and spec.tls as they were does not introduce what they lack.
+        { name: 'ingressExisting', expression: `${unchanged('?spec.?rules')} && ${unchanged('?spec.?tls')}` },
       ],
       expressions: [
         {
-          expression: 'size(variables.tls) > 0',
+          expression: 'variables.ingressExisting || size(variables.tls) > 0',
           message: 'Ingresses must configure TLS (spec.tls is absent or empty).',
           messageExpression: `'Ingress ' + ${NAME} + ' must configure TLS (spec.tls is absent or empty).'`,
         },
         {
-          expression: 'size(variables.tls) == 0 || size(variables.uncovered) == 0',
+          expression: 'variables.ingressExisting || size(variables.tls) == 0 || size(variables.uncovered) == 0',
           message: 'Ingresses must cover every host with spec.tls.',
           messageExpression:
             `'Ingress ' + ${NAME} + ' must cover every host with spec.tls; not covered: ' + ` +
@@ -94,7 +114,9 @@ export const serviceEmitters: { [K in Ids]: Emitter<K> } = {
     expressions: [
       {
         expression:
-          "object.?automountServiceAccountToken.orValue(null) == false || (variables.exemptDefault && object.?metadata.?name.orValue('') == 'default')",
+          "object.?automountServiceAccountToken.orValue(null) == false || (variables.exemptDefault && object.?metadata.?name.orValue('') == 'default') || " +
+          // An UPDATE of a ServiceAccount that already mounted its token does not introduce it.
+          `(${IS_UPDATE} && oldObject.?automountServiceAccountToken.orValue(null) != false)`,
         message: 'ServiceAccounts must set automountServiceAccountToken to false.',
         messageExpression: `'ServiceAccount ' + ${NAME} + ' must set automountServiceAccountToken to false.'`,
       },

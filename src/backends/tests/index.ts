@@ -17,6 +17,7 @@ import { checkableOffline, targetKinds } from '../../controls/types.js';
 import { matchesPattern } from '../../names.js';
 import type { FixtureInputs } from '../../config/fixtures.js';
 import type { KubernetesVersion } from '../../pss/versions.js';
+import { HEADER } from '../../emit/yaml.js';
 
 export function testsBackend(ir: BundleIR, kyvernoControls: ReadonlySet<ControlId>, fixtures?: FixtureInputs): BackendFile[] {
   // Controls with samples (verify-image-signatures has none: its checks need a registry); the Gatekeeper
@@ -252,7 +253,10 @@ function admissionReview(c: SuiteCase): Obj {
 /**
  * One `kyverno test` suite per control (kyverno/samples/<id>/): its sample policy, its samples, the expected
  * result of each. `kyverno test <cluster>/kyverno` finds every suite; each applies one policy to its own
- * samples, as the Kyverno CLI's cost grows with policies × resources.
+ * samples, as the Kyverno CLI's cost grows with policies × resources. UPDATE samples are evaluated as
+ * UPDATEs with their old object: values.yaml sets `request.operation` and `request.oldObject` for them (the
+ * CLI reads both back from its context, see `oldObjectValue`). Kyverno's CEL never sees a subresource (request.subResource is
+ * empty even in the cluster), so a subresource sample is evaluated as the UPDATE it carries.
  */
 function kyvernoSuite(controls: readonly ControlId[], cases: readonly SuiteCase[], inst: (id: ControlId) => ControlInstance, version: string): BackendFile[] {
   const files: BackendFile[] = [];
@@ -262,14 +266,15 @@ function kyvernoSuite(controls: readonly ControlId[], cases: readonly SuiteCase[
     if (!policy || !own.length) continue;
     const rule = inst(id).name;
     const groups = new Map<string, { kind: string; rule: string; result: 'pass' | 'fail'; resources: string[] }>();
+    const updates: { name: string; values: Obj }[] = [];
     for (const c of own) {
-      // kyverno test evaluates each resource on its own (no old object).
-      const result = c.expectPlain === 'deny' ? 'fail' : 'pass';
+      const objectName = String((c.object['metadata'] as Obj)['name']);
+      if (c.oldObject) updates.push({ name: objectName, values: { 'request.operation': c.sample.operation ?? 'UPDATE', 'request.oldObject': oldObjectValue(c.oldObject, c.object) } });
+      const result = (c.oldObject ? c.expect : c.expectPlain) === 'deny' ? 'fail' : 'pass';
       const key = `${c.kind}/${result}`;
       const g = groups.get(key) ?? { kind: c.kind, rule: ruleFor(id, rule, c.kind), result, resources: [] };
       // The Kyverno CLI puts namespaced resources without a namespace in `default`.
       const ns = (c.object['metadata'] as Obj)['namespace'];
-      const objectName = String((c.object['metadata'] as Obj)['name']);
       g.resources.push(CLUSTER_SCOPED_KINDS.has(c.kind) ? objectName : `${typeof ns === 'string' ? ns : 'default'}/${objectName}`);
       groups.set(key, g);
     }
@@ -277,14 +282,56 @@ function kyvernoSuite(controls: readonly ControlId[], cases: readonly SuiteCase[
       .sort((a, b) => (a.kind + a.result < b.kind + b.result ? -1 : 1))
       .map((g) => ({ policy: samplePolicyName(id), rule: g.rule, kind: g.kind, resources: g.resources.sort(), result: g.result }));
     const dir = `kyverno/samples/${id}`;
+    if (new Set(updates.map((u) => u.name)).size !== updates.length) throw new Error(`kyverno suite ${id}: two UPDATE samples share an object name`);
     files.push(
       { path: `${dir}/policy.yaml`, objects: [policy] },
       { path: `${dir}/resources.yaml`, objects: own.map((c) => c.object) },
+      ...(updates.length
+        ? [{ path: `${dir}/values.yaml`, text: valuesText({ apiVersion: 'cli.kyverno.io/v1alpha1', kind: 'Value', metadata: { name: `${id}-samples` }, policies: [{ name: samplePolicyName(id), resources: updates }] }) }]
+        : []),
       {
         path: `${dir}/kyverno-test.yaml`,
-        objects: [{ apiVersion: 'cli.kyverno.io/v1alpha1', kind: 'Test', metadata: { name: `${id}-samples` }, policies: ['policy.yaml'], resources: ['resources.yaml'], results }],
+        objects: [
+          {
+            apiVersion: 'cli.kyverno.io/v1alpha1',
+            kind: 'Test',
+            metadata: { name: `${id}-samples` },
+            policies: ['policy.yaml'],
+            resources: ['resources.yaml'],
+            ...(updates.length ? { variables: 'values.yaml' } : {}),
+            results,
+          },
+        ],
       },
     );
   }
   return files;
 }
+
+/**
+ * The values file as JSON (a YAML subset the Kyverno CLI reads): it needs the nulls of `oldObjectValue`,
+ * which the YAML serializer drops.
+ */
+function valuesText(values: Obj): string {
+  return `${HEADER}\n${JSON.stringify(values, null, 2)}\n`;
+}
+
+function isObj(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * The old object as a `request.oldObject` value. The Kyverno CLI starts the old object of an UPDATE as a copy
+ * of the new one and merges the value into it (maps merged key by key, anything else replaced), so every key
+ * the new object has at any map depth and the old one lacks is written as null: the rules read absent and
+ * null alike (`.?x.orValue(…)`).
+ */
+export function oldObjectValue(old: Obj, now: Obj): Obj {
+  const out: Obj = { ...old };
+  for (const k of Object.keys(now)) {
+    if (!(k in old)) out[k] = null;
+    else if (isObj(old[k]) && isObj(now[k])) out[k] = oldObjectValue(old[k] as Obj, now[k] as Obj);
+  }
+  return out;
+}
+

@@ -1,0 +1,83 @@
+/**
+ * UPDATEs and subresource writes of objects that predate the bundle (issue 18, items 3 and 4): what the
+ * bundle states, which subresources Kyverno's rules match, and how the Kyverno suites replay an UPDATE with
+ * its old object. The verdicts themselves are samples (src/controls), evaluated with their old object by the
+ * WASM evaluation (test/samples.test.ts), `gator verify` and `kyverno test` (test/agreement.test.ts, on the
+ * suites generated/reference ships).
+ */
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { compile } from '../src/compile.js';
+import { CONTROL_IDS, getControl } from '../src/controls/index.js';
+import { isPodControl } from '../src/controls/types.js';
+import { oldObjectValue } from '../src/backends/tests/index.js';
+import type { BackendFile } from '../src/backends/types.js';
+
+type Obj = Record<string, any>;
+const TODAY = '2026-11-26';
+const config = {
+  name: 'updates',
+  profile: 'nsa-cisa',
+  kubernetesVersion: '1.37',
+  controls: { 'disallow-loadbalancer-services': true, 'enforce-psa-namespace-labels': true, 'restrict-rbac-wildcards': true },
+} as const;
+const files = (): readonly BackendFile[] => compile(config, { today: TODAY }).clusters[0]!.files;
+const text = (fs: readonly BackendFile[], path: string): string => {
+  const f = fs.find((x) => x.path === path);
+  if (!f) throw new Error(`no ${path}`);
+  return 'text' in f ? f.text : JSON.stringify(f.objects);
+};
+
+describe('updates of objects that already violate', () => {
+  it('every non-pod control has an UPDATE sample that keeps an existing violation (allowed) and one that introduces one (denied)', () => {
+    for (const id of CONTROL_IDS.filter((x) => !isPodControl(getControl(x)))) {
+      const updates = getControl(id).samples.filter((s) => s.operation === 'UPDATE' && s.oldObject);
+      expect(updates.some((s) => s.expect === 'allow' && s.expectWithoutOldObject === 'deny'), id).toBe(true);
+      expect(updates.some((s) => s.expect === 'deny'), id).toBe(true);
+    }
+  });
+
+  it('the bundle README states the update rule and which subresources each engine sees', () => {
+    const readme = text(files(), 'README.md');
+    expect(readme).toMatch(/\*\*Updates\.\*\* .*denies on UPDATE only what the update introduces/);
+    expect(readme).toMatch(/\*\*Subresources\.\*\* Kyverno's rules match their kinds only, no subresource, except `Namespace\/finalize` \(`enforce-psa-namespace-labels`\), `Namespace\/status`/);
+    expect(readme).toMatch(/`services\/status`, reviewed by the Service constraints as an UPDATE of the Service/);
+    expect(readme).toMatch(/`request\.subResource` is always empty/);
+  });
+
+  it('Kyverno rules match no subresource but the Namespace writes that can relabel it; no CEL reads request.subResource', () => {
+    for (const f of files().filter((x) => x.path.startsWith('kyverno/') && !x.path.includes('/samples/') && 'objects' in x)) {
+      for (const p of (f as { objects: Obj[] }).objects.filter((o) => o.kind === 'ClusterPolicy')) {
+        const id = p.metadata.annotations['kubeharden.io/control'];
+        for (const r of p.spec.rules) {
+          const kinds: string[] = r.match?.any?.flatMap((m: Obj) => m.resources.kinds) ?? [];
+          expect(kinds.filter((k) => k.includes('/')), `${id} ${r.name}`).toEqual(id === 'enforce-psa-namespace-labels' ? ['Namespace/finalize', 'Namespace/status'] : []);
+        }
+        expect(JSON.stringify(p), id).not.toContain('subResource');
+      }
+    }
+  });
+});
+
+describe('the Kyverno suites replay UPDATE samples with their old object', () => {
+  it('the old object overrides every key of the new one: keys it lacks are null at every map depth (the CLI merges into a copy of the new object)', () => {
+    const now = { kind: 'Service', metadata: { name: 'a', labels: { team: 'a' } }, spec: { type: 'LoadBalancer', ports: [{ port: 80 }, { port: 81 }] }, status: { loadBalancer: {} } };
+    const old = { kind: 'Service', metadata: { name: 'a' }, spec: { ports: [{ port: 80 }] } };
+    expect(oldObjectValue(old, now)).toEqual({ kind: 'Service', metadata: { name: 'a', labels: null }, spec: { type: null, ports: [{ port: 80 }] }, status: null });
+  });
+
+  it('values.yaml sets request.operation and request.oldObject per UPDATE sample, and their expected result is the UPDATE verdict', () => {
+    const fs = files();
+    const dir = 'kyverno/samples/disallow-loadbalancer-services';
+    const values = parse(text(fs, `${dir}/values.yaml`)) as Obj;
+    const test = JSON.parse(text(fs, `${dir}/kyverno-test.yaml`))[0] as Obj;
+    expect(test.variables).toBe('values.yaml');
+    const status = values.policies[0].resources.find((r: Obj) => r.name === 'disallow-loadbalancer-services.status-write-load-balancer-ingress');
+    expect(status.values['request.operation']).toBe('UPDATE');
+    expect(status.values['request.oldObject'].spec.type).toBe('LoadBalancer');
+    expect(status.values['request.oldObject'].status).toBeNull();
+    const pass = test.results.filter((r: Obj) => r.result === 'pass').flatMap((r: Obj) => r.resources);
+    expect(pass).toContain('kubeharden-samples/disallow-loadbalancer-services.status-write-load-balancer-ingress');
+    expect(pass).toContain('kubeharden-samples/disallow-loadbalancer-services.finalizer-removal');
+  });
+});
