@@ -92,6 +92,9 @@ describe('coverage report', () => {
     expect(tr).toContain('<td data-engine="gatekeeper" data-partly="1">');
     expect(tr).toContain('<td data-engine="kyverno" data-partly="0">');
     expect(tr).toContain('only partly, not label changes written through namespaces/status');
+    // The bundle README's engine columns say the same: Kyverno yes, Gatekeeper partly.
+    const readmeRow = files.get('README.md')!.split('\n').find((l) => l.startsWith('| `enforce-psa-namespace-labels` |'))!;
+    expect(readmeRow).toMatch(/\| yes \| partly: not label changes written through namespaces\/status and namespaces\/finalize \|/);
     // What admission cannot see stays a gap, whatever the bundle enforces: stated by the control, for every engine.
     const tokens = rec(r, 'NSA-POD-9');
     expect(tokens.status).toBe('partial');
