@@ -112,6 +112,20 @@ describe('policies.config.ts types', () => {
     defineConfig({ exceptions: [{ ...base, control: 'disallow-host-namespaces', allow: { hostNamespaces: ['hostPID'] } }] });
     defineConfig({ exceptions: [{ ...base, control: 'restrict-volume-types', allow: { volumeTypes: ['nfs'] } }] });
     defineConfig({ exceptions: [{ ...base, control: 'restrict-sysctls', allow: { sysctls: ['net.core.somaxconn'] } }] });
+    defineConfig({ exceptions: [{ ...base, control: 'restrict-host-ports', allow: { hostPorts: [9100, { min: 9200, max: 9201 }] } }] });
+    defineConfig({ exceptions: [{ ...base, control: 'disallow-host-path', allow: { hostPaths: ['/var/log', '/var/lib/docker/containers/*'] } }] });
+    defineConfig({ exceptions: [{ ...base, control: ['restrict-seccomp', 'require-seccomp-profile'], allow: { seccompTypes: ['Unconfined'] } }] });
+    defineConfig({ exceptions: [{ ...base, control: 'restrict-apparmor', allow: { appArmorTypes: ['Unconfined'] } }] });
+    defineConfig({ exceptions: [{ ...base, control: 'restrict-selinux', allow: { seLinuxTypes: ['spc_t'] } }] });
+    defineConfig({ exceptions: [{ ...base, control: ['require-drop-net-raw', 'require-drop-all-capabilities'], allow: { capabilities: ['NET_RAW'] } }] });
+    // @ts-expect-error not a seccomp profile type
+    defineConfig({ exceptions: [{ ...base, control: 'restrict-seccomp', allow: { seccompTypes: ['unconfined'] } }] });
+    // @ts-expect-error host ports are numbers or ranges
+    defineConfig({ exceptions: [{ ...base, control: 'restrict-host-ports', allow: { hostPorts: ['9100'] } }] });
+    // @ts-expect-error restrict-proc-mount has no sub-checks an exception can allow
+    defineConfig({ exceptions: [{ ...base, control: 'restrict-proc-mount', allow: { hostPorts: [9100] } }] });
+    // @ts-expect-error restrict-selinux allows SELinux types, not seccomp types
+    defineConfig({ exceptions: [{ ...base, control: 'restrict-selinux', allow: { seccompTypes: ['Unconfined'] } }] });
     // @ts-expect-error require-run-as-non-root has no sub-checks an exception can allow
     defineConfig({ exceptions: [{ ...base, control: ['require-drop-all-capabilities', 'require-run-as-non-root'], allow: { capabilities: ['NET_ADMIN'] } }] });
     // @ts-expect-error disallow-host-namespaces allows host namespaces, not capabilities

@@ -52,7 +52,7 @@ describe('the reference config: exceptions allow only what their reason names', 
   const PROXY = 'registry.example.com/mesh/proxy-init:1.22@sha256:0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9';
   const APP = 'registry.example.com/app:1.0@sha256:f0e1d2c3b4a5968778695a4b3c2d1e0ff0e1d2c3b4a5968778695a4b3c2d1e0f';
   const AGENT = 'registry.example.com/metrics-agent:3.2@sha256:1234567890abcdef1234567890abcdef1234567890abcdef1234567890abcdef';
-  const UNDER_TEST = new Set(['restrict-capabilities-baseline', 'require-drop-all-capabilities', 'disallow-host-namespaces', 'restrict-seccomp', 'require-seccomp-profile']);
+  const UNDER_TEST = new Set(['restrict-capabilities-baseline', 'require-drop-all-capabilities', 'require-drop-net-raw', 'disallow-host-namespaces', 'restrict-seccomp', 'require-seccomp-profile']);
   const caps = (add: string[]) => ({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { add, drop: ['ALL'] }, runAsNonRoot: false, runAsUser: 1337 });
   const proxy = (add: string[], extra: Obj = {}, image = PROXY) => ({ name: 'proxy-init', image, securityContext: caps(add), ...extra });
   const app = (add: string[] = []) => ({
@@ -110,7 +110,8 @@ describe('the reference config: exceptions allow only what their reason names', 
   const expected: Record<string, string[]> = {
     'Pod/apps/mesh-allowed': [],
     'Pod/apps/mesh-sys-admin': restricted,
-    'Pod/apps/mesh-all': restricted,
+    // ALL would add NET_RAW back: the exception allows NET_RAW by that exact name only.
+    'Pod/apps/mesh-all': [...restricted, 'require-drop-net-raw'],
     'Pod/apps/mesh-bpf-ptrace': restricted,
     'Pod/apps/mesh-lower-case': restricted,
     'Pod/apps/mesh-sidecar-sys-admin': restricted,
@@ -120,7 +121,7 @@ describe('the reference config: exceptions allow only what their reason names', 
     'Pod/apps/look-alike-image': restricted,
     'Pod/apps/ephemeral-sys-admin': restricted,
     'Pod/apps/ephemeral-net-admin': [],
-    'Pod/legacy-apps/mesh-elsewhere': ['restrict-capabilities-baseline'],
+    'Pod/legacy-apps/mesh-elsewhere': ['require-drop-net-raw', 'restrict-capabilities-baseline'],
     'DaemonSet/apps/metrics-agent': [],
     'DaemonSet/apps/metrics-agent-network': ['disallow-host-namespaces'],
     'DaemonSet/apps/other-agent': ['disallow-host-namespaces'],
@@ -149,7 +150,7 @@ describe('the reference config: exceptions allow only what their reason names', 
     const old = meshPod('running', {});
     const update = (add: string[]) => controlsOf(ev.evaluate({ ...old, spec: { ...(old.spec as Obj), ephemeralContainers: [ephemeral(add)] } }, { operation: 'UPDATE', oldObject: old }), UNDER_TEST);
     expect(update(['SYS_ADMIN'])).toEqual(restricted);
-    expect(update(['ALL'])).toEqual(restricted);
+    expect(update(['ALL'])).toEqual([...restricted, 'require-drop-net-raw']);
     expect(update(['NET_ADMIN', 'NET_RAW'])).toEqual([]);
   }, 600_000);
 });
@@ -214,5 +215,199 @@ describe('the baseline floor under relaxed restricted controls', () => {
     const b = objectsOf(cc);
     const ev = await evaluatorFor(config);
     await expectAgreement(ev, b, resources, expected);
+  }, 600_000);
+});
+
+describe('allow for every control with sub-checks: exactly the named values, nowhere else', () => {
+  const EXPORTER = 'registry.example.com/node-exporter:1.8';
+  const TRACER = 'registry.example.com/tracer:2.0';
+  const CSI = 'registry.example.com/csi:1.4';
+  const PING = 'registry.example.com/ping:1.0';
+  const APP = 'registry.example.com/app:1.0';
+  const config: UserConfig = {
+    name: 'allow-keys',
+    profile: 'pss-restricted',
+    kubernetesVersion: '1.37',
+    controls: { 'require-drop-net-raw': true },
+    exceptions: [
+      { control: 'restrict-host-ports', namespaces: ['net'], images: ['registry.example.com/node-exporter:*'], allow: { hostPorts: [9100, { min: 9200, max: 9201 }] }, reason: 'r', expires: '2027-06-01' },
+      // hostPath needs both controls relaxed: the volume type, and the paths themselves.
+      { control: 'restrict-volume-types', namespaces: ['logs'], names: ['log-reader', 'log-reader-*'], allow: { volumeTypes: ['hostPath'] }, reason: 'r', expires: '2027-06-01' },
+      { control: 'disallow-host-path', namespaces: ['logs'], names: ['log-reader', 'log-reader-*'], allow: { hostPaths: ['/var/log/pods', '/var/lib/docker/containers/*'] }, reason: 'r', expires: '2027-06-01' },
+      { control: ['require-seccomp-profile', 'restrict-seccomp'], images: ['registry.example.com/tracer:*'], allow: { seccompTypes: ['Unconfined'] }, reason: 'r', expires: '2027-06-01' },
+      // Only the restricted control: the baseline floor (no Unconfined) stays.
+      { control: 'require-seccomp-profile', images: ['registry.example.com/profiler:*'], allow: { seccompTypes: ['Unconfined'] }, reason: 'r', expires: '2027-06-01' },
+      { control: 'restrict-apparmor', names: ['tracer', 'tracer-*'], allow: { appArmorTypes: ['Unconfined'] }, reason: 'r', expires: '2027-06-01' },
+      { control: 'restrict-selinux', images: ['registry.example.com/csi:*'], allow: { seLinuxTypes: ['spc_t'] }, reason: 'r', expires: '2027-06-01' },
+      { control: 'require-drop-net-raw', images: ['registry.example.com/ping:*'], allow: { capabilities: ['NET_RAW'] }, reason: 'r', expires: '2027-06-01' },
+    ],
+  };
+  const UNDER_TEST = new Set([
+    'restrict-host-ports',
+    'disallow-host-path',
+    'restrict-volume-types',
+    'restrict-seccomp',
+    'require-seccomp-profile',
+    'restrict-apparmor',
+    'restrict-selinux',
+    'require-drop-net-raw',
+  ]);
+  const SC = { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } };
+  const c = (name: string, image: string, extra: Obj = {}, sc: Obj = {}): Obj => ({ name, image, ...extra, securityContext: { ...SC, ...sc } });
+  const pod = (name: string, ns: string, spec: Obj, meta: Obj = {}): Obj => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: ns, ...meta },
+    spec: { securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } }, containers: [c('app', APP)], ...spec },
+  });
+  const workload = (kind: 'DaemonSet' | 'Deployment', name: string, ns: string, spec: Obj): Obj => ({
+    apiVersion: 'apps/v1',
+    kind,
+    metadata: { name, namespace: ns },
+    spec: { selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: (pod(name, ns, spec).spec as Obj) } },
+  });
+  const port = (hostPort: number) => ({ ports: [{ containerPort: hostPort, hostPort }] });
+  const exporter = (hostPort: number) => c('exporter', EXPORTER, port(hostPort));
+  const hostPath = (path: string) => ({ volumes: [{ name: 'logs', hostPath: { path } }] });
+  const unconfined = { seccompProfile: { type: 'Unconfined' } };
+  const podSc = (sc: Obj) => ({ securityContext: { runAsNonRoot: true, ...sc } });
+  const aa = (t: string) => ({ appArmorProfile: { type: t } });
+  const se = (opts: Obj) => ({ seLinuxOptions: opts });
+  const ping = (caps: Obj) => c('ping', PING, {}, { capabilities: caps });
+
+  const resources: Obj[] = [
+    // Host ports: the exporter's containers bind the named ports, in the named namespace, and nothing else does.
+    pod('hp-allowed', 'net', { containers: [c('app', APP), exporter(9100)] }),
+    pod('hp-range', 'net', { containers: [exporter(9201)] }),
+    pod('hp-other-port', 'net', { containers: [exporter(9101)] }),
+    pod('hp-other-container', 'net', { containers: [exporter(9100), c('app', APP, port(9100))] }),
+    pod('hp-init', 'net', { initContainers: [c('init', APP, port(9200))], containers: [exporter(9100)] }),
+    pod('hp-look-alike-image', 'net', { containers: [c('exporter', 'registry.example.com/node-exporter-debug:1.8', port(9100))] }),
+    pod('hp-elsewhere', 'apps', { containers: [exporter(9100)] }),
+    workload('DaemonSet', 'node-exporter', 'net', { containers: [exporter(9100)] }),
+    workload('DaemonSet', 'node-exporter-wide', 'net', { containers: [exporter(9300)] }),
+    // Host paths: exactly the named path, or below the named directory, in canonical form only.
+    pod('log-reader-a', 'logs', hostPath('/var/log/pods')),
+    pod('log-reader-b', 'logs', hostPath('/var/lib/docker/containers/0a1b')),
+    pod('log-reader-c', 'logs', hostPath('/var/lib/docker/containers')),
+    pod('log-reader-d', 'logs', hostPath('/var/log/pods/')),
+    pod('log-reader-e', 'logs', hostPath('/var/log/pods/../../../etc')),
+    pod('log-reader-f', 'logs', hostPath('/var/log/podsx')),
+    pod('log-reader-g', 'logs', hostPath('/var/lib/docker/containers/../../../../etc')),
+    pod('log-reader-h', 'logs', hostPath('/var/lib/docker/containers//x')),
+    pod('log-reader-i', 'logs', hostPath('/var/log/pods/x')),
+    pod('log-reader-j', 'logs', { volumes: [...hostPath('/var/log/pods').volumes, { name: 'root', hostPath: { path: '/' } }] }),
+    pod('log-writer', 'logs', hostPath('/var/log/pods')),
+    pod('log-reader-k', 'apps', hostPath('/var/log/pods')),
+    workload('Deployment', 'log-reader', 'logs', hostPath('/var/log/pods')),
+    // Seccomp: Unconfined for the tracer's containers (any list), for the pod only when every container is the tracer.
+    pod('sc-container', 'apps', { containers: [c('app', APP), c('tracer', TRACER, {}, unconfined)] }),
+    pod('sc-pod', 'apps', { ...podSc(unconfined), containers: [c('tracer', TRACER)] }),
+    pod('sc-init', 'apps', { initContainers: [c('tracer', TRACER, {}, unconfined)] }),
+    pod('sc-pod-mixed', 'apps', { ...podSc(unconfined), containers: [c('tracer', TRACER), c('app', APP)] }),
+    pod('sc-other-container', 'apps', { containers: [c('tracer', TRACER, {}, unconfined), c('app', APP, {}, unconfined)] }),
+    pod('sc-other-init', 'apps', { initContainers: [c('init', APP, {}, unconfined)], containers: [c('tracer', TRACER, {}, unconfined)] }),
+    pod('sc-lower-case', 'apps', { containers: [c('tracer', TRACER, {}, { seccompProfile: { type: 'unconfined' } })] }),
+    pod('sc-ephemeral', 'apps', { ephemeralContainers: [c('debug', APP, {}, unconfined)] }),
+    pod('sc-floor', 'apps', { containers: [c('profiler', 'registry.example.com/profiler:1', {}, unconfined)] }),
+    // AppArmor: Unconfined for the pods named tracer(-*), by annotation or field; not for look-alike names or spellings.
+    pod('tracer', 'apps', {}, { annotations: { 'container.apparmor.security.beta.kubernetes.io/app': 'unconfined' } }),
+    pod('tracer-1', 'apps', { ...podSc({ seccompProfile: { type: 'RuntimeDefault' }, appArmorProfile: { type: 'Unconfined' } }), containers: [c('app', APP, {}, aa('Unconfined'))] }),
+    pod('tracerx', 'apps', { containers: [c('app', APP, {}, aa('Unconfined'))] }),
+    pod('tracer-2', 'apps', {}, { annotations: { 'container.apparmor.security.beta.kubernetes.io/app': 'Unconfined' } }),
+    pod('tracing', 'apps', {}, { annotations: { 'container.apparmor.security.beta.kubernetes.io/app': 'unconfined' } }),
+    // SELinux: spc_t for the CSI image's containers; user and role stay denied; other containers and spellings too.
+    pod('se-container', 'apps', { containers: [c('app', APP), c('csi', CSI, {}, se({ type: 'spc_t' }))] }),
+    pod('se-pod', 'apps', { ...podSc({ seccompProfile: { type: 'RuntimeDefault' }, seLinuxOptions: { type: 'spc_t' } }), containers: [c('csi', CSI)] }),
+    pod('se-pod-mixed', 'apps', { ...podSc({ seccompProfile: { type: 'RuntimeDefault' }, seLinuxOptions: { type: 'spc_t' } }), containers: [c('csi', CSI), c('app', APP)] }),
+    pod('se-user', 'apps', { containers: [c('csi', CSI, {}, se({ type: 'spc_t', user: 'system_u' }))] }),
+    pod('se-upper', 'apps', { containers: [c('csi', CSI, {}, se({ type: 'SPC_T' }))] }),
+    pod('se-other-type', 'apps', { containers: [c('csi', CSI, {}, se({ type: 'unconfined_t' }))] }),
+    pod('se-other-container', 'apps', { initContainers: [c('init', APP, {}, se({ type: 'spc_t' }))], containers: [c('csi', CSI, {}, se({ type: 'spc_t' }))] }),
+    // NET_RAW: the ping image may keep it and add it by its exact name; ALL and other spellings stay denied.
+    pod('nr-keeps', 'apps', { containers: [c('app', APP), ping({ drop: ['CHOWN'] })] }),
+    pod('nr-adds', 'apps', { containers: [ping({ drop: ['ALL'], add: ['NET_RAW'] })] }),
+    pod('nr-adds-all', 'apps', { containers: [ping({ drop: ['ALL'], add: ['ALL'] })] }),
+    pod('nr-adds-cap-prefix', 'apps', { containers: [ping({ drop: ['ALL'], add: ['CAP_NET_RAW'] })] }),
+    pod('nr-adds-lower-case', 'apps', { containers: [ping({ drop: ['ALL'], add: ['net_raw'] })] }),
+    pod('nr-other-container', 'apps', { containers: [ping({ drop: ['CHOWN'] }), c('app', APP, {}, { capabilities: { drop: ['ALL'], add: ['NET_RAW'] } })] }),
+    pod('nr-ephemeral', 'apps', { containers: [ping({})], ephemeralContainers: [c('debug', APP, {}, { capabilities: { drop: ['CHOWN'] } })] }),
+  ];
+  const hp = ['restrict-host-ports'];
+  const path = ['disallow-host-path'];
+  // require-seccomp-profile is relaxed for more images than restrict-seccomp, so both apply (the baseline floor).
+  const seccomp = ['require-seccomp-profile', 'restrict-seccomp'];
+  const expected: Record<string, string[]> = {
+    'Pod/net/hp-allowed': [],
+    'Pod/net/hp-range': [],
+    'Pod/net/hp-other-port': hp,
+    'Pod/net/hp-other-container': hp,
+    'Pod/net/hp-init': hp,
+    'Pod/net/hp-look-alike-image': hp,
+    'Pod/apps/hp-elsewhere': hp,
+    'DaemonSet/net/node-exporter': [],
+    'DaemonSet/net/node-exporter-wide': hp,
+    'Pod/logs/log-reader-a': [],
+    'Pod/logs/log-reader-b': [],
+    'Pod/logs/log-reader-c': path,
+    'Pod/logs/log-reader-d': path,
+    'Pod/logs/log-reader-e': path,
+    'Pod/logs/log-reader-f': path,
+    'Pod/logs/log-reader-g': path,
+    'Pod/logs/log-reader-h': path,
+    'Pod/logs/log-reader-i': path,
+    'Pod/logs/log-reader-j': path,
+    'Pod/logs/log-writer': ['disallow-host-path', 'restrict-volume-types'],
+    'Pod/apps/log-reader-k': ['restrict-volume-types'],
+    'Deployment/logs/log-reader': [],
+    'Pod/apps/sc-container': [],
+    'Pod/apps/sc-pod': [],
+    'Pod/apps/sc-init': [],
+    'Pod/apps/sc-pod-mixed': seccomp,
+    'Pod/apps/sc-other-container': seccomp,
+    'Pod/apps/sc-other-init': seccomp,
+    'Pod/apps/sc-lower-case': seccomp,
+    'Pod/apps/sc-ephemeral': seccomp,
+    'Pod/apps/sc-floor': ['restrict-seccomp'],
+    'Pod/apps/tracer': [],
+    'Pod/apps/tracer-1': [],
+    'Pod/apps/tracerx': ['restrict-apparmor'],
+    'Pod/apps/tracer-2': ['restrict-apparmor'],
+    'Pod/apps/tracing': ['restrict-apparmor'],
+    'Pod/apps/se-container': [],
+    'Pod/apps/se-pod': [],
+    'Pod/apps/se-pod-mixed': ['restrict-selinux'],
+    'Pod/apps/se-user': ['restrict-selinux'],
+    'Pod/apps/se-upper': ['restrict-selinux'],
+    'Pod/apps/se-other-type': ['restrict-selinux'],
+    'Pod/apps/se-other-container': ['restrict-selinux'],
+    'Pod/apps/nr-keeps': [],
+    'Pod/apps/nr-adds': [],
+    'Pod/apps/nr-adds-all': ['require-drop-net-raw'],
+    'Pod/apps/nr-adds-cap-prefix': ['require-drop-net-raw'],
+    'Pod/apps/nr-adds-lower-case': ['require-drop-net-raw'],
+    'Pod/apps/nr-other-container': ['require-drop-net-raw'],
+    'Pod/apps/nr-ephemeral': ['require-drop-net-raw'],
+  };
+
+  it('WASM, gator and the Kyverno CLI let through exactly the allowed values and deny every other use', async () => {
+    const cc = compile(config, { today: '2026-11-26' }).clusters[0]!;
+    const b = objectsOf(cc);
+    const ev = await evaluatorFor(config);
+    await expectAgreement(ev, b, resources, expected, UNDER_TEST);
+  }, 600_000);
+
+  it('an UPDATE cannot sneak a value past the exception through an ephemeral container (WASM with the old object)', async () => {
+    const ev = await evaluatorFor(config);
+    const old = pod('running', 'net', { containers: [exporter(9100), ping({ drop: ['ALL'], add: ['NET_RAW'] })] });
+    const update = (debug: Obj) =>
+      controlsOf(ev.evaluate({ ...old, spec: { ...(old.spec as Obj), ephemeralContainers: [debug] } }, { operation: 'UPDATE', oldObject: old }), UNDER_TEST);
+    expect(update(c('debug', APP))).toEqual([]);
+    expect(update(c('debug', APP, {}, unconfined))).toEqual(seccomp);
+    expect(update(c('debug', APP, {}, se({ type: 'spc_t' })))).toEqual(['restrict-selinux']);
+    expect(update(c('debug', APP, {}, { capabilities: { drop: ['CHOWN'] } }))).toEqual(['require-drop-net-raw']);
+    // The excepted images keep their allowance in an ephemeral container too.
+    expect(update(c('debug', TRACER, {}, unconfined))).toEqual([]);
+    expect(update(c('debug', PING, {}, { capabilities: { drop: ['ALL'], add: ['NET_RAW'] } }))).toEqual([]);
   }, 600_000);
 });

@@ -499,7 +499,7 @@ describe('coverage report', () => {
   it('reads NSA-NET-2/3/4/11 from the generate policies', () => {
     const r = report(REFERENCE);
     expect(rec(r, 'NSA-NET-3')).toMatchObject({ status: 'enforced', gaps: [] });
-    expect(rec(r, 'NSA-NET-3').controls).toEqual([{ id: 'default-deny-network-policy', state: 'enforced', engines: { kyverno: ['enforce'], gatekeeper: [], psa: [] } }]);
+    expect(rec(r, 'NSA-NET-3').controls).toEqual([{ id: 'default-deny-network-policy', state: 'enforced', engines: { kyverno: ['enforce'], gatekeeper: [], psa: [] }, gaps: [] }]);
     // The CNI stays a stated caveat.
     expect(rec(r, 'NSA-NET-2')).toMatchObject({ status: 'partial', gaps: ['outside kubeharden: The network plugin (CNI) must implement NetworkPolicy.'] });
     // Default-deny blocks the metadata service; cloud-side hardening stays outside.

@@ -9,6 +9,9 @@ import { describe, expect, it } from 'vitest';
 import { compile } from '../src/compile.js';
 import type { UserConfig } from '../src/config/types.js';
 import { coverageReport, JSON_COMMENT, STATUSES, type CoverageReport } from '../src/backends/report/index.js';
+import { gapText } from '../src/backends/report/model.js';
+import { getControl } from '../src/controls/index.js';
+import { statedGaps } from '../src/controls/types.js';
 import { NSA_RECOMMENDATIONS } from '../src/nsa/catalogue.js';
 import { generatedFiles, isGenerated } from '../src/emit/write.js';
 
@@ -47,7 +50,7 @@ describe('coverage report', () => {
 
   it('reads engines and modes from the bundle', () => {
     const c = control(report, 'NSA-POD-6', 'disallow-host-namespaces');
-    expect(c).toEqual({ id: 'disallow-host-namespaces', state: 'enforced', engines: { kyverno: ['enforce'], gatekeeper: ['enforce'], psa: ['enforce', 'audit', 'warn'] } });
+    expect(c).toEqual({ id: 'disallow-host-namespaces', state: 'enforced', engines: { kyverno: ['enforce'], gatekeeper: ['enforce'], psa: ['enforce', 'audit', 'warn'] }, gaps: [] });
     expect(control(report, 'NSA-POD-8', 'require-seccomp-profile').engines.kyverno).toEqual(['enforce', 'warn']);
     expect(rec(report, 'NSA-POD-6').status).toBe('enforced');
   });
@@ -58,11 +61,56 @@ describe('coverage report', () => {
     // A control that exists but the profile leaves off is a gap of this cluster, not of kubeharden.
     const pod2 = rec(report, 'NSA-POD-2');
     expect(pod2.status).toBe('not-covered');
-    expect(pod2.controls).toEqual([{ id: 'require-readonly-root-fs', state: 'off', engines: none }]);
+    expect(pod2.controls).toEqual([{ id: 'require-readonly-root-fs', state: 'off', engines: none, gaps: [] }]);
     expect(rec(report, 'NSA-POD-1').status).toBe('partial');
     expect(rec(report, 'NSA-UPG-1')).toMatchObject({ status: 'not-covered', gaps: ['outside kubeharden: Patching is an operational process.'] });
-    // What admission cannot see stays a gap, whatever the bundle enforces.
-    expect(rec(report, 'NSA-POD-9').gaps.filter((g) => g.startsWith('admission cannot check: '))).toEqual([expect.stringContaining('kubernetes.io/service-account-token')]);
+    // The control that states the admission gap is off here: the gap is the control itself.
+    expect(rec(report, 'NSA-POD-9')).toMatchObject({ status: 'not-covered', gaps: ['off in this cluster: disallow-automount-sa-token, disallow-serviceaccount-token-automount'] });
+  });
+
+  it('states per control and engine what is only partly checked, and why (one list with gatekeeperGap)', () => {
+    const { report: r, out: files } = build({ name: 'demo', profile: 'nsa-cisa' });
+    // Enforced in Kyverno fully, in Gatekeeper partly: namespaces/status and /finalize never reach its webhook.
+    const labels = control(r, 'NSA-POD-4', 'enforce-psa-namespace-labels');
+    expect(labels.state).toBe('enforced');
+    expect(labels.engines.kyverno).toEqual(['enforce']);
+    expect(labels.engines.gatekeeper).toEqual(['enforce']);
+    expect(labels.gaps).toEqual([{ engine: 'gatekeeper', extent: 'partial', what: expect.stringContaining('namespaces/status'), why: expect.stringContaining('validatingWebhookCustomRules') }]);
+    expect(rec(r, 'NSA-POD-4').status).toBe('partial');
+    expect(rec(r, 'NSA-POD-4').gaps).toContain(
+      `Gatekeeper checks enforce-psa-namespace-labels only partly, not ${labels.gaps[0]!.what}: ${labels.gaps[0]!.why}`,
+    );
+    // Markdown: the engine columns say how many controls an engine checks only partly; the control list marks them.
+    const md = files.get('REPORT.md')!;
+    const row = md.split('\n').find((l) => l.startsWith('| NSA-POD-4 |'))!;
+    const cells = row.split(' | ');
+    expect(cells.slice(4, 7)).toEqual([expect.not.stringContaining('partly'), expect.stringMatching(/^\d+\/\d+ \(enforce\), 1 partly$/), expect.anything()]);
+    expect(md).toContain('enforce-psa-namespace-labels: Kyverno enforce, Gatekeeper enforce (partly)');
+    // HTML: the same, per engine cell.
+    const html = files.get('report.html')!;
+    const tr = html.split('\n').find((l) => l.startsWith('<tr data-rec="NSA-POD-4"'))!;
+    expect(tr).toContain('<td data-engine="gatekeeper" data-partly="1">');
+    expect(tr).toContain('<td data-engine="kyverno" data-partly="0">');
+    expect(tr).toContain('only partly, not label changes written through namespaces/status');
+    // The bundle README's engine columns say the same: Kyverno yes, Gatekeeper partly.
+    const readmeRow = files.get('README.md')!.split('\n').find((l) => l.startsWith('| `enforce-psa-namespace-labels` |'))!;
+    expect(readmeRow).toMatch(/\| yes \| partly: not label changes written through namespaces\/status and namespaces\/finalize \|/);
+    // What admission cannot see stays a gap, whatever the bundle enforces: stated by the control, for every engine.
+    const tokens = rec(r, 'NSA-POD-9');
+    expect(tokens.status).toBe('partial');
+    expect(tokens.gaps.filter((g) => g.startsWith('admission cannot check (disallow-automount-sa-token): '))).toEqual([expect.stringContaining('kubernetes.io/service-account-token')]);
+    expect(control(r, 'NSA-POD-9', 'disallow-automount-sa-token').gaps).toEqual([
+      { engine: 'admission', extent: 'partial', what: expect.stringContaining('kubernetes.io/service-account-token'), why: expect.stringContaining('kubeharden audit') },
+    ]);
+    expect(tokens.controls.filter((c) => c.engines.kyverno.length).length).toBeGreaterThan(0);
+    expect(md.split('\n').find((l) => l.startsWith('| NSA-POD-9 |'))).toContain(', 1 partly');
+    // gatekeeperGap is the unsupported entry of the same list.
+    expect(statedGaps(getControl('verify-image-signatures'))).toEqual([{ engine: 'gatekeeper', extent: 'unsupported', what: 'the whole control', why: getControl('verify-image-signatures').gatekeeperGap }]);
+    expect(gapText('verify-image-signatures', statedGaps(getControl('verify-image-signatures'))[0]!)).toBe(`Gatekeeper cannot express verify-image-signatures: ${getControl('verify-image-signatures').gatekeeperGap}`);
+    // A control that is off states no gap.
+    const { report: off } = build({ name: 'demo', profile: 'nsa-cisa', controls: { 'enforce-psa-namespace-labels': false } });
+    expect(control(off, 'NSA-POD-4', 'enforce-psa-namespace-labels')).toMatchObject({ state: 'off', gaps: [] });
+    expect(rec(off, 'NSA-POD-4').gaps.join('\n')).not.toContain('only partly');
   });
 
   it('reports control-plane files and checklist items as such', () => {

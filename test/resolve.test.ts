@@ -288,6 +288,45 @@ describe('exceptions relax only what they name', () => {
     expect(hn[0]!.hint).toBe('did you mean "hostPID"?');
     expect(codes(ex({ control: 'restrict-volume-types', allow: { volumeTypes: ['nfs', 'hostpath'] } }))).toEqual(['error:invalid_allow:exceptions.0.allow.volumeTypes.1']);
     expect(codes(ex({ control: 'restrict-sysctls', allow: { sysctls: ['net.core.somaxconn', 'kernel.*'] } }))).toEqual(['error:invalid_allow:exceptions.0.allow.sysctls.1']);
+    // Host ports: numbers or {min, max} ranges in 1-65535, normalised to the strings the engines compare.
+    expect(codes(ex({ control: 'restrict-host-ports', allow: { hostPorts: [9100, { min: 9200, max: 9201 }, 0, '9100', { min: 10, max: 5 }, { min: 1, max: 2, step: 1 }, 70000] } }))).toEqual([
+      'error:invalid_allow:exceptions.0.allow.hostPorts.2',
+      'error:invalid_allow:exceptions.0.allow.hostPorts.3',
+      'error:invalid_allow:exceptions.0.allow.hostPorts.4',
+      'error:invalid_allow:exceptions.0.allow.hostPorts.5',
+      'error:invalid_allow:exceptions.0.allow.hostPorts.6',
+    ]);
+    const ports = lowerCluster(cluster(ex({ control: 'restrict-host-ports', allow: { hostPorts: [{ min: 9200, max: 9201 }, 9100, { min: 53, max: 53 }] } })));
+    expect(ports.controls.find((x) => x.control === 'restrict-host-ports')!.instances.flatMap((i) => i.allowances)).toEqual([{ values: { hostPorts: ['53', '9100', '9200-9201'] } }]);
+    // Host paths: canonical absolute paths, or "<dir>/*"; never the whole filesystem, never another spelling.
+    expect(codes(ex({ control: 'disallow-host-path', allow: { hostPaths: ['/var/log', '/var/lib/kubelet/pods/*', '/', '/*', 'var/log', '/var/log/', '/var//log', '/var/log/../etc', '/var/./log', '/var/log*', '/var/*/log', '/...'] } }))).toEqual([
+      'error:invalid_allow:exceptions.0.allow.hostPaths.10',
+      'error:invalid_allow:exceptions.0.allow.hostPaths.2',
+      'error:invalid_allow:exceptions.0.allow.hostPaths.3',
+      'error:invalid_allow:exceptions.0.allow.hostPaths.4',
+      'error:invalid_allow:exceptions.0.allow.hostPaths.5',
+      'error:invalid_allow:exceptions.0.allow.hostPaths.6',
+      'error:invalid_allow:exceptions.0.allow.hostPaths.7',
+      'error:invalid_allow:exceptions.0.allow.hostPaths.8',
+      'error:invalid_allow:exceptions.0.allow.hostPaths.9',
+    ]);
+    // Profile types and SELinux types: exact spellings, with did-you-mean.
+    const st = resolve(ex({ control: ['require-seccomp-profile', 'restrict-seccomp'], allow: { seccompTypes: ['Unconfined', 'unconfined'] } })).diagnostics;
+    expect(st.map((d) => `${d.code}:${d.path.join('.')}`)).toEqual(['invalid_allow:exceptions.0.allow.seccompTypes.1']);
+    expect(st[0]!.hint).toBe('did you mean "Unconfined"?');
+    expect(codes(ex({ control: 'restrict-apparmor', allow: { appArmorTypes: ['Unconfined', 'localhost/x'] } }))).toEqual(['error:invalid_allow:exceptions.0.allow.appArmorTypes.1']);
+    expect(codes(ex({ control: 'restrict-selinux', allow: { seLinuxTypes: ['spc_t', 'system_u:system_r:spc_t', ''] } }))).toEqual([
+      'error:invalid_allow:exceptions.0.allow.seLinuxTypes.1',
+      'error:invalid_allow:exceptions.0.allow.seLinuxTypes.2',
+    ]);
+    // require-drop-net-raw understands capabilities; the single-check controls understand nothing.
+    expect(codes(ex({ control: 'require-drop-net-raw', allow: { capabilities: ['NET_RAW'] } }))).toEqual([]);
+    for (const control of ['restrict-proc-mount', 'disallow-privilege-escalation', 'require-run-as-non-root', 'disallow-privileged-containers', 'require-readonly-root-fs']) {
+      const d = resolve(ex({ control, allow: { hostPorts: [80] } })).diagnostics;
+      expect(d.map((x) => `${x.code}:${x.path.join('.')}`)).toEqual(['allow_not_supported:exceptions.0.allow.hostPorts']);
+      expect(d[0]!.message).toContain(`${control} has no sub-checks an exception can allow`);
+    }
+    expect(resolve(ex({ control: 'restrict-seccomp', allow: { hostPaths: ['/var/log'] } })).diagnostics[0]!.message).toContain('restrict-seccomp allows only seccompTypes');
     // Shape: empty, unknown keys, not a list.
     expect(codes(ex({ control: 'restrict-sysctls', allow: {} }))).toEqual(['error:invalid_value:exceptions.0.allow']);
     expect(codes(ex({ control: 'restrict-sysctls', allow: { sysctl: ['a.b'] } }))).toEqual(['error:unknown_allow:exceptions.0.allow.sysctl']);

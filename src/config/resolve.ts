@@ -10,7 +10,7 @@ import { DEFAULT_KUBERNETES_VERSION, SUPPORTED_VERSIONS, isSupportedVersion, min
 import type { EncryptedResource, Mode, ProfileName, PssLevelName, Rollout } from './types.js';
 import { DEFAULT_NETWORK, ISOLATED_NAMESPACE_DEFAULTS, resolveNamespaceObjects, type ResolvedNamespaceObjects } from './namespace-objects.js';
 import { psaLevels } from '../backends/psa/index.js';
-import { ALLOW_KEYS, allowKeysOf, allowSuggestions, checkAllowValue, type AllowKey } from './allow.js';
+import { ALLOW_KEYS, allowKeysOf, allowSuggestions, allowValue, type AllowKey } from './allow.js';
 
 export const DEFAULT_EXEMPT_NAMESPACES = ['kube-node-lease', 'kube-public', 'kube-system'] as const;
 export interface Profile {
@@ -906,14 +906,15 @@ function resolveAllow(d: Diagnostics, value: unknown, path: KeyPath, controls: r
       d.error('invalid_value', kp, `allow.${k} must be a non-empty list, got ${describe(list)}`);
       continue;
     }
+    const values: string[] = [];
     list.forEach((v: unknown, i: number) => {
-      const problem = typeof v === 'string' && v !== '' ? checkAllowValue(k, v) : `expected a non-empty string, got ${describe(v)}`;
-      if (problem) {
+      const r = allowValue(k, v);
+      if ('problem' in r) {
         ok = false;
-        d.error('invalid_allow', [...kp, i], `allow.${k}: ${problem}`, hintFor(v, allowSuggestions(k)));
-      }
+        d.error('invalid_allow', [...kp, i], `allow.${k}: ${r.problem}`, hintFor(v, allowSuggestions(k)));
+      } else values.push(r.value);
     });
-    out[k] = uniqSorted(list as string[]);
+    out[k] = uniqSorted(values);
   }
   return ok ? out : undefined;
 }

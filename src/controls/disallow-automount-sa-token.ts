@@ -22,6 +22,13 @@ volumes are pod-level and cannot change on update).`,
   category: 'Pod hardening (NSA/CISA)',
   severity: 'medium',
   nsa: ['NSA-POD-9'],
+  gaps: [
+    {
+      engine: 'admission',
+      what: 'a legacy Secret of type kubernetes.io/service-account-token mounted by the Pod (secret volume, projected secret, secretKeyRef, envFrom), a long-lived API token',
+      why: "admission sees only the Pod, not the Secret's type; `kubeharden audit` reports it when the Secret is in its input. Since 1.24 Kubernetes no longer creates such a Secret for every ServiceAccount, but the token controller still fills any that someone creates: restrict who may create Secrets",
+    },
+  ],
   ...NO_OPTIONS,
   samples: [
     sample('disabled', 'allow', pod('off', OFF)),

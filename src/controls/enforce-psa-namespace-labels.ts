@@ -38,6 +38,13 @@ subresources.`,
   category: 'Namespaces (NSA/CISA)',
   severity: 'high',
   nsa: ['NSA-POD-4'],
+  gaps: [
+    {
+      engine: 'gatekeeper',
+      what: 'label changes written through namespaces/status and namespaces/finalize',
+      why: "Gatekeeper's own install does not forward these subresources to its webhook; add both to its webhook rules (Helm value validatingWebhookCustomRules) to close it",
+    },
+  ],
   target: { kinds: [NAMESPACE], subresources: ['finalize', 'status'] },
   followsPssLevel: true,
   options: {

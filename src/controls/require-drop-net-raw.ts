@@ -16,7 +16,9 @@ prefix and containerd prepends CAP_, so it drops the unknown CAP_CAP_NET_RAW and
 prefix counts as adding: containerd would ask for the unknown CAP_CAP_NET_RAW, but a runtime that strips the
 prefix grants NET_RAW, and no valid spec needs it. The PSS baseline only forbids adding it
 (restrict-capabilities-baseline, exact names). A container without a drop list fails. Pods with spec.os.name:
-windows are exempt (no Linux capabilities). Redundant but harmless where require-drop-all-capabilities is enforced.`,
+windows are exempt (no Linux capabilities). Redundant but harmless where require-drop-all-capabilities is enforced.
+Exceptions can allow NET_RAW: allow: { capabilities: ['NET_RAW'] } lets the excepted images' containers keep it and
+add it by that exact name (ALL, CAP_NET_RAW and other spellings in add still fail).`,
   category: 'Pod hardening (NSA/CISA)',
   severity: 'medium',
   nsa: ['NSA-POD-5'],

@@ -12,7 +12,9 @@ export default defineControl({
 if it sets securityContext.seccompProfile.type to RuntimeDefault or Localhost, or leaves it unset while the pod
 level sets a valid type. An explicit bad value at pod level fails even if every container overrides it. Pods with
 spec.os.name: windows are exempt. Replaces restrict-seccomp where both apply and this
-control is not relaxed more than that one (warn, audit or an exception here keeps Unconfined denied there).`,
+control is not relaxed more than that one (warn, audit or an exception here keeps Unconfined denied there).
+Exceptions can allow named profile types: allow: { seccompTypes: ['Unconfined'] } (list restrict-seccomp in the
+same exception, or Unconfined stays denied there); a container still has to set a profile, or inherit the pod's.`,
   category: 'Pod Security Standards (Restricted)',
   severity: 'medium',
   nsa: ['NSA-POD-8', 'NSA-LOG-3'],

@@ -11,7 +11,9 @@ export default defineControl({
 may be empty, runtime/default or localhost/<profile>. From Kubernetes 1.30 the fields
 spec.securityContext.appArmorProfile.type and securityContext.appArmorProfile.type of every container must be
 RuntimeDefault or Localhost when set (added inside the v1.0 check, so it depends on the apiserver version, which is
-the bundle's target). Unset is allowed: baseline restricts overrides, it does not require a profile.`,
+the bundle's target). Unset is allowed: baseline restricts overrides, it does not require a profile. Exceptions
+can allow named profile types: allow: { appArmorTypes: ['Unconfined'] } (fields: per container; the pod field and
+the annotations, which name containers only by name, when the whole pod is excepted).`,
   category: 'Pod Security Standards (Baseline)',
   severity: 'medium',
   nsa: ['NSA-POD-8'],

@@ -8,7 +8,9 @@ export default defineControl({
   description: 'Containers must not bind host ports (hostPort unset or 0), except in allowed ranges.',
   details: `PSS baseline check hostPorts, all versions. ports[*].hostPort of every container must be unset or 0.
 PSA supports no allow-list; the allowedRanges option is a kubeharden extension (stricter-or-equal to PSA only when
-empty, which is the default). hostNetwork pods get hostPort defaulted from containerPort by the API server.`,
+empty, which is the default). hostNetwork pods get hostPort defaulted from containerPort by the API server.
+Exceptions can allow named ports for the excepted images' containers (any list): allow: { hostPorts: [9100,
+{ min: 9200, max: 9201 }] }.`,
   category: 'Pod Security Standards (Baseline)',
   severity: 'medium',
   nsa: ['NSA-POD-6', 'NSA-NET-8'],

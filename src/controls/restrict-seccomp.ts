@@ -11,7 +11,8 @@ spec.securityContext.seccompProfile.type and securityContext.seccompProfile.type
 RuntimeDefault or Localhost when set; unset is allowed; Unconfined fails at either level. The seccomp alpha
 annotations are not looked at. Where require-seccomp-profile applies it replaces this control, but only where it is at least as strict: where
 require-seccomp-profile is relaxed (excepted, off, warn or audit) Unconfined stays denied here unless this
-control is relaxed the same way.`,
+control is relaxed the same way. Exceptions can allow named profile types: allow: { seccompTypes: ['Unconfined'] }
+(container-level for the excepted images' containers; the pod level when every container is excepted).`,
   category: 'Pod Security Standards (Baseline)',
   severity: 'medium',
   nsa: ['NSA-POD-8', 'NSA-LOG-3'],

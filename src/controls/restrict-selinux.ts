@@ -10,7 +10,8 @@ export default defineControl({
   details: `PSS baseline check seLinuxOptions. For spec.securityContext.seLinuxOptions and every container's
 securityContext.seLinuxOptions: type must be empty or one of container_t, container_init_t, container_kvm_t (and
 container_engine_t from v1.31); user and role must be empty; level is not restricted. A bad value at pod or
-container level fails regardless of overrides.`,
+container level fails regardless of overrides. Exceptions can allow named types: allow: { seLinuxTypes: ['spc_t'] }
+(compared exactly; user and role stay denied).`,
   category: 'Pod Security Standards (Baseline)',
   severity: 'medium',
   nsa: ['NSA-POD-8'],

@@ -97,6 +97,31 @@ export interface PssInfo {
   readonly overrides?: string;
 }
 
+/** An engine a control can fall short in: one policy engine, or `admission` for every admission engine alike. */
+export type GapEngine = 'kyverno' | 'gatekeeper' | 'psa' | 'admission';
+
+/** Something an engine does not check for a control, with the reason. */
+export interface PartialGap {
+  readonly engine: GapEngine;
+  /** What goes unchecked, e.g. "label changes written through namespaces/status". */
+  readonly what: string;
+  /** Why, and what closes it where something can. */
+  readonly why: string;
+}
+
+/** A stated gap of a control: the whole control (`unsupported`, from `gatekeeperGap`) or a part of it. */
+export interface StatedGap extends PartialGap {
+  readonly extent: 'unsupported' | 'partial';
+}
+
+/** Every gap a control states, one list: `gatekeeperGap` as an unsupported Gatekeeper entry, then `gaps`. */
+export function statedGaps(c: { readonly gatekeeperGap?: string; readonly gaps?: readonly PartialGap[] }): StatedGap[] {
+  return [
+    ...(c.gatekeeperGap ? [{ engine: 'gatekeeper' as const, extent: 'unsupported' as const, what: 'the whole control', why: c.gatekeeperGap }] : []),
+    ...(c.gaps ?? []).map((g) => ({ engine: g.engine, extent: 'partial' as const, what: g.what, why: g.why })),
+  ];
+}
+
 export interface ControlDefinition<Id extends string, O extends OptionSpecs, P extends ParamSpecs> {
   readonly id: Id;
   readonly title: string;
@@ -111,9 +136,16 @@ export interface ControlDefinition<Id extends string, O extends OptionSpecs, P e
   readonly pss?: PssInfo;
   /**
    * Why Gatekeeper cannot express this control, when it cannot: the control then gets no template or
-   * constraint (and no WASM evaluation); the bundle README and the coverage report show the gap.
+   * constraint (and no WASM evaluation); the bundle README and the coverage report show the gap. It is the
+   * `unsupported` entry of the control's stated gaps (see `statedGaps`).
    */
   readonly gatekeeperGap?: string;
+  /**
+   * What an engine checks only partly for this control, and why (the coverage report lists them per control
+   * and counts the recommendation as partly covered): e.g. writes an engine's webhook is not sent, or objects
+   * admission cannot see. Keep `details` saying the same for `explain`.
+   */
+  readonly gaps?: readonly PartialGap[];
   /** The kinds a non-pod control checks (absent: Pods and workloads). */
   readonly target?: ControlTarget;
   /** Human-readable message prefix used by every engine. */

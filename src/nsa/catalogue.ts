@@ -64,11 +64,6 @@ export interface NsaRecommendation {
    * this is the reason shown when nothing in the bundle covers it.
    */
   readonly outside?: string;
-  /**
-   * What an admission engine cannot see for this recommendation (and what reports it instead). Shown as a
-   * gap: the recommendation is then never reported as fully covered.
-   */
-  readonly admissionGap?: string;
 }
 
 export const NSA_RECOMMENDATIONS: readonly NsaRecommendation[] = [
@@ -146,8 +141,6 @@ export const NSA_RECOMMENDATIONS: readonly NsaRecommendation[] = [
     enforce: ['ADM'],
     controls: ['disallow-automount-sa-token'],
     artifacts: [],
-    admissionGap:
-      'a Pod that mounts a legacy Secret of type kubernetes.io/service-account-token (secret volume, projected secret, secretKeyRef, envFrom) gets a long-lived API token, and admission sees only the Pod, not the Secret\'s type; `kubeharden audit` reports it when the Secret is in its input. Since 1.24 Kubernetes no longer creates such a Secret for every ServiceAccount, but the token controller still fills any that someone creates: restrict who may create Secrets.',
   },
   {
     id: 'NSA-POD-10', section: 'pod', guideSection: 'Hardening container environments',

@@ -1,6 +1,6 @@
 /** The bundle README: every control, its mode, scope, exceptions, and which engines enforce it. */
 import { getControl, type ControlId } from '../../controls/index.js';
-import { targetKinds } from '../../controls/types.js';
+import { statedGaps, targetKinds } from '../../controls/types.js';
 import type { Allowance, ResolvedCluster, ResolvedControl } from '../../config/resolve.js';
 import type { BundleIR, ControlInstance } from '../../ir/types.js';
 import { pssVersionLabel } from '../../pss/versions.js';
@@ -52,7 +52,10 @@ export function docsBackend(ir: BundleIR, support: EngineSupport): BackendFile[]
     const engines = (['kyverno', 'gatekeeper'] as const).map((e) => {
       if (!instances.length) return '—';
       const s = support[e][rc.id];
-      return s === true ? 'yes' : `no: ${s ?? 'not emitted'}`;
+      // What the control states this engine (or admission as a whole) does not check (the REPORT's stated gaps).
+      const partial = statedGaps(def).filter((g) => g.extent === 'partial' && (g.engine === e || g.engine === 'admission'));
+      if (s === true) return partial.length ? `partly: not ${partial.map((g) => escapeCell(g.what)).join('; not ')}` : 'yes';
+      return `no: ${s ?? 'not emitted'}`;
     });
     const psa = def.pss && instances.length ? `${def.pss.level} level` : '—';
     const kinds = targetKinds(def);

@@ -4,7 +4,7 @@ import { targetKinds, type ParamType } from '../../controls/types.js';
 import type { Mode } from '../../config/types.js';
 import type { ControlInstance } from '../../ir/types.js';
 import { gatekeeperKind } from '../../names.js';
-import { allowKeysOf } from '../../config/allow.js';
+import { allowKeysOf, portRangeOf } from '../../config/allow.js';
 import { renderControlRego, renderLibRego } from './rego.js';
 import type { Constraint, ConstraintTemplate, ExpansionTemplate, JsonSchema } from './types.js';
 
@@ -40,7 +40,7 @@ export function constraintTemplate(id: ControlId, regoVersion: 'v1' | 'v0', pack
     properties['allowances'] = {
       type: 'array',
       description: `What exceptions let through (${allowKeys.join(', ')}): for containers of images (exact or prefix ending in "*"), for Pods and workloads by name, or with neither for every object in scope.`,
-      items: { type: 'object', properties: Object.fromEntries(['images', 'names', ...allowKeys].map((k) => [k, strings])) },
+      items: { type: 'object', properties: Object.fromEntries(['images', 'names', ...allowKeys].map((k) => [k, k === 'hostPorts' ? PARAM_SCHEMA.ranges : strings])) },
     };
   }
   for (const [name, type] of Object.entries(c.params)) properties[name] = PARAM_SCHEMA[type];
@@ -85,12 +85,12 @@ export function constraint(id: ControlId, inst: ControlInstance): Constraint {
   };
 }
 
-/** Allowances as flat parameter objects: `{images?, names?, <key>: [values]}`. */
-export function allowanceParams(inst: Pick<ControlInstance, 'allowances'>): Record<string, string[]>[] {
+/** Allowances as flat parameter objects: `{images?, names?, <key>: [values]}` (host ports as `{min, max}` ranges). */
+export function allowanceParams(inst: Pick<ControlInstance, 'allowances'>): Record<string, string[] | { min: number; max: number }[]>[] {
   return inst.allowances.map((a) => ({
     ...(a.images ? { images: [...a.images] } : {}),
     ...(a.names ? { names: [...a.names] } : {}),
-    ...Object.fromEntries(Object.entries(a.values).map(([k, v]) => [k, [...v!]])),
+    ...Object.fromEntries(Object.entries(a.values).map(([k, v]) => [k, k === 'hostPorts' ? v!.map(portRangeOf) : [...v!]])),
   }));
 }
 

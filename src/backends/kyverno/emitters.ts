@@ -28,6 +28,7 @@ import { serviceEmitters } from './emitters-services.js';
 import { namespaceEmitters } from './emitters-namespaces.js';
 import { rbacRoleEmitters } from './emitters-rbac-roles.js';
 import { rbacBindingEmitters } from './emitters-rbac-bindings.js';
+import { CANONICAL_PATH } from '../../config/allow.js';
 
 const LISTS = ['initContainers', 'containers', 'ephemeralContainers'] as const;
 
@@ -93,6 +94,27 @@ function allowedForContainer(key: string, value: string, c: string): string {
 /** `value` is allowed under `key` for the pod as a whole (lib.rego.hbs allowed_for_pod). */
 function allowedForPod(key: string, value: string): string {
   return `variables.podAllowances.exists(w, ${value} in w.?${key}.orValue([]))`;
+}
+
+/** Host port `port` is in a range an exception with allow.hostPorts gives container `c` (restrict-host-ports.rego.hbs). */
+function hostPortAllowedFor(port: string, c: string): string {
+  return (
+    `variables.allowances.exists(w, (${allowanceUnscoped('w')} || ${allowanceNamed('w')} || ${allowanceImage('w', c)}) && ` +
+    `w.?hostPorts.orValue([]).exists(r, ${port} >= r.min && ${port} <= r.max))`
+  );
+}
+
+/**
+ * hostPath volume source `h` names a path an exception with allow.hostPaths lets the pod mount: exactly, or below
+ * a directory written `<dir>/*`, and only in canonical form (disallow-host-path.rego.hbs `allowed_by_exception`).
+ */
+function hostPathAllowed(h: string): string {
+  const path = `${h}.?path.orValue(null)`;
+  return (
+    `(type(${h}) == map && type(${path}) == string && ${path}.matches(${celString(CANONICAL_PATH)}) && ` +
+    `variables.podAllowances.exists(w, w.?hostPaths.orValue([]).exists(p, p == ${path} || ` +
+    `(p.endsWith('/*') && ${path}.startsWith(p.substring(0, size(p) - 1))))))`
+  );
 }
 
 export const SHARED_VARIABLES: readonly CelVariable[] = [
@@ -208,22 +230,34 @@ const nonEmpty = (v: string): string => `(${v} != null && ${v} != '')`;
 
 const PROBE_HANDLERS = ['livenessProbe', 'readinessProbe', 'startupProbe', 'lifecycle.?postStart', 'lifecycle.?preStop'];
 
-/** SELinux options that are not allowed: any user or role, or a type outside the list (each may be ""). */
-function badSelinux(opts: string): string {
+/**
+ * SELinux options that are not allowed: any user or role, or a type outside the list and not `excepted` (each
+ * may be ""); `excepted(type)` is the check for types an exception with allow.seLinuxTypes lets through.
+ */
+function badSelinux(opts: string, excepted: (type: string) => string): string {
   const user = `${opts}.?user.orValue('')`;
   const role = `${opts}.?role.orValue('')`;
   const type = `${opts}.?type.orValue('')`;
-  return `(${nonEmpty(user)} || ${nonEmpty(role)} || (${nonEmpty(type)} && !(${type} in variables.allowedTypes)))`;
+  return `(${nonEmpty(user)} || ${nonEmpty(role)} || (${nonEmpty(type)} && !(${type} in variables.allowedTypes) && !(${excepted(type)})))`;
 }
 
-/** AppArmor annotation values that are allowed for the allowed profile types. */
+/**
+ * AppArmor annotation values that are allowed for the allowed profile types, or for the types an exception
+ * with allow.appArmorTypes gives the pod as a whole (restrict-apparmor.rego.hbs `annotation_allowed`).
+ */
 function apparmorAnnotationAllowed(v: string): string {
+  const allowed = (t: string): string => `(${celString(t)} in variables.allowedTypes || ${allowedForPod('appArmorTypes', celString(t))})`;
   return (
-    `(${v} == '' || (${v} == 'runtime/default' && 'RuntimeDefault' in variables.allowedTypes) || ` +
-    `(type(${v}) == string && ${v}.startsWith('localhost/') && 'Localhost' in variables.allowedTypes) || ` +
-    `(${v} == 'unconfined' && 'Unconfined' in variables.allowedTypes))`
+    `(${v} == '' || (${v} == 'runtime/default' && ${allowed('RuntimeDefault')}) || ` +
+    `(type(${v}) == string && ${v}.startsWith('localhost/') && ${allowed('Localhost')}) || ` +
+    `(${v} == 'unconfined' && ${allowed('Unconfined')}))`
   );
 }
+
+/** Container `c` sets a seccomp profile whose type is neither allowed nor let through by an exception with allow.seccompTypes. */
+const seccompTypeBad = (c: string): string =>
+  `${sc(c, 'seccompProfile')}.orValue(null) != null && !(${sc(c, 'seccompProfile.?type')}.orValue('') in variables.allowedTypes) && ` +
+  `!(${allowedForContainer('seccompTypes', `${sc(c, 'seccompProfile.?type')}.orValue('')`, c)})`;
 
 /** A capability list (`add` / `drop`) of container `c`. */
 const capabilities = (c: string, which: 'add' | 'drop'): string => listOr(`${sc(c, `capabilities.?${which}`)}.orValue([])`);
@@ -266,7 +300,7 @@ export const emitters: { [K in ControlId]: Emitter<K> } = {
     message: 'hostPath volumes are not allowed.',
     expressions: [
       podCheck(
-        `!${listOr('object.spec.?volumes.orValue([])')}.exists(v, type(v) == map && v.?hostPath.orValue(null) != null)`,
+        `!${listOr('object.spec.?volumes.orValue([])')}.exists(v, type(v) == map && v.?hostPath.orValue(null) != null && !${hostPathAllowed('v.hostPath')})`,
         'The pod must not use hostPath volumes.',
       ),
     ],
@@ -278,7 +312,7 @@ export const emitters: { [K in ControlId]: Emitter<K> } = {
       containerCheck(
         (c) =>
           `${listOr(`${c}.?ports.orValue([])`)}.exists(p, type(p) == map && p.?hostPort.orValue(0) != null && p.?hostPort.orValue(0) != 0 && ` +
-          `!variables.allowedRanges.exists(r, p.hostPort >= r.min && p.hostPort <= r.max))`,
+          `!variables.allowedRanges.exists(r, p.hostPort >= r.min && p.hostPort <= r.max) && !${hostPortAllowedFor('p.hostPort', c)})`,
         'must not use host ports outside the allowed ranges',
       ),
     ],
@@ -309,12 +343,15 @@ export const emitters: { [K in ControlId]: Emitter<K> } = {
         'The pod must not set AppArmor annotations (container.apparmor.security.beta.kubernetes.io/*) to a disallowed profile.',
       ),
       podCheck(
-        `${POD_SC}.?appArmorProfile.?type.orValue(null) == null || ${POD_SC}.?appArmorProfile.?type.orValue(null) in variables.allowedTypes`,
+        `${POD_SC}.?appArmorProfile.?type.orValue(null) == null || ${POD_SC}.?appArmorProfile.?type.orValue(null) in variables.allowedTypes || ` +
+          allowedForPod('appArmorTypes', `${POD_SC}.?appArmorProfile.?type.orValue(null)`),
         'The pod must not set spec.securityContext.appArmorProfile.type to a disallowed type.',
         ['variables.checkFields != true'],
       ),
       containerCheck(
-        (c) => `${sc(c, 'appArmorProfile.?type')}.orValue(null) != null && !(${sc(c, 'appArmorProfile.?type')}.orValue(null) in variables.allowedTypes)`,
+        (c) =>
+          `${sc(c, 'appArmorProfile.?type')}.orValue(null) != null && !(${sc(c, 'appArmorProfile.?type')}.orValue(null) in variables.allowedTypes) && ` +
+          `!(${allowedForContainer('appArmorTypes', `${sc(c, 'appArmorProfile.?type')}.orValue(null)`, c)})`,
         'must not set securityContext.appArmorProfile.type to a disallowed type',
         ['variables.checkFields != true'],
       ),
@@ -324,8 +361,8 @@ export const emitters: { [K in ControlId]: Emitter<K> } = {
   'restrict-selinux': () => ({
     message: 'SELinux options must use an allowed type and no custom user or role.',
     expressions: [
-      podCheck(`!${badSelinux(`${POD_SC}.?seLinuxOptions`)}`, 'The pod must not set spec.securityContext.seLinuxOptions to a disallowed type, or any user or role.'),
-      containerCheck((c) => badSelinux(sc(c, 'seLinuxOptions')), 'must not set securityContext.seLinuxOptions to a disallowed type, or any user or role'),
+      podCheck(`!${badSelinux(`${POD_SC}.?seLinuxOptions`, (t) => allowedForPod('seLinuxTypes', t))}`, 'The pod must not set spec.securityContext.seLinuxOptions to a disallowed type, or any user or role.'),
+      containerCheck((c) => badSelinux(sc(c, 'seLinuxOptions'), (t) => allowedForContainer('seLinuxTypes', t, c)), 'must not set securityContext.seLinuxOptions to a disallowed type, or any user or role'),
     ],
   }),
 
@@ -340,13 +377,11 @@ export const emitters: { [K in ControlId]: Emitter<K> } = {
     message: 'Seccomp profiles must be of an allowed type where set.',
     expressions: [
       podCheck(
-        `${POD_SC}.?seccompProfile.orValue(null) == null || ${POD_SC}.?seccompProfile.?type.orValue('') in variables.allowedTypes`,
+        `${POD_SC}.?seccompProfile.orValue(null) == null || ${POD_SC}.?seccompProfile.?type.orValue('') in variables.allowedTypes || ` +
+          allowedForPod('seccompTypes', `${POD_SC}.?seccompProfile.?type.orValue('')`),
         'The pod must not set spec.securityContext.seccompProfile.type to a disallowed type.',
       ),
-      containerCheck(
-        (c) => `${sc(c, 'seccompProfile')}.orValue(null) != null && !(${sc(c, 'seccompProfile.?type')}.orValue('') in variables.allowedTypes)`,
-        'must not set securityContext.seccompProfile.type to a disallowed type',
-      ),
+      containerCheck((c) => seccompTypeBad(c), 'must not set securityContext.seccompProfile.type to a disallowed type'),
     ],
   }),
 
@@ -405,7 +440,9 @@ export const emitters: { [K in ControlId]: Emitter<K> } = {
     variables: [
       {
         name: 'podProfileValid',
-        expression: `${POD_SC}.?seccompProfile.orValue(null) != null && ${POD_SC}.?seccompProfile.?type.orValue('') in variables.allowedTypes`,
+        expression:
+          `${POD_SC}.?seccompProfile.orValue(null) != null && (${POD_SC}.?seccompProfile.?type.orValue('') in variables.allowedTypes || ` +
+          `${allowedForPod('seccompTypes', `${POD_SC}.?seccompProfile.?type.orValue('')`)})`,
       },
     ],
     expressions: [
@@ -414,11 +451,7 @@ export const emitters: { [K in ControlId]: Emitter<K> } = {
         'The pod must not set spec.securityContext.seccompProfile.type to a disallowed type.',
         ['variables.windows'],
       ),
-      containerCheck(
-        (c) => `${sc(c, 'seccompProfile')}.orValue(null) != null && !(${sc(c, 'seccompProfile.?type')}.orValue('') in variables.allowedTypes)`,
-        'must not set securityContext.seccompProfile.type to a disallowed type',
-        ['variables.windows'],
-      ),
+      containerCheck((c) => seccompTypeBad(c), 'must not set securityContext.seccompProfile.type to a disallowed type', ['variables.windows']),
       containerCheck((c) => `${sc(c, 'seccompProfile')}.orValue(null) == null`, "must set securityContext.seccompProfile.type (or the pod's) to an allowed type", [
         'variables.windows',
         'variables.podProfileValid',
@@ -484,14 +517,17 @@ export const emitters: { [K in ControlId]: Emitter<K> } = {
     message: 'Containers must drop NET_RAW (or ALL) and not add it back.',
     expressions: [
       // Runtimes upper-case the names and containerd prepends CAP_: "CAP_NET_RAW" in drop leaves NET_RAW.
+      // An exception with allow.capabilities naming NET_RAW lets the container keep it, and add it by that exact name.
       containerCheck(
-        (c) => `!${capabilities(c, 'drop')}.exists(d, type(d) == string && d.upperAscii() in ['NET_RAW', 'ALL'])`,
+        (c) => `!${capabilities(c, 'drop')}.exists(d, type(d) == string && d.upperAscii() in ['NET_RAW', 'ALL']) && !(${allowedForContainer('capabilities', "'NET_RAW'", c)})`,
         'must drop NET_RAW (or ALL) in securityContext.capabilities.drop',
         ['variables.windows'],
       ),
       // In add the CAP_ prefix counts too: a runtime that strips it would grant NET_RAW.
       containerCheck(
-        (c) => `${capabilities(c, 'add')}.exists(a, type(a) == string && a.upperAscii() in ['NET_RAW', 'ALL', 'CAP_NET_RAW', 'CAP_ALL'])`,
+        (c) =>
+          `${capabilities(c, 'add')}.exists(a, type(a) == string && a.upperAscii() in ['NET_RAW', 'ALL', 'CAP_NET_RAW', 'CAP_ALL'] && ` +
+          `!(a == 'NET_RAW' && ${allowedForContainer('capabilities', "'NET_RAW'", c)}))`,
         'must not add NET_RAW (or ALL) back in securityContext.capabilities.add',
         ['variables.windows'],
       ),

@@ -39,7 +39,12 @@ function modesText(modes: readonly string[]): string {
   return modes.join('+');
 }
 
-/** Per engine: how many of the recommendation's controls it checks, and in which modes. */
+/** Control `c` states that `engine` checks it only partly (a gap of that engine, or of admission as a whole). */
+function partly(c: ControlCoverage, engine: (typeof ENGINES)[number]): boolean {
+  return c.gaps.some((g) => g.extent === 'partial' && (g.engine === engine || g.engine === 'admission'));
+}
+
+/** Per engine: how many of the recommendation's controls it checks, in which modes, and how many only partly. */
 function engineSummary(r: RecommendationCoverage, engine: (typeof ENGINES)[number]): string {
   const relevant = r.controls.filter((c) => c.state !== 'not-applicable');
   const by = relevant.filter((c) => c.engines[engine].length);
@@ -47,14 +52,15 @@ function engineSummary(r: RecommendationCoverage, engine: (typeof ENGINES)[numbe
   const modes = [...new Set(by.flatMap((c) => c.engines[engine]))];
   const order = ['enforce', 'audit', 'warn'];
   modes.sort((a, b) => order.indexOf(a) - order.indexOf(b));
-  return `${by.length}/${relevant.length} (${modesText(modes)})`;
+  const partial = by.filter((c) => partly(c, engine)).length;
+  return `${by.length}/${relevant.length} (${modesText(modes)})${partial ? `, ${partial} partly` : ''}`;
 }
 
 function controlText(c: ControlCoverage): string {
   if (c.state === 'not-implemented') return `${c.id}: not implemented yet`;
   if (c.state === 'not-applicable') return `${c.id}: not applicable at this version`;
   if (c.state === 'off') return `${c.id}: off`;
-  const engines = ENGINES.filter((e) => c.engines[e].length).map((e) => `${ENGINE_TEXT[e]} ${modesText(c.engines[e])}`);
+  const engines = ENGINES.filter((e) => c.engines[e].length).map((e) => `${ENGINE_TEXT[e]} ${modesText(c.engines[e])}${partly(c, e) ? ' (partly)' : ''}`);
   return `${c.id}: ${engines.join(', ')}`;
 }
 
@@ -206,7 +212,7 @@ function html(r: CoverageReport): string {
           `<td><strong>${esc(rec.title)}</strong><div class="summary">${esc(rec.summary)}</div></td>` +
           `<td>${esc(rec.enforce.join(', '))}</td>` +
           `<td class="status s-${rec.status}" title="${esc(STATUS_TEXT[rec.status])}">${esc(rec.status)}</td>` +
-          ENGINES.map((e) => `<td data-engine="${e}">${esc(engineSummary(rec, e))}</td>`).join('') +
+          ENGINES.map((e) => `<td data-engine="${e}" data-partly="${rec.controls.filter((x) => x.engines[e].length && partly(x, e)).length}">${esc(engineSummary(rec, e))}</td>`).join('') +
           `<td>${artifactText(rec).map((a) => `<code>${esc(a)}</code>`).join('<br>') || '—'}</td>` +
           `<td>${folded + gaps || '—'}</td>` +
           '</tr>',

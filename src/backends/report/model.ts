@@ -5,6 +5,7 @@
  * so the report cannot claim what the bundle does not contain.
  */
 import { getControl, isControlId } from '../../controls/index.js';
+import { statedGaps, type StatedGap } from '../../controls/types.js';
 import { stableJson, type ControlSettings, type ResolvedCluster } from '../../config/resolve.js';
 import type { Mode, PssLevelName } from '../../config/types.js';
 import { ARTIFACT_FILES, NSA_RECOMMENDATIONS, NSA_SECTIONS, controlsFor, type ArtifactId, type EnforceClass, type NsaSectionId } from '../../nsa/catalogue.js';
@@ -39,6 +40,12 @@ export interface ControlCoverage {
   readonly state: ControlState;
   /** Modes in which each engine's objects in the bundle check the control (empty: that engine does not). */
   readonly engines: Readonly<Record<Engine, readonly Mode[]>>;
+  /**
+   * What the control states an engine does not check (`admission`: none of them), and why: the whole control
+   * (`unsupported`, e.g. Gatekeeper and image signatures) or a part of it (`partial`). Only for controls the
+   * bundle checks.
+   */
+  readonly gaps: readonly StatedGap[];
 }
 
 export interface ArtifactCoverage {
@@ -184,6 +191,13 @@ function psaModes(id: string, scopes: readonly PsaScope[]): Mode[] {
   return sortModes(modes);
 }
 
+/** One stated gap of control `id` as a line of the report. */
+export function gapText(id: string, g: StatedGap): string {
+  if (g.engine === 'admission') return `admission cannot check (${id}): ${g.what}; ${g.why}`;
+  const engine = ENGINE_TEXT[g.engine];
+  return g.extent === 'unsupported' ? `${engine} cannot express ${id}: ${g.why}` : `${engine} checks ${id} only partly, not ${g.what}: ${g.why}`;
+}
+
 function emptyCounts(): Record<CoverageStatus, number> {
   return Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<CoverageStatus, number>;
 }
@@ -197,20 +211,21 @@ export function coverageReport(cluster: ResolvedCluster, files: readonly Backend
   const controlCoverage = (id: string): ControlCoverage => {
     const none = { kyverno: [], gatekeeper: [], psa: [] };
     if (!isControlId(id)) {
-      if (!NAMESPACE_CONTROLS.includes(id)) return { id, state: 'not-implemented', engines: none };
+      if (!NAMESPACE_CONTROLS.includes(id)) return { id, state: 'not-implemented', engines: none, gaps: [] };
       // Namespace objects: covered when a Kyverno generate policy in the bundle creates them.
       const kyverno = sortModes(modes.kyverno.get(id) ?? []);
-      return { id, state: kyverno.length ? 'enforced' : 'off', engines: { ...none, kyverno } };
+      return { id, state: kyverno.length ? 'enforced' : 'off', engines: { ...none, kyverno }, gaps: [] };
     }
     const rc = cluster.controls.find((c) => c.id === id);
-    if (rc && !rc.applicable) return { id, state: 'not-applicable', engines: none };
+    if (rc && !rc.applicable) return { id, state: 'not-applicable', engines: none, gaps: [] };
     const engines = {
       kyverno: sortModes(modes.kyverno.get(id) ?? []),
       gatekeeper: sortModes(modes.gatekeeper.get(id) ?? []),
       psa: psaModes(id, psaAll),
     };
     const all = new Set([...engines.kyverno, ...engines.gatekeeper, ...engines.psa]);
-    return { id, state: all.has('enforce') ? 'enforced' : all.size ? 'reported' : 'off', engines };
+    const state: ControlState = all.has('enforce') ? 'enforced' : all.size ? 'reported' : 'off';
+    return { id, state, engines, gaps: state === 'off' ? [] : statedGaps(getControl(id)) };
   };
 
   const recommendations: RecommendationCoverage[] = NSA_RECOMMENDATIONS.map((rec) => {
@@ -226,14 +241,10 @@ export function coverageReport(cluster: ResolvedCluster, files: readonly Backend
     if (ids('not-implemented').length) gaps.push(`not implemented yet: ${ids('not-implemented').join(', ')}`);
     if (ids('off').length) gaps.push(`off in this cluster: ${ids('off').join(', ')}`);
     if (ids('reported').length) gaps.push(`reported, not enforced: ${ids('reported').join(', ')}`);
-    // Controls one engine cannot express: users of only that engine do not get them.
-    for (const c of relevant) {
-      const gap = isControlId(c.id) && c.state !== 'off' && c.state !== 'not-implemented' ? getControl(c.id).gatekeeperGap : undefined;
-      if (gap) gaps.push(`Gatekeeper cannot express ${c.id}: ${gap}`);
-    }
+    // What the controls state an engine (or admission as a whole) does not check: users of that engine do not get it.
+    for (const c of relevant) for (const g of c.gaps) gaps.push(gapText(c.id, g));
     const missingArtifacts = artifacts.filter((a) => !a.present).map((a) => a.file);
     if (missingArtifacts.length) gaps.push(`not generated: ${missingArtifacts.join(', ')}`);
-    if (rec.admissionGap) gaps.push(`admission cannot check: ${rec.admissionGap}`);
     if (rec.outside) gaps.push(`outside kubeharden: ${rec.outside}`);
 
     const present = relevant.some((c) => c.state === 'enforced' || c.state === 'reported') || artifacts.some((a) => a.present);
