@@ -3,7 +3,7 @@
  * and evaluate every object through the bundle's aggregate WebAssembly entrypoint.
  */
 import type { Constraint } from '../backends/gatekeeper/types.js';
-import { manyEvaluator, type PsaOptions } from '../eval/many.js';
+import { manyEvaluator, type PsaOptions } from '../eval/aggregate.js';
 import { parseDocument } from '../eval/manifests.js';
 import type { Action, Obj } from '../eval/review.js';
 import { loadPolicyModule, type RegoSources } from '../eval/wasm.js';

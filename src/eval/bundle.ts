@@ -9,9 +9,9 @@ import type { Sample } from '../controls/types.js';
 import type { KubernetesVersion } from '../pss/versions.js';
 import type { Logger } from '../engines/index.js';
 import type { EvaluatorSpec } from '../audit/job.js';
-import { manyEvaluator } from './many.js';
+import { manyEvaluator } from './aggregate.js';
 
-export { manyEvaluator, PSA_LABELS_CONTROL, type PsaOptions } from './many.js';
+export { manyEvaluator, PSA_LABELS_CONTROL, type PsaOptions } from './aggregate.js';
 import { loadPolicyModule, sourcesOf, type PolicyModule } from './wasm.js';
 import { evaluateReview, reviewsOf, type Finding, type Obj } from './review.js';
 
