@@ -3,7 +3,7 @@ import type { CompiledCluster } from '../compile.js';
 import type { Constraint, ConstraintTemplate } from '../backends/gatekeeper/types.js';
 import { CONTROL_IDS, getControl, type ControlId } from '../controls/index.js';
 import { constraint, constraintTemplate } from '../backends/gatekeeper/emitters.js';
-import { sampleInstance } from '../backends/tests/index.js';
+import { sampleInstance } from '../backends/engine-suites/index.js';
 import { PACKAGE_VERSION } from '../version.js';
 import type { Sample } from '../controls/types.js';
 import type { KubernetesVersion } from '../pss/versions.js';
