@@ -3,7 +3,7 @@
  * and evaluate every object through the bundle's aggregate WebAssembly entrypoint.
  */
 import type { Constraint } from '../backends/gatekeeper/types.js';
-import { manyEvaluator, type PsaOptions } from '../eval/aggregate.js';
+import { aggregateEvaluator, type PsaOptions } from '../eval/aggregate.js';
 import { parseDocument } from '../eval/manifests.js';
 import type { Action, Obj } from '../eval/review.js';
 import { loadPolicyModule, type RegoSources } from '../eval/wasm.js';
@@ -89,7 +89,7 @@ export async function jobRunner(spec: EvaluatorSpec, options: { keepObjects?: bo
   let many: ((resources: readonly Obj[]) => { control: string; action: Action; message: string; source?: 'psa' }[][]) | undefined;
   if (evaluate) {
     const sources: RegoSources = { templates: new Map(spec.templates), libs: spec.libs, v0: spec.v0 };
-    many = manyEvaluator(await loadPolicyModule(sources), spec.constraints, spec.psa);
+    many = aggregateEvaluator(await loadPolicyModule(sources), spec.constraints, spec.psa);
   }
   const tokenSecrets = new Set(spec.tokenSecrets ?? []);
   return (job) => {

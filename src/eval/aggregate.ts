@@ -8,7 +8,7 @@ import { psaIn, PSA_MODES, type NamespacePsa, type PsaMode, type PsaSpec } from 
 import { compareFindings, findingOf, matches, reviewsOf, type Finding, type Gvk, type Obj } from './review.js';
 import type { AggregateReview, PolicyModule } from './wasm.js';
 
-/** PSA settings for `manyEvaluator` (see src/audit/psa.ts), with label drift findings per input Namespace. */
+/** PSA settings for `aggregateEvaluator` (see src/audit/psa.ts), with label drift findings per input Namespace. */
 export type PsaOptions = PsaSpec & { readonly drift?: Readonly<Record<string, string>> };
 
 const ACTION_RANK: Record<Finding['action'], number> = { deny: 3, warn: 2, audit: 1 };
@@ -20,7 +20,7 @@ const PSA_ACTION: Record<PsaMode, Finding['action']> = { enforce: 'deny', warn: 
  * `psa`, the PSS checks of each namespace's PSA modes run in the same call; a PSA finding is kept only
  * where no policy of the bundle already reports that control at least as strongly.
  */
-export function manyEvaluator(module: PolicyModule, constraints: readonly Constraint[], psa?: PsaOptions): (resources: readonly Obj[]) => Finding[][] {
+export function aggregateEvaluator(module: PolicyModule, constraints: readonly Constraint[], psa?: PsaOptions): (resources: readonly Obj[]) => Finding[][] {
   const all: Constraint[] = [...constraints];
   /** Constraint index → PSA set key (for PSA constraints). */
   const psaSetOf = new Map<number, string>();

@@ -9,9 +9,9 @@ import type { Sample } from '../controls/types.js';
 import type { KubernetesVersion } from '../pss/versions.js';
 import type { Logger } from '../engines/index.js';
 import type { EvaluatorSpec } from '../audit/job.js';
-import { manyEvaluator } from './aggregate.js';
+import { aggregateEvaluator } from './aggregate.js';
 
-export { manyEvaluator, PSA_LABELS_CONTROL, type PsaOptions } from './aggregate.js';
+export { aggregateEvaluator, PSA_LABELS_CONTROL, type PsaOptions } from './aggregate.js';
 import { loadPolicyModule, sourcesOf, type PolicyModule } from './wasm.js';
 import { evaluateReview, reviewsOf, type Finding, type Obj } from './review.js';
 
@@ -62,7 +62,7 @@ export async function loadEvaluator(cc: CompiledCluster, log?: Logger): Promise<
   const { templates, constraints } = objectsOf(cc);
   const module = await loadPolicyModule(sourcesOf(templates), log);
   const version = cc.cluster.version;
-  const many = manyEvaluator(module, constraints);
+  const many = aggregateEvaluator(module, constraints);
   return {
     module,
     constraints,
