@@ -17,9 +17,9 @@ import { CONTROL_IDS, getControl, type ControlId } from '../controls/index.js';
 import type { PssLevelName } from '../config/types.js';
 import { isSupportedVersion, minor, SUPPORTED_VERSIONS, type KubernetesVersion } from '../pss/versions.js';
 import { PACKAGE_VERSION } from '../version.js';
-import { PSA_MODES, type NamespacePsa, type PsaMode, type PsaSpec } from './psa-spec.js';
+import { PSA_MODES, type NamespacePsa, type PsaMode, type PsaSpec } from '../eval/psa-spec.js';
 
-export { psaIn, PSA_MODES, type NamespacePsa, type PsaMode, type PsaSpec } from './psa-spec.js';
+export { psaIn, PSA_MODES, type NamespacePsa, type PsaMode, type PsaSpec } from '../eval/psa-spec.js';
 
 const RANK: Record<PssLevelName, number> = { privileged: 0, baseline: 1, restricted: 2 };
 

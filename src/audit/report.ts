@@ -6,7 +6,7 @@
  */
 import type { Action } from '../eval/review.js';
 import type { EngineName } from '../eval/engines.js';
-import { table } from '../cli/output.js';
+import { table } from '../table.js';
 
 export interface Violation {
   readonly control: string;

@@ -13,10 +13,12 @@ import { evaluatorSpec, objectsOf } from '../eval/bundle.js';
 import { displayPath, expandPaths } from '../eval/manifests.js';
 import { prescan } from '../audit/prescan.js';
 import { namespaceDrift, psaSpec, pssTemplates } from '../audit/psa.js';
-import type { EvaluatorSpec, ItemFinding } from '../audit/job.js';
+import type { ItemFinding } from '../audit/job.js';
+import type { EvaluatorSpec } from '../eval/evaluator-spec.js';
 import { CLUSTER_SCOPED_KINDS, type Obj } from '../eval/review.js';
 import { loadPolicyModule, sourcesOf } from '../eval/wasm.js';
-import { auditInputs, defaultWorkers, fileInput, type AuditInput, type AuditedItem, type AuditedResource } from '../audit/pipeline.js';
+import { auditInputs, defaultWorkers, type AuditedItem, type AuditedResource } from '../audit/pipeline.js';
+import { fileInput, type AuditInput } from '../audit/input.js';
 import {
   jsonlReporter,
   jsonReporter,
@@ -35,7 +37,9 @@ import { PACKAGE_VERSION } from '../version.js';
 import { gatorFindings, keyOf, kyvernoFindings, type EngineFinding, type EngineName } from '../eval/engines.js';
 import type { Logger } from '../engines/index.js';
 import { isSupportedVersion, SUPPORTED_VERSIONS } from '../pss/versions.js';
-import { compileConfigFile, parse, UsageError, type Io } from './main.js';
+import { parse, UsageError } from './args.js';
+import { compileConfigFile } from './compile-config.js';
+import type { Io } from './io.js';
 import type { ProfileName } from '../config/types.js';
 
 /**

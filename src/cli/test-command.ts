@@ -6,7 +6,7 @@ import { loadEvaluator, sampleApplies, workloadVariants } from '../eval/bundle.j
 import { readManifestFile } from '../eval/manifests.js';
 import type { Obj } from '../eval/review.js';
 import { targetKinds } from '../controls/types.js';
-import type { Io } from './main.js';
+import type { Io } from './io.js';
 
 export async function runTests(result: CompileResult, configDir: string, io: Io): Promise<number> {
   let passed = 0;

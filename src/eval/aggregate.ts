@@ -4,7 +4,7 @@
  * YAML parser and the WebAssembly runtime.
  */
 import type { Constraint } from '../backends/gatekeeper/types.js';
-import { psaIn, PSA_MODES, type NamespacePsa, type PsaMode, type PsaSpec } from '../audit/psa-spec.js';
+import { psaIn, PSA_MODES, type NamespacePsa, type PsaMode, type PsaSpec } from './psa-spec.js';
 import { compareFindings, findingOf, matches, reviewsOf, type Finding, type Gvk, type Obj } from './review.js';
 import type { AggregateReview, PolicyModule } from './wasm.js';
 

@@ -8,7 +8,7 @@ import { PACKAGE_VERSION } from '../version.js';
 import type { Sample } from '../controls/types.js';
 import type { KubernetesVersion } from '../pss/versions.js';
 import type { Logger } from '../engines/index.js';
-import type { EvaluatorSpec } from '../audit/job.js';
+import type { EvaluatorSpec } from './evaluator-spec.js';
 import { aggregateEvaluator } from './aggregate.js';
 
 export { aggregateEvaluator, PSA_LABELS_CONTROL, type PsaOptions } from './aggregate.js';
