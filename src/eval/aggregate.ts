@@ -5,7 +5,7 @@
  */
 import type { Constraint } from '../backends/gatekeeper/types.js';
 import { psaIn, PSA_MODES, type NamespacePsa, type PsaMode, type PsaSpec } from './psa-spec.js';
-import { compareFindings, findingOf, matches, reviewsOf, type Finding, type Gvk, type Obj } from './review.js';
+import { compareFindings, findingOf, gatekeeperReview, matches, podReview, reviewsOf, type Finding, type Gvk, type Obj } from './review.js';
 import type { AggregateReview, PolicyModule } from './wasm.js';
 
 /** PSA settings for `aggregateEvaluator` (see src/audit/psa.ts), with label drift findings per input Namespace. */
@@ -68,7 +68,7 @@ export function aggregateEvaluator(module: PolicyModule, constraints: readonly C
       for (const p of reviewsOf(resource, 'default')) {
         const scope = scopeOf(p.matchAs, p.kind);
         if (!Object.keys(scope.checks).length) continue;
-        reviews.push({ review: { object: p.object, operation: 'CREATE', kind: p.kind, name: p.name, ...(p.namespace !== undefined ? { namespace: p.namespace } : {}) }, checks: scope.checks });
+        reviews.push({ review: gatekeeperReview(podReview(p, { operation: 'CREATE' })), checks: scope.checks });
         owners.push({ resource: r, ...(p.expandedBy ? { expandedBy: p.expandedBy } : {}), ...(scope.psa ? { psa: scope.psa } : {}) });
       }
     });
