@@ -40,10 +40,6 @@ function exempt(c: string): string {
 }
 
 /**
- * Variables shared by the controls (lib.rego.hbs), in dependency order. A rule gets the ones its
- * expressions reference, directly or through another variable.
- */
-/**
  * A Pod UPDATE counts only when it changes a container image, adds or removes a container or init
  * container, adds or changes an ephemeral container, or changes a seccomp annotation (as PSA's
  * isSignificantPodUpdate); metadata-only updates of a Pod that predates a policy pass. Containers are
@@ -95,6 +91,10 @@ function allowedForPod(key: string, value: string): string {
   return `variables.podAllowances.exists(w, ${value} in w.?${key}.orValue([]))`;
 }
 
+/**
+ * Variables shared by the controls (lib.rego.hbs), in dependency order. A rule gets the ones its
+ * expressions reference, directly or through another variable.
+ */
 export const SHARED_VARIABLES: readonly CelVariable[] = [
   // Every container, in the order Pod Security Admission visits them.
   {
