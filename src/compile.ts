@@ -9,7 +9,7 @@ import { gatekeeperBackend } from './backends/gatekeeper/index.js';
 import { kyvernoBackend } from './backends/kyverno/index.js';
 import { psaBackend } from './backends/psa/index.js';
 import { docsBackend, MARKDOWN_HEADER, type EngineSupport } from './backends/docs/index.js';
-import { testsBackend } from './backends/tests/index.js';
+import { testsBackend } from './backends/engine-suites/index.js';
 import { controlPlaneBackend } from './backends/control-plane/index.js';
 import { reportBackend } from './backends/report/index.js';
 import { namespacesBackend } from './backends/namespaces/index.js';

@@ -12,8 +12,8 @@ import { CONTROL_IDS, getControl, type ControlId } from '../src/controls/index.j
 import { checkableOffline } from '../src/controls/types.js';
 import { SUPPORTED_VERSIONS, minor, type KubernetesVersion } from '../src/pss/versions.js';
 import { constraintTemplate, expansionTemplates } from '../src/backends/gatekeeper/emitters.js';
-import { sampleArtifacts } from '../src/backends/tests/index.js';
-import { suiteCases, type SuiteCase } from '../src/backends/tests/samples.js';
+import { sampleArtifacts } from '../src/backends/engine-suites/index.js';
+import { suiteCases, type SuiteCase } from '../src/backends/engine-suites/samples.js';
 import { evaluateSample, loadCatalogModule, loadEvaluator, objectsOf } from '../src/eval/bundle.js';
 import { loadConfig } from '../src/config/load.js';
 import { EngineRuns, gatorFindings, keyOf, kyvernoFindings, type EngineFindings } from '../src/eval/engines.js';

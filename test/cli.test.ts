@@ -338,7 +338,7 @@ export default defineConfig({
   }, 600_000);
 
   it('reports a split between engines as an error', async () => {
-    const { disagreements } = await import('../src/cli/audit-command.js');
+    const { disagreements } = await import('../src/audit/compare.js');
     const f = (control: string) => ({ control, action: 'deny' as const, message: 'm' });
     expect(disagreements(['wasm', 'gator', 'kyverno'], [[f('a'), f('b')], [f('a')], [f('a'), f('b')]])).toEqual(['engines disagree on b: wasm deny, gator allow, kyverno deny']);
     expect(disagreements(['wasm', 'gator'], [[f('a')], [f('a')]])).toEqual([]);

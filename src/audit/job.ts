@@ -2,12 +2,12 @@
  * The unit of audit work, run in a worker thread or inline: parse a batch of raw documents of one source
  * and evaluate every object through the bundle's aggregate WebAssembly entrypoint.
  */
-import type { Constraint } from '../backends/gatekeeper/types.js';
-import { manyEvaluator, type PsaOptions } from '../eval/many.js';
+import { aggregateEvaluator } from '../eval/aggregate.js';
+import type { EvaluatorSpec } from '../eval/evaluator-spec.js';
 import { parseDocument } from '../eval/manifests.js';
 import type { Action, Obj } from '../eval/review.js';
 import { loadPolicyModule, type RegoSources } from '../eval/wasm.js';
-import type { RawDocument } from './split.js';
+import type { RawDocument } from '../eval/split.js';
 import { tokenSecretMessages, withAutomount } from './sa-token.js';
 
 const AUTOMOUNT = 'disallow-automount-sa-token';
@@ -34,14 +34,8 @@ function tokenSecretFindings(
   return out;
 }
 
-/** What a worker needs to evaluate: plain data, so that it crosses a thread boundary. */
-export interface EvaluatorSpec {
-  readonly templates: readonly (readonly [string, string])[];
-  readonly libs: readonly string[];
-  readonly v0: boolean;
-  readonly constraints: readonly Constraint[];
-  /** Pod Security Admission per namespace, when the audit models it. */
-  readonly psa?: PsaOptions;
+/** What a worker needs to evaluate: the bundle's evaluator and facts of the whole input, as plain data. */
+export interface JobSpec extends EvaluatorSpec {
   /** Service-account token Secrets of the input (`namespace/name`, see sa-token.ts). */
   readonly tokenSecrets?: readonly string[];
 }
@@ -84,12 +78,12 @@ export interface JobResult {
 
 export type JobRunner = (job: Job) => JobResult;
 
-export async function jobRunner(spec: EvaluatorSpec, options: { keepObjects?: boolean; evaluate?: boolean } = {}): Promise<JobRunner> {
+export async function jobRunner(spec: JobSpec, options: { keepObjects?: boolean; evaluate?: boolean } = {}): Promise<JobRunner> {
   const evaluate = options.evaluate ?? true;
   let many: ((resources: readonly Obj[]) => { control: string; action: Action; message: string; source?: 'psa' }[][]) | undefined;
   if (evaluate) {
     const sources: RegoSources = { templates: new Map(spec.templates), libs: spec.libs, v0: spec.v0 };
-    many = manyEvaluator(await loadPolicyModule(sources), spec.constraints, spec.psa);
+    many = aggregateEvaluator(await loadPolicyModule(sources), spec.constraints, spec.psa);
   }
   const tokenSecrets = new Set(spec.tokenSecrets ?? []);
   return (job) => {

@@ -4,25 +4,13 @@
  * back out of order and are handed on in input order. At most a few batches per worker are in flight, so
  * memory does not grow with the size of the input.
  */
-import { createReadStream } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { KubehardenError } from '../diagnostics.js';
-import { jobRunner, type EvaluatorSpec, type Job, type JobItem, type JobResult } from './job.js';
-import { DocumentSplitter, type RawDocument } from './split.js';
+import { jobRunner, type JobSpec, type Job, type JobItem, type JobResult } from './job.js';
+import { DocumentSplitter, type RawDocument } from '../eval/split.js';
 import { scanTokenSecrets } from './sa-token.js';
-
-export interface AuditInput {
-  /** The name results refer to (a path relative to the working directory, or `-`). */
-  readonly source: string;
-  /** Size in bytes when known (for progress). */
-  readonly size?: number;
-  open(): AsyncIterable<string | Buffer>;
-}
-
-export function fileInput(path: string, source: string, size?: number): AuditInput {
-  return { source, ...(size !== undefined ? { size } : {}), open: () => createReadStream(path, { highWaterMark: 1 << 20 }) };
-}
+import type { AuditInput } from './input.js';
 
 /** An item with its place in the input: source and position (documents and List items, from 0). */
 export type AuditedItem = JobItem & { readonly source: string; readonly index: number };
@@ -55,7 +43,7 @@ function workerUrl(): URL {
   return import.meta.url.endsWith('.ts') ? new URL('../../dist/audit/worker.js', import.meta.url) : new URL('./worker.js', import.meta.url);
 }
 
-async function workerPool(spec: EvaluatorSpec, size: number, keepObjects: boolean): Promise<Pool> {
+async function workerPool(spec: JobSpec, size: number, keepObjects: boolean): Promise<Pool> {
   const workers: { w: Worker; pending: Map<number, { resolve: (r: JobResult) => void; reject: (e: Error) => void }> }[] = [];
   await Promise.all(
     Array.from({ length: size }, () => {
@@ -99,15 +87,15 @@ async function workerPool(spec: EvaluatorSpec, size: number, keepObjects: boolea
   };
 }
 
-async function inlinePool(spec: EvaluatorSpec, keepObjects: boolean): Promise<Pool> {
+async function inlinePool(spec: JobSpec, keepObjects: boolean): Promise<Pool> {
   const run = await jobRunner(spec, { keepObjects });
   return { capacity: 1, run: async (job) => run(job), close: async () => {} };
 }
 
 /** Runs every input through the pool, calling `onItem` in input order. */
-export async function auditInputs(inputs: readonly AuditInput[], given: EvaluatorSpec, onItem: (item: AuditedItem) => void, options: PipelineOptions = {}): Promise<void> {
+export async function auditInputs(inputs: readonly AuditInput[], given: JobSpec, onItem: (item: AuditedItem) => void, options: PipelineOptions = {}): Promise<void> {
   // Token Secrets of the input, for the findings that need them (sa-token.ts): a first, cheap pass.
-  const spec: EvaluatorSpec = given.tokenSecrets ? given : { ...given, tokenSecrets: await scanTokenSecrets(inputs) };
+  const spec: JobSpec = given.tokenSecrets ? given : { ...given, tokenSecrets: await scanTokenSecrets(inputs) };
   const size = options.workers ?? defaultWorkers();
   const keep = options.keepObjects ?? false;
   const pool = size > 0 ? await workerPool(spec, size, keep) : await inlinePool(spec, keep);

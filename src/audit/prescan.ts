@@ -3,8 +3,8 @@
  * legacy token Secrets): only documents whose text matches `mentions` are parsed.
  */
 import { parseDocument, type ParsedResource } from '../eval/manifests.js';
-import type { AuditInput } from './pipeline.js';
-import { DocumentSplitter, type RawDocument } from './split.js';
+import type { AuditInput } from './input.js';
+import { DocumentSplitter, type RawDocument } from '../eval/split.js';
 
 /** Calls `visit` for every resource of every document that mentions `mentions`, in input order. */
 export async function prescan(inputs: readonly AuditInput[], mentions: RegExp, visit: (resource: ParsedResource, source: string) => void): Promise<void> {

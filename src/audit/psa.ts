@@ -12,14 +12,14 @@ import type { CompiledCluster } from '../compile.js';
 import type { Constraint, ConstraintTemplate } from '../backends/gatekeeper/types.js';
 import { constraint, constraintTemplate } from '../backends/gatekeeper/emitters.js';
 import { psaDefaults, psaLevels, PSA_LABEL_PREFIX } from '../backends/psa/index.js';
-import { sampleInstance } from '../backends/tests/index.js';
+import { sampleInstance } from '../backends/engine-suites/index.js';
 import { CONTROL_IDS, getControl, type ControlId } from '../controls/index.js';
 import type { PssLevelName } from '../config/types.js';
 import { isSupportedVersion, minor, SUPPORTED_VERSIONS, type KubernetesVersion } from '../pss/versions.js';
 import { PACKAGE_VERSION } from '../version.js';
-import { PSA_MODES, type NamespacePsa, type PsaMode, type PsaSpec } from './psa-spec.js';
+import { PSA_MODES, type NamespacePsa, type PsaMode, type PsaSpec } from '../eval/psa-spec.js';
 
-export { psaIn, PSA_MODES, type NamespacePsa, type PsaMode, type PsaSpec } from './psa-spec.js';
+export { psaIn, PSA_MODES, type NamespacePsa, type PsaMode, type PsaSpec } from '../eval/psa-spec.js';
 
 const RANK: Record<PssLevelName, number> = { privileged: 0, baseline: 1, restricted: 2 };
 

@@ -6,7 +6,7 @@
  */
 import type { Action } from '../eval/review.js';
 import type { EngineName } from '../eval/engines.js';
-import { table } from '../cli/output.js';
+import { table } from '../table.js';
 
 export interface Violation {
   readonly control: string;
@@ -323,4 +323,32 @@ export function junitReporter(write: Write, ctx: ReportContext): Reporter {
 
 function esc(s: string): string {
   return s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!).replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
+}
+
+export const FORMATS = ['table', 'json', 'jsonl', 'sarif', 'junit'] as const;
+export type Format = (typeof FORMATS)[number];
+
+/** The reporter of a format; the table format writes input errors to `writeErr`. */
+export function reporterFor(format: Format, write: Write, writeErr: Write, ctx: ReportContext): Reporter {
+  switch (format) {
+    case 'json':
+      return jsonReporter(write);
+    case 'jsonl':
+      return jsonlReporter(write);
+    case 'sarif':
+      return sarifReporter(write, ctx);
+    case 'junit':
+      return junitReporter(write, ctx);
+    default:
+      return tableReporter(write, writeErr, ctx);
+  }
+}
+
+/** Thresholds in order: failing on one fails on every action before it (`never` never fails). */
+export const FAIL_ON = ['deny', 'warn', 'audit', 'never'] as const;
+export type FailOn = (typeof FAIL_ON)[number];
+
+/** The actions that fail an audit at a threshold. */
+export function failingActions(failOn: FailOn): readonly Action[] {
+  return failOn === 'never' ? [] : (FAIL_ON.slice(0, FAIL_ON.indexOf(failOn) + 1) as readonly Action[]);
 }

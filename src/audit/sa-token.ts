@@ -7,7 +7,7 @@
  * disallow-automount-sa-token.
  */
 import type { Obj } from '../eval/review.js';
-import type { AuditInput } from './pipeline.js';
+import type { AuditInput } from './input.js';
 import { prescan } from './prescan.js';
 
 export const TOKEN_SECRET_TYPE = 'kubernetes.io/service-account-token';

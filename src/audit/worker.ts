@@ -1,8 +1,8 @@
 /** Worker thread entry: builds the job runner from the spec it is started with, then runs jobs. */
 import { parentPort, workerData } from 'node:worker_threads';
-import { jobRunner, type EvaluatorSpec, type Job } from './job.js';
+import { jobRunner, type JobSpec, type Job } from './job.js';
 
-const { spec, keepObjects } = workerData as { spec: EvaluatorSpec; keepObjects: boolean };
+const { spec, keepObjects } = workerData as { spec: JobSpec; keepObjects: boolean };
 const port = parentPort!;
 try {
   const run = await jobRunner(spec, { keepObjects });

@@ -14,7 +14,11 @@ export interface TextFile {
 
 export type BackendFile = ObjectsFile | TextFile;
 
-/** A control an engine cannot express, with the reason (shown in the bundle README; never skipped silently). */
+/**
+ * A control an engine cannot express, with the reason. No emitter returns one yet; the control would get no
+ * policy file, and the bundle README would list the engine's generic gap (compile.ts engineSupport), not
+ * this reason.
+ */
 export interface Unsupported {
   readonly unsupported: string;
 }

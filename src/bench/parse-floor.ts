@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadAll } from 'js-yaml';
 import { parseAllDocuments } from 'yaml';
-import { splitDocuments } from '../audit/split.js';
+import { splitDocuments } from '../eval/split.js';
 import { expandPaths, parseDocument } from '../eval/manifests.js';
 
 const { values, positionals } = parseArgs({ options: { parser: { type: 'string', default: 'kubeharden' } }, allowPositionals: true });

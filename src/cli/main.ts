@@ -1,29 +1,19 @@
 /** The kubeharden CLI: build, test, audit, list, explain, engines. */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { dirname, join, relative, resolve as resolvePath } from 'node:path';
-import { findConfig, loadConfig } from '../config/load.js';
-import { readFixtures } from '../config/fixtures.js';
-import { resolveConfig, PROFILES, inProfile } from '../config/resolve.js';
-import { compileResolved, type CompileResult } from '../compile.js';
-import { KubehardenError, MAX_DIAGNOSTICS, type Diagnostic } from '../diagnostics.js';
+import { PROFILES, inProfile } from '../config/resolve.js';
+import { KubehardenError } from '../diagnostics.js';
 import { diffBundle, formatDiff, isClean, writeBundle } from '../emit/write.js';
-import { renderDiagnostic, table } from './output.js';
+import { table } from '../table.js';
 import { CONTROL_IDS, getControl, isControlId } from '../controls/index.js';
 import { DEFAULT_KUBERNETES_VERSION, SUPPORTED_VERSIONS, isSupportedVersion } from '../pss/versions.js';
 import { ENGINES, ensureEngine, findEngine, enginePath, type EngineName } from '../engines/index.js';
+import { parse, UsageError } from './args.js';
+import { compileConfigFile } from './compile-config.js';
+import type { Io } from './io.js';
 import { runTests } from './test-command.js';
 import { runAudit } from './audit-command.js';
 
-export interface Io {
-  readonly cwd: string;
-  out(s: string): void;
-  err(s: string): void;
-  readStdin(): Promise<string>;
-  /** Standard input as a stream (large inputs are not held in memory); `readStdin` when absent. */
-  stdin?(): AsyncIterable<string | Buffer>;
-  /** Rewrites a one-line status on a terminal ('' clears it); absent when stderr is not a TTY. */
-  progress?(line: string): void;
-}
+export type { Io } from './io.js';
 
 const USAGE = `Usage: kubeharden <command> [options]
 
@@ -80,46 +70,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   }
 }
 
-export class UsageError extends Error {}
 
-export function parse<const T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
-  try {
-    return parseArgs<T>(config);
-  } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
-  }
-}
-
-/** Loads, resolves and compiles a config; on errors prints located diagnostics and returns undefined. */
-export async function compileConfigFile(io: Io, configArg: string | undefined): Promise<{ result: CompileResult; file: string } | undefined> {
-  const file = findConfig(io.cwd, configArg);
-  const raw = await loadConfig(file);
-  const resolved = resolveConfig(raw);
-  const display = relative(io.cwd, file) || file;
-  if (resolved.diagnostics.length) {
-    const { locateDiagnostics } = await import('../config/locate.js');
-    const located = await locateDiagnostics(file, resolved.diagnostics, io.cwd);
-    const sorted = located.sort((a, b) => (a.loc!.line - b.loc!.line) || (a.loc!.column - b.loc!.column));
-    printDiagnostics(io, sorted, display);
-  }
-  if (!resolved.config) {
-    const n = resolved.diagnostics.filter((d) => d.severity === 'error').length;
-    io.err(`kubeharden: ${n} error(s) in ${display}; nothing was written`);
-    return undefined;
-  }
-  const fixtures = readFixtures(dirname(file), resolved.config);
-  if (fixtures.diagnostics.length) {
-    printDiagnostics(io, fixtures.diagnostics, display);
-    io.err(`kubeharden: ${fixtures.diagnostics.length} error(s) in fixtures; nothing was written`);
-    return undefined;
-  }
-  return { result: compileResolved(resolved.config, resolved.diagnostics, { fixtures: fixtures.inputs }), file };
-}
-
-function printDiagnostics(io: Io, ds: readonly Diagnostic[], display: string): void {
-  for (const d of ds.slice(0, MAX_DIAGNOSTICS)) io.err(`${renderDiagnostic(d, display)}\n`);
-  if (ds.length > MAX_DIAGNOSTICS) io.err(`… and ${ds.length - MAX_DIAGNOSTICS} more`);
-}
 
 async function buildCommand(args: readonly string[], io: Io): Promise<number> {
   const started = process.hrtime.bigint();

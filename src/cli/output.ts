@@ -1,4 +1,4 @@
-/** Rendering helpers for the CLI: diagnostics with locations, code frames and hints; plain tables. */
+/** Rendering helpers for the CLI: diagnostics with locations, code frames and hints. */
 import { formatPath, type Diagnostic } from '../diagnostics.js';
 
 export function renderDiagnostic(d: Diagnostic, fallbackFile: string): string {
@@ -7,10 +7,4 @@ export function renderDiagnostic(d: Diagnostic, fallbackFile: string): string {
   if (d.loc?.frame) lines.push(d.loc.frame);
   if (d.hint) lines.push(`  hint: ${d.hint}`);
   return lines.join('\n');
-}
-
-export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
-  return [line(headers), ...rows.map(line)].join('\n');
 }

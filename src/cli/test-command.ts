@@ -1,66 +1,10 @@
-/** `kubeharden test`: built-in samples of every enabled control and the user's fixtures, through WASM. */
-import { resolve as resolvePath } from 'node:path';
+/** `kubeharden test`: the bundle's self-test (src/audit/self-test.ts), one line per failure and a summary. */
 import type { CompileResult } from '../compile.js';
-import { getControl, type ControlId } from '../controls/index.js';
-import { loadEvaluator, sampleApplies, workloadVariants } from '../eval/bundle.js';
-import { readManifestFile } from '../eval/manifests.js';
-import type { Obj } from '../eval/review.js';
-import { targetKinds } from '../controls/types.js';
-import type { Io } from './main.js';
+import { selfTest } from '../audit/self-test.js';
+import type { Io } from './io.js';
 
 export async function runTests(result: CompileResult, configDir: string, io: Io): Promise<number> {
-  let passed = 0;
-  let failed = 0;
-  const fail = (line: string): void => {
-    failed++;
-    io.out(`FAIL ${line}`);
-  };
-  for (const cc of result.clusters) {
-    const ev = await loadEvaluator(cc, (l) => io.err(l));
-    const prefix = result.clusters.length > 1 ? `[${cc.cluster.name}] ` : '';
-    for (const c of cc.ir.controls) {
-      for (const sample of getControl(c.control).samples) {
-        if (!sampleApplies(sample, cc.cluster.version)) continue;
-        const variants: { label: string; object?: Obj }[] = [{ label: String(sample.object['kind']) }];
-        if (!sample.podOnly && !targetKinds(getControl(c.control))) for (const w of workloadVariants(sample.object as Obj)) variants.push({ label: w.kind, object: w.object });
-        for (const v of variants) {
-          const msgs = ev.evaluateSample(c.control, sample, v.object);
-          const got = msgs.length ? 'deny' : 'allow';
-          if (got === sample.expect) passed++;
-          else fail(`${prefix}${c.control} sample ${sample.name} (${v.label}): expected ${sample.expect}, got ${got}${msgs.length ? `: ${msgs.join('; ')}` : ''}`);
-        }
-      }
-    }
-    for (const fx of cc.cluster.fixtures) {
-      const path = resolvePath(configDir, fx.file);
-      let parsed;
-      try {
-        parsed = readManifestFile(path, fx.file);
-      } catch (err) {
-        fail(`${prefix}fixture ${fx.file}: cannot read: ${err instanceof Error ? err.message : String(err)}`);
-        continue;
-      }
-      for (const e of parsed.errors) fail(`${prefix}fixture ${fx.file}:${e.line}: ${e.message}`);
-      for (const r of parsed.resources) {
-        const findings = ev.evaluate(r.object);
-        const md = (r.object['metadata'] ?? {}) as Obj;
-        const what = `${fx.file}#${r.index} ${String(r.object['kind'])}/${String(md['name'] ?? '')}`;
-        const byControl = new Map<string, string[]>();
-        for (const f of findings) byControl.set(f.control, [...(byControl.get(f.control) ?? []), f.message]);
-        if (fx.expect === 'allow') {
-          if (findings.length === 0) passed++;
-          else for (const [control, msgs] of byControl) fail(`${prefix}fixture ${what}: ${control} expected allow, got deny: ${msgs.join('; ')}`);
-          continue;
-        }
-        for (const [control, expected] of Object.entries(fx.expect) as [ControlId, 'allow' | 'deny'][]) {
-          const msgs = byControl.get(control) ?? [];
-          const got = msgs.length ? 'deny' : 'allow';
-          if (got === expected) passed++;
-          else fail(`${prefix}fixture ${what}: ${control} expected ${expected}, got ${got}${msgs.length ? `: ${msgs.join('; ')}` : ''}`);
-        }
-      }
-    }
-  }
+  const { passed, failed } = await selfTest(result, configDir, (l) => io.err(l), (line) => io.out(`FAIL ${line}`));
   io.out(`${passed} passed, ${failed} failed`);
   return failed ? 1 : 0;
 }

@@ -148,7 +148,10 @@ export interface ControlDefinition<Id extends string, O extends OptionSpecs, P e
   readonly gaps?: readonly PartialGap[];
   /** The kinds a non-pod control checks (absent: Pods and workloads). */
   readonly target?: ControlTarget;
-  /** Human-readable message prefix used by every engine. */
+  /**
+   * The options a config sets for this control (`controls.<id>.options`): name → kind, allowed values and the
+   * description `explain` shows; `defaults` gives their values per Kubernetes version.
+   */
   readonly options: O;
   defaults(version: KubernetesVersion): OptionsOf<O>;
   /**

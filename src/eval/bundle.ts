@@ -3,17 +3,17 @@ import type { CompiledCluster } from '../compile.js';
 import type { Constraint, ConstraintTemplate } from '../backends/gatekeeper/types.js';
 import { CONTROL_IDS, getControl, type ControlId } from '../controls/index.js';
 import { constraint, constraintTemplate } from '../backends/gatekeeper/emitters.js';
-import { sampleInstance } from '../backends/tests/index.js';
+import { sampleInstance } from '../backends/engine-suites/index.js';
 import { PACKAGE_VERSION } from '../version.js';
 import type { Sample } from '../controls/types.js';
 import type { KubernetesVersion } from '../pss/versions.js';
 import type { Logger } from '../engines/index.js';
-import type { EvaluatorSpec } from '../audit/job.js';
-import { manyEvaluator } from './many.js';
+import type { EvaluatorSpec } from './evaluator-spec.js';
+import { aggregateEvaluator } from './aggregate.js';
 
-export { manyEvaluator, PSA_LABELS_CONTROL, type PsaOptions } from './many.js';
+export { aggregateEvaluator, PSA_LABELS_CONTROL, type PsaOptions } from './aggregate.js';
 import { loadPolicyModule, sourcesOf, type PolicyModule } from './wasm.js';
-import { evaluateReview, reviewsOf, type Finding, type Obj } from './review.js';
+import { evaluateReview, podReview, reviewsOf, type Finding, type Obj } from './review.js';
 
 export interface BundleEvaluator {
   readonly module: PolicyModule;
@@ -62,7 +62,7 @@ export async function loadEvaluator(cc: CompiledCluster, log?: Logger): Promise<
   const { templates, constraints } = objectsOf(cc);
   const module = await loadPolicyModule(sourcesOf(templates), log);
   const version = cc.cluster.version;
-  const many = manyEvaluator(module, constraints);
+  const many = aggregateEvaluator(module, constraints);
   return {
     module,
     constraints,
@@ -70,16 +70,7 @@ export async function loadEvaluator(cc: CompiledCluster, log?: Logger): Promise<
     evaluate(resource, options = {}) {
       const findings: Finding[] = [];
       for (const p of reviewsOf(resource, options.defaultNamespace ?? 'default')) {
-        const review = {
-          object: p.object,
-          kind: p.kind,
-          matchAs: p.matchAs,
-          operation: options.operation ?? 'CREATE',
-          namespace: p.namespace,
-          name: p.name,
-          ...(options.oldObject ? { oldObject: options.oldObject } : {}),
-          ...(p.expandedBy ? { expandedBy: p.expandedBy } : {}),
-        } as const;
+        const review = podReview(p, { operation: options.operation ?? 'CREATE', ...(options.oldObject ? { oldObject: options.oldObject } : {}) });
         findings.push(...evaluateReview(module, constraints, review));
       }
       return findings;
@@ -103,17 +94,11 @@ export function evaluateSample(module: PolicyModule, control: ControlId, sample:
   const c = constraint(control, sampleInstance(control, version));
   const msgs: string[] = [];
   for (const p of reviewsOf(object ?? (sample.object as Obj), 'default')) {
-    const review = {
-      object: p.object,
-      kind: p.kind,
-      matchAs: p.matchAs,
+    const review = podReview(p, {
       operation: sample.operation ?? 'CREATE',
       ...(sample.subResource && !object ? { subResource: sample.subResource } : {}),
-      namespace: p.namespace,
-      name: p.name,
       ...(sample.oldObject && !object ? { oldObject: sample.oldObject as Obj } : {}),
-      ...(p.expandedBy ? { expandedBy: p.expandedBy } : {}),
-    } as const;
+    });
     msgs.push(...evaluateReview(module, [c], review).map((f) => f.message));
   }
   return msgs.sort();

@@ -1,7 +1,7 @@
 /** Reads manifests: multi-document YAML, JSON, `kind: List`; malformed documents are reported with a line. */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, sep } from 'node:path';
-import { splitDocuments, type RawDocument } from '../audit/split.js';
+import { splitDocuments, type RawDocument } from './split.js';
 import { lineAt, readKubeYaml } from './kube-yaml.js';
 import type { Obj } from './review.js';
 

@@ -202,6 +202,41 @@ export function matches(c: Constraint, namespace: string | undefined, kind: Gvk 
   return true;
 }
 
+/** What an admission request says about a reviewed object, besides the object: operation, old object, subresource. */
+export interface ReviewRequest {
+  readonly operation: Operation;
+  readonly oldObject?: Obj;
+  readonly subResource?: string;
+}
+
+/** The review of one object (see reviewsOf) in a request. */
+export function podReview(p: ReviewedObject, request: ReviewRequest): PodReview {
+  return {
+    object: p.object,
+    kind: p.kind,
+    matchAs: p.matchAs,
+    operation: request.operation,
+    ...(request.subResource ? { subResource: request.subResource } : {}),
+    namespace: p.namespace,
+    name: p.name,
+    ...(request.oldObject ? { oldObject: request.oldObject } : {}),
+    ...(p.expandedBy ? { expandedBy: p.expandedBy } : {}),
+  };
+}
+
+/** The `review` Gatekeeper gives a template (`input.review`): the fields its AdmissionReview request carries. */
+export function gatekeeperReview(review: PodReview): Obj {
+  return {
+    object: review.object,
+    ...(review.oldObject ? { oldObject: review.oldObject } : {}),
+    operation: review.operation,
+    ...(review.subResource ? { subResource: review.subResource } : {}),
+    kind: review.kind ?? POD_GVK,
+    name: review.name,
+    ...(review.namespace !== undefined ? { namespace: review.namespace } : {}),
+  };
+}
+
 /** Evaluates every matching constraint against one review. */
 export function evaluateReview(
   policy: PolicyModule,
@@ -212,18 +247,7 @@ export function evaluateReview(
   const kind = review.kind ?? POD_GVK;
   for (const c of constraints) {
     if (!matches(c, review.matchAs ?? review.namespace, kind)) continue;
-    const input = {
-      review: {
-        object: review.object,
-        ...(review.oldObject ? { oldObject: review.oldObject } : {}),
-        operation: review.operation,
-        ...(review.subResource ? { subResource: review.subResource } : {}),
-        kind,
-        name: review.name,
-        ...(review.namespace !== undefined ? { namespace: review.namespace } : {}),
-      },
-      parameters: c.spec.parameters,
-    };
+    const input = { review: gatekeeperReview(review), parameters: c.spec.parameters };
     for (const v of policy.evaluate(c.kind, input)) findings.push(findingOf(c, review.expandedBy ? `[Implied by ${review.expandedBy}] ${v.msg}` : v.msg));
   }
   return findings.sort(compareFindings);

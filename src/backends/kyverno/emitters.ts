@@ -41,10 +41,6 @@ function exempt(c: string): string {
 }
 
 /**
- * Variables shared by the controls (lib.rego.hbs), in dependency order. A rule gets the ones its
- * expressions reference, directly or through another variable.
- */
-/**
  * A Pod UPDATE counts only when it changes a container image, adds or removes a container or init
  * container, adds or changes an ephemeral container, or changes a seccomp annotation (as PSA's
  * isSignificantPodUpdate); metadata-only updates of a Pod that predates a policy pass. Containers are
@@ -117,6 +113,10 @@ function hostPathAllowed(h: string): string {
   );
 }
 
+/**
+ * Variables shared by the controls (lib.rego.hbs), in dependency order. A rule gets the ones its
+ * expressions reference, directly or through another variable.
+ */
 export const SHARED_VARIABLES: readonly CelVariable[] = [
   // Every container, in the order Pod Security Admission visits them.
   {

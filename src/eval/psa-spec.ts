@@ -1,4 +1,4 @@
-/** The plain data of Pod Security Admission in an audit (built by psa.ts, read by the evaluator in workers). */
+/** The plain data of Pod Security Admission in an audit (built by src/audit/psa.ts, read by the aggregate evaluator in workers). */
 import type { Constraint } from '../backends/gatekeeper/types.js';
 import type { PssLevelName } from '../config/types.js';
 import type { KubernetesVersion } from '../pss/versions.js';

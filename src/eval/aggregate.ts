@@ -4,11 +4,11 @@
  * YAML parser and the WebAssembly runtime.
  */
 import type { Constraint } from '../backends/gatekeeper/types.js';
-import { psaIn, PSA_MODES, type NamespacePsa, type PsaMode, type PsaSpec } from '../audit/psa-spec.js';
-import { compareFindings, findingOf, matches, reviewsOf, type Finding, type Gvk, type Obj } from './review.js';
+import { psaIn, PSA_MODES, type NamespacePsa, type PsaMode, type PsaSpec } from './psa-spec.js';
+import { compareFindings, findingOf, gatekeeperReview, matches, podReview, reviewsOf, type Finding, type Gvk, type Obj } from './review.js';
 import type { AggregateReview, PolicyModule } from './wasm.js';
 
-/** PSA settings for `manyEvaluator` (see src/audit/psa.ts), with label drift findings per input Namespace. */
+/** PSA settings for `aggregateEvaluator` (see src/audit/psa.ts), with label drift findings per input Namespace. */
 export type PsaOptions = PsaSpec & { readonly drift?: Readonly<Record<string, string>> };
 
 const ACTION_RANK: Record<Finding['action'], number> = { deny: 3, warn: 2, audit: 1 };
@@ -20,7 +20,7 @@ const PSA_ACTION: Record<PsaMode, Finding['action']> = { enforce: 'deny', warn: 
  * `psa`, the PSS checks of each namespace's PSA modes run in the same call; a PSA finding is kept only
  * where no policy of the bundle already reports that control at least as strongly.
  */
-export function manyEvaluator(module: PolicyModule, constraints: readonly Constraint[], psa?: PsaOptions): (resources: readonly Obj[]) => Finding[][] {
+export function aggregateEvaluator(module: PolicyModule, constraints: readonly Constraint[], psa?: PsaOptions): (resources: readonly Obj[]) => Finding[][] {
   const all: Constraint[] = [...constraints];
   /** Constraint index → PSA set key (for PSA constraints). */
   const psaSetOf = new Map<number, string>();
@@ -68,7 +68,7 @@ export function manyEvaluator(module: PolicyModule, constraints: readonly Constr
       for (const p of reviewsOf(resource, 'default')) {
         const scope = scopeOf(p.matchAs, p.kind);
         if (!Object.keys(scope.checks).length) continue;
-        reviews.push({ review: { object: p.object, operation: 'CREATE', kind: p.kind, name: p.name, ...(p.namespace !== undefined ? { namespace: p.namespace } : {}) }, checks: scope.checks });
+        reviews.push({ review: gatekeeperReview(podReview(p, { operation: 'CREATE' })), checks: scope.checks });
         owners.push({ resource: r, ...(p.expandedBy ? { expandedBy: p.expandedBy } : {}), ...(scope.psa ? { psa: scope.psa } : {}) });
       }
     });
