@@ -81,6 +81,14 @@ function wasmRows(v: KubernetesVersion): Row[] {
  * (objects in row order) and each control's findings are kept for its own rows only. Checks that the controls'
  * sample sets together are exactly the rows: batching cannot drop or add a row.
  */
+/** A copy of a Kyverno policy without the informational `kyverno.io/kubernetes-version` annotation. */
+function withoutVersionAnnotation<T extends object>(policy: T): T {
+  const p = structuredClone(policy) as T & { metadata: { annotations?: Record<string, string> } };
+  expect(p.metadata.annotations?.['kyverno.io/kubernetes-version']).toBeDefined();
+  delete p.metadata.annotations!['kyverno.io/kubernetes-version'];
+  return p;
+}
+
 async function perControl(rows: readonly Row[], ids: readonly ControlId[], run: (id: ControlId, index: number, objects: Row['c']['object'][]) => Promise<EngineFindings>): Promise<Map<ControlId, EngineFindings>> {
   const out = new Map<ControlId, EngineFindings>();
   let sent = 0;
@@ -182,7 +190,11 @@ describe('Kyverno CLI = WASM = expected', () => {
     const controlOf = (p: object): string => (p as { metadata: { annotations: Record<string, string> } }).metadata.annotations['kubeharden.io/control']!;
     expect(policies.map(controlOf)).toEqual(ids);
     // One `kyverno apply` per control with that control's samples only (see `runs`).
-    const findings = await perControl(rows, ids, (_, i, objects) => runs.kyverno([policies[i]!], objects));
+    // The policies are sent without their `kyverno.io/kubernetes-version` annotation, which records the target
+    // minor for readers and which the Kyverno engine does not read (no Go code of kyverno v1.19.0 outside its
+    // tests mentions it): a control whose policy and samples are otherwise byte-identical across versions then
+    // runs once (see `runs`). Every other difference between versions still gets its own run.
+    const findings = await perControl(rows, ids, (_, i, objects) => runs.kyverno([withoutVersionAnnotation(policies[i]!)], objects));
     const compared = { n: 0 };
     expect(disagreements('kyverno', rows, findings, false, compared)).toEqual([]);
     expect(compared.n).toBe(rows.length);

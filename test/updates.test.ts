@@ -10,7 +10,7 @@ import { parse } from 'yaml';
 import { compile } from '../src/compile.js';
 import { CONTROL_IDS, getControl } from '../src/controls/index.js';
 import { isPodControl } from '../src/controls/types.js';
-import { oldObjectValue } from '../src/backends/tests/index.js';
+import { oldObjectValue } from '../src/backends/engine-suites/index.js';
 import type { BackendFile } from '../src/backends/types.js';
 
 type Obj = Record<string, any>;
@@ -47,7 +47,7 @@ describe('updates of objects that already violate', () => {
 
   it('Kyverno rules match no subresource but the Namespace writes that can relabel it; no CEL reads request.subResource', () => {
     for (const f of files().filter((x) => x.path.startsWith('kyverno/') && !x.path.includes('/samples/') && 'objects' in x)) {
-      for (const p of (f as { objects: Obj[] }).objects.filter((o) => o.kind === 'ClusterPolicy')) {
+      for (const p of (f as unknown as { objects: Obj[] }).objects.filter((o) => o.kind === 'ClusterPolicy')) {
         const id = p.metadata.annotations['kubeharden.io/control'];
         for (const r of p.spec.rules) {
           const kinds: string[] = r.match?.any?.flatMap((m: Obj) => m.resources.kinds) ?? [];
