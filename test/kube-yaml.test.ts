@@ -5,7 +5,8 @@
  * every document and the point where reading stops with an error must be the same.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readYamlStream } from '../src/eval/manifests.js';
+import { parseManifests, readYamlStream } from '../src/eval/manifests.js';
+import { DocumentSplitter, splitDocuments, type RawDocument } from '../src/audit/split.js';
 import { readKubeYaml } from '../src/eval/kube-yaml.js';
 import { kubectlDecode, type KubectlDocument } from '../src/engines/yaml-check.js';
 import { CORPUS } from './kube-yaml-corpus.js';
@@ -24,9 +25,20 @@ function canonical(v: unknown): unknown {
 
 /**
  * Streams kubectl reads and kubeharden rejects with a located input error (never the other way round):
- * js-yaml, which tokenizes for kubeharden, holds flow collections to YAML's indentation rule, libyaml does not.
+ * js-yaml, which tokenizes for kubeharden, holds flow collections to YAML's indentation rule, libyaml does not;
+ * and a YAML document made of a flow collection followed by more content (`{"a": 1}{"b": 2}` in a stream
+ * kubectl reads as YAML: after a comment, a byte order mark, a no-break space or 4096 bytes of white space)
+ * is the first collection to go-yaml, which never looks at the rest: kubeharden reports the document instead
+ * of dropping objects silently.
  */
-const STRICTER = new Set(['flow: multi-line']);
+const STRICTER = new Set([
+  'flow: multi-line',
+  'json stream: after a comment is yaml',
+  'json stream: after a BOM is yaml',
+  'json stream: after a no-break space',
+  'json stream: 4096 spaces first is yaml',
+  'json stream: 2048 two-byte spaces first is yaml',
+]);
 
 function oursView(text: string): unknown[] {
   return readYamlStream(text)
@@ -94,5 +106,49 @@ describe('line numbers', () => {
     expect(readYamlStream('a: 1\n--- x\n')).toEqual([{ error: expect.stringContaining('invalid document separator'), line: 2 }]);
     expect(readYamlStream('\na: 1\nb:\n  c: .inf\n')).toEqual([{ error: expect.stringMatching(/\+Inf \(at line 4\)$/), line: 2 }]);
     expect(readYamlStream('a: 1\nb:\n  - [\n')).toEqual([{ error: expect.stringMatching(/\(at line 3\)$/), line: 1 }]);
+  });
+});
+
+describe('JSON streams (a stream that starts with `{`, as kubectl reads it)', () => {
+  const stream = '\n  {"apiVersion": "v1", "kind": "Pod",\n   "metadata": {"name": "a"}}{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "b"}}\n\n{"apiVersion": "v1",\r\n "kind": "ConfigMap", "metadata": {"name": "c"}}\n';
+
+  it('reads objects written one after another or one per line, each with the line it starts on', () => {
+    expect(readYamlStream(stream).map((d) => ('value' in d ? [d.line, (d.value as { kind: string }).kind] : d))).toEqual([
+      [2, 'Pod'],
+      [3, 'Service'],
+      [5, 'ConfigMap'],
+    ]);
+    const parsed = parseManifests(stream, 's.json');
+    expect(parsed.errors).toEqual([]);
+    expect(parsed.resources.map((r) => [r.index, r.line, r.object['kind']])).toEqual([
+      [0, 2, 'Pod'],
+      [1, 3, 'Service'],
+      [2, 5, 'ConfigMap'],
+    ]);
+  });
+
+  it('gives the same documents whatever the chunking', () => {
+    const texts = [stream, '{"a": 1} 12345 -6.5e7 {"b": 2}', '{"a": 1}\n---\nb: yes\n', '{"a": 1}{"b": 2}{"c": [1, 2\n', '{"a": 1} {b: on}\n', `{"s": "${'x'.repeat(5000)}", "n": 12345}{"t": true}`];
+    for (const text of texts) {
+      const whole = splitDocuments(text);
+      for (const size of [1, 2, 7, 4096]) {
+        const s = new DocumentSplitter();
+        const pieces: RawDocument[] = [];
+        for (let i = 0; i < text.length; i += size) pieces.push(...s.push(text.slice(i, i + size)));
+        pieces.push(...s.end());
+        expect(pieces, `${JSON.stringify(text.slice(0, 30))} in chunks of ${size}`).toEqual(whole);
+      }
+    }
+  });
+
+  it('reads the rest as YAML after an invalid first or second value, and stops at an invalid third one, with its line', () => {
+    expect(readYamlStream('{"a": 1}\n---\nb: yes\n')).toEqual([
+      { value: { a: 1 }, line: 1 },
+      { value: { b: true }, line: 3 },
+    ]);
+    expect(parseManifests('{"apiVersion": "v1", "kind": "A"}\n{"apiVersion": "v1", "kind": "B"}\n\n{"apiVersion": "v1", "kind": C}\n{"apiVersion": "v1", "kind": "D"}\n', 'x.json')).toEqual({
+      resources: [expect.objectContaining({ line: 1 }), expect.objectContaining({ line: 2 })],
+      errors: [{ source: 'x.json', index: 2, line: 4, message: "malformed JSON: invalid character 'C' looking for beginning of value" }],
+    });
   });
 });

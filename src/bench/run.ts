@@ -14,7 +14,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
-import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
+import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -150,6 +150,7 @@ async function main(): Promise<number> {
     log('usage: npm run bench -- [--resources N] [--seed N] [--kyverno-resources N|all] [--no-scale] [--keep]');
     return 2;
   }
+  const loadStart = loadavg()[0]!;
   const gator = await ensureEngine('gator', log);
   const kyverno = await ensureEngine('kyverno', log);
 
@@ -215,7 +216,7 @@ async function main(): Promise<number> {
   const cpuLines = (what: string, r: { audit: Measured; reader: Measured; js: Measured; yaml: Measured }): string[] => {
     const [audit, reader, js, yaml] = [perResource(r.audit, auditStart), perResource(r.reader, floorStart), perResource(r.js, floorStart), perResource(r.yaml, floorStart)];
     return [
-      `- ${what}: audit --workers 0 ${us(audit)}, kubeharden reader ${us(reader)}, js-yaml ${us(js)}, yaml ${us(yaml)}: the reader is ${(reader / js).toFixed(2)}× js-yaml and ${(reader / yaml).toFixed(2)}× yaml; the one-thread audit is ${(audit / js).toFixed(2)}× js-yaml${what === 'block YAML' ? ` (target ≤ 3×: ${audit / js <= 3 ? 'met' : 'NOT met'})` : ''}`,
+      `- ${what}: audit --workers 0 ${us(audit)}, kubeharden reader ${us(reader)}, js-yaml ${us(js)}, yaml ${us(yaml)}: the reader is ${(reader / js).toFixed(2)}× js-yaml and ${(reader / yaml).toFixed(2)}× yaml; the one-thread audit is ${(audit / js).toFixed(2)}× js-yaml${what === 'block YAML' ? ` (target ≤ 3×: ${audit / js <= 3 ? 'met' : 'NOT met'})` : ''} and ${(audit / yaml).toFixed(2)}× yaml`,
     ];
   };
   const floorJsonOut = JSON.parse(readFileSync(join(work, 'floor-json.out'), 'utf8')) as { objects: number };
@@ -233,6 +234,8 @@ async function main(): Promise<number> {
   const speedup = (peer: Measured): number => rate(ours) / rate(peer);
   const lines = [
     `Machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; Node ${process.version}; OPA ${ENGINES.opa.version}, gator ${ENGINES.gator.version}, Kyverno CLI ${ENGINES.kyverno.version}.`,
+    // Wall times depend on what else runs; the CPU ratios below much less.
+    `Load average (1 min) at the start and the end: ${loadStart.toFixed(1)}, ${loadavg()[0]!.toFixed(1)}.`,
     `Corpus: ${corpus.resources} resources in ${corpus.files} files (${(corpus.bytes / 1e6).toFixed(1)} MB, seed ${seed}): ${Object.entries(corpus.kinds).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
     `Bundle: ${cc.cluster.name} (${cc.cluster.profile}, Kubernetes ${cc.cluster.version}): ${b.constraints.length} Gatekeeper constraints, ${b.policies.length} Kyverno policies, ${b.exceptions.length} PolicyExceptions.`,
     '',

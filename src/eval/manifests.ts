@@ -75,7 +75,7 @@ export function parseManifests(text: string, source: string): ParsedInput {
  */
 export function parseDocument(raw: RawDocument, source: string, index = 0): ParsedInput {
   const r = readDocumentValue(raw);
-  if ('error' in r) return { resources: [], errors: [{ source, index, line: r.line, message: `malformed YAML: ${r.error}` }] };
+  if ('error' in r) return { resources: [], errors: [{ source, index, line: r.line, message: `malformed ${raw.json ? 'JSON' : 'YAML'}: ${r.error}` }] };
   return objectsOf(r.value, source, index, r.line);
 }
 
@@ -85,6 +85,8 @@ export function parseDocument(raw: RawDocument, source: string, index = 0): Pars
  */
 export function readDocumentValue(raw: RawDocument): { value: unknown; line: number } | { error: string; line: number } {
   if (raw.error !== undefined) return { error: raw.error, line: raw.line };
+  // A value of a JSON stream, already found valid by the splitter.
+  if (raw.json) return { value: JSON.parse(raw.text) as unknown, line: raw.line };
   // JSON documents (kubectl -o json) take the fast path; anything JSON.parse rejects goes to the YAML reader.
   const json = raw.text.trimStart().startsWith('{') ? jsonValue(raw.text) : undefined;
   if (json !== undefined) return { value: json, line: raw.line + leadingLines(raw.text) };

@@ -103,12 +103,48 @@ export async function loadPolicyModule(sources: RegoSources, log?: Logger): Prom
     compiled = true;
   }
   const policy = await loadPolicy(readFileSync(wasmPath));
+  /** Constraint index → index of its parameters among the distinct ones. */
+  let parameterIndex: number[] = [];
+  /** The groups of a review's checks (cached per checks object: callers reuse one per scope). */
+  let groupsOf = new WeakMap<object, CheckGroup[]>();
+  const groups = (checks: Readonly<Record<string, readonly number[]>>): CheckGroup[] => {
+    let g = groupsOf.get(checks);
+    if (!g) {
+      const byParameters = new Map<number, Record<string, number[]>>();
+      for (const kind of Object.keys(checks).sort()) {
+        for (const k of checks[kind]!) {
+          const p = parameterIndex[k]!;
+          let kinds = byParameters.get(p);
+          if (!kinds) byParameters.set(p, (kinds = {}));
+          (kinds[kind] ??= []).push(k);
+        }
+      }
+      g = [...byParameters].map(([p, kinds]) => ({ p, c: kinds }));
+      groupsOf.set(checks, g);
+    }
+    return g;
+  };
   return {
     setConstraints(parameters) {
-      policy.setData({ [AGGREGATE_DATA]: parameters.map((p) => p ?? {}) });
+      // Constraints with equal parameters share one evaluation context (see aggregateModule).
+      const distinct = new Map<string, number>();
+      const values: unknown[] = [];
+      parameterIndex = parameters.map((p) => {
+        const value = p ?? {};
+        const key = canonicalJson(value);
+        let i = distinct.get(key);
+        if (i === undefined) {
+          distinct.set(key, (i = values.length));
+          values.push(value);
+        }
+        return i;
+      });
+      groupsOf = new WeakMap();
+      policy.setData({ [AGGREGATE_DATA]: values });
     },
     evaluateAll(reviews) {
-      const result = policy.evaluate({ reviews }, AGGREGATE_ENTRYPOINT) as { result?: unknown }[] | undefined;
+      const input = { reviews: reviews.map((r) => ({ review: r.review, groups: groups(r.checks) })) };
+      const result = policy.evaluate(input, AGGREGATE_ENTRYPOINT) as { result?: unknown }[] | undefined;
       const value = result?.[0]?.result;
       if (!Array.isArray(value)) return [];
       return value.map((v) => {
@@ -132,26 +168,53 @@ export async function loadPolicyModule(sources: RegoSources, log?: Logger): Prom
 
 const AGGREGATE_PACKAGE = 'kubeharden_audit';
 const AGGREGATE_ENTRYPOINT = `${AGGREGATE_PACKAGE}/results`;
-/** The data key holding constraint parameters for the aggregate entrypoint. */
-const AGGREGATE_DATA = 'kubeharden_constraints';
+/** The data key holding the distinct constraint parameters for the aggregate entrypoint. */
+const AGGREGATE_DATA = 'kubeharden_parameters';
+/** The data key naming, inside one group's evaluation, the template kinds to evaluate. */
+const GROUP_DATA = 'kubeharden_group';
+
+/** Checks of one review that share parameters: index of the parameters, template kind → constraint indices. */
+interface CheckGroup {
+  readonly p: number;
+  readonly c: Readonly<Record<string, readonly number[]>>;
+}
+
+/** JSON with object keys sorted, so that equal parameters give equal text. */
+function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  if (v && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v) ?? 'null';
+}
 
 /**
  * The aggregate entrypoint: for every review, every template's violations under each constraint listed for
  * it, as `[review index, constraint index, message]`. It is not part of the Gatekeeper bundle; it only
  * exists in the WebAssembly build, so that a batch of resources costs one call instead of one per
- * constraint and resource. Written in syntax that both the v1 and the v0-compatible compilers accept.
+ * constraint and resource. A review's checks come in groups of constraints with equal parameters: the
+ * templates of one group run under one `with input as {"review", "parameters"}` (the input Gatekeeper
+ * gives each of them), so the library rules they share (the containers, the checked containers, the
+ * images) are computed once per group, not once per constraint. Written in syntax that both the v1 and the
+ * v0-compatible compilers accept.
  */
 export function aggregateModule(sources: RegoSources, kinds: readonly string[]): string {
   const rules = kinds.map(
-    (kind) => `results contains [i, k, msg] if {
-	some i, r in input.reviews
-	some k in object.get(r.checks, ${JSON.stringify(kind)}, [])
-	vs := data.${packageOf(sources.templates.get(kind)!)}.violation with input as {"review": r.review, "parameters": data.${AGGREGATE_DATA}[k]}
-	some v in vs
-	msg := object.get(v, "msg", "")
+    (kind) => `group contains [${JSON.stringify(kind)}, v] if {
+	data.${GROUP_DATA}[${JSON.stringify(kind)}]
+	some v in data.${packageOf(sources.templates.get(kind)!)}.violation
 }`,
   );
-  return `package ${AGGREGATE_PACKAGE}\n\nimport future.keywords.contains\nimport future.keywords.if\nimport future.keywords.in\n\n${rules.join('\n\n')}\n`;
+  const results = `results := [[i, k, msg] |
+	some i, r in input.reviews
+	some g in r.groups
+	vs := group with input as {"review": r.review, "parameters": data.${AGGREGATE_DATA}[g.p]} with data.${GROUP_DATA} as g.c
+	some [kind, v] in vs
+	some k in g.c[kind]
+	msg := object.get(v, "msg", "")
+]`;
+  return `package ${AGGREGATE_PACKAGE}\n\nimport future.keywords.contains\nimport future.keywords.if\nimport future.keywords.in\n\n${results}\n\n${rules.join('\n\n')}\n`;
 }
 
 async function buildWasm(opa: string, sources: RegoSources, kinds: string[], entrypoints: string[], aggregate: string, out: string): Promise<void> {
@@ -176,8 +239,9 @@ async function buildWasm(opa: string, sources: RegoSources, kinds: string[], ent
     try {
       await exec(opa, args, { maxBuffer: 16 * 1024 * 1024 });
     } catch (err) {
-      const e = err as { stderr?: string; message: string };
-      throw new KubehardenError('opa_build_failed', `opa build -t wasm failed:\n${e.stderr ?? e.message}`, [], { cause: err });
+      const e = err as { stderr?: string; stdout?: string; message: string };
+      // opa prints compile errors on stdout.
+      throw new KubehardenError('opa_build_failed', `opa build -t wasm failed:\n${e.stderr || e.stdout || e.message}`, [], { cause: err });
     }
     const wasm = extractFromTarGz(readFileSync(bundle), 'policy.wasm');
     mkdirSync(join(out, '..'), { recursive: true });
