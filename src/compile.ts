@@ -78,7 +78,7 @@ export function compileResolved(config: ResolvedConfig, diagnostics: readonly Di
 
 export function serialize(f: BackendFile): string {
   // JSON carries its header as a first "$comment" key (see backends/report); Markdown and HTML as a comment;
-  // YAML written as text (a Kyverno values file in JSON syntax, see backends/tests) starts with its own.
+  // YAML written as text (a Kyverno values file in JSON syntax, see backends/engine-suites) starts with its own.
   if ('text' in f) return f.path.endsWith('.json') || f.text.startsWith(MARKDOWN_HEADER) || f.text.startsWith(HEADER) ? f.text : `${MARKDOWN_HEADER}\n${f.text}`;
   return toYaml(f.objects);
 }

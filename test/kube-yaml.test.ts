@@ -6,7 +6,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseManifests, readYamlStream } from '../src/eval/manifests.js';
-import { DocumentSplitter, splitDocuments, type RawDocument } from '../src/audit/split.js';
+import { DocumentSplitter, splitDocuments, type RawDocument } from '../src/eval/split.js';
 import { readKubeYaml } from '../src/eval/kube-yaml.js';
 import { kubectlDecode, type KubectlDocument } from '../src/engines/yaml-check.js';
 import { CORPUS } from './kube-yaml-corpus.js';
