@@ -89,17 +89,24 @@ interface Finding {
 }
 
 /**
+ * The labels of the findings the role's rules give, computed once (`variables.roleGiven`) for the check and its
+ * message: CEL variables are evaluated lazily and at most once per request.
+ */
+function roleGiven(findings: readonly Finding[]): CelVariable {
+  return { name: 'roleGiven', expression: findings.map((f) => `(variables.roleRules.exists(r, ${f.bad('r')}) ? [${celString(f.label)}] : [])`).join(' + ') };
+}
+
+/**
  * Passes when the role is exempt or no rule gives one of the findings; the message names the role and the
  * findings its rules give (CEL has no list index here, so the rules themselves are not numbered).
  */
-function roleCheck(findings: readonly Finding[], message: string, mustText: string): CelValidation {
-  const given = findings.map((f) => `(variables.roleRules.exists(r, ${f.bad('r')}) ? [${celString(f.label)}] : [])`).join(' + ');
+function roleCheck(message: string, mustText: string): CelValidation {
   return {
-    expression: `variables.roleExempt || !variables.roleRules.exists(r, ${findings.map((f) => f.bad('r')).join(' || ')})`,
+    expression: 'variables.roleExempt || size(variables.roleGiven) == 0',
     message,
     messageExpression:
       `string(object.?kind.orValue('')) + ' "' + string(object.?metadata.?name.orValue('')) + '" ' + ` +
-      `${celString(`${mustText}: `)} + (${given}).join(', ') + '.'`,
+      `${celString(`${mustText}: `)} + variables.roleGiven.join(', ') + '.'`,
   };
 }
 
@@ -176,16 +183,15 @@ const WILDCARDS: readonly Finding[] = [
 export const rbacRoleEmitters: { [K in Ids]: Emitter<K> } = {
   'restrict-rbac-wildcards': () => ({
     message: 'Role and ClusterRole rules must not use wildcards.',
-    variables: ROLE_VARIABLES,
-    expressions: [roleCheck(WILDCARDS, 'Role and ClusterRole rules must not use wildcards ("*") in verbs, apiGroups, resources or nonResourceURLs.', 'must not use wildcards'), AGGREGATION],
+    variables: [...ROLE_VARIABLES, roleGiven(WILDCARDS)],
+    expressions: [roleCheck('Role and ClusterRole rules must not use wildcards ("*") in verbs, apiGroups, resources or nonResourceURLs.', 'must not use wildcards'), AGGREGATION],
   }),
 
   'restrict-rbac-escalation-verbs': () => ({
     message: 'Roles and ClusterRoles must not grant privilege escalation.',
-    variables: ROLE_VARIABLES,
+    variables: [...ROLE_VARIABLES, roleGiven([...ESCALATION.map(grantFinding), ADMISSION_POLICIES, ...IMPERSONATION])],
     expressions: [
       roleCheck(
-        [...ESCALATION.map(grantFinding), ADMISSION_POLICIES, ...IMPERSONATION],
         'Roles and ClusterRoles must not grant escalate or bind on roles, impersonation, service account tokens, nodes/proxy, namespace status writes, CSR approval, or changes to admission webhooks, admission policies and the policy engines\' objects.',
         'must not grant any of',
       ),
@@ -195,7 +201,7 @@ export const rbacRoleEmitters: { [K in Ids]: Emitter<K> } = {
 
   'restrict-secret-read-roles': () => ({
     message: 'Roles and ClusterRoles must not grant reading Secrets.',
-    variables: ROLE_VARIABLES,
-    expressions: [roleCheck(SECRET_READ.map(grantFinding), 'Roles and ClusterRoles must not grant get, list or watch on secrets.', 'must not grant any of'), AGGREGATION],
+    variables: [...ROLE_VARIABLES, roleGiven(SECRET_READ.map(grantFinding))],
+    expressions: [roleCheck('Roles and ClusterRoles must not grant get, list or watch on secrets.', 'must not grant any of'), AGGREGATION],
   }),
 };
