@@ -232,6 +232,10 @@ describe('kubeharden test, list, explain', () => {
     const row = (id: string) => l.stdout.split('\n').find((x) => x.startsWith(`${id} `))!.split(/\s{2,}/);
     expect(row('require-readonly-root-fs')).toEqual(['require-readonly-root-fs', '—', 'NSA-POD-2', 'nsa-cisa', 'enforce']);
     expect(row('block-ephemeral-containers')[3]).toBe('—');
+    // A control with its own default mode shows it (an old PSA version pin warns).
+    expect(row('require-current-psa-version')).toEqual(['require-current-psa-version', '—', 'NSA-POD-4', 'nsa-cisa', 'warn']);
+    expect(runCli(['explain', 'require-current-psa-version'], ROOT).stdout).toContain('Default mode: warn');
+    expect(runCli(['explain', 'enforce-psa-namespace-labels'], ROOT).stdout).not.toContain('Default mode:');
     expect(row('restrict-volume-types')[3]).toBe('pss-restricted,nsa-cisa');
     const a = runCli(['explain', 'allowed-registries'], ROOT);
     expect(a.stdout).toContain('docker.io/library/nginx');

@@ -73,7 +73,7 @@ describe('reference bundle: PSA labels agree with the policies per namespace', (
     expect(objects.length).toBeGreaterThan(3);
     const control = (o: Obj): string[] => ev.evaluate(o).filter((f) => f.control === 'enforce-psa-namespace-labels').map((f) => f.message);
     for (const o of objects) expect(control(o), JSON.stringify(o)).toEqual([]);
-    // Each generated enforce label one level lower, and each version label pinned older, is refused.
+    // Each generated enforce label one level lower is refused; each version label pinned older warns.
     const lower = { restricted: 'baseline', baseline: 'privileged' } as Record<string, string>;
     let weakened = 0;
     for (const o of objects) {
@@ -85,7 +85,10 @@ describe('reference bundle: PSA labels agree with the policies per namespace', (
       expect(control(relabel({ [`${PSA_LABEL_PREFIX}enforce`]: lower[level]! })), md.name).toEqual([
         `Namespace "${md.name}": pod-security.kubernetes.io/enforce is "${lower[level]}", below the configured level "${level}"`,
       ]);
-      expect(control(relabel({ [`${PSA_LABEL_PREFIX}enforce-version`]: 'v1.20' })), md.name).toHaveLength(1);
+      // An older version pin is require-current-psa-version's finding, a warning by default.
+      const pinned = relabel({ [`${PSA_LABEL_PREFIX}enforce-version`]: 'v1.20' });
+      expect(control(pinned), md.name).toEqual([]);
+      expect(ev.evaluate(pinned).filter((f) => f.control === 'require-current-psa-version').map((f) => f.action), md.name).toEqual(['warn']);
     }
     expect(weakened).toBeGreaterThanOrEqual(1);
     // A namespace the config does not name gets the cluster default (restricted here).

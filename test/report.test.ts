@@ -84,12 +84,18 @@ describe('coverage report', () => {
     const md = files.get('REPORT.md')!;
     const row = md.split('\n').find((l) => l.startsWith('| NSA-POD-4 |'))!;
     const cells = row.split(' | ');
-    expect(cells.slice(4, 7)).toEqual([expect.not.stringContaining('partly'), expect.stringMatching(/^\d+\/\d+ \(enforce\), 1 partly$/), expect.anything()]);
+    expect(cells.slice(4, 7)).toEqual([expect.not.stringContaining('partly'), expect.stringMatching(/^\d+\/\d+ \(enforce\+warn\), 2 partly$/), expect.anything()]);
     expect(md).toContain('enforce-psa-namespace-labels: Kyverno enforce, Gatekeeper enforce (partly)');
+    // The version pin check has the same gap and warns by default in both engines.
+    const version = control(r, 'NSA-POD-4', 'require-current-psa-version');
+    expect(version.engines).toMatchObject({ kyverno: ['warn'], gatekeeper: ['warn'] });
+    expect(version.gaps).toEqual(labels.gaps);
+    expect(rec(r, 'NSA-POD-4').gaps.some((g) => g.startsWith('reported, not enforced: ') && g.includes('require-current-psa-version'))).toBe(true);
+    expect(md).toContain('require-current-psa-version: Kyverno warn, Gatekeeper warn (partly)');
     // HTML: the same, per engine cell.
     const html = files.get('report.html')!;
     const tr = html.split('\n').find((l) => l.startsWith('<tr data-rec="NSA-POD-4"'))!;
-    expect(tr).toContain('<td data-engine="gatekeeper" data-partly="1">');
+    expect(tr).toContain('<td data-engine="gatekeeper" data-partly="2">');
     expect(tr).toContain('<td data-engine="kyverno" data-partly="0">');
     expect(tr).toContain('only partly, not label changes written through namespaces/status');
     // The bundle README's engine columns say the same: Kyverno yes, Gatekeeper partly.
@@ -108,7 +114,7 @@ describe('coverage report', () => {
     expect(statedGaps(getControl('verify-image-signatures'))).toEqual([{ engine: 'gatekeeper', extent: 'unsupported', what: 'the whole control', why: getControl('verify-image-signatures').gatekeeperGap }]);
     expect(gapText('verify-image-signatures', statedGaps(getControl('verify-image-signatures'))[0]!)).toBe(`Gatekeeper cannot express verify-image-signatures: ${getControl('verify-image-signatures').gatekeeperGap}`);
     // A control that is off states no gap.
-    const { report: off } = build({ name: 'demo', profile: 'nsa-cisa', controls: { 'enforce-psa-namespace-labels': false } });
+    const { report: off } = build({ name: 'demo', profile: 'nsa-cisa', controls: { 'enforce-psa-namespace-labels': false, 'require-current-psa-version': false } });
     expect(control(off, 'NSA-POD-4', 'enforce-psa-namespace-labels')).toMatchObject({ state: 'off', gaps: [] });
     expect(rec(off, 'NSA-POD-4').gaps.join('\n')).not.toContain('only partly');
   });

@@ -193,7 +193,7 @@ describe('the nsa-cisa profile and controls beyond PSS', () => {
     expect(nsa.slice(restricted.length)).toEqual([
       'require-non-root-groups', 'require-readonly-root-fs', 'disallow-automount-sa-token', 'require-drop-net-raw', 'allowed-registries',
       'disallow-latest-tag', 'require-image-digest', 'verify-image-signatures', 'require-resource-limits-requests', 'disallow-secrets-in-env-vars', 'disallow-default-namespace',
-      'enforce-psa-namespace-labels', 'disallow-nodeport-services', 'disallow-loadbalancer-services', 'restrict-service-external-ips', 'require-ingress-tls',
+      'enforce-psa-namespace-labels', 'require-current-psa-version', 'disallow-nodeport-services', 'disallow-loadbalancer-services', 'restrict-service-external-ips', 'require-ingress-tls',
       'disallow-serviceaccount-token-automount', 'restrict-rbac-wildcards', 'restrict-rbac-escalation-verbs', 'restrict-secret-read-roles',
       'disallow-cluster-admin-binding', 'disallow-anonymous-bindings',
     ]);

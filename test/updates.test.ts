@@ -40,7 +40,7 @@ describe('updates of objects that already violate', () => {
   it('the bundle README states the update rule and which subresources each engine sees', () => {
     const readme = text(files(), 'README.md');
     expect(readme).toMatch(/\*\*Updates\.\*\* .*denies on UPDATE only what the update introduces/);
-    expect(readme).toMatch(/\*\*Subresources\.\*\* Kyverno's rules match their kinds only, no subresource, except `Namespace\/finalize` \(`enforce-psa-namespace-labels`\), `Namespace\/status`/);
+    expect(readme).toMatch(/\*\*Subresources\.\*\* Kyverno's rules match their kinds only, no subresource, except `Namespace\/finalize`, `Namespace\/status` \(`enforce-psa-namespace-labels`, `require-current-psa-version`\)/);
     expect(readme).toMatch(/`services\/status`, reviewed by the Service constraints as an UPDATE of the Service/);
     expect(readme).toMatch(/`request\.subResource` is always empty/);
   });
@@ -51,7 +51,7 @@ describe('updates of objects that already violate', () => {
         const id = p.metadata.annotations['kubeharden.io/control'];
         for (const r of p.spec.rules) {
           const kinds: string[] = r.match?.any?.flatMap((m: Obj) => m.resources.kinds) ?? [];
-          expect(kinds.filter((k) => k.includes('/')), `${id} ${r.name}`).toEqual(id === 'enforce-psa-namespace-labels' ? ['Namespace/finalize', 'Namespace/status'] : []);
+          expect(kinds.filter((k) => k.includes('/')), `${id} ${r.name}`).toEqual(['enforce-psa-namespace-labels', 'require-current-psa-version'].includes(id) ? ['Namespace/finalize', 'Namespace/status'] : []);
         }
         expect(JSON.stringify(p), id).not.toContain('subResource');
       }

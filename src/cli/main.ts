@@ -110,7 +110,7 @@ function listCommand(io: Io): number {
   const rows = CONTROL_IDS.map((id) => {
     const c = getControl(id);
     const profiles = (Object.keys(PROFILES) as (keyof typeof PROFILES)[]).filter((n) => inProfile(n, id));
-    return [id, c.pss ? `${c.pss.level}${c.pss.since ? ` ≥1.${c.pss.since}` : ''}` : '—', c.nsa.join(','), profiles.join(',') || '—', 'enforce'];
+    return [id, c.pss ? `${c.pss.level}${c.pss.since ? ` ≥1.${c.pss.since}` : ''}` : '—', c.nsa.join(','), profiles.join(',') || '—', c.defaultMode ?? 'enforce'];
   });
   io.out(table(['CONTROL', 'PSS', 'NSA/CISA', 'PROFILES', 'DEFAULT MODE'], rows));
   return 0;
@@ -129,6 +129,7 @@ function explainCommand(args: readonly string[], io: Io): number {
   const c = getControl(id);
   const lines = [`${c.id}: ${c.title}`, '', c.description, '', c.details, ''];
   lines.push(`Category: ${c.category}`, `Severity: ${c.severity}`, `NSA/CISA: ${c.nsa.join(', ')}`);
+  if (c.defaultMode) lines.push(`Default mode: ${c.defaultMode} (where the config's defaultMode is enforce; set the control's mode to change it)`);
   if (c.pss) lines.push(`Pod Security Standards: ${c.pss.level}, PSA check ${c.pss.check}${c.pss.since ? `, from 1.${c.pss.since}` : ''}${c.pss.overrides ? `, replaces ${c.pss.overrides}` : ''}`);
   const defaults = c.defaults(v) as Record<string, unknown>;
   const opts = Object.entries(c.options);

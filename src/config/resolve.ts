@@ -35,6 +35,7 @@ const NSA_CISA_CONTROLS: readonly ControlId[] = [
   'disallow-secrets-in-env-vars',
   'disallow-default-namespace',
   'enforce-psa-namespace-labels',
+  'require-current-psa-version',
   'disallow-nodeport-services',
   'disallow-loadbalancer-services',
   'restrict-service-external-ips',
@@ -306,7 +307,7 @@ function resolveCluster(
   for (const id of CONTROL_IDS) {
     const c = getControl(id);
     const onByProfile = inProfile(profile, id);
-    let s: ControlSettings = { enabled: onByProfile, mode: defaultMode, options: c.defaults(version) as OptionValues, exemptImages: [], exemptNames: [], allowances: [] };
+    let s: ControlSettings = { enabled: onByProfile, mode: controlDefaultMode(c, defaultMode), options: c.defaults(version) as OptionValues, exemptImages: [], exemptNames: [], allowances: [] };
     let setAt: KeyPath | undefined;
     for (const layer of layers) {
       if (layer.value === undefined) continue;
@@ -722,6 +723,11 @@ function explicitlyDisabled(layers: { value: unknown }[], id: ControlId): boolea
     else if (s !== undefined) disabled = false;
   }
   return disabled;
+}
+
+/** A control's mode before any setting: its own default mode where the config's default is `enforce`. */
+export function controlDefaultMode(c: Pick<AnyControl, 'defaultMode'>, defaultMode: Mode): Mode {
+  return defaultMode === 'enforce' ? (c.defaultMode ?? 'enforce') : defaultMode;
 }
 
 function applySetting(d: Diagnostics, c: AnyControl, s: ControlSettings, setting: unknown, path: KeyPath): ControlSettings {

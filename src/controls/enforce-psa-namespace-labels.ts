@@ -1,6 +1,5 @@
 import { defineControl, type LowerContext, type Sample } from './types.js';
 import { opt } from './options.js';
-import { minor } from '../pss/versions.js';
 import { NAMESPACE, object } from './kinds.js';
 
 const ENFORCE = 'pod-security.kubernetes.io/enforce';
@@ -17,14 +16,14 @@ pod-security.kubernetes.io/enforce label names, so anyone allowed to update a Na
 for it by relabelling it privileged. This control checks Namespace objects on CREATE and UPDATE: the enforce
 label, when present, must be privileged, baseline or restricted and at least the level the config gives
 that namespace (its pss setting, else the cluster's level; a namespace whose level is privileged may carry
-any label). The enforce-version label, when present, must be "latest" or v1.N with N at least the bundle's
-target minor, so a label cannot pin an older, weaker standard. A Namespace without an enforce label gets the
+any label). The enforce-version label is require-current-psa-version's (it warns by default, as charts pin
+old versions). A Namespace without an enforce label gets the
 API server's PSA defaults (control-plane/admission-configuration.yaml sets them to the cluster's level); set
 requireLabel to demand the label on every Namespace (then create namespaces with the labels of psa/).
 Exempt namespaces are not checked (Gatekeeper and Kyverno match a Namespace object by its own name).
 An UPDATE counts only what it changes: a finding about the enforce label (or its absence, with
-requireLabel) when the update changes that label, about enforce-version when it changes enforce-version, so a
-Namespace labelled before the policy can still get other labels, annotations and finalizers. Labels can also
+requireLabel) when the update changes that label, so a Namespace labelled before the policy can still get
+other labels, annotations and finalizers. Labels can also
 change through the namespaces/status and namespaces/finalize subresources (their writes keep metadata
 changes): they are judged the same way (the namespace controller finalizes namespaces whatever their
 labels). The Kyverno rule matches Namespace/status and Namespace/finalize, so Kyverno's webhook receives them
@@ -51,18 +50,15 @@ subresources.`,
     requireLabel: opt.boolean('Every Namespace must carry the enforce label (default: false, the API server defaults apply to unlabelled ones).'),
   },
   defaults: () => ({ requireLabel: false }),
-  params: { level: 'strings', minVersion: 'strings', requireLabel: 'boolean' },
+  params: { level: 'strings', requireLabel: 'boolean' },
   // Samples are checked at the restricted level (the level of the pss-restricted and nsa-cisa profiles).
-  lower: (o, version, context?: LowerContext) => ({ level: [context?.level ?? 'restricted'], minVersion: [`v1.${minor(version)}`], requireLabel: o.requireLabel }),
+  lower: (o, _version, context?: LowerContext) => ({ level: [context?.level ?? 'restricted'], requireLabel: o.requireLabel }),
   samples: [
     { name: 'restricted', expect: 'allow', object: namespace('restricted', { [ENFORCE]: 'restricted' }) },
-    { name: 'restricted-pinned-to-newest', expect: 'allow', object: namespace('pinned', { [ENFORCE]: 'restricted', [ENFORCE_VERSION]: 'v1.37' }) },
-    // v1.25 is the target at 1.25 only; pinned below a newer target, it is a weaker standard.
-    { name: 'restricted-pinned-to-1-25', expect: 'allow', object: namespace('pinned-125', { [ENFORCE]: 'restricted', [ENFORCE_VERSION]: 'v1.25' }), versions: { to: 25 } },
-    { name: 'restricted-pinned-below-target', expect: 'deny', object: namespace('pinned-below', { [ENFORCE]: 'restricted', [ENFORCE_VERSION]: 'v1.25' }), versions: { from: 26 } },
-    { name: 'restricted-latest', expect: 'allow', object: namespace('latest', { [ENFORCE]: 'restricted', [ENFORCE_VERSION]: 'latest' }) },
-    { name: 'restricted-pinned-to-old-version', expect: 'deny', object: namespace('old', { [ENFORCE]: 'restricted', [ENFORCE_VERSION]: 'v1.24' }) },
-    { name: 'restricted-bad-version', expect: 'deny', object: namespace('bad-version', { [ENFORCE]: 'restricted', [ENFORCE_VERSION]: '1.37' }) },
+    // Version pins are require-current-psa-version's (a warning by default): the level alone decides here.
+    { name: 'restricted-pinned-to-old-version', expect: 'allow', object: namespace('old', { [ENFORCE]: 'restricted', [ENFORCE_VERSION]: 'v1.24' }) },
+    { name: 'restricted-bad-version', expect: 'allow', object: namespace('bad-version', { [ENFORCE]: 'restricted', [ENFORCE_VERSION]: '1.37' }) },
+    { name: 'baseline-pinned-to-newest', expect: 'deny', object: namespace('baseline-pinned', { [ENFORCE]: 'baseline', [ENFORCE_VERSION]: 'latest' }) },
     { name: 'baseline-below-level', expect: 'deny', object: namespace('baseline', { [ENFORCE]: 'baseline' }) },
     { name: 'privileged', expect: 'deny', object: namespace('privileged', { [ENFORCE]: 'privileged' }) },
     { name: 'unknown-level', expect: 'deny', object: namespace('unknown', { [ENFORCE]: 'Restricted' }) },
@@ -76,14 +72,6 @@ subresources.`,
       oldObject: namespace(`relabel-${sub}`, { [ENFORCE]: 'restricted' }),
       object: namespace(`relabel-${sub}`, { [ENFORCE]: 'privileged' }),
     })),
-    {
-      name: 'status-write-pins-old-version',
-      expect: 'deny',
-      operation: 'UPDATE',
-      subResource: 'status',
-      oldObject: namespace('repin-status', { [ENFORCE]: 'restricted' }),
-      object: namespace('repin-status', { [ENFORCE]: 'restricted', [ENFORCE_VERSION]: 'v1.24' }),
-    },
     {
       // The namespace controller finalizing a namespace that was labelled privileged before the policy.
       name: 'finalize-write-keeps-labels',
@@ -104,14 +92,6 @@ subresources.`,
       object: namespace('keeps-weak', { [ENFORCE]: 'privileged', team: 'b' }),
     },
     {
-      name: 'update-keeps-old-version',
-      expect: 'allow',
-      expectWithoutOldObject: 'deny',
-      operation: 'UPDATE',
-      oldObject: namespace('keeps-old-version', { [ENFORCE]: 'restricted', [ENFORCE_VERSION]: 'v1.24' }),
-      object: namespace('keeps-old-version', { [ENFORCE]: 'restricted', [ENFORCE_VERSION]: 'v1.24', team: 'a' }),
-    },
-    {
       // From one level below the configured one to another: the update writes the label.
       name: 'relabel-privileged-to-baseline',
       expect: 'deny',
@@ -120,8 +100,10 @@ subresources.`,
       object: namespace('relabel-weak', { [ENFORCE]: 'baseline' }),
     },
     {
+      // The pin is new, the weak label is not: a finding of require-current-psa-version only.
       name: 'update-keeps-weak-label-pins-old-version',
-      expect: 'deny',
+      expect: 'allow',
+      expectWithoutOldObject: 'deny',
       operation: 'UPDATE',
       oldObject: namespace('keeps-weak-repins', { [ENFORCE]: 'privileged' }),
       object: namespace('keeps-weak-repins', { [ENFORCE]: 'privileged', [ENFORCE_VERSION]: 'v1.24' }),

@@ -35,6 +35,7 @@ import requireResourceLimitsRequests from './require-resource-limits-requests.js
 import disallowSecretsInEnvVars from './disallow-secrets-in-env-vars.js';
 import disallowDefaultNamespace from './disallow-default-namespace.js';
 import enforcePsaNamespaceLabels from './enforce-psa-namespace-labels.js';
+import requireCurrentPsaVersion from './require-current-psa-version.js';
 import disallowNodeportServices from './disallow-nodeport-services.js';
 import disallowLoadbalancerServices from './disallow-loadbalancer-services.js';
 import restrictServiceExternalIps from './restrict-service-external-ips.js';
@@ -80,6 +81,7 @@ export const controls = {
   'disallow-secrets-in-env-vars': disallowSecretsInEnvVars,
   'disallow-default-namespace': disallowDefaultNamespace,
   'enforce-psa-namespace-labels': enforcePsaNamespaceLabels,
+  'require-current-psa-version': requireCurrentPsaVersion,
   // Objects other than Pods: Services, Ingresses, RBAC, ServiceAccounts.
   'disallow-nodeport-services': disallowNodeportServices,
   'disallow-loadbalancer-services': disallowLoadbalancerServices,

@@ -1,5 +1,6 @@
 import type { OptionSpecs, OptionsOf, PortRange } from './options.js';
 import type { KubernetesVersion } from '../pss/versions.js';
+import type { Mode } from '../config/types.js';
 
 export type Severity = 'low' | 'medium' | 'high';
 export type PssLevel = 'baseline' | 'restricted';
@@ -173,6 +174,12 @@ export interface ControlDefinition<Id extends string, O extends OptionSpecs, P e
    * each scope (the level of its psa/ labels): `lower` then receives it as `context.level`.
    */
   readonly followsPssLevel?: boolean;
+  /**
+   * The mode a profile gives this control where the config's `defaultMode` is `enforce` (absent: `enforce`):
+   * `warn` for a finding that should be shown, not block, unless the user sets the control to `enforce`. A
+   * `defaultMode` of `audit` or `warn` applies to it as to every control; a mode set for the control wins.
+   */
+  readonly defaultMode?: Mode;
   /** Options + target version (+ the scope's PSS level, see followsPssLevel) → engine-neutral parameters. */
   lower(options: OptionsOf<O>, version: KubernetesVersion, context?: LowerContext): ParamsOf<P>;
   readonly samples: readonly Sample[];

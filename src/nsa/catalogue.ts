@@ -98,7 +98,7 @@ export const NSA_RECOMMENDATIONS: readonly NsaRecommendation[] = [
     title: 'Enforce a pod security baseline cluster-wide',
     summary: 'An admission controller (the built-in Pod Security Admission or a policy engine) must apply a minimum pod security standard to every namespace, including new ones.',
     enforce: ['ADM', 'CFG'],
-    controls: ['enforce-psa-namespace-labels', 'block-ephemeral-containers'],
+    controls: ['enforce-psa-namespace-labels', 'require-current-psa-version', 'block-ephemeral-containers'],
     pssControls: true,
     artifacts: ['admission-config', 'flags'],
   },

@@ -75,10 +75,14 @@ export function rolloutReadme(c: ResolvedCluster): string[] {
  * bundle must keep getting labels, finalizers and status from their controllers.
  */
 export function updatesReadme(c: ResolvedCluster): string[] {
-  const subresources = c.controls.flatMap((rc) => {
+  // Controls that match the same subresources share one entry: `Namespace/finalize`, `Namespace/status` (`a`, `b`).
+  const byMatch = new Map<string, string[]>();
+  for (const rc of c.controls) {
     const t = getControl(rc.id).target;
-    return (t?.subresources ?? []).flatMap((s) => t!.kinds.map((k) => `\`${k.kind}/${s}\` (\`${rc.id}\`)`));
-  });
+    const matched = (t?.subresources ?? []).flatMap((s) => t!.kinds.map((k) => `\`${k.kind}/${s}\``)).join(', ');
+    if (matched) byMatch.set(matched, [...(byMatch.get(matched) ?? []), `\`${rc.id}\``]);
+  }
+  const subresources = [...byMatch].map(([matched, ids]) => `${matched} (${ids.join(', ')})`);
   return [
     '**Updates.** Pod controls re-check a Pod on UPDATE only when Pod Security Admission would (images, containers, ephemeral containers, seccomp annotations change); workloads are always checked. Every other control denies on UPDATE only what the update introduces, compared with the object before it: a role rule or aggregation selector the role already had (exactly), a binding subject already listed with the same roleRef, a Namespace PSA label the update leaves as it was, a LoadBalancer or NodePort Service that already failed with the same ports, an external IP already listed, an Ingress whose rules and TLS stay, a ServiceAccount that already mounted its token. So objects created before this bundle can still get labels, finalizers, owner references and status; a new or widened rule, a new subject, a type change, a new port or address is denied. Existing violations still show where objects are judged as they are: Gatekeeper\'s audit, Kyverno\'s background reports and `kubeharden audit`.',
     '',
