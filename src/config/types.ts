@@ -6,9 +6,10 @@ import type { ControlId, Controls } from '../controls/index.js';
 import type { OptionsOf } from '../controls/options.js';
 import type { KubernetesVersion } from '../pss/versions.js';
 import type { AllowKey, AllowValues, ControlsAllowing } from './allow.js';
+import type { Mode } from '../controls/types.js';
 
-/** What happens when a resource violates a control: reject it, record it in audit results, or warn the client. */
-export type Mode = 'enforce' | 'audit' | 'warn';
+/** What happens when a resource violates a control (defined beside the controls, which name their own default). */
+export type { Mode };
 
 /**
  * Built-in starting points. `pss-baseline`/`pss-restricted` turn on exactly the Pod Security Standards checks

@@ -1,6 +1,8 @@
 import type { OptionSpecs, OptionsOf, PortRange } from './options.js';
 import type { KubernetesVersion } from '../pss/versions.js';
-import type { Mode } from '../config/types.js';
+
+/** What happens when a resource violates a control: reject it, record it in audit results, or warn the client. */
+export type Mode = 'enforce' | 'audit' | 'warn';
 
 export type Severity = 'low' | 'medium' | 'high';
 export type PssLevel = 'baseline' | 'restricted';
