@@ -75,17 +75,8 @@ export function allowKeysOf(id: ControlId): readonly AllowKey[] {
   return (CONTROL_ALLOW as Partial<Record<ControlId, readonly AllowKey[]>>)[id] ?? [];
 }
 
-export const ALLOW_KEYS: readonly AllowKey[] = [
-  'appArmorTypes',
-  'capabilities',
-  'hostNamespaces',
-  'hostPaths',
-  'hostPorts',
-  'seLinuxTypes',
-  'seccompTypes',
-  'sysctls',
-  'volumeTypes',
-];
+/** Every `allow` key some control understands, sorted (derived from CONTROL_ALLOW, so it cannot drift). */
+export const ALLOW_KEYS: readonly AllowKey[] = [...new Set<AllowKey>(Object.values(CONTROL_ALLOW).flat())].sort();
 
 /** A canonical absolute path: no empty, `.` or `..` segment, no trailing `/` (lib.rego.hbs `canonical_path`). */
 export const CANONICAL_PATH = '^(/([^/]*[^/.][^/]*|[.][.][.]+))+$';
