@@ -13,6 +13,8 @@ export const LIB_PACKAGE = 'lib.kubeharden';
 
 /** The project's templates directory (works from src/ under vitest and from dist/). */
 export const TEMPLATES_DIR = fileURLToPath(new URL('../../../templates/gatekeeper/', import.meta.url));
+/** The controls' folders, each holding its Rego template. */
+const CONTROLS_DIR = fileURLToPath(new URL('../../controls/', import.meta.url));
 
 const hb = Handlebars.create();
 type Template = (context: object) => string;
@@ -21,7 +23,7 @@ const cache = new Map<string, Template>();
 function compiled(file: string): Template {
   let t = cache.get(file);
   if (!t) {
-    const source = readFileSync(`${TEMPLATES_DIR}${file}`, 'utf8');
+    const source = readFileSync(file, 'utf8');
     const fresh: Template = hb.compile(source, { strict: true, noEscape: true });
     t = fresh;
     cache.set(file, t);
@@ -30,7 +32,7 @@ function compiled(file: string): Template {
 }
 
 export function templateFile(id: ControlId): string {
-  return `${id}.rego.hbs`;
+  return `${CONTROLS_DIR}${id}/gatekeeper.rego.hbs`;
 }
 
 export type RegoVersion = 'v1' | 'v0';
@@ -46,7 +48,7 @@ export function renderControlRego(id: ControlId, version: RegoVersion = 'v1'): s
 
 /** The shared library module. */
 export function renderLibRego(version: RegoVersion = 'v1'): string {
-  return forVersion(compiled('lib.rego.hbs')({ libPackage: LIB_PACKAGE }), version);
+  return forVersion(compiled(`${TEMPLATES_DIR}lib.rego.hbs`)({ libPackage: LIB_PACKAGE }), version);
 }
 
 const V0_IMPORTS = ['future.keywords.contains', 'future.keywords.every', 'future.keywords.if', 'future.keywords.in'];
