@@ -7,14 +7,12 @@ const Handlebars = createRequire(import.meta.url)('handlebars') as typeof import
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { regoPackage } from '../../names.js';
-import type { ControlId } from '../../controls/index.js';
+import { getControl, type ControlId } from '../../controls/index.js';
 
 export const LIB_PACKAGE = 'lib.kubeharden';
 
-/** The project's templates directory (works from src/ under vitest and from dist/). */
+/** The shared templates directory (works from src/ under vitest and from dist/). */
 export const TEMPLATES_DIR = fileURLToPath(new URL('../../../templates/gatekeeper/', import.meta.url));
-/** The controls' folders, each holding its Rego template. */
-const CONTROLS_DIR = fileURLToPath(new URL('../../controls/', import.meta.url));
 
 const hb = Handlebars.create();
 type Template = (context: object) => string;
@@ -31,8 +29,11 @@ function compiled(file: string): Template {
   return t;
 }
 
+/** The Rego template a control declares (`engines.gatekeeper`, a file in the control's folder). */
 export function templateFile(id: ControlId): string {
-  return `${CONTROLS_DIR}${id}/gatekeeper.rego.hbs`;
+  const g = getControl(id).engines.gatekeeper;
+  if (g.kind !== 'rego') throw new Error(`gatekeeper: ${id} has no Rego template: ${g.why}`);
+  return g.file;
 }
 
 export type RegoVersion = 'v1' | 'v0';

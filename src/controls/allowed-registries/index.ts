@@ -1,6 +1,7 @@
-import { defineControl } from '../types.js';
+import { cel, defineControl, rego } from '../types.js';
 import { opt } from '../options.js';
 import { inList, perContainerList, pod, sample } from '../samples.js';
+import { check } from './cel.js';
 
 const imageVolume = (reference: string) => ({ volumes: [{ name: 'model', image: { reference } }] });
 
@@ -24,6 +25,7 @@ written in the manifests.`,
   category: 'Images (NSA/CISA)',
   severity: 'high',
   nsa: ['NSA-POD-3'],
+  engines: { gatekeeper: rego(new URL('./gatekeeper.rego.hbs', import.meta.url)), kyverno: cel(check) },
   options: {
     registries: opt.strings(
       'Allowed prefixes of the canonical image reference, e.g. "registry.example.com/" or "docker.io/library/". No default: required.',

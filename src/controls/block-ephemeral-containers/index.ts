@@ -1,6 +1,7 @@
-import { NO_OPTIONS, defineControl } from '../types.js';
+import { cel, defineControl, NO_OPTIONS, rego } from '../types.js';
 import { inList, pod, sample } from '../samples.js';
 import type { Manifest } from '../types.js';
+import { check } from './cel.js';
 
 /** A Pod that got a debug container before the policy existed. */
 const DEBUGGED = inList('debugged', 'deny', 'ephemeralContainers', {}).object;
@@ -26,6 +27,7 @@ of a debugged Pod). Alternative: do not grant update on pods/ephemeralcontainers
   category: 'Pod hardening (NSA/CISA)',
   severity: 'medium',
   nsa: ['NSA-POD-4'],
+  engines: { gatekeeper: rego(new URL('./gatekeeper.rego.hbs', import.meta.url)), kyverno: cel(check) },
   ...NO_OPTIONS,
   samples: [
     sample('no-ephemeral-containers', 'allow', pod('plain')),

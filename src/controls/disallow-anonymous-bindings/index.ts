@@ -1,6 +1,7 @@
-import { defineControl, type Manifest } from '../types.js';
+import { cel, defineControl, rego, type Manifest } from '../types.js';
 import { opt } from '../options.js';
 import { CLUSTER_ROLE_BINDING, ROLE_BINDING, binding } from '../kinds.js';
+import { check } from './cel.js';
 
 /** The names that always fail, and the one that fails with includeAuthenticated. */
 const ANONYMOUS = ['system:anonymous', 'system:unauthenticated'];
@@ -27,6 +28,7 @@ UPDATE counts the subjects it adds (a subject listed before, with the same roleR
   category: 'RBAC (NSA/CISA)',
   severity: 'high',
   nsa: ['NSA-AUTH-2'],
+  engines: { gatekeeper: rego(new URL('./gatekeeper.rego.hbs', import.meta.url)), kyverno: cel(check) },
   target: { kinds: [ROLE_BINDING, CLUSTER_ROLE_BINDING] },
   options: {
     includeAuthenticated: opt.boolean('Also fail bindings to the system:authenticated group (every authenticated user). Default: false.'),

@@ -1,5 +1,6 @@
-import { NO_OPTIONS, defineControl } from '../types.js';
+import { cel, defineControl, NO_OPTIONS, rego } from '../types.js';
 import { inList, pod, sample } from '../samples.js';
+import { check } from './cel.js';
 
 const OFF = { automountServiceAccountToken: false };
 
@@ -22,6 +23,7 @@ volumes are pod-level and cannot change on update).`,
   category: 'Pod hardening (NSA/CISA)',
   severity: 'medium',
   nsa: ['NSA-POD-9'],
+  engines: { gatekeeper: rego(new URL('./gatekeeper.rego.hbs', import.meta.url)), kyverno: cel(check) },
   gaps: [
     {
       engine: 'admission',

@@ -1,6 +1,7 @@
-import { defineControl, type Manifest } from '../types.js';
+import { cel, defineControl, rego, type Manifest } from '../types.js';
 import { opt } from '../options.js';
 import { CLUSTER_ROLE_BINDING, ROLE_BINDING, binding } from '../kinds.js';
+import { check } from './cel.js';
 
 /** The forms an allowedSubjects entry can take (ServiceAccount namespaces and names never contain ":"). */
 const SUBJECT_REF = /^(?:(?:User|Group):.+|ServiceAccount:[^:]+:[^:]+)$/;
@@ -37,6 +38,7 @@ Members of system:masters bypass RBAC altogether and admission cannot stop them:
   category: 'RBAC (NSA/CISA)',
   severity: 'high',
   nsa: ['NSA-AUTH-4'],
+  engines: { gatekeeper: rego(new URL('./gatekeeper.rego.hbs', import.meta.url)), kyverno: cel(check) },
   target: { kinds: [ROLE_BINDING, CLUSTER_ROLE_BINDING] },
   options: {
     roles: opt.strings('ClusterRoles that only allowed subjects may be bound to (exact names). Default: cluster-admin.', ['cluster-admin', 'admin']),

@@ -1,7 +1,8 @@
-import { defineControl } from '../types.js';
+import { cel, defineControl, rego } from '../types.js';
 import { opt } from '../options.js';
 import { pod } from '../samples.js';
 import type { Manifest, Sample } from '../types.js';
+import { check } from './cel.js';
 
 const inNamespace = (name: string, expect: 'allow' | 'deny', namespace: string | undefined): Sample => {
   const p = pod(name) as { metadata: Record<string, unknown> };
@@ -26,6 +27,7 @@ they are exempt namespaces.`,
   category: 'Namespaces (NSA/CISA)',
   severity: 'low',
   nsa: ['NSA-NET-1'],
+  engines: { gatekeeper: rego(new URL('./gatekeeper.rego.hbs', import.meta.url)), kyverno: cel(check) },
   options: {
     namespaces: opt.strings('Namespaces in which Pods and workloads may not be created. Default: default.', ['default']),
   },

@@ -1,5 +1,6 @@
-import { NO_OPTIONS, defineControl } from '../types.js';
+import { cel, defineControl, NO_OPTIONS, rego } from '../types.js';
 import { pod, sample } from '../samples.js';
+import { check } from './cel.js';
 
 export default defineControl({
   id: 'disallow-host-namespaces',
@@ -12,6 +13,7 @@ allow: { hostNamespaces: ['hostPID'] }.`,
   category: 'Pod Security Standards (Baseline)',
   severity: 'high',
   nsa: ['NSA-POD-6'],
+  engines: { gatekeeper: rego(new URL('./gatekeeper.rego.hbs', import.meta.url)), kyverno: cel(check) },
   pss: { level: 'baseline', check: 'hostNamespaces' },
   ...NO_OPTIONS,
   samples: [

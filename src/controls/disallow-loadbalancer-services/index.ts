@@ -1,6 +1,7 @@
-import { defineControl } from '../types.js';
+import { cel, defineControl, rego } from '../types.js';
 import { opt } from '../options.js';
 import { SERVICE, object, service } from '../kinds.js';
+import { check } from './cel.js';
 
 const LB = { type: 'LoadBalancer' };
 const GKE_INTERNAL = 'networking.gke.io/load-balancer-type';
@@ -30,6 +31,7 @@ a removed allowed annotation (also through services/status, whose writes keep me
   category: 'Services and ingress (NSA/CISA)',
   severity: 'medium',
   nsa: ['NSA-NET-8'],
+  engines: { gatekeeper: rego(new URL('./gatekeeper.rego.hbs', import.meta.url)), kyverno: cel(check) },
   target: { kinds: [SERVICE] },
   options: {
     allowedAnnotations: opt.strings(

@@ -1,5 +1,6 @@
-import { NO_OPTIONS, defineControl } from '../types.js';
+import { cel, defineControl, NO_OPTIONS, rego } from '../types.js';
 import { SERVICE, object, service } from '../kinds.js';
+import { check } from './cel.js';
 
 export default defineControl({
   id: 'disallow-nodeport-services',
@@ -14,6 +15,7 @@ finalizer, a services/status write): it opens no node port; a new or changed por
   category: 'Services and ingress (NSA/CISA)',
   severity: 'medium',
   nsa: ['NSA-NET-8'],
+  engines: { gatekeeper: rego(new URL('./gatekeeper.rego.hbs', import.meta.url)), kyverno: cel(check) },
   target: { kinds: [SERVICE] },
   ...NO_OPTIONS,
   samples: [

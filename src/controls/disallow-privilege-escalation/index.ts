@@ -1,5 +1,6 @@
-import { NO_OPTIONS, defineControl } from '../types.js';
+import { cel, defineControl, NO_OPTIONS, rego } from '../types.js';
 import { inList, perContainerList, pod, sample } from '../samples.js';
+import { check } from './cel.js';
 
 const APE_FALSE = { securityContext: { allowPrivilegeEscalation: false } };
 
@@ -13,6 +14,7 @@ runtime default allows escalation. Pods with spec.os.name: windows are exempt.`,
   category: 'Pod Security Standards (Restricted)',
   severity: 'medium',
   nsa: ['NSA-POD-7'],
+  engines: { gatekeeper: rego(new URL('./gatekeeper.rego.hbs', import.meta.url)), kyverno: cel(check) },
   pss: { level: 'restricted', check: 'allowPrivilegeEscalation' },
   ...NO_OPTIONS,
   samples: [

@@ -1,5 +1,6 @@
-import { NO_OPTIONS, defineControl } from '../types.js';
+import { cel, defineControl, NO_OPTIONS, rego } from '../types.js';
 import { perContainerList, pod, runningPodUpdates, sample } from '../samples.js';
+import { check } from './cel.js';
 
 /** A Pod admitted before the policy existed, running a privileged container. */
 const RUNNING = pod('running-privileged', { containers: [{ name: 'app', image: 'registry.example.com/app:1.0', securityContext: { privileged: true } }] });
@@ -15,6 +16,7 @@ checked too.`,
   category: 'Pod Security Standards (Baseline)',
   severity: 'high',
   nsa: ['NSA-POD-5'],
+  engines: { gatekeeper: rego(new URL('./gatekeeper.rego.hbs', import.meta.url)), kyverno: cel(check) },
   pss: { level: 'baseline', check: 'privileged' },
   ...NO_OPTIONS,
   samples: [

@@ -1,6 +1,7 @@
-import { defineControl } from '../types.js';
+import { cel, defineControl, rego } from '../types.js';
 import { perContainerList, pod, sample } from '../samples.js';
 import { userNamespaceRelaxation } from '../../pss/versions.js';
+import { check } from './cel.js';
 
 export default defineControl({
   id: 'disallow-run-as-root-user',
@@ -13,6 +14,7 @@ exempt.`,
   category: 'Pod Security Standards (Restricted)',
   severity: 'high',
   nsa: ['NSA-POD-1', 'NSA-POD-7'],
+  engines: { gatekeeper: rego(new URL('./gatekeeper.rego.hbs', import.meta.url)), kyverno: cel(check) },
   pss: { level: 'restricted', check: 'runAsUser', since: 23 },
   options: {},
   defaults: () => ({}),

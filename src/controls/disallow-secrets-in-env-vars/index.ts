@@ -1,6 +1,7 @@
-import { defineControl } from '../types.js';
+import { cel, defineControl, rego } from '../types.js';
 import { opt } from '../options.js';
 import { inList, perContainerList, pod, sample } from '../samples.js';
+import { check } from './cel.js';
 
 const secretEnv = (secret: string) => ({ env: [{ name: 'PASSWORD', valueFrom: { secretKeyRef: { name: secret, key: 'password' } } }] });
 const secretEnvFrom = (secret: string) => ({ envFrom: [{ secretRef: { name: secret } }] });
@@ -17,6 +18,7 @@ checked, so a secret copied into a ConfigMap or a literal value is not detected.
   category: 'Secrets (NSA/CISA)',
   severity: 'medium',
   nsa: ['NSA-NET-10'],
+  engines: { gatekeeper: rego(new URL('./gatekeeper.rego.hbs', import.meta.url)), kyverno: cel(check) },
   options: {
     allowedSecrets: opt.strings('Secrets that may still be read into environment variables: exact names or prefixes ending in "*". Default: none.'),
   },

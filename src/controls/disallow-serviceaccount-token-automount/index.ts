@@ -1,6 +1,7 @@
-import { defineControl } from '../types.js';
+import { cel, defineControl, rego } from '../types.js';
 import { opt } from '../options.js';
 import { SERVICE_ACCOUNT, object } from '../kinds.js';
+import { check } from './cel.js';
 
 const sa = (name: string, fields: Record<string, unknown> = {}) => object(SERVICE_ACCOUNT, name, fields);
 const OFF = { automountServiceAccountToken: false };
@@ -24,6 +25,7 @@ and UPDATE; an UPDATE of an account that already mounted its token (a label, an 
   category: 'Pod hardening (NSA/CISA)',
   severity: 'medium',
   nsa: ['NSA-POD-9'],
+  engines: { gatekeeper: rego(new URL('./gatekeeper.rego.hbs', import.meta.url)), kyverno: cel(check) },
   target: { kinds: [SERVICE_ACCOUNT] },
   options: {
     exemptDefault: opt.boolean('Do not check ServiceAccounts named "default" (created by Kubernetes in every namespace). Default: true.'),

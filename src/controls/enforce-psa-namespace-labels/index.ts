@@ -1,6 +1,7 @@
-import { defineControl, type LowerContext, type Sample } from '../types.js';
+import { cel, defineControl, rego, type LowerContext, type Sample } from '../types.js';
 import { opt } from '../options.js';
 import { NAMESPACE, object } from '../kinds.js';
+import { check } from './cel.js';
 
 const ENFORCE = 'pod-security.kubernetes.io/enforce';
 const ENFORCE_VERSION = 'pod-security.kubernetes.io/enforce-version';
@@ -37,6 +38,7 @@ subresources.`,
   category: 'Namespaces (NSA/CISA)',
   severity: 'high',
   nsa: ['NSA-POD-4'],
+  engines: { gatekeeper: rego(new URL('./gatekeeper.rego.hbs', import.meta.url)), kyverno: cel(check) },
   gaps: [
     {
       engine: 'gatekeeper',

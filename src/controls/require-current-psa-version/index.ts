@@ -1,6 +1,7 @@
-import { defineControl, type LowerContext, type Sample } from '../types.js';
+import { cel, defineControl, rego, type LowerContext, type Sample } from '../types.js';
 import { minor } from '../../pss/versions.js';
 import { NAMESPACE, object } from '../kinds.js';
+import { check } from './cel.js';
 
 const ENFORCE = 'pod-security.kubernetes.io/enforce';
 const ENFORCE_VERSION = 'pod-security.kubernetes.io/enforce-version';
@@ -43,6 +44,7 @@ own install does not (add both to its webhook rules, Helm value validatingWebhoo
   category: 'Namespaces (NSA/CISA)',
   severity: 'medium',
   nsa: ['NSA-POD-4'],
+  engines: { gatekeeper: rego(new URL('./gatekeeper.rego.hbs', import.meta.url)), kyverno: cel(check) },
   gaps: [
     {
       engine: 'gatekeeper',

@@ -1,5 +1,6 @@
-import { NO_OPTIONS, defineControl } from '../types.js';
+import { cel, defineControl, NO_OPTIONS, rego } from '../types.js';
 import { perContainerList, pod, sample } from '../samples.js';
+import { check } from './cel.js';
 
 export default defineControl({
   id: 'require-default-proc-mount',
@@ -12,6 +13,7 @@ control is not relaxed more than that one.`,
   category: 'Pod Security Standards (Restricted)',
   severity: 'medium',
   nsa: ['NSA-POD-8'],
+  engines: { gatekeeper: rego(new URL('./gatekeeper.rego.hbs', import.meta.url)), kyverno: cel(check) },
   pss: { level: 'restricted', check: 'procMount_restricted', since: 35, overrides: 'restrict-proc-mount' },
   ...NO_OPTIONS,
   samples: [

@@ -1,6 +1,7 @@
-import { defineControl } from '../types.js';
+import { cel, defineControl, rego } from '../types.js';
 import { opt } from '../options.js';
 import { inList, perContainerList, pod, sample } from '../samples.js';
+import { check } from './cel.js';
 
 const DROP_ALL = { securityContext: { capabilities: { drop: ['ALL'] } } };
 
@@ -18,6 +19,7 @@ those, and must still drop ALL.`,
   category: 'Pod Security Standards (Restricted)',
   severity: 'medium',
   nsa: ['NSA-POD-5'],
+  engines: { gatekeeper: rego(new URL('./gatekeeper.rego.hbs', import.meta.url)), kyverno: cel(check) },
   pss: { level: 'restricted', check: 'capabilities_restricted', since: 22, overrides: 'restrict-capabilities-baseline' },
   options: {
     allowedCapabilities: opt.strings('Capabilities containers may add back after dropping ALL. Default: NET_BIND_SERVICE.', ['NET_BIND_SERVICE']),

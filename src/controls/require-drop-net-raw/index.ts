@@ -1,5 +1,6 @@
-import { NO_OPTIONS, defineControl } from '../types.js';
+import { cel, defineControl, NO_OPTIONS, rego } from '../types.js';
 import { inList, perContainerList, pod, sample } from '../samples.js';
+import { check } from './cel.js';
 
 const DROP = { securityContext: { capabilities: { drop: ['NET_RAW'] } } };
 
@@ -22,6 +23,7 @@ add it by that exact name (ALL, CAP_NET_RAW and other spellings in add still fai
   category: 'Pod hardening (NSA/CISA)',
   severity: 'medium',
   nsa: ['NSA-POD-5'],
+  engines: { gatekeeper: rego(new URL('./gatekeeper.rego.hbs', import.meta.url)), kyverno: cel(check) },
   ...NO_OPTIONS,
   samples: [
     sample('unset', 'deny', pod('plain')),

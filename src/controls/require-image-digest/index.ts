@@ -1,5 +1,6 @@
-import { NO_OPTIONS, defineControl } from '../types.js';
+import { cel, defineControl, NO_OPTIONS, rego } from '../types.js';
 import { inList, perContainerList, pod, sample } from '../samples.js';
+import { check } from './cel.js';
 
 const DIGEST = 'sha256:0f0e0d0c0b0a09080706050403020100f0e0d0c0b0a090807060504030201000';
 const PINNED = { image: `registry.example.com/app@${DIGEST}` };
@@ -17,6 +18,7 @@ mutating webhook or the CI pipeline) that has to run before this validation.`,
   category: 'Images (NSA/CISA)',
   severity: 'medium',
   nsa: ['NSA-POD-3'],
+  engines: { gatekeeper: rego(new URL('./gatekeeper.rego.hbs', import.meta.url)), kyverno: cel(check) },
   ...NO_OPTIONS,
   samples: [
     sample('tag-only', 'deny', pod('tagged')),

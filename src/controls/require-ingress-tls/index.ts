@@ -1,5 +1,6 @@
-import { NO_OPTIONS, defineControl } from '../types.js';
+import { cel, defineControl, NO_OPTIONS, rego } from '../types.js';
 import { INGRESS, object } from '../kinds.js';
+import { check } from './cel.js';
 
 type Obj = Record<string, unknown>;
 
@@ -35,6 +36,7 @@ passes.`,
   category: 'Services and ingress (NSA/CISA)',
   severity: 'medium',
   nsa: ['NSA-NET-9'],
+  engines: { gatekeeper: rego(new URL('./gatekeeper.rego.hbs', import.meta.url)), kyverno: cel(check) },
   target: { kinds: [INGRESS] },
   ...NO_OPTIONS,
   samples: [

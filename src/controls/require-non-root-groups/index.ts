@@ -1,6 +1,7 @@
-import { defineControl } from '../types.js';
+import { cel, defineControl, rego } from '../types.js';
 import { opt } from '../options.js';
 import { inList, perContainerList, pod, sample } from '../samples.js';
+import { check } from './cel.js';
 
 export default defineControl({
   id: 'require-non-root-groups',
@@ -18,6 +19,7 @@ user-namespace relaxation.`,
   category: 'Pod hardening (NSA/CISA)',
   severity: 'medium',
   nsa: ['NSA-POD-1', 'NSA-POD-7'],
+  engines: { gatekeeper: rego(new URL('./gatekeeper.rego.hbs', import.meta.url)), kyverno: cel(check) },
   options: {
     requireSet: opt.boolean('Also require runAsGroup (pod or every container) and a pod fsGroup to be set, not only non-zero. Default: false.'),
   },

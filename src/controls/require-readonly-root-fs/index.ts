@@ -1,5 +1,6 @@
-import { NO_OPTIONS, defineControl } from '../types.js';
+import { cel, defineControl, NO_OPTIONS, rego } from '../types.js';
 import { perContainerList, pod, sample } from '../samples.js';
+import { check } from './cel.js';
 
 const RO = { securityContext: { readOnlyRootFilesystem: true } };
 
@@ -16,6 +17,7 @@ the debug image. Not part of the Pod Security Standards.`,
   category: 'Pod hardening (NSA/CISA)',
   severity: 'medium',
   nsa: ['NSA-POD-2'],
+  engines: { gatekeeper: rego(new URL('./gatekeeper.rego.hbs', import.meta.url)), kyverno: cel(check) },
   ...NO_OPTIONS,
   samples: [
     sample('unset', 'deny', pod('plain')),

@@ -1,6 +1,7 @@
-import { defineControl } from '../types.js';
+import { cel, defineControl, rego } from '../types.js';
 import { opt } from '../options.js';
 import { inList, perContainerList, pod, sample } from '../samples.js';
+import { check } from './cel.js';
 
 export const RESOURCE_FIELDS = ['requests.cpu', 'requests.memory', 'limits.cpu', 'limits.memory'] as const;
 const FULL = { resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '500m', memory: '128Mi' } } };
@@ -19,6 +20,7 @@ pass (set the values in the template); pod-level spec.resources is not taken int
   category: 'Resources (NSA/CISA)',
   severity: 'medium',
   nsa: ['NSA-NET-4'],
+  engines: { gatekeeper: rego(new URL('./gatekeeper.rego.hbs', import.meta.url)), kyverno: cel(check) },
   options: {
     required: opt.oneOf('Which of requests.cpu, requests.memory, limits.cpu, limits.memory every container must set. Default: requests.cpu, requests.memory, limits.memory.', RESOURCE_FIELDS),
   },

@@ -1,6 +1,7 @@
-import { defineControl } from '../types.js';
+import { cel, defineControl, rego } from '../types.js';
 import { inList, perContainerList, pod, sample } from '../samples.js';
 import { userNamespaceRelaxation } from '../../pss/versions.js';
+import { check } from './cel.js';
 
 const NON_ROOT = { runAsNonRoot: true };
 
@@ -14,6 +15,7 @@ A container that leaves it unset passes only if the pod level sets true. From v1
   category: 'Pod Security Standards (Restricted)',
   severity: 'medium',
   nsa: ['NSA-POD-1', 'NSA-POD-7'],
+  engines: { gatekeeper: rego(new URL('./gatekeeper.rego.hbs', import.meta.url)), kyverno: cel(check) },
   pss: { level: 'restricted', check: 'runAsNonRoot' },
   options: {},
   defaults: () => ({}),

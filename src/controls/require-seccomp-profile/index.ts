@@ -1,6 +1,7 @@
-import { defineControl } from '../types.js';
+import { cel, defineControl, rego } from '../types.js';
 import { opt } from '../options.js';
 import { inList, perContainerList, pod, sample } from '../samples.js';
+import { check } from './cel.js';
 
 const RD = { seccompProfile: { type: 'RuntimeDefault' } };
 
@@ -18,6 +19,7 @@ same exception, or Unconfined stays denied there); a container still has to set 
   category: 'Pod Security Standards (Restricted)',
   severity: 'medium',
   nsa: ['NSA-POD-8', 'NSA-LOG-3'],
+  engines: { gatekeeper: rego(new URL('./gatekeeper.rego.hbs', import.meta.url)), kyverno: cel(check) },
   pss: { level: 'restricted', check: 'seccompProfile_restricted', overrides: 'restrict-seccomp' },
   options: {
     allowedTypes: opt.oneOf('Seccomp profile types that count as confined. Default: RuntimeDefault, Localhost.', ['RuntimeDefault', 'Localhost']),

@@ -1,7 +1,8 @@
-import { defineControl } from '../types.js';
+import { cel, defineControl, rego } from '../types.js';
 import { opt } from '../options.js';
 import { perContainerList, pod, sample } from '../samples.js';
 import { checksAppArmorFields } from '../../pss/versions.js';
+import { check } from './cel.js';
 
 export default defineControl({
   id: 'restrict-apparmor',
@@ -17,6 +18,7 @@ the annotations, which name containers only by name, when the whole pod is excep
   category: 'Pod Security Standards (Baseline)',
   severity: 'medium',
   nsa: ['NSA-POD-8'],
+  engines: { gatekeeper: rego(new URL('./gatekeeper.rego.hbs', import.meta.url)), kyverno: cel(check) },
   pss: { level: 'baseline', check: 'appArmorProfile' },
   options: {
     allowedTypes: opt.oneOf('AppArmor profile types allowed where a profile is set. Default: RuntimeDefault, Localhost.', ['RuntimeDefault', 'Localhost', 'Unconfined']),

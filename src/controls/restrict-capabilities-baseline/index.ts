@@ -1,7 +1,8 @@
-import { defineControl } from '../types.js';
+import { cel, defineControl, rego } from '../types.js';
 import { opt } from '../options.js';
 import { perContainerList, pod, sample } from '../samples.js';
 import { BASELINE_CAPABILITIES } from '../../pss/versions.js';
+import { check } from './cel.js';
 
 export default defineControl({
   id: 'restrict-capabilities-baseline',
@@ -18,6 +19,7 @@ images' containers add exactly those.`,
   category: 'Pod Security Standards (Baseline)',
   severity: 'high',
   nsa: ['NSA-POD-5'],
+  engines: { gatekeeper: rego(new URL('./gatekeeper.rego.hbs', import.meta.url)), kyverno: cel(check) },
   pss: { level: 'baseline', check: 'capabilities_baseline' },
   options: {
     allowedCapabilities: opt.strings('Capabilities containers may add (exact, case-sensitive names). Default: the PSS baseline list.', BASELINE_CAPABILITIES),

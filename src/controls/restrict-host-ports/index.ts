@@ -1,6 +1,7 @@
-import { defineControl } from '../types.js';
+import { cel, defineControl, rego } from '../types.js';
 import { opt } from '../options.js';
 import { perContainerList, pod, sample } from '../samples.js';
+import { check } from './cel.js';
 
 export default defineControl({
   id: 'restrict-host-ports',
@@ -14,6 +15,7 @@ Exceptions can allow named ports for the excepted images' containers (any list):
   category: 'Pod Security Standards (Baseline)',
   severity: 'medium',
   nsa: ['NSA-POD-6', 'NSA-NET-8'],
+  engines: { gatekeeper: rego(new URL('./gatekeeper.rego.hbs', import.meta.url)), kyverno: cel(check) },
   pss: { level: 'baseline', check: 'hostPorts' },
   options: {
     allowedRanges: opt.portRanges('Host port ranges that are allowed anyway (inclusive). Default: none, as PSS.'),

@@ -1,5 +1,6 @@
-import { NO_OPTIONS, defineControl } from '../types.js';
+import { cel, defineControl, NO_OPTIONS, rego } from '../types.js';
 import { perContainerList, pod, sample } from '../samples.js';
+import { check } from './cel.js';
 
 export default defineControl({
   id: 'restrict-probe-lifecycle-host',
@@ -12,6 +13,7 @@ kubelet into an SSRF proxy towards the node's network.`,
   category: 'Pod Security Standards (Baseline)',
   severity: 'medium',
   nsa: ['NSA-POD-6'],
+  engines: { gatekeeper: rego(new URL('./gatekeeper.rego.hbs', import.meta.url)), kyverno: cel(check) },
   pss: { level: 'baseline', check: 'hostProbesAndHostLifecycle', since: 34 },
   ...NO_OPTIONS,
   samples: [

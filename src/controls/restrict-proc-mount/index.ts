@@ -1,6 +1,7 @@
-import { defineControl } from '../types.js';
+import { cel, defineControl, rego } from '../types.js';
 import { perContainerList, pod, sample } from '../samples.js';
 import { userNamespaceRelaxation } from '../../pss/versions.js';
+import { check } from './cel.js';
 
 export default defineControl({
   id: 'restrict-proc-mount',
@@ -14,6 +15,7 @@ unless it is relaxed the same way.`,
   category: 'Pod Security Standards (Baseline)',
   severity: 'medium',
   nsa: ['NSA-POD-8'],
+  engines: { gatekeeper: rego(new URL('./gatekeeper.rego.hbs', import.meta.url)), kyverno: cel(check) },
   pss: { level: 'baseline', check: 'procMount' },
   options: {},
   defaults: () => ({}),

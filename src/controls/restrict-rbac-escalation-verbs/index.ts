@@ -1,7 +1,8 @@
-import { defineControl } from '../types.js';
+import { cel, defineControl, rego } from '../types.js';
 import { ADMIN_EDIT_AGGREGATION, BOOTSTRAP_LABEL, aggregatedRole, aggregationSamples, exemptionSamples, exemptRolesOption, roleSample as sample, rule, updateAddingRule, existingViolationSamples, ROLE_UPDATE_DETAILS } from '../rbac-roles.js';
 import { CLUSTER_ROLE, ROLE } from '../kinds.js';
 import { minor } from '../../pss/versions.js';
+import { check } from './cel.js';
 
 const RBAC = 'rbac.authorization.k8s.io';
 const AUTHN = 'authentication.k8s.io';
@@ -86,6 +87,7 @@ cluster-admin-level rights (the API server demands escalate).`,
   category: 'RBAC (NSA/CISA)',
   severity: 'high',
   nsa: ['NSA-AUTH-4'],
+  engines: { gatekeeper: rego(new URL('./gatekeeper.rego.hbs', import.meta.url)), kyverno: cel(check) },
   target: { kinds: [ROLE, CLUSTER_ROLE] },
   ...roles,
   params: { ...roles.params, impersonationModes: 'strings', admissionPolicies: 'strings' },

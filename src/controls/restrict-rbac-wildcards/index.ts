@@ -1,6 +1,7 @@
-import { defineControl } from '../types.js';
+import { cel, defineControl, rego } from '../types.js';
 import { BOOTSTRAP_LABEL, EXEMPT_ROLES_DETAILS, aggregatedRole, aggregationSamples, exemptionSamples, exemptRolesOption, roleSample as sample, rule, updateAddingRule, existingViolationSamples, ROLE_UPDATE_DETAILS, type Rule } from '../rbac-roles.js';
 import { CLUSTER_ROLE, ROLE } from '../kinds.js';
+import { check } from './cel.js';
 
 const urls = (nonResourceURLs: string[], verbs: string[]): Rule => ({ nonResourceURLs, verbs });
 const readPods = rule([''], ['pods', 'pods/log'], ['get', 'list', 'watch']);
@@ -31,6 +32,7 @@ ${ROLE_UPDATE_DETAILS}`,
   category: 'RBAC (NSA/CISA)',
   severity: 'high',
   nsa: ['NSA-AUTH-4'],
+  engines: { gatekeeper: rego(new URL('./gatekeeper.rego.hbs', import.meta.url)), kyverno: cel(check) },
   target: { kinds: [ROLE, CLUSTER_ROLE] },
   ...exemptRolesOption(ID, [BOOTSTRAP_LABEL]),
   samples: [

@@ -1,6 +1,7 @@
-import { defineControl } from '../types.js';
+import { cel, defineControl, rego } from '../types.js';
 import { opt } from '../options.js';
 import { perContainerList, pod, sample } from '../samples.js';
+import { check } from './cel.js';
 
 export default defineControl({
   id: 'restrict-seccomp',
@@ -16,6 +17,7 @@ control is relaxed the same way. Exceptions can allow named profile types: allow
   category: 'Pod Security Standards (Baseline)',
   severity: 'medium',
   nsa: ['NSA-POD-8', 'NSA-LOG-3'],
+  engines: { gatekeeper: rego(new URL('./gatekeeper.rego.hbs', import.meta.url)), kyverno: cel(check) },
   pss: { level: 'baseline', check: 'seccompProfile_baseline' },
   options: {
     allowedTypes: opt.oneOf('Seccomp profile types allowed where a profile is set. Default: RuntimeDefault, Localhost.', ['RuntimeDefault', 'Localhost', 'Unconfined']),

@@ -1,6 +1,7 @@
-import { defineControl } from '../types.js';
+import { cel, defineControl, rego } from '../types.js';
 import { ADMIN_EDIT_AGGREGATION, BOOTSTRAP_LABEL, EXEMPT_ROLES_DETAILS, aggregatedRole, aggregationSamples, exemptionSamples, exemptRolesOption, roleSample as sample, rule, updateAddingRule, existingViolationSamples, ROLE_UPDATE_DETAILS } from '../rbac-roles.js';
 import { CLUSTER_ROLE, ROLE } from '../kinds.js';
+import { check } from './cel.js';
 
 const readConfig = rule([''], ['configmaps'], ['get', 'list', 'watch']);
 const aggregated = aggregatedRole('secrets-reader-aggregate');
@@ -35,6 +36,7 @@ rights (the API server demands escalate).`,
   category: 'RBAC (NSA/CISA)',
   severity: 'medium',
   nsa: ['NSA-AUTH-4', 'NSA-NET-10'],
+  engines: { gatekeeper: rego(new URL('./gatekeeper.rego.hbs', import.meta.url)), kyverno: cel(check) },
   target: { kinds: [ROLE, CLUSTER_ROLE] },
   ...exemptRolesOption(ID, AGGREGATION_KEYS),
   samples: [

@@ -1,7 +1,8 @@
-import { defineControl } from '../types.js';
+import { cel, defineControl, rego } from '../types.js';
 import { opt } from '../options.js';
 import { perContainerList, pod, sample } from '../samples.js';
 import { baselineSelinuxTypes } from '../../pss/versions.js';
+import { check } from './cel.js';
 
 export default defineControl({
   id: 'restrict-selinux',
@@ -15,6 +16,7 @@ container level fails regardless of overrides. Exceptions can allow named types:
   category: 'Pod Security Standards (Baseline)',
   severity: 'medium',
   nsa: ['NSA-POD-8'],
+  engines: { gatekeeper: rego(new URL('./gatekeeper.rego.hbs', import.meta.url)), kyverno: cel(check) },
   pss: { level: 'baseline', check: 'seLinuxOptions' },
   options: {
     allowedTypes: opt.strings('SELinux types allowed besides the empty string. Default: the PSS list for the target version.', ['container_t', 'container_init_t', 'container_kvm_t', 'container_engine_t']),

@@ -1,6 +1,7 @@
-import { defineControl } from '../types.js';
+import { cel, defineControl, rego } from '../types.js';
 import { opt } from '../options.js';
 import { SERVICE, object, service } from '../kinds.js';
+import { check } from './cel.js';
 
 export default defineControl({
   id: 'restrict-service-external-ips',
@@ -20,6 +21,7 @@ not list before.`,
   category: 'Services and ingress (NSA/CISA)',
   severity: 'medium',
   nsa: ['NSA-NET-8'],
+  engines: { gatekeeper: rego(new URL('./gatekeeper.rego.hbs', import.meta.url)), kyverno: cel(check) },
   target: { kinds: [SERVICE] },
   options: {
     allowedIPs: opt.strings('Addresses Services may list in spec.externalIPs, compared as exact strings. Default: none.'),

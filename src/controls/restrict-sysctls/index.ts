@@ -1,7 +1,8 @@
-import { defineControl } from '../types.js';
+import { cel, defineControl, rego } from '../types.js';
 import { opt } from '../options.js';
 import { pod, sample } from '../samples.js';
 import { baselineSysctls } from '../../pss/versions.js';
+import { check } from './cel.js';
 
 export default defineControl({
   id: 'restrict-sysctls',
@@ -16,6 +17,7 @@ allow: { sysctls: ['net.core.somaxconn'] }.`,
   category: 'Pod Security Standards (Baseline)',
   severity: 'medium',
   nsa: ['NSA-POD-8'],
+  engines: { gatekeeper: rego(new URL('./gatekeeper.rego.hbs', import.meta.url)), kyverno: cel(check) },
   pss: { level: 'baseline', check: 'sysctls' },
   options: {
     allowedSysctls: opt.strings('Sysctl names pods may set (exact). Default: the PSS list for the target version.'),

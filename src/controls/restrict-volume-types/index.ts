@@ -1,7 +1,8 @@
-import { defineControl } from '../types.js';
+import { cel, defineControl, rego } from '../types.js';
 import { opt } from '../options.js';
 import { pod, sample } from '../samples.js';
 import { KNOWN_VOLUME_TYPES, restrictedVolumeTypes } from '../../pss/versions.js';
+import { check } from './cel.js';
 
 export default defineControl({
   id: 'restrict-volume-types',
@@ -15,6 +16,7 @@ allow named volume sources: allow: { volumeTypes: ['nfs'] }.`,
   category: 'Pod Security Standards (Restricted)',
   severity: 'medium',
   nsa: ['NSA-POD-6'],
+  engines: { gatekeeper: rego(new URL('./gatekeeper.rego.hbs', import.meta.url)), kyverno: cel(check) },
   pss: { level: 'restricted', check: 'restrictedVolumes', overrides: 'disallow-host-path' },
   options: {
     allowedVolumeTypes: opt.strings('Volume source fields pods may use. Default: the PSS restricted list for the target version.', KNOWN_VOLUME_TYPES),

@@ -116,16 +116,6 @@ export function variableRefs(expression: string): string[] {
 }
 
 /**
- * A user value in a Kyverno field that Kyverno substitutes variables in (not CEL: verifyImages image
- * references and attestors): every `{{` is written `\{{`, which Kyverno reads as a literal `{{` (its
- * variable pattern skips `{{` after a backslash, and substitution turns `\{{` back into `{{`). In a run of
- * braces an odd one goes first, so that no two unescaped braces are ever adjacent.
- */
-export function kyvernoLiteral(s: string): string {
-  return s.replace(/\{\{+/g, (run) => (run.length % 2 ? '{' : '') + '\\{{'.repeat(Math.floor(run.length / 2)));
-}
-
-/**
  * True on an UPDATE that carries the object before it (lib.rego.hbs `old_obj`): non-pod rules then count only
  * what the update introduces. Kyverno passes a null oldObject on CREATE.
  */

@@ -3,12 +3,13 @@
  * identities, one attestor set where any one entry suffices. Image exceptions become skipImageReferences.
  * Kyverno substitutes variables in these fields: user values go through kyvernoLiteral.
  */
-import type { ParamsOf } from '../../controls/types.js';
-import type { Controls } from '../../controls/index.js';
-import type { AttestorEntry, ImageVerificationCheck } from './types.js';
-import { kyvernoLiteral } from './cel.js';
+import type { ParamsOf } from '../types.js';
+import { kyvernoLiteral, type AttestorEntry, type ImageVerificationCheck } from '../../lang/kyverno.js';
 
-type Params = ParamsOf<Controls['verify-image-signatures']['params']>;
+/** The control's parameters (its definition's `params`), declared here so that the check below is typed by them. */
+export const PARAMS = { images: 'strings', publicKeys: 'strings', keyless: 'strings', transparencyLog: 'boolean', mutateDigest: 'boolean', failOpen: 'boolean' } as const;
+
+type Params = ParamsOf<typeof PARAMS>;
 
 export function verifyImagesCheck(p: Params): ImageVerificationCheck {
   // Without the public transparency log: no Rekor entry and no certificate timestamp (SCT) required.
