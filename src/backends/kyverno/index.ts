@@ -223,7 +223,7 @@ function rule(id: ControlId, instance: ControlInstance, check: CelCheck | ImageV
 /**
  * The variables of one rule: `exemptImages` and every parameter as literals, then the shared variables
  * the check uses, then the check's own. Throws when an expression reads an undefined variable or a name
- * is defined twice, so a mistake in an emitter fails the build rather than the cluster.
+ * is defined twice, so a mistake in a check fails the build rather than the cluster.
  */
 export function ruleVariables(id: ControlId, instance: Pick<ControlInstance, 'params' | 'exemptImages'> & Partial<Pick<ControlInstance, 'allowances'>>, check: CelCheck): CelVariable[] {
   // Image exceptions only exist for pod controls.

@@ -3,7 +3,7 @@ import { imageCheck } from '../../lang/cel/pod.js';
 import type { CelCheck } from '../../lang/cel/types.js';
 
 /**
- * The reference as the container runtime reads it (allowed-registries.rego.hbs `canonical`): names whose
+ * The reference as the container runtime reads it (gatekeeper.rego.hbs `canonical`): names whose
  * first path component is not a host are on Docker Hub, single-component ones under library/.
  */
 const canonicalImage = (i: string): string =>

@@ -22,7 +22,7 @@ const SUBJECT_PARTS: CelVariable = {
   name: 'subjectParts',
   expression: `variables.subjects.map(s, [${kindOf('s')}, ${kindOf('s')} == 'ServiceAccount' ? ${saNamespace('s')} : '', ${nameOf('s')}])`,
 };
-/** The subject (parts `x`) as an allowedSubjects entry (disallow-cluster-admin-binding.rego.hbs `ref`). */
+/** The subject (parts `x`) as an allowedSubjects entry (gatekeeper.rego.hbs `ref`). */
 const ref = (x: string): string =>
   `(${x}[0] == 'ServiceAccount' ? 'ServiceAccount:' + (${x}[1] != '' ? ${x}[1] : '<no namespace>') + ':' + ${x}[2] : ${x}[0] + ':' + ${x}[2])`;
 /** A ServiceAccount without a namespace is never allowed. */

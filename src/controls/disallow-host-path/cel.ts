@@ -6,7 +6,7 @@ import { CANONICAL_PATH } from '../options.js';
 
 /**
  * hostPath volume source `h` names a path an exception with allow.hostPaths lets the pod mount: exactly, or below
- * a directory written `<dir>/*`, and only in canonical form (disallow-host-path.rego.hbs `allowed_by_exception`).
+ * a directory written `<dir>/*`, and only in canonical form (gatekeeper.rego.hbs `allowed_by_exception`).
  */
 function hostPathAllowed(h: string): string {
   const path = `${h}.?path.orValue(null)`;

@@ -15,7 +15,7 @@ const POD_METADATA =
 
 /**
  * AppArmor annotation values that are allowed for the allowed profile types, or for the types an exception
- * with allow.appArmorTypes gives the pod as a whole (restrict-apparmor.rego.hbs `annotation_allowed`).
+ * with allow.appArmorTypes gives the pod as a whole (gatekeeper.rego.hbs `annotation_allowed`).
  */
 function apparmorAnnotationAllowed(v: string): string {
   const allowed = (t: string): string => `(${celString(t)} in variables.allowedTypes || ${allowedForPod('appArmorTypes', celString(t))})`;

@@ -3,7 +3,7 @@ import { listOr } from '../../lang/cel/cel.js';
 import { allowanceImage, allowanceNamed, allowanceUnscoped, containerCheck } from '../../lang/cel/pod.js';
 import type { CelCheck } from '../../lang/cel/types.js';
 
-/** Host port `port` is in a range an exception with allow.hostPorts gives container `c` (restrict-host-ports.rego.hbs). */
+/** Host port `port` is in a range an exception with allow.hostPorts gives container `c` (gatekeeper.rego.hbs). */
 function hostPortAllowedFor(port: string, c: string): string {
   return (
     `variables.allowances.exists(w, (${allowanceUnscoped('w')} || ${allowanceNamed('w')} || ${allowanceImage('w', c)}) && ` +
