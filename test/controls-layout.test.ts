@@ -3,7 +3,7 @@
  * definition; the Rego template it declares for Gatekeeper; its CEL check where it declares CEL for Kyverno),
  * every registered control has its folder, and no Rego template lies anywhere that nothing declares.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -14,6 +14,8 @@ import { ROOT } from './helpers.js';
 const CONTROLS = join(ROOT, 'src', 'controls');
 /** Rego templates that belong to no single control: the shared library. */
 const SHARED_TEMPLATES = ['templates/gatekeeper/lib.rego.hbs'];
+/** Rego shared as text: `{{> name}}` renders templates/gatekeeper/partials/<name>.rego.hbs (backends/gatekeeper/rego.ts). */
+const PARTIALS = 'templates/gatekeeper/partials/';
 
 const rel = (p: string): string => relative(ROOT, p).split(sep).join('/');
 
@@ -52,7 +54,22 @@ function layoutProblems(controlsDir: string, controls: readonly AnyControl[], te
     }
     if (c.engines.kyverno.kind === 'cel' && !existsSync(join(dir, 'cel.ts'))) problems.push(`${c.id}: declares CEL but has no src/controls/${c.id}/cel.ts`);
   }
-  for (const t of templates) if (!declared.has(t) && !SHARED_TEMPLATES.includes(t)) problems.push(`${t}: a Rego template no control declares`);
+  // A partial counts when a declared template or another used partial renders it.
+  const used = new Set<string>();
+  const visit = (file: string): void => {
+    for (const m of readFileSync(join(ROOT, file), 'utf8').matchAll(/\{\{>\s*([\w-]+)/g)) {
+      const partial = `${PARTIALS}${m[1]}.rego.hbs`;
+      if (!templates.includes(partial)) problems.push(`${file}: renders the partial ${m[1]}, and ${partial} does not exist`);
+      else if (!used.has(partial)) {
+        used.add(partial);
+        visit(partial);
+      }
+    }
+  };
+  for (const t of [...declared].sort()) if (existsSync(join(ROOT, t))) visit(t);
+  for (const t of templates) {
+    if (t.startsWith(PARTIALS) ? !used.has(t) : !declared.has(t) && !SHARED_TEMPLATES.includes(t)) problems.push(`${t}: a Rego template no control declares`);
+  }
   return problems;
 }
 
@@ -84,6 +101,19 @@ describe('control folders', () => {
     expect(layoutProblems(CONTROLS, registered, [...allTemplates(), 'templates/gatekeeper/restrict-sysctls.rego.hbs'])).toEqual([
       'templates/gatekeeper/restrict-sysctls.rego.hbs: a Rego template no control declares',
     ]);
+    // The three role controls render role-aggregation; without them the partial is an orphan too.
+    const roles = ['restrict-rbac-wildcards', 'restrict-rbac-escalation-verbs', 'restrict-secret-read-roles'];
+    expect(allTemplates()).toContain(`${PARTIALS}role-aggregation.rego.hbs`);
+    expect(layoutProblems(CONTROLS, registered.map((c) => (roles.includes(c.id) ? { ...c, engines: { ...c.engines, gatekeeper: unsupported('x') } } : c)), allTemplates())).toEqual([
+      'src/controls/restrict-rbac-escalation-verbs/gatekeeper.rego.hbs: a Rego template no control declares',
+      'src/controls/restrict-rbac-wildcards/gatekeeper.rego.hbs: a Rego template no control declares',
+      'src/controls/restrict-secret-read-roles/gatekeeper.rego.hbs: a Rego template no control declares',
+      `${PARTIALS}role-aggregation.rego.hbs: a Rego template no control declares`,
+      `${PARTIALS}role-rule-findings.rego.hbs: a Rego template no control declares`,
+    ]);
+    expect(layoutProblems(CONTROLS, registered, allTemplates().filter((t) => t !== `${PARTIALS}role-aggregation.rego.hbs`))).toEqual(
+      roles.sort().map((id) => `src/controls/${id}/gatekeeper.rego.hbs: renders the partial role-aggregation, and ${PARTIALS}role-aggregation.rego.hbs does not exist`),
+    );
     expect(layoutProblems(CONTROLS, registered.filter((c) => c.id !== 'restrict-sysctls'), allTemplates())).toEqual([
       'src/controls/restrict-sysctls/ is not a registered control',
       'src/controls/restrict-sysctls/gatekeeper.rego.hbs: a Rego template no control declares',

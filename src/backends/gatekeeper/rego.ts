@@ -4,7 +4,7 @@
  */
 import { createRequire } from 'node:module';
 const Handlebars = createRequire(import.meta.url)('handlebars') as typeof import('handlebars');
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { regoPackage } from '../../names.js';
 import { getControl, type ControlId } from '../../controls/index.js';
@@ -18,9 +18,25 @@ const hb = Handlebars.create();
 type Template = (context: object) => string;
 const cache = new Map<string, Template>();
 
+/**
+ * Rego shared by several control templates as text (`{{> name}}`, from templates/gatekeeper/partials/name.rego.hbs):
+ * one source, rendered into each template where it stands, so the emitted Rego reads the same as if written there.
+ */
+export const PARTIALS_DIR = `${TEMPLATES_DIR}partials/`;
+let partialsRegistered = false;
+
+function registerPartials(): void {
+  if (partialsRegistered) return;
+  for (const name of readdirSync(PARTIALS_DIR).filter((n) => n.endsWith('.rego.hbs')).sort()) {
+    hb.registerPartial(name.slice(0, -'.rego.hbs'.length), readFileSync(`${PARTIALS_DIR}${name}`, 'utf8'));
+  }
+  partialsRegistered = true;
+}
+
 function compiled(file: string): Template {
   let t = cache.get(file);
   if (!t) {
+    registerPartials();
     const source = readFileSync(file, 'utf8');
     const fresh: Template = hb.compile(source, { strict: true, noEscape: true });
     t = fresh;
