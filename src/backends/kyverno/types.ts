@@ -1,12 +1,10 @@
 /** Object shapes the Kyverno backend emits (the subset of `kyverno.io/v1` ClusterPolicy kubeharden writes). */
 import type { CelValidation, CelVariable } from '../../lang/cel/types.js';
-import type { ImageVerification } from '../../lang/kyverno.js';
+import type { FailureAction, ImageVerification } from '../../lang/kyverno.js';
 
+// The check a control declares and the verifyImages shapes are written with the controls (src/lang).
 export type { CelCheck, CelValidation, CelVariable } from '../../lang/cel/types.js';
-export type { AttestorEntry, ImageVerification, ImageVerificationCheck } from '../../lang/kyverno.js';
-
-export type { FailureAction } from '../../lang/kyverno.js';
-import type { FailureAction } from '../../lang/kyverno.js';
+export type { AttestorEntry, FailureAction, ImageVerification, ImageVerificationCheck } from '../../lang/kyverno.js';
 
 export interface ResourceFilter {
   resources: {
