@@ -16,6 +16,7 @@ import { namespacesBackend } from './backends/namespaces/index.js';
 import type { BackendFile } from './backends/types.js';
 import { HEADER, toYaml } from './emit/yaml.js';
 import { getControl, type ControlId } from './controls/index.js';
+import { unsupportedReason } from './controls/types.js';
 import type { FixtureInputs } from './config/fixtures.js';
 
 export interface CompiledCluster {
@@ -50,7 +51,7 @@ export function compileResolved(config: ResolvedConfig, diagnostics: readonly Di
     const namespaceObjects = namespacesBackend(cluster);
     const kyverno = kyvernoBackend(ir, namespaceObjects.kyverno);
     const gatekeeper = gatekeeperBackend(ir);
-    const support = engineSupport(ir, kyverno, gatekeeper);
+    const support = engineSupport(ir);
     const kyvernoControls = new Set(ir.controls.map((c) => c.control).filter((id) => support.kyverno[id] === true));
     const files = [...kyverno, ...gatekeeper, ...testsBackend(ir, kyvernoControls, inputs.fixtures), ...psaBackend(cluster), ...docsBackend(ir, support)];
     files.push(...controlPlaneBackend(cluster));
@@ -83,15 +84,17 @@ export function serialize(f: BackendFile): string {
   return toYaml(f.objects);
 }
 
-/** Which engines emitted each control: a control whose file an engine did not write is reported with a reason. */
-function engineSupport(ir: BundleIR, kyverno: readonly BackendFile[], gatekeeper: readonly BackendFile[]): EngineSupport {
-  const has = (files: readonly BackendFile[], id: ControlId): boolean =>
-    files.some((f) => 'objects' in f && f.objects.some((o) => (o as { metadata?: { annotations?: Record<string, string> } }).metadata?.annotations?.['kubeharden.io/control'] === id));
+/**
+ * Which engines implement each control, from what the control declares per engine (`engines`): true, or the
+ * reason it gives for `unsupported` (the backends write no policy for it there).
+ */
+function engineSupport(ir: BundleIR): EngineSupport {
   const k: Partial<Record<ControlId, true | string>> = {};
   const g: Partial<Record<ControlId, true | string>> = {};
   for (const c of ir.controls) {
-    k[c.control] = has(kyverno, c.control) || 'the Kyverno backend cannot express it';
-    g[c.control] = has(gatekeeper, c.control) || (getControl(c.control).gatekeeperGap ?? 'the Gatekeeper backend cannot express it');
+    const control = getControl(c.control);
+    k[c.control] = unsupportedReason(control, 'kyverno') ?? true;
+    g[c.control] = unsupportedReason(control, 'gatekeeper') ?? true;
   }
   return { kyverno: k, gatekeeper: g };
 }

@@ -11,7 +11,7 @@ import type { UserConfig } from '../src/config/types.js';
 import { coverageReport, JSON_COMMENT, STATUSES, type CoverageReport } from '../src/backends/report/index.js';
 import { gapText } from '../src/backends/report/model.js';
 import { getControl } from '../src/controls/index.js';
-import { statedGaps } from '../src/controls/types.js';
+import { statedGaps, unsupportedReason } from '../src/controls/types.js';
 import { NSA_RECOMMENDATIONS } from '../src/nsa/catalogue.js';
 import { generatedFiles, isGenerated } from '../src/emit/write.js';
 
@@ -68,7 +68,7 @@ describe('coverage report', () => {
     expect(rec(report, 'NSA-POD-9')).toMatchObject({ status: 'not-covered', gaps: ['off in this cluster: disallow-automount-sa-token, disallow-serviceaccount-token-automount'] });
   });
 
-  it('states per control and engine what is only partly checked, and why (one list with gatekeeperGap)', () => {
+  it('states per control and engine what is only partly checked, and why (one list with the unsupported engines)', () => {
     const { report: r, out: files } = build({ name: 'demo', profile: 'nsa-cisa' });
     // Enforced in Kyverno fully, in Gatekeeper partly: namespaces/status and /finalize never reach its webhook.
     const labels = control(r, 'NSA-POD-4', 'enforce-psa-namespace-labels');
@@ -110,9 +110,9 @@ describe('coverage report', () => {
     ]);
     expect(tokens.controls.filter((c) => c.engines.kyverno.length).length).toBeGreaterThan(0);
     expect(md.split('\n').find((l) => l.startsWith('| NSA-POD-9 |'))).toContain(', 1 partly');
-    // gatekeeperGap is the unsupported entry of the same list.
-    expect(statedGaps(getControl('verify-image-signatures'))).toEqual([{ engine: 'gatekeeper', extent: 'unsupported', what: 'the whole control', why: getControl('verify-image-signatures').gatekeeperGap }]);
-    expect(gapText('verify-image-signatures', statedGaps(getControl('verify-image-signatures'))[0]!)).toBe(`Gatekeeper cannot express verify-image-signatures: ${getControl('verify-image-signatures').gatekeeperGap}`);
+    // A control's engines.gatekeeper `unsupported` reason is the unsupported entry of the same list.
+    expect(statedGaps(getControl('verify-image-signatures'))).toEqual([{ engine: 'gatekeeper', extent: 'unsupported', what: 'the whole control', why: unsupportedReason(getControl('verify-image-signatures'), 'gatekeeper') }]);
+    expect(gapText('verify-image-signatures', statedGaps(getControl('verify-image-signatures'))[0]!)).toBe(`Gatekeeper cannot express verify-image-signatures: ${unsupportedReason(getControl('verify-image-signatures'), 'gatekeeper')}`);
     // A control that is off states no gap.
     const { report: off } = build({ name: 'demo', profile: 'nsa-cisa', controls: { 'enforce-psa-namespace-labels': false, 'require-current-psa-version': false } });
     expect(control(off, 'NSA-POD-4', 'enforce-psa-namespace-labels')).toMatchObject({ state: 'off', gaps: [] });

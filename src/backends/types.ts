@@ -13,20 +13,3 @@ export interface TextFile {
 }
 
 export type BackendFile = ObjectsFile | TextFile;
-
-/**
- * A control an engine cannot express, with the reason. No emitter returns one yet; the control would get no
- * policy file, and the bundle README would list the engine's generic gap (compile.ts engineSupport), not
- * this reason.
- */
-export interface Unsupported {
-  readonly unsupported: string;
-}
-
-export function unsupported(why: string): Unsupported {
-  return { unsupported: why };
-}
-
-export function isUnsupported(x: unknown): x is Unsupported {
-  return typeof x === 'object' && x !== null && 'unsupported' in x;
-}

@@ -4,7 +4,7 @@
  * images, names or namespaces) and keeps every other check of the control.
  */
 import type { ControlId } from '../controls/index.js';
-import { describe, type PortRange } from '../controls/options.js';
+import { CANONICAL_PATH, describe, type PortRange } from '../controls/options.js';
 import { KNOWN_VOLUME_TYPES } from '../pss/versions.js';
 
 /** Host namespaces of a Pod spec (disallow-host-namespaces). */
@@ -78,8 +78,7 @@ export function allowKeysOf(id: ControlId): readonly AllowKey[] {
 /** Every `allow` key some control understands, sorted (derived from CONTROL_ALLOW, so it cannot drift). */
 export const ALLOW_KEYS: readonly AllowKey[] = [...new Set<AllowKey>(Object.values(CONTROL_ALLOW).flat())].sort();
 
-/** A canonical absolute path: no empty, `.` or `..` segment, no trailing `/` (lib.rego.hbs `canonical_path`). */
-export const CANONICAL_PATH = '^(/([^/]*[^/.][^/]*|[.][.][.]+))+$';
+export { CANONICAL_PATH } from '../controls/options.js';
 
 /**
  * One configured value as the engines compare it (strings; a host port as `"9100"` or `"9000-9100"`), or why

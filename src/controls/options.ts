@@ -106,3 +106,6 @@ export function describe(value: unknown): string {
   if (typeof value === 'string') return `the string "${value}"`;
   return typeof value === 'object' ? 'an object' : `${typeof value} ${String(value)}`;
 }
+
+/** A canonical absolute path: no empty, `.` or `..` segment, no trailing `/` (lib.rego.hbs `canonical_path`). */
+export const CANONICAL_PATH = '^(/([^/]*[^/.][^/]*|[.][.][.]+))+$';

@@ -1,5 +1,9 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { OptionSpecs, OptionsOf, PortRange } from './options.js';
 import type { KubernetesVersion } from '../pss/versions.js';
+import type { CelCheck } from '../lang/cel/types.js';
+import type { ImageVerificationCheck } from '../lang/kyverno.js';
 
 /** What happens when a resource violates a control: reject it, record it in audit results, or warn the client. */
 export type Mode = 'enforce' | 'audit' | 'warn';
@@ -112,15 +116,87 @@ export interface PartialGap {
   readonly why: string;
 }
 
-/** A stated gap of a control: the whole control (`unsupported`, from `gatekeeperGap`) or a part of it. */
+/** A stated gap of a control: the whole control (an engine declared `unsupported`) or a part of it. */
 export interface StatedGap extends PartialGap {
   readonly extent: 'unsupported' | 'partial';
 }
 
-/** Every gap a control states, one list: `gatekeeperGap` as an unsupported Gatekeeper entry, then `gaps`. */
-export function statedGaps(c: { readonly gatekeeperGap?: string; readonly gaps?: readonly PartialGap[] }): StatedGap[] {
+/** Why an engine cannot implement a control: the bundle README and the coverage report show the reason. */
+export interface Unsupported {
+  readonly kind: 'unsupported';
+  readonly why: string;
+}
+
+/** The control's Gatekeeper ConstraintTemplate is rendered from this Rego (Handlebars) template file. */
+export interface RegoTemplate {
+  readonly kind: 'rego';
+  /** Absolute path of the template, in the control's folder (copied beside the compiled definition in dist/). */
+  readonly file: string;
+}
+
+/** The control's Kyverno rules are `validate.cel` rules with this check. */
+export interface CelImplementation {
+  readonly kind: 'cel';
+  readonly check: CelCheck;
+}
+
+/** The control's Kyverno rules are `verifyImages` rules built from its parameters (verify-image-signatures). */
+export interface ImageVerificationImplementation<P extends ParamSpecs> {
+  readonly kind: 'imageVerification';
+  check(params: ParamsOf<P>): ImageVerificationCheck;
+}
+
+/**
+ * What implements a control in each engine, or why nothing can. Every engine is required: a control without
+ * its Rego or its CEL is a type error in its own definition.
+ */
+export interface EngineImplementations<P extends ParamSpecs> {
+  readonly gatekeeper: RegoTemplate | Unsupported;
+  readonly kyverno: CelImplementation | ImageVerificationImplementation<P> | Unsupported;
+}
+
+/** The engines a control declares an implementation for, in report order. */
+export const DECLARED_ENGINES = ['gatekeeper', 'kyverno'] as const;
+export type DeclaredEngine = (typeof DECLARED_ENGINES)[number];
+
+/** `engines.<engine>`: the engine cannot implement the control, for this reason. */
+export function unsupported(why: string): Unsupported {
+  return { kind: 'unsupported', why };
+}
+
+/** `engines.gatekeeper`: the Rego template at `file`, e.g. `new URL('./gatekeeper.rego.hbs', import.meta.url)`. */
+export function rego(file: URL): RegoTemplate {
+  return { kind: 'rego', file: fileURLToPath(file) };
+}
+
+/** `engines.kyverno`: a `validate.cel` check. */
+export function cel(check: CelCheck): CelImplementation {
+  return { kind: 'cel', check };
+}
+
+/** `engines.kyverno`: `verifyImages` rules from the control's parameters. */
+export function imageVerification<P extends ParamSpecs>(check: (params: ParamsOf<P>) => ImageVerificationCheck): ImageVerificationImplementation<P> {
+  return { kind: 'imageVerification', check };
+}
+
+/** True when the control declares an implementation for `engine` (not `unsupported`). */
+export function implementedBy(c: { readonly engines: EngineImplementations<ParamSpecs> }, engine: DeclaredEngine): boolean {
+  return c.engines[engine].kind !== 'unsupported';
+}
+
+/** Why `engine` cannot implement the control, or undefined when it declares an implementation. */
+export function unsupportedReason(c: { readonly engines: EngineImplementations<ParamSpecs> }, engine: DeclaredEngine): string | undefined {
+  const e = c.engines[engine];
+  return e.kind === 'unsupported' ? e.why : undefined;
+}
+
+/** Every gap a control states, one list: each engine declared `unsupported` (whole control), then `gaps`. */
+export function statedGaps(c: { readonly engines: EngineImplementations<ParamSpecs>; readonly gaps?: readonly PartialGap[] }): StatedGap[] {
   return [
-    ...(c.gatekeeperGap ? [{ engine: 'gatekeeper' as const, extent: 'unsupported' as const, what: 'the whole control', why: c.gatekeeperGap }] : []),
+    ...DECLARED_ENGINES.flatMap((engine) => {
+      const why = unsupportedReason(c, engine);
+      return why === undefined ? [] : [{ engine, extent: 'unsupported' as const, what: 'the whole control', why }];
+    }),
     ...(c.gaps ?? []).map((g) => ({ engine: g.engine, extent: 'partial' as const, what: g.what, why: g.why })),
   ];
 }
@@ -138,11 +214,12 @@ export interface ControlDefinition<Id extends string, O extends OptionSpecs, P e
   readonly nsa: readonly string[];
   readonly pss?: PssInfo;
   /**
-   * Why Gatekeeper cannot express this control, when it cannot: the control then gets no template or
-   * constraint (and no WASM evaluation); the bundle README and the coverage report show the gap. It is the
+   * Per engine, what implements the control (`rego(…)`, `cel(…)`, `imageVerification(…)`) or why nothing can
+   * (`unsupported('…')`). An unsupported engine gets no policy for the control (Gatekeeper: no template or
+   * constraint, and no WASM evaluation); the bundle README and the coverage report show the reason, the
    * `unsupported` entry of the control's stated gaps (see `statedGaps`).
    */
-  readonly gatekeeperGap?: string;
+  readonly engines: EngineImplementations<P>;
   /**
    * What an engine checks only partly for this control, and why (the coverage report lists them per control
    * and counts the recommendation as partly covered): e.g. writes an engine's webhook is not sent, or objects
@@ -197,10 +274,17 @@ export const NO_OPTIONS = {
   lower: () => ({}),
 } as const;
 
-/** Identity helper that keeps literal types of a control definition. */
+/**
+ * Keeps the literal types of a control definition, and checks when the definition loads that the Rego
+ * template it declares exists (an error naming the control and the file, not a failed read at render time).
+ */
 export function defineControl<const Id extends string, const O extends OptionSpecs, const P extends ParamSpecs>(
   def: ControlDefinition<Id, O, P>,
 ): ControlDefinition<Id, O, P> {
+  const g = def.engines.gatekeeper;
+  if (g.kind === 'rego' && !existsSync(g.file)) {
+    throw new Error(`control ${def.id}: engines.gatekeeper names the Rego template ${g.file}, which does not exist`);
+  }
   return def;
 }
 

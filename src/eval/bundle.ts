@@ -5,7 +5,7 @@ import { CONTROL_IDS, getControl, type ControlId } from '../controls/index.js';
 import { constraint, constraintTemplate } from '../backends/gatekeeper/emitters.js';
 import { sampleInstance } from '../backends/engine-suites/index.js';
 import { PACKAGE_VERSION } from '../version.js';
-import type { Sample } from '../controls/types.js';
+import { implementedBy, type Sample } from '../controls/types.js';
 import type { KubernetesVersion } from '../pss/versions.js';
 import type { Logger } from '../engines/index.js';
 import type { EvaluatorSpec } from './evaluator-spec.js';
@@ -106,7 +106,7 @@ export function evaluateSample(module: PolicyModule, control: ControlId, sample:
 
 /** A module with the templates of every control Gatekeeper can express (for built-in samples, whatever a config enables). */
 export async function loadCatalogModule(log?: Logger): Promise<PolicyModule> {
-  const templates = CONTROL_IDS.filter((id) => !getControl(id).gatekeeperGap).map((id) => constraintTemplate(id, 'v1', PACKAGE_VERSION));
+  const templates = CONTROL_IDS.filter((id) => implementedBy(getControl(id), 'gatekeeper')).map((id) => constraintTemplate(id, 'v1', PACKAGE_VERSION));
   return loadPolicyModule(sourcesOf(templates), log);
 }
 

@@ -13,7 +13,7 @@ import { autogenRuleName, clusterPolicy, policyNameFor } from '../kyverno/index.
 import type { ClusterPolicy } from '../kyverno/types.js';
 import { suiteCases, type SuiteCase } from './samples.js';
 import { CLUSTER_SCOPED_KINDS, gvkOf, podsOf, type Obj } from '../../eval/review.js';
-import { checkableOffline, targetKinds } from '../../controls/types.js';
+import { checkableOffline, implementedBy, targetKinds } from '../../controls/types.js';
 import { matchesPattern } from '../../names.js';
 import type { FixtureInputs } from '../../config/fixtures.js';
 import type { KubernetesVersion } from '../../pss/versions.js';
@@ -27,7 +27,7 @@ export function testsBackend(ir: BundleIR, kyvernoControls: ReadonlySet<ControlI
   const inst = (id: ControlId): ControlInstance => sampleInstance(id, ir.version);
   const fx = fixtureCases(ir, fixtures);
   return [
-    ...gatekeeperSuite(controls.filter((id) => !getControl(id).gatekeeperGap), cases, inst, fx.filter((f) => !getControl(f.control).gatekeeperGap)),
+    ...gatekeeperSuite(controls.filter((id) => implementedBy(getControl(id), 'gatekeeper')), cases, inst, fx.filter((f) => implementedBy(getControl(f.control), 'gatekeeper'))),
     ...kyvernoSuite(controls.filter((c) => kyvernoControls.has(c)), cases, inst, ir.version),
     ...kyvernoFixtureSuite(
       fx.filter((c) => kyvernoControls.has(c.control)),

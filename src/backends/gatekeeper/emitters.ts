@@ -25,7 +25,7 @@ const PARAM_SCHEMA: Record<ParamType, JsonSchema> = {
 
 export function constraintTemplate(id: ControlId, regoVersion: 'v1' | 'v0', packageVersion: string): ConstraintTemplate {
   const c = getControl(id);
-  if (c.gatekeeperGap) throw new Error(`gatekeeper: ${id} has no template: ${c.gatekeeperGap}`);
+  if (c.engines.gatekeeper.kind === 'unsupported') throw new Error(`gatekeeper: ${id} has no template: ${c.engines.gatekeeper.why}`);
   const kind = gatekeeperKind(id);
   const kinds = targetKinds(c);
   const properties: Record<string, JsonSchema> = kinds

@@ -4,12 +4,13 @@ import type { BackendFile } from '../types.js';
 import { constraint, constraintTemplate, expansionTemplates } from './emitters.js';
 import { PACKAGE_VERSION } from '../../version.js';
 import { getControl } from '../../controls/index.js';
+import { implementedBy } from '../../controls/types.js';
 
 export function gatekeeperBackend(ir: BundleIR): BackendFile[] {
   const files: BackendFile[] = [];
   for (const c of ir.controls) {
     // A control Gatekeeper cannot express gets no files (the README and the report state why).
-    if (getControl(c.control).gatekeeperGap) continue;
+    if (!implementedBy(getControl(c.control), 'gatekeeper')) continue;
     files.push({ path: `gatekeeper/templates/${c.control}.yaml`, objects: [constraintTemplate(c.control, ir.cluster.regoVersion, PACKAGE_VERSION)] });
     files.push({ path: `gatekeeper/constraints/${c.control}.yaml`, objects: c.instances.map((i) => constraint(c.control, i)) });
   }

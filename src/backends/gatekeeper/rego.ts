@@ -4,24 +4,40 @@
  */
 import { createRequire } from 'node:module';
 const Handlebars = createRequire(import.meta.url)('handlebars') as typeof import('handlebars');
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { regoPackage } from '../../names.js';
-import type { ControlId } from '../../controls/index.js';
+import { getControl, type ControlId } from '../../controls/index.js';
 
 export const LIB_PACKAGE = 'lib.kubeharden';
 
-/** The project's templates directory (works from src/ under vitest and from dist/). */
+/** The shared templates directory (works from src/ under vitest and from dist/). */
 export const TEMPLATES_DIR = fileURLToPath(new URL('../../../templates/gatekeeper/', import.meta.url));
 
 const hb = Handlebars.create();
 type Template = (context: object) => string;
 const cache = new Map<string, Template>();
 
+/**
+ * Rego shared by several control templates as text (`{{> name}}`, from templates/gatekeeper/partials/name.rego.hbs):
+ * one source, rendered into each template where it stands, so the emitted Rego reads the same as if written there.
+ */
+export const PARTIALS_DIR = `${TEMPLATES_DIR}partials/`;
+let partialsRegistered = false;
+
+function registerPartials(): void {
+  if (partialsRegistered) return;
+  for (const name of readdirSync(PARTIALS_DIR).filter((n) => n.endsWith('.rego.hbs')).sort()) {
+    hb.registerPartial(name.slice(0, -'.rego.hbs'.length), readFileSync(`${PARTIALS_DIR}${name}`, 'utf8'));
+  }
+  partialsRegistered = true;
+}
+
 function compiled(file: string): Template {
   let t = cache.get(file);
   if (!t) {
-    const source = readFileSync(`${TEMPLATES_DIR}${file}`, 'utf8');
+    registerPartials();
+    const source = readFileSync(file, 'utf8');
     const fresh: Template = hb.compile(source, { strict: true, noEscape: true });
     t = fresh;
     cache.set(file, t);
@@ -29,8 +45,11 @@ function compiled(file: string): Template {
   return t;
 }
 
+/** The Rego template a control declares (`engines.gatekeeper`, a file in the control's folder). */
 export function templateFile(id: ControlId): string {
-  return `${id}.rego.hbs`;
+  const g = getControl(id).engines.gatekeeper;
+  if (g.kind !== 'rego') throw new Error(`gatekeeper: ${id} has no Rego template: ${g.why}`);
+  return g.file;
 }
 
 export type RegoVersion = 'v1' | 'v0';
@@ -46,7 +65,7 @@ export function renderControlRego(id: ControlId, version: RegoVersion = 'v1'): s
 
 /** The shared library module. */
 export function renderLibRego(version: RegoVersion = 'v1'): string {
-  return forVersion(compiled('lib.rego.hbs')({ libPackage: LIB_PACKAGE }), version);
+  return forVersion(compiled(`${TEMPLATES_DIR}lib.rego.hbs`)({ libPackage: LIB_PACKAGE }), version);
 }
 
 const V0_IMPORTS = ['future.keywords.contains', 'future.keywords.every', 'future.keywords.if', 'future.keywords.in'];

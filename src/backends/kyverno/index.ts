@@ -15,10 +15,11 @@
 import { getControl, type ControlId } from '../../controls/index.js';
 import type { ControlInstance, BundleIR, Params } from '../../ir/types.js';
 import type { Mode } from '../../config/types.js';
-import { targetKinds } from '../../controls/types.js';
-import { isUnsupported, type BackendFile, type Unsupported } from '../types.js';
-import { celLiteral, isCelIdentifier, kyvernoLiteral, variableRefs } from './cel.js';
-import { emitters, SHARED_VARIABLES } from './emitters.js';
+import { targetKinds, type Unsupported } from '../../controls/types.js';
+import type { BackendFile } from '../types.js';
+import { celLiteral, isCelIdentifier, variableRefs } from '../../lang/cel/cel.js';
+import { SHARED_VARIABLES } from '../../lang/cel/pod.js';
+import { kyvernoLiteral } from '../../lang/kyverno.js';
 import type { CelCheck, CelVariable, ClusterPolicy, FailureAction, ImageVerificationCheck, Kustomization, KyvernoRule, PolicyException } from './types.js';
 import { dnsName } from '../../names.js';
 import { allowKeysOf } from '../../config/allow.js';
@@ -54,10 +55,14 @@ export function kyvernoBackend(ir: BundleIR, extra: readonly BackendFile[] = [])
   return files;
 }
 
-/** The CEL check of a control for given parameters (or why Kyverno cannot express it). */
+/** The Kyverno check a control declares, for given parameters (or why Kyverno cannot express it). */
 export function celCheck(id: ControlId, params: Params): CelCheck | ImageVerificationCheck | Unsupported {
-  const emit = emitters[id] as (p: Params) => CelCheck | ImageVerificationCheck | Unsupported;
-  return emit(params);
+  const k = getControl(id).engines.kyverno;
+  return k.kind === 'cel' ? k.check : k.kind === 'imageVerification' ? k.check(params) : k;
+}
+
+function isUnsupported(c: CelCheck | ImageVerificationCheck | Unsupported): c is Unsupported {
+  return 'kind' in c && c.kind === 'unsupported';
 }
 
 function isImageVerification(c: CelCheck | ImageVerificationCheck): c is ImageVerificationCheck {
@@ -218,7 +223,7 @@ function rule(id: ControlId, instance: ControlInstance, check: CelCheck | ImageV
 /**
  * The variables of one rule: `exemptImages` and every parameter as literals, then the shared variables
  * the check uses, then the check's own. Throws when an expression reads an undefined variable or a name
- * is defined twice, so a mistake in an emitter fails the build rather than the cluster.
+ * is defined twice, so a mistake in a check fails the build rather than the cluster.
  */
 export function ruleVariables(id: ControlId, instance: Pick<ControlInstance, 'params' | 'exemptImages'> & Partial<Pick<ControlInstance, 'allowances'>>, check: CelCheck): CelVariable[] {
   // Image exceptions only exist for pod controls.

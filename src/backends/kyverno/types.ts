@@ -1,20 +1,10 @@
 /** Object shapes the Kyverno backend emits (the subset of `kyverno.io/v1` ClusterPolicy kubeharden writes). */
+import type { CelValidation, CelVariable } from '../../lang/cel/types.js';
+import type { FailureAction, ImageVerification } from '../../lang/kyverno.js';
 
-export type FailureAction = 'Enforce' | 'Audit';
-
-/** A CEL variable of a validate.cel block; later variables may read earlier ones as `variables.<name>`. */
-export interface CelVariable {
-  name: string;
-  expression: string;
-}
-
-/** One CEL validation: passes when `expression` is true. */
-export interface CelValidation {
-  expression: string;
-  message: string;
-  /** Optional CEL string built at evaluation time; Kyverno falls back to `message` when it fails. */
-  messageExpression?: string;
-}
+// The check a control declares and the verifyImages shapes are written with the controls (src/lang).
+export type { CelCheck, CelValidation, CelVariable } from '../../lang/cel/types.js';
+export type { AttestorEntry, FailureAction, ImageVerification, ImageVerificationCheck } from '../../lang/kyverno.js';
 
 export interface ResourceFilter {
   resources: {
@@ -57,39 +47,6 @@ export interface Kustomization {
   apiVersion: 'kustomize.config.k8s.io/v1beta1';
   kind: 'Kustomization';
   resources: string[];
-}
-
-/** What a control's emitter returns: the check itself, independent of scope, mode and parameter values. */
-export interface CelCheck {
-  /** Short sentence used as the rule's `validate.message`. */
-  readonly message: string;
-  /** Control-specific variables (after the shared ones); may read params, `exemptImages` and shared variables. */
-  readonly variables?: readonly CelVariable[];
-  readonly expressions: readonly CelValidation[];
-}
-
-/** One cosign attestor entry: public keys or a keyless identity. */
-export interface AttestorEntry {
-  keys?: { publicKeys: string; rekor?: { ignoreTlog: boolean }; ctlog?: { ignoreSCT: boolean } };
-  keyless?: { issuer: string; subject: string; rekor?: { ignoreTlog: boolean }; ctlog?: { ignoreSCT: boolean } };
-}
-
-/** A `verifyImages` entry (cosign signatures). */
-export interface ImageVerification {
-  failureAction?: FailureAction;
-  imageReferences: string[];
-  skipImageReferences?: string[];
-  attestors: { count: number; entries: AttestorEntry[] }[];
-  mutateDigest: boolean;
-  verifyDigest: boolean;
-  required: boolean;
-}
-
-/** What the verify-image-signatures emitter returns instead of a CEL check. */
-export interface ImageVerificationCheck {
-  readonly verifyImages: Omit<ImageVerification, 'failureAction' | 'skipImageReferences'>;
-  /** The policy's webhook failure policy (verification errors and timeouts). */
-  readonly failurePolicy: 'Fail' | 'Ignore';
 }
 
 /** `kyverno.io/v2` PolicyException (exceptions by object name). */
