@@ -81,8 +81,8 @@ const KNOWN_CYCLES: readonly (readonly string[])[] = [
     'backends/kyverno/emitters-services.ts',
     'backends/kyverno/emitters.ts',
   ],
-  // resolve.ts computes PSA levels with the PSA backend, which reads resolve.ts's types.
-  ['backends/psa/index.ts', 'config/resolve.ts'],
+  // resolve/ computes PSA levels with the PSA backend, which reads resolve's types.
+  ['backends/psa/index.ts', 'config/resolve.ts', 'config/resolve/cluster.ts', 'config/resolve/index.ts', 'config/resolve/psa-levels.ts'],
 ];
 
 /** Layers, top down: a module of a layer imports nothing from the layers listed before it. */

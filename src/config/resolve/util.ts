@@ -1,0 +1,68 @@
+/** Small checks and helpers shared by the resolve steps. */
+import { describe } from '../../controls/options.js';
+import { didYouMean, type Diagnostics, type KeyPath } from '../../diagnostics.js';
+import type { Mode, PssLevelName } from '../types.js';
+
+export const MODES: readonly Mode[] = ['enforce', 'audit', 'warn'];
+export const LEVELS: readonly PssLevelName[] = ['privileged', 'baseline', 'restricted'];
+export const LEVEL_RANK: Record<PssLevelName, number> = { privileged: 0, baseline: 1, restricted: 2 };
+
+type Json = null | boolean | number | string | readonly Json[] | { readonly [k: string]: Json };
+export type { Json };
+
+export function namespaceList(d: Diagnostics, value: unknown, path: KeyPath): string[] | undefined {
+  if (!Array.isArray(value)) {
+    d.error('invalid_value', path, `expected a list of namespace names, got ${describe(value)}`);
+    return undefined;
+  }
+  let ok = true;
+  value.forEach((ns, i) => {
+    if (typeof ns !== 'string' || !isDnsLabel(ns)) {
+      ok = false;
+      d.error('invalid_name', [...path, i], `${describe(ns)} is not a valid namespace name (DNS label)`);
+    }
+  });
+  return ok ? (value as string[]) : undefined;
+}
+
+export function checkKeys(d: Diagnostics, obj: Record<string, unknown>, path: KeyPath, allowed: readonly string[]): void {
+  for (const key of Object.keys(obj)) {
+    if (!allowed.includes(key)) d.error('unknown_key', [...path, key], `unknown key "${key}"`, hintFor(key, allowed, `allowed keys: ${allowed.join(', ')}`));
+  }
+}
+
+export function hintFor(value: unknown, candidates: readonly string[], fallback?: string): string | undefined {
+  if (typeof value === 'string') {
+    const m = didYouMean(value, candidates);
+    if (m) return `did you mean "${m}"?`;
+  }
+  return fallback;
+}
+
+export function stableJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
+  if (isObject(v)) return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${stableJson(v[k])}`).join(',')}}`;
+  return JSON.stringify(v);
+}
+
+export function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export function isDnsLabel(s: unknown): boolean {
+  return typeof s === 'string' && s.length <= 63 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(s);
+}
+
+export function isValidDate(s: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(s)) return false;
+  const t = new Date(`${s}T00:00:00Z`);
+  return !Number.isNaN(t.getTime()) && t.toISOString().slice(0, 10) === s;
+}
+
+export function daysBetween(a: string, b: string): number {
+  return Math.round((Date.parse(`${b}T00:00:00Z`) - Date.parse(`${a}T00:00:00Z`)) / 86_400_000);
+}
+
+export function uniqSorted<T extends string>(xs: readonly T[]): T[] {
+  return [...new Set(xs)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
