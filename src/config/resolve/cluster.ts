@@ -1,5 +1,5 @@
 /** One cluster: its settings from the base config and (multi-cluster) its entry under `clusters`, resolved step by step. */
-import type { Diagnostics, KeyPath } from '../../diagnostics.js';
+import type { Diagnostics } from '../../diagnostics.js';
 import { describe } from '../../controls/options.js';
 import { DEFAULT_KUBERNETES_VERSION, SUPPORTED_VERSIONS, isSupportedVersion, type KubernetesVersion } from '../../pss/versions.js';
 import type { Mode, ProfileName } from '../types.js';
@@ -14,87 +14,37 @@ import { withPsaLevels } from './psa-levels.js';
 import { observe, resolvePolicyEngines, resolvePsa, resolveRollout } from './rollout.js';
 import { resolveControlPlane } from './control-plane.js';
 import type { ResolvedCluster } from './types.js';
-import { MODES, checkKeys, hintFor, isObject, namespaceList, uniqSorted } from './util.js';
+import { MODES, checkKeys, hintFor, isObject, namespaceList, uniqSorted, type ClusterSource, type Layer } from './util.js';
 
 export const DEFAULT_EXEMPT_NAMESPACES = ['kube-node-lease', 'kube-public', 'kube-system'] as const;
 
-/** Reads one setting: the cluster entry wins over the base, with the path of whichever was used. */
-function pick(base: Record<string, unknown>, over: Record<string, unknown> | undefined, overPath: KeyPath, key: string): { value: unknown; path: KeyPath } {
-  if (over && over[key] !== undefined) return { value: over[key], path: [...overPath, key] };
-  return { value: base[key], path: [key] };
-}
-
-export function resolveCluster(
-  d: Diagnostics,
-  name: string,
-  base: Record<string, unknown>,
-  over: Record<string, unknown> | undefined,
-  overPath: KeyPath,
-  now: string,
-): ResolvedCluster {
-  // profile, version, mode
-  const p = pick(base, over, overPath, 'profile');
-  let profile: ProfileName = 'pss-restricted';
-  if (p.value !== undefined) {
-    if (typeof p.value === 'string' && p.value in PROFILES) profile = p.value as ProfileName;
-    else d.error('invalid_profile', p.path, `unknown profile ${describe(p.value)}; expected one of ${Object.keys(PROFILES).join(', ')}`, hintFor(p.value, Object.keys(PROFILES)));
-  }
+export function resolveCluster(d: Diagnostics, name: string, source: ClusterSource, now: string): ResolvedCluster {
+  const profileSetting = source.pick('profile');
+  const profile = resolveProfile(d, profileSetting);
   const level = PROFILES[profile].level;
+  const version = resolveVersion(d, source.pick('kubernetesVersion'));
+  const defaultMode = resolveDefaultMode(d, source.pick('defaultMode'));
 
-  const v = pick(base, over, overPath, 'kubernetesVersion');
-  let version: KubernetesVersion = DEFAULT_KUBERNETES_VERSION;
-  if (v.value !== undefined) {
-    if (isSupportedVersion(v.value)) version = v.value;
-    else
-      d.error(
-        'unsupported_version',
-        v.path,
-        `kubernetesVersion ${describe(v.value)} is not supported; kubeharden targets ${SUPPORTED_VERSIONS[0]} to ${SUPPORTED_VERSIONS[SUPPORTED_VERSIONS.length - 1]} (a string such as '1.37')`,
-        typeof v.value === 'number' ? `write it as a string: '${String(v.value)}'` : undefined,
-      );
-  }
-
-  const m = pick(base, over, overPath, 'defaultMode');
-  let defaultMode: Mode = 'enforce';
-  if (m.value !== undefined) {
-    if (MODES.includes(m.value as Mode)) defaultMode = m.value as Mode;
-    else d.error('invalid_mode', m.path, `defaultMode must be one of ${MODES.join(', ')}, got ${describe(m.value)}`, hintFor(m.value, MODES));
-  }
-
-  const e = pick(base, over, overPath, 'exemptNamespaces');
+  const exemptSetting = source.pick('exemptNamespaces');
   let exemptNamespaces: string[] = [...DEFAULT_EXEMPT_NAMESPACES];
-  if (e.value !== undefined) exemptNamespaces = namespaceList(d, e.value, e.path) ?? exemptNamespaces;
-  const engines = resolvePolicyEngines(d, pick(base, over, overPath, 'policyEngines'));
+  if (exemptSetting.value !== undefined) exemptNamespaces = namespaceList(d, exemptSetting.value, exemptSetting.path) ?? exemptNamespaces;
+  const engines = resolvePolicyEngines(d, source.pick('policyEngines'));
   exemptNamespaces = uniqSorted([...exemptNamespaces, ...engines]);
-  const rollout = resolveRollout(d, pick(base, over, overPath, 'rollout'));
-  const psaSettings = resolvePsa(d, pick(base, over, overPath, 'psa'), exemptNamespaces);
+  const rollout = resolveRollout(d, source.pick('rollout'));
+  const psaSettings = resolvePsa(d, source.pick('psa'), exemptNamespaces);
 
-  const g = pick(base, over, overPath, 'gatekeeper');
-  let regoVersion: 'v1' | 'v0' = 'v1';
-  if (g.value !== undefined) {
-    if (!isObject(g.value)) d.error('invalid_value', g.path, `gatekeeper must be an object, got ${describe(g.value)}`);
-    else {
-      checkKeys(d, g.value, g.path, ['regoVersion']);
-      const rv = g.value['regoVersion'];
-      if (rv === 'v0' || rv === 'v1') regoVersion = rv;
-      else if (rv !== undefined) d.error('invalid_value', [...g.path, 'regoVersion'], `regoVersion must be 'v1' or 'v0', got ${describe(rv)}`);
-    }
-  }
-
-  const cp = pick(base, over, overPath, 'controlPlane');
-  const controlPlane = resolveControlPlane(d, cp.value, cp.path);
+  const regoVersion = resolveRegoVersion(d, source.pick('gatekeeper'));
+  const controlPlaneSetting = source.pick('controlPlane');
+  const controlPlane = resolveControlPlane(d, controlPlaneSetting.value, controlPlaneSetting.path);
 
   // Cluster-wide control settings: profile defaults, then base controls, then the cluster entry's.
-  const layers: { value: unknown; path: KeyPath }[] = [{ value: base['controls'], path: ['controls'] }];
-  if (over) layers.push({ value: over['controls'], path: [...overPath, 'controls'] });
-  const clusterSettings = resolveClusterControls(d, layers, { name: profile, value: p.value, path: p.path }, defaultMode, version);
+  const controlLayers = source.layers('controls');
+  const clusterSettings = resolveClusterControls(d, controlLayers, { name: profile, ...profileSetting }, defaultMode, version);
 
-  const nsLayers = [{ value: base['namespaces'], path: ['namespaces'] as KeyPath }, ...(over ? [{ value: over['namespaces'], path: [...overPath, 'namespaces'] }] : [])];
-  const nsConfigs = namespaceEntries(d, nsLayers, psaSettings.infra);
-  const { namespaces, nsSettings } = resolveNamespaces(d, nsConfigs, psaSettings.infra, exemptNamespaces, level, clusterSettings, layers);
+  const entries = namespaceEntries(d, source.layers('namespaces'), psaSettings.infra);
+  const { namespaces, nsSettings } = resolveNamespaces(d, entries, psaSettings.infra, exemptNamespaces, level, clusterSettings, controlLayers);
 
-  const exLayers = [{ value: base['exceptions'], path: ['exceptions'] as KeyPath }, ...(over ? [{ value: over['exceptions'], path: [...overPath, 'exceptions'] }] : [])];
-  const exceptions = resolveExceptions(d, exLayers, now);
+  const exceptions = resolveExceptions(d, source.layers('exceptions'), now);
 
   // A namespace named only by an exception is a namespace of the config too (at the cluster's level): it
   // needs PSA labels of its own, since PSA cannot mirror the exception.
@@ -108,22 +58,60 @@ export function resolveCluster(
   for (const ex of exceptions) for (const ns of ex.namespaces ?? []) mentioned.add(ns);
   const scopes = [...mentioned].filter((ns) => !exemptNamespaces.includes(ns)).sort();
   const effective = applyExceptions(exceptions, scopes, clusterSettings, nsSettings);
-  const controls = resolveControls(d, effective, scopes, version, layers);
+  const controls = resolveControls(d, effective, scopes, version, controlLayers);
 
-  const fxLayers = [{ value: base['fixtures'], path: ['fixtures'] as KeyPath }, ...(over ? [{ value: over['fixtures'], path: [...overPath, 'fixtures'] }] : [])];
-  const fixtures = resolveFixtures(d, fxLayers);
+  const fixtures = resolveFixtures(d, source.layers('fixtures'));
 
   // Network and resource objects per namespace (NSA-NET-2/3/4/11); the nsa-cisa profile starts every
   // namespace isolated (default-deny with DNS, a quota and a limit range), the PSS profiles with nothing.
   const namespaceObjects = resolveNamespaceObjects(
     d,
-    { network: pick(base, over, overPath, 'network'), resources: pick(base, over, overPath, 'resources') },
-    nsConfigs,
+    { network: source.pick('network'), resources: source.pick('resources') },
+    entries,
     exemptNamespaces,
     profile === 'nsa-cisa' ? ISOLATED_NAMESPACE_DEFAULTS : undefined,
-    pick(base, over, overPath, 'namespaceObjects'),
+    source.pick('namespaceObjects'),
   );
 
   const resolved = { name, profile, level, version, defaultMode, exemptNamespaces, controls, namespaces, exceptions, fixtures, regoVersion, controlPlane, namespaceObjects };
   return withPsaLevels({ ...(rollout === 'observe' ? observe(resolved) : resolved), rollout, engineNamespaces: engines, psa: { defaultEnforce: psaSettings.defaultEnforce } });
+}
+
+function resolveProfile(d: Diagnostics, setting: Layer): ProfileName {
+  if (setting.value === undefined) return 'pss-restricted';
+  if (typeof setting.value === 'string' && setting.value in PROFILES) return setting.value as ProfileName;
+  d.error('invalid_profile', setting.path, `unknown profile ${describe(setting.value)}; expected one of ${Object.keys(PROFILES).join(', ')}`, hintFor(setting.value, Object.keys(PROFILES)));
+  return 'pss-restricted';
+}
+
+function resolveVersion(d: Diagnostics, setting: Layer): KubernetesVersion {
+  if (setting.value === undefined) return DEFAULT_KUBERNETES_VERSION;
+  if (isSupportedVersion(setting.value)) return setting.value;
+  d.error(
+    'unsupported_version',
+    setting.path,
+    `kubernetesVersion ${describe(setting.value)} is not supported; kubeharden targets ${SUPPORTED_VERSIONS[0]} to ${SUPPORTED_VERSIONS[SUPPORTED_VERSIONS.length - 1]} (a string such as '1.37')`,
+    typeof setting.value === 'number' ? `write it as a string: '${String(setting.value)}'` : undefined,
+  );
+  return DEFAULT_KUBERNETES_VERSION;
+}
+
+function resolveDefaultMode(d: Diagnostics, setting: Layer): Mode {
+  if (setting.value === undefined) return 'enforce';
+  if (MODES.includes(setting.value as Mode)) return setting.value as Mode;
+  d.error('invalid_mode', setting.path, `defaultMode must be one of ${MODES.join(', ')}, got ${describe(setting.value)}`, hintFor(setting.value, MODES));
+  return 'enforce';
+}
+
+function resolveRegoVersion(d: Diagnostics, setting: Layer): 'v1' | 'v0' {
+  if (setting.value === undefined) return 'v1';
+  if (!isObject(setting.value)) {
+    d.error('invalid_value', setting.path, `gatekeeper must be an object, got ${describe(setting.value)}`);
+    return 'v1';
+  }
+  checkKeys(d, setting.value, setting.path, ['regoVersion']);
+  const rv = setting.value['regoVersion'];
+  if (rv === 'v0' || rv === 'v1') return rv;
+  if (rv !== undefined) d.error('invalid_value', [...setting.path, 'regoVersion'], `regoVersion must be 'v1' or 'v0', got ${describe(rv)}`);
+  return 'v1';
 }

@@ -1,18 +1,17 @@
 /** Cluster-wide control settings: profile defaults, then the base config's `controls`, then the cluster entry's. */
 import { CONTROL_IDS, getControl, isControlId, type ControlId } from '../../controls/index.js';
-import { describe } from '../../controls/options.js';
 import type { Diagnostics, KeyPath } from '../../diagnostics.js';
 import type { KubernetesVersion } from '../../pss/versions.js';
 import type { Mode, ProfileName } from '../types.js';
 import { inProfile } from './profiles.js';
 import { applySetting, controlDefaultMode, exampleSetting, missingOptions, requiredHint } from './settings.js';
 import type { ControlSettings, OptionValues } from './types.js';
-import { hintFor, isObject } from './util.js';
+import { hintFor, isObject, objectLayers, type Layer } from './util.js';
 
 export function resolveClusterControls(
   d: Diagnostics,
-  layers: readonly { value: unknown; path: KeyPath }[],
-  profile: { name: ProfileName; value: unknown; path: KeyPath },
+  layers: readonly Layer[],
+  profile: { name: ProfileName } & Layer,
   defaultMode: Mode,
   version: KubernetesVersion,
 ): Map<ControlId, ControlSettings> {
@@ -23,7 +22,6 @@ export function resolveClusterControls(
     let s: ControlSettings = { enabled: onByProfile, mode: controlDefaultMode(c, defaultMode), options: c.defaults(version) as OptionValues, exemptImages: [], exemptNames: [], allowances: [] };
     let setAt: KeyPath | undefined;
     for (const layer of layers) {
-      if (layer.value === undefined) continue;
       if (!isObject(layer.value)) continue;
       const setting = layer.value[id];
       if (setting !== undefined) {
@@ -47,12 +45,7 @@ export function resolveClusterControls(
     }
     clusterSettings.set(id, s);
   }
-  for (const layer of layers) {
-    if (layer.value === undefined) continue;
-    if (!isObject(layer.value)) {
-      d.error('invalid_value', layer.path, `controls must be an object keyed by control id, got ${describe(layer.value)}`);
-      continue;
-    }
+  for (const layer of objectLayers(d, layers, 'an object keyed by control id')) {
     for (const key of Object.keys(layer.value)) {
       if (!isControlId(key)) d.error('unknown_control', [...layer.path, key], `unknown control "${key}"`, hintFor(key, CONTROL_IDS, 'run `kubeharden list` for all control ids'));
     }

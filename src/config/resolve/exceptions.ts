@@ -5,7 +5,7 @@ import { targetKinds } from '../../controls/types.js';
 import type { Diagnostics, KeyPath } from '../../diagnostics.js';
 import { ALLOW_KEYS, allowKeysOf, allowSuggestions, allowValue, type AllowKey } from '../allow.js';
 import type { Allowance, ControlSettings, ResolvedException } from './types.js';
-import { checkKeys, daysBetween, hintFor, isObject, isValidDate, namespaceList, stableJson, uniqSorted } from './util.js';
+import { checkKeys, daysBetween, hintFor, isObject, isValidDate, listLayers, namespaceList, stableJson, uniqSorted, type Layer } from './util.js';
 
 const EXPIRY_WARNING_DAYS = 30;
 
@@ -155,14 +155,9 @@ export function sortAllowances(xs: readonly Allowance[]): Allowance[] {
 }
 
 /** Exceptions add up across base and cluster entry. */
-export function resolveExceptions(d: Diagnostics, layers: readonly { value: unknown; path: KeyPath }[], now: string): ResolvedException[] {
+export function resolveExceptions(d: Diagnostics, layers: readonly Layer[], now: string): ResolvedException[] {
   const exceptions: ResolvedException[] = [];
-  for (const layer of layers) {
-    if (layer.value === undefined) continue;
-    if (!Array.isArray(layer.value)) {
-      d.error('invalid_value', layer.path, `exceptions must be a list, got ${describe(layer.value)}`);
-      continue;
-    }
+  for (const layer of listLayers(d, layers, 'a list')) {
     layer.value.forEach((ex: unknown, i: number) => {
       const r = resolveException(d, ex, [...layer.path, i], now);
       if (r) exceptions.push(r);

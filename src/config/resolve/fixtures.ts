@@ -2,19 +2,14 @@
 import { CONTROL_IDS, getControl, isControlId, type ControlId } from '../../controls/index.js';
 import { describe } from '../../controls/options.js';
 import { checkableOffline } from '../../controls/types.js';
-import type { Diagnostics, KeyPath } from '../../diagnostics.js';
+import type { Diagnostics } from '../../diagnostics.js';
 import type { ResolvedFixture } from './types.js';
-import { checkKeys, hintFor, isObject } from './util.js';
+import { checkKeys, hintFor, isObject, listLayers, type Layer } from './util.js';
 
 /** Fixtures add up across base and cluster entry. */
-export function resolveFixtures(d: Diagnostics, layers: readonly { value: unknown; path: KeyPath }[]): ResolvedFixture[] {
+export function resolveFixtures(d: Diagnostics, layers: readonly Layer[]): ResolvedFixture[] {
   const fixtures: ResolvedFixture[] = [];
-  for (const layer of layers) {
-    if (layer.value === undefined) continue;
-    if (!Array.isArray(layer.value)) {
-      d.error('invalid_value', layer.path, `fixtures must be a list, got ${describe(layer.value)}`);
-      continue;
-    }
+  for (const layer of listLayers(d, layers, 'a list')) {
     layer.value.forEach((fx: unknown, i: number) => {
       const path = [...layer.path, i];
       if (!isObject(fx)) return d.error('invalid_value', path, `a fixture must be {file, expect}, got ${describe(fx)}`);

@@ -10,7 +10,7 @@ import { Diagnostics } from '../../diagnostics.js';
 import { describe } from '../../controls/options.js';
 import { resolveCluster } from './cluster.js';
 import type { ResolvedCluster, ResolveResult } from './types.js';
-import { checkKeys, isDnsLabel, isObject } from './util.js';
+import { ClusterSource, checkKeys, isDnsLabel, isObject } from './util.js';
 
 export * from './types.js';
 export { DEFAULT_EXEMPT_NAMESPACES } from './cluster.js';
@@ -59,7 +59,7 @@ export function resolveConfig(raw: unknown, opts: { today?: string } = {}): Reso
           continue;
         }
         checkKeys(d, entry, path, CLUSTER_KEYS);
-        clusters.push(resolveCluster(d, name, raw, entry, path, now));
+        clusters.push(resolveCluster(d, name, new ClusterSource(raw, entry, path), now));
       }
     }
   } else {
@@ -67,7 +67,7 @@ export function resolveConfig(raw: unknown, opts: { today?: string } = {}): Reso
     if (typeof name !== 'string' || !isDnsLabel(name)) {
       d.error('invalid_name', ['name'], `name must be a DNS label (lower-case letters, digits, "-"), got ${describe(name)}`);
     }
-    clusters.push(resolveCluster(d, typeof name === 'string' ? name : 'cluster', raw, undefined, [], now));
+    clusters.push(resolveCluster(d, typeof name === 'string' ? name : 'cluster', new ClusterSource(raw, undefined, []), now));
   }
   const diagnostics = d.list();
   return d.hasErrors ? { diagnostics } : { config: { clusters, multiCluster }, diagnostics };

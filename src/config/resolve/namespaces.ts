@@ -6,7 +6,7 @@ import type { Diagnostics, KeyPath } from '../../diagnostics.js';
 import type { PssLevelName } from '../types.js';
 import { applySetting, exampleSetting, explicitlyDisabled, missingOptions, requiredHint } from './settings.js';
 import type { ControlSettings, ResolvedNamespace } from './types.js';
-import { LEVELS, LEVEL_RANK, checkKeys, hintFor, isDnsLabel, isObject } from './util.js';
+import { LEVELS, LEVEL_RANK, checkKeys, hintFor, isDnsLabel, isObject, objectLayers, type Layer } from './util.js';
 
 /** The entries of one namespace, base config first, then the cluster entry's. */
 export type NamespaceEntries = Map<string, { value: Record<string, unknown>; path: KeyPath }[]>;
@@ -14,16 +14,11 @@ export type NamespaceEntries = Map<string, { value: Record<string, unknown>; pat
 /** Namespaces: base and cluster entries merge per namespace name. */
 export function namespaceEntries(
   d: Diagnostics,
-  layers: readonly { value: unknown; path: KeyPath }[],
+  layers: readonly Layer[],
   infra: ReadonlyMap<string, { level: PssLevelName; path: KeyPath }>,
 ): NamespaceEntries {
   const nsConfigs: NamespaceEntries = new Map();
-  for (const layer of layers) {
-    if (layer.value === undefined) continue;
-    if (!isObject(layer.value)) {
-      d.error('invalid_value', layer.path, `namespaces must be an object keyed by namespace name, got ${describe(layer.value)}`);
-      continue;
-    }
+  for (const layer of objectLayers(d, layers, 'an object keyed by namespace name')) {
     for (const [ns, cfg] of Object.entries(layer.value)) {
       const path = [...layer.path, ns];
       if (!isDnsLabel(ns)) d.error('invalid_name', path, `"${ns}" is not a valid namespace name (DNS label)`);
@@ -56,7 +51,7 @@ export function resolveNamespaces(
   exemptNamespaces: readonly string[],
   level: PssLevel,
   clusterSettings: ReadonlyMap<ControlId, ControlSettings>,
-  controlLayers: readonly { value: unknown; path: KeyPath }[],
+  controlLayers: readonly Layer[],
 ): { namespaces: ResolvedNamespace[]; nsSettings: Map<string, Map<ControlId, ControlSettings>> } {
   const namespaces: ResolvedNamespace[] = [];
   const nsSettings = new Map<string, Map<ControlId, ControlSettings>>();
@@ -72,6 +67,7 @@ export function resolveNamespaces(
     const exempt = exemptNamespaces.includes(ns);
     if (exempt) d.warn('exempt_namespace_rules', cfgs[0]!.path, `namespace "${ns}" is exempt (exemptNamespaces), so its rules have no effect on policies`);
     namespaces.push({ name: ns, pss: exempt ? 'privileged' : nsLevel, exempt, ...(infra.has(ns) && !nsConfigs.get(ns)!.some((c) => c.path[0] === 'namespaces' || c.path[0] === 'clusters') ? { infra: true as const } : {}) });
+    const controlEntries = objectLayers(d, cfgs.map((cfg) => ({ value: cfg.value['controls'], path: [...cfg.path, 'controls'] })), 'an object keyed by control id');
     const per = new Map<ControlId, ControlSettings>();
     for (const id of CONTROL_IDS) {
       const c = getControl(id);
@@ -81,29 +77,22 @@ export function resolveNamespaces(
         if (rank > LEVEL_RANK[nsLevel]) s = { ...s, enabled: false };
         else if (rank > LEVEL_RANK[level] && !explicitlyDisabled(controlLayers, id)) s = { ...s, enabled: true };
       }
-      for (const cfg of cfgs) {
-        const cc = cfg.value['controls'];
-        if (cc === undefined) continue;
-        if (!isObject(cc)) {
-          if (id === CONTROL_IDS[0]) d.error('invalid_value', [...cfg.path, 'controls'], `controls must be an object keyed by control id, got ${describe(cc)}`);
-          continue;
-        }
-        if (cc[id] !== undefined) {
-          s = applySetting(d, c, s, cc[id], [...cfg.path, 'controls', id]);
+      for (const entry of controlEntries) {
+        const setting = entry.value[id];
+        if (setting !== undefined) {
+          s = applySetting(d, c, s, setting, [...entry.path, id]);
           const missing = missingOptions(c, s);
           if (missing.length) {
-            d.error('missing_option', [...cfg.path, 'controls', id], `${id} needs options.${missing.join(', options.')}: ${requiredHint(c, missing)}`, `e.g. ${exampleSetting(c, missing)}`);
+            d.error('missing_option', [...entry.path, id], `${id} needs options.${missing.join(', options.')}: ${requiredHint(c, missing)}`, `e.g. ${exampleSetting(c, missing)}`);
             s = { ...s, enabled: false };
           }
         }
       }
       per.set(id, s);
     }
-    for (const cfg of cfgs) {
-      const cc = cfg.value['controls'];
-      if (!isObject(cc)) continue;
-      for (const key of Object.keys(cc)) {
-        if (!isControlId(key)) d.error('unknown_control', [...cfg.path, 'controls', key], `unknown control "${key}"`, hintFor(key, CONTROL_IDS));
+    for (const entry of controlEntries) {
+      for (const key of Object.keys(entry.value)) {
+        if (!isControlId(key)) d.error('unknown_control', [...entry.path, key], `unknown control "${key}"`, hintFor(key, CONTROL_IDS));
       }
     }
     nsSettings.set(ns, per);

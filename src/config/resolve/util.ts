@@ -66,3 +66,54 @@ export function daysBetween(a: string, b: string): number {
 export function uniqSorted<T extends string>(xs: readonly T[]): T[] {
   return [...new Set(xs)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
+
+/** One place a setting is written: its value there (undefined when absent) and that key path. */
+export interface Layer {
+  readonly value: unknown;
+  readonly path: KeyPath;
+}
+
+/**
+ * Where one cluster's settings come from: the config's top level (`base`), then, in a multi-cluster config,
+ * the cluster's own entry under `clusters.<name>` (`entry`, at `entryPath`).
+ */
+export class ClusterSource {
+  constructor(
+    readonly base: Record<string, unknown>,
+    readonly entry: Record<string, unknown> | undefined,
+    readonly entryPath: KeyPath,
+  ) {}
+
+  /** Every layer of a setting, base first; an absent value stays in the list (its path still locates a warning). */
+  layers(key: string): Layer[] {
+    const out: Layer[] = [{ value: this.base[key], path: [key] }];
+    if (this.entry) out.push({ value: this.entry[key], path: [...this.entryPath, key] });
+    return out;
+  }
+
+  /** The setting that applies: the cluster entry's when it has one, else the base's, with the path of whichever was used. */
+  pick(key: string): Layer {
+    if (this.entry && this.entry[key] !== undefined) return { value: this.entry[key], path: [...this.entryPath, key] };
+    return { value: this.base[key], path: [key] };
+  }
+}
+
+/** The layers that hold an object; a layer holding anything else is an error (`<key> must be <expected>`). */
+export function objectLayers(d: Diagnostics, layers: readonly Layer[], expected: string): { value: Record<string, unknown>; path: KeyPath }[] {
+  return layersOfShape(d, layers, isObject, expected);
+}
+
+/** The layers that hold a list; a layer holding anything else is an error (`<key> must be <expected>`). */
+export function listLayers(d: Diagnostics, layers: readonly Layer[], expected: string): { value: unknown[]; path: KeyPath }[] {
+  return layersOfShape(d, layers, (v): v is unknown[] => Array.isArray(v), expected);
+}
+
+function layersOfShape<T>(d: Diagnostics, layers: readonly Layer[], is: (v: unknown) => v is T, expected: string): { value: T; path: KeyPath }[] {
+  const out: { value: T; path: KeyPath }[] = [];
+  for (const layer of layers) {
+    if (layer.value === undefined) continue;
+    if (is(layer.value)) out.push({ value: layer.value, path: layer.path });
+    else d.error('invalid_value', layer.path, `${String(layer.path[layer.path.length - 1])} must be ${expected}, got ${describe(layer.value)}`);
+  }
+  return out;
+}
