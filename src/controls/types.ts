@@ -138,6 +138,11 @@ export interface ControlDefinition<Id extends string, O extends OptionSpecs, P e
   readonly nsa: readonly string[];
   readonly pss?: PssInfo;
   /**
+   * Why no profile turns this control on, when none does. Otherwise the profiles follow the metadata: a PSS
+   * check is in the profiles of its level and above, a control with NSA/CISA ids in nsa-cisa.
+   */
+  readonly optIn?: string;
+  /**
    * Why Gatekeeper cannot express this control, when it cannot: the control then gets no template or
    * constraint (and no WASM evaluation); the bundle README and the coverage report show the gap. It is the
    * `unsupported` entry of the control's stated gaps (see `statedGaps`).

@@ -1,5 +1,5 @@
 /** Profiles: which controls a profile turns on. */
-import { getControl, type ControlId } from '../../controls/index.js';
+import { CONTROL_IDS, getControl, type ControlId } from '../../controls/index.js';
 import type { PssLevel } from '../../controls/types.js';
 import type { ProfileName } from '../types.js';
 import { LEVEL_RANK } from './util.js';
@@ -12,32 +12,14 @@ export interface Profile {
   readonly controls: readonly ControlId[];
 }
 
-/** The NSA/CISA controls beyond PSS (block-ephemeral-containers stays opt-in). */
-const NSA_CISA_CONTROLS: readonly ControlId[] = [
-  'require-non-root-groups',
-  'require-readonly-root-fs',
-  'disallow-automount-sa-token',
-  'require-drop-net-raw',
-  'allowed-registries',
-  'disallow-latest-tag',
-  'require-image-digest',
-  'verify-image-signatures',
-  'require-resource-limits-requests',
-  'disallow-secrets-in-env-vars',
-  'disallow-default-namespace',
-  'enforce-psa-namespace-labels',
-  'require-current-psa-version',
-  'disallow-nodeport-services',
-  'disallow-loadbalancer-services',
-  'restrict-service-external-ips',
-  'require-ingress-tls',
-  'disallow-serviceaccount-token-automount',
-  'restrict-rbac-wildcards',
-  'restrict-rbac-escalation-verbs',
-  'restrict-secret-read-roles',
-  'disallow-cluster-admin-binding',
-  'disallow-anonymous-bindings',
-];
+/**
+ * The controls beyond PSS a profile turns on, from their metadata: every control with NSA/CISA ids that is
+ * no PSS check and not opt-in (`optIn`: block-ephemeral-containers), in registry order.
+ */
+const NSA_CISA_CONTROLS: readonly ControlId[] = CONTROL_IDS.filter((id) => {
+  const c = getControl(id);
+  return c.pss === undefined && c.nsa.length > 0 && c.optIn === undefined;
+});
 
 export const PROFILES: Record<ProfileName, Profile> = {
   'pss-baseline': { level: 'baseline', description: 'Every Pod Security Standards baseline check.', controls: [] },
