@@ -13,6 +13,7 @@ import { testsBackend } from './backends/engine-suites/index.js';
 import { controlPlaneBackend } from './backends/control-plane/index.js';
 import { reportBackend } from './backends/report/index.js';
 import { namespacesBackend } from './backends/namespaces/index.js';
+import { namespaceGenerateSuite } from './backends/kyverno/generate.js';
 import type { BackendFile } from './backends/types.js';
 import { HEADER, toYaml } from './emit/yaml.js';
 import { getControl, type ControlId } from './controls/index.js';
@@ -41,24 +42,76 @@ export function compile(raw: unknown, options: { today?: string; fixtures?: Fixt
   return compileResolved(resolved.config, resolved.diagnostics, options.fixtures ? { fixtures: options.fixtures } : {});
 }
 
+/** What the stages of one cluster share: its IR, the CLI's inputs, and what the stages before emitted. */
+interface StageContext {
+  readonly ir: BundleIR;
+  readonly inputs: { readonly fixtures?: FixtureInputs };
+  /** The files one earlier stage emitted. */
+  filesOf(stage: StageName): readonly BackendFile[];
+  /** Every file the earlier stages emitted, in stage order. */
+  readonly emitted: readonly BackendFile[];
+  /** Which engine expresses each control (from the kyverno and gatekeeper stages' files). */
+  support(): EngineSupport;
+}
+
+type StageName = 'kyverno' | 'gatekeeper' | 'engine-suites' | 'psa' | 'docs' | 'control-plane' | 'namespace-objects' | 'report';
+
+interface Stage {
+  readonly name: StageName;
+  run(ctx: StageContext): readonly BackendFile[];
+}
+
+/**
+ * The backends of one cluster, in order; each reads the IR (lowered once, with the PSA levels and the
+ * namespace objects, before any stage) and, where it says so, what an earlier stage emitted. The cluster's
+ * files are the stages' files in this order.
+ */
+const STAGES: readonly Stage[] = [
+  { name: 'kyverno', run: ({ ir }) => kyvernoBackend(ir) },
+  { name: 'gatekeeper', run: ({ ir }) => gatekeeperBackend(ir) },
+  {
+    name: 'engine-suites',
+    run: (ctx) => testsBackend(ctx.ir, new Set(ctx.ir.controls.map((c) => c.control).filter((id) => ctx.support().kyverno[id] === true)), ctx.inputs.fixtures),
+  },
+  { name: 'psa', run: ({ ir }) => psaBackend(ir) },
+  { name: 'docs', run: (ctx) => docsBackend(ctx.ir, ctx.support()) },
+  { name: 'control-plane', run: ({ ir }) => controlPlaneBackend(ir) },
+  // NetworkPolicies, ResourceQuota and LimitRange per namespace: plain manifests, and the suite of the Kyverno
+  // generate policies (which the kyverno stage writes).
+  { name: 'namespace-objects', run: ({ ir }) => [...namespacesBackend(ir), ...namespaceGenerateSuite(ir)] },
+  // Last: the coverage report reads what the other stages emitted.
+  { name: 'report', run: (ctx) => reportBackend(ctx.ir, ctx.emitted) },
+];
+
+/** Lowers one resolved cluster and runs every stage on its IR. */
+function compileCluster(cluster: ResolvedCluster, inputs: { fixtures?: FixtureInputs }): CompiledCluster {
+  const ir = lowerCluster(cluster);
+  const byStage = new Map<StageName, readonly BackendFile[]>();
+  const files: BackendFile[] = [];
+  let support: EngineSupport | undefined;
+  const filesOf = (stage: StageName): readonly BackendFile[] => {
+    const out = byStage.get(stage);
+    if (!out) throw new Error(`compile: stage ${stage} has not run yet`);
+    return out;
+  };
+  const ctx: StageContext = {
+    ir,
+    inputs,
+    filesOf,
+    emitted: files,
+    support: () => (support ??= engineSupport(ir, filesOf('kyverno'), filesOf('gatekeeper'))),
+  };
+  for (const stage of STAGES) {
+    const out = stage.run(ctx);
+    byStage.set(stage.name, out);
+    files.push(...out);
+  }
+  return { cluster, ir, files };
+}
+
 /** `fixtures`: the resources of each fixture file, so the bundle's engine suites include them (read by the CLI). */
 export function compileResolved(config: ResolvedConfig, diagnostics: readonly Diagnostic[] = [], inputs: { fixtures?: FixtureInputs } = {}): CompileResult {
-  const clusters: CompiledCluster[] = [];
-  for (const cluster of config.clusters) {
-    const ir = lowerCluster(cluster);
-    // NetworkPolicies, ResourceQuota and LimitRange per namespace: manifests, and Kyverno generate policies.
-    const namespaceObjects = namespacesBackend(cluster);
-    const kyverno = kyvernoBackend(ir, namespaceObjects.kyverno);
-    const gatekeeper = gatekeeperBackend(ir);
-    const support = engineSupport(ir, kyverno, gatekeeper);
-    const kyvernoControls = new Set(ir.controls.map((c) => c.control).filter((id) => support.kyverno[id] === true));
-    const files = [...kyverno, ...gatekeeper, ...testsBackend(ir, kyvernoControls, inputs.fixtures), ...psaBackend(cluster), ...docsBackend(ir, support)];
-    files.push(...controlPlaneBackend(cluster));
-    files.push(...namespaceObjects.manifests, ...namespaceObjects.suite);
-    // Last: the coverage report reads what the other backends emitted.
-    files.push(...reportBackend(cluster, files));
-    clusters.push({ cluster, ir, files });
-  }
+  const clusters = config.clusters.map((cluster) => compileCluster(cluster, inputs));
   // Serialized on first use: `audit` and `test` only need the objects.
   let output: Map<string, string> | undefined;
   const serializeAll = (): Map<string, string> => {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { PROFILES, inProfile, resolveConfig, type ResolvedCluster } from '../src/config/resolve.js';
 import { CONTROL_IDS, getControl } from '../src/controls/index.js';
 import { lowerCluster } from '../src/ir/lower.js';
-import { psaLevels } from '../src/backends/psa/index.js';
+import { psaLevels } from '../src/ir/psa.js';
 
 const TODAY = '2026-11-26';
 const resolve = (raw: unknown) => resolveConfig(raw, { today: TODAY });

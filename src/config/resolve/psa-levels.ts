@@ -1,6 +1,6 @@
 /** The PSA enforce level of each scope, for the controls that follow it. */
 import { getControl } from '../../controls/index.js';
-import { psaLevels } from '../../backends/psa/index.js';
+import { psaLevels } from '../../ir/psa.js';
 import type { ControlSettings, ResolvedCluster, ResolvedControl } from './types.js';
 import { sameSettings } from './overrides.js';
 

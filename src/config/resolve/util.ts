@@ -39,11 +39,7 @@ export function hintFor(value: unknown, candidates: readonly string[], fallback?
   return fallback;
 }
 
-export function stableJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
-  if (isObject(v)) return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${stableJson(v[k])}`).join(',')}}`;
-  return JSON.stringify(v);
-}
+export { stableJson } from '../../stable-json.js';
 
 export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
