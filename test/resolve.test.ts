@@ -15,6 +15,25 @@ const cluster = (raw: unknown): ResolvedCluster => {
 const codes = (raw: unknown) => resolve(raw).diagnostics.map((d) => `${d.severity}:${d.code}:${d.path.join('.')}`);
 
 describe('validation', () => {
+  it('reports a problem in a setting every cluster inherits once, not once per cluster', () => {
+    const r = resolve({
+      controls: { 'disallow-privileged-container': true },
+      exceptions: [{ control: 'restrict-seccomp', namespaces: ['ci'], reason: '', expires: '2027-01-01' }],
+      clusters: { prod: {}, staging: { kubernetesVersion: '1.33' }, dev: { controls: { 'restrict-volume-type': true } } },
+    });
+    expect(r.diagnostics.map((x) => `${x.severity}:${x.code}:${x.path.join('.')}`)).toEqual([
+      'error:unknown_control:clusters.dev.controls.restrict-volume-type',
+      'error:unknown_control:controls.disallow-privileged-container',
+      'error:missing_reason:exceptions.0.reason',
+    ]);
+    // A problem whose text differs per cluster (its target version) is one per cluster.
+    const versions = resolve({ controls: { 'restrict-probe-lifecycle-host': true }, clusters: { old: { kubernetesVersion: '1.32' }, older: { kubernetesVersion: '1.31' }, again: { kubernetesVersion: '1.31' } } });
+    expect(versions.diagnostics.map((x) => x.message)).toEqual([
+      'restrict-probe-lifecycle-host is a PSS check from Kubernetes 1.34; the target 1.31 skips it',
+      'restrict-probe-lifecycle-host is a PSS check from Kubernetes 1.34; the target 1.32 skips it',
+    ]);
+  });
+
   it('reports every problem at once with codes, paths and hints', () => {
     const r = resolve({
       profile: 'pss-strict',

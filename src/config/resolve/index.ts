@@ -6,7 +6,7 @@
  * settings (one control's setting), namespaces, exceptions, overrides (PSS overrides, applicability),
  * fixtures, rollout (observe mode, policy engines, psa), control-plane, psa-levels, util.
  */
-import { Diagnostics } from '../../diagnostics.js';
+import { Diagnostics, type Diagnostic } from '../../diagnostics.js';
 import { describe } from '../../controls/options.js';
 import { resolveCluster } from './cluster.js';
 import type { ResolvedCluster, ResolveResult } from './types.js';
@@ -69,7 +69,22 @@ export function resolveConfig(raw: unknown, opts: { today?: string } = {}): Reso
     }
     clusters.push(resolveCluster(d, typeof name === 'string' ? name : 'cluster', new ClusterSource(raw, undefined, []), now));
   }
-  const diagnostics = d.list();
+  const diagnostics = oncePerProblem(d.list());
   return d.hasErrors ? { diagnostics } : { config: { clusters, multiCluster }, diagnostics };
 }
 
+
+/**
+ * Each problem once: every cluster resolves the settings it inherits from the base config, so a problem
+ * there is found once per cluster with the same code, place, message and hint; it is reported (and counted)
+ * once. A problem whose message differs per cluster (e.g. one naming the cluster's version) stays apart.
+ */
+function oncePerProblem(diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return diagnostics.filter((x) => {
+    const key = JSON.stringify([x.severity, x.code, x.path, x.message, x.hint ?? null]);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
