@@ -9,7 +9,7 @@ import { gatekeeperBackend } from './backends/gatekeeper/index.js';
 import { kyvernoBackend } from './backends/kyverno/index.js';
 import { psaBackend } from './backends/psa/index.js';
 import { docsBackend, MARKDOWN_HEADER, type EngineSupport } from './backends/docs/index.js';
-import { testsBackend } from './backends/engine-suites/index.js';
+import { engineSuitesBackend } from './backends/engine-suites/index.js';
 import { controlPlaneBackend } from './backends/control-plane/index.js';
 import { reportBackend } from './backends/report/index.js';
 import { namespacesBackend } from './backends/namespaces/index.js';
@@ -71,7 +71,7 @@ const STAGES: readonly Stage[] = [
   { name: 'gatekeeper', run: ({ ir }) => gatekeeperBackend(ir) },
   {
     name: 'engine-suites',
-    run: (ctx) => testsBackend(ctx.ir, new Set(ctx.ir.controls.map((c) => c.control).filter((id) => ctx.support().kyverno[id] === true)), ctx.inputs.fixtures),
+    run: (ctx) => engineSuitesBackend(ctx.ir, new Set(ctx.ir.controls.map((c) => c.control).filter((id) => ctx.support().kyverno[id] === true)), ctx.inputs.fixtures),
   },
   { name: 'psa', run: ({ ir }) => psaBackend(ir) },
   { name: 'docs', run: (ctx) => docsBackend(ctx.ir, ctx.support()) },

@@ -2,7 +2,7 @@
  * Pod Security Admission: namespace labels, and the AdmissionConfiguration (written by the control-plane
  * backend). PSA's `enforce` level is the highest level the policies fully enforce in that scope, so PSA
  * never rejects what the config allows (relaxed controls, image exceptions, audit mode); `audit` and `warn`
- * carry the configured level.
+ * carry the configured level. The levels come from the IR (ir/psa.ts, computed once per cluster).
  */
 import type { BundleIR } from '../../ir/types.js';
 import type { PsaLevels } from '../../ir/psa.js';

@@ -28,8 +28,8 @@ export function resolveCluster(d: Diagnostics, name: string, source: ClusterSour
   const exemptSetting = source.pick('exemptNamespaces');
   let exemptNamespaces: string[] = [...DEFAULT_EXEMPT_NAMESPACES];
   if (exemptSetting.value !== undefined) exemptNamespaces = namespaceList(d, exemptSetting.value, exemptSetting.path) ?? exemptNamespaces;
-  const engines = resolvePolicyEngines(d, source.pick('policyEngines'));
-  exemptNamespaces = uniqSorted([...exemptNamespaces, ...engines]);
+  const engineNamespaces = resolvePolicyEngines(d, source.pick('policyEngines'));
+  exemptNamespaces = uniqSorted([...exemptNamespaces, ...engineNamespaces]);
   const rollout = resolveRollout(d, source.pick('rollout'));
   const psaSettings = resolvePsa(d, source.pick('psa'), exemptNamespaces);
 
@@ -74,7 +74,7 @@ export function resolveCluster(d: Diagnostics, name: string, source: ClusterSour
   );
 
   const resolved = { name, profile, level, version, defaultMode, exemptNamespaces, controls, namespaces, exceptions, fixtures, regoVersion, controlPlane, namespaceObjects };
-  return withPsaLevels({ ...(rollout === 'observe' ? observe(resolved) : resolved), rollout, engineNamespaces: engines, psa: { defaultEnforce: psaSettings.defaultEnforce } });
+  return withPsaLevels({ ...(rollout === 'observe' ? observe(resolved) : resolved), rollout, engineNamespaces, psa: { defaultEnforce: psaSettings.defaultEnforce } });
 }
 
 function resolveProfile(d: Diagnostics, setting: Layer): ProfileName {
