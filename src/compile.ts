@@ -9,10 +9,11 @@ import { gatekeeperBackend } from './backends/gatekeeper/index.js';
 import { kyvernoBackend } from './backends/kyverno/index.js';
 import { psaBackend } from './backends/psa/index.js';
 import { docsBackend, MARKDOWN_HEADER, type EngineSupport } from './backends/docs/index.js';
-import { testsBackend } from './backends/engine-suites/index.js';
+import { engineSuitesBackend } from './backends/engine-suites/index.js';
 import { controlPlaneBackend } from './backends/control-plane/index.js';
 import { reportBackend } from './backends/report/index.js';
 import { namespacesBackend } from './backends/namespaces/index.js';
+import { namespaceGenerateSuite } from './backends/kyverno/generate.js';
 import type { BackendFile } from './backends/types.js';
 import { HEADER, toYaml } from './emit/yaml.js';
 import { getControl, type ControlId } from './controls/index.js';
@@ -42,24 +43,58 @@ export function compile(raw: unknown, options: { today?: string; fixtures?: Fixt
   return compileResolved(resolved.config, resolved.diagnostics, options.fixtures ? { fixtures: options.fixtures } : {});
 }
 
+/** What the stages of one cluster share: its IR, the CLI's inputs, and what the stages before emitted. */
+interface StageContext {
+  readonly ir: BundleIR;
+  readonly inputs: { readonly fixtures?: FixtureInputs };
+  /** Every file the earlier stages emitted, in stage order. */
+  readonly emitted: readonly BackendFile[];
+  /** Which engine expresses each control (from the control definitions). */
+  support(): EngineSupport;
+}
+
+type StageName = 'kyverno' | 'gatekeeper' | 'engine-suites' | 'psa' | 'docs' | 'control-plane' | 'namespace-objects' | 'report';
+
+interface Stage {
+  readonly name: StageName;
+  run(ctx: StageContext): readonly BackendFile[];
+}
+
+/**
+ * The backends of one cluster, in order; each reads the IR (lowered once, with the PSA levels and the
+ * namespace objects, before any stage) and, where it says so, what an earlier stage emitted. The cluster's
+ * files are the stages' files in this order.
+ */
+const STAGES: readonly Stage[] = [
+  { name: 'kyverno', run: ({ ir }) => kyvernoBackend(ir) },
+  { name: 'gatekeeper', run: ({ ir }) => gatekeeperBackend(ir) },
+  {
+    name: 'engine-suites',
+    run: (ctx) => engineSuitesBackend(ctx.ir, new Set(ctx.ir.controls.map((c) => c.control).filter((id) => ctx.support().kyverno[id] === true)), ctx.inputs.fixtures),
+  },
+  { name: 'psa', run: ({ ir }) => psaBackend(ir) },
+  { name: 'docs', run: (ctx) => docsBackend(ctx.ir, ctx.support()) },
+  { name: 'control-plane', run: ({ ir }) => controlPlaneBackend(ir) },
+  // NetworkPolicies, ResourceQuota and LimitRange per namespace: plain manifests, and the suite of the Kyverno
+  // generate policies (which the kyverno stage writes).
+  { name: 'namespace-objects', run: ({ ir }) => [...namespacesBackend(ir), ...namespaceGenerateSuite(ir)] },
+  // Last: the coverage report reads what the other stages emitted.
+  { name: 'report', run: (ctx) => reportBackend(ctx.ir, ctx.emitted) },
+];
+
+/** Lowers one resolved cluster and runs every stage on its IR. */
+function compileCluster(cluster: ResolvedCluster, inputs: { fixtures?: FixtureInputs }): CompiledCluster {
+  const ir = lowerCluster(cluster);
+  const files: BackendFile[] = [];
+  let support: EngineSupport | undefined;
+  const ctx: StageContext = { ir, inputs, emitted: files, support: () => (support ??= engineSupport(ir)) };
+  for (const stage of STAGES) files.push(...stage.run(ctx));
+  return { cluster, ir, files };
+}
+
 /** `fixtures`: the resources of each fixture file, so the bundle's engine suites include them (read by the CLI). */
 export function compileResolved(config: ResolvedConfig, diagnostics: readonly Diagnostic[] = [], inputs: { fixtures?: FixtureInputs } = {}): CompileResult {
-  const clusters: CompiledCluster[] = [];
-  for (const cluster of config.clusters) {
-    const ir = lowerCluster(cluster);
-    // NetworkPolicies, ResourceQuota and LimitRange per namespace: manifests, and Kyverno generate policies.
-    const namespaceObjects = namespacesBackend(cluster);
-    const kyverno = kyvernoBackend(ir, namespaceObjects.kyverno);
-    const gatekeeper = gatekeeperBackend(ir);
-    const support = engineSupport(ir);
-    const kyvernoControls = new Set(ir.controls.map((c) => c.control).filter((id) => support.kyverno[id] === true));
-    const files = [...kyverno, ...gatekeeper, ...testsBackend(ir, kyvernoControls, inputs.fixtures), ...psaBackend(cluster), ...docsBackend(ir, support)];
-    files.push(...controlPlaneBackend(cluster));
-    files.push(...namespaceObjects.manifests, ...namespaceObjects.suite);
-    // Last: the coverage report reads what the other backends emitted.
-    files.push(...reportBackend(cluster, files));
-    clusters.push({ cluster, ir, files });
-  }
+  const clusters = config.clusters.map((cluster) => compileCluster(cluster, inputs));
   // Serialized on first use: `audit` and `test` only need the objects.
   let output: Map<string, string> | undefined;
   const serializeAll = (): Map<string, string> => {

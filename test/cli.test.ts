@@ -87,6 +87,23 @@ describe('kubeharden build', () => {
     expect(existsSync(join(dir, 'generated'))).toBe(false);
   });
 
+  it('prints and counts a typo in a setting every cluster inherits once, not once per cluster', () => {
+    const multi = `import { defineConfig } from 'kubeharden';
+
+export default defineConfig({
+  controls: { 'disallow-host-namespace': true },
+  clusters: { prod: {}, staging: {}, dev: {} },
+});
+`;
+    const dir = tempProject({ 'policies.config.ts': multi });
+    const r = runCli(['build'], dir);
+    expect(r.status).toBe(1);
+    expect(r.stderr.split('\n').filter((l) => l.includes('unknown_control'))).toEqual([
+      'policies.config.ts:4:15 unknown_control unknown control "disallow-host-namespace" (at controls["disallow-host-namespace"])',
+    ]);
+    expect(r.stderr).toContain('1 error(s) in policies.config.ts; nothing was written');
+  });
+
   it('leaves an existing bundle untouched when the config becomes invalid', () => {
     const dir = tempProject({ 'policies.config.ts': CONFIG });
     expect(runCli(['build'], dir).status).toBe(0);

@@ -4,6 +4,7 @@ import { CONTROL_IDS, getControl } from '../src/controls/index.js';
 import { ARTIFACT_FILES, NSA_RECOMMENDATIONS, NSA_SECTIONS, controlsFor, getRecommendation } from '../src/nsa/catalogue.js';
 import { FLAG_ITEMS } from '../src/backends/control-plane/flags.js';
 import { controlPlaneBackend } from '../src/backends/control-plane/index.js';
+import { lowerCluster } from '../src/ir/lower.js';
 import { resolveConfig } from '../src/config/resolve.js';
 
 const range = (prefix: string, n: number): string[] => Array.from({ length: n }, (_, i) => `NSA-${prefix}-${i + 1}`);
@@ -42,7 +43,7 @@ describe('NSA/CISA catalogue', () => {
 
   it('names only files the control-plane backend writes, and only checklist items that exist', () => {
     const cluster = resolveConfig({}, { today: '2026-11-26' }).config!.clusters[0]!;
-    const written = new Set(controlPlaneBackend(cluster).map((f) => f.path));
+    const written = new Set(controlPlaneBackend(lowerCluster(cluster)).map((f) => f.path));
     for (const f of Object.values(ARTIFACT_FILES)) expect(written).toContain(f);
     for (const r of NSA_RECOMMENDATIONS) {
       if (r.artifacts.includes('flags')) expect(FLAG_ITEMS.some((i) => i.nsa.includes(r.id)), r.id).toBe(true);

@@ -1,8 +1,9 @@
 /** The resolver: validation diagnostics (codes, paths, hints), profiles, overrides, namespaces, exceptions. */
 import { describe, expect, it } from 'vitest';
-import { resolveConfig, type ResolvedCluster } from '../src/config/resolve.js';
+import { PROFILES, inProfile, resolveConfig, type ResolvedCluster } from '../src/config/resolve.js';
+import { CONTROL_IDS, getControl } from '../src/controls/index.js';
 import { lowerCluster } from '../src/ir/lower.js';
-import { psaLevels } from '../src/backends/psa/index.js';
+import { psaLevels } from '../src/ir/psa.js';
 
 const TODAY = '2026-11-26';
 const resolve = (raw: unknown) => resolveConfig(raw, { today: TODAY });
@@ -14,6 +15,25 @@ const cluster = (raw: unknown): ResolvedCluster => {
 const codes = (raw: unknown) => resolve(raw).diagnostics.map((d) => `${d.severity}:${d.code}:${d.path.join('.')}`);
 
 describe('validation', () => {
+  it('reports a problem in a setting every cluster inherits once, not once per cluster', () => {
+    const r = resolve({
+      controls: { 'disallow-privileged-container': true },
+      exceptions: [{ control: 'restrict-seccomp', namespaces: ['ci'], reason: '', expires: '2027-01-01' }],
+      clusters: { prod: {}, staging: { kubernetesVersion: '1.33' }, dev: { controls: { 'restrict-volume-type': true } } },
+    });
+    expect(r.diagnostics.map((x) => `${x.severity}:${x.code}:${x.path.join('.')}`)).toEqual([
+      'error:unknown_control:clusters.dev.controls.restrict-volume-type',
+      'error:unknown_control:controls.disallow-privileged-container',
+      'error:missing_reason:exceptions.0.reason',
+    ]);
+    // A problem whose text differs per cluster (its target version) is one per cluster.
+    const versions = resolve({ controls: { 'restrict-probe-lifecycle-host': true }, clusters: { old: { kubernetesVersion: '1.32' }, older: { kubernetesVersion: '1.31' }, again: { kubernetesVersion: '1.31' } } });
+    expect(versions.diagnostics.map((x) => x.message)).toEqual([
+      'restrict-probe-lifecycle-host is a PSS check from Kubernetes 1.34; the target 1.31 skips it',
+      'restrict-probe-lifecycle-host is a PSS check from Kubernetes 1.34; the target 1.32 skips it',
+    ]);
+  });
+
   it('reports every problem at once with codes, paths and hints', () => {
     const r = resolve({
       profile: 'pss-strict',
@@ -190,16 +210,35 @@ describe('the nsa-cisa profile and controls beyond PSS', () => {
     const restricted = enabled(cluster({ profile: 'pss-restricted' }));
     const nsa = enabled(cluster({ profile: 'nsa-cisa', controls: registries }));
     expect(nsa.slice(0, restricted.length)).toEqual(restricted);
-    expect(nsa.slice(restricted.length)).toEqual([
-      'require-non-root-groups', 'require-readonly-root-fs', 'disallow-automount-sa-token', 'require-drop-net-raw', 'allowed-registries',
-      'disallow-latest-tag', 'require-image-digest', 'verify-image-signatures', 'require-resource-limits-requests', 'disallow-secrets-in-env-vars', 'disallow-default-namespace',
-      'enforce-psa-namespace-labels', 'require-current-psa-version', 'disallow-nodeport-services', 'disallow-loadbalancer-services', 'restrict-service-external-ips', 'require-ingress-tls',
-      'disallow-serviceaccount-token-automount', 'restrict-rbac-wildcards', 'restrict-rbac-escalation-verbs', 'restrict-secret-read-roles',
-      'disallow-cluster-admin-binding', 'disallow-anonymous-bindings',
-    ]);
+    // Beyond PSS: the controls whose metadata names NSA/CISA recommendations, in registry order, but the opt-in ones.
+    const beyondPss = CONTROL_IDS.filter((id) => getControl(id).pss === undefined && getControl(id).nsa.length > 0 && !getControl(id).optIn);
+    expect(beyondPss).not.toContain('block-ephemeral-containers');
+    expect(beyondPss).toHaveLength(23);
+    expect(nsa.slice(restricted.length)).toEqual(beyondPss);
+    expect(nsa).not.toContain('block-ephemeral-containers');
     expect(enabled(cluster({ profile: 'nsa-cisa', controls: { ...registries, 'block-ephemeral-containers': true } }))).toContain('block-ephemeral-containers');
     // The PSS profiles leave every control beyond PSS off.
     expect(restricted.every((id) => !id.startsWith('allowed') && id !== 'disallow-latest-tag')).toBe(true);
+  });
+
+  it('holds every control in the profiles its metadata names, and no other control (profiles are no hand lists)', () => {
+    const rank = { baseline: 1, restricted: 2 } as const;
+    for (const profile of Object.keys(PROFILES) as (keyof typeof PROFILES)[]) {
+      for (const id of CONTROL_IDS) {
+        const c = getControl(id);
+        // A PSS check: in the profiles of its level and above. Beyond PSS: in nsa-cisa when it names NSA/CISA ids and is not opt-in.
+        const named = c.pss ? rank[c.pss.level] <= rank[PROFILES[profile].level] : profile === 'nsa-cisa' && c.nsa.length > 0 && !c.optIn;
+        expect({ profile, id, on: inProfile(profile, id) }).toEqual({ profile, id, on: named });
+      }
+      expect(PROFILES[profile].controls.every((id) => getControl(id).pss === undefined && getControl(id).nsa.length > 0 && !getControl(id).optIn)).toBe(true);
+    }
+    // Every control is in a profile, or its metadata says why none turns it on.
+    for (const id of CONTROL_IDS) {
+      const inAny = (Object.keys(PROFILES) as (keyof typeof PROFILES)[]).some((p) => inProfile(p, id));
+      expect({ id, covered: inAny || getControl(id).optIn !== undefined }).toEqual({ id, covered: true });
+      if (getControl(id).optIn) expect({ id, inAny }).toEqual({ id, inAny: false });
+    }
+    expect(CONTROL_IDS.filter((id) => getControl(id).optIn)).toEqual(['block-ephemeral-containers']);
   });
 
   it('leaves allowed-registries off with a warning until registries are listed; enabling it without them is an error', () => {

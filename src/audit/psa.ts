@@ -11,7 +11,8 @@
 import type { CompiledCluster } from '../compile.js';
 import type { Constraint, ConstraintTemplate } from '../backends/gatekeeper/types.js';
 import { constraint, constraintTemplate } from '../backends/gatekeeper/emitters.js';
-import { psaDefaults, psaLevels, PSA_LABEL_PREFIX } from '../backends/psa/index.js';
+import { PSA_LABEL_PREFIX } from '../backends/psa/index.js';
+import { psaDefaults, psaLevels } from '../ir/psa.js';
 import { sampleInstance } from '../backends/engine-suites/index.js';
 import { CONTROL_IDS, getControl, type ControlId } from '../controls/index.js';
 import type { PssLevelName } from '../config/types.js';

@@ -1,7 +1,7 @@
 /**
  * Resolves the `network` and `resources` settings (cluster-wide and per namespace) into the objects
  * generated per namespace: NetworkPolicies, a ResourceQuota and a LimitRange (NSA-NET-2/3/4/11).
- * Called by resolve.ts; diagnostics carry key paths like every other setting.
+ * Called by resolve (config/resolve/cluster.ts); diagnostics carry key paths like every other setting.
  */
 import { describe } from '../controls/options.js';
 import { didYouMean, type Diagnostics, type KeyPath } from '../diagnostics.js';
@@ -352,7 +352,7 @@ export function resolveNamespaceObjects(
     const res = cfgs.filter((c) => c.value['resources'] !== undefined).map((c) => ({ value: c.value['resources'], path: [...c.path, 'resources'] }));
     if (!net.length && !res.length) continue;
     const s = settingsFrom(d, clusterSettings, net, res);
-    if (exempt.includes(ns)) continue; // resolve.ts already warns that an exempt namespace's rules have no effect
+    if (exempt.includes(ns)) continue; // resolve (namespaces.ts) already warns that an exempt namespace's rules have no effect
     warnings(d, s, net[0]?.path ?? cluster.network.path, res[0]?.path ?? cluster.resources.path);
     if (JSON.stringify(s) !== JSON.stringify(clusterSettings)) out.push({ namespace: ns, settings: s });
   }

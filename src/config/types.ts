@@ -1,6 +1,6 @@
 /**
  * The policies.config.ts DSL. Everything here is a type the editor shows on hover; `defineConfig` only
- * gives the config object its type. Runtime validation (resolve.ts) mirrors these types exactly.
+ * gives the config object its type. Runtime validation (config/resolve/) mirrors these types exactly.
  */
 import type { ControlId, Controls } from '../controls/index.js';
 import type { OptionsOf } from '../controls/options.js';

@@ -214,6 +214,11 @@ export interface ControlDefinition<Id extends string, O extends OptionSpecs, P e
   readonly nsa: readonly string[];
   readonly pss?: PssInfo;
   /**
+   * Why no profile turns this control on, when none does. Otherwise the profiles follow the metadata: a PSS
+   * check is in the profiles of its level and above, a control with NSA/CISA ids in nsa-cisa.
+   */
+  readonly optIn?: string;
+  /**
    * Per engine, what implements the control (`rego(…)`, `cel(…)`, `imageVerification(…)`) or why nothing can
    * (`unsupported('…')`). An unsupported engine gets no policy for the control (Gatekeeper: no template or
    * constraint, and no WASM evaluation); the bundle README and the coverage report show the reason, the

@@ -1,10 +1,11 @@
 /** Lower: resolved settings → engine-neutral control instances, grouped by identical settings. */
 import { getControl, type ControlId } from '../controls/index.js';
-import type { ControlSettings, ResolvedCluster, ResolvedControl } from '../config/resolve.js';
-import { stableJson } from '../config/resolve.js';
+import type { ControlSettings, ResolvedCluster, ResolvedControl } from './cluster.js';
+import { stableJson } from '../stable-json.js';
 import type { KubernetesVersion } from '../pss/versions.js';
-import type { BundleIR, ControlInstance, ControlIR, Params } from './types.js';
+import type { BundleIR, ControlInstance, ControlIR, NamespaceObjectsIR, Params } from './types.js';
 import { dnsName } from '../names.js';
+import { psaOf } from './psa.js';
 
 export function lowerCluster(cluster: ResolvedCluster): BundleIR {
   const controls: ControlIR[] = [];
@@ -12,7 +13,14 @@ export function lowerCluster(cluster: ResolvedCluster): BundleIR {
     const instances = lowerControl(rc, cluster.exemptNamespaces, cluster.version);
     if (instances.length) controls.push({ control: rc.id, instances });
   }
-  return { cluster, version: cluster.version, controls };
+  return { cluster, psa: psaOf(cluster), namespaceObjects: namespaceObjectsOf(cluster), version: cluster.version, controls };
+}
+
+/** The namespace objects' settings, with the namespaces that get them (see NamespaceObjectsIR). */
+function namespaceObjectsOf(cluster: ResolvedCluster): NamespaceObjectsIR {
+  const own = new Map(cluster.namespaceObjects.namespaces.map((n) => [n.namespace, n.settings]));
+  const scopes = cluster.namespaces.filter((n) => !n.exempt && !n.infra).map((n) => ({ namespace: n.name, settings: own.get(n.name) ?? cluster.namespaceObjects.cluster }));
+  return { ...cluster.namespaceObjects, scopes };
 }
 
 /** The engine parameters of a control for given options (used for instances and for built-in samples). */

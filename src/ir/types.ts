@@ -5,7 +5,9 @@
 import type { ControlId } from '../controls/index.js';
 import type { Mode } from '../config/types.js';
 import type { KubernetesVersion } from '../pss/versions.js';
-import type { Allowance, ResolvedCluster } from '../config/resolve.js';
+import type { Allowance, ResolvedCluster } from './cluster.js';
+import type { PsaIR } from './psa.js';
+import type { NamespaceObjectSettings, ResolvedNamespaceObjects } from '../config/namespace-objects.js';
 
 export type { Allowance };
 
@@ -38,8 +40,22 @@ export interface ControlIR {
 }
 
 export interface BundleIR {
+  /** The cluster's resolved settings (ir/cluster.ts). */
   readonly cluster: ResolvedCluster;
+  /** Pod Security Admission levels of every scope (ir/psa.ts), computed once for every backend. */
+  readonly psa: PsaIR;
+  /** The objects generated per namespace: their settings, and the namespaces that get them. */
+  readonly namespaceObjects: NamespaceObjectsIR;
   readonly version: KubernetesVersion;
   /** Enabled controls in registry order. */
   readonly controls: readonly ControlIR[];
+}
+
+export interface NamespaceObjectsIR extends ResolvedNamespaceObjects {
+  /**
+   * Every namespace that gets objects, with its effective settings, sorted by name: the non-exempt
+   * namespaces the config names, not the infrastructure namespaces of `psa.infraNamespaces`. No other
+   * namespace gets objects, except, through Kyverno, those carrying the opt-in label.
+   */
+  readonly scopes: readonly { readonly namespace: string; readonly settings: NamespaceObjectSettings }[];
 }

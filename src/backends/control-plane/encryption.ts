@@ -5,7 +5,7 @@
  * kubeharden never writes key material: the aescbc key is a placeholder that the API server rejects until
  * it is replaced on the control-plane nodes.
  */
-import type { ResolvedControlPlane } from '../../config/resolve.js';
+import type { ResolvedControlPlane } from '../../ir/cluster.js';
 
 /** Not valid base64, so an unedited file fails API server start-up instead of encrypting with a known key. */
 export const AESCBC_KEY_PLACEHOLDER = '<REPLACE: base64 of 32 random bytes, e.g. `head -c 32 /dev/urandom | base64`; never commit it>';

@@ -3,7 +3,7 @@
  * admission policy can enforce. Each item names the NSA/CISA recommendation it serves; the coverage
  * report counts these items per recommendation.
  */
-import type { ResolvedCluster } from '../../config/resolve.js';
+import type { ResolvedCluster } from '../../ir/cluster.js';
 
 export type Component = 'kube-apiserver' | 'kubelet' | 'etcd' | 'hosts';
 

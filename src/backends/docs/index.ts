@@ -1,10 +1,10 @@
 /** The bundle README: every control, its mode, scope, exceptions, and which engines enforce it. */
 import { getControl, type ControlId } from '../../controls/index.js';
 import { statedGaps, targetKinds } from '../../controls/types.js';
-import type { Allowance, ResolvedCluster, ResolvedControl } from '../../config/resolve.js';
+import type { Allowance, ResolvedCluster, ResolvedControl } from '../../ir/cluster.js';
 import type { BundleIR, ControlInstance } from '../../ir/types.js';
 import { pssVersionLabel } from '../../pss/versions.js';
-import { psaDefaults, psaGaps, psaLevels, settingsIn } from '../psa/index.js';
+import { settingsIn } from '../../ir/psa.js';
 import type { BackendFile } from '../types.js';
 import { namespaceObjectsReadme } from '../namespaces/index.js';
 import { applyCommands, policyEnginesReadme, psaReadme, rolloutReadme, updatesReadme } from './rollout.js';
@@ -33,9 +33,9 @@ export function docsBackend(ir: BundleIR, support: EngineSupport): BackendFile[]
     `\`REPORT.md\` (also \`report.json\`, \`report.html\`) shows how this bundle covers each NSA/CISA recommendation.`,
     '',
     ...policyEnginesReadme(c),
-    ...psaReadme(c),
+    ...psaReadme(c, ir.psa.defaults.levels),
     ...rolloutReadme(c),
-    ...namespaceObjectsReadme(c),
+    ...namespaceObjectsReadme(ir),
     '## Controls',
     '',
     'Pod controls check Pods and, through Kyverno auto-gen and Gatekeeper expansion, every workload controller. Cluster-wide kinds (ClusterRole, ClusterRoleBinding) have no namespace: only a control\'s cluster-wide setting applies to them, and exempt namespaces do not exempt them.',
@@ -73,8 +73,7 @@ export function docsBackend(ir: BundleIR, support: EngineSupport): BackendFile[]
       continue;
     }
     // Namespaces without labels get the AdmissionConfiguration defaults (enforce capped by psa.defaultEnforce).
-    const l = r.name === undefined ? psaDefaults(c) : psaLevels(c, r.name, r.level);
-    const gaps = r.level === 'privileged' ? [] : psaGaps(c, r.name, r.level);
+    const { levels: l, gaps } = r.name === undefined ? ir.psa.defaults : ir.psa.namespaces.get(r.name)!;
     lines.push(`| ${r.label} | ${r.level} | ${l.enforce} / ${l.audit} / ${l.warn} | ${gaps.map((g) => `\`${g}\``).join(', ') || '—'} |`);
   }
   lines.push('', '## Exceptions', '');

@@ -2,8 +2,9 @@
  * The bundle README's sections on applying it safely: the policy engines' own namespaces, Pod Security
  * Admission labels and defaults, and rolling out (observe, then enforce) and back, per engine.
  */
-import type { ResolvedCluster } from '../../config/resolve.js';
-import { PSA_FIELD_MANAGER, PSA_LABEL_PREFIX, PSA_NAMESPACES_FILE, psaDefaults } from '../psa/index.js';
+import type { ResolvedCluster } from '../../ir/cluster.js';
+import { PSA_FIELD_MANAGER, PSA_LABEL_PREFIX, PSA_NAMESPACES_FILE } from '../psa/index.js';
+import type { PsaLevels } from '../../ir/psa.js';
 import { getControl } from '../../controls/index.js';
 
 const code = (xs: readonly string[]): string => xs.map((x) => `\`${x}\``).join(', ');
@@ -31,8 +32,8 @@ export function policyEnginesReadme(c: ResolvedCluster): string[] {
   ];
 }
 
-export function psaReadme(c: ResolvedCluster): string[] {
-  const d = psaDefaults(c);
+/** `d`: the AdmissionConfiguration defaults (ir.psa). */
+export function psaReadme(c: ResolvedCluster, d: PsaLevels): string[] {
   const infra = c.namespaces.filter((n) => n.infra);
   return [
     '## Pod Security Admission',

@@ -19,7 +19,7 @@ import type { FixtureInputs } from '../../config/fixtures.js';
 import type { KubernetesVersion } from '../../pss/versions.js';
 import { HEADER } from '../../emit/yaml.js';
 
-export function testsBackend(ir: BundleIR, kyvernoControls: ReadonlySet<ControlId>, fixtures?: FixtureInputs): BackendFile[] {
+export function engineSuitesBackend(ir: BundleIR, kyvernoControls: ReadonlySet<ControlId>, fixtures?: FixtureInputs): BackendFile[] {
   // Controls with samples (verify-image-signatures has none: its checks need a registry); the Gatekeeper
   // suite only has controls Gatekeeper can express.
   const controls = ir.controls.map((c) => c.control).filter((id) => checkableOffline(getControl(id)));

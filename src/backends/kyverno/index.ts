@@ -24,18 +24,15 @@ import type { CelCheck, CelVariable, ClusterPolicy, FailureAction, ImageVerifica
 import { dnsName } from '../../names.js';
 import { allowKeysOf } from '../../config/allow.js';
 import { allowanceParams } from '../gatekeeper/emitters.js';
+import { KYVERNO_MIN_VERSION } from './version.js';
+import { namespaceGeneratePolicies } from './generate.js';
 
-/**
- * Oldest Kyverno the policies are written for: validate.cel (1.11), per-rule `validate.failureAction` and
- * `spec.emitWarning` (1.13); CEL optional syntax and `join` come from the Kubernetes CEL libraries those
- * releases embed. Evaluation was verified with the Kyverno 1.19 CLI.
- */
-export const KYVERNO_MIN_VERSION = '1.13.0';
+export { KYVERNO_MIN_VERSION };
 
 export const KYVERNO_DIR = 'kyverno';
 
-/** `extra`: further policy files under `kyverno/` (the namespace generate policies), listed in the kustomization. */
-export function kyvernoBackend(ir: BundleIR, extra: readonly BackendFile[] = []): BackendFile[] {
+/** The policy files, then the namespace generate policies (kyverno/generate.ts), all listed in the kustomization. */
+export function kyvernoBackend(ir: BundleIR): BackendFile[] {
   const files: BackendFile[] = [];
   const exceptions: PolicyException[] = [];
   for (const c of ir.controls) {
@@ -45,7 +42,7 @@ export function kyvernoBackend(ir: BundleIR, extra: readonly BackendFile[] = [])
     for (const inst of c.instances) if (inst.exemptNames.length) exceptions.push(policyException(c.control, inst, c.instances));
   }
   if (exceptions.length) files.push({ path: `${KYVERNO_DIR}/exceptions.yaml`, objects: exceptions });
-  files.push(...extra);
+  files.push(...namespaceGeneratePolicies(ir));
   const kustomization: Kustomization = {
     apiVersion: 'kustomize.config.k8s.io/v1beta1',
     kind: 'Kustomization',

@@ -3,7 +3,7 @@
  * cloud metadata service, and how a namespace's objects differ from the cluster-wide ones.
  */
 import type { NamespaceObjectSettings } from '../../config/namespace-objects.js';
-import type { ResolvedCluster } from '../../config/resolve.js';
+import type { ResolvedCluster } from '../../ir/cluster.js';
 import { DEFAULT_DENY_CONTROL, METADATA_CONTROL, METADATA_IPV4, QUOTA_CONTROL } from './objects.js';
 
 interface Peer {

@@ -2,7 +2,7 @@
  * The NSA/CISA coverage report of a cluster: REPORT.md, report.json and a self-contained report.html
  * (inline CSS, no scripts, no external assets, no timestamps). All three render the same model.
  */
-import type { ResolvedCluster } from '../../config/resolve.js';
+import type { BundleIR } from '../../ir/types.js';
 import { MARKDOWN_HEADER } from '../docs/index.js';
 import type { BackendFile } from '../types.js';
 import { coverageReport, ENGINES, ENGINE_TEXT, STATUSES, STATUS_TEXT, type ControlCoverage, type CoverageReport, type CoverageStatus, type RecommendationCoverage } from './model.js';
@@ -24,8 +24,9 @@ export const STATUS_COLORS: Readonly<Record<CoverageStatus, { readonly bg: strin
   'not-covered': { bg: '#cf222e', fg: '#ffffff' },
 };
 
-export function reportBackend(cluster: ResolvedCluster, files: readonly BackendFile[]): BackendFile[] {
-  const report = coverageReport(cluster, files, JSON_COMMENT);
+/** `files`: what the other backends emitted for this cluster; the statuses are read from them. */
+export function reportBackend(ir: BundleIR, files: readonly BackendFile[]): BackendFile[] {
+  const report = coverageReport(ir.cluster, files, JSON_COMMENT);
   return [
     { path: 'REPORT.md', text: markdown(report) },
     { path: 'report.json', text: `${JSON.stringify(report, null, 2)}\n` },

@@ -6,7 +6,8 @@
  */
 import { getControl, isControlId } from '../../controls/index.js';
 import { statedGaps, type StatedGap } from '../../controls/types.js';
-import { stableJson, type ControlSettings, type ResolvedCluster } from '../../config/resolve.js';
+import { stableJson } from '../../stable-json.js';
+import type { ControlSettings, ResolvedCluster } from '../../ir/cluster.js';
 import type { Mode, PssLevelName } from '../../config/types.js';
 import { ARTIFACT_FILES, NSA_RECOMMENDATIONS, NSA_SECTIONS, controlsFor, type ArtifactId, type EnforceClass, type NsaSectionId } from '../../nsa/catalogue.js';
 import { pssVersionLabel } from '../../pss/versions.js';

@@ -27,6 +27,7 @@ of a debugged Pod). Alternative: do not grant update on pods/ephemeralcontainers
   category: 'Pod hardening (NSA/CISA)',
   severity: 'medium',
   nsa: ['NSA-POD-4'],
+  optIn: 'it blocks `kubectl debug`, which many teams troubleshoot with; turn it on where debugging goes another way',
   engines: { gatekeeper: rego(new URL('./gatekeeper.rego.hbs', import.meta.url)), kyverno: cel(check) },
   ...NO_OPTIONS,
   samples: [

@@ -1,0 +1,168 @@
+/**
+ * Kyverno ClusterPolicies with generate rules (`kyverno/<control>.yaml`) that create the namespace objects
+ * (NetworkPolicies, ResourceQuota, LimitRange: backends/namespaces/objects.ts) in the namespaces of the IR's
+ * namespace-object scopes, and in namespaces carrying the config's opt-in label (also those created or
+ * labelled later; `generateExisting` covers those that exist when the policy is installed), and keep them as
+ * generated (`synchronize`: edits and deletions are reverted); and the `kyverno test` suite that checks them
+ * against the plain manifests. Namespaces with settings of their own get rules of their own (matched by
+ * name); the cluster-wide rules match the other named namespaces by name and the label by selector
+ * (excluding the exempt and infrastructure namespaces and those with rules of their own). Pure: no I/O.
+ */
+import type { NamespaceObjectSettings } from '../../config/namespace-objects.js';
+import type { BundleIR } from '../../ir/types.js';
+import { dnsName } from '../../names.js';
+import type { BackendFile } from '../types.js';
+import {
+  DEFAULT_DENY_CONTROL, METADATA_CONTROL, QUOTA_CONTROL, generateData, manifest, networkPolicyObjects, resourceObjects,
+  type NamespaceControl, type NamespacedObject,
+} from '../namespaces/objects.js';
+import { KYVERNO_MIN_VERSION } from './version.js';
+
+const TITLES: Record<NamespaceControl, { title: string; description: string }> = {
+  [DEFAULT_DENY_CONTROL]: {
+    title: 'Default-deny NetworkPolicy per namespace',
+    description:
+      'Generates in the namespaces the config names (and those carrying its opt-in label) a NetworkPolicy that denies all ingress and egress of its pods (and, when configured, one allowing DNS to kube-dns), so only flows opened by further policies are allowed. Needs a network plugin that implements NetworkPolicy; hostNetwork pods are not affected.',
+  },
+  [METADATA_CONTROL]: {
+    title: 'Block egress to cloud metadata per namespace',
+    description:
+      'Generates in the namespaces the config names (and those carrying its opt-in label) a NetworkPolicy allowing egress to every address except the cloud metadata service, so pods cannot fetch node credentials from it. Another policy that allows a range containing the metadata address re-opens it; hostNetwork pods are not affected.',
+  },
+  [QUOTA_CONTROL]: {
+    title: 'ResourceQuota and LimitRange per namespace',
+    description:
+      'Generates in the namespaces the config names (and those carrying its opt-in label) a ResourceQuota capping its aggregate requests, limits and object counts, and a LimitRange giving containers default requests and limits and bounding them.',
+  },
+};
+
+/** Namespaces whose objects of this control differ from the cluster-wide ones (they get rules of their own). */
+function ownNamespaces(ir: BundleIR, control: NamespaceControl, build: (s: NamespaceObjectSettings) => NamespacedObject[]): BundleIR['namespaceObjects']['namespaces'] {
+  const mine = (s: NamespaceObjectSettings): string => JSON.stringify(build(s).filter((o) => o.control === control));
+  const base = mine(ir.namespaceObjects.cluster);
+  return ir.namespaceObjects.namespaces.filter((n) => mine(n.settings) !== base);
+}
+
+/** The generate rule that creates an object in a namespace. */
+function ruleName(o: NamespacedObject, namespace: string, own: boolean): string {
+  return own ? dnsName([o.name, namespace]) : o.name;
+}
+
+/** One generate rule per object and scope (the cluster-wide default, or one namespace with its own settings). */
+function rules(ir: BundleIR, control: NamespaceControl, build: (s: NamespaceObjectSettings) => NamespacedObject[]): object[] {
+  const mine = (s: NamespaceObjectSettings): NamespacedObject[] => build(s).filter((o) => o.control === control);
+  const own = ownNamespaces(ir, control, build);
+  const out: object[] = [];
+  const rule = (o: NamespacedObject, name: string, match: readonly object[], exclude?: readonly string[]): object => ({
+    name,
+    match: { any: match.map((m) => ({ resources: { kinds: ['Namespace'], ...m } })) },
+    ...(exclude?.length ? { exclude: { any: [{ resources: { kinds: ['Namespace'], names: [...exclude] } }] } } : {}),
+    // Kyverno ≥ 1.13 spells generateExisting per rule.
+    generate: {
+      generateExisting: true,
+      synchronize: true,
+      apiVersion: o.apiVersion,
+      kind: o.kind,
+      name: o.name,
+      namespace: '{{request.object.metadata.name}}',
+      data: generateData(o),
+    },
+  });
+  // The cluster-wide objects go to the namespaces the config names without settings of their own, and to
+  // namespaces carrying the opt-in label; never to any other namespace.
+  const ownNames = new Set(own.map((n) => n.namespace));
+  const listed = ir.namespaceObjects.scopes.map((n) => n.namespace).filter((n) => !ownNames.has(n));
+  const label = ir.namespaceObjects.optInLabel;
+  const match = [...(listed.length ? [{ names: listed }] : []), ...(label ? [{ selector: { matchLabels: { [label.key]: label.value } } }] : [])];
+  // Exclusions only matter for the label: exempt and infrastructure namespaces, and those with their own rules.
+  const infra = ir.cluster.namespaces.filter((n) => n.infra).map((n) => n.name);
+  const exclude = label ? [...new Set([...ir.cluster.exemptNamespaces, ...infra, ...ownNames])].sort() : [];
+  if (match.length) for (const o of mine(ir.namespaceObjects.cluster)) out.push(rule(o, o.name, match, exclude));
+  for (const n of own) for (const o of mine(n.settings)) out.push(rule(o, ruleName(o, n.namespace, true), [{ names: [n.namespace] }]));
+  return out;
+}
+
+function generatePolicy(ir: BundleIR, control: NamespaceControl, build: (s: NamespaceObjectSettings) => NamespacedObject[], subject: string): BackendFile[] {
+  const r = rules(ir, control, build);
+  if (!r.length) return [];
+  const policy = {
+    apiVersion: 'kyverno.io/v1',
+    kind: 'ClusterPolicy',
+    metadata: {
+      name: control,
+      annotations: {
+        'policies.kyverno.io/title': TITLES[control].title,
+        'policies.kyverno.io/category': control === QUOTA_CONTROL ? 'Resource policies' : 'Network separation',
+        'policies.kyverno.io/severity': 'medium',
+        'policies.kyverno.io/subject': subject,
+        'policies.kyverno.io/description': TITLES[control].description,
+        'policies.kyverno.io/minversion': KYVERNO_MIN_VERSION,
+        'kyverno.io/kubernetes-version': ir.version,
+        'kubeharden.io/control': control,
+      },
+    },
+    spec: { background: true, rules: r },
+  };
+  return [{ path: `kyverno/${control}.yaml`, objects: [policy] }];
+}
+
+/** A namespace the config does not name that carries the opt-in label (suite only, when there is a label). */
+export const SAMPLE_NEW_NAMESPACE = 'kubeharden-new-namespace';
+const SUITE_DIR = 'kyverno/samples/namespaces';
+
+/**
+ * A `kyverno test` suite for the generate policies: for every namespace that gets objects (and, with an
+ * opt-in label, a labelled one the config does not name) each rule must generate exactly the object of the
+ * plain manifests (`generatedResource`).
+ */
+/** The suite of the generate policies (under kyverno/samples/namespaces), none without them. */
+export function namespaceGenerateSuite(ir: BundleIR): BackendFile[] {
+  const policyFiles = namespaceGeneratePolicies(ir);
+  if (!policyFiles.length) return [];
+  const label = ir.namespaceObjects.optInLabel;
+  const scopes = [...ir.namespaceObjects.scopes, ...(label ? [{ namespace: SAMPLE_NEW_NAMESPACE, settings: ir.namespaceObjects.cluster }] : [])];
+  const builders = [networkPolicyObjects, resourceObjects];
+  const files: BackendFile[] = [];
+  const results: object[] = [];
+  for (const { namespace, settings } of scopes) {
+    for (const build of builders) {
+      for (const o of build(settings)) {
+        const own = ownNamespaces(ir, o.control, build).some((n) => n.namespace === namespace);
+        const file = `generated/${namespace}-${o.name}.yaml`;
+        // Kyverno sets its own labels on what it generates; the comparison covers everything else.
+        const { labels: _labels, ...md } = manifest(o, namespace)['metadata'] as Record<string, unknown>;
+        files.push({ path: `${SUITE_DIR}/${file}`, objects: [{ ...manifest(o, namespace), metadata: md }] });
+        results.push({ policy: o.control, rule: ruleName(o, namespace, own), kind: 'Namespace', resources: [namespace], generatedResource: file, result: 'pass' });
+      }
+    }
+  }
+  if (!results.length) return [];
+  const nsObject = (name: string, extra: Record<string, string> = {}): object => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubernetes.io/metadata.name': name, ...extra } } });
+  // `kyverno test` has no verdict for a rule that does not match, so namespaces that get nothing (neither
+  // named nor labelled) are checked with `kyverno apply` in test/namespace-objects.test.ts.
+  const namespaces = scopes.map((s) => nsObject(s.namespace, s.namespace === SAMPLE_NEW_NAMESPACE && label ? { [label.key]: label.value } : {}));
+  files.push({ path: `${SUITE_DIR}/namespaces.yaml`, objects: namespaces });
+  files.push({
+    path: `${SUITE_DIR}/kyverno-test.yaml`,
+    objects: [
+      {
+        apiVersion: 'cli.kyverno.io/v1alpha1',
+        kind: 'Test',
+        metadata: { name: 'kubeharden-namespace-objects' },
+        policies: policyFiles.map((f) => `../../${f.path.slice('kyverno/'.length)}`),
+        resources: ['namespaces.yaml'],
+        results,
+      },
+    ],
+  });
+  return files;
+}
+
+/** The generate policies of the namespace objects, one file per kind of object that some namespace gets. */
+export function namespaceGeneratePolicies(ir: BundleIR): BackendFile[] {
+  return [
+    ...generatePolicy(ir, DEFAULT_DENY_CONTROL, networkPolicyObjects, 'Namespace, NetworkPolicy'),
+    ...generatePolicy(ir, METADATA_CONTROL, networkPolicyObjects, 'Namespace, NetworkPolicy'),
+    ...generatePolicy(ir, QUOTA_CONTROL, resourceObjects, 'Namespace, ResourceQuota, LimitRange'),
+  ];
+}

@@ -1,0 +1,117 @@
+/** One cluster: its settings from the base config and (multi-cluster) its entry under `clusters`, resolved step by step. */
+import type { Diagnostics } from '../../diagnostics.js';
+import { describe } from '../../controls/options.js';
+import { DEFAULT_KUBERNETES_VERSION, SUPPORTED_VERSIONS, isSupportedVersion, type KubernetesVersion } from '../../pss/versions.js';
+import type { Mode, ProfileName } from '../types.js';
+import { ISOLATED_NAMESPACE_DEFAULTS, resolveNamespaceObjects } from '../namespace-objects.js';
+import { resolveClusterControls } from './controls.js';
+import { applyExceptions, resolveExceptions } from './exceptions.js';
+import { resolveFixtures } from './fixtures.js';
+import { namespaceEntries, resolveNamespaces } from './namespaces.js';
+import { resolveControls } from './overrides.js';
+import { PROFILES } from './profiles.js';
+import { withPsaLevels } from './psa-levels.js';
+import { observe, resolvePolicyEngines, resolvePsa, resolveRollout } from './rollout.js';
+import { resolveControlPlane } from './control-plane.js';
+import type { ResolvedCluster } from './types.js';
+import { MODES, checkKeys, hintFor, isObject, namespaceList, uniqSorted, type ClusterSource, type Layer } from './util.js';
+
+export const DEFAULT_EXEMPT_NAMESPACES = ['kube-node-lease', 'kube-public', 'kube-system'] as const;
+
+export function resolveCluster(d: Diagnostics, name: string, source: ClusterSource, now: string): ResolvedCluster {
+  const profileSetting = source.pick('profile');
+  const profile = resolveProfile(d, profileSetting);
+  const level = PROFILES[profile].level;
+  const version = resolveVersion(d, source.pick('kubernetesVersion'));
+  const defaultMode = resolveDefaultMode(d, source.pick('defaultMode'));
+
+  const exemptSetting = source.pick('exemptNamespaces');
+  let exemptNamespaces: string[] = [...DEFAULT_EXEMPT_NAMESPACES];
+  if (exemptSetting.value !== undefined) exemptNamespaces = namespaceList(d, exemptSetting.value, exemptSetting.path) ?? exemptNamespaces;
+  const engineNamespaces = resolvePolicyEngines(d, source.pick('policyEngines'));
+  exemptNamespaces = uniqSorted([...exemptNamespaces, ...engineNamespaces]);
+  const rollout = resolveRollout(d, source.pick('rollout'));
+  const psaSettings = resolvePsa(d, source.pick('psa'), exemptNamespaces);
+
+  const regoVersion = resolveRegoVersion(d, source.pick('gatekeeper'));
+  const controlPlaneSetting = source.pick('controlPlane');
+  const controlPlane = resolveControlPlane(d, controlPlaneSetting.value, controlPlaneSetting.path);
+
+  // Cluster-wide control settings: profile defaults, then base controls, then the cluster entry's.
+  const controlLayers = source.layers('controls');
+  const clusterSettings = resolveClusterControls(d, controlLayers, { name: profile, ...profileSetting }, defaultMode, version);
+
+  const entries = namespaceEntries(d, source.layers('namespaces'), psaSettings.infra);
+  const { namespaces, nsSettings } = resolveNamespaces(d, entries, psaSettings.infra, exemptNamespaces, level, clusterSettings, controlLayers);
+
+  const exceptions = resolveExceptions(d, source.layers('exceptions'), now);
+
+  // A namespace named only by an exception is a namespace of the config too (at the cluster's level): it
+  // needs PSA labels of its own, since PSA cannot mirror the exception.
+  for (const ex of exceptions) {
+    for (const ns of ex.namespaces ?? []) if (!namespaces.some((n) => n.name === ns)) namespaces.push({ name: ns, pss: level, exempt: false });
+  }
+  namespaces.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+
+  // Apply exceptions as per-namespace settings (namespace-only ones switch the control off there).
+  const mentioned = new Set<string>(nsSettings.keys());
+  for (const ex of exceptions) for (const ns of ex.namespaces ?? []) mentioned.add(ns);
+  const scopes = [...mentioned].filter((ns) => !exemptNamespaces.includes(ns)).sort();
+  const effective = applyExceptions(exceptions, scopes, clusterSettings, nsSettings);
+  const controls = resolveControls(d, effective, scopes, version, controlLayers);
+
+  const fixtures = resolveFixtures(d, source.layers('fixtures'));
+
+  // Network and resource objects per namespace (NSA-NET-2/3/4/11); the nsa-cisa profile starts every
+  // namespace isolated (default-deny with DNS, a quota and a limit range), the PSS profiles with nothing.
+  const namespaceObjects = resolveNamespaceObjects(
+    d,
+    { network: source.pick('network'), resources: source.pick('resources') },
+    entries,
+    exemptNamespaces,
+    profile === 'nsa-cisa' ? ISOLATED_NAMESPACE_DEFAULTS : undefined,
+    source.pick('namespaceObjects'),
+  );
+
+  const resolved = { name, profile, level, version, defaultMode, exemptNamespaces, controls, namespaces, exceptions, fixtures, regoVersion, controlPlane, namespaceObjects };
+  return withPsaLevels({ ...(rollout === 'observe' ? observe(resolved) : resolved), rollout, engineNamespaces, psa: { defaultEnforce: psaSettings.defaultEnforce } });
+}
+
+function resolveProfile(d: Diagnostics, setting: Layer): ProfileName {
+  if (setting.value === undefined) return 'pss-restricted';
+  if (typeof setting.value === 'string' && setting.value in PROFILES) return setting.value as ProfileName;
+  d.error('invalid_profile', setting.path, `unknown profile ${describe(setting.value)}; expected one of ${Object.keys(PROFILES).join(', ')}`, hintFor(setting.value, Object.keys(PROFILES)));
+  return 'pss-restricted';
+}
+
+function resolveVersion(d: Diagnostics, setting: Layer): KubernetesVersion {
+  if (setting.value === undefined) return DEFAULT_KUBERNETES_VERSION;
+  if (isSupportedVersion(setting.value)) return setting.value;
+  d.error(
+    'unsupported_version',
+    setting.path,
+    `kubernetesVersion ${describe(setting.value)} is not supported; kubeharden targets ${SUPPORTED_VERSIONS[0]} to ${SUPPORTED_VERSIONS[SUPPORTED_VERSIONS.length - 1]} (a string such as '1.37')`,
+    typeof setting.value === 'number' ? `write it as a string: '${String(setting.value)}'` : undefined,
+  );
+  return DEFAULT_KUBERNETES_VERSION;
+}
+
+function resolveDefaultMode(d: Diagnostics, setting: Layer): Mode {
+  if (setting.value === undefined) return 'enforce';
+  if (MODES.includes(setting.value as Mode)) return setting.value as Mode;
+  d.error('invalid_mode', setting.path, `defaultMode must be one of ${MODES.join(', ')}, got ${describe(setting.value)}`, hintFor(setting.value, MODES));
+  return 'enforce';
+}
+
+function resolveRegoVersion(d: Diagnostics, setting: Layer): 'v1' | 'v0' {
+  if (setting.value === undefined) return 'v1';
+  if (!isObject(setting.value)) {
+    d.error('invalid_value', setting.path, `gatekeeper must be an object, got ${describe(setting.value)}`);
+    return 'v1';
+  }
+  checkKeys(d, setting.value, setting.path, ['regoVersion']);
+  const rv = setting.value['regoVersion'];
+  if (rv === 'v0' || rv === 'v1') return rv;
+  if (rv !== undefined) d.error('invalid_value', [...setting.path, 'regoVersion'], `regoVersion must be 'v1' or 'v0', got ${describe(rv)}`);
+  return 'v1';
+}

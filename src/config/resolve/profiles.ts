@@ -1,0 +1,40 @@
+/** Profiles: which controls a profile turns on. */
+import { CONTROL_IDS, getControl, type ControlId } from '../../controls/index.js';
+import type { PssLevel } from '../../controls/types.js';
+import type { ProfileName } from '../types.js';
+import { LEVEL_RANK } from './util.js';
+
+export interface Profile {
+  /** The Pod Security Standards level whose checks the profile turns on. */
+  readonly level: PssLevel;
+  readonly description: string;
+  /** Controls beyond PSS the profile turns on. */
+  readonly controls: readonly ControlId[];
+}
+
+/**
+ * The controls beyond PSS a profile turns on, from their metadata: every control with NSA/CISA ids that is
+ * no PSS check and not opt-in (`optIn`: block-ephemeral-containers), in registry order.
+ */
+const NSA_CISA_CONTROLS: readonly ControlId[] = CONTROL_IDS.filter((id) => {
+  const c = getControl(id);
+  return c.pss === undefined && c.nsa.length > 0 && c.optIn === undefined;
+});
+
+export const PROFILES: Record<ProfileName, Profile> = {
+  'pss-baseline': { level: 'baseline', description: 'Every Pod Security Standards baseline check.', controls: [] },
+  'pss-restricted': { level: 'restricted', description: 'Every Pod Security Standards baseline and restricted check.', controls: [] },
+  'nsa-cisa': {
+    level: 'restricted',
+    description:
+      'pss-restricted plus the NSA/CISA controls beyond PSS: pods, Services, Ingresses, RBAC, ServiceAccounts (all but the opt-in block-ephemeral-containers; allowed-registries and verify-image-signatures once their registries and signers are listed).',
+    controls: NSA_CISA_CONTROLS,
+  },
+};
+
+/** Does a profile turn this control on? */
+export function inProfile(profile: ProfileName, id: ControlId): boolean {
+  const c = getControl(id);
+  const p = PROFILES[profile];
+  return c.pss !== undefined ? LEVEL_RANK[c.pss.level] <= LEVEL_RANK[p.level] : p.controls.includes(id);
+}

@@ -1,0 +1,16 @@
+/** What resolve returns: the clusters' settings (types of the IR's cluster part, ir/cluster.ts) and diagnostics. */
+import type { Diagnostic } from '../../diagnostics.js';
+import type { ResolvedCluster } from '../../ir/cluster.js';
+
+export type * from '../../ir/cluster.js';
+
+export interface ResolvedConfig {
+  readonly clusters: readonly ResolvedCluster[];
+  /** True when the config declares `clusters` (otherwise a single cluster named by `name`). */
+  readonly multiCluster: boolean;
+}
+
+export interface ResolveResult {
+  readonly config?: ResolvedConfig;
+  readonly diagnostics: readonly Diagnostic[];
+}
