@@ -339,6 +339,24 @@ describe('CLI conventions', () => {
   });
 });
 
+describe('README', () => {
+  it('the config example runs as written, and the Node version matches package.json', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('\n## The config\n'));
+    const example = /```ts\n([^]*?)```/.exec(section)![1]!;
+    expect(example).toContain("import { defineConfig } from 'kubeharden';");
+    const dir = tempProject({ 'policies.config.ts': example });
+    const b = runCli(['build'], dir);
+    expect(b.stderr).toBe('');
+    expect(b.status).toBe(0);
+    expect(b.stdout).toContain('built prod → generated/');
+    const engines = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node;
+    expect(engines).toBe('>=20.19');
+    expect(readme).toContain('Node ≥ 20.19');
+    expect(readme).not.toMatch(/\bNode 20\b(?!\.)/);
+  });
+});
+
 describe('bad input', () => {
   const GOOD = `import { defineConfig } from 'kubeharden';\n\nexport default defineConfig({ name: 'demo', profile: 'pss-baseline' });\n`;
 
