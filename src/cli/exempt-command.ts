@@ -16,7 +16,7 @@ import { addExceptions, ConfigEditError, unifiedDiff, type NewException } from '
 import { findConfig, loadConfig } from '../config/load.js';
 import { resolveConfig, today } from '../config/resolve.js';
 import type { ControlId } from '../controls/index.js';
-import type { Diagnostic } from '../diagnostics.js';
+import { KubehardenError, type Diagnostic } from '../diagnostics.js';
 import type { Obj } from '../eval/review.js';
 import { loadPolicyModule } from '../eval/wasm.js';
 import { collectInputs, type AuditInput } from '../audit/input.js';
@@ -145,7 +145,7 @@ export async function runExempt(args: readonly string[], io: Io): Promise<number
       if (!resolved.config) {
         // Exceptions the config refuses (e.g. a value no `allow` key accepts): widen, or drop those groups.
         const bad = refusedGroups(resolved.diagnostics, existingCount(raw, multi ? clusterName : undefined), multi ? clusterName : undefined);
-        if (!bad.size) throw new Error(`the config does not resolve with the new exceptions: ${resolved.diagnostics.map((d) => d.message).join('; ')}`);
+        if (!bad.size) throw new KubehardenError('exempt_config_invalid', `the config does not resolve with the new exceptions: ${resolved.diagnostics.map((d) => d.message).join('; ')}`);
         groups = groups.flatMap((g, i) => (bad.has(i) ? (g.allow ? [{ ...g, allow: undefined }] : (dropped.push(g), [])) : [g]));
         continue;
       }
@@ -190,7 +190,7 @@ export async function runExempt(args: readonly string[], io: Io): Promise<number
           const expected = new Set(dropped.map((g) => groupKey(g.control, g.namespace)));
           ok = check.denied.every((d) => [...d.controls].every((c) => expected.has(groupKey(c, d.namespace))));
         }
-        if (!ok) throw new Error('the edited config does not except what was planned; the config was left unchanged');
+        if (!ok) throw new KubehardenError('exempt_not_verified', 'the edited config does not except what the audit found (nothing was written); please report this with the inputs');
         if (!values['dry-run']) renameSync(tmp, file);
       } finally {
         if (existsSync(tmp)) rmSync(tmp, { force: true });
