@@ -298,6 +298,55 @@ export default defineConfig({
   });
 });
 
+describe('audit --namespace', () => {
+  const INPUT = `apiVersion: v1
+kind: Pod
+metadata: {name: web}
+spec:
+  containers:
+    - name: app
+      image: registry.example.com/app:1
+      securityContext: {capabilities: {add: [NET_ADMIN]}}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: reader}
+rules: [{apiGroups: [''], resources: [pods], verbs: [get]}]
+`;
+  type Json = { resources: { kind: string; namespace: string | null; violations: { control: string; engine: string }[] }[]; errors: unknown[] };
+
+  it('objects without a namespace are evaluated and reported in NS, by every engine; cluster-scoped ones stay cluster-scoped', () => {
+    const dir = tempProject({ 'in.yaml': INPUT });
+    const plain = JSON.parse(runCli(['audit', '--profile', 'nsa-cisa', '--format', 'json', 'in.yaml'], dir).stdout) as Json;
+    expect(plain.resources.map((r) => r.namespace)).toEqual([null, null]);
+    expect(plain.resources[0]!.violations.map((v) => v.control)).toContain('disallow-default-namespace');
+    const r = runCli(['audit', '--profile', 'nsa-cisa', '--format', 'json', '--engine', 'all', '--namespace', 'apps', 'in.yaml'], dir);
+    const json = JSON.parse(r.stdout) as Json;
+    expect(json.errors).toEqual([]);
+    expect(json.resources.map((x) => [x.kind, x.namespace])).toEqual([['Pod', 'apps'], ['ClusterRole', null]]);
+    const pod = json.resources[0]!.violations;
+    expect(pod.map((v) => v.control)).not.toContain('disallow-default-namespace');
+    // The other findings are still there, from each of the three engines.
+    const byEngine = (engine: string): string[] => [...new Set(pod.filter((v) => v.engine === engine).map((v) => v.control))].sort();
+    expect(byEngine('wasm')).toContain('require-drop-all-capabilities');
+    expect(byEngine('gator')).toEqual(byEngine('wasm'));
+    expect(byEngine('kyverno')).toEqual(byEngine('wasm'));
+    expect(runCli(['audit', '--profile', 'nsa-cisa', '-n', 'Apps', 'in.yaml'], dir).status).toBe(2);
+  });
+
+  it('exempt --namespace writes the exceptions for NS, and the audit with the same --namespace passes', () => {
+    const dir = tempProject({ 'in.yaml': INPUT, 'policies.config.ts': EXEMPT_CONFIG });
+    const r = runCli(['exempt', 'in.yaml', '-n', 'apps', '--reason', 'adopted', '--expires', '2027-01-31'], dir);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const text = readFileSync(join(dir, 'policies.config.ts'), 'utf8');
+    expect(text).toContain("      control: 'restrict-capabilities-baseline',\n      namespaces: ['apps'],\n      names: ['web'],\n      allow: { capabilities: ['NET_ADMIN'] },");
+    expect(text).not.toContain("'default'");
+    expect(runCli(['audit', '-n', 'apps', 'in.yaml'], dir).status).toBe(0);
+    expect(runCli(['audit', 'in.yaml'], dir).status).toBe(1);
+  });
+});
+
 describe('CLI conventions', () => {
   it('--version, and --help for every command: its own usage, exit 0', () => {
     const dir = tempProject({});

@@ -17,7 +17,7 @@ import { findConfig, loadConfig } from '../config/load.js';
 import { resolveConfig, today } from '../config/resolve.js';
 import type { ControlId } from '../controls/index.js';
 import { KubehardenError, type Diagnostic } from '../diagnostics.js';
-import type { Obj } from '../eval/review.js';
+import { CLUSTER_SCOPED_KINDS, type Obj } from '../eval/review.js';
 import { loadPolicyModule } from '../eval/wasm.js';
 import { collectInputs, type AuditInput } from '../audit/input.js';
 import { scanNamespaces } from '../audit/namespaces.js';
@@ -44,6 +44,7 @@ Options:
   --expires YYYY-MM-DD   last day they are valid (required; after it the build fails)
   -c, --config F         the config file (default: policies.config.ts in the working directory)
   --cluster NAME         which cluster of a multi-cluster config (the exceptions go into its entry)
+  -n, --namespace NS     objects without a namespace are in NS (as kubectl apply -n NS); default: default
   --dry-run              print the change as a unified diff and write nothing
   -h, --help             this text
 
@@ -52,8 +53,6 @@ the rest is written), 2 usage error, input error or a config that cannot be edit
 
 /** Controllers whose Pods are named after them (`NAME-…`). */
 const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'ReplicationController', 'Job', 'CronJob']);
-/** Kinds that are namespaced: without metadata.namespace they land in `default`. */
-const NAMESPACED_KINDS = new Set([...WORKLOAD_KINDS, 'Pod', 'Service', 'Ingress', 'ServiceAccount', 'Role', 'RoleBinding', 'ConfigMap', 'Secret', 'NetworkPolicy', 'PersistentVolumeClaim']);
 
 interface Denied {
   readonly kind: string;
@@ -83,6 +82,7 @@ export async function runExempt(args: readonly string[], io: Io): Promise<number
       reason: { type: 'string' },
       expires: { type: 'string' },
       'dry-run': { type: 'boolean' },
+      namespace: { type: 'string', short: 'n' },
     },
   });
   if (!positionals.length) throw new UsageError('give one or more files, directories, or - for stdin');
@@ -95,6 +95,7 @@ export async function runExempt(args: readonly string[], io: Io): Promise<number
   }
   if (expires < today()) throw new UsageError(`--expires ${expires} is in the past (today is ${today()})`);
 
+  if (values.namespace !== undefined && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(values.namespace)) throw new UsageError(`--namespace must be a namespace name (DNS label), got "${values.namespace}"`);
   const file = findConfig(io.cwd, values.config);
   const display = relative(io.cwd, file) || file;
   // The config as it is must be valid: its own diagnostics are printed by the usual path.
@@ -120,7 +121,7 @@ export async function runExempt(args: readonly string[], io: Io): Promise<number
       return 2;
     }
     const pick = (cs: readonly CompiledCluster[]): CompiledCluster => (clusterName === undefined ? cs[0]! : cs.find((c) => c.cluster.name === clusterName)!);
-    const first = await auditDenies(pick(clusters), inputs);
+    const first = await auditDenies(pick(clusters), inputs, values.namespace);
     if (first.errors.length) {
       for (const e of first.errors) io.err(e);
       io.err(`kubeharden exempt: ${first.errors.length} input error(s); nothing was written`);
@@ -149,7 +150,7 @@ export async function runExempt(args: readonly string[], io: Io): Promise<number
         groups = groups.flatMap((g, i) => (bad.has(i) ? (g.allow ? [{ ...g, allow: undefined }] : (dropped.push(g), [])) : [g]));
         continue;
       }
-      const after = await auditDenies(pick(compileResolved(resolved.config).clusters), inputs);
+      const after = await auditDenies(pick(compileResolved(resolved.config).clusters), inputs, values.namespace);
       const known = new Set([...groups, ...dropped].map((g) => groupKey(g.control, g.namespace)));
       const remaining = new Set(after.denied.flatMap((d) => [...d.controls].map((c) => groupKey(c, d.namespace))));
       const fresh = groupsOf(after.denied.map((d) => ({ ...d, controls: new Set([...d.controls].filter((c) => !known.has(groupKey(c, d.namespace)))) })).filter((d) => d.controls.size));
@@ -186,7 +187,7 @@ export async function runExempt(args: readonly string[], io: Io): Promise<number
       try {
         const edited = resolveConfig(await loadConfig(tmp));
         if (edited.config) {
-          const check = await auditDenies(pick(compileResolved(edited.config).clusters), inputs);
+          const check = await auditDenies(pick(compileResolved(edited.config).clusters), inputs, values.namespace);
           const expected = new Set(dropped.map((g) => groupKey(g.control, g.namespace)));
           ok = check.denied.every((d) => [...d.controls].every((c) => expected.has(groupKey(c, d.namespace))));
         }
@@ -227,8 +228,9 @@ function groupKey(control: string, namespace: string | undefined): string {
 }
 
 /** The denied objects of an audit (WASM engine), with their objects; input errors as located lines. */
-async function auditDenies(cc: CompiledCluster, inputs: readonly AuditInput[]): Promise<{ denied: Denied[]; errors: string[] }> {
-  const spec = auditEvaluatorSpec(cc, await scanNamespaces(inputs));
+async function auditDenies(cc: CompiledCluster, inputs: readonly AuditInput[], defaultNamespace: string | undefined): Promise<{ denied: Denied[]; errors: string[] }> {
+  const evaluator = auditEvaluatorSpec(cc, await scanNamespaces(inputs));
+  const spec = defaultNamespace ? { ...evaluator, defaultNamespace } : evaluator;
   await loadPolicyModule({ templates: new Map(spec.templates), libs: spec.libs, v0: spec.v0 }, () => {});
   const totalBytes = inputs.reduce((n, i) => n + (i.size ?? 0), 0);
   const denied: Denied[] = [];
@@ -243,7 +245,7 @@ async function auditDenies(cc: CompiledCluster, inputs: readonly AuditInput[]): 
       }
       const controls = new Set(item.findings.filter((f) => f.action === 'deny').map((f) => f.control));
       if (!controls.size) return;
-      const namespace = item.namespace ?? (NAMESPACED_KINDS.has(item.kind) ? 'default' : undefined);
+      const namespace = item.namespace ?? (CLUSTER_SCOPED_KINDS.has(item.kind) ? undefined : 'default');
       denied.push({ kind: item.kind, namespace, name: item.name, controls, object: item.object! });
     },
     { workers: totalBytes < 1 << 20 ? 0 : defaultWorkers(), keepObjects: true },

@@ -25,11 +25,12 @@ Commands:
   init [--force] [--name NAME]       Write a commented policies.config.ts, a tsconfig.json and package.json scripts
   build [--config F] [--check]       Compile policies.config.ts into generated/ (--check: fail if stale)
   test [--config F]                  Evaluate built-in samples and your fixtures through the WASM policies
-  audit <files|dirs|-> [--config F | --profile NAME] [--kubernetes-version 1.NN] [--cluster NAME]
+  audit <files|dirs|-> [--config F | --profile NAME] [--kubernetes-version 1.NN] [--cluster NAME] [--namespace NS]
         [--format table|json|jsonl|sarif|junit] [--output FILE] [--fail-on deny|warn|audit|never]
         [--engine wasm|gator|kyverno|all] [--workers N]
                                      Evaluate manifests offline; exit 1 when something reaches --fail-on
-  exempt <files|dirs|-> --reason TEXT --expires YYYY-MM-DD [--config F] [--cluster NAME] [--namespace NS] [--dry-run]
+  exempt <files|dirs|-> --reason TEXT --expires YYYY-MM-DD [--config F] [--cluster NAME] [--namespace NS]
+         [--dry-run]
                                      Write exceptions into the config for everything the inputs have denied
   list [--format table|json]         List every control
   explain <control-id> [--format text|json] [--kubernetes-version 1.NN]
@@ -74,6 +75,7 @@ Options:
   --profile NAME               a built-in profile instead of a config (pss-baseline, pss-restricted, nsa-cisa)
   --kubernetes-version 1.NN    with --profile: the Kubernetes minor (default ${DEFAULT_KUBERNETES_VERSION})
   --cluster NAME               which cluster of a multi-cluster config
+  -n, --namespace NS           objects without a namespace are in NS (as kubectl apply -n NS); default: default
   --format F                   table (default), json, jsonl, sarif or junit
   -o, --output FILE            write the report to FILE (atomically) instead of standard output
   --fail-on A                  deny (default), warn, audit or never: what makes the exit code 1
