@@ -347,6 +347,33 @@ rules: [{apiGroups: [''], resources: [pods], verbs: [get]}]
   });
 });
 
+describe('audit table', () => {
+  it('each row has its own finding’s verdict, aligned columns, and messages without the expansion prefix', () => {
+    const config = `import { defineConfig } from 'kubeharden';\nexport default defineConfig({ name: 'demo', profile: 'pss-restricted', controls: { 'require-seccomp-profile': 'warn' } });\n`;
+    const input = deployment('web', 'apps', `hostPID: true
+securityContext: {runAsNonRoot: true}
+containers:
+  - name: app
+    image: registry.example.com/app:1
+    securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}`);
+    const dir = tempProject({ 'policies.config.ts': config, 'in.yaml': input });
+    const r = runCli(['audit', 'in.yaml'], dir);
+    expect(r.status).toBe(1);
+    const rows = r.stdout.split('\n').slice(0, r.stdout.split('\n').indexOf(''));
+    expect(rows[0]).toMatch(/^VERDICT +RESOURCE +CONTROL +MESSAGE \(SOURCE\)$/);
+    const find = (control: string): string => rows.find((l) => l.split(/ +/)[2] === control)!;
+    expect(find('disallow-host-namespaces')).toMatch(/^DENY +Deployment\/apps\/web +disallow-host-namespaces +pod must not set spec\.hostPID to true \(in\.yaml:1\)$/);
+    expect(find('require-seccomp-profile')).toMatch(/^WARN +Deployment\/apps\/web +require-seccomp-profile +container "app" must set/);
+    expect(r.stdout).not.toContain('[Implied by');
+    // Aligned: every row's control and message start where the header's do.
+    const col = (l: string, word: string): number => l.indexOf(word);
+    for (const l of rows.slice(1)) {
+      expect(l.indexOf('Deployment/')).toBe(col(rows[0]!, 'RESOURCE'));
+      expect(l.indexOf(l.split(/ +/)[2]!)).toBe(col(rows[0]!, 'CONTROL'));
+    }
+  });
+});
+
 describe('CLI conventions', () => {
   it('--version, and --help for every command: its own usage, exit 0', () => {
     const dir = tempProject({});
