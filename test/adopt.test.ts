@@ -269,6 +269,43 @@ items:
     expect(runCli(['audit', '-'], dir, pod).status).toBe(0);
   });
 
+  it('--cluster writes into that cluster’s entry of a multi-cluster config (a new exceptions property), which is required', () => {
+    const config = `import { defineConfig } from 'kubeharden';
+
+export default defineConfig({
+  profile: 'pss-restricted',
+  clusters: {
+    staging: { defaultMode: 'warn' },
+    // Production enforces.
+    prod: {
+      defaultMode: 'enforce',
+    },
+  },
+});
+`;
+    const pod = 'apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: apps}\nspec:\n  hostIPC: true\n  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}\n  containers:\n    - name: app\n      image: r/app:1\n      securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}\n';
+    const dir = tempProject({ 'policies.config.ts': config, 'p.yaml': pod });
+    const none = runCli(['exempt', 'p.yaml', '--reason', 'r', '--expires', '2027-01-01'], dir);
+    expect(none.status).toBe(2);
+    expect(none.stderr).toContain('choose one with --cluster (prod, staging)');
+    expect(runCli(['audit', '--cluster', 'prod', 'p.yaml'], dir).status).toBe(1);
+    const r = runCli(['exempt', 'p.yaml', '--cluster', 'prod', '--reason', 'r', '--expires', '2027-01-01'], dir);
+    expect(r.status).toBe(0);
+    expect(readFileSync(join(dir, 'policies.config.ts'), 'utf8')).toBe(config.replace("      defaultMode: 'enforce',\n", `      defaultMode: 'enforce',
+      exceptions: [
+        {
+          control: 'disallow-host-namespaces',
+          namespaces: ['apps'],
+          names: ['web'],
+          allow: { hostNamespaces: ['hostIPC'] },
+          reason: 'r',
+          expires: '2027-01-01',
+        },
+      ],
+`));
+    expect(runCli(['audit', '--cluster', 'prod', 'p.yaml'], dir).status).toBe(0);
+  });
+
   it('refuses a config it cannot edit safely with a located error, and bad usage with exit 2; nothing is written', () => {
     const config = `import { defineConfig } from 'kubeharden';
 const make = () => [];
