@@ -205,7 +205,7 @@ kind: Broken
     const r = runCli(['audit', '--profile', 'pss-restricted', 'all.yaml'], dir);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('all.yaml:29: document has no apiVersion/kind');
-    expect(r.stdout).toMatch(/^DENY +Deployment\/team-a\/web +disallow-host-namespaces +deny: \[Implied by kubeharden-expand-workloads\] .*hostNetwork.* \(all\.yaml:11\)$/m);
+    expect(r.stdout).toMatch(/^DENY +Deployment\/team-a\/web +disallow-host-namespaces +pod must not set spec\.hostNetwork.* \(all\.yaml:11\)$/m);
     expect(r.stdout).not.toContain('Pod/apps/ok');
     expect(r.stdout).toMatch(/^CONTROL +DENY +WARN +AUDIT\n/m);
     expect(r.stdout).toMatch(/^disallow-host-namespaces +1 +0 +0$/m);

@@ -5,7 +5,7 @@
 import { aggregateEvaluator } from '../eval/aggregate.js';
 import type { EvaluatorSpec } from '../eval/evaluator-spec.js';
 import { parseDocument } from '../eval/manifests.js';
-import type { Action, Obj } from '../eval/review.js';
+import { CLUSTER_SCOPED_KINDS, type Action, type Obj } from '../eval/review.js';
 import { loadPolicyModule, type RegoSources } from '../eval/wasm.js';
 import type { RawDocument } from '../eval/split.js';
 import { tokenSecretMessages, withAutomount } from './sa-token.js';
@@ -38,6 +38,8 @@ function tokenSecretFindings(
 export interface JobSpec extends EvaluatorSpec {
   /** Service-account token Secrets of the input (`namespace/name`, see sa-token.ts). */
   readonly tokenSecrets?: readonly string[];
+  /** `audit --namespace`: the namespace of namespaced objects that name none (as `kubectl apply -n`). */
+  readonly defaultNamespace?: string;
 }
 
 export interface Job {
@@ -99,8 +101,12 @@ export async function jobRunner(spec: JobSpec, options: { keepObjects?: boolean;
           items.push({ line: x.e.line, error: x.e.message });
           continue;
         }
-        const o = x.r.object;
-        const md = (o['metadata'] ?? {}) as Obj;
+        let o = x.r.object;
+        let md = (o['metadata'] ?? {}) as Obj;
+        if (spec.defaultNamespace && !md['namespace'] && !CLUSTER_SCOPED_KINDS.has(String(o['kind']))) {
+          md = { ...md, namespace: spec.defaultNamespace };
+          o = { ...o, metadata: md };
+        }
         at.push(items.length);
         objects.push(o);
         items.push({

@@ -140,13 +140,19 @@ function what(r: ResourceResult): string {
   return `${r.kind}/${r.namespace ? `${r.namespace}/` : ''}${r.name}`;
 }
 
+/** Gatekeeper's expansion prefix says which template expanded a workload; the resource column says it already. */
+function forPeople(message: string): string {
+  return message.replace(/^\[Implied by [^\]]*\]\s*/, '');
+}
+
 /**
  * The human table: one row per finding as results arrive (columns padded to the widest value seen so
  * far), input errors on stderr, then the per-control and per-namespace summaries.
  */
 export function tableReporter(write: Write, writeErr: Write, ctx: ReportContext): Reporter {
-  // Columns start wide enough for typical values and grow when a longer one comes (rows are never held back).
-  const widths = [7, 32, 30];
+  // Columns start wide enough for typical values (every control id of the bundle) and grow when a longer one
+  // comes (rows are never held back).
+  const widths = [7, 32, Math.max(7, ...ctx.rules.map((r) => r.id.length))];
   let header = false;
   const row = (cells: readonly string[]): string =>
     cells
@@ -164,7 +170,8 @@ export function tableReporter(write: Write, writeErr: Write, ctx: ReportContext)
         header = true;
       }
       for (const v of r.violations) {
-        write(row([r.verdict.toUpperCase(), what(r), v.control, `${ctx.engines.length > 1 ? `[${v.engine}] ` : ''}${v.action}: ${v.message} (${r.source}:${r.line})`]));
+        // Each row carries its own finding's action (a warn finding stays WARN on a resource denied elsewhere).
+        write(row([v.action.toUpperCase(), what(r), v.control, `${ctx.engines.length > 1 ? `[${v.engine}] ` : ''}${forPeople(v.message)} (${r.source}:${r.line})`]));
       }
     },
     error(e) {

@@ -33,6 +33,8 @@ export interface AuditOptions {
   readonly log: Logger;
   /** Called as the input is read: bytes read and resources audited so far. */
   readonly onProgress?: (bytes: number, items: number) => void;
+  /** The namespace of namespaced objects that name none (default: they are in `default`). */
+  readonly defaultNamespace?: string;
 }
 
 /** Below this much input, worker threads cost more to start than they save. */
@@ -79,7 +81,8 @@ export function auditEvaluatorSpec(cc: CompiledCluster, inputNamespaces: Readonl
 export async function auditCluster(cc: CompiledCluster, inputs: readonly AuditInput[], sink: AuditSink, options: AuditOptions): Promise<void> {
   const { engines, log, onProgress } = options;
   // Namespace objects of the input give their namespaces' Pod Security Admission labels.
-  const spec = auditEvaluatorSpec(cc, await scanNamespaces(inputs));
+  const evaluator = auditEvaluatorSpec(cc, await scanNamespaces(inputs));
+  const spec = options.defaultNamespace ? { ...evaluator, defaultNamespace: options.defaultNamespace } : evaluator;
   // Compile (or find in the cache) before workers start, so that they only load it.
   await loadPolicyModule({ templates: new Map(spec.templates), libs: spec.libs, v0: spec.v0 }, log);
   const totalBytes = inputs.reduce((n, i) => n + (i.size ?? 0), 0);

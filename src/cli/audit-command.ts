@@ -31,6 +31,7 @@ export async function runAudit(args: readonly string[], io: Io): Promise<number>
       output: { type: 'string', short: 'o' },
       'fail-on': { type: 'string', default: 'deny' },
       workers: { type: 'string' },
+      namespace: { type: 'string', short: 'n' },
     },
   });
   if (!positionals.length) throw new UsageError('give one or more files, directories, or - for stdin');
@@ -51,6 +52,9 @@ export async function runAudit(args: readonly string[], io: Io): Promise<number>
     if (!/^\d+$/.test(values.workers)) throw new UsageError(`--workers must be a whole number (0 evaluates on the main thread), got "${values.workers}"`);
     workers = Number(values.workers);
   }
+
+  const namespace = values.namespace;
+  if (namespace !== undefined && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace)) throw new UsageError(`--namespace must be a namespace name (DNS label), got "${namespace}"`);
 
   let clusters: readonly CompiledCluster[];
   if (values.profile !== undefined) {
@@ -109,7 +113,7 @@ export async function runAudit(args: readonly string[], io: Io): Promise<number>
     : undefined;
 
   try {
-    await auditCluster(cc, inputs, { resource: report, error: reportError }, { engines, log, ...(workers !== undefined ? { workers } : {}), ...(onProgress ? { onProgress } : {}) });
+    await auditCluster(cc, inputs, { resource: report, error: reportError }, { engines, log, ...(namespace ? { defaultNamespace: namespace } : {}), ...(workers !== undefined ? { workers } : {}), ...(onProgress ? { onProgress } : {}) });
     progress?.('');
     const summary = counter.final();
     reporter.finish(summary);

@@ -12,65 +12,219 @@ import { compileConfigFile } from './compile-config.js';
 import type { Io } from './io.js';
 import { runTests } from './test-command.js';
 import { runAudit } from './audit-command.js';
+import { INIT_USAGE, initCommand } from './init.js';
+import { EXEMPT_USAGE, runExempt } from './exempt-command.js';
+import { ConfigLoadError } from '../config/load.js';
+import { PACKAGE_VERSION } from '../version.js';
 
 export type { Io } from './io.js';
 
 const USAGE = `Usage: kubeharden <command> [options]
 
 Commands:
+  init [--force] [--name NAME]       Write a commented policies.config.ts, a tsconfig.json and package.json scripts
   build [--config F] [--check]       Compile policies.config.ts into generated/ (--check: fail if stale)
   test [--config F]                  Evaluate built-in samples and your fixtures through the WASM policies
-  audit <files|dirs|-> [--config F | --profile NAME] [--kubernetes-version 1.NN] [--cluster NAME]
+  audit <files|dirs|-> [--config F | --profile NAME] [--kubernetes-version 1.NN] [--cluster NAME] [--namespace NS]
         [--format table|json|jsonl|sarif|junit] [--output FILE] [--fail-on deny|warn|audit|never]
         [--engine wasm|gator|kyverno|all] [--workers N]
                                      Evaluate manifests offline; exit 1 when something reaches --fail-on
-  list                               List every control
-  explain <control-id>               Show a control's exact semantics and options
+  exempt <files|dirs|-> --reason TEXT --expires YYYY-MM-DD [--config F] [--cluster NAME] [--namespace NS]
+         [--dry-run]
+                                     Write exceptions into the config for everything the inputs have denied
+  list [--format table|json]         List every control
+  explain <control-id> [--format text|json] [--kubernetes-version 1.NN]
+                                     Show a control's exact semantics and options
   engines [install] [opa|gator|kyverno|all]
                                      Show or install the pinned engines (per-user cache)
 
+\`kubeharden <command> --help\` shows a command's options; \`kubeharden --version\` the version.
 Exit codes: 0 success, 1 policy failure (denied, stale, failed tests, invalid config), 2 usage or input error.`;
+
+const EXIT_CODES = 'Exit codes: 0 success, 1 policy failure, 2 usage or input error.';
+
+/** Each command's own usage (`kubeharden <command> --help`). */
+export const COMMAND_USAGE: Readonly<Record<string, string>> = {
+  init: INIT_USAGE,
+  build: `Usage: kubeharden build [--config F] [--check] [--out DIR]
+
+Compiles the config (policies.config.ts, found in the working directory) into generated/<cluster>/ next to it.
+
+Options:
+  -c, --config F   the config file (default: policies.config.ts, .mts, .js or .mjs in the working directory)
+  --check          write nothing; exit 1 when the committed bundle differs from what the config builds
+  --out DIR        the bundle directory (default: generated/ beside the config)
+  -h, --help       this text
+
+Exit codes: 0 built (or up to date), 1 invalid config or stale bundle, 2 usage error or unusable config file.`,
+  test: `Usage: kubeharden test [--config F]
+
+Evaluates every enabled control's built-in samples and the config's fixtures through the WASM policies.
+
+Options:
+  -c, --config F   the config file (default: policies.config.ts in the working directory)
+  -h, --help       this text
+
+Exit codes: 0 all passed, 1 a failure or an invalid config, 2 usage error or unusable config file.`,
+  audit: `Usage: kubeharden audit <files|dirs|-> [options]
+
+Evaluates manifests (YAML or JSON, several documents, kind: List) offline against the config's bundle.
+
+Options:
+  -c, --config F               the config file (default: policies.config.ts in the working directory)
+  --profile NAME               a built-in profile instead of a config (pss-baseline, pss-restricted, nsa-cisa)
+  --kubernetes-version 1.NN    with --profile: the Kubernetes minor (default ${DEFAULT_KUBERNETES_VERSION})
+  --cluster NAME               which cluster of a multi-cluster config
+  -n, --namespace NS           objects without a namespace are in NS (as kubectl apply -n NS); default: default
+  --format F                   table (default), json, jsonl, sarif or junit
+  -o, --output FILE            write the report to FILE (atomically) instead of standard output
+  --fail-on A                  deny (default), warn, audit or never: what makes the exit code 1
+  --engine E                   wasm (default), gator, kyverno, or all (compares their verdicts)
+  --workers N                  worker threads (0: the main thread)
+  -h, --help                   this text
+
+${EXIT_CODES}`,
+  exempt: EXEMPT_USAGE,
+  list: `Usage: kubeharden list [--format table|json]
+
+Lists every control: its Pod Security Standards level, NSA/CISA sections, profiles and default mode.
+
+Options:
+  --format F   table (default) or json
+  -h, --help   this text`,
+  explain: `Usage: kubeharden explain <control-id> [--format text|json] [--kubernetes-version 1.NN]
+
+Shows a control's exact semantics, options and their defaults.
+
+Options:
+  --format F                  text (default) or json
+  --kubernetes-version 1.NN   the defaults for this Kubernetes minor (default ${DEFAULT_KUBERNETES_VERSION})
+  -h, --help                  this text`,
+  engines: `Usage: kubeharden engines [install] [opa|gator|kyverno|all]
+
+Shows where the pinned engines are, or installs them into the per-user cache (~/.cache/kubeharden).
+
+Options:
+  -h, --help   this text`,
+};
+
+/** Whether the arguments ask for help (before a \`--\` that ends the options). */
+function wantsHelp(args: readonly string[]): boolean {
+  for (const a of args) {
+    if (a === '--') return false;
+    if (a === '--help' || a === '-h') return true;
+  }
+  return false;
+}
 
 export async function main(argv: readonly string[], io: Io): Promise<number> {
   const [command, ...rest] = argv;
   try {
+    checkToday();
+    if (command !== undefined && command in COMMAND_USAGE && wantsHelp(rest)) {
+      io.out(COMMAND_USAGE[command]!);
+      return 0;
+    }
     switch (command) {
+      case 'init':
+        return initCommand(rest, io);
       case 'build':
         return await buildCommand(rest, io);
       case 'test':
         return await testCommand(rest, io);
       case 'audit':
         return await runAudit(rest, io);
+      case 'exempt':
+        return await runExempt(rest, io);
       case 'list':
-        return listCommand(io);
+        return listCommand(rest, io);
       case 'explain':
         return explainCommand(rest, io);
       case 'engines':
         return await enginesCommand(rest, io);
+      case '--version':
+      case '-v':
+      case 'version':
+        io.out(PACKAGE_VERSION);
+        return 0;
       case undefined:
       case '-h':
       case '--help':
       case 'help':
+        if (command === 'help' && rest[0] !== undefined) {
+          const usage = COMMAND_USAGE[rest[0]];
+          if (!usage) throw new UsageError(`unknown command "${rest[0]}"`);
+          io.out(usage);
+          return 0;
+        }
+        if (command === undefined) {
+          io.err(USAGE);
+          return 2;
+        }
         io.out(USAGE);
-        return command === undefined ? 2 : 0;
+        return 0;
       default:
-        io.err(`kubeharden: unknown command "${command}"\n\n${USAGE}`);
+        io.err(`kubeharden: unknown command "${command}"${suggestion(command, Object.keys(COMMAND_USAGE))}\n\n${USAGE}`);
         return 2;
     }
   } catch (err) {
+    const name = command ?? 'kubeharden';
     if (err instanceof UsageError) {
-      io.err(`kubeharden ${command}: ${err.message}`);
+      io.err(`kubeharden ${name}: ${err.message}`);
+      return 2;
+    }
+    if (err instanceof ConfigLoadError) {
+      io.err(`kubeharden ${name}: ${err.message}`);
       return 2;
     }
     if (err instanceof KubehardenError) {
-      io.err(`kubeharden ${command}: ${err.message}`);
+      io.err(`kubeharden ${name}: ${err.message}`);
       return err.code === 'config_not_found' ? 2 : 1;
     }
     throw err;
   }
 }
 
+/** KUBEHARDEN_TODAY pins "today" (exception expiry); anything but a real YYYY-MM-DD date is a usage error. */
+function checkToday(): void {
+  const v = process.env['KUBEHARDEN_TODAY'];
+  if (v === undefined || v === '') return;
+  if (!isRealDate(v)) throw new UsageError(`KUBEHARDEN_TODAY must be a date YYYY-MM-DD (e.g. 2026-11-26), got "${v}"`);
+}
 
+export function isRealDate(v: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(v)) return false;
+  const d = new Date(`${v}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === v;
+}
+
+/** "; did you mean …?" for the closest of `known` (edit distance ≤ a third of the word), else ''. */
+export function suggestion(word: string, known: readonly string[]): string {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const k of known) {
+    const d = distance(word.toLowerCase(), k);
+    if (d < bestD) {
+      bestD = d;
+      best = k;
+    }
+  }
+  return best !== undefined && bestD <= Math.max(2, Math.floor(best.length / 3)) ? `; did you mean "${best}"?` : '';
+}
+
+function distance(a: string, b: string): number {
+  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0]!;
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const up = prev[j]!;
+      prev[j] = Math.min(up + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = up;
+    }
+  }
+  return prev[b.length]!;
+}
 
 async function buildCommand(args: readonly string[], io: Io): Promise<number> {
   const started = process.hrtime.bigint();
@@ -106,7 +260,26 @@ async function testCommand(args: readonly string[], io: Io): Promise<number> {
   return runTests(compiled.result, dirname(compiled.file), io);
 }
 
-function listCommand(io: Io): number {
+function listCommand(args: readonly string[], io: Io): number {
+  const { values } = parse({ args: [...args], options: { format: { type: 'string', default: 'table' } } });
+  if (values.format !== 'table' && values.format !== 'json') throw new UsageError(`--format must be table or json, got "${values.format}"`);
+  if (values.format === 'json') {
+    const controls = CONTROL_IDS.map((id) => {
+      const c = getControl(id);
+      return {
+        id,
+        title: c.title,
+        category: c.category,
+        severity: c.severity,
+        pss: c.pss ? { level: c.pss.level, check: c.pss.check, ...(c.pss.since ? { since: `1.${c.pss.since}` } : {}) } : null,
+        nsa: c.nsa,
+        profiles: (Object.keys(PROFILES) as (keyof typeof PROFILES)[]).filter((n) => inProfile(n, id)),
+        defaultMode: c.defaultMode ?? 'enforce',
+      };
+    });
+    io.out(JSON.stringify(controls, null, 2));
+    return 0;
+  }
   const rows = CONTROL_IDS.map((id) => {
     const c = getControl(id);
     const profiles = (Object.keys(PROFILES) as (keyof typeof PROFILES)[]).filter((n) => inProfile(n, id));
@@ -117,22 +290,47 @@ function listCommand(io: Io): number {
 }
 
 function explainCommand(args: readonly string[], io: Io): number {
-  const { positionals, values } = parse({ args: [...args], options: { 'kubernetes-version': { type: 'string' } }, allowPositionals: true });
+  const { positionals, values } = parse({ args: [...args], options: { 'kubernetes-version': { type: 'string' }, format: { type: 'string', default: 'text' } }, allowPositionals: true });
   const id = positionals[0];
-  if (!id) throw new UsageError('usage: kubeharden explain <control-id>');
+  if (!id) throw new UsageError('usage: kubeharden explain <control-id> (kubeharden list shows them)');
+  if (positionals.length > 1) throw new UsageError(`explain takes one control id, got ${positionals.length}`);
+  if (values.format !== 'text' && values.format !== 'json') throw new UsageError(`--format must be text or json, got "${values.format}"`);
   if (!isControlId(id)) {
-    io.err(`kubeharden explain: unknown control "${id}"; run \`kubeharden list\``);
+    io.err(`kubeharden explain: unknown control "${id}"${suggestion(id, CONTROL_IDS)}; run \`kubeharden list\``);
     return 2;
   }
   const v = values['kubernetes-version'] ?? DEFAULT_KUBERNETES_VERSION;
   if (!isSupportedVersion(v)) throw new UsageError(`--kubernetes-version must be one of ${SUPPORTED_VERSIONS.join(', ')}`);
   const c = getControl(id);
+  const defaults = c.defaults(v) as Record<string, unknown>;
+  const opts = Object.entries(c.options);
+  if (values.format === 'json') {
+    io.out(
+      JSON.stringify(
+        {
+          id: c.id,
+          title: c.title,
+          description: c.description,
+          details: c.details,
+          category: c.category,
+          severity: c.severity,
+          nsa: c.nsa,
+          defaultMode: c.defaultMode ?? 'enforce',
+          pss: c.pss ? { level: c.pss.level, check: c.pss.check, ...(c.pss.since ? { since: `1.${c.pss.since}` } : {}), ...(c.pss.overrides ? { replaces: c.pss.overrides } : {}) } : null,
+          kubernetesVersion: v,
+          options: Object.fromEntries(opts.map(([name, spec]) => [name, { description: spec.description, default: defaults[name] ?? null }])),
+          samples: { deny: c.samples.filter((s) => s.expect === 'deny').length, allow: c.samples.filter((s) => s.expect === 'allow').length },
+        },
+        null,
+        2,
+      ),
+    );
+    return 0;
+  }
   const lines = [`${c.id}: ${c.title}`, '', c.description, '', c.details, ''];
   lines.push(`Category: ${c.category}`, `Severity: ${c.severity}`, `NSA/CISA: ${c.nsa.join(', ')}`);
   if (c.defaultMode) lines.push(`Default mode: ${c.defaultMode} (where the config's defaultMode is enforce; set the control's mode to change it)`);
   if (c.pss) lines.push(`Pod Security Standards: ${c.pss.level}, PSA check ${c.pss.check}${c.pss.since ? `, from 1.${c.pss.since}` : ''}${c.pss.overrides ? `, replaces ${c.pss.overrides}` : ''}`);
-  const defaults = c.defaults(v) as Record<string, unknown>;
-  const opts = Object.entries(c.options);
   lines.push('', `Options (defaults for Kubernetes ${v}):`);
   if (!opts.length) lines.push('  none');
   for (const [name, spec] of opts) lines.push(`  ${name}: ${spec.description}`, `    default: ${JSON.stringify(defaults[name])}`);

@@ -24,7 +24,8 @@ export async function locateDiagnostics(file: string, diagnostics: readonly Diag
   });
 }
 
-function findRoot(tsm: TsMorph, sf: import('ts-morph').SourceFile): import('ts-morph').Node | undefined {
+/** The config's object literal: the default export, through defineConfig(…), `as`/`satisfies` and variables. */
+export function findRoot(tsm: TsMorph, sf: import('ts-morph').SourceFile): import('ts-morph').Node | undefined {
   const { SyntaxKind } = tsm;
   const assignment = sf.getExportAssignment((e) => !e.isExportEquals());
   let expr: import('ts-morph').Node | undefined = assignment?.getExpression();

@@ -308,7 +308,7 @@ function takeOver(path: string, seen: string): boolean {
 }
 
 /** Runs a build command, printing a progress line every 15 s and the output tail on failure. */
-export function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, log: Logger, name: string, started: number): Promise<void> {
+export function run(cmd: string, args: string[], cwd: string, env: Readonly<Record<string, string | undefined>>, log: Logger, name: string, started: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let packages = 0;

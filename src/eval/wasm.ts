@@ -254,7 +254,7 @@ async function buildWasm(opa: string, sources: RegoSources, kinds: string[], ent
 }
 
 /** Reads one file out of a gzipped tar (the OPA bundle stores `/policy.wasm`, with a leading slash). */
-export function extractFromTarGz(gz: Buffer, name: string): Buffer {
+export function extractFromTarGz(gz: Uint8Array, name: string): Uint8Array {
   const tar = gunzipSync(gz);
   let off = 0;
   while (off + 512 <= tar.length) {
