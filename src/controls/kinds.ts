@@ -2,12 +2,27 @@
  * The kinds non-pod controls check, and builders for their samples. A sample object is placed in the
  * `apps` namespace when its kind is namespaced (the suites move it into their own namespace).
  */
-import type { Manifest, ResourceKind } from './types.js';
+import type { ControlTarget, Manifest, PartialGap, ResourceKind } from './types.js';
 
 export const SERVICE: ResourceKind = { group: '', version: 'v1', kind: 'Service', resource: 'services', namespaced: true };
 export const INGRESS: ResourceKind = { group: 'networking.k8s.io', version: 'v1', kind: 'Ingress', resource: 'ingresses', namespaced: true };
 export const SERVICE_ACCOUNT: ResourceKind = { group: '', version: 'v1', kind: 'ServiceAccount', resource: 'serviceaccounts', namespaced: true };
 export const NAMESPACE: ResourceKind = { group: '', version: 'v1', kind: 'Namespace', resource: 'namespaces', namespaced: false };
+
+/**
+ * What a control on Namespace labels checks — Namespaces, and the namespaces/status and namespaces/finalize
+ * writes that can change labels too — and the gap that leaves in Gatekeeper.
+ */
+export const NAMESPACE_LABEL_TARGET = {
+  gaps: [
+    {
+      engine: 'gatekeeper',
+      what: 'label changes written through namespaces/status and namespaces/finalize',
+      why: "Gatekeeper's own install does not forward these subresources to its webhook; add both to its webhook rules (Helm value validatingWebhookCustomRules) to close it",
+    },
+  ],
+  target: { kinds: [NAMESPACE], subresources: ['finalize', 'status'] },
+} as const satisfies { gaps: readonly PartialGap[]; target: ControlTarget };
 const RBAC = 'rbac.authorization.k8s.io';
 export const ROLE: ResourceKind = { group: RBAC, version: 'v1', kind: 'Role', resource: 'roles', namespaced: true };
 export const CLUSTER_ROLE: ResourceKind = { group: RBAC, version: 'v1', kind: 'ClusterRole', resource: 'clusterroles', namespaced: false };

@@ -1,6 +1,6 @@
 import { cel, defineControl, rego, type LowerContext, type Sample } from '../types.js';
 import { opt } from '../options.js';
-import { NAMESPACE, object } from '../kinds.js';
+import { NAMESPACE, NAMESPACE_LABEL_TARGET, object } from '../kinds.js';
 import { check } from './cel.js';
 
 const ENFORCE = 'pod-security.kubernetes.io/enforce';
@@ -39,14 +39,7 @@ subresources.`,
   severity: 'high',
   nsa: ['NSA-POD-4'],
   engines: { gatekeeper: rego(new URL('./gatekeeper.rego.hbs', import.meta.url)), kyverno: cel(check) },
-  gaps: [
-    {
-      engine: 'gatekeeper',
-      what: 'label changes written through namespaces/status and namespaces/finalize',
-      why: "Gatekeeper's own install does not forward these subresources to its webhook; add both to its webhook rules (Helm value validatingWebhookCustomRules) to close it",
-    },
-  ],
-  target: { kinds: [NAMESPACE], subresources: ['finalize', 'status'] },
+  ...NAMESPACE_LABEL_TARGET,
   followsPssLevel: true,
   options: {
     requireLabel: opt.boolean('Every Namespace must carry the enforce label (default: false, the API server defaults apply to unlabelled ones).'),
