@@ -12,6 +12,7 @@ import { loadConfig } from '../src/config/load.js';
 import { readFixtures } from '../src/config/fixtures.js';
 import { resolveConfig } from '../src/config/resolve.js';
 import type { CoverageReport } from '../src/backends/report/index.js';
+import type { UserConfig } from '../src/config/types.js';
 import { reportVersusFiles } from './support/report-files.js';
 import { ROOT, TODAY } from './helpers.js';
 
@@ -41,6 +42,40 @@ describe('the report states what the files contain', () => {
       const clusters = await clustersOf(join(GOLDEN, s), false);
       expect(clusters.length).toBeGreaterThan(0);
       for (const c of clusters) expect(reportVersusFiles(reportOf(c), c.files), `${s}/${c.cluster.name}`).toEqual([]);
+    });
+  }
+
+  // Shapes the scenarios above do not all have: default-deny whose API-server egress reaches the metadata
+  // address, the metadata policy with no namespace to get it, a namespace-only default-deny, a non-exempt
+  // kube-* namespace (no PSA labels), observe rollout, warn next to audit and enforce, every profile.
+  const edges: Record<string, UserConfig> = {
+    'api egress over the metadata range': {
+      name: 'edge-a',
+      profile: 'nsa-cisa',
+      controls: { 'allowed-registries': false, 'verify-image-signatures': false },
+      network: { defaultDeny: true, apiServerEgress: { cidrs: ['169.254.0.0/16'] } },
+      namespaces: { apps: {}, 'kube-tools': { pss: 'baseline' }, batch: { controls: { 'require-seccomp-profile': 'warn', 'require-run-as-non-root': 'audit' } } },
+    },
+    'metadata policy without namespaces': {
+      name: 'edge-b',
+      profile: 'pss-baseline',
+      network: { blockCloudMetadata: true },
+      namespaces: { ops: { network: { defaultDeny: true } } },
+    },
+    'observe rollout': {
+      name: 'edge-c',
+      profile: 'pss-restricted',
+      rollout: 'observe',
+      network: { defaultDeny: true },
+      resources: { quota: true },
+      namespaceObjects: { optInLabel: 'team.example.com/isolate=yes' },
+      namespaces: { apps: { controls: { 'disallow-host-path': 'audit' } }, legacy: { pss: 'baseline' } },
+    },
+  };
+  for (const [what, config] of Object.entries(edges)) {
+    it(`for a config with ${what}`, () => {
+      const clusters = compile(config, { today: TODAY }).clusters;
+      for (const c of clusters) expect(reportVersusFiles(reportOf(c), c.files), c.cluster.name).toEqual([]);
     });
   }
 
