@@ -134,6 +134,23 @@ function resolverImports(graph: ReadonlyMap<string, readonly string[]>): string[
   return out.sort();
 }
 
+/**
+ * What the coverage report may import from the other backends: data and helpers that do not describe an
+ * emitted file (the FLAGS.md checklist items, the namespace controls' ids and their settings' differences,
+ * the Markdown header, the BackendFile type it returns). Never a module that builds or names another
+ * backend's objects (kyverno/, gatekeeper/, psa/, engine-suites/, the policy builders): the report reads the IR.
+ */
+const REPORT_MAY_IMPORT: readonly string[] = ['backends/control-plane/flags.ts', 'backends/docs/index.ts', 'backends/namespaces/coverage.ts', 'backends/namespaces/objects.ts', 'backends/types.ts'];
+
+function reportBackendImports(graph: ReadonlyMap<string, readonly string[]>): string[] {
+  const out: string[] = [];
+  for (const [from, deps] of graph) {
+    if (!from.startsWith('backends/report/')) continue;
+    for (const to of deps) if (to.startsWith('backends/') && !to.startsWith('backends/report/') && !REPORT_MAY_IMPORT.includes(to)) out.push(`${from} → ${to}`);
+  }
+  return out.sort();
+}
+
 describe('module graph of src/', () => {
   const graph = importGraph(SRC);
 
@@ -173,6 +190,13 @@ describe('module graph of src/', () => {
 
   it('keeps the backends on the IR: nothing under backends/ imports the resolver (config/resolve*)', () => {
     expect(resolverImports(graph)).toEqual([]);
+  });
+
+  it('keeps the coverage report on the IR: backends/report imports no other backend\'s objects or file shapes', () => {
+    expect(reportBackendImports(new Map([['backends/report/model.ts', ['backends/psa/index.ts', 'backends/namespaces/objects.ts', 'backends/report/index.ts', 'ir/psa.ts']]]))).toEqual([
+      'backends/report/model.ts → backends/psa/index.ts',
+    ]);
+    expect(reportBackendImports(graph)).toEqual([]);
   });
 
   it('imports downwards only: cli and bench → audit → eval → compiler and base modules (which may use eval\'s readers)', () => {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compile } from '../src/compile.js';
 import type { UserConfig } from '../src/config/types.js';
-import { coverageReport, JSON_COMMENT, STATUSES, type CoverageReport } from '../src/backends/report/index.js';
+import { JSON_COMMENT, STATUSES, type CoverageReport } from '../src/backends/report/index.js';
 import { gapText } from '../src/backends/report/model.js';
 import { getControl } from '../src/controls/index.js';
 import { statedGaps, unsupportedReason } from '../src/controls/types.js';
@@ -166,18 +166,6 @@ describe('coverage report', () => {
     expect(rec(r, 'NSA-POD-6').gaps).toContain('reported, not enforced: disallow-host-path');
     // Restricted controls are off in a baseline profile.
     expect(control(r, 'NSA-POD-7', 'disallow-privilege-escalation').state).toBe('off');
-  });
-
-  it('derives coverage from the files, not the config', () => {
-    const { compiled } = build(config);
-    const cc = compiled.clusters[0]!;
-    const withoutKyverno = cc.files.filter((f) => !f.path.startsWith('kyverno/'));
-    const r = coverageReport(cc.cluster, withoutKyverno, JSON_COMMENT);
-    for (const x of r.recommendations) for (const c of x.controls) expect(c.engines.kyverno, `${x.id} ${c.id}`).toEqual([]);
-    const withoutAudit = cc.files.filter((f) => f.path !== 'control-plane/audit-policy.yaml');
-    const r2 = coverageReport(cc.cluster, withoutAudit, JSON_COMMENT);
-    expect(rec(r2, 'NSA-LOG-1').status).toBe('partial');
-    expect(rec(r2, 'NSA-LOG-1').gaps).toEqual(['not generated: control-plane/audit-policy.yaml']);
   });
 
   it('writes a self-contained HTML page with one row per recommendation', () => {

@@ -1,6 +1,7 @@
 /** The resolver: validation diagnostics (codes, paths, hints), profiles, overrides, namespaces, exceptions. */
 import { describe, expect, it } from 'vitest';
 import { PROFILES, inProfile, resolveConfig, type ResolvedCluster } from '../src/config/resolve.js';
+import { nsaCisaDescription } from '../src/config/resolve/profiles.js';
 import { CONTROL_IDS, getControl } from '../src/controls/index.js';
 import { lowerCluster } from '../src/ir/lower.js';
 import { psaLevels } from '../src/ir/psa.js';
@@ -239,6 +240,18 @@ describe('the nsa-cisa profile and controls beyond PSS', () => {
       if (getControl(id).optIn) expect({ id, inAny }).toEqual({ id, inAny: false });
     }
     expect(CONTROL_IDS.filter((id) => getControl(id).optIn)).toEqual(['block-ephemeral-containers']);
+  });
+
+  it("names in the nsa-cisa description exactly the opt-in controls it leaves out, from their metadata", () => {
+    const optIn = CONTROL_IDS.filter((id) => getControl(id).optIn && !getControl(id).pss && getControl(id).nsa.length);
+    expect(PROFILES['nsa-cisa'].description).toBe(nsaCisaDescription(optIn));
+    for (const id of CONTROL_IDS) expect({ id, named: new RegExp(`\\b${id}\\b`).test(PROFILES['nsa-cisa'].description) }).toEqual({ id, named: optIn.includes(id) || id === 'allowed-registries' || id === 'verify-image-signatures' });
+    // Today's registry: one opt-in control.
+    expect(PROFILES['nsa-cisa'].description).toBe(
+      'pss-restricted plus the NSA/CISA controls beyond PSS: pods, Services, Ingresses, RBAC, ServiceAccounts (all but the opt-in block-ephemeral-containers; allowed-registries and verify-image-signatures once their registries and signers are listed).',
+    );
+    expect(nsaCisaDescription(['a', 'b'])).toContain('(all but the opt-in a, b; allowed-registries');
+    expect(nsaCisaDescription([])).toContain('ServiceAccounts (allowed-registries and verify-image-signatures once');
   });
 
   it('leaves allowed-registries off with a warning until registries are listed; enabling it without them is an error', () => {

@@ -32,6 +32,14 @@ export interface PsaIR {
   readonly namespaces: ReadonlyMap<string, PsaScope>;
 }
 
+/**
+ * Whether the bundle writes PSA labels for a namespace of `PsaIR.namespaces` (psa/namespaces.yaml): never
+ * for a `kube-*` namespace.
+ */
+export function psaLabeled(namespace: string): boolean {
+  return !namespace.startsWith('kube-');
+}
+
 /** The PSA levels of every scope of a cluster. */
 export function psaOf(cluster: ResolvedCluster): PsaIR {
   const gapsAt = (namespace: string | undefined, level: PssLevelName): ControlId[] => (level === 'privileged' ? [] : psaGaps(cluster, namespace, level));

@@ -24,9 +24,9 @@ export const STATUS_COLORS: Readonly<Record<CoverageStatus, { readonly bg: strin
   'not-covered': { bg: '#cf222e', fg: '#ffffff' },
 };
 
-/** `files`: what the other backends emitted for this cluster; the statuses are read from them. */
-export function reportBackend(ir: BundleIR, files: readonly BackendFile[]): BackendFile[] {
-  const report = coverageReport(ir.cluster, files, JSON_COMMENT);
+/** The report of a cluster, from its IR alone (see model.ts). */
+export function reportBackend(ir: BundleIR): BackendFile[] {
+  const report = coverageReport(ir, JSON_COMMENT);
   return [
     { path: 'REPORT.md', text: markdown(report) },
     { path: 'report.json', text: `${JSON.stringify(report, null, 2)}\n` },

@@ -1,21 +1,24 @@
 /**
  * The coverage model behind REPORT.md, report.json and report.html: every NSA/CISA recommendation of the
- * catalogue and how this cluster's bundle covers it. Engine coverage is read from the compiled files
- * (Kyverno ClusterPolicies, Gatekeeper Constraints, PSA labels and defaults), never assumed from the config,
- * so the report cannot claim what the bundle does not contain.
+ * catalogue and how this cluster's bundle covers it. A pure function of the IR and the control definitions:
+ * an engine covers a control in the modes of its instances when the control declares an implementation for
+ * that engine (the backends write exactly those policies), PSA in the levels of the IR's PSA scopes. The test
+ * report-files.test.ts reads the same statuses back from the emitted files of every scenario, so the report
+ * cannot claim what the bundle does not contain.
  */
 import { getControl, isControlId } from '../../controls/index.js';
-import { statedGaps, type StatedGap } from '../../controls/types.js';
+import { implementedBy, statedGaps, type StatedGap } from '../../controls/types.js';
 import { stableJson } from '../../stable-json.js';
-import type { ControlSettings, ResolvedCluster } from '../../ir/cluster.js';
+import type { ControlSettings } from '../../ir/cluster.js';
+import { psaLabeled, type PsaLevels } from '../../ir/psa.js';
+import type { BundleIR } from '../../ir/types.js';
 import type { Mode, PssLevelName } from '../../config/types.js';
+import type { NamespaceObjectSettings } from '../../config/namespace-objects.js';
 import { ARTIFACT_FILES, NSA_RECOMMENDATIONS, NSA_SECTIONS, controlsFor, type ArtifactId, type EnforceClass, type NsaSectionId } from '../../nsa/catalogue.js';
 import { pssVersionLabel } from '../../pss/versions.js';
 import { FLAG_ITEMS } from '../control-plane/flags.js';
-import { PSA_LABEL_PREFIX } from '../psa/index.js';
-import type { BackendFile } from '../types.js';
-import { generatedPoliciesBlockMetadata, namespaceObjectDifferences } from '../namespaces/coverage.js';
-import { METADATA_CONTROL, NAMESPACE_CONTROLS } from '../namespaces/objects.js';
+import { cidrContains, namespaceObjectDifferences } from '../namespaces/coverage.js';
+import { DEFAULT_DENY_CONTROL, METADATA_CONTROL, METADATA_IPV4, NAMESPACE_CONTROLS } from '../namespaces/objects.js';
 
 export const STATUSES = ['enforced', 'audit', 'partial', 'artifact', 'checklist', 'not-covered'] as const;
 export type CoverageStatus = (typeof STATUSES)[number];
@@ -103,50 +106,70 @@ export interface CoverageReport {
   }[];
 }
 
-type Obj = { kind?: string; apiVersion?: string; metadata?: { name?: string; annotations?: Record<string, string>; labels?: Record<string, string> }; spec?: Record<string, unknown> } & Record<string, unknown>;
-
 const RANK: Record<string, number> = { privileged: 0, baseline: 1, restricted: 2 };
 const MODE_ORDER: readonly Mode[] = ['enforce', 'audit', 'warn'];
-
-function objectsUnder(files: readonly BackendFile[], prefix: string): Obj[] {
-  return files.filter((f) => f.path.startsWith(prefix) && !f.path.includes('/samples/') && 'objects' in f).flatMap((f) => (f as { objects: readonly object[] }).objects as Obj[]);
-}
 
 function sortModes(modes: Iterable<Mode>): Mode[] {
   const s = new Set(modes);
   return MODE_ORDER.filter((m) => s.has(m));
 }
 
-/** Engine → control id → modes, read from the compiled policy objects. */
-function engineModes(files: readonly BackendFile[]): Record<'kyverno' | 'gatekeeper', Map<string, Set<Mode>>> {
-  const kyverno = new Map<string, Set<Mode>>();
-  const gatekeeper = new Map<string, Set<Mode>>();
-  const add = (m: Map<string, Set<Mode>>, id: string, mode: Mode): void => {
-    const s = m.get(id) ?? new Set<Mode>();
-    s.add(mode);
-    m.set(id, s);
-  };
-  for (const o of objectsUnder(files, 'kyverno/')) {
-    const id = o.metadata?.annotations?.['kubeharden.io/control'];
-    if (o.kind !== 'ClusterPolicy' || !id) continue;
-    const warn = o.spec?.['emitWarning'] === true;
-    for (const r of (o.spec?.['rules'] ?? []) as { validate?: { failureAction?: string }; verifyImages?: { failureAction?: string }[]; generate?: { synchronize?: boolean } }[]) {
-      const fa = r.validate?.failureAction ?? r.verifyImages?.[0]?.failureAction;
-      if (fa === 'Enforce') add(kyverno, id, 'enforce');
-      else if (fa === 'Audit') add(kyverno, id, warn ? 'warn' : 'audit');
-      // A synchronized generate rule keeps its objects in every matching namespace: counted as enforce.
-      if (r.generate?.synchronize === true) add(kyverno, id, 'enforce');
-    }
+/**
+ * Engine → control id → modes. A control the engine implements (its definition says so) gets one policy rule
+ * or Constraint per instance, in the instance's mode; the Kyverno generate policies of the namespace objects
+ * keep them synchronized, counted as enforce.
+ */
+function engineModes(ir: BundleIR): Record<'kyverno' | 'gatekeeper', Map<string, Mode[]>> {
+  const kyverno = new Map<string, Mode[]>();
+  const gatekeeper = new Map<string, Mode[]>();
+  for (const c of ir.controls) {
+    const control = getControl(c.control);
+    const modes = sortModes(c.instances.map((i) => i.mode));
+    if (implementedBy(control, 'kyverno')) kyverno.set(c.control, modes);
+    if (implementedBy(control, 'gatekeeper')) gatekeeper.set(c.control, modes);
   }
+  for (const id of generatedNamespaceControls(ir)) kyverno.set(id, ['enforce']);
   // Default-deny egress blocks the metadata service too, whether or not its own policy is written.
-  if (generatedPoliciesBlockMetadata(objectsUnder(files, 'kyverno/'))) add(kyverno, METADATA_CONTROL, 'enforce');
-  for (const o of objectsUnder(files, 'gatekeeper/')) {
-    const id = o.metadata?.annotations?.['kubeharden.io/control'];
-    if (!o.apiVersion?.startsWith('constraints.gatekeeper.sh/') || !id) continue;
-    const a = o.spec?.['enforcementAction'] ?? 'deny';
-    add(gatekeeper, id, a === 'deny' ? 'enforce' : a === 'warn' ? 'warn' : 'audit');
-  }
+  if (metadataBlockedClusterWide(ir)) kyverno.set(METADATA_CONTROL, ['enforce']);
   return { kyverno, gatekeeper };
+}
+
+/** The parts of namespace-object settings that decide each control's objects (equal parts: equal objects). */
+function objectsOf(control: string, s: NamespaceObjectSettings): string | undefined {
+  const n = s.network;
+  if (control === DEFAULT_DENY_CONTROL) return n.defaultDeny ? stableJson({ allowDns: n.allowDns, api: n.apiServerEgress ?? null, hooks: n.webhookIngress ?? null }) : undefined;
+  if (control === METADATA_CONTROL) return !n.defaultDeny && n.blockCloudMetadata ? 'block' : undefined;
+  return s.quota || s.limitRange ? stableJson({ quota: s.quota ?? null, limitRange: s.limitRange ?? null }) : undefined;
+}
+
+/**
+ * Whether a namespace control's cluster-wide objects reach some namespace: a named namespace without
+ * objects of its own for that control, or any namespace through the opt-in label.
+ */
+function clusterWide(ir: BundleIR, control: string): boolean {
+  const no = ir.namespaceObjects;
+  const base = objectsOf(control, no.cluster);
+  if (base === undefined) return false;
+  const own = new Set(no.namespaces.filter((n) => objectsOf(control, n.settings) !== base).map((n) => n.namespace));
+  return no.optInLabel !== undefined || no.scopes.some((n) => !own.has(n.namespace));
+}
+
+/** The namespace controls whose objects some namespace gets (through a Kyverno generate policy). */
+function generatedNamespaceControls(ir: BundleIR): string[] {
+  const no = ir.namespaceObjects;
+  return NAMESPACE_CONTROLS.filter((control) => clusterWide(ir, control) || no.namespaces.some((n) => objectsOf(control, n.settings) !== undefined && objectsOf(control, n.settings) !== objectsOf(control, no.cluster)));
+}
+
+/**
+ * Whether the cluster-wide NetworkPolicies block egress to the IPv4 metadata address: the metadata policy
+ * does; default-deny does unless the API-server egress it opens reaches the address (no CIDR: everywhere).
+ */
+function metadataBlockedClusterWide(ir: BundleIR): boolean {
+  const n = ir.namespaceObjects.cluster.network;
+  if (!n.defaultDeny) return clusterWide(ir, METADATA_CONTROL);
+  const api = n.apiServerEgress;
+  const reaches = api !== undefined && (!api.cidrs.length || api.cidrs.some((c) => cidrContains(c, METADATA_IPV4.split('/')[0]!)));
+  return clusterWide(ir, DEFAULT_DENY_CONTROL) && !reaches;
 }
 
 interface PsaScope {
@@ -156,24 +179,13 @@ interface PsaScope {
   readonly version: string;
 }
 
-/** PSA scopes as the bundle writes them: the AdmissionConfiguration defaults and each non-exempt namespace's labels. */
-function psaScopes(files: readonly BackendFile[]): { defaults?: PsaScope; namespaces: Map<string, PsaScope> } {
-  let defaults: PsaScope | undefined;
-  for (const o of objectsUnder(files, 'control-plane/')) {
-    if (o.kind !== 'AdmissionConfiguration') continue;
-    for (const p of (o['plugins'] ?? []) as { name: string; configuration?: { defaults?: Record<string, string> } }[]) {
-      const d = p.configuration?.defaults;
-      if (p.name === 'PodSecurity' && d) defaults = { enforce: d['enforce'] ?? 'privileged', audit: d['audit'] ?? 'privileged', warn: d['warn'] ?? 'privileged', version: d['enforce-version'] ?? 'latest' };
-    }
-  }
+/** PSA scopes of the IR: the AdmissionConfiguration defaults and each labeled namespace's levels. */
+function psaScopes(ir: BundleIR): { defaults: PsaScope; namespaces: Map<string, PsaScope> } {
+  const version = pssVersionLabel(ir.version);
+  const scope = (l: PsaLevels): PsaScope => ({ enforce: l.enforce, audit: l.audit, warn: l.warn, version });
   const namespaces = new Map<string, PsaScope>();
-  for (const o of objectsUnder(files, 'psa/')) {
-    const l = o.metadata?.labels;
-    if (o.kind !== 'Namespace' || !l || !o.metadata?.name) continue;
-    const g = (k: string): string => l[`${PSA_LABEL_PREFIX}${k}`] ?? 'privileged';
-    namespaces.set(o.metadata.name, { enforce: g('enforce'), audit: g('audit'), warn: g('warn'), version: l[`${PSA_LABEL_PREFIX}enforce-version`] ?? 'latest' });
-  }
-  return defaults ? { defaults, namespaces } : { namespaces };
+  for (const [name, s] of ir.psa.namespaces) if (psaLabeled(name)) namespaces.set(name, scope(s.levels));
+  return { defaults: scope(ir.psa.defaults.levels), namespaces };
 }
 
 /** Modes in which PSA checks a PSS control in at least one scope (level high enough, check present at the pinned version). */
@@ -203,11 +215,11 @@ function emptyCounts(): Record<CoverageStatus, number> {
   return Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<CoverageStatus, number>;
 }
 
-export function coverageReport(cluster: ResolvedCluster, files: readonly BackendFile[], comment: string): CoverageReport {
-  const modes = engineModes(files);
-  const psa = psaScopes(files);
-  const psaAll = [...(psa.defaults ? [psa.defaults] : []), ...psa.namespaces.values()];
-  const paths = new Set(files.map((f) => f.path));
+export function coverageReport(ir: BundleIR, comment: string): CoverageReport {
+  const cluster = ir.cluster;
+  const modes = engineModes(ir);
+  const psa = psaScopes(ir);
+  const psaAll = [psa.defaults, ...psa.namespaces.values()];
 
   const controlCoverage = (id: string): ControlCoverage => {
     const none = { kyverno: [], gatekeeper: [], psa: [] };
@@ -235,7 +247,8 @@ export function coverageReport(cluster: ResolvedCluster, files: readonly Backend
     const artifacts: ArtifactCoverage[] = rec.artifacts.map((a) => {
       const file = ARTIFACT_FILES[a];
       const items = a === 'flags' ? FLAG_ITEMS.filter((i) => i.nsa.includes(rec.id)).length : undefined;
-      return { id: a, file, present: paths.has(file) && (items === undefined || items > 0), ...(items !== undefined ? { items } : {}) };
+      // The control-plane stage writes every file of ARTIFACT_FILES; FLAGS.md counts only with items for it.
+      return { id: a, file, present: items === undefined || items > 0, ...(items !== undefined ? { items } : {}) };
     });
     const gaps: string[] = [];
     const ids = (st: ControlState): string[] => relevant.filter((c) => c.state === st).map((c) => c.id);
@@ -308,7 +321,7 @@ export function coverageReport(cluster: ResolvedCluster, files: readonly Backend
     totals,
     sections,
     recommendations,
-    ...(psa.defaults ? { psaDefaults: psa.defaults } : {}),
+    psaDefaults: psa.defaults,
     namespaces,
     exceptions,
   };

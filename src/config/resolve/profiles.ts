@@ -14,20 +14,34 @@ export interface Profile {
 
 /**
  * The controls beyond PSS a profile turns on, from their metadata: every control with NSA/CISA ids that is
- * no PSS check and not opt-in (`optIn`: block-ephemeral-containers), in registry order.
+ * no PSS check and not opt-in (`optIn`), in registry order.
  */
 const NSA_CISA_CONTROLS: readonly ControlId[] = CONTROL_IDS.filter((id) => {
   const c = getControl(id);
   return c.pss === undefined && c.nsa.length > 0 && c.optIn === undefined;
 });
 
+/**
+ * Controls with NSA/CISA ids and no PSS check that no profile turns on (`optIn`), in registry order: the
+ * nsa-cisa profile's description names them.
+ */
+const OPT_IN_NSA_CONTROLS: readonly ControlId[] = CONTROL_IDS.filter((id) => {
+  const c = getControl(id);
+  return c.pss === undefined && c.nsa.length > 0 && c.optIn !== undefined;
+});
+
+/** The nsa-cisa profile's description, naming the opt-in controls it leaves out. */
+export function nsaCisaDescription(optIn: readonly string[]): string {
+  const left = optIn.length ? `all but the opt-in ${optIn.join(', ')}; ` : '';
+  return `pss-restricted plus the NSA/CISA controls beyond PSS: pods, Services, Ingresses, RBAC, ServiceAccounts (${left}allowed-registries and verify-image-signatures once their registries and signers are listed).`;
+}
+
 export const PROFILES: Record<ProfileName, Profile> = {
   'pss-baseline': { level: 'baseline', description: 'Every Pod Security Standards baseline check.', controls: [] },
   'pss-restricted': { level: 'restricted', description: 'Every Pod Security Standards baseline and restricted check.', controls: [] },
   'nsa-cisa': {
     level: 'restricted',
-    description:
-      'pss-restricted plus the NSA/CISA controls beyond PSS: pods, Services, Ingresses, RBAC, ServiceAccounts (all but the opt-in block-ephemeral-containers; allowed-registries and verify-image-signatures once their registries and signers are listed).',
+    description: nsaCisaDescription(OPT_IN_NSA_CONTROLS),
     controls: NSA_CISA_CONTROLS,
   },
 };
