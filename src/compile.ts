@@ -43,12 +43,10 @@ export function compile(raw: unknown, options: { today?: string; fixtures?: Fixt
   return compileResolved(resolved.config, resolved.diagnostics, options.fixtures ? { fixtures: options.fixtures } : {});
 }
 
-/** What the stages of one cluster share: its IR, the CLI's inputs, and what the stages before emitted. */
+/** What the stages of one cluster share: its IR, the CLI's inputs, and the engine support of its controls. */
 interface StageContext {
   readonly ir: BundleIR;
   readonly inputs: { readonly fixtures?: FixtureInputs };
-  /** Every file the earlier stages emitted, in stage order. */
-  readonly emitted: readonly BackendFile[];
   /** Which engine expresses each control (from the control definitions). */
   support(): EngineSupport;
 }
@@ -61,9 +59,9 @@ interface Stage {
 }
 
 /**
- * The backends of one cluster, in order; each reads the IR (lowered once, with the PSA levels and the
- * namespace objects, before any stage) and, where it says so, what an earlier stage emitted. The cluster's
- * files are the stages' files in this order.
+ * The backends of one cluster, in order; each reads only the IR (lowered once, with the PSA levels and the
+ * namespace objects, before any stage), never what another stage emitted. The cluster's files are the
+ * stages' files in this order.
  */
 const STAGES: readonly Stage[] = [
   { name: 'kyverno', run: ({ ir }) => kyvernoBackend(ir) },
@@ -87,7 +85,7 @@ function compileCluster(cluster: ResolvedCluster, inputs: { fixtures?: FixtureIn
   const ir = lowerCluster(cluster);
   const files: BackendFile[] = [];
   let support: EngineSupport | undefined;
-  const ctx: StageContext = { ir, inputs, emitted: files, support: () => (support ??= engineSupport(ir)) };
+  const ctx: StageContext = { ir, inputs, support: () => (support ??= engineSupport(ir)) };
   for (const stage of STAGES) files.push(...stage.run(ctx));
   return { cluster, ir, files };
 }

@@ -5,7 +5,7 @@
  * carry the configured level. The levels come from the IR (ir/psa.ts, computed once per cluster).
  */
 import type { BundleIR } from '../../ir/types.js';
-import type { PsaLevels } from '../../ir/psa.js';
+import { psaLabeled, type PsaLevels } from '../../ir/psa.js';
 import { pssVersionLabel } from '../../pss/versions.js';
 import type { BackendFile } from '../types.js';
 
@@ -30,7 +30,7 @@ export const KEEP_ANNOTATIONS: Readonly<Record<string, string>> = {
 export function psaBackend(ir: BundleIR): BackendFile[] {
   const version = pssVersionLabel(ir.version);
   const namespaces = [...ir.psa.namespaces]
-    .filter(([name]) => !name.startsWith('kube-'))
+    .filter(([name]) => psaLabeled(name))
     .map(([name, scope]) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: psaLabels(scope.levels, version), annotations: { ...KEEP_ANNOTATIONS } } }));
   return namespaces.length ? [{ path: PSA_NAMESPACES_FILE, objects: namespaces }] : [];
 }
