@@ -7,6 +7,7 @@ import { table } from '../table.js';
 import { CONTROL_IDS, getControl, isControlId } from '../controls/index.js';
 import { DEFAULT_KUBERNETES_VERSION, SUPPORTED_VERSIONS, isSupportedVersion } from '../pss/versions.js';
 import { ENGINES, ensureEngine, findEngine, enginePath, type EngineName } from '../engines/index.js';
+import { CONTROL_PLANE, CONTROL_PLANE_BINARIES, controlPlanePath, ensureControlPlaneBinary, findControlPlaneBinary } from '../engines/control-plane.js';
 import { parse, UsageError } from './args.js';
 import { compileConfigFile } from './compile-config.js';
 import type { Io } from './io.js';
@@ -26,7 +27,7 @@ Commands:
                                      Evaluate manifests offline; exit 1 when something reaches --fail-on
   list                               List every control
   explain <control-id>               Show a control's exact semantics and options
-  engines [install] [opa|gator|kyverno|all]
+  engines [install] [opa|gator|kyverno|apiserver|all]
                                      Show or install the pinned engines (per-user cache)
 
 Exit codes: 0 success, 1 policy failure (denied, stale, failed tests, invalid config), 2 usage or input error.`;
@@ -145,8 +146,8 @@ async function enginesCommand(args: readonly string[], io: Io): Promise<number> 
   const { positionals } = parse({ args: [...args], options: {}, allowPositionals: true });
   const install = positionals[0] === 'install';
   const which = (install ? positionals[1] : positionals[0]) ?? 'all';
-  const names: EngineName[] = which === 'all' ? ['opa', 'gator', 'kyverno'] : [which as EngineName];
-  for (const n of names) if (!(n in ENGINES)) throw new UsageError(`unknown engine "${n}" (opa, gator, kyverno, all)`);
+  const names: EngineName[] = which === 'all' ? ['opa', 'gator', 'kyverno'] : which === 'apiserver' ? [] : [which as EngineName];
+  for (const n of names) if (!(n in ENGINES)) throw new UsageError(`unknown engine "${n}" (opa, gator, kyverno, apiserver, all)`);
   for (const n of names) {
     const spec = ENGINES[n];
     if (install) {
@@ -155,6 +156,14 @@ async function enginesCommand(args: readonly string[], io: Io): Promise<number> 
     } else {
       const p = findEngine(n);
       io.out(`${n} ${spec.version}: ${p ?? `not installed (kubeharden engines install ${n} → ${enginePath(n)}; or set ${spec.envVar})`}`);
+    }
+  }
+  // The control plane (kube-apiserver + etcd) of `kubeharden test --engine apiserver`.
+  if (which === 'all' || which === 'apiserver') {
+    for (const n of CONTROL_PLANE_BINARIES) {
+      const spec = CONTROL_PLANE[n];
+      const p = install ? await ensureControlPlaneBinary(n, (l) => io.err(l)) : findControlPlaneBinary(n);
+      io.out(`${n} ${spec.version}: ${p ?? `not installed (kubeharden engines install apiserver → ${controlPlanePath(n)}; or set ${spec.envVar})`}`);
     }
   }
   return 0;
