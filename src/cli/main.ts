@@ -20,7 +20,10 @@ const USAGE = `Usage: kubeharden <command> [options]
 
 Commands:
   build [--config F] [--check]       Compile policies.config.ts into generated/ (--check: fail if stale)
-  test [--config F]                  Evaluate built-in samples and your fixtures through the WASM policies
+  test [--config F] [--engine wasm|apiserver]
+                                     Evaluate built-in samples and your fixtures through the WASM policies
+                                     (apiserver: on a real kube-apiserver + etcd with the bundle's
+                                     control-plane files, PSA labels and namespaces)
   audit <files|dirs|-> [--config F | --profile NAME] [--kubernetes-version 1.NN] [--cluster NAME]
         [--format table|json|jsonl|sarif|junit] [--output FILE] [--fail-on deny|warn|audit|never]
         [--engine wasm|gator|kyverno|all] [--workers N]
@@ -101,10 +104,12 @@ async function buildCommand(args: readonly string[], io: Io): Promise<number> {
 }
 
 async function testCommand(args: readonly string[], io: Io): Promise<number> {
-  const { values } = parse({ args: [...args], options: { config: { type: 'string', short: 'c' } } });
+  const { values } = parse({ args: [...args], options: { config: { type: 'string', short: 'c' }, engine: { type: 'string' } } });
+  const engine = values.engine ?? 'wasm';
+  if (engine !== 'wasm' && engine !== 'apiserver') throw new UsageError(`--engine must be wasm or apiserver, got "${engine}"`);
   const compiled = await compileConfigFile(io, values.config);
   if (!compiled) return 1;
-  return runTests(compiled.result, dirname(compiled.file), io);
+  return runTests(compiled.result, dirname(compiled.file), io, engine);
 }
 
 function listCommand(io: Io): number {
