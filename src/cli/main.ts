@@ -7,6 +7,7 @@ import { table } from '../table.js';
 import { CONTROL_IDS, getControl, isControlId } from '../controls/index.js';
 import { DEFAULT_KUBERNETES_VERSION, SUPPORTED_VERSIONS, isSupportedVersion } from '../pss/versions.js';
 import { ENGINES, ensureEngine, findEngine, enginePath, type EngineName } from '../engines/index.js';
+import { CONTROL_PLANE, CONTROL_PLANE_BINARIES, controlPlanePath, ensureControlPlaneBinary, findControlPlaneBinary } from '../engines/control-plane.js';
 import { parse, UsageError } from './args.js';
 import { compileConfigFile } from './compile-config.js';
 import type { Io } from './io.js';
@@ -24,7 +25,10 @@ const USAGE = `Usage: kubeharden <command> [options]
 Commands:
   init [--force] [--name NAME]       Write a commented policies.config.ts, a tsconfig.json and package.json scripts
   build [--config F] [--check]       Compile policies.config.ts into generated/ (--check: fail if stale)
-  test [--config F]                  Evaluate built-in samples and your fixtures through the WASM policies
+  test [--config F] [--engine wasm|apiserver]
+                                     Evaluate built-in samples and your fixtures through the WASM policies
+                                     (apiserver: on a real kube-apiserver + etcd with the bundle's
+                                     control-plane files, PSA labels and namespaces)
   audit <files|dirs|-> [--config F | --profile NAME] [--kubernetes-version 1.NN] [--cluster NAME] [--namespace NS]
         [--format table|json|jsonl|sarif|junit] [--output FILE] [--fail-on deny|warn|audit|never]
         [--engine wasm|gator|kyverno|all] [--workers N]
@@ -35,7 +39,7 @@ Commands:
   list [--format table|json]         List every control
   explain <control-id> [--format text|json] [--kubernetes-version 1.NN]
                                      Show a control's exact semantics and options
-  engines [install] [opa|gator|kyverno|all]
+  engines [install] [opa|gator|kyverno|apiserver|all]
                                      Show or install the pinned engines (per-user cache)
 
 \`kubeharden <command> --help\` shows a command's options; \`kubeharden --version\` the version.
@@ -57,12 +61,14 @@ Options:
   -h, --help       this text
 
 Exit codes: 0 built (or up to date), 1 invalid config or stale bundle, 2 usage error or unusable config file.`,
-  test: `Usage: kubeharden test [--config F]
+  test: `Usage: kubeharden test [--config F] [--engine wasm|apiserver]
 
 Evaluates every enabled control's built-in samples and the config's fixtures through the WASM policies.
 
 Options:
   -c, --config F   the config file (default: policies.config.ts in the working directory)
+  --engine E       wasm (default), or apiserver: the samples and fixtures as dry-run creates on a real
+                   kube-apiserver + etcd started with the bundle's control-plane files, PSA labels and namespaces
   -h, --help       this text
 
 Exit codes: 0 all passed, 1 a failure or an invalid config, 2 usage error or unusable config file.`,
@@ -100,9 +106,10 @@ Options:
   --format F                  text (default) or json
   --kubernetes-version 1.NN   the defaults for this Kubernetes minor (default ${DEFAULT_KUBERNETES_VERSION})
   -h, --help                  this text`,
-  engines: `Usage: kubeharden engines [install] [opa|gator|kyverno|all]
+  engines: `Usage: kubeharden engines [install] [opa|gator|kyverno|apiserver|all]
 
-Shows where the pinned engines are, or installs them into the per-user cache (~/.cache/kubeharden).
+Shows where the pinned engines are, or installs them into the per-user cache (~/.cache/kubeharden);
+apiserver is kube-apiserver and etcd.
 
 Options:
   -h, --help   this text`,
@@ -254,10 +261,12 @@ async function buildCommand(args: readonly string[], io: Io): Promise<number> {
 }
 
 async function testCommand(args: readonly string[], io: Io): Promise<number> {
-  const { values } = parse({ args: [...args], options: { config: { type: 'string', short: 'c' } } });
+  const { values } = parse({ args: [...args], options: { config: { type: 'string', short: 'c' }, engine: { type: 'string' } } });
+  const engine = values.engine ?? 'wasm';
+  if (engine !== 'wasm' && engine !== 'apiserver') throw new UsageError(`--engine must be wasm or apiserver, got "${engine}"`);
   const compiled = await compileConfigFile(io, values.config);
   if (!compiled) return 1;
-  return runTests(compiled.result, dirname(compiled.file), io);
+  return runTests(compiled.result, dirname(compiled.file), io, engine);
 }
 
 function listCommand(args: readonly string[], io: Io): number {
@@ -343,8 +352,8 @@ async function enginesCommand(args: readonly string[], io: Io): Promise<number> 
   const { positionals } = parse({ args: [...args], options: {}, allowPositionals: true });
   const install = positionals[0] === 'install';
   const which = (install ? positionals[1] : positionals[0]) ?? 'all';
-  const names: EngineName[] = which === 'all' ? ['opa', 'gator', 'kyverno'] : [which as EngineName];
-  for (const n of names) if (!(n in ENGINES)) throw new UsageError(`unknown engine "${n}" (opa, gator, kyverno, all)`);
+  const names: EngineName[] = which === 'all' ? ['opa', 'gator', 'kyverno'] : which === 'apiserver' ? [] : [which as EngineName];
+  for (const n of names) if (!(n in ENGINES)) throw new UsageError(`unknown engine "${n}" (opa, gator, kyverno, apiserver, all)`);
   for (const n of names) {
     const spec = ENGINES[n];
     if (install) {
@@ -353,6 +362,14 @@ async function enginesCommand(args: readonly string[], io: Io): Promise<number> 
     } else {
       const p = findEngine(n);
       io.out(`${n} ${spec.version}: ${p ?? `not installed (kubeharden engines install ${n} → ${enginePath(n)}; or set ${spec.envVar})`}`);
+    }
+  }
+  // The control plane (kube-apiserver + etcd) of `kubeharden test --engine apiserver`.
+  if (which === 'all' || which === 'apiserver') {
+    for (const n of CONTROL_PLANE_BINARIES) {
+      const spec = CONTROL_PLANE[n];
+      const p = install ? await ensureControlPlaneBinary(n, (l) => io.err(l)) : findControlPlaneBinary(n);
+      io.out(`${n} ${spec.version}: ${p ?? `not installed (kubeharden engines install apiserver → ${controlPlanePath(n)}; or set ${spec.envVar})`}`);
     }
   }
   return 0;

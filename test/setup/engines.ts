@@ -1,13 +1,17 @@
-// Installs (or finds) what the tests run before any test starts: the pinned engines, and Debian's
+// Installs (or finds) what the tests run before any test starts: the pinned engines, the control plane
+// (kube-apiserver + etcd), and Debian's
 // Chromium for the report.html test. Something missing is a failure, not a skip: this throws when it
 // cannot be installed.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { ensureControlPlane } from '../../src/engines/control-plane.js';
 import { ensureEngine } from '../../src/engines/index.js';
 
 export default async function setup(): Promise<void> {
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
   for (const engine of ['opa', 'gator', 'kyverno'] as const) await ensureEngine(engine, log);
+  // kube-apiserver and etcd for test/apiserver.test.ts (about 6 minutes cold, cached after).
+  await ensureControlPlane(log);
   ensureChromium(log);
 }
 
