@@ -238,6 +238,27 @@ kind: Broken
     expect(readFileSync(join(dir, 'report.json'), 'utf8')).toBe('previous');
     expect(runCli(['audit', '--profile', 'pss-baseline', '--workers', 'many', 'in.yaml'], dir).stderr).toContain('--workers must be a whole number');
   });
+
+  it('an input with no resources warns, and fails under --fail-on unless --allow-empty', () => {
+    // What a failed `helm template ./chart | kubeharden audit -` leaves: nothing, or only separators and comments.
+    const dir = tempProject({ 'empty.yaml': '# nothing rendered\n---\n', 'ok.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm, namespace: apps}\n' });
+    for (const input of ['', '---\n# just a comment\n']) {
+      const r = runCli(['audit', '--profile', 'pss-baseline', '-'], dir, input);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain('warning: no resources in the input (exit 1 under --fail-on deny; --allow-empty accepts it)');
+    }
+    expect(runCli(['audit', '--profile', 'pss-baseline', '--fail-on', 'warn', '--format', 'json', 'empty.yaml'], dir).status).toBe(1);
+    const allowed = runCli(['audit', '--profile', 'pss-baseline', '--allow-empty', 'empty.yaml'], dir);
+    expect(allowed.status).toBe(0);
+    expect(allowed.stderr).toContain('warning: no resources in the input\n');
+    const never = runCli(['audit', '--profile', 'pss-baseline', '--fail-on', 'never', 'empty.yaml'], dir);
+    expect(never.status).toBe(0);
+    expect(never.stderr).toContain('warning: no resources in the input\n');
+    // One resource is not empty, and an input error stays exit 2.
+    const one = runCli(['audit', '--profile', 'pss-baseline', 'empty.yaml', 'ok.yaml'], dir);
+    expect([one.status, one.stderr]).toEqual([0, '']);
+    expect(runCli(['audit', '--profile', 'pss-baseline', 'missing.yaml'], dir).status).toBe(2);
+  });
 });
 
 describe('Pod Security Admission in the audit', () => {

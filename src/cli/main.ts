@@ -27,7 +27,7 @@ Commands:
   test [--config F]                  Evaluate built-in samples and your fixtures through the WASM policies
   audit <files|dirs|-> [--config F | --profile NAME] [--kubernetes-version 1.NN] [--cluster NAME] [--namespace NS]
         [--format table|json|jsonl|sarif|junit] [--output FILE] [--fail-on deny|warn|audit|never]
-        [--engine wasm|gator|kyverno|all] [--workers N]
+        [--allow-empty] [--engine wasm|gator|kyverno|all] [--workers N]
                                      Evaluate manifests offline; exit 1 when something reaches --fail-on
   exempt <files|dirs|-> --reason TEXT --expires YYYY-MM-DD [--config F] [--cluster NAME] [--namespace NS]
          [--dry-run]
@@ -78,7 +78,9 @@ Options:
   -n, --namespace NS           objects without a namespace are in NS (as kubectl apply -n NS); default: default
   --format F                   table (default), json, jsonl, sarif or junit
   -o, --output FILE            write the report to FILE (atomically) instead of standard output
-  --fail-on A                  deny (default), warn, audit or never: what makes the exit code 1
+  --fail-on A                  deny (default), warn, audit or never: what makes the exit code 1; an input
+                               with no resources at all also does (a warning is printed), except under never
+  --allow-empty                accept an input with no resources (still warned about) as a pass
   --engine E                   wasm (default), gator, kyverno, or all (compares their verdicts)
   --workers N                  worker threads (0: the main thread)
   -h, --help                   this text
