@@ -87,6 +87,17 @@ describe('kubeharden build', () => {
     expect(existsSync(join(dir, 'generated'))).toBe(false);
   });
 
+  it('an allowedIPs entry that is not an IP address is a located error with its option path', () => {
+    const bad = CONFIG.replace("namespaces: { legacy: { pss: 'baseline' } },", "controls: {\n    'restrict-service-external-ips': { options: { allowedIPs: ['192.0.2.10', '10.0.0.0/24'] } },\n  },");
+    const dir = tempProject({ 'policies.config.ts': bad });
+    const r = runCli(['build'], dir);
+    expect(r.status).toBe(1);
+    expect(r.stderr.split('\n')[0]).toMatch(
+      /^policies\.config\.ts:8:\d+ invalid_option restrict-service-external-ips option allowedIPs: item 1 "10\.0\.0\.0\/24" is a CIDR range; list each address \(they are compared as exact strings\) \(at controls\["restrict-service-external-ips"\]\.options\.allowedIPs\[1\]\)$/,
+    );
+    expect(existsSync(join(dir, 'generated'))).toBe(false);
+  });
+
   it('prints and counts a typo in a setting every cluster inherits once, not once per cluster', () => {
     const multi = `import { defineConfig } from 'kubeharden';
 

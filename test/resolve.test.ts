@@ -63,6 +63,18 @@ describe('validation', () => {
     expect(codes({ controls: { 'restrict-seccomp': 'enfoce' } })).toEqual(['error:invalid_mode:controls.restrict-seccomp']);
   });
 
+  it('allowedIPs of restrict-service-external-ips takes IP addresses only, located at the entry', () => {
+    const ips = (allowedIPs: unknown[]) => resolve({ controls: { 'restrict-service-external-ips': { options: { allowedIPs } } } }).diagnostics.map((d) => `${d.severity}:${d.code}:${d.path.join('.')}: ${d.message}`);
+    expect(ips(['192.0.2.10', '2001:db8::10', '::ffff:192.0.2.1', '2001:0db8::10'])).toEqual([]);
+    const at = (i: number, msg: string) => `error:invalid_option:controls.restrict-service-external-ips.options.allowedIPs.${i}: restrict-service-external-ips option allowedIPs: item ${i} ${msg}`;
+    expect(ips(['192.0.2.10', '10.0.0.0/8'])).toEqual([at(1, '"10.0.0.0/8" is a CIDR range; list each address (they are compared as exact strings)')]);
+    expect(ips(['lb.example.com'])).toEqual([at(0, '"lb.example.com" is not an IPv4 or IPv6 address')]);
+    expect(ips(['010.0.0.1'])).toEqual([at(0, '"010.0.0.1" is not an IPv4 or IPv6 address')]);
+    expect(ips(['192.0.2.300'])).toEqual([at(0, '"192.0.2.300" is not an IPv4 or IPv6 address')]);
+    expect(ips([' 192.0.2.10'])).toEqual([at(0, '" 192.0.2.10" is not an IPv4 or IPv6 address')]);
+    expect(ips(['fe80::1%eth0'])).toEqual([at(0, '"fe80::1%eth0" has an IPv6 zone, which Kubernetes does not accept in an address')]);
+  });
+
   it('fails on expired exceptions, warns on ones expiring within 30 days', () => {
     const ex = (expires: string) => ({ exceptions: [{ control: 'disallow-host-path', namespaces: ['ops'], reason: 'r', expires }] });
     expect(codes(ex('2026-11-25'))).toEqual(['error:expired_exception:exceptions.0.expires']);
