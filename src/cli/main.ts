@@ -242,7 +242,7 @@ async function buildCommand(args: readonly string[], io: Io): Promise<number> {
       io.out(`kubeharden: ${shown}/ is up to date (${compiled.result.output.size} files, ${ms()} ms)`);
       return 0;
     }
-    io.err(`kubeharden: ${shown}/ is stale: ${diff.added.length} missing, ${diff.changed.length} changed, ${diff.removed.length} orphaned`);
+    io.err(`kubeharden: ${shown}/ is stale: ${diff.added.length} missing, ${diff.changed.length} changed, ${diff.removed.length} orphaned${diff.leftovers.length ? `, ${diff.leftovers.length} leftover temporary` : ''}`);
     io.err(formatDiff(diff, shown));
     io.err('run `kubeharden build` and commit the result');
     return 1;
@@ -250,7 +250,7 @@ async function buildCommand(args: readonly string[], io: Io): Promise<number> {
   const diff = writeBundle(root, compiled.result.output);
   const clusters = compiled.result.clusters.map((c) => c.cluster.name).join(', ');
   io.out(
-    `kubeharden: built ${clusters} → ${shown}/ (${compiled.result.output.size} files: ${diff.added.length} added, ${diff.changed.length} updated, ${diff.removed.length} removed) in ${ms()} ms`,
+    `kubeharden: built ${clusters} → ${shown}/ (${compiled.result.output.size} files: ${diff.added.length} added, ${diff.changed.length} updated, ${diff.removed.length} removed${diff.leftovers.length ? `, ${diff.leftovers.length} leftover temporary removed` : ''}) in ${ms()} ms`,
   );
   return 0;
 }
