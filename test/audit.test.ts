@@ -238,6 +238,43 @@ kind: Broken
     expect(readFileSync(join(dir, 'report.json'), 'utf8')).toBe('previous');
     expect(runCli(['audit', '--profile', 'pss-baseline', '--workers', 'many', 'in.yaml'], dir).stderr).toContain('--workers must be a whole number');
   });
+
+  it('a key written twice in a manifest is an input error at its file and line; the rest is audited', () => {
+    const pod = (name: string, sc: string) => `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}, namespace: apps}\nspec:\n  containers:\n  - name: c\n    image: i\n    securityContext:\n${sc}`;
+    const dir = tempProject({
+      'in.yaml': `${pod('twice', '      privileged: true\n      privileged: false\n')}---\n${pod('flow', '      {privileged: true, privileged: false}\n')}---\n${pod('merged', '      <<: {privileged: true}\n      privileged: false\n')}`,
+    });
+    const r = runCli(['audit', '--profile', 'pss-baseline', '--format', 'jsonl', 'in.yaml'], dir);
+    expect(r.status).toBe(2);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { resource?: { name: string; verdict: string }; error?: { source: string; line: number; message: string } });
+    expect(lines.flatMap((l) => (l.error ? [[l.error.source, l.error.line, l.error.message]] : []))).toEqual([
+      ['in.yaml', 1, 'malformed YAML: duplicate key "privileged": the API server rejects it (strict field validation), kubectl would apply only the last value (at line 10)'],
+      ['in.yaml', 12, 'malformed YAML: duplicate key "privileged": the API server rejects it (strict field validation), kubectl would apply only the last value (at line 20)'],
+    ]);
+    // A key after a `<<` merge overrides the merged one: that is not a duplicate.
+    expect(lines.flatMap((l) => (l.resource ? [[l.resource.name, l.resource.verdict]] : []))).toEqual([['merged', 'allow']]);
+  });
+
+  it('an input with no resources warns, and fails under --fail-on unless --allow-empty', () => {
+    // What a failed `helm template ./chart | kubeharden audit -` leaves: nothing, or only separators and comments.
+    const dir = tempProject({ 'empty.yaml': '# nothing rendered\n---\n', 'ok.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm, namespace: apps}\n' });
+    for (const input of ['', '---\n# just a comment\n']) {
+      const r = runCli(['audit', '--profile', 'pss-baseline', '-'], dir, input);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain('warning: no resources in the input (exit 1 under --fail-on deny; --allow-empty accepts it)');
+    }
+    expect(runCli(['audit', '--profile', 'pss-baseline', '--fail-on', 'warn', '--format', 'json', 'empty.yaml'], dir).status).toBe(1);
+    const allowed = runCli(['audit', '--profile', 'pss-baseline', '--allow-empty', 'empty.yaml'], dir);
+    expect(allowed.status).toBe(0);
+    expect(allowed.stderr).toContain('warning: no resources in the input\n');
+    const never = runCli(['audit', '--profile', 'pss-baseline', '--fail-on', 'never', 'empty.yaml'], dir);
+    expect(never.status).toBe(0);
+    expect(never.stderr).toContain('warning: no resources in the input\n');
+    // One resource is not empty, and an input error stays exit 2.
+    const one = runCli(['audit', '--profile', 'pss-baseline', 'empty.yaml', 'ok.yaml'], dir);
+    expect([one.status, one.stderr]).toEqual([0, '']);
+    expect(runCli(['audit', '--profile', 'pss-baseline', 'missing.yaml'], dir).status).toBe(2);
+  });
 });
 
 describe('Pod Security Admission in the audit', () => {

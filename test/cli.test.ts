@@ -1,5 +1,5 @@
 /** The real CLI (node bin/kubeharden.js, built from src) in temp directories. */
-import { existsSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONTROL_IDS } from '../src/controls/index.js';
 import { describe, expect, it } from 'vitest';
@@ -72,6 +72,29 @@ describe('kubeharden build', () => {
     expect(runCli(['build', '--check'], dir).status).toBe(0);
   });
 
+  it('temp files of a killed build: --check reports them, build removes them; a running writer\'s are kept', () => {
+    const dir = tempProject({ 'policies.config.ts': CONFIG });
+    expect(runCli(['build'], dir).status).toBe(0);
+    // A build killed between write and rename leaves <file>.kubeharden-<pid>.tmp; no process has pid 2^31-1.
+    const dead = 'generated/demo/kyverno/restrict-sysctls.yaml.kubeharden-2147483647.tmp';
+    const deadTop = 'generated/demo/README.md.kubeharden-2147483646.tmp';
+    // This test's own process is running: its temp file belongs to a write in progress.
+    const live = `generated/demo/psa/namespaces.yaml.kubeharden-${process.pid}.tmp`;
+    for (const f of [dead, deadTop, live]) writeFileSync(join(dir, f), 'partial');
+    const c = runCli(['build', '--check'], dir);
+    expect(c.status).toBe(1);
+    expect(c.stderr).toContain('is stale: 0 missing, 0 changed, 0 orphaned, 2 leftover temporary');
+    expect(c.stderr).toContain(`  leftover  ${deadTop} (temporary file of an interrupted build; \`kubeharden build\` removes it)`);
+    expect(c.stderr).toContain(`  leftover  ${dead} (`);
+    expect(c.stderr).not.toContain(live);
+    const b = runCli(['build'], dir);
+    expect(b.status).toBe(0);
+    expect(b.stdout).toMatch(/\(\d+ files: 0 added, 0 updated, 0 removed, 2 leftover temporary removed\)/);
+    expect([existsSync(join(dir, dead)), existsSync(join(dir, deadTop)), existsSync(join(dir, live))]).toEqual([false, false, true]);
+    rmSync(join(dir, live));
+    expect(runCli(['build', '--check'], dir).status).toBe(0);
+  });
+
   it('reports config errors with file:line:column, code frame and hint, and writes nothing', () => {
     const bad = CONFIG.replace("namespaces: { legacy: { pss: 'baseline' } },", "controls: { 'disallow-host-namespace': true, 'restrict-sysctls': { options: { allowedSysctls: 'kernel.msgmax' } } },");
     const dir = tempProject({ 'policies.config.ts': bad });
@@ -84,6 +107,17 @@ describe('kubeharden build', () => {
     expect(r.stderr).toContain('hint: did you mean "disallow-host-namespaces"?');
     expect(r.stderr).toMatch(/policies\.config\.ts:7:\d+ invalid_option restrict-sysctls option allowedSysctls: expected a list of strings/);
     expect(r.stderr).toContain('2 error(s) in policies.config.ts; nothing was written');
+    expect(existsSync(join(dir, 'generated'))).toBe(false);
+  });
+
+  it('an allowedIPs entry that is not an IP address is a located error with its option path', () => {
+    const bad = CONFIG.replace("namespaces: { legacy: { pss: 'baseline' } },", "controls: {\n    'restrict-service-external-ips': { options: { allowedIPs: ['192.0.2.10', '10.0.0.0/24'] } },\n  },");
+    const dir = tempProject({ 'policies.config.ts': bad });
+    const r = runCli(['build'], dir);
+    expect(r.status).toBe(1);
+    expect(r.stderr.split('\n')[0]).toMatch(
+      /^policies\.config\.ts:8:\d+ invalid_option restrict-service-external-ips option allowedIPs: item 1 "10\.0\.0\.0\/24" is a CIDR range; list each address \(they are compared as exact strings\) \(at controls\["restrict-service-external-ips"\]\.options\.allowedIPs\[1\]\)$/,
+    );
     expect(existsSync(join(dir, 'generated'))).toBe(false);
   });
 

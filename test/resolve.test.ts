@@ -64,6 +64,37 @@ describe('validation', () => {
     expect(codes({ controls: { 'restrict-seccomp': 'enfoce' } })).toEqual(['error:invalid_mode:controls.restrict-seccomp']);
   });
 
+  it('allowedIPs of restrict-service-external-ips takes IP addresses only, located at the entry', () => {
+    const ips = (allowedIPs: unknown[]) => resolve({ controls: { 'restrict-service-external-ips': { options: { allowedIPs } } } }).diagnostics.map((d) => `${d.severity}:${d.code}:${d.path.join('.')}: ${d.message}`);
+    expect(ips(['192.0.2.10', '2001:db8::10', '::ffff:192.0.2.1', '2001:0db8::10'])).toEqual([]);
+    const at = (i: number, msg: string) => `error:invalid_option:controls.restrict-service-external-ips.options.allowedIPs.${i}: restrict-service-external-ips option allowedIPs: item ${i} ${msg}`;
+    expect(ips(['192.0.2.10', '10.0.0.0/8'])).toEqual([at(1, '"10.0.0.0/8" is a CIDR range; list each address (they are compared as exact strings)')]);
+    expect(ips(['lb.example.com'])).toEqual([at(0, '"lb.example.com" is not an IPv4 or IPv6 address')]);
+    expect(ips(['010.0.0.1'])).toEqual([at(0, '"010.0.0.1" is not an IPv4 or IPv6 address')]);
+    expect(ips(['192.0.2.300'])).toEqual([at(0, '"192.0.2.300" is not an IPv4 or IPv6 address')]);
+    expect(ips([' 192.0.2.10'])).toEqual([at(0, '" 192.0.2.10" is not an IPv4 or IPv6 address')]);
+    expect(ips(['fe80::1%eth0'])).toEqual([at(0, '"fe80::1%eth0" has an IPv6 zone, which Kubernetes does not accept in an address')]);
+  });
+
+  it('warns on an exception expiring beyond the horizon: 365 days by default, exceptionHorizonDays per config or cluster', () => {
+    const ex = (expires: string, extra: Record<string, unknown> = {}) => ({ ...extra, exceptions: [{ control: 'disallow-host-path', namespaces: ['ops'], reason: 'r', expires }] });
+    const diags = (raw: unknown) => resolve(raw).diagnostics.map((d) => `${d.severity}:${d.code}:${d.path.join('.')}: ${d.message}${d.hint ? ` (${d.hint})` : ''}`);
+    // TODAY is 2026-11-26: 2027-11-26 is 365 days away, 2027-11-27 366.
+    expect(codes(ex('2027-11-26'))).toEqual([]);
+    expect(diags(ex('2027-11-27'))).toEqual([
+      'warning:distant_expiry:exceptions.0.expires: exception for disallow-host-path expires on 2027-11-27, 366 days away: beyond the 365-day exception horizon (set a nearer expiry date and renew it when it is due, or raise exceptionHorizonDays in the config)',
+    ]);
+    expect(codes(ex('2099-01-01'))).toEqual(['warning:distant_expiry:exceptions.0.expires']);
+    expect(resolve(ex('2099-01-01')).config).toBeDefined();
+    expect(codes(ex('2028-11-26', { exceptionHorizonDays: 731 }))).toEqual([]);
+    expect(codes(ex('2027-01-30', { exceptionHorizonDays: 60 }))).toEqual(['warning:distant_expiry:exceptions.0.expires']);
+    // A cluster entry's setting replaces the base's for that cluster.
+    expect(codes({ ...ex('2027-03-01', { exceptionHorizonDays: 60 }), clusters: { prod: {}, dev: { exceptionHorizonDays: 180 } } })).toEqual(['warning:distant_expiry:exceptions.0.expires']);
+    expect(resolve({ ...ex('2027-03-01', { exceptionHorizonDays: 60 }), clusters: { prod: {}, dev: { exceptionHorizonDays: 180 } } }).diagnostics).toHaveLength(1);
+    for (const bad of [0, -5, 1.5, '365', null]) expect(codes(ex('2027-01-30', { exceptionHorizonDays: bad }))).toEqual(['error:invalid_value:exceptionHorizonDays']);
+    expect(codes({ clusters: { prod: { exceptionHorizonDays: 0 } } })).toEqual(['error:invalid_value:clusters.prod.exceptionHorizonDays']);
+  });
+
   it('fails on expired exceptions, warns on ones expiring within 30 days', () => {
     const ex = (expires: string) => ({ exceptions: [{ control: 'disallow-host-path', namespaces: ['ops'], reason: 'r', expires }] });
     expect(codes(ex('2026-11-25'))).toEqual(['error:expired_exception:exceptions.0.expires']);

@@ -32,6 +32,7 @@ export async function runAudit(args: readonly string[], io: Io): Promise<number>
       'fail-on': { type: 'string', default: 'deny' },
       workers: { type: 'string' },
       namespace: { type: 'string', short: 'n' },
+      'allow-empty': { type: 'boolean', default: false },
     },
   });
   if (!positionals.length) throw new UsageError('give one or more files, directories, or - for stdin');
@@ -118,8 +119,12 @@ export async function runAudit(args: readonly string[], io: Io): Promise<number>
     const summary = counter.final();
     reporter.finish(summary);
     out.commit();
+    // No resources at all is most often a failed generator upstream of a pipe (`helm template … | kubeharden
+    // audit -`), not a clean workload: say so, and let it fail like a finding unless it is expected.
+    const empty = summary.resources === 0;
+    if (empty) io.err(`warning: no resources in the input${values['allow-empty'] || failOn === 'never' ? '' : ` (exit 1 under --fail-on ${failOn}; --allow-empty accepts it)`}`);
     if (summary.errors) return 2;
-    return failing ? 1 : 0;
+    return failing || (empty && failOn !== 'never' && !values['allow-empty']) ? 1 : 0;
   } catch (err) {
     progress?.('');
     out.abort();

@@ -31,7 +31,7 @@ Commands:
                                      control-plane files, PSA labels and namespaces)
   audit <files|dirs|-> [--config F | --profile NAME] [--kubernetes-version 1.NN] [--cluster NAME] [--namespace NS]
         [--format table|json|jsonl|sarif|junit] [--output FILE] [--fail-on deny|warn|audit|never]
-        [--engine wasm|gator|kyverno|all] [--workers N]
+        [--allow-empty] [--engine wasm|gator|kyverno|all] [--workers N]
                                      Evaluate manifests offline; exit 1 when something reaches --fail-on
   exempt <files|dirs|-> --reason TEXT --expires YYYY-MM-DD [--config F] [--cluster NAME] [--namespace NS]
          [--dry-run]
@@ -84,7 +84,9 @@ Options:
   -n, --namespace NS           objects without a namespace are in NS (as kubectl apply -n NS); default: default
   --format F                   table (default), json, jsonl, sarif or junit
   -o, --output FILE            write the report to FILE (atomically) instead of standard output
-  --fail-on A                  deny (default), warn, audit or never: what makes the exit code 1
+  --fail-on A                  deny (default), warn, audit or never: what makes the exit code 1; an input
+                               with no resources at all also does (a warning is printed), except under never
+  --allow-empty                accept an input with no resources (still warned about) as a pass
   --engine E                   wasm (default), gator, kyverno, or all (compares their verdicts)
   --workers N                  worker threads (0: the main thread)
   -h, --help                   this text
@@ -247,7 +249,7 @@ async function buildCommand(args: readonly string[], io: Io): Promise<number> {
       io.out(`kubeharden: ${shown}/ is up to date (${compiled.result.output.size} files, ${ms()} ms)`);
       return 0;
     }
-    io.err(`kubeharden: ${shown}/ is stale: ${diff.added.length} missing, ${diff.changed.length} changed, ${diff.removed.length} orphaned`);
+    io.err(`kubeharden: ${shown}/ is stale: ${diff.added.length} missing, ${diff.changed.length} changed, ${diff.removed.length} orphaned${diff.leftovers.length ? `, ${diff.leftovers.length} leftover temporary` : ''}`);
     io.err(formatDiff(diff, shown));
     io.err('run `kubeharden build` and commit the result');
     return 1;
@@ -255,7 +257,7 @@ async function buildCommand(args: readonly string[], io: Io): Promise<number> {
   const diff = writeBundle(root, compiled.result.output);
   const clusters = compiled.result.clusters.map((c) => c.cluster.name).join(', ');
   io.out(
-    `kubeharden: built ${clusters} → ${shown}/ (${compiled.result.output.size} files: ${diff.added.length} added, ${diff.changed.length} updated, ${diff.removed.length} removed) in ${ms()} ms`,
+    `kubeharden: built ${clusters} → ${shown}/ (${compiled.result.output.size} files: ${diff.added.length} added, ${diff.changed.length} updated, ${diff.removed.length} removed${diff.leftovers.length ? `, ${diff.leftovers.length} leftover temporary removed` : ''}) in ${ms()} ms`,
   );
   return 0;
 }

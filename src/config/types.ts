@@ -304,6 +304,11 @@ export interface ClusterSettings {
   readonly namespaces?: { readonly [namespace: string]: NamespaceConfig };
   /** Time-limited exceptions. */
   readonly exceptions?: readonly ExceptionConfig[];
+  /**
+   * How far ahead (in days) an exception's `expires` may lie before resolving warns that it is too distant
+   * to be a real deadline (a whole number ≥ 1). Default: 365.
+   */
+  readonly exceptionHorizonDays?: number;
   /** Manifests with expected verdicts for `kubeharden test`. */
   readonly fixtures?: readonly FixtureConfig[];
   readonly gatekeeper?: GatekeeperSettings;

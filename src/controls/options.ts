@@ -2,6 +2,7 @@
  * Option schemas for controls: one declaration gives the DSL its TypeScript type, the resolver its
  * runtime validation, and the docs their text.
  */
+import { isIP } from 'node:net';
 
 /** An inclusive range of port numbers. */
 export interface PortRange {
@@ -23,6 +24,8 @@ export interface StringListOption<V extends string = string> {
   readonly values?: readonly V[];
   /** Well-known values offered in docs and "did you mean" hints (not enforced). */
   readonly suggestions?: readonly string[];
+  /** `ip`: every item must be an IPv4 or IPv6 address as Kubernetes parses one (no CIDR, no zone). */
+  readonly format?: 'ip';
 }
 
 export interface PortRangesOption {
@@ -57,6 +60,10 @@ export const opt = {
   oneOf<const V extends string>(description: string, values: readonly V[]): StringListOption<V> & { readonly values: readonly V[] } {
     return { kind: 'strings', description, values };
   },
+  /** A list of IP addresses (IPv4 dotted quads without leading zeros, IPv6 without a zone). */
+  ips(description: string): StringListOption<string> {
+    return { kind: 'strings', description, format: 'ip' };
+  },
   portRanges(description: string): PortRangesOption {
     return { kind: 'portRanges', description };
   },
@@ -77,6 +84,10 @@ export function checkOptionValue(spec: OptionSpec, value: unknown): { message: s
         if (spec.values && !spec.values.includes(item)) {
           return { message: `item ${i} "${item}" is not one of ${spec.values.join(', ')}`, index: i, hintFrom: spec.values };
         }
+        if (spec.format === 'ip') {
+          const problem = ipProblem(item);
+          if (problem) return { message: `item ${i} "${item}" ${problem}`, index: i };
+        }
       }
       return undefined;
     }
@@ -94,6 +105,16 @@ export function checkOptionValue(spec: OptionSpec, value: unknown): { message: s
       return undefined;
     }
   }
+}
+
+/**
+ * Why `s` is not an IP address as Go's net.ParseIP (and so the API server) reads one, or undefined: IPv4
+ * with a leading zero in an octet, an IPv6 zone (`%eth0`), a CIDR range or a host name are not addresses.
+ */
+function ipProblem(s: string): string | undefined {
+  if (s.includes('/')) return 'is a CIDR range; list each address (they are compared as exact strings)';
+  if (s.includes('%')) return 'has an IPv6 zone, which Kubernetes does not accept in an address';
+  return isIP(s) ? undefined : 'is not an IPv4 or IPv6 address';
 }
 
 function isPort(n: unknown): n is number {

@@ -1,6 +1,7 @@
 /**
  * The one module that writes the bundle: each file atomically (temp + rename), pruning only files that
- * carry kubeharden's generated header and are no longer produced. `check` only compares.
+ * carry kubeharden's generated header and are no longer produced, and the temp files of a writer that was
+ * killed mid-write. `check` only compares (and reports such temp files).
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, rmdirSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
@@ -12,7 +13,48 @@ export interface BundleDiff {
   readonly added: readonly string[];
   readonly changed: readonly { path: string; line: number; expected: string; actual: string }[];
   readonly removed: readonly string[];
+  /** Temporary files of a write that never finished (`<file>.kubeharden-<pid>.tmp`, the process gone). */
+  readonly leftovers: readonly string[];
   readonly unchanged: number;
+}
+
+/** The temporary file the bundle writer renames over `path`. */
+export function tempPath(path: string, pid = process.pid): string {
+  return `${path}.kubeharden-${pid}.tmp`;
+}
+
+const TEMP = /\.kubeharden-(\d+)\.tmp$/;
+
+/** Whether a process with this id is running (one we may not signal still counts as running). */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Temporary files under `root` left by a writer that was killed between write and rename, as posix paths
+ * relative to root. A temp file of a process still running (another build writing now) is not one.
+ */
+export function leftoverTempFiles(root: string): string[] {
+  const out: string[] = [];
+  const walk = (dir: string): void => {
+    if (!existsSync(dir)) return;
+    for (const name of readdirSync(dir).sort()) {
+      const p = join(dir, name);
+      const st = statSync(p);
+      if (st.isDirectory()) walk(p);
+      else {
+        const m = TEMP.exec(name);
+        if (st.isFile() && m && !isRunning(Number(m[1]))) out.push(relative(root, p).split(sep).join('/'));
+      }
+    }
+  };
+  walk(root);
+  return out;
 }
 
 export function isGenerated(content: string): boolean {
@@ -59,11 +101,11 @@ export function diffBundle(root: string, files: ReadonlyMap<string, string>): Bu
     }
   }
   const removed = generatedFiles(root).filter((p) => !files.has(p));
-  return { added, changed, removed, unchanged };
+  return { added, changed, removed, leftovers: leftoverTempFiles(root), unchanged };
 }
 
 export function isClean(d: BundleDiff): boolean {
-  return d.added.length === 0 && d.changed.length === 0 && d.removed.length === 0;
+  return d.added.length === 0 && d.changed.length === 0 && d.removed.length === 0 && d.leftovers.length === 0;
 }
 
 /** Writes the bundle; returns what changed. */
@@ -74,10 +116,11 @@ export function writeBundle(root: string, files: ReadonlyMap<string, string>): B
     if (!changedPaths.has(path)) continue;
     const p = join(root, path);
     mkdirSync(dirname(p), { recursive: true });
-    const tmp = `${p}.kubeharden-${process.pid}.tmp`;
+    const tmp = tempPath(p);
     writeFileSync(tmp, content);
     renameSync(tmp, p);
   }
+  for (const path of diff.leftovers) rmSync(join(root, path), { force: true });
   for (const path of diff.removed) {
     const p = join(root, path);
     rmSync(p, { force: true });
@@ -108,6 +151,7 @@ export function formatDiff(d: BundleDiff, root: string): string {
     lines.push(`              expected:  ${truncate(c.expected)}`);
   }
   for (const p of d.removed) lines.push(`  orphaned  ${join(root, p)} (no longer generated)`);
+  for (const p of d.leftovers) lines.push(`  leftover  ${join(root, p)} (temporary file of an interrupted build; \`kubeharden build\` removes it)`);
   return lines.join('\n');
 }
 

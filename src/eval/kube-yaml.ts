@@ -12,7 +12,8 @@
  * - `<<` merge keys take a mapping, an alias of one, or a sequence of them (earlier ones win); they are
  *   applied where they stand, so a key written before `<<` is overwritten by the merge and one written
  *   after it wins;
- * - a duplicate key keeps its last value; keys become strings as YAMLToJSON writes them (`yes` → "true",
+ * - a duplicate key keeps its last value (with `rejectDuplicateKeys`, a key written twice in one mapping is
+ *   an error instead, as the API server's strict field validation has it; a key after `<<` still wins); keys become strings as YAMLToJSON writes them (`yes` → "true",
  *   `0x10` → "16", floats in Go's 32-bit %g form); a null, sequence, mapping or out-of-range key fails;
  * - aliases repeat their anchor's value; an alias inside its own anchor, an unknown anchor, excessive
  *   aliasing (go-yaml's ratio check) fail; `.inf`/`.nan` values fail, as JSON cannot hold them.
@@ -398,6 +399,7 @@ function allowedAliasRatio(decodes: number): number {
 
 /** go-yaml v2's decoder into interface{} (map[interface{}]interface{} for mappings). */
 class Decoder {
+  constructor(private readonly rejectDuplicateKeys = false) {}
   private decodes = 1; // the document node
   private aliasCount = 0;
   private aliasDepth = 0;
@@ -426,6 +428,8 @@ class Decoder {
       case K.Map: {
         const out: GoMap = into ?? new Map();
         const c = n.children;
+        // Keys written in this mapping (a `<<` merge may still be overridden by one of them).
+        const written = this.rejectDuplicateKeys ? new Set<unknown>() : undefined;
         for (let i = 0; i < c.length; i += 2) {
           const kn = c[i]!;
           if (kn.k === K.Scalar && kn.value === '<<' && (kn.implicit || kn.tag === MERGE)) {
@@ -434,8 +438,13 @@ class Decoder {
           }
           const key = this.decode(kn);
           if (key instanceof Map || Array.isArray(key)) throw new YamlError('invalid map key', kn.pos);
+          const id = keyId(key);
+          if (written) {
+            if (written.has(id)) throw new YamlError(`duplicate key ${JSON.stringify(kn.k === K.Scalar ? kn.value : String(key))}: the API server rejects it (strict field validation), kubectl would apply only the last value`, kn.pos);
+            written.add(id);
+          }
           const value = this.decode(c[i + 1]!);
-          out.set(keyId(key), { key, value, pos: kn.pos });
+          out.set(id, { key, value, pos: kn.pos });
         }
         return out;
       }
@@ -503,7 +512,7 @@ const DOC_END = /^\.\.\.(?:[ \t]|$)/m;
  * The first YAML document of `text` as YAMLToJSON reads it (undefined when the document is empty), or the
  * error go-yaml / YAMLToJSON reports. `offset` is where the value starts or the error was found.
  */
-export function readKubeYaml(text: string): KubeYamlResult {
+export function readKubeYaml(text: string, opts: { rejectDuplicateKeys?: boolean } = {}): KubeYamlResult {
   // go-yaml reads one document: whatever follows its `...` end marker is never parsed.
   const m = DOC_END.exec(text);
   if (m) {
@@ -522,7 +531,7 @@ export function readKubeYaml(text: string): KubeYamlResult {
   try {
     root = buildTree(text, events);
     if (!root) return { value: undefined, offset: 0 };
-    const decoded = new Decoder().decode(root);
+    const decoded = new Decoder(opts.rejectDuplicateKeys).decode(root);
     return { value: toJson(decoded) ?? undefined, offset: root.pos };
   } catch (err) {
     if (err instanceof YamlError) return { error: err.message, offset: err.pos };

@@ -74,16 +74,18 @@ export function parseManifests(text: string, source: string): ParsedInput {
  * `index` is the position of its first object in the source.
  */
 export function parseDocument(raw: RawDocument, source: string, index = 0): ParsedInput {
-  const r = readDocumentValue(raw);
+  const r = readDocumentValue(raw, true);
   if ('error' in r) return { resources: [], errors: [{ source, index, line: r.line, message: `malformed ${raw.json ? 'JSON' : 'YAML'}: ${r.error}` }] };
   return objectsOf(r.value, source, index, r.line);
 }
 
 /**
  * The value of one document as Kubernetes reads it (undefined for an empty one), with the line where it
- * starts, or the input error kubectl would stop at, with its line.
+ * starts, or the input error kubectl would stop at, with its line. `rejectDuplicateKeys`: a YAML key written
+ * twice in one mapping is an input error, as the API server's strict field validation (kubectl's default)
+ * rejects the object; without it the last value is kept, as YAMLToJSON does.
  */
-export function readDocumentValue(raw: RawDocument): { value: unknown; line: number } | { error: string; line: number } {
+export function readDocumentValue(raw: RawDocument, rejectDuplicateKeys = false): { value: unknown; line: number } | { error: string; line: number } {
   if (raw.error !== undefined) return { error: raw.error, line: raw.line };
   // A value of a JSON stream, already found valid by the splitter.
   if (raw.json) return { value: JSON.parse(raw.text) as unknown, line: raw.line };
@@ -91,7 +93,7 @@ export function readDocumentValue(raw: RawDocument): { value: unknown; line: num
   const json = raw.text.trimStart().startsWith('{') ? jsonValue(raw.text) : undefined;
   if (json !== undefined) return { value: json, line: raw.line + leadingLines(raw.text) };
   // Kubernetes' reading of YAML (sigs.k8s.io/yaml: YAML 1.1 scalars, merge keys), see kube-yaml.ts.
-  const r = readKubeYaml(raw.text);
+  const r = readKubeYaml(raw.text, { rejectDuplicateKeys });
   if ('value' in r) return { value: r.value, line: raw.line + lineAt(raw.text, r.offset) };
   // The document's first line, as for its objects; the message says where in it reading stopped.
   const start = raw.line + leadingLines(raw.text);

@@ -5,7 +5,7 @@ import { DEFAULT_KUBERNETES_VERSION, SUPPORTED_VERSIONS, isSupportedVersion, typ
 import type { Mode, ProfileName } from '../types.js';
 import { ISOLATED_NAMESPACE_DEFAULTS, resolveNamespaceObjects } from '../namespace-objects.js';
 import { resolveClusterControls } from './controls.js';
-import { applyExceptions, resolveExceptions } from './exceptions.js';
+import { applyExceptions, resolveExceptionHorizon, resolveExceptions } from './exceptions.js';
 import { resolveFixtures } from './fixtures.js';
 import { namespaceEntries, resolveNamespaces } from './namespaces.js';
 import { resolveControls } from './overrides.js';
@@ -44,7 +44,7 @@ export function resolveCluster(d: Diagnostics, name: string, source: ClusterSour
   const entries = namespaceEntries(d, source.layers('namespaces'), psaSettings.infra);
   const { namespaces, nsSettings } = resolveNamespaces(d, entries, psaSettings.infra, exemptNamespaces, level, clusterSettings, controlLayers);
 
-  const exceptions = resolveExceptions(d, source.layers('exceptions'), now);
+  const exceptions = resolveExceptions(d, source.layers('exceptions'), now, resolveExceptionHorizon(d, source.pick('exceptionHorizonDays')));
 
   // A namespace named only by an exception is a namespace of the config too (at the cluster's level): it
   // needs PSA labels of its own, since PSA cannot mirror the exception.

@@ -8,8 +8,21 @@ import type { Allowance, ControlSettings, ResolvedException } from './types.js';
 import { checkKeys, daysBetween, hintFor, isObject, isValidDate, listLayers, namespaceList, stableJson, uniqSorted, type Layer } from './util.js';
 
 const EXPIRY_WARNING_DAYS = 30;
+/** `exceptionHorizonDays` when the config does not set it: an expiry more than a year away warns. */
+export const DEFAULT_EXCEPTION_HORIZON_DAYS = 365;
 
-export function resolveException(d: Diagnostics, ex: unknown, path: KeyPath, now: string): ResolvedException | undefined {
+/** `exceptionHorizonDays`: a whole number of days ≥ 1 (the default when unset or invalid, after an error). */
+export function resolveExceptionHorizon(d: Diagnostics, setting: Layer): number {
+  const v = setting.value;
+  if (v === undefined) return DEFAULT_EXCEPTION_HORIZON_DAYS;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
+    d.error('invalid_value', setting.path, `exceptionHorizonDays must be a whole number of days ≥ 1, got ${describe(v)}`);
+    return DEFAULT_EXCEPTION_HORIZON_DAYS;
+  }
+  return v;
+}
+
+export function resolveException(d: Diagnostics, ex: unknown, path: KeyPath, now: string, horizonDays = DEFAULT_EXCEPTION_HORIZON_DAYS): ResolvedException | undefined {
   if (!isObject(ex)) {
     d.error('invalid_value', path, `an exception must be an object {control, namespaces?, images?, reason, expires}, got ${describe(ex)}`);
     return undefined;
@@ -44,6 +57,14 @@ export function resolveException(d: Diagnostics, ex: unknown, path: KeyPath, now
     d.error('expired_exception', [...path, 'expires'], `exception for ${controls.join(', ') || 'this control'} expired on ${expires} (reason: ${String(reason)})`, 'renew it with a new expiry date or remove it');
   } else if (daysBetween(now, expires) <= EXPIRY_WARNING_DAYS) {
     d.warn('expiring_exception', [...path, 'expires'], `exception for ${controls.join(', ')} expires on ${expires}, in ${daysBetween(now, expires)} day(s)`);
+  } else if (daysBetween(now, expires) > horizonDays) {
+    // An exception is a deadline to fix something; one years away is a permanent hole under another name.
+    d.warn(
+      'distant_expiry',
+      [...path, 'expires'],
+      `exception for ${controls.join(', ') || 'this control'} expires on ${expires}, ${daysBetween(now, expires)} days away: beyond the ${horizonDays}-day exception horizon`,
+      'set a nearer expiry date and renew it when it is due, or raise exceptionHorizonDays in the config',
+    );
   }
   let namespaces: string[] | undefined;
   if (ex['namespaces'] !== undefined) {
@@ -155,11 +176,11 @@ export function sortAllowances(xs: readonly Allowance[]): Allowance[] {
 }
 
 /** Exceptions add up across base and cluster entry. */
-export function resolveExceptions(d: Diagnostics, layers: readonly Layer[], now: string): ResolvedException[] {
+export function resolveExceptions(d: Diagnostics, layers: readonly Layer[], now: string, horizonDays = DEFAULT_EXCEPTION_HORIZON_DAYS): ResolvedException[] {
   const exceptions: ResolvedException[] = [];
   for (const layer of listLayers(d, layers, 'a list')) {
     layer.value.forEach((ex: unknown, i: number) => {
-      const r = resolveException(d, ex, [...layer.path, i], now);
+      const r = resolveException(d, ex, [...layer.path, i], now, horizonDays);
       if (r) exceptions.push(r);
     });
   }

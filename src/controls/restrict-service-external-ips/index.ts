@@ -24,7 +24,7 @@ not list before.`,
   engines: { gatekeeper: rego(new URL('./gatekeeper.rego.hbs', import.meta.url)), kyverno: cel(check) },
   target: { kinds: [SERVICE] },
   options: {
-    allowedIPs: opt.strings('Addresses Services may list in spec.externalIPs, compared as exact strings. Default: none.'),
+    allowedIPs: opt.ips('Addresses Services may list in spec.externalIPs (IPv4 or IPv6 addresses, not CIDR ranges), compared as exact strings. Default: none.'),
   },
   defaults: () => ({ allowedIPs: [] }),
   sampleOptions: { allowedIPs: ['192.0.2.10', '2001:db8::10'] },
