@@ -40,6 +40,14 @@ function isRunning(pid: number): boolean {
  * relative to root. A temp file of a process still running (another build writing now) is not one.
  */
 export function leftoverTempFiles(root: string): string[] {
+  return filesUnder(root, (name) => {
+    const m = TEMP.exec(name);
+    return m !== null && !isRunning(Number(m[1]));
+  });
+}
+
+/** Regular files under `root` (sorted, depth first) that `keep` accepts, as posix paths relative to root. */
+function filesUnder(root: string, keep: (name: string, path: string) => boolean): string[] {
   const out: string[] = [];
   const walk = (dir: string): void => {
     if (!existsSync(dir)) return;
@@ -47,10 +55,7 @@ export function leftoverTempFiles(root: string): string[] {
       const p = join(dir, name);
       const st = statSync(p);
       if (st.isDirectory()) walk(p);
-      else {
-        const m = TEMP.exec(name);
-        if (st.isFile() && m && !isRunning(Number(m[1]))) out.push(relative(root, p).split(sep).join('/'));
-      }
+      else if (st.isFile() && keep(name, p)) out.push(relative(root, p).split(sep).join('/'));
     }
   };
   walk(root);
@@ -63,21 +68,10 @@ export function isGenerated(content: string): boolean {
 
 /** Files under `root` that kubeharden generated (by header), as posix paths relative to root. */
 export function generatedFiles(root: string): string[] {
-  const out: string[] = [];
-  const walk = (dir: string): void => {
-    if (!existsSync(dir)) return;
-    for (const name of readdirSync(dir).sort()) {
-      const p = join(dir, name);
-      const st = statSync(p);
-      if (st.isDirectory()) walk(p);
-      else if (st.isFile() && (name.endsWith('.yaml') || name.endsWith('.md') || name.endsWith('.json') || name.endsWith('.html'))) {
-        const head = readFileSync(p, 'utf8').slice(0, 200);
-        if (isGenerated(head)) out.push(relative(root, p).split(sep).join('/'));
-      }
-    }
-  };
-  walk(root);
-  return out;
+  return filesUnder(
+    root,
+    (name, p) => (name.endsWith('.yaml') || name.endsWith('.md') || name.endsWith('.json') || name.endsWith('.html')) && isGenerated(readFileSync(p, 'utf8').slice(0, 200)),
+  );
 }
 
 export function diffBundle(root: string, files: ReadonlyMap<string, string>): BundleDiff {

@@ -6,17 +6,13 @@
  */
 import type { BackendFile } from '../../src/backends/types.js';
 import type { CoverageReport } from '../../src/backends/report/index.js';
-import { getControl, isControlId } from '../../src/controls/index.js';
+// What a PSA scope means for a control (its level and version against the control's) is one rule, shared; what
+// this module checks independently is which scopes and levels the files hold.
+import { psaModes, type PsaScope } from '../../src/backends/report/model.js';
 import type { Mode } from '../../src/config/types.js';
 
 type Obj = { kind?: string; apiVersion?: string; metadata?: { name?: string; annotations?: Record<string, string>; labels?: Record<string, string> }; spec?: Record<string, unknown> } & Record<string, unknown>;
 
-interface PsaScope {
-  readonly enforce: string;
-  readonly audit: string;
-  readonly warn: string;
-  readonly version: string;
-}
 
 export interface FileStatuses {
   /** Control id → modes of the Kyverno ClusterPolicies that carry it. */
@@ -31,7 +27,6 @@ export interface FileStatuses {
 }
 
 const PSA = 'pod-security.kubernetes.io/';
-const RANK: Record<string, number> = { privileged: 0, baseline: 1, restricted: 2 };
 const MODE_ORDER: readonly Mode[] = ['enforce', 'audit', 'warn'];
 const METADATA_IPV4 = '169.254.169.254';
 
@@ -123,20 +118,6 @@ export function fileStatuses(files: readonly BackendFile[]): FileStatuses {
   return { kyverno: modes(kyverno), gatekeeper: modes(gatekeeper), ...(psaDefaults ? { psaDefaults } : {}), psaNamespaces, paths: new Set(files.map((f) => f.path)) };
 }
 
-/** Modes in which PSA checks a PSS control in at least one of the scopes (level high enough, check present at the pinned version). */
-function psaModes(id: string, scopes: readonly PsaScope[]): Mode[] {
-  const pss = isControlId(id) ? getControl(id).pss : undefined;
-  if (!pss) return [];
-  const modes = new Set<Mode>();
-  for (const s of scopes) {
-    const m = /^v1\.(\d+)$/.exec(s.version);
-    if (pss.since !== undefined && m && Number(m[1]) < pss.since) continue;
-    if (RANK[s.enforce]! >= RANK[pss.level]!) modes.add('enforce');
-    if (RANK[s.audit]! >= RANK[pss.level]!) modes.add('audit');
-    if (RANK[s.warn]! >= RANK[pss.level]!) modes.add('warn');
-  }
-  return sortModes(modes);
-}
 
 const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
 

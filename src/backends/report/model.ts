@@ -172,7 +172,8 @@ function metadataBlockedClusterWide(ir: BundleIR): boolean {
   return clusterWide(ir, DEFAULT_DENY_CONTROL) && !reaches;
 }
 
-interface PsaScope {
+/** The levels of one PSA scope (labels or AdmissionConfiguration defaults) and its version label. */
+export interface PsaScope {
   readonly enforce: string;
   readonly audit: string;
   readonly warn: string;
@@ -189,7 +190,7 @@ function psaScopes(ir: BundleIR): { defaults: PsaScope; namespaces: Map<string, 
 }
 
 /** Modes in which PSA checks a PSS control in at least one scope (level high enough, check present at the pinned version). */
-function psaModes(id: string, scopes: readonly PsaScope[]): Mode[] {
+export function psaModes(id: string, scopes: readonly PsaScope[]): Mode[] {
   if (!isControlId(id)) return [];
   const pss = getControl(id).pss;
   if (!pss) return [];
