@@ -13,17 +13,21 @@ import type { AllowKey } from '../config/allow.js';
 type Json = null | boolean | number | string | readonly Json[] | { readonly [k: string]: Json };
 export type OptionValues = Readonly<Record<string, Json>>;
 
-/** Effective settings of a control in one scope (the cluster default or one namespace). */
-export interface ControlSettings {
-  readonly enabled: boolean;
-  readonly mode: Mode;
-  readonly options: OptionValues;
+/** What the exceptions of one scope let through for a control: by image, by name, by value. */
+export interface ScopeExceptions {
   /** Images excepted in this scope (exact or `prefix*`), sorted. */
   readonly exemptImages: readonly string[];
   /** Pod and workload names excepted in this scope (exact or `prefix*`), sorted. */
   readonly exemptNames: readonly string[];
   /** Values exceptions with `allow` let through in this scope, sorted (see Allowance). */
   readonly allowances: readonly Allowance[];
+}
+
+/** Effective settings of a control in one scope (the cluster default or one namespace). */
+export interface ControlSettings extends ScopeExceptions {
+  readonly enabled: boolean;
+  readonly mode: Mode;
+  readonly options: OptionValues;
   /**
    * The Pod Security Admission enforce level the bundle labels this scope with (psa/), kept only for
    * controls that follow it (`followsPssLevel`).

@@ -5,7 +5,7 @@
 import type { ControlId } from '../controls/index.js';
 import type { Mode } from '../config/types.js';
 import type { KubernetesVersion } from '../pss/versions.js';
-import type { Allowance, ResolvedCluster } from './cluster.js';
+import type { Allowance, ResolvedCluster, ScopeExceptions } from './cluster.js';
 import type { PsaIR } from './psa.js';
 import type { NamespaceObjectSettings, ResolvedNamespaceObjects } from '../config/namespace-objects.js';
 
@@ -20,17 +20,11 @@ export interface Scope {
   readonly exclude: readonly string[];
 }
 
-export interface ControlInstance {
+export interface ControlInstance extends ScopeExceptions {
   /** DNS-1123 name, unique in the bundle: the control id, or control id + scope suffix. */
   readonly name: string;
   readonly mode: Mode;
   readonly params: Params;
-  /** Image references (exact or `prefix*`) excepted in this scope. */
-  readonly exemptImages: readonly string[];
-  /** Pod and workload names (exact or `prefix*`) excepted in this scope. */
-  readonly exemptNames: readonly string[];
-  /** Values exceptions with `allow` let through in this scope (controls with sub-checks to allow). */
-  readonly allowances: readonly Allowance[];
   readonly scope: Scope;
 }
 
