@@ -72,7 +72,7 @@ describe('kubeharden engines', () => {
       const opa = await ensureEngine('opa', () => {});
       const cases: [string, string, string][] = [
         ['gator', opa, `\`${opa} version\` prints no gator version`],
-        ['kyverno', opa, `\`${opa} version\` reports version 1.22.3; kubeharden needs kyverno v1.19.0: point KUBEHARDEN_KYVERNO to kyverno v1.19.0 or unset it`],
+        ['kyverno', opa, `\`${opa} version\` reports version 1.22.3; kubeharden needs kyverno v1.19.1: point KUBEHARDEN_KYVERNO to kyverno v1.19.1 or unset it`],
         ['opa', '/bin/true', '`/bin/true version` prints no opa version (output: "")'],
         ['opa', '/bin/false', '`/bin/false version` failed (exit 1); kubeharden needs opa v1.22.3: point KUBEHARDEN_OPA to opa v1.22.3'],
       ];
