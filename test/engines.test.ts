@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { capture, ENGINES, ensureEngine } from '../src/engines/index.js';
 import { compile } from '../src/compile.js';
 import { objectsOf } from '../src/eval/bundle.js';
-import { gatorArgs, gatorFindings, kyvernoArgs, kyvernoFindings, parseGatorOutput, parseKyvernoOutput } from '../src/eval/engines.js';
+import { gatorArgs, gatorFindings, kyvernoArgs, kyvernoFindings, kyvernoWarningsAsErrors, parseGatorOutput, parseKyvernoOutput } from '../src/eval/engines.js';
 import { toYaml } from '../src/emit/yaml.js';
 import { BIN, runCli, tempProject, type CliResult } from './helpers.js';
 
@@ -72,7 +72,7 @@ describe('kubeharden engines', () => {
       const opa = await ensureEngine('opa', () => {});
       const cases: [string, string, string][] = [
         ['gator', opa, `\`${opa} version\` prints no gator version`],
-        ['kyverno', opa, `\`${opa} version\` reports version 1.22.3; kubeharden needs kyverno v1.19.0: point KUBEHARDEN_KYVERNO to kyverno v1.19.0 or unset it`],
+        ['kyverno', opa, `\`${opa} version\` reports version 1.22.3; kubeharden needs kyverno v1.19.1: point KUBEHARDEN_KYVERNO to kyverno v1.19.1 or unset it`],
         ['opa', '/bin/true', '`/bin/true version` prints no opa version (output: "")'],
         ['opa', '/bin/false', '`/bin/false version` failed (exit 1); kubeharden needs opa v1.22.3: point KUBEHARDEN_OPA to opa v1.22.3'],
       ];
@@ -189,6 +189,28 @@ describe('engine output that is not an answer is an error', () => {
     const skipped = withExpression("object.?spec.?type.orValue('') != 'NodePort' || '{{ team }}' == ''");
     const run = kyvernoFindings([skipped], [nodePort, clusterIp] as never);
     await expect(run).rejects.toThrow(/kyverno apply reported: Policies Skipped:\n1\. disallow-nodeport-services: policy contains invalid variables/);
+  }, 300_000);
+
+  it('kyverno: --warnings-as-errors for the policies.kyverno.io types; a legacy kind runs without it and only its deprecation warning is accepted', async () => {
+    const generating = { apiVersion: 'policies.kyverno.io/v1', kind: 'GeneratingPolicy', metadata: { name: 'g' } };
+    const legacyException = { apiVersion: 'kyverno.io/v2', kind: 'PolicyException', metadata: { name: 'e' } };
+    const v1Exception = { apiVersion: 'policies.kyverno.io/v1', kind: 'PolicyException', metadata: { name: 'e' } };
+    expect([kyvernoWarningsAsErrors([nodePortPolicy]), kyvernoWarningsAsErrors([generating]), kyvernoWarningsAsErrors([generating, legacyException]), kyvernoWarningsAsErrors([generating, v1Exception])]).toEqual([false, true, false, true]);
+    // Kyverno 1.19.1 warns on every ClusterPolicy: with the flag the run is refused on the deprecation itself.
+    const kyverno = await ensureEngine('kyverno', () => {});
+    const dir = mkdtempSync(join(tmpdir(), 'kubeharden-kyverno-warn-'));
+    writeFileSync(join(dir, 'policies.yaml'), toYaml([nodePortPolicy], { header: false }));
+    writeFileSync(join(dir, 'resources.yaml'), toYaml([nodePort], { header: false }));
+    const strict = await capture(kyverno, kyvernoArgs(join(dir, 'policies.yaml'), join(dir, 'resources.yaml'), undefined, true));
+    expect(strict.code).not.toBe(0);
+    expect(strict.stdout + strict.stderr).toContain('found 1 deprecation warning(s) and --warnings-as-errors is set');
+    // Without it, the warning is printed and accepted, and the verdict is read as usual...
+    const real = await capture(kyverno, kyvernoArgs(join(dir, 'policies.yaml'), join(dir, 'resources.yaml')));
+    expect(real.stdout).toMatch(/^Warning: \S+policies\.yaml: kyverno\.io\/v1 ClusterPolicy is deprecated and will be removed in a future release; /m);
+    expect([...parseKyvernoOutput(real, [nodePortPolicy]).keys()]).toEqual(['Service/apps/np']);
+    // ...but any other warning is still an error.
+    const other = { ...real, stdout: real.stdout.replace(/^Warning: .*$/m, 'Warning: policies.yaml: spec.rules[0].validate.failureAction: Validation failure actions enforce/audit are deprecated, use Enforce/Audit instead.') };
+    expect(() => parseKyvernoOutput(other, [nodePortPolicy])).toThrow(/kyverno apply reported: Warning: policies\.yaml: spec\.rules\[0\]/);
   }, 300_000);
 
   it('kyverno: a policy that gave no result for a resource in its scope is an error', async () => {

@@ -42,6 +42,13 @@ const REFERENCE: UserConfig = {
 function files(config: UserConfig): BackendFile[] {
   return [...compile(config, { today: TODAY }).clusters[0]!.files];
 }
+type PolicyType = 'ClusterPolicy' | 'ValidatingPolicy';
+const POLICY_TYPES: readonly PolicyType[] = ['ClusterPolicy', 'ValidatingPolicy'];
+const withType = (config: UserConfig, policyType: PolicyType): UserConfig => ({ ...config, kyverno: { policyType } });
+/** The kinds of the generate policies each policy type emits. */
+const GENERATE_KIND: Record<PolicyType, string> = { ClusterPolicy: 'ClusterPolicy', ValidatingPolicy: 'GeneratingPolicy' };
+/** `--warnings-as-errors` where the policies are of the v1 types (Kyverno 1.19 warns on every legacy kind). */
+const warningArgs = (policyType: PolicyType): string[] => (policyType === 'ValidatingPolicy' ? ['--warnings-as-errors'] : []);
 function objectsAt(fs: readonly BackendFile[], path: string): Obj[] {
   const f = fs.find((x) => x.path === path);
   return f && 'objects' in f ? (f.objects as Obj[]) : [];
@@ -287,6 +294,32 @@ describe('generated objects', () => {
     expect(files({ name: 'x', network: { defaultDeny: true }, resources: { quota: true, limitRange: true } }).filter((f) => /^kyverno\/(default-deny|namespace-resource)|^(network|resources)\//.test(f.path))).toEqual([]);
   });
 
+  it('as GeneratingPolicies (policyType ValidatingPolicy): one per scope, same triggers, synchronize and generateExisting, the objects as CEL literals', () => {
+    const v1 = files(withType(REFERENCE, 'ValidatingPolicy'));
+    const dd = objectsAt(v1, 'kyverno/default-deny-network-policy.yaml');
+    expect(dd.map((p) => [p.apiVersion, p.kind, p.metadata.name])).toEqual([
+      ['policies.kyverno.io/v1', 'GeneratingPolicy', 'default-deny-network-policy'],
+      ['policies.kyverno.io/v1', 'GeneratingPolicy', 'default-deny-network-policy-quiet'],
+    ]);
+    for (const p of ['kyverno/block-cloud-metadata-egress.yaml', 'kyverno/default-deny-network-policy.yaml', 'kyverno/namespace-resource-quota.yaml'].flatMap((f) => objectsAt(v1, f))) {
+      expect(p.metadata.annotations['policies.kyverno.io/minversion']).toBe('1.17.0');
+      expect(p.spec.evaluation).toEqual({ generateExisting: { enabled: true }, synchronize: { enabled: true } });
+      expect(p.spec.matchConstraints).toEqual({ resourceRules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['namespaces'] }] });
+      for (const g of p.spec.generate) expect(g.expression).toMatch(/^generator\.Apply\(variables\.namespace, \[\{"apiVersion": /);
+    }
+    // The scope: the listed namespaces by name, the opt-in label minus the exempt, infrastructure and own-settings namespaces.
+    expect(dd[0]!.spec.matchConditions).toEqual([
+      {
+        name: 'namespace-scope',
+        expression:
+          'object.metadata.name in ["apps", "batch"] || (object.metadata.?labels[?"kubeharden.io/isolate"].orValue(null) == "true" && !(object.metadata.name in ["agents", "gatekeeper-system", "kube-system", "kyverno", "quiet"]))',
+      },
+    ]);
+    expect(dd[1]!.spec.matchConditions[0].expression).toBe('object.metadata.name in ["quiet"]');
+    // No ClusterPolicy is left among them; the ClusterPolicy output is unchanged by the switch's existence.
+    expect(v1.flatMap((f) => ('objects' in f ? (f.objects as Obj[]) : [])).filter((o) => o.kind === 'ClusterPolicy' && /generate/.test(JSON.stringify(o)))).toEqual([]);
+  });
+
   it('is deterministic', () => {
     const objects = (list: readonly BackendFile[]): object[] => list.flatMap((f) => ('objects' in f ? [...f.objects] : []));
     expect(toYaml(objects(fs))).toBe(toYaml(objects(files(REFERENCE))));
@@ -300,6 +333,7 @@ describe('Kyverno CLI generates the same objects as the manifests', () => {
 
   /** `kyverno apply` of the generate policies to Namespaces: the objects it prints, keyed by `namespace/Kind/name`. */
   function generate(policies: readonly Obj[], namespaces: readonly (string | { name: string; labels: Record<string, string> })[], extra: readonly Obj[] = []): Map<string, Obj> {
+    const v1 = policies.every((p) => p.kind === 'GeneratingPolicy');
     const dir = mkdtempSync(join(tmpdir(), 'kubeharden-generate-'));
     writeFileSync(join(dir, 'policies.yaml'), toYaml(policies));
     const ns = (n: string | { name: string; labels: Record<string, string> }): Obj => {
@@ -307,13 +341,16 @@ describe('Kyverno CLI generates the same objects as the manifests', () => {
       return { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubernetes.io/metadata.name': name, ...labels } } };
     };
     writeFileSync(join(dir, 'namespaces.yaml'), toYaml([...namespaces.map(ns), ...extra]));
-    const out = execFileSync(kyverno!, ['apply', join(dir, 'policies.yaml'), '--resource', join(dir, 'namespaces.yaml'), '--remove-color'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = execFileSync(kyverno!, ['apply', join(dir, 'policies.yaml'), '--resource', join(dir, 'namespaces.yaml'), '--remove-color', ...warningArgs(v1 ? 'ValidatingPolicy' : 'ClusterPolicy')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     expect(out).toMatch(/pass: \d+, fail: 0, warn: 0, error: 0/);
     const generated = new Map<string, Obj>();
     // Each generated object follows a "policy <name> applied to /Namespace/<ns>:" line and ends at "---".
     for (const block of out.split(/^policy \S+ applied to \S+:$/m).slice(1)) {
       const o = parse(block.split(/^---$/m)[0]!) as Obj;
-      expect(o.metadata.labels['generate.kyverno.io/trigger-kind']).toBe('Namespace');
+      // The CLI labels what a legacy generate rule creates; what a GeneratingPolicy creates it leaves as the
+      // policy wrote it (the cluster adds the labels).
+      if (v1) expect(o.metadata.labels).toBeUndefined();
+      else expect(o.metadata.labels['generate.kyverno.io/trigger-kind']).toBe('Namespace');
       generated.set(`${o.metadata.namespace}/${o.kind}/${o.metadata.name}`, o);
     }
     return generated;
@@ -325,8 +362,8 @@ describe('Kyverno CLI generates the same objects as the manifests', () => {
     return { ...o, metadata };
   }
 
-  it('the bundle ships a kyverno test suite of the generate policies, and it passes', () => {
-    const cc = compile(REFERENCE, { today: TODAY }).clusters[0]!;
+  it.each(POLICY_TYPES)('%s: the bundle ships a kyverno test suite of the generate policies, and it passes', (policyType) => {
+    const cc = compile(withType(REFERENCE, policyType), { today: TODAY }).clusters[0]!;
     const dir = mkdtempSync(join(tmpdir(), 'kubeharden-generate-suite-'));
     for (const f of cc.files.filter((x) => (x.path.startsWith('kyverno/') && !x.path.startsWith('kyverno/samples/')) || x.path.startsWith('kyverno/samples/namespaces/'))) {
       mkdirSync(dirname(join(dir, f.path)), { recursive: true });
@@ -340,12 +377,17 @@ describe('Kyverno CLI generates the same objects as the manifests', () => {
       'kubernetes.io/metadata.name': 'kubeharden-new-namespace',
       'kubeharden.io/isolate': 'true',
     });
-    const out = execFileSync(kyverno!, ['test', join(dir, 'kyverno/samples/namespaces'), '--remove-color'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    expect(out).toContain(`Test Summary: ${suite.results.length} tests passed and 0 tests failed`);
+    const out = execFileSync(kyverno!, ['test', join(dir, 'kyverno/samples/namespaces'), '--remove-color', ...warningArgs(policyType)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    // One test per generated object (a GeneratingPolicy result lists the files of all the objects it generates).
+    const objects = suite.results.reduce((n: number, r: Obj) => n + (r.generatedResources?.length ?? 1), 0);
+    expect(objects).toBe(17);
+    expect(out).toContain(`Test Summary: ${objects} tests passed and 0 tests failed`);
+    if (policyType === 'ValidatingPolicy') expect(suite.results.every((r: Obj) => r.isGeneratingPolicy === true && r.rule === undefined)).toBe(true);
   }, 60_000);
 
   for (const [name, config] of [
     ['reference-like config', REFERENCE],
+    ['reference-like config as GeneratingPolicies', withType(REFERENCE, 'ValidatingPolicy')],
     ['the repository policies.config.ts bundle', undefined],
   ] as const) {
     it(`${name}: every known namespace gets its manifests, a labelled new one the cluster defaults, an unlabelled one and exempt ones nothing`, () => {
@@ -356,8 +398,9 @@ describe('Kyverno CLI generates the same objects as the manifests', () => {
             ...['network', 'resources'].flatMap((d) => ['apps', 'batch', 'legacy-apps', 'node-agents'].map((n) => `${d}/${n}.yaml`)),
           ].flatMap((p) => parseAllDocuments(readFileSync(join(ROOT, 'generated', 'reference', p), 'utf8')).map((d) => d.toJS() as Obj));
       const all: Obj[] = config ? fs.flatMap((f) => ('objects' in f && /^(kyverno\/(default-deny|block-cloud|namespace-resource)|network\/|resources\/)/.test(f.path) ? (f.objects as Obj[]) : [])) : (fs as Obj[]);
-      const policies = all.filter((o) => o.kind === 'ClusterPolicy');
-      const manifests = all.filter((o) => o.kind !== 'ClusterPolicy' && o.kind !== 'Kustomization');
+      const policies = all.filter((o) => o.kind === 'ClusterPolicy' || o.kind === 'GeneratingPolicy');
+      expect(policies.length).toBeGreaterThan(0);
+      const manifests = all.filter((o) => !policies.includes(o) && o.kind !== 'Kustomization');
       const known = [...new Set(manifests.map((o) => o.metadata.namespace as string))].sort();
       const isolate = { 'kubeharden.io/isolate': 'true' };
       const generated = generate(policies, [...known, { name: 'new-team', labels: isolate }, 'unlisted-team', { name: 'kube-system', labels: isolate }, { name: 'kyverno', labels: isolate }]);
@@ -586,15 +629,16 @@ describe('allow rules under default-deny: API server egress, webhook ingress', (
 });
 
 describe('opt-in scope through the Kyverno CLI: a same-named object of the namespace is not the generated one', () => {
-  it('generates kubeharden-… objects next to a user default-deny, never under its name', () => {
-    const fs = files({ name: 'own', network: { defaultDeny: true }, namespaces: { apps: {} } });
+  it.each(POLICY_TYPES)('%s: generates kubeharden-… objects next to a user default-deny, never under its name', (policyType) => {
+    const fs = files(withType({ name: 'own', network: { defaultDeny: true }, namespaces: { apps: {} } }, policyType));
+    expect(objectsAt(fs, 'kyverno/default-deny-network-policy.yaml').map((p) => p.kind)).toEqual([GENERATE_KIND[policyType]]);
     const policies = objectsAt(fs, 'kyverno/default-deny-network-policy.yaml');
     const dir = mkdtempSync(join(tmpdir(), 'kubeharden-generate-owned-'));
     writeFileSync(join(dir, 'policies.yaml'), toYaml(policies));
     const user = { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'default-deny', namespace: 'apps' }, spec: { podSelector: { matchLabels: { app: 'web' } }, policyTypes: ['Ingress'] } };
     const ns = (name: string): Obj => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubernetes.io/metadata.name': name } } });
     writeFileSync(join(dir, 'resources.yaml'), toYaml([ns('apps'), ns('other'), user]));
-    const out = execFileSync(kyverno!, ['apply', join(dir, 'policies.yaml'), '--resource', join(dir, 'resources.yaml'), '--remove-color'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = execFileSync(kyverno!, ['apply', join(dir, 'policies.yaml'), '--resource', join(dir, 'resources.yaml'), '--remove-color', ...warningArgs(policyType)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     const generated = out.split(/^policy \S+ applied to \S+:$/m).slice(1).map((b) => parse(b.split(/^---$/m)[0]!) as Obj).map((o) => `${o.metadata.namespace}/${o.kind}/${o.metadata.name}`);
     expect(generated.sort()).toEqual(['apps/NetworkPolicy/kubeharden-allow-dns', 'apps/NetworkPolicy/kubeharden-default-deny']);
   }, 60_000);

@@ -35,6 +35,17 @@ describe('validation', () => {
     ]);
   });
 
+  it('validates kyverno.policyType and resolves it per cluster', () => {
+    expect(cluster({ kyverno: { policyType: 'ClusterPolicy' } }).kyvernoPolicyType).toBe('ClusterPolicy');
+    expect(cluster({ kyverno: { policyType: 'ValidatingPolicy' } }).kyvernoPolicyType).toBe('ValidatingPolicy');
+    const r = resolve({ kyverno: { policyType: 'validatingpolicy' } });
+    expect(r.diagnostics.map((x) => [x.code, x.path.join('.'), x.hint])).toEqual([['invalid_value', 'kyverno.policyType', 'did you mean "ValidatingPolicy"?']]);
+    expect(codes({ kyverno: 'ClusterPolicy' })).toEqual(['error:invalid_value:kyverno']);
+    expect(codes({ kyverno: { policyTyp: 'ClusterPolicy' } })).toEqual(['error:unknown_key:kyverno.policyTyp']);
+    const multi = resolve({ kyverno: { policyType: 'ClusterPolicy' }, clusters: { old: {}, next: { kyverno: { policyType: 'ValidatingPolicy' } } } });
+    expect(multi.config!.clusters.map((c) => [c.name, c.kyvernoPolicyType])).toEqual([['next', 'ValidatingPolicy'], ['old', 'ClusterPolicy']]);
+  });
+
   it('reports every problem at once with codes, paths and hints', () => {
     const r = resolve({
       profile: 'pss-strict',

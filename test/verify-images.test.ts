@@ -26,11 +26,13 @@ import type { ObjectsFile } from '../src/backends/types.js';
 import { toYaml } from '../src/emit/yaml.js';
 import { capture, ensureEngine } from '../src/engines/index.js';
 import { kyvernoArgs, parseKyvernoOutput, resourceKey, type EngineFindings } from '../src/eval/engines.js';
+import { wildcardRegex } from '../src/backends/kyverno/image-validating.js';
 import type { Obj } from '../src/eval/review.js';
 import { crdSchema, schemaErrors, validator } from './schema.js';
 import { sha256, signatureTag, startRegistry, type OciRegistry } from './support/oci-registry.js';
 
 const policyValidator = validator(crdSchema('kyverno.io_clusterpolicies.yaml', 'v1'));
+const ivpValidator = validator(crdSchema('policies.kyverno.io_imagevalidatingpolicies.yaml', 'v1'));
 
 interface ReportResult {
   policy: string;
@@ -95,13 +97,13 @@ function handWrittenPolicy(pattern: string, publicKey: string): Obj {
   };
 }
 
-async function kyvernoApply(policies: readonly Obj[], resources: readonly Obj[]): Promise<Verdicts> {
+async function kyvernoApply(policies: readonly Obj[], resources: readonly Obj[], extraArgs: readonly string[] = []): Promise<Verdicts> {
   const kyverno = await ensureEngine('kyverno');
   const dir = mkdtempSync(join(tmpdir(), 'kubeharden-verify-images-'));
   try {
     writeFileSync(join(dir, 'policies.yaml'), toYaml(policies, { header: false }));
     writeFileSync(join(dir, 'resources.yaml'), toYaml(resources, { header: false }));
-    const r = await capture(kyverno, [...kyvernoArgs(join(dir, 'policies.yaml'), join(dir, 'resources.yaml')), '--registry']);
+    const r = await capture(kyverno, [...kyvernoArgs(join(dir, 'policies.yaml'), join(dir, 'resources.yaml')), '--registry', ...extraArgs]);
     const start = r.stdout.indexOf('{"kind"');
     if (start < 0) throw new Error(`kyverno apply produced no report (exit ${r.code}): ${r.stderr}${r.stdout}`);
     const report = JSON.parse(r.stdout.slice(start)) as { results?: ReportResult[] };
@@ -112,7 +114,9 @@ async function kyvernoApply(policies: readonly Obj[], resources: readonly Obj[])
         results.set(key, [...(results.get(key) ?? []), x]);
       }
     }
-    return { results, findings: parseKyvernoOutput(r, policies), stdout: r.stdout, stderr: r.stderr };
+    // The repo's parser reads ClusterPolicy reports (the ValidatingPolicy backend extends it).
+    const findings = policies.every((p) => p['kind'] === 'ClusterPolicy') ? parseKyvernoOutput(r, policies) : new Map();
+    return { results, findings, stdout: r.stdout, stderr: r.stderr };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -330,4 +334,128 @@ describe('Kyverno verifyImages against a local registry with cosign signatures',
     expect(outcomes('signed'), v.stdout + v.stderr).toEqual(['fail']);
     expect(outcomes('other-key'), v.stdout + v.stderr).toEqual(['pass']);
   }, 120_000);
+
+  // --- The same control as a policies.kyverno.io/v1 ImageValidatingPolicy (kyverno.policyType 'ValidatingPolicy').
+
+  /** The ImageValidatingPolicies the bundle holds for the control, validated against the v1 CRD schema. */
+  function imageValidatingPolicies(options: Record<string, unknown>, extra: Record<string, unknown> = {}): Obj[] {
+    const result = compile(
+      { name: 'sig', profile: 'pss-baseline', kyverno: { policyType: 'ValidatingPolicy' }, controls: { 'verify-image-signatures': { options } }, ...extra },
+      { today: '2026-11-26' },
+    );
+    expect(result.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    const file = result.clusters[0]!.files.find((f) => f.path === 'kyverno/verify-image-signatures.yaml') as ObjectsFile | undefined;
+    expect(file, 'kyverno/verify-image-signatures.yaml in the bundle').toBeDefined();
+    const policies = file!.objects as Obj[];
+    for (const p of policies) {
+      expect([p['apiVersion'], p['kind']]).toEqual(['policies.kyverno.io/v1', 'ImageValidatingPolicy']);
+      expect(schemaErrors(ivpValidator, p)).toEqual([]);
+    }
+    return policies;
+  }
+
+  /** A Pod template in each of the seven workload controllers. */
+  function workloads(name: string, image: string): Obj[] {
+    const template = { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'main', image }] } };
+    const selector = { matchLabels: { app: name } };
+    const m = (apiVersion: string, kind: string, spec: Obj): Obj => ({ apiVersion, kind, metadata: { name: `${name}-${kind.toLowerCase()}`, namespace: NS }, spec });
+    return [
+      m('apps/v1', 'Deployment', { selector, template }),
+      m('apps/v1', 'DaemonSet', { selector, template }),
+      m('apps/v1', 'StatefulSet', { selector, serviceName: name, template }),
+      m('apps/v1', 'ReplicaSet', { selector, template }),
+      m('v1', 'ReplicationController', { selector: { app: name }, template }),
+      m('batch/v1', 'Job', { template: { ...template, spec: { ...template.spec, restartPolicy: 'Never' } } }),
+      m('batch/v1', 'CronJob', { schedule: '0 * * * *', jobTemplate: { spec: { template: { ...template, spec: { ...template.spec, restartPolicy: 'Never' } } } } }),
+    ];
+  }
+
+  /** Results per resource key, with the CLI run under --warnings-as-errors (the v1 types carry no deprecation). */
+  async function ivpVerdicts(policies: Obj[], resources: Obj[]): Promise<{ of: (key: string) => string[]; messages: (key: string) => string; v: Verdicts }> {
+    const v = await kyvernoApply(policies, resources, ['--warnings-as-errors']);
+    for (const [key, list] of v.results) for (const x of list) expect(['pass', 'fail'], `${key}: ${x.result} ${x.message ?? ''}\n${v.stdout}`).toContain(x.result);
+    expect(v.stdout).not.toMatch(/deprecat/i);
+    return {
+      of: (key) => [...new Set((v.results.get(key) ?? []).map((x) => x.result))].sort(),
+      messages: (key) => (v.results.get(key) ?? []).map((x) => x.message ?? '').join('\n'),
+      v,
+    };
+  }
+
+  it('ImageValidatingPolicy: the compiled policy verifies Pods, refuses unsigned and foreign-key images naming them, never asks about images outside its patterns', async () => {
+    const policies = imageValidatingPolicies({ images: [`${host}/*`], publicKeys: [pem(releaseKey.publicKey)], transparencyLog: false });
+    expect(policies.map((p) => (p['metadata'] as Obj)['name'])).toEqual(['verify-image-signatures']);
+    const outsideBefore = outsideRegistry.requests.length;
+    const before = registry.requests.length;
+    const { of, messages, v } = await ivpVerdicts(policies, [pod('signed', images.signed), pod('pinned', images.pinned), pod('unsigned', images.unsigned), pod('other-key', images.otherKey), pod('outside', images.outside)]);
+    const ctx = v.stdout + v.stderr;
+    expect(of(podKey('signed')), ctx).toEqual(['pass']);
+    expect(of(podKey('pinned')), ctx).toEqual(['pass']);
+    expect(of(podKey('unsigned')), ctx).toEqual(['fail']);
+    expect(messages(podKey('unsigned'))).toContain(`no valid signature by a trusted key or identity: ${images.unsigned}`);
+    expect(of(podKey('other-key')), ctx).toEqual(['fail']);
+    expect(messages(podKey('other-key'))).toContain(images.otherKey);
+    // Outside the patterns: nothing to verify (a pass with no image), and its registry was never asked.
+    expect(of(podKey('outside')), ctx).toEqual(['pass']);
+    expect(outsideRegistry.requests.slice(outsideBefore)).toEqual([]);
+    const served = registry.requests.slice(before).map((q) => `${q.method} ${q.path} ${q.status}`);
+    expect(served).toContain(`GET /v2/team/api/manifests/${signatureTag(digests['api']!)} 200`);
+    expect(served).toContain(`GET /v2/team/worker/manifests/${signatureTag(digests['worker']!)} 404`);
+  }, 180_000);
+
+  it('ImageValidatingPolicy: all seven workload controllers are checked through their Pod template, ReplicationController included', async () => {
+    const policies = imageValidatingPolicies({ images: [`${host}/*`], publicKeys: [pem(releaseKey.publicKey)], transparencyLog: false });
+    const signed = workloads('good', images.webSigned);
+    const unsigned = workloads('bad', images.webUnsigned);
+    const { of, v } = await ivpVerdicts(policies, [...signed, ...unsigned]);
+    const key = (o: Obj): string => resourceKey(o['kind'], NS, (o['metadata'] as Obj)['name']);
+    expect(new Set([...signed, ...unsigned].map((o) => o['kind'])).size).toBe(7);
+    for (const o of signed) expect(of(key(o)), `${key(o)}\n${v.stdout}`).toEqual(['pass']);
+    for (const o of unsigned) expect(of(key(o)), `${key(o)}\n${v.stdout}`).toEqual(['fail']);
+  }, 180_000);
+
+  it('ImageValidatingPolicy: any one of several keys suffices; init and ephemeral containers are checked too', async () => {
+    const policies = imageValidatingPolicies({ images: [`${host}/*`], publicKeys: [pem(otherKey.publicKey), pem(releaseKey.publicKey)], transparencyLog: false });
+    const withInit = { ...pod('init-unsigned', images.signed), spec: { containers: [{ name: 'main', image: images.signed }], initContainers: [{ name: 'init', image: images.unsigned }] } };
+    const withEphemeral = { ...pod('ephemeral-unsigned', images.signed), spec: { containers: [{ name: 'main', image: images.signed }], ephemeralContainers: [{ name: 'debug', image: images.unsigned }] } };
+    const { of, v } = await ivpVerdicts(policies, [pod('signed', images.signed), pod('other-key', images.otherKey), pod('unsigned', images.unsigned), withInit, withEphemeral]);
+    expect(of(podKey('signed')), v.stdout).toEqual(['pass']);
+    expect(of(podKey('other-key')), v.stdout).toEqual(['pass']);
+    expect(of(podKey('unsigned')), v.stdout).toEqual(['fail']);
+    expect(of(podKey('init-unsigned')), v.stdout).toEqual(['fail']);
+    expect(of(podKey('ephemeral-unsigned')), v.stdout).toEqual(['fail']);
+  }, 180_000);
+
+  it('ImageValidatingPolicy: image and name exceptions, exempt namespaces; mutateDigest makes a digest mandatory (verifyDigest)', async () => {
+    const exceptions = [
+      { control: 'verify-image-signatures', images: [`${host}/team/worker*`], reason: 'test', expires: '2027-01-01' },
+      { control: 'verify-image-signatures', names: ['legacy-*'], reason: 'test', expires: '2027-01-01' },
+    ];
+    const policies = imageValidatingPolicies({ images: [`${host}/*`], publicKeys: [pem(releaseKey.publicKey)], transparencyLog: false }, { exceptions, exemptNamespaces: ['ops'] });
+    const inOps = { ...pod('in-ops', images.otherKey), metadata: { name: 'in-ops', namespace: 'ops' } };
+    const { of, v } = await ivpVerdicts(policies, [pod('worker', images.unsigned), pod('legacy-tool', images.otherKey), pod('tool', images.otherKey), inOps]);
+    // The excepted image is not verified; the excepted name and the exempt namespace get no verdict at all.
+    expect(of(podKey('worker')), v.stdout).toEqual(['pass']);
+    expect(of(podKey('legacy-tool')), v.stdout).toEqual([]);
+    expect(of(resourceKey('Pod', 'ops', 'in-ops')), v.stdout).toEqual([]);
+    expect(of(podKey('tool')), v.stdout).toEqual(['fail']);
+
+    const pinning = imageValidatingPolicies({ images: [`${host}/*`], publicKeys: [pem(releaseKey.publicKey)], transparencyLog: false, mutateDigest: true });
+    expect(((pinning[0]!['spec'] as Obj)['validationConfigurations'] as Obj)).toEqual({ mutateDigest: true, verifyDigest: true, required: true });
+    const d = await ivpVerdicts(pinning, [pod('signed', images.signed), pod('pinned', images.pinned)]);
+    expect(d.of(podKey('pinned')), d.v.stdout).toEqual(['pass']);
+    // `kyverno apply` validates without the mutation: a tag alone is refused for lacking the digest.
+    expect(d.of(podKey('signed')), d.v.stdout).toEqual(['fail']);
+    expect(d.messages(podKey('signed'))).toContain(`image ${images.signed} does not have a digest`);
+  }, 180_000);
+
+  it('ImageValidatingPolicy: Kyverno wildcards become anchored RE2 patterns', () => {
+    expect(wildcardRegex('registry.example.com/*')).toBe('(?s)^registry\\.example\\.com/.*$');
+    expect(wildcardRegex('ghcr.io/org/app:v?.*')).toBe('(?s)^ghcr\\.io/org/app:v.\\..*$');
+    expect(wildcardRegex('a+b(c)[d]{e}|^$\\')).toBe('(?s)^a\\+b\\(c\\)\\[d\\]\\{e\\}\\|\\^\\$\\\\$');
+    const re = (p: string): RegExp => new RegExp(wildcardRegex(p).replace('(?s)', ''), 's');
+    expect(re('registry.example.com/*').test('registry.example.com/team/api:1.0')).toBe(true);
+    expect(re('registry.example.com/*').test('registryXexample.com/team/api:1.0')).toBe(false);
+    expect(re('registry.example.com/*').test('evil.io/registry.example.com/x')).toBe(false);
+  });
 });

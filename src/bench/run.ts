@@ -21,7 +21,7 @@ import { parseArgs } from 'node:util';
 import { compile } from '../compile.js';
 import { findConfig, loadConfig } from '../config/load.js';
 import { objectsOf } from '../eval/bundle.js';
-import { gatorArgs, kyvernoArgs, parseGatorOutput, parseKyvernoOutput, resourceKey, type EngineFindings } from '../eval/engines.js';
+import { gatorArgs, kyvernoArgs, kyvernoWarningsAsErrors, parseGatorOutput, parseKyvernoOutput, resourceKey, type EngineFindings } from '../eval/engines.js';
 import { ensureEngine, ENGINES } from '../engines/index.js';
 import { toYaml } from '../emit/yaml.js';
 import { writeCorpus, type CorpusStats } from './corpus.js';
@@ -190,7 +190,7 @@ async function main(): Promise<number> {
   const ours1 = await measure('kubeharden audit --workers 0', n, process.execPath, [BIN, 'audit', '--workers', '0', '--config', configFile, '--format', 'jsonl', '--output', join(work, 'ours1.jsonl'), '--fail-on', 'never', join(work, 'corpus')], join(work, 'ours1.out'));
   const ours1Json = await measure('kubeharden audit --workers 0, JSON', n, process.execPath, [BIN, 'audit', '--workers', '0', '--config', configFile, '--format', 'jsonl', '--output', join(work, 'ours1-json.jsonl'), '--fail-on', 'never', join(work, 'corpus-json')], join(work, 'ours1-json.out'));
   const gatorRun = await measure('gator test', n, gator, gatorArgs(join(work, 'gatekeeper.yaml'), join(work, 'corpus')), join(work, 'gator.json'));
-  const kyvernoRun = await measure('kyverno apply', kyvernoN, kyverno, kyvernoArgs(join(work, 'kyverno.yaml'), kyvernoCorpus, hasExceptions ? join(work, 'exceptions.yaml') : undefined), join(work, 'kyverno.json'));
+  const kyvernoRun = await measure('kyverno apply', kyvernoN, kyverno, kyvernoArgs(join(work, 'kyverno.yaml'), kyvernoCorpus, hasExceptions ? join(work, 'exceptions.yaml') : undefined, kyvernoWarningsAsErrors([...b.policies, ...b.exceptions])), join(work, 'kyverno.json'));
   let scaled: Measured | undefined;
   if (!values['no-scale']) {
     writeCorpus(join(work, 'corpus-10x'), { resources: n * 10, seed });

@@ -121,6 +121,17 @@ export interface GatekeeperSettings {
   readonly regoVersion?: 'v1' | 'v0';
 }
 
+/** Which Kyverno policy types the bundle's `kyverno/` directory holds. */
+export interface KyvernoSettings {
+  /**
+   * `ValidatingPolicy` (default): the `policies.kyverno.io/v1` types (ValidatingPolicy, GeneratingPolicy,
+   * ImageValidatingPolicy, PolicyException), GA since Kyverno 1.17 and the only ones Kyverno 1.20 executes.
+   * `ClusterPolicy`: the legacy `kyverno.io/v1` ClusterPolicy and `kyverno.io/v2` PolicyException, for
+   * Kyverno 1.13–1.16 clusters.
+   */
+  readonly policyType?: 'ValidatingPolicy' | 'ClusterPolicy';
+}
+
 /** Which API resources are encrypted at rest in etcd. */
 export type EncryptedResource = 'secrets' | 'configmaps';
 
@@ -312,6 +323,8 @@ export interface ClusterSettings {
   /** Manifests with expected verdicts for `kubeharden test`. */
   readonly fixtures?: readonly FixtureConfig[];
   readonly gatekeeper?: GatekeeperSettings;
+  /** Kyverno output. */
+  readonly kyverno?: KyvernoSettings;
   /** Control-plane files: the audit policy, encryption at rest, the flags checklist. Defaults suit most clusters. */
   readonly controlPlane?: ControlPlaneSettings;
   /** NetworkPolicies per namespace (default-deny, DNS, cloud metadata). Namespaces may override each field. */

@@ -35,7 +35,7 @@ export const ENGINES: Readonly<Record<EngineName, EngineSpec>> = {
   },
   kyverno: {
     name: 'kyverno',
-    version: 'v1.19.0',
+    version: 'v1.19.1',
     envVar: 'KUBEHARDEN_KYVERNO',
     module: 'github.com/kyverno/kyverno/cmd/cli/kubectl-kyverno',
     coldBuild: 'about 10 minutes',

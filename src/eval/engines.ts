@@ -48,6 +48,8 @@ export async function gatorFindings(policyObjects: readonly object[], resources:
 interface EngineInput {
   readonly files: Readonly<Record<string, string>>;
   readonly policyObjects: readonly object[];
+  /** Kyverno: the PolicyExceptions given with `--exception`. */
+  readonly exceptionObjects?: readonly object[];
   readonly resources: readonly Obj[];
 }
 
@@ -140,7 +142,7 @@ export async function kyvernoFindings(policies: readonly object[], resources: re
 function kyvernoInput(policies: readonly object[], resources: readonly Obj[], exceptions: readonly object[]): EngineInput {
   const files: Record<string, string> = { 'policies.yaml': toYaml(policies, { header: false }), 'resources.yaml': toYaml(resources, { header: false }) };
   if (exceptions.length) files['exceptions.yaml'] = toYaml(exceptions, { header: false });
-  return { files, policyObjects: policies, resources };
+  return { files, policyObjects: policies, exceptionObjects: exceptions, resources };
 }
 
 async function runKyverno(input: EngineInput, log?: Logger): Promise<EngineFindings> {
@@ -148,7 +150,7 @@ async function runKyverno(input: EngineInput, log?: Logger): Promise<EngineFindi
   return withTempDir(async (dir) => {
     writeInput(dir, input);
     const exceptionFile = input.files['exceptions.yaml'] === undefined ? undefined : join(dir, 'exceptions.yaml');
-    const r = await capture(kyverno, kyvernoArgs(join(dir, 'policies.yaml'), join(dir, 'resources.yaml'), exceptionFile));
+    const r = await capture(kyverno, kyvernoArgs(join(dir, 'policies.yaml'), join(dir, 'resources.yaml'), exceptionFile, kyvernoWarningsAsErrors([...input.policyObjects, ...(input.exceptionObjects ?? [])])));
     return parseKyvernoOutput(r, input.policyObjects, input.resources);
   });
 }
@@ -230,10 +232,37 @@ function inputDigest(input: EngineInput): string {
   return h.digest('hex');
 }
 
-/** The `kyverno apply` command line with a JSON policy report. */
-export function kyvernoArgs(policies: string, resources: string, exceptions?: string): string[] {
-  return ['apply', policies, '--resource', resources, ...(exceptions ? ['--exception', exceptions] : []), '--policy-report', '--output-format', 'json', '--remove-color'];
+/**
+ * The `kyverno apply` command line with a JSON policy report. `warningsAsErrors` (kyvernoWarningArgs) makes
+ * the CLI refuse deprecated constructs.
+ */
+export function kyvernoArgs(policies: string, resources: string, exceptions?: string, warningsAsErrors = false): string[] {
+  return ['apply', policies, '--resource', resources, ...(exceptions ? ['--exception', exceptions] : []), '--policy-report', '--output-format', 'json', '--remove-color', ...(warningsAsErrors ? ['--warnings-as-errors'] : [])];
 }
+
+/**
+ * Whether a Kyverno CLI run over these objects (policies and exceptions) can use `--warnings-as-errors`: yes
+ * unless one of them is a legacy `kyverno.io` kind. The CLI's deprecation warnings (Kyverno 1.19.1,
+ * cmd/cli/kubectl-kyverno: policy and exception loaders, pkg/deprecations) are warnings about legacy kinds
+ * alone, so for ClusterPolicies the flag would fail on the deprecation itself: such runs go without it,
+ * and parseKyvernoOutput accepts exactly those warnings and nothing else.
+ */
+export function kyvernoWarningsAsErrors(objects: readonly object[]): boolean {
+  return !(objects as { apiVersion?: unknown }[]).some((o) => isLegacyKyvernoKind(o.apiVersion));
+}
+
+/** The flags kyvernoWarningsAsErrors stands for, for `kyverno apply` and `kyverno test`. */
+export function kyvernoWarningArgs(objects: readonly object[]): string[] {
+  return kyvernoWarningsAsErrors(objects) ? ['--warnings-as-errors'] : [];
+}
+
+function isLegacyKyvernoKind(apiVersion: unknown): boolean {
+  return typeof apiVersion === 'string' && apiVersion.startsWith('kyverno.io/');
+}
+
+/** The warning the Kyverno 1.19 CLI prints for each object of a legacy kind (the deprecation itself). */
+export const KYVERNO_LEGACY_DEPRECATION =
+  /^Warning: (?:\S.*: )?kyverno\.io\/v\w+ (?:ClusterPolicy|Policy|ClusterCleanupPolicy|CleanupPolicy|PolicyException) is deprecated and will be removed in a future release; migrate to [^;]+ \(policies\.kyverno\.io\), see https:\/\/kyverno\.io\/docs\/guides\/migration-to-cel\/$/;
 
 interface KyvernoPolicy {
   metadata: { name: string; annotations?: Record<string, string> };
@@ -287,7 +316,12 @@ export function parseKyvernoOutput(r: { code: number; stdout: string; stderr: st
   // kyverno exits 1 when a rule fails or errors; the report is still on stdout.
   const start = stdout.indexOf('{"kind"');
   // Skipped and invalid policies are listed (between dividers) before the report, or instead of it.
-  const preamble = stdout.slice(0, start < 0 ? undefined : start).split('\n').map((l) => l.trim()).filter((l) => l && !/^-{10,}$/.test(l) && !KYVERNO_PREAMBLE.test(l));
+  // A legacy kind's deprecation warning is expected (runs with legacy kinds go without --warnings-as-errors).
+  const preamble = stdout
+    .slice(0, start < 0 ? undefined : start)
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !/^-{10,}$/.test(l) && !KYVERNO_PREAMBLE.test(l) && !KYVERNO_LEGACY_DEPRECATION.test(l));
   if (preamble.length) fail(`reported: ${preamble.join('\n').slice(0, 2000)}`);
   if (start < 0) fail('printed no policy report');
   let report: { results?: { policy: string; rule: string; result: string; message?: string; resources?: Obj[] }[] };

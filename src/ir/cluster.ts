@@ -93,6 +93,8 @@ export interface ResolvedCluster {
   readonly exceptions: readonly ResolvedException[];
   readonly fixtures: readonly ResolvedFixture[];
   readonly regoVersion: 'v1' | 'v0';
+  /** Which Kyverno policy types `kyverno/` holds (config `kyverno.policyType`). */
+  readonly kyvernoPolicyType: 'ValidatingPolicy' | 'ClusterPolicy';
   readonly controlPlane: ResolvedControlPlane;
   /** NetworkPolicies, ResourceQuota and LimitRange generated per namespace (config/namespace-objects.ts). */
   readonly namespaceObjects: ResolvedNamespaceObjects;

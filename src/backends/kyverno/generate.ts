@@ -16,7 +16,8 @@ import {
   DEFAULT_DENY_CONTROL, METADATA_CONTROL, QUOTA_CONTROL, generateData, manifest, networkPolicyObjects, resourceObjects,
   type NamespaceControl, type NamespacedObject,
 } from '../namespaces/objects.js';
-import { KYVERNO_MIN_VERSION } from './version.js';
+import { KYVERNO_MIN_VERSION, KYVERNO_V1_MIN_VERSION } from './version.js';
+import { celLiteral, celString, type CelLiteralValue } from '../../lang/cel/cel.js';
 
 const TITLES: Record<NamespaceControl, { title: string; description: string }> = {
   [DEFAULT_DENY_CONTROL]: {
@@ -82,28 +83,89 @@ function rules(ir: BundleIR, control: NamespaceControl, build: (s: NamespaceObje
   return out;
 }
 
+function annotations(ir: BundleIR, control: NamespaceControl, subject: string, minVersion: string): Record<string, string> {
+  return {
+    'policies.kyverno.io/title': TITLES[control].title,
+    'policies.kyverno.io/category': control === QUOTA_CONTROL ? 'Resource policies' : 'Network separation',
+    'policies.kyverno.io/severity': 'medium',
+    'policies.kyverno.io/subject': subject,
+    'policies.kyverno.io/description': TITLES[control].description,
+    'policies.kyverno.io/minversion': minVersion,
+    'kyverno.io/kubernetes-version': ir.version,
+    'kubeharden.io/control': control,
+  };
+}
+
 function generatePolicy(ir: BundleIR, control: NamespaceControl, build: (s: NamespaceObjectSettings) => NamespacedObject[], subject: string): BackendFile[] {
+  if (ir.cluster.kyvernoPolicyType === 'ValidatingPolicy') return generatingPolicies(ir, control, build, subject);
   const r = rules(ir, control, build);
   if (!r.length) return [];
   const policy = {
     apiVersion: 'kyverno.io/v1',
     kind: 'ClusterPolicy',
-    metadata: {
-      name: control,
-      annotations: {
-        'policies.kyverno.io/title': TITLES[control].title,
-        'policies.kyverno.io/category': control === QUOTA_CONTROL ? 'Resource policies' : 'Network separation',
-        'policies.kyverno.io/severity': 'medium',
-        'policies.kyverno.io/subject': subject,
-        'policies.kyverno.io/description': TITLES[control].description,
-        'policies.kyverno.io/minversion': KYVERNO_MIN_VERSION,
-        'kyverno.io/kubernetes-version': ir.version,
-        'kubeharden.io/control': control,
-      },
-    },
+    metadata: { name: control, annotations: annotations(ir, control, subject, KYVERNO_MIN_VERSION) },
     spec: { background: true, rules: r },
   };
   return [{ path: `kyverno/${control}.yaml`, objects: [policy] }];
+}
+
+/** The GeneratingPolicy of the cluster-wide objects of a control: its own name. One namespace's: `<control>-<namespace>`. */
+export function generatingPolicyName(control: NamespaceControl, namespace?: string): string {
+  return namespace === undefined ? control : dnsName([control, namespace]);
+}
+
+/**
+ * The same objects as `policies.kyverno.io/v1` GeneratingPolicies (Kyverno ≥ 1.17): one policy per scope
+ * (the cluster-wide objects, then each namespace with settings of its own), triggered by CREATE and UPDATE of
+ * a Namespace like the generate rules. The namespace scope is a match condition on the Namespace's name and
+ * labels (the rules' names / selector / exclude); each object is a CEL literal handed to
+ * `generator.Apply`, which puts it into the triggering namespace. `synchronize` and `generateExisting` as
+ * in the rules; `orphanDownstreamOnPolicyDelete` keeps its default (false, as in the rules): deleting the
+ * policy deletes what it generated.
+ */
+function generatingPolicies(ir: BundleIR, control: NamespaceControl, build: (s: NamespaceObjectSettings) => NamespacedObject[], subject: string): BackendFile[] {
+  const mine = (s: NamespaceObjectSettings): NamespacedObject[] => build(s).filter((o) => o.control === control);
+  const own = ownNamespaces(ir, control, build);
+  const ownNames = new Set(own.map((n) => n.namespace));
+  const listed = ir.namespaceObjects.scopes.map((n) => n.namespace).filter((n) => !ownNames.has(n));
+  const label = ir.namespaceObjects.optInLabel;
+  const infra = ir.cluster.namespaces.filter((n) => n.infra).map((n) => n.name);
+  const exclude = label ? [...new Set([...ir.cluster.exemptNamespaces, ...infra, ...ownNames])].sort() : [];
+  const name = 'object.metadata.name';
+  const named = (names: readonly string[]): string => `${name} in ${celLiteral([...names])}`;
+  const policy = (policyName: string, objects: readonly NamespacedObject[], condition: string): object => ({
+    apiVersion: 'policies.kyverno.io/v1',
+    kind: 'GeneratingPolicy',
+    metadata: { name: policyName, annotations: annotations(ir, control, subject, KYVERNO_V1_MIN_VERSION) },
+    spec: {
+      evaluation: { generateExisting: { enabled: true }, synchronize: { enabled: true } },
+      matchConstraints: { resourceRules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['namespaces'] }] },
+      matchConditions: [{ name: 'namespace-scope', expression: condition }],
+      variables: [{ name: 'namespace', expression: name }],
+      generate: objects.map((o) => ({ expression: `generator.Apply(variables.namespace, [${celLiteral(generatedObject(o))}])` })),
+    },
+  });
+  const out: object[] = [];
+  const clusterWide = mine(ir.namespaceObjects.cluster);
+  const scope = [
+    ...(listed.length ? [named(listed)] : []),
+    ...(label
+      ? [`(object.metadata.?labels[?${celString(label.key)}].orValue(null) == ${celString(label.value)}${exclude.length ? ` && !(${named(exclude)})` : ''})`]
+      : []),
+  ];
+  if (scope.length && clusterWide.length) out.push(policy(generatingPolicyName(control), clusterWide, scope.join(' || ')));
+  for (const n of own) {
+    const objects = mine(n.settings);
+    if (objects.length) out.push(policy(generatingPolicyName(control, n.namespace), objects, named([n.namespace])));
+  }
+  return out.length ? [{ path: `kyverno/${control}.yaml`, objects: out }] : [];
+}
+
+/** What a GeneratingPolicy creates: the manifest without namespace (generator.Apply sets it) and without our labels (Kyverno sets its own). */
+function generatedObject(o: NamespacedObject): Record<string, CelLiteralValue> {
+  const { apiVersion, kind, metadata, ...body } = manifest(o, '') as { metadata: Record<string, unknown> } & Record<string, unknown>;
+  const { namespace: _ns, labels: _labels, ...md } = metadata;
+  return { apiVersion, kind, metadata: md, ...body } as Record<string, CelLiteralValue>;
 }
 
 /** A namespace the config does not name that carries the opt-in label (suite only, when there is a label). */
@@ -124,15 +186,26 @@ export function namespaceGenerateSuite(ir: BundleIR): BackendFile[] {
   const builders = [networkPolicyObjects, resourceObjects];
   const files: BackendFile[] = [];
   const results: object[] = [];
+  const v1 = ir.cluster.kyvernoPolicyType === 'ValidatingPolicy';
+  const byPolicy = new Map<string, { generatedResources: string[] }>();
   for (const { namespace, settings } of scopes) {
     for (const build of builders) {
       for (const o of build(settings)) {
         const own = ownNamespaces(ir, o.control, build).some((n) => n.namespace === namespace);
         const file = `generated/${namespace}-${o.name}.yaml`;
-        // Kyverno sets its own labels on what it generates; the comparison covers everything else.
+        // Kyverno sets its own labels on what it generates; the comparison covers everything else. (The
+        // Kyverno CLI adds none to what a GeneratingPolicy generates, the cluster does.)
         const { labels: _labels, ...md } = manifest(o, namespace)['metadata'] as Record<string, unknown>;
         files.push({ path: `${SUITE_DIR}/${file}`, objects: [{ ...manifest(o, namespace), metadata: md }] });
-        results.push({ policy: o.control, rule: ruleName(o, namespace, own), kind: 'Namespace', resources: [namespace], generatedResource: file, result: 'pass' });
+        if (v1) {
+          // A GeneratingPolicy has no rules: each object it generates is compared with the files of its scope.
+          const policy = generatingPolicyName(o.control, own ? namespace : undefined);
+          const key = `${policy}\u0000${namespace}`;
+          const r = byPolicy.get(key) ?? { policy, isGeneratingPolicy: true, kind: 'Namespace', resources: [namespace], generatedResources: [] as string[], result: 'pass' };
+          r.generatedResources.push(file);
+          if (!byPolicy.has(key)) results.push(r);
+          byPolicy.set(key, r);
+        } else results.push({ policy: o.control, rule: ruleName(o, namespace, own), kind: 'Namespace', resources: [namespace], generatedResource: file, result: 'pass' });
       }
     }
   }

@@ -26,6 +26,7 @@ import { allowKeysOf } from '../../config/allow.js';
 import { allowanceParams } from '../gatekeeper/emitters.js';
 import { KYVERNO_MIN_VERSION } from './version.js';
 import { namespaceGeneratePolicies } from './generate.js';
+import { imageValidatingPolicies, isImageValidatingControl } from './image-validating.js';
 
 export { KYVERNO_MIN_VERSION };
 
@@ -36,6 +37,11 @@ export function kyvernoBackend(ir: BundleIR): BackendFile[] {
   const files: BackendFile[] = [];
   const exceptions: PolicyException[] = [];
   for (const c of ir.controls) {
+    // policies.kyverno.io/v1: verify-image-signatures as ImageValidatingPolicies (kyverno/image-validating.ts).
+    if (ir.cluster.kyvernoPolicyType === 'ValidatingPolicy' && isImageValidatingControl(c.control)) {
+      files.push({ path: `${KYVERNO_DIR}/${c.control}.yaml`, objects: imageValidatingPolicies(ir, c.control, c.instances) });
+      continue;
+    }
     const policies = policiesFor(c.control, c.instances, ir.version);
     if (!policies) continue;
     files.push({ path: `${KYVERNO_DIR}/${c.control}.yaml`, objects: policies });

@@ -4,3 +4,9 @@
  * releases embed. Evaluation was verified with the Kyverno 1.19 CLI.
  */
 export const KYVERNO_MIN_VERSION = '1.13.0';
+
+/**
+ * Oldest Kyverno for the `policies.kyverno.io/v1` types (ValidatingPolicy, GeneratingPolicy,
+ * ImageValidatingPolicy, PolicyException): v1 is served from 1.17 on.
+ */
+export const KYVERNO_V1_MIN_VERSION = '1.17.0';

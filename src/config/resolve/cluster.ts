@@ -34,6 +34,7 @@ export function resolveCluster(d: Diagnostics, name: string, source: ClusterSour
   const psaSettings = resolvePsa(d, source.pick('psa'), exemptNamespaces);
 
   const regoVersion = resolveRegoVersion(d, source.pick('gatekeeper'));
+  const kyvernoPolicyType = resolveKyvernoPolicyType(d, source.pick('kyverno'));
   const controlPlaneSetting = source.pick('controlPlane');
   const controlPlane = resolveControlPlane(d, controlPlaneSetting.value, controlPlaneSetting.path);
 
@@ -73,7 +74,7 @@ export function resolveCluster(d: Diagnostics, name: string, source: ClusterSour
     source.pick('namespaceObjects'),
   );
 
-  const resolved = { name, profile, level, version, defaultMode, exemptNamespaces, controls, namespaces, exceptions, fixtures, regoVersion, controlPlane, namespaceObjects };
+  const resolved = { name, profile, level, version, defaultMode, exemptNamespaces, controls, namespaces, exceptions, fixtures, regoVersion, kyvernoPolicyType, controlPlane, namespaceObjects };
   return withPsaLevels({ ...(rollout === 'observe' ? observe(resolved) : resolved), rollout, engineNamespaces, psa: { defaultEnforce: psaSettings.defaultEnforce } });
 }
 
@@ -101,6 +102,24 @@ function resolveDefaultMode(d: Diagnostics, setting: Layer): Mode {
   if (MODES.includes(setting.value as Mode)) return setting.value as Mode;
   d.error('invalid_mode', setting.path, `defaultMode must be one of ${MODES.join(', ')}, got ${describe(setting.value)}`, hintFor(setting.value, MODES));
   return 'enforce';
+}
+
+const KYVERNO_POLICY_TYPES = ['ValidatingPolicy', 'ClusterPolicy'] as const;
+type KyvernoPolicyType = (typeof KYVERNO_POLICY_TYPES)[number];
+
+function resolveKyvernoPolicyType(d: Diagnostics, setting: Layer): KyvernoPolicyType {
+  // Until the policies.kyverno.io/v1 backend is complete, the legacy type stays the default.
+  const fallback: KyvernoPolicyType = 'ClusterPolicy';
+  if (setting.value === undefined) return fallback;
+  if (!isObject(setting.value)) {
+    d.error('invalid_value', setting.path, `kyverno must be an object, got ${describe(setting.value)}`);
+    return fallback;
+  }
+  checkKeys(d, setting.value, setting.path, ['policyType']);
+  const t = setting.value['policyType'];
+  if (KYVERNO_POLICY_TYPES.includes(t as KyvernoPolicyType)) return t as KyvernoPolicyType;
+  if (t !== undefined) d.error('invalid_value', [...setting.path, 'policyType'], `policyType must be one of ${KYVERNO_POLICY_TYPES.map((x) => `'${x}'`).join(', ')}, got ${describe(t)}`, hintFor(t, KYVERNO_POLICY_TYPES));
+  return fallback;
 }
 
 function resolveRegoVersion(d: Diagnostics, setting: Layer): 'v1' | 'v0' {

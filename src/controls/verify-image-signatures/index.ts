@@ -27,7 +27,14 @@ only for signatures made without the public log (private infrastructure, air-gap
 exceptions become the rule's skipImageReferences. Kyverno needs network access to the registries (and to
 Rekor) and pull credentials for private ones; verification happens at admission, so background scans are
 off. Not covered: image volumes (spec.volumes[*].image), and Gatekeeper: it has no signature verification
-of its own and needs an external-data provider, which kubeharden does not generate.`,
+of its own and needs an external-data provider, which kubeharden does not generate. With kyverno.policyType
+'ValidatingPolicy' (Kyverno 1.17 and later) the control is an ImageValidatingPolicy per mode and namespace scope
+instead: it matches Pods and all seven workload controllers itself (ReplicationController included, which
+that type's autogen leaves out), verifies the same patterns, keys, identities, transparency-log setting and
+mutateDigest/verifyDigest, takes image exceptions out of its image match and name exceptions into its match
+conditions, and has its own failure policy per scope. Its patterns match the image as the manifest writes it,
+where the ClusterPolicy rule matches Kyverno's normalised reference (docker.io/ and :latest added): name the
+registry in the patterns as the manifests do.`,
   category: 'Images (NSA/CISA)',
   severity: 'high',
   nsa: ['NSA-POD-3', 'NSA-UPG-2'],
