@@ -67,8 +67,9 @@ Evaluates every enabled control's built-in samples and the config's fixtures thr
 
 Options:
   -c, --config F   the config file (default: policies.config.ts in the working directory)
-  --engine E       wasm (default), or apiserver: the samples and fixtures as dry-run creates on a real
-                   kube-apiserver + etcd started with the bundle's control-plane files, PSA labels and namespaces
+  --engine E       wasm (default), or apiserver: the samples and fixtures as dry-run creates (UPDATE samples
+                   as dry-run updates of a stored old object) on a real kube-apiserver + etcd started with
+                   the bundle's control-plane files, PSA labels and namespaces
   -h, --help       this text
 
 Exit codes: 0 all passed, 1 a failure or an invalid config, 2 usage error or unusable config file.`,

@@ -33,6 +33,8 @@ export interface ListOptions {
   readonly base?: Obj;
   readonly metadata?: Obj;
   readonly versions?: Sample['versions'];
+  /** More fields for the container under test in one list (e.g. `restartPolicy: Always` for an init container). */
+  readonly inList?: Partial<Record<ContainerList, Obj>>;
 }
 
 /**
@@ -46,7 +48,7 @@ export function perContainerList(base: string, expect: 'allow' | 'deny', contain
 
 export function inList(name: string, expect: 'allow' | 'deny', list: ContainerList, container: Obj, options: ListOptions = {}): Sample {
   const plain = (n: string): Obj => ({ name: n, image: IMAGE, ...(options.base ?? {}) });
-  const target = (n: string): Obj => ({ ...plain(n), ...container });
+  const target = (n: string): Obj => ({ ...plain(n), ...container, ...(options.inList?.[list] ?? {}) });
   const spec: Obj = { ...(options.podSpec ?? {}) };
   spec['containers'] = [list === 'containers' ? target('app') : plain('app')];
   if (list === 'initContainers') spec['initContainers'] = [target('init')];
@@ -94,6 +96,15 @@ export function runningPodUpdates(running: Manifest, newImage: string): Sample[]
       podOnly: true,
     },
   ];
+}
+
+/**
+ * The samples, with `apiServerRejects` set on the ones named in `reasons` (a part of the pinned API server's
+ * validation message). Throws on a name that is not among them, so a renamed sample cannot lose its note.
+ */
+export function apiServerRejects(samples: readonly Sample[], reasons: Readonly<Record<string, string>>): Sample[] {
+  for (const name of Object.keys(reasons)) if (!samples.some((s) => s.name === name)) throw new Error(`apiServerRejects: no sample named ${name}`);
+  return samples.map((s) => (reasons[s.name] !== undefined ? { ...s, apiServerRejects: reasons[s.name] } : s));
 }
 
 export function sample(name: string, expect: 'allow' | 'deny', object: Manifest, versions?: Sample['versions']): Sample {

@@ -84,6 +84,14 @@ export interface Sample {
   readonly keepName?: boolean;
   /** The subresource an UPDATE sample is written through (`status`, `finalize`): gator sees it in the review. */
   readonly subResource?: string;
+  /**
+   * Set when the pinned kube-apiserver's own validation (decoding, field validation, Pod Security Admission's
+   * namespace label check) refuses the object: a part of its message. The attack never reaches admission
+   * there; the sample stays for the policy engines, which see objects the API server has not validated
+   * (offline audits, older releases, webhooks ordered before validation), and the API server suite proves
+   * the refusal (test/apiserver.test.ts). Every other sample must be an object the API server accepts.
+   */
+  readonly apiServerRejects?: string;
 }
 
 /** A warning about one option value: the option, the list index, the problem, a fix. */

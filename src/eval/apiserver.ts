@@ -203,13 +203,16 @@ const detail = (reasons: readonly PsaReason[]): string => reasons.map((r) => (r.
 
 /**
  * What PSA on the API server says about each object in its namespace, predicted with the PSA library
- * oracle. Objects PSA does not look at (exempt namespace, no pod template) get an empty prediction.
+ * oracle. Objects PSA does not look at (exempt namespace, no pod template, an UPDATE PSA lets through
+ * unchecked) get an empty prediction.
  */
-export async function predictPsa(items: readonly { readonly object: Obj; readonly ns: NamespacePolicy }[], log?: Logger): Promise<PsaPrediction[]> {
+export async function predictPsa(items: readonly { readonly object: Obj; readonly ns: NamespacePolicy; readonly oldObject?: Obj }[], log?: Logger): Promise<PsaPrediction[]> {
   const requests: { id: string; level: PsaLevel; version: string; pod: unknown }[] = [];
   const plan = items.map((it, i) => {
     const pod = podOf(it.object);
     if (it.ns.exempt || !pod) return { enforce: undefined, warn: undefined };
+    // An UPDATE: PSA looks at Pods only, and only at a significant change; workloads' updates are not sent.
+    if (it.oldObject && (it.object['kind'] !== 'Pod' || !isSignificantPodUpdate(it.object, it.oldObject))) return { enforce: undefined, warn: undefined };
     const isPod = it.object['kind'] === 'Pod';
     const ask = (lv: LevelVersion, tag: string): string | undefined => {
       if (lv.level === 'privileged') return undefined;
@@ -258,4 +261,106 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return out;
+}
+
+/**
+ * Whether a Pod UPDATE is one Pod Security Admission evaluates (its isSignificantPodUpdate, k8s.io/pod-security-admission
+ * admission.go): a different number of containers or init containers, a changed image, or an ephemeral
+ * container added or given another image. Anything else (labels, annotations) is admitted unchecked.
+ */
+export function isSignificantPodUpdate(pod: Obj, oldPod: Obj): boolean {
+  const list = (p: Obj, l: string): Obj[] => ((((p['spec'] ?? {}) as Obj)[l] ?? []) as Obj[]);
+  for (const l of ['containers', 'initContainers']) {
+    const now = list(pod, l);
+    const before = list(oldPod, l);
+    if (now.length !== before.length) return true;
+    if (now.some((c, i) => c['image'] !== before[i]!['image'])) return true;
+  }
+  const old = list(oldPod, 'ephemeralContainers');
+  return list(pod, 'ephemeralContainers').some((c) => {
+    const o = old.find((x) => x['name'] === c['name']);
+    return !o || o['image'] !== c['image'];
+  });
+}
+
+const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const named = (v: unknown): v is Obj[] => Array.isArray(v) && v.length > 0 && v.every((e) => isObj(e) && typeof e['name'] === 'string');
+
+/**
+ * The object a client would send to change `stored` (the object as the API server holds it) the way `after`
+ * differs from `before`: what the change leaves alone keeps the stored value (fields the API server or its
+ * admission plugins added, such as a Service's cluster IP or the service-account token volume), what it
+ * changes takes the new value. Lists of named items (containers, volumes, ports) are merged by name.
+ */
+export function applyChange(stored: unknown, before: unknown, after: unknown): unknown {
+  if (same(before, after)) return stored;
+  if (isObj(before) && isObj(after) && isObj(stored)) {
+    const out: Obj = { ...stored };
+    for (const k of new Set([...Object.keys(before), ...Object.keys(after)])) {
+      if (!(k in after)) delete out[k];
+      else out[k] = applyChange(stored[k], before[k], after[k]);
+    }
+    return out;
+  }
+  if (named(after) && (before === undefined || named(before)) && (stored === undefined || named(stored))) {
+    const b = (before ?? []) as Obj[];
+    const s = (stored ?? []) as Obj[];
+    const kept = s.filter((x) => !b.some((y) => y['name'] === x['name']) || after.some((y) => y['name'] === x['name']));
+    const out = kept.map((x) => {
+      const a = after.find((y) => y['name'] === x['name']);
+      return a === undefined ? x : applyChange(x, b.find((y) => y['name'] === x['name']), a);
+    });
+    for (const a of after) if (!s.some((x) => x['name'] === a['name'])) out.push(a);
+    return out;
+  }
+  return after;
+}
+
+/** The REST path of one object (`/api/v1/namespaces/<ns>/pods/<name>`), plus `/<subresource>` when given. */
+export async function objectPath(discovery: Discovery, object: Obj, namespace: string | undefined, subResource?: string): Promise<string | undefined> {
+  const res = await discovery.resource(String(object['apiVersion'] ?? ''), String(object['kind'] ?? ''));
+  if (!res) return undefined;
+  const base = res.namespaced && namespace ? res.path.replace(/\/([^/]+)$/, `/namespaces/${namespace}/$1`) : res.path;
+  const name = String(((object['metadata'] ?? {}) as Obj)['name'] ?? '');
+  return `${base}/${encodeURIComponent(name)}${subResource ? `/${subResource}` : ''}`;
+}
+
+/**
+ * Stores `object` for real (no dry run) in `namespace` and returns it as stored, or the object already stored
+ * under that name (an API server's own bootstrap object, or one stored earlier). Throws when it cannot.
+ */
+export async function ensureStored(cp: RunningControlPlane, discovery: Discovery, object: Obj, namespace: string | undefined): Promise<Obj> {
+  const res = await discovery.resource(String(object['apiVersion'] ?? ''), String(object['kind'] ?? ''));
+  if (!res) throw new Error(`the API server serves no ${String(object['kind'])} in ${String(object['apiVersion'])}`);
+  const path = res.namespaced && namespace ? res.path.replace(/\/([^/]+)$/, `/namespaces/${namespace}/$1`) : res.path;
+  const md = { ...((object['metadata'] ?? {}) as Obj) };
+  if (res.namespaced && namespace) md['namespace'] = namespace;
+  else delete md['namespace'];
+  const r = await cp.request('POST', `${path}?fieldValidation=Strict`, { ...object, metadata: md });
+  if (r.status === 201 || r.status === 200) return r.body as Obj;
+  if (r.status === 409) {
+    const g = await cp.request('GET', (await objectPath(discovery, object, namespace))!);
+    if (g.status === 200) return g.body as Obj;
+  }
+  throw new Error(`storing ${String(object['kind'])}/${String(md['name'])}${namespace ? ` in ${namespace}` : ''}: HTTP ${r.status}: ${statusMessage(r)}`);
+}
+
+/**
+ * Sends the change from `before` to `after` as a `dryRun=All` update (PUT, with the stored object's
+ * resourceVersion) of `stored`, through `subResource` when given: admission sees the stored object as the
+ * old object.
+ */
+export async function admitUpdate(cp: RunningControlPlane, discovery: Discovery, stored: Obj, before: Obj, after: Obj, namespace: string | undefined, subResource?: string): Promise<Admission> {
+  const path = await objectPath(discovery, stored, namespace, subResource);
+  if (!path) return { status: 0, allowed: false, message: `the API server serves no ${String(stored['kind'])} in ${String(stored['apiVersion'])}`, warnings: [], request: '' };
+  const smd = (stored['metadata'] ?? {}) as Obj;
+  // The names and namespace are the stored object's (the harness renames and moves samples).
+  const strip = (o: Obj): Obj => ({ ...o, metadata: { ...((o['metadata'] ?? {}) as Obj), name: smd['name'], namespace: smd['namespace'] } });
+  const body = applyChange(stored, strip(before), strip(after)) as Obj;
+  const sent = { ...body, metadata: { ...((body['metadata'] ?? {}) as Obj), resourceVersion: smd['resourceVersion'] } };
+  if (smd['namespace'] === undefined) delete (sent.metadata as Obj)['namespace'];
+  const r = await cp.request('PUT', `${path}?dryRun=All&fieldValidation=Strict`, sent);
+  const allowed = r.status === 200 || r.status === 201;
+  return { status: r.status, allowed, message: allowed ? '' : statusMessage(r), warnings: r.warnings, request: `PUT ${path}`, ...(allowed ? { body: r.body } : {}) };
 }

@@ -269,14 +269,37 @@ function cmp(a: string, b: string): number {
 export const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'ReplicationController', 'Job', 'CronJob'] as const;
 export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
 
-/** The same pod spec inside every workload controller kind. */
+/**
+ * The name of a pod's workload variant: `<pod>-<kind>`, dots turned into dashes (a StatefulSet's name is a DNS
+ * label: it names the Pods' hostnames) and at most 52 characters (a CronJob's Jobs add 11); a longer pod name
+ * keeps its start and gets a hash of the whole (shortName), so distinct names stay distinct.
+ */
+export function workloadVariantName(pod: string, kind: string): string {
+  const suffix = `-${kind.toLowerCase()}`;
+  return `${shortName(pod, 52 - suffix.length)}${suffix}`;
+}
+
+/**
+ * `text` as a DNS label of at most `max` characters: dots turned into dashes; a longer one keeps its start
+ * and ends in a hash of the whole text (FNV-1a, 32 bits: deterministic, no dependency).
+ */
+export function shortName(text: string, max: number): string {
+  const full = text.replace(/\./g, '-');
+  if (full.length <= max) return full;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < full.length; i++) h = Math.imul(h ^ full.charCodeAt(i), 0x01000193) >>> 0;
+  const suffix = `-${h.toString(16).padStart(8, '0')}`;
+  return `${full.slice(0, max - suffix.length).replace(/-+$/, '')}${suffix}`;
+}
+
+/** The same pod spec inside every workload controller kind (named by workloadVariantName: valid objects). */
 export function workloadVariants(pod: Obj): { kind: WorkloadKind; object: Obj }[] {
   const m = (pod['metadata'] ?? {}) as Obj;
   const name = String(m['name'] ?? 'sample');
   const namespace = m['namespace'];
   const labels = { app: name.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 63) };
   const template = { metadata: { labels, ...(m['annotations'] ? { annotations: m['annotations'] } : {}) }, spec: pod['spec'] };
-  const md = (kind: string): Obj => ({ name: `${name}.${kind.toLowerCase()}`, ...(namespace ? { namespace } : {}) });
+  const md = (kind: string): Obj => ({ name: workloadVariantName(name, kind), ...(namespace ? { namespace } : {}) });
   const selector = { matchLabels: labels };
   const jobSpec = { template: { ...template, spec: { restartPolicy: 'Never', ...(pod['spec'] as Obj) } } };
   const objects: Record<WorkloadKind, Obj> = {

@@ -132,7 +132,13 @@ function gatekeeperSuite(controls: readonly ControlId[], cases: readonly SuiteCa
   const tests: object[] = controls.map((id) => {
     files.push({ path: `gatekeeper/samples/${id}/constraint.yaml`, objects: [constraint(id, inst(id))] });
     const own = cases.filter((c) => c.control === id);
-    for (const c of own) files.push({ path: `gatekeeper/samples/${id}/${caseFile(c)}`, objects: [c.oldObject ? admissionReview(c) : c.object] });
+    const seen = new Set<string>();
+    for (const c of own) {
+      // Two cases in one file would make the suite test one of them twice and the other never.
+      if (seen.has(caseFile(c))) throw new Error(`gatekeeper suite: two samples of ${id} share the file ${caseFile(c)}`);
+      seen.add(caseFile(c));
+      files.push({ path: `gatekeeper/samples/${id}/${caseFile(c)}`, objects: [c.oldObject ? admissionReview(c) : c.object] });
+    }
     return {
       name: id,
       template: `templates/${id}.yaml`,
@@ -218,8 +224,9 @@ function resourceRef(md: Obj): string {
   return typeof md['namespace'] === 'string' ? `${md['namespace']}/${String(md['name'])}` : String(md['name']);
 }
 
+/** `<sample>.yaml`, or `<sample>.<kind>.yaml` for a workload variant (its object name may be shortened). */
 function caseFile(c: SuiteCase): string {
-  return `${c.name.slice(c.control.length + 1)}.yaml`;
+  return c.kind === String(c.sample.object['kind']) ? `${c.sample.name}.yaml` : `${c.sample.name}.${c.kind.toLowerCase()}.yaml`;
 }
 
 function resourceOf(c: SuiteCase): { group: string; version: string; resource: string } {

@@ -15,7 +15,7 @@ export const SAMPLE_NAMESPACE = 'kubeharden-samples';
 
 export interface SuiteCase {
   readonly control: ControlId;
-  /** Unique in the bundle: `<control>.<sample>[.<kind>]` (a valid object name). */
+  /** Unique in the bundle: `<control>.<sample>`, or for a workload variant its workloadVariantName (valid object names). */
   readonly name: string;
   readonly sample: Sample;
   /** Pod, a workload controller kind, or the target kind of a non-pod control. */

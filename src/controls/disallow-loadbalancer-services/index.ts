@@ -131,7 +131,8 @@ a removed allowed annotation (also through services/status, whose writes keep me
       expect: 'deny',
       operation: 'UPDATE',
       oldObject: service('update-adds-port', LB),
-      object: service('update-adds-port', { ...LB, ports: [{ port: 80, targetPort: 8080 }, { name: 'admin', port: 9000, targetPort: 9000 }] }),
+      // A Service with more than one port names each of them (the API server requires it).
+      object: service('update-adds-port', { ...LB, ports: [{ name: 'http', port: 80, targetPort: 8080 }, { name: 'admin', port: 9000, targetPort: 9000 }] }),
     },
     {
       name: 'update-node-port-to-load-balancer',

@@ -46,8 +46,9 @@ finalizer, a services/status write): it opens no node port; a new or changed por
       name: 'update-adds-port',
       expect: 'deny',
       operation: 'UPDATE',
-      oldObject: service('update-adds-port', { type: 'NodePort', ports: [{ port: 80, nodePort: 30080 }] }),
-      object: service('update-adds-port', { type: 'NodePort', ports: [{ port: 80, nodePort: 30080 }, { port: 81, nodePort: 30081 }] }),
+      // A Service with more than one port names each of them (the API server requires it).
+      oldObject: service('update-adds-port', { type: 'NodePort', ports: [{ name: 'http', port: 80, nodePort: 30080 }] }),
+      object: service('update-adds-port', { type: 'NodePort', ports: [{ name: 'http', port: 80, nodePort: 30080 }, { name: 'alt', port: 81, nodePort: 30081 }] }),
     },
     {
       name: 'update-load-balancer-to-node-port',

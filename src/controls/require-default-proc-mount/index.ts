@@ -1,5 +1,5 @@
 import { cel, defineControl, NO_OPTIONS, rego } from '../types.js';
-import { perContainerList, pod, sample } from '../samples.js';
+import { apiServerRejects, perContainerList, pod, sample } from '../samples.js';
 import { check } from './cel.js';
 
 export default defineControl({
@@ -19,7 +19,12 @@ control is not relaxed more than that one.`,
   samples: [
     sample('unset', 'allow', pod('plain')),
     ...perContainerList('default', 'allow', { securityContext: { procMount: 'Default' } }),
-    ...perContainerList('unmasked', 'deny', { securityContext: { procMount: 'Unmasked' } }),
+    // Unmasked in the host's user namespace: the API server refuses it (hostUsers must be false), the engines deny it.
+    ...apiServerRejects(perContainerList('unmasked', 'deny', { securityContext: { procMount: 'Unmasked' } }), {
+      'unmasked-containers': '`hostUsers` must be false to use `Unmasked`',
+      'unmasked-init-containers': '`hostUsers` must be false to use `Unmasked`',
+      'unmasked-ephemeral-containers': '`hostUsers` must be false to use `Unmasked`',
+    }),
     ...perContainerList('unmasked-user-namespace', 'deny', { securityContext: { procMount: 'Unmasked' } }, { podSpec: { hostUsers: false } }),
   ],
 });

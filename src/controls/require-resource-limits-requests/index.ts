@@ -35,7 +35,13 @@ pass (set the values in the template); pod-level spec.resources is not taken int
     inList('no-memory-limit', 'deny', 'containers', { resources: { requests: { cpu: '100m', memory: '128Mi' } } }),
     inList('no-cpu-request', 'deny', 'initContainers', { resources: { requests: { memory: '128Mi' }, limits: { memory: '128Mi' } } }, { base: FULL }),
     inList('zero-quantity', 'allow', 'containers', { resources: { requests: { cpu: '0', memory: '128Mi' }, limits: { memory: '128Mi' } } }),
-    // Ephemeral containers cannot set resources: adding a debug container passes.
-    inList('debug-container-without-resources', 'allow', 'ephemeralContainers', {}, { base: FULL }),
+    // Ephemeral containers cannot set resources (the API server refuses them there): adding a debug container
+    // without any passes.
+    (() => {
+      const s = inList('debug-container-without-resources', 'allow', 'ephemeralContainers', {}, { base: FULL });
+      const after = structuredClone(s.object) as { spec: { ephemeralContainers: Record<string, unknown>[] } };
+      after.spec.ephemeralContainers = after.spec.ephemeralContainers.map(({ resources: _, ...c }) => c);
+      return { ...s, object: after as unknown as typeof s.object };
+    })(),
   ],
 });

@@ -1,6 +1,6 @@
 import { cel, defineControl, rego } from '../types.js';
 import { opt } from '../options.js';
-import { perContainerList, pod, sample } from '../samples.js';
+import { apiServerRejects, perContainerList, pod, sample } from '../samples.js';
 import { check } from './cel.js';
 
 export default defineControl({
@@ -26,6 +26,9 @@ Exceptions can allow named ports for the excepted images' containers (any list):
   samples: [
     sample('container-port-only', 'allow', pod('container-port', { containers: [{ name: 'app', image: 'registry.example.com/app:1.0', ports: [{ containerPort: 8080 }] }] })),
     sample('host-port-zero', 'allow', pod('host-port-zero', { containers: [{ name: 'app', image: 'registry.example.com/app:1.0', ports: [{ containerPort: 8080, hostPort: 0 }] }] })),
-    ...perContainerList('host-port', 'deny', { ports: [{ containerPort: 80 }, { containerPort: 8080, hostPort: 8080 }] }),
+    // The API server refuses ports on an ephemeral container: that sample is a validation proof.
+    ...apiServerRejects(perContainerList('host-port', 'deny', { ports: [{ containerPort: 80 }, { containerPort: 8080, hostPort: 8080 }] }), {
+      'host-port-ephemeral-containers': 'ports: Forbidden: cannot be set for an Ephemeral Container',
+    }),
   ],
 });

@@ -1,5 +1,5 @@
 import { cel, defineControl, NO_OPTIONS, rego } from '../types.js';
-import { perContainerList, pod, sample } from '../samples.js';
+import { apiServerRejects, perContainerList, pod, sample } from '../samples.js';
 import { check } from './cel.js';
 
 export default defineControl({
@@ -19,7 +19,11 @@ kubelet into an SSRF proxy towards the node's network.`,
   samples: [
     sample('probe-without-host', 'allow', pod('probe-no-host', { containers: [{ name: 'app', image: 'registry.example.com/app:1.0', livenessProbe: { httpGet: { path: '/healthz', port: 8080 } } }] })),
     sample('probe-empty-host', 'allow', pod('probe-empty-host', { containers: [{ name: 'app', image: 'registry.example.com/app:1.0', readinessProbe: { tcpSocket: { host: '', port: 8080 } } }] })),
-    ...perContainerList('liveness-http-host', 'deny', { livenessProbe: { httpGet: { host: '169.254.169.254', path: '/', port: 80 } } }),
+    // An init container may carry probes only as a sidecar (restartPolicy: Always); an ephemeral container
+    // never (the API server refuses probes on it: the engines still deny it).
+    ...apiServerRejects(perContainerList('liveness-http-host', 'deny', { livenessProbe: { httpGet: { host: '169.254.169.254', path: '/', port: 80 } } }, { inList: { initContainers: { restartPolicy: 'Always' } } }), {
+      'liveness-http-host-ephemeral-containers': 'livenessProbe: Forbidden: cannot be set for an Ephemeral Container',
+    }),
     sample('readiness-tcp-host', 'deny', pod('readiness-tcp-host', { containers: [{ name: 'app', image: 'registry.example.com/app:1.0', readinessProbe: { tcpSocket: { host: '10.0.0.1', port: 22 } } }] })),
     sample('startup-http-host', 'deny', pod('startup-http-host', { containers: [{ name: 'app', image: 'registry.example.com/app:1.0', startupProbe: { httpGet: { host: 'localhost', port: 10250 } } }] })),
     sample('post-start-http-host', 'deny', pod('post-start-host', { containers: [{ name: 'app', image: 'registry.example.com/app:1.0', lifecycle: { postStart: { httpGet: { host: 'example.com', port: 80 } } } }] })),

@@ -1,5 +1,5 @@
 import { cel, defineControl, rego } from '../types.js';
-import { perContainerList, pod, sample } from '../samples.js';
+import { apiServerRejects, perContainerList, pod, sample } from '../samples.js';
 import { userNamespaceRelaxation } from '../../pss/versions.js';
 import { check } from './cel.js';
 
@@ -24,7 +24,12 @@ unless it is relaxed the same way.`,
   samples: [
     sample('unset', 'allow', pod('plain')),
     ...perContainerList('default', 'allow', { securityContext: { procMount: 'Default' } }),
-    ...perContainerList('unmasked', 'deny', { securityContext: { procMount: 'Unmasked' } }),
+    // Unmasked in the host's user namespace: the API server refuses it (hostUsers must be false), the engines deny it.
+    ...apiServerRejects(perContainerList('unmasked', 'deny', { securityContext: { procMount: 'Unmasked' } }), {
+      'unmasked-containers': '`hostUsers` must be false to use `Unmasked`',
+      'unmasked-init-containers': '`hostUsers` must be false to use `Unmasked`',
+      'unmasked-ephemeral-containers': '`hostUsers` must be false to use `Unmasked`',
+    }),
     ...perContainerList('unmasked-user-namespace-before-1-35', 'deny', { securityContext: { procMount: 'Unmasked' } }, { podSpec: { hostUsers: false }, versions: { to: 34 } }),
     ...perContainerList('unmasked-user-namespace-from-1-35', 'allow', { securityContext: { procMount: 'Unmasked' } }, { podSpec: { hostUsers: false }, versions: { from: 35 } }),
   ],
