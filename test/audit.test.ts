@@ -104,6 +104,46 @@ describe('the audit pipeline', () => {
     expect(lines.filter((l) => l.error).map((l) => l.error)).toEqual([{ source: 'missing.yaml', index: 0, line: 0, message: 'no such file or directory' }]);
   });
 
+  it('a cluster dump (kind: List, YAML or JSON as kubectl prints it) is audited item by item, like the same objects as documents', async () => {
+    const pod = (i: number) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `p${i}`, namespace: 'legacy-apps' }, spec: { containers: [{ name: 'c', image: 'nginx', securityContext: { privileged: i % 2 === 0 } }] } });
+    const pods = Array.from({ length: 25 }, (_, i) => pod(i));
+    // kubectl sorts keys: items come before kind.
+    const dump = { apiVersion: 'v1', items: pods, kind: 'List', metadata: { resourceVersion: '' } };
+    const dir = tempProject({
+      'docs.yaml': pods.map((p) => stringify(p)).join('---\n'),
+      'dump.yaml': stringify(dump),
+      'dump.json': JSON.stringify(dump, null, 4),
+      // After another document; item 2 is not an object, item 3 has a key written twice.
+      'mixed.json': `{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}}\n${JSON.stringify({ apiVersion: 'v1', items: [pods[0], pods[1], 5], kind: 'List' }, null, 2).replace(/\n  \]/, ',\n    {"kind": "Pod",\n     "kind": "Pod"}\n  ]')}`,
+      'mixed.yaml': 'apiVersion: v1\nkind: PodList\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: a}\n- just text\n-   apiVersion: v1\n    kind: Pod\n    metadata: {name: b}\n',
+    });
+    const spec = evaluatorSpec(reference);
+    const run = async (file: string): Promise<AuditedItem[]> => {
+      const items: AuditedItem[] = [];
+      await auditInputs([fileInput(join(dir, file), file)], spec, (i) => items.push(i), { workers: 0, batchDocs: 4 });
+      return items;
+    };
+    const docs = await run('docs.yaml');
+    const lines = (items: AuditedItem[]) => items.map((i) => i.line);
+    const lineOf = (text: string, pattern: RegExp) => text.split('\n').flatMap((l, k) => (pattern.test(l) ? [k + 1] : []));
+    for (const file of ['dump.yaml', 'dump.json']) {
+      const items = await run(file);
+      // Every item, with its findings, in order; each at the line where it starts.
+      expect(items.map(({ line: _, source: __, ...rest }) => rest)).toEqual(docs.map(({ line: _, source: __, ...rest }) => rest));
+      const text = readFileSync(join(dir, file), 'utf8');
+      expect(lines(items)).toEqual(file.endsWith('.json') ? lineOf(text, /^ {8}\{$/) : lineOf(text, /^ {2}- apiVersion: v1$/));
+      expect(items.filter((i) => 'findings' in i && i.findings.some((f) => f.control === 'disallow-privileged-containers'))).toHaveLength(13);
+    }
+    expect((await run('mixed.json')).map((i) => ('error' in i ? `${i.line} ${i.error}` : `${i.line} ${i.kind}/${i.name}`))).toEqual([
+      '1 ConfigMap/x',
+      '5 Pod/p0',
+      '24 Pod/p1',
+      '43 List item is not an object',
+      '44 malformed JSON: duplicate key "kind": the API server rejects it (strict field validation), kubectl would apply only the last value (at line 45)',
+    ]);
+    expect((await run('mixed.yaml')).map((i) => ('error' in i ? `${i.line} ${i.error}` : `${i.line} ${i.kind}/${i.name}`))).toEqual(['4 Pod/a', '7 List item is not an object', '8 Pod/b']);
+  });
+
   it('runs as a library, without the CLI: inputs collected from paths and stdin, results and errors in input order', async () => {
     const dir = tempProject({
       'ns.yaml': 'apiVersion: v1\nkind: Namespace\nmetadata: {name: legacy-apps, labels: {pod-security.kubernetes.io/enforce: privileged}}\n',

@@ -91,11 +91,21 @@ export function aggregateEvaluator(module: PolicyModule, constraints: readonly C
         finding: { control, constraint: c.metadata.name, action: PSA_ACTION[mode], message: `Pod Security Admission ${mode}=${level}:v${version} (labels from ${owner.psa!.from})${owner.expandedBy ? ', for the Pods it creates' : ''}: ${v.msg}`, source: 'psa' },
       });
     }
-    // Strongest first: one PSA finding per control and resource.
+    // Strongest first: one PSA finding per control and resource. What covers a control is looked up, not
+    // searched for (a Pod with thousands of containers has thousands of findings).
     psaFound.sort((a, b) => ACTION_RANK[b.finding.action] - ACTION_RANK[a.finding.action]);
+    /** Per resource with PSA findings: control → the strongest policy finding's rank, or Infinity once PSA reported it. */
+    const strongest = new Map<number, Map<string, number>>();
     for (const { resource, finding } of psaFound) {
-      const covered = out[resource]!.some((f) => f.control === finding.control && (f.source === 'psa' || ACTION_RANK[f.action] >= ACTION_RANK[finding.action]));
-      if (!covered) out[resource]!.push(finding);
+      let ranks = strongest.get(resource);
+      if (!ranks) {
+        ranks = new Map();
+        for (const f of out[resource]!) ranks.set(f.control, f.source === 'psa' ? Infinity : Math.max(ranks.get(f.control) ?? 0, ACTION_RANK[f.action]));
+        strongest.set(resource, ranks);
+      }
+      if ((ranks.get(finding.control) ?? 0) >= ACTION_RANK[finding.action]) continue;
+      out[resource]!.push(finding);
+      ranks.set(finding.control, Infinity);
     }
     for (const f of out) f.sort(compareFindings);
     return out;
