@@ -268,6 +268,15 @@ kind: Broken
     expect(table[0]).toMatch(/^auditing: \d+ resources, [\d.]+\/[\d.]+ MB \(\d+%\), \d+\/s$/);
     expect(table.at(-1)).toBe('');
     for (const format of ['json', 'jsonl', 'sarif', 'junit']) expect(await run(format)).toEqual([]);
+
+    // Rows arrive while the status line shows (several batches): it is cleared before each row is printed.
+    writeCorpus(join(dir, 'corpus'), { resources: 600, seed: 5, perFile: 600 });
+    const events: string[] = [];
+    const io: Io = { cwd: dir, out: (s) => events.push(`out ${s}`), err: (s) => events.push(`err ${s}`), readStdin: async () => '', progress: (l) => events.push(`progress ${l}`) };
+    expect(await main(['audit', '--profile', 'pss-restricted', '--workers', '0', 'corpus'], io)).toBe(1);
+    const shown = events.map((e, i) => ({ e, status: events.slice(0, i).reverse().find((x) => x.startsWith('progress')) }));
+    expect(shown.filter((x) => x.status?.startsWith('progress auditing')).length).toBeGreaterThan(0);
+    expect(shown.filter((x) => !x.e.startsWith('progress') && x.status !== undefined && x.status !== 'progress ').map((x) => x.e)).toEqual([]);
   });
 
   it('a failed run leaves no partial report behind', () => {
@@ -283,13 +292,17 @@ kind: Broken
     const pod = (name: string, sc: string) => `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}, namespace: apps}\nspec:\n  containers:\n  - name: c\n    image: i\n    securityContext:\n${sc}`;
     const dir = tempProject({
       'in.yaml': `${pod('twice', '      privileged: true\n      privileged: false\n')}---\n${pod('flow', '      {privileged: true, privileged: false}\n')}---\n${pod('merged', '      <<: {privileged: true}\n      privileged: false\n')}`,
+      // JSON (kubectl get -o json), also with an escaped spelling of the same key.
+      'in.json': '{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "j1", "namespace": "apps"},\n "spec": {"containers": [{"name": "c", "image": "i",\n  "securityContext": {"privileged": true, "privileged": false}}]}}\n{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "j2", "namespace": "apps"},\n "spec": {"containers": [{"name": "c", "image": "i",\n  "securityContext": {"privileged": true,\n   "\\u0070rivileged": false}}]}}\n',
     });
-    const r = runCli(['audit', '--profile', 'pss-baseline', '--format', 'jsonl', 'in.yaml'], dir);
+    const r = runCli(['audit', '--profile', 'pss-baseline', '--format', 'jsonl', 'in.yaml', 'in.json'], dir);
     expect(r.status).toBe(2);
     const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { resource?: { name: string; verdict: string }; error?: { source: string; line: number; message: string } });
     expect(lines.flatMap((l) => (l.error ? [[l.error.source, l.error.line, l.error.message]] : []))).toEqual([
       ['in.yaml', 1, 'malformed YAML: duplicate key "privileged": the API server rejects it (strict field validation), kubectl would apply only the last value (at line 10)'],
       ['in.yaml', 12, 'malformed YAML: duplicate key "privileged": the API server rejects it (strict field validation), kubectl would apply only the last value (at line 20)'],
+      ['in.json', 1, 'malformed JSON: duplicate key "privileged": the API server rejects it (strict field validation), kubectl would apply only the last value (at line 3)'],
+      ['in.json', 4, 'malformed JSON: duplicate key "privileged": the API server rejects it (strict field validation), kubectl would apply only the last value (at line 7)'],
     ]);
     // A key after a `<<` merge overrides the merged one: that is not a duplicate.
     expect(lines.flatMap((l) => (l.resource ? [[l.resource.name, l.resource.verdict]] : []))).toEqual([['merged', 'allow']]);
