@@ -140,11 +140,6 @@ function what(r: ResourceResult): string {
   return `${r.kind}/${r.namespace ? `${r.namespace}/` : ''}${r.name}`;
 }
 
-/** Gatekeeper's expansion prefix says which template expanded a workload; the resource column says it already. */
-function forPeople(message: string): string {
-  return message.replace(/^\[Implied by [^\]]*\]\s*/, '');
-}
-
 /**
  * The human table: one row per finding as results arrive (columns padded to the widest value seen so
  * far), input errors on stderr, then the per-control and per-namespace summaries.
@@ -171,7 +166,7 @@ export function tableReporter(write: Write, writeErr: Write, ctx: ReportContext)
       }
       for (const v of r.violations) {
         // Each row carries its own finding's action (a warn finding stays WARN on a resource denied elsewhere).
-        write(row([v.action.toUpperCase(), what(r), v.control, `${ctx.engines.length > 1 ? `[${v.engine}] ` : ''}${forPeople(v.message)} (${r.source}:${r.line})`]));
+        write(row([v.action.toUpperCase(), what(r), v.control, `${ctx.engines.length > 1 ? `[${v.engine}] ` : ''}${v.message} (${r.source}:${r.line})`]));
       }
     },
     error(e) {

@@ -8,6 +8,7 @@ import { getControl, type ControlId } from '../controls/index.js';
 import { evaluatorSpec } from '../eval/bundle.js';
 import type { EngineFinding, EngineName } from '../eval/engines.js';
 import type { EvaluatorSpec } from '../eval/evaluator-spec.js';
+import { userMessage } from '../eval/review.js';
 import { loadPolicyModule, sourcesOf } from '../eval/wasm.js';
 import type { Logger } from '../engines/index.js';
 import { PACKAGE_VERSION } from '../version.js';
@@ -117,7 +118,7 @@ export async function auditCluster(cc: CompiledCluster, inputs: readonly AuditIn
     }
     const i = k++;
     const uncompared = resources[i]!.findings.filter((f) => f.source !== undefined).map(violationOf);
-    const violations = [...engines.flatMap((engine, e) => perEngine[e]![i]!.map((f) => ({ control: f.control, action: f.action, message: f.message, engine }))), ...uncompared];
+    const violations = [...engines.flatMap((engine, e) => perEngine[e]![i]!.map((f) => ({ control: f.control, action: f.action, message: userMessage(f.message), engine }))), ...uncompared];
     sink.resource(resultOf(item, violations));
     if (engines.length > 1) {
       for (const d of disagreements(engines, perEngine.map((p) => p[i]!))) sink.error({ source: item.source, index: item.index, line: item.line, message: d });
@@ -140,5 +141,5 @@ function resultOf(item: AuditedResource, violations: Violation[]): ResourceResul
 }
 
 function violationOf(f: ItemFinding): Violation {
-  return { control: f.control, action: f.action, message: f.message, engine: f.source ?? 'wasm' };
+  return { control: f.control, action: f.action, message: userMessage(f.message), engine: f.source ?? 'wasm' };
 }
