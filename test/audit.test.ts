@@ -144,6 +144,27 @@ describe('the audit pipeline', () => {
     expect((await run('mixed.yaml')).map((i) => ('error' in i ? `${i.line} ${i.error}` : `${i.line} ${i.kind}/${i.name}`))).toEqual(['4 Pod/a', '7 List item is not an object', '8 Pod/b']);
   });
 
+  it('YAML aliases: normal reuse is read, an alias bomb is a located input error and the rest is audited', async () => {
+    const row = (ref: string): string => `[${Array(9).fill(ref).join(', ')}]`;
+    const bomb = ['a: &a [lol]', ...'bcdefghij'.split('').map((n, i) => `${n}: &${n} ${row(`*${'abcdefghij'[i]}`)}`)].map((l) => `  ${l}`).join('\n');
+    const text = [
+      // 150 aliases of one anchor (labels shared by many objects): fine.
+      `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: shared, namespace: a, labels: &l {team: x}}\ndata:\n${Array.from({ length: 150 }, (_, i) => `  k${i}: *v`).join('\n').replace('*v', '&v value')}\n`,
+      `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bomb, namespace: a}\ndata:\n${bomb}\n`,
+      'apiVersion: v1\nkind: Pod\nmetadata: {name: after, namespace: a}\nspec: {containers: [{name: c, image: x, securityContext: {privileged: true}}]}\n',
+    ].join('---\n');
+    const dir = tempProject({ 'aliases.yaml': text });
+    const items: AuditedItem[] = [];
+    await auditInputs([fileInput(join(dir, 'aliases.yaml'), 'aliases.yaml')], evaluatorSpec(reference), (i) => items.push(i), { workers: 0 });
+    expect(items.map((i) => ('error' in i ? `${i.line} ${i.error}` : `${i.line} ${i.kind}/${i.name} ${i.findings.map((f) => f.control).join(',')}`))).toEqual([
+      '1 ConfigMap/shared ',
+      '156 malformed YAML: document contains excessive aliasing (at line 161)',
+      '171 Pod/after disallow-privilege-escalation,disallow-privileged-containers,require-drop-all-capabilities,require-run-as-non-root,require-seccomp-profile',
+    ]);
+    const shared = parseManifests(text, 'aliases.yaml').resources[0]!.object as { data: Record<string, string> };
+    expect(Object.values(shared.data)).toEqual(Array(150).fill('value'));
+  });
+
   it('runs as a library, without the CLI: inputs collected from paths and stdin, results and errors in input order', async () => {
     const dir = tempProject({
       'ns.yaml': 'apiVersion: v1\nkind: Namespace\nmetadata: {name: legacy-apps, labels: {pod-security.kubernetes.io/enforce: privileged}}\n',
