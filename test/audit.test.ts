@@ -3,7 +3,7 @@
  * evaluator, SARIF validated against the SARIF 2.1.0 schema, per-control and per-namespace summaries,
  * and the progress line (only for people).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { stringify } from 'yaml';
@@ -163,6 +163,31 @@ describe('the audit pipeline', () => {
     ]);
     const shared = parseManifests(text, 'aliases.yaml').resources[0]!.object as { data: Record<string, string> };
     expect(Object.values(shared.data)).toEqual(Array(150).fill('value'));
+  });
+
+  it('directories with symbolic link loops and dangling links: each real file is read once, what cannot be read is reported', async () => {
+    const pod = (name: string) => `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}, namespace: apps}\nspec: {containers: [{name: c, image: x}]}\n`;
+    const dir = tempProject({ 'm/a.yaml': pod('a'), 'm/sub/b.yaml': pod('b'), 'm/notes.txt': 'x' });
+    const m = join(dir, 'm');
+    symlinkSync('.', join(m, 'loop')); // the directory itself
+    symlinkSync('..', join(m, 'sub', 'up')); // its parent
+    symlinkSync('a.yaml', join(m, 'same.yaml')); // a second name for a.yaml
+    symlinkSync('self.yaml', join(m, 'self.yaml')); // resolves to itself
+    symlinkSync('nowhere.yaml', join(m, 'gone.yaml'));
+    symlinkSync('no-such-dir', join(m, 'gonedir'));
+    symlinkSync('nowhere.md', join(m, 'README.md')); // not a manifest: no input
+    symlinkSync('nowhere.yaml', join(dir, 'top.yaml'));
+    const out: string[] = [];
+    const io: Io = { cwd: dir, out: (s) => out.push(s), err: () => {}, readStdin: async () => '' };
+    expect(await main(['audit', '--profile', 'pss-baseline', '--format', 'jsonl', '--workers', '0', 'm', 'top.yaml'], io)).toBe(2);
+    const lines = out.map((l) => JSON.parse(l) as { resource?: { source: string; name: string }; error?: { source: string; message: string } });
+    expect(lines.flatMap((l) => (l.resource ? [`${l.resource.source} ${l.resource.name}`] : []))).toEqual(['m/a.yaml a', 'm/sub/b.yaml b']);
+    expect(lines.flatMap((l) => (l.error ? [`${l.error.source}: ${l.error.message}`] : []))).toEqual([
+      'm/gone.yaml: dangling symbolic link (to nowhere.yaml, which does not exist)',
+      'm/gonedir: dangling symbolic link (to no-such-dir, which does not exist)',
+      'm/self.yaml: symbolic link loop (the link resolves to itself)',
+      'top.yaml: dangling symbolic link (to nowhere.yaml, which does not exist)',
+    ]);
   });
 
   it('runs as a library, without the CLI: inputs collected from paths and stdin, results and errors in input order', async () => {

@@ -16,6 +16,7 @@ import { parse, UsageError } from './args.js';
 import { compileConfigFile } from './compile-config.js';
 import type { Io } from './io.js';
 import type { ProfileName } from '../config/types.js';
+import type { UnreadablePath } from '../eval/manifests.js';
 
 export async function runAudit(args: readonly string[], io: Io): Promise<number> {
   const { values, positionals } = parse({
@@ -97,16 +98,16 @@ export async function runAudit(args: readonly string[], io: Io): Promise<number>
   };
   for (const s of SIGNALS) process.once(s, onSignal);
   try {
-    const { inputs, missing, cleanup } = await collectInputs(positionals, io.cwd, () => (io.stdin ? io.stdin() : (async function* () { yield await io.readStdin(); })()));
+    const { inputs, missing, unreadable, cleanup } = await collectInputs(positionals, io.cwd, () => (io.stdin ? io.stdin() : (async function* () { yield await io.readStdin(); })()));
     cleanupInputs = cleanup;
     const out = outputPath !== undefined ? atomicWriter(outputPath) : { write: io.out, commit: () => {}, abort: () => {} };
     abortOutput = out.abort;
-    return await audit(cc, inputs, missing, out, cleanup);
+    return await audit(cc, inputs, missing, unreadable, out, cleanup);
   } finally {
     for (const s of SIGNALS) process.removeListener(s, onSignal);
   }
 
-  async function audit(cc: CompiledCluster, inputs: readonly AuditInput[], missing: readonly string[], out: Output, cleanup: () => void): Promise<number> {
+  async function audit(cc: CompiledCluster, inputs: readonly AuditInput[], missing: readonly string[], unreadable: readonly UnreadablePath[], out: Output, cleanup: () => void): Promise<number> {
     const totalBytes = inputs.reduce((n, i) => n + (i.size ?? 0), 0);
 
     // Progress: only for people (a TTY on stderr, the table format), never in machine formats. The status
@@ -147,6 +148,7 @@ export async function runAudit(args: readonly string[], io: Io): Promise<number>
       reporter.error(e);
     };
     for (const m of missing) reportError({ source: m, index: 0, line: 0, message: 'no such file or directory' });
+    for (const u of unreadable) reportError({ source: u.path, index: 0, line: 0, message: u.message });
 
     let lastProgress = 0;
     const started = Date.now();

@@ -1,5 +1,5 @@
 /** Reads manifests: multi-document YAML, JSON, `kind: List`; malformed documents are reported with a line. */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { jsonListItems, scanJsonValue, splitDocuments, type RawDocument } from './split.js';
 import { lineAt, readKubeYaml } from './kube-yaml.js';
@@ -25,30 +25,106 @@ export interface ParsedInput {
   readonly errors: ParseError[];
 }
 
-/** Every .yaml/.yml/.json file under the given paths (directories recursively, sorted). */
-export function expandPaths(paths: readonly string[], cwd: string): { files: string[]; missing: string[] } {
+/** A path that names something that cannot be read: a dangling symbolic link, a link loop, an unreadable directory. */
+export interface UnreadablePath {
+  /** As given, or the path of the entry inside a directory given. */
+  readonly path: string;
+  readonly message: string;
+}
+
+const MANIFEST_NAME = /\.(ya?ml|json)$/i;
+
+/**
+ * Every .yaml/.yml/.json file under the given paths (directories recursively, sorted; hidden directories and
+ * node_modules skipped). Symbolic links are followed, but every real file and directory is read once: a link
+ * back to a directory already read (a loop) adds nothing. What cannot be read is reported, and the rest
+ * still listed: a dangling link, a link that resolves to itself, a directory that cannot be listed.
+ */
+export function expandPaths(paths: readonly string[], cwd: string): { files: string[]; missing: string[]; unreadable: UnreadablePath[] } {
   const files: string[] = [];
   const missing: string[] = [];
-  const walk = (p: string): void => {
-    const st = statSync(p);
-    if (st.isDirectory()) {
-      for (const name of readdirSync(p).sort()) {
-        const child = join(p, name);
-        if (statSync(child).isDirectory()) {
-          if (!name.startsWith('.') && name !== 'node_modules') walk(child);
-        } else if (/\.(ya?ml|json)$/i.test(name)) files.push(child);
+  const unreadable: UnreadablePath[] = [];
+  const realFiles = new Set<string>();
+  const realDirs = new Set<string>();
+  const shown = (p: string): string => displayPath(p, cwd);
+  const addFile = (p: string): void => {
+    const real = realOf(p) ?? p;
+    if (realFiles.has(real)) return;
+    realFiles.add(real);
+    files.push(p);
+  };
+  const walk = (dir: string): void => {
+    const real = realOf(dir) ?? dir;
+    if (realDirs.has(real)) return;
+    realDirs.add(real);
+    let names: string[];
+    try {
+      names = readdirSync(dir).sort();
+    } catch (err) {
+      unreadable.push({ path: shown(dir), message: `cannot read directory: ${(err as NodeJS.ErrnoException).code ?? String(err)}` });
+      return;
+    }
+    for (const name of names) {
+      const child = join(dir, name);
+      let st;
+      try {
+        st = statSync(child);
+      } catch (err) {
+        // A link that leads nowhere; one that is not a manifest (README.md, a link to a binary) is no input.
+        if (!name.startsWith('.') && (MANIFEST_NAME.test(name) || !name.includes('.'))) unreadable.push({ path: shown(child), message: brokenLink(child, err) });
+        continue;
       }
-    } else files.push(p);
+      if (st.isDirectory()) {
+        if (!name.startsWith('.') && name !== 'node_modules') walk(child);
+      } else if (MANIFEST_NAME.test(name)) addFile(child);
+    }
   };
   for (const p of paths) {
     const abs = isAbsolute(p) ? p : join(cwd, p);
+    let st;
     try {
-      walk(abs);
-    } catch {
-      missing.push(p);
+      st = statSync(abs);
+    } catch (err) {
+      if (isLink(abs)) unreadable.push({ path: p, message: brokenLink(abs, err) });
+      else missing.push(p);
+      continue;
     }
+    if (st.isDirectory()) walk(abs);
+    else addFile(abs);
   }
-  return { files, missing };
+  return { files, missing, unreadable };
+}
+
+function realOf(p: string): string | undefined {
+  try {
+    return realpathSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
+function isLink(p: string): boolean {
+  try {
+    return lstatSync(p).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+/** Why a path that statSync cannot follow is unreadable. */
+function brokenLink(p: string, err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ELOOP') return 'symbolic link loop (the link resolves to itself)';
+  if (code === 'ENOENT' && isLink(p)) {
+    let target = '';
+    try {
+      target = readlinkSync(p);
+    } catch {
+      // Gone meanwhile.
+    }
+    return `dangling symbolic link${target ? ` (to ${target}, which does not exist)` : ''}`;
+  }
+  return `cannot read: ${code ?? String(err)}`;
 }
 
 export function displayPath(file: string, cwd: string): string {
