@@ -11,13 +11,14 @@ import { describe, expect, it } from 'vitest';
 import { splitDocuments, DocumentSplitter } from '../src/eval/split.js';
 import { auditInputs, type AuditedItem } from '../src/audit/pipeline.js';
 import { collectInputs, fileInput } from '../src/audit/input.js';
-import { auditCluster } from '../src/audit/run.js';
+import { auditCluster, reportContext } from '../src/audit/run.js';
+import { reporterFor, SummaryCounter, type Format, type ResourceResult } from '../src/audit/report.js';
 import { corpusDocuments, writeCorpus } from '../src/bench/corpus.js';
 import { compile } from '../src/compile.js';
 import { evaluatorSpec, loadEvaluator } from '../src/eval/bundle.js';
 import { parseManifests } from '../src/eval/manifests.js';
 import { main, type Io } from '../src/cli/main.js';
-import { ROOT, runCli, tempProject } from './helpers.js';
+import { ROOT, runCli, tempProject, TODAY } from './helpers.js';
 
 describe('document splitting', () => {
   it('splits on --- lines only, as kubectl does, with the line each document starts on', () => {
@@ -252,6 +253,81 @@ spec: {type: ClusterIP}
 ---
 kind: Broken
 `;
+
+  it('names the exception or exempt namespace that let each finding through: JSON, SARIF suppressions, the table', async () => {
+    const cc = compile(
+      {
+        name: 'demo',
+        profile: 'pss-restricted',
+        kubernetesVersion: '1.37',
+        exceptions: [
+          { control: 'disallow-privileged-containers', namespaces: ['apps'], names: ['web', 'web-*'], reason: 'legacy web (PLAT-7)', expires: '2027-01-31' },
+          { control: 'restrict-host-ports', namespaces: ['monitoring'], images: ['quay.io/prom/*'], allow: { hostPorts: [9100] }, reason: 'node exporter', expires: '2027-02-28' },
+        ],
+      },
+      { today: TODAY },
+    ).clusters[0]!;
+    const hardened = '{runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}';
+    const sc = 'allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}';
+    const input = [
+      `apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: apps}\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      securityContext: ${hardened}\n      containers: [{name: app, image: nginx, securityContext: {privileged: true, ${sc}}}]\n`,
+      // Same name elsewhere: the exception is for apps only.
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: shop}\nspec:\n  securityContext: ${hardened}\n  containers: [{name: app, image: nginx, securityContext: {privileged: true, ${sc}}}]\n`,
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: exporter, namespace: monitoring}\nspec:\n  securityContext: ${hardened}\n  containers:\n  - {name: e, image: quay.io/prom/node-exporter:v1, ports: [{containerPort: 9100, hostPort: 9100}, {containerPort: 9200, hostPort: 9200}], securityContext: {${sc}}}\n`,
+      'apiVersion: v1\nkind: Pod\nmetadata: {name: sys, namespace: kube-system}\nspec: {hostNetwork: true, containers: [{name: s, image: k8s/thing}]}\n',
+    ].join('---\n');
+    const dir = tempProject({ 'in.yaml': input });
+    // One audit, written by each report format.
+    const audited: ResourceResult[] = [];
+    await auditCluster(cc, [fileInput(join(dir, 'in.yaml'), 'in.yaml')], { resource: (r) => audited.push(r), error: () => {} }, { engines: ['wasm'], workers: 0, log: () => {} });
+    const ctx = reportContext(cc, ['wasm']);
+    const run = async (format: Format): Promise<string> => {
+      const out: string[] = [];
+      const reporter = reporterFor(format, (x) => out.push(x), (x) => out.push(x), ctx);
+      const counter = new SummaryCounter(ctx.rules);
+      for (const r of audited) {
+        counter.resource(r);
+        reporter.resource(r);
+      }
+      reporter.finish(counter.final());
+      return out.join('\n');
+    };
+    type R = { name: string; violations: { control: string; message: string }[]; suppressed?: { control: string; action: string; message: string; exception: string; reason: string; expires: string | null }[] };
+    const resources = (await run('jsonl')).split('\n').flatMap((l) => (l.startsWith('{"resource"') ? [(JSON.parse(l) as { resource: R }).resource] : []));
+    const [web, other, exporter, sys] = resources;
+    expect(web!.suppressed).toEqual([
+      { control: 'disallow-privileged-containers', action: 'deny', message: 'container "app" must not set securityContext.privileged to true', exception: 'exceptions[0] (disallow-privileged-containers; namespaces apps; names web, web-*)', reason: 'legacy web (PLAT-7)', expires: '2027-01-31' },
+    ]);
+    expect(other!.violations.map((v) => v.control)).toContain('disallow-privileged-containers');
+    expect(other!).not.toHaveProperty('suppressed');
+    // A value-scoped exception: the allowed port is suppressed, the other one still denied.
+    expect(exporter!.violations.map((v) => v.message)).toEqual(['container "e" must not use hostPort 9200']);
+    expect(exporter!.suppressed).toEqual([
+      { control: 'restrict-host-ports', action: 'deny', message: 'container "e" must not use hostPort 9100', exception: 'exceptions[1] (restrict-host-ports; namespaces monitoring; images quay.io/prom/*; allow hostPorts 9100)', reason: 'node exporter', expires: '2027-02-28' },
+    ]);
+    expect(sys!.violations).toEqual([]);
+    expect(sys!.suppressed!.map((x) => [x.control, x.exception, x.expires])).toContainEqual(['disallow-host-namespaces', 'exemptNamespaces (kube-system)', null]);
+
+    const sarif = JSON.parse(await run('sarif'));
+    const results = sarif.runs[0].results as { ruleId: string; message: { text: string }; suppressions?: { kind: string; justification: string }[] }[];
+    expect(results.filter((x) => x.suppressions).map((x) => [x.ruleId, x.message.text, x.suppressions])).toContainEqual([
+      'restrict-host-ports',
+      'container "e" must not use hostPort 9100',
+      [{ kind: 'external', status: 'accepted', justification: 'node exporter', properties: { exception: 'exceptions[1] (restrict-host-ports; namespaces monitoring; images quay.io/prom/*; allow hostPorts 9100)', expires: '2027-02-28' } }],
+    ]);
+    expect(results.filter((x) => x.ruleId === 'restrict-host-ports' && !x.suppressions).map((x) => x.message.text)).toEqual(['container "e" must not use hostPort 9200']);
+    const schema = JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'schemas', 'sarif-schema-2.1.0.json'), 'utf8'));
+    const ajv = new Ajv({ strict: false, allErrors: true, unicodeRegExp: false });
+    ajv.addFormat('uri', (x: string) => URL.canParse(x));
+    ajv.addFormat('uri-reference', (x: string) => URL.canParse(x, 'file:///base/'));
+    ajv.addFormat('date-time', (x: string) => !Number.isNaN(Date.parse(x)));
+    const validate = ajv.compile(schema);
+    expect(validate(sarif), JSON.stringify(validate.errors, null, 2)).toBe(true);
+
+    const table = await run('table');
+    expect(table).toMatch(/^EXCEPTED +Deployment\/apps\/web +disallow-privileged-containers +container "app" must not set securityContext.privileged to true \(in.yaml:1\) by exceptions\[0\] \(disallow-privileged-containers; namespaces apps; names web, web-\*\): legacy web \(PLAT-7\), expires 2027-01-31$/m);
+    expect(table).toMatch(/^EXCEPTED +Pod\/kube-system\/sys +\d+ controls +namespace kube-system is exempt from every control: .*disallow-host-namespaces/m);
+  });
 
   it('SARIF validates against the SARIF 2.1.0 schema and points at the file and line of each offending document', () => {
     const dir = tempProject({ 'deploy/all.yaml': BAD });
