@@ -191,6 +191,18 @@ describe('the audit pipeline', () => {
     ]);
   });
 
+  it('a Pod with hundreds of containers (evaluated in parts) gets the findings of the one-resource evaluator', async () => {
+    const ev = await loadEvaluator(reference, () => {});
+    const containers = Array.from({ length: 300 }, (_, i) => ({ name: `c${i}`, image: i % 3 ? 'nginx:1' : 'nginx', securityContext: { privileged: i % 2 === 0, ...(i % 5 ? {} : { capabilities: { drop: ['ALL'] } }) } }));
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'big', namespace: 'apps' }, spec: { hostPID: true, initContainers: [{ name: 'init', image: 'busybox' }], containers } };
+    const deployment = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'big', namespace: 'apps' }, spec: { selector: {}, template: { metadata: {}, spec: pod.spec } } };
+    const small = { ...pod, metadata: { name: 'small', namespace: 'apps' }, spec: { containers: containers.slice(0, 3) } };
+    const key = (f: { control: string; message: string }) => `${f.control} ${f.message}`;
+    const many = ev.evaluateMany([small, pod, deployment]);
+    [small, pod, deployment].forEach((o, i) => expect(many[i]!.map(key).sort()).toEqual(ev.evaluate(o).map(key).sort()));
+    expect(many[1]!.length).toBeGreaterThan(600);
+  });
+
   it('runs as a library, without the CLI: inputs collected from paths and stdin, results and errors in input order', async () => {
     const dir = tempProject({
       'ns.yaml': 'apiVersion: v1\nkind: Namespace\nmetadata: {name: legacy-apps, labels: {pod-security.kubernetes.io/enforce: privileged}}\n',

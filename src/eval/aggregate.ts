@@ -74,7 +74,7 @@ export function aggregateEvaluator(module: PolicyModule, constraints: readonly C
     });
     if (!reviews.length) return out;
     const psaFound: { resource: number; finding: Finding }[] = [];
-    for (const v of module.evaluateAll(reviews)) {
+    for (const v of evaluateInParts(module, reviews)) {
       const owner = owners[v.review]!;
       const c = all[v.constraint]!;
       const set = psaSetOf.get(v.constraint);
@@ -115,3 +115,34 @@ export function aggregateEvaluator(module: PolicyModule, constraints: readonly C
 /** The pseudo-control of PSA label drift findings on Namespace objects. */
 export const PSA_LABELS_CONTROL = 'psa-namespace-labels';
 
+
+/** Containers in a Pod review above which it is evaluated one template kind per call (see evaluateInParts). */
+const LARGE_REVIEW_CONTAINERS = 256;
+
+function containerCount(review: unknown): number {
+  const spec = ((review as { object?: { spec?: Record<string, unknown> } }).object?.spec ?? {}) as Record<string, unknown>;
+  let n = 0;
+  for (const list of ['initContainers', 'containers', 'ephemeralContainers']) if (Array.isArray(spec[list])) n += (spec[list] as unknown[]).length;
+  return n;
+}
+
+/**
+ * `evaluateAll`, with very large Pods (thousands of containers) taken apart: OPA's WebAssembly allocator
+ * searches a free list that grows with everything one call allocates, so one call over all templates of a
+ * Pod with 10,000 containers costs quadratic time. Such a review is evaluated one template kind per call
+ * (each call starts from an empty heap); the results are the same.
+ */
+function evaluateInParts(module: PolicyModule, reviews: readonly AggregateReview[]): { review: number; constraint: number; msg: string }[] {
+  const large = reviews.map((r, i) => (containerCount(r.review) > LARGE_REVIEW_CONTAINERS ? i : -1)).filter((i) => i >= 0);
+  if (!large.length) return module.evaluateAll(reviews);
+  const isLarge = new Set(large);
+  const small = reviews.flatMap((r, i) => (isLarge.has(i) ? [] : [{ r, i }]));
+  const out = small.length ? module.evaluateAll(small.map((x) => x.r)).map((v) => ({ ...v, review: small[v.review]!.i })) : [];
+  for (const i of large) {
+    const { review, checks } = reviews[i]!;
+    for (const kind of Object.keys(checks).sort()) {
+      for (const v of module.evaluateAll([{ review, checks: { [kind]: checks[kind]! } }])) out.push({ ...v, review: i });
+    }
+  }
+  return out;
+}
