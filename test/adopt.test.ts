@@ -3,8 +3,10 @@
  * directories: init, exempt, --help/--version/--format json, and bad input (configs that export the wrong
  * thing, syntax errors, a closed stdout, a bad KUBEHARDEN_TODAY).
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync, type Dirent } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync, type Dirent } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CONTROL_IDS } from '../src/controls/index.js';
@@ -33,7 +35,7 @@ describe('kubeharden init', () => {
     expect(r.stdout).toContain('kubeharden exempt -');
     const config = readFileSync(join(dir, 'policies.config.ts'), 'utf8');
     // One example of each customization, commented.
-    for (const s of ["profile: 'pss-restricted'", "kubernetesVersion: '1.37'", 'exemptNamespaces:', "'restrict-seccomp': 'audit'", 'options: { allowedRanges:', "'legacy-apps': { pss: 'baseline' }", 'reason:', 'expires:', 'allow: { hostPorts: [9100] }', '// ']) {
+    for (const s of ["profile: 'pss-restricted'", "kubernetesVersion: '1.37'", 'exemptNamespaces:', "'restrict-seccomp': 'audit'", 'options: { allowedRanges:', "'legacy-apps': { pss: 'baseline' }", 'reason:', 'expires:', 'exceptionHorizonDays: 365', 'allow: { hostPorts: [9100] }', '// ']) {
       expect(config, s).toContain(s);
     }
     expect(existsSync(join(dir, 'package.json'))).toBe(false);
@@ -522,6 +524,35 @@ describe('bad input', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(1);
   });
+
+  it('--output into a missing directory is a usage error; Ctrl-C during audit --output leaves no temporary file', async () => {
+    const pods = Array.from({ length: 3000 }, (_, i) => `apiVersion: v1\nkind: Pod\nmetadata: {name: p${i}, namespace: a}\nspec: {containers: [{name: c, image: x}]}\n`).join('---\n');
+    const dir = tempProject({ 'keep.txt': 'x' });
+    const missing = runCli(['audit', '--profile', 'pss-restricted', '--output', 'nope/report.json', '-'], dir, pods);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toBe('kubeharden audit: --output nope/report.json: the directory nope does not exist\n');
+    expect(readdirSync(dir)).toEqual(['keep.txt']);
+
+    // Interrupted while it writes the report (standard input spooled under TMPDIR): the temporary report
+    // and the spool are removed, and the command dies of the signal.
+    const tmp = mkdtempSync(join(tmpdir(), 'kubeharden-tmpdir-'));
+    const child = spawn(process.execPath, [BIN, 'audit', '--profile', 'pss-restricted', '--workers', '0', '--format', 'json', '--output', 'report.json', '-'], {
+      cwd: dir,
+      env: { ...process.env, KUBEHARDEN_TODAY: TODAY, TMPDIR: tmp },
+      stdio: ['pipe', 'ignore', 'ignore'],
+    });
+    const exited = once(child, 'exit');
+    child.stdin.end(pods);
+    const writing = (): boolean => readdirSync(dir).some((f) => /^report\.json\.kubeharden-\d+\.tmp$/.test(f));
+    for (let waited = 0; !writing() && waited < 30_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+    expect(writing()).toBe(true);
+    expect(readdirSync(tmp)).toHaveLength(1);
+    child.kill('SIGINT');
+    const [code, signal] = (await exited) as [number | null, string | null];
+    expect([code, signal]).toEqual([null, 'SIGINT']);
+    expect(readdirSync(dir)).toEqual(['keep.txt']);
+    expect(readdirSync(tmp)).toEqual([]);
+  }, 60_000);
 
   it('KUBEHARDEN_TODAY must be a real date', () => {
     const dir = tempProject({ 'policies.config.ts': GOOD });

@@ -3,7 +3,7 @@
  * evaluator, SARIF validated against the SARIF 2.1.0 schema, per-control and per-namespace summaries,
  * and the progress line (only for people).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { stringify } from 'yaml';
@@ -11,13 +11,14 @@ import { describe, expect, it } from 'vitest';
 import { splitDocuments, DocumentSplitter } from '../src/eval/split.js';
 import { auditInputs, type AuditedItem } from '../src/audit/pipeline.js';
 import { collectInputs, fileInput } from '../src/audit/input.js';
-import { auditCluster } from '../src/audit/run.js';
+import { auditCluster, reportContext } from '../src/audit/run.js';
+import { reporterFor, SummaryCounter, type Format, type ResourceResult } from '../src/audit/report.js';
 import { corpusDocuments, writeCorpus } from '../src/bench/corpus.js';
 import { compile } from '../src/compile.js';
 import { evaluatorSpec, loadEvaluator } from '../src/eval/bundle.js';
 import { parseManifests } from '../src/eval/manifests.js';
 import { main, type Io } from '../src/cli/main.js';
-import { ROOT, runCli, tempProject } from './helpers.js';
+import { ROOT, runCli, tempProject, TODAY } from './helpers.js';
 
 describe('document splitting', () => {
   it('splits on --- lines only, as kubectl does, with the line each document starts on', () => {
@@ -104,6 +105,104 @@ describe('the audit pipeline', () => {
     expect(lines.filter((l) => l.error).map((l) => l.error)).toEqual([{ source: 'missing.yaml', index: 0, line: 0, message: 'no such file or directory' }]);
   });
 
+  it('a cluster dump (kind: List, YAML or JSON as kubectl prints it) is audited item by item, like the same objects as documents', async () => {
+    const pod = (i: number) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `p${i}`, namespace: 'legacy-apps' }, spec: { containers: [{ name: 'c', image: 'nginx', securityContext: { privileged: i % 2 === 0 } }] } });
+    const pods = Array.from({ length: 25 }, (_, i) => pod(i));
+    // kubectl sorts keys: items come before kind.
+    const dump = { apiVersion: 'v1', items: pods, kind: 'List', metadata: { resourceVersion: '' } };
+    const dir = tempProject({
+      'docs.yaml': pods.map((p) => stringify(p)).join('---\n'),
+      'dump.yaml': stringify(dump),
+      'dump.json': JSON.stringify(dump, null, 4),
+      // After another document; item 2 is not an object, item 3 has a key written twice.
+      'mixed.json': `{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}}\n${JSON.stringify({ apiVersion: 'v1', items: [pods[0], pods[1], 5], kind: 'List' }, null, 2).replace(/\n  \]/, ',\n    {"kind": "Pod",\n     "kind": "Pod"}\n  ]')}`,
+      'mixed.yaml': 'apiVersion: v1\nkind: PodList\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: a}\n- just text\n-   apiVersion: v1\n    kind: Pod\n    metadata: {name: b}\n',
+    });
+    const spec = evaluatorSpec(reference);
+    const run = async (file: string): Promise<AuditedItem[]> => {
+      const items: AuditedItem[] = [];
+      await auditInputs([fileInput(join(dir, file), file)], spec, (i) => items.push(i), { workers: 0, batchDocs: 4 });
+      return items;
+    };
+    const docs = await run('docs.yaml');
+    const lines = (items: AuditedItem[]) => items.map((i) => i.line);
+    const lineOf = (text: string, pattern: RegExp) => text.split('\n').flatMap((l, k) => (pattern.test(l) ? [k + 1] : []));
+    for (const file of ['dump.yaml', 'dump.json']) {
+      const items = await run(file);
+      // Every item, with its findings, in order; each at the line where it starts.
+      expect(items.map(({ line: _, source: __, ...rest }) => rest)).toEqual(docs.map(({ line: _, source: __, ...rest }) => rest));
+      const text = readFileSync(join(dir, file), 'utf8');
+      expect(lines(items)).toEqual(file.endsWith('.json') ? lineOf(text, /^ {8}\{$/) : lineOf(text, /^ {2}- apiVersion: v1$/));
+      expect(items.filter((i) => 'findings' in i && i.findings.some((f) => f.control === 'disallow-privileged-containers'))).toHaveLength(13);
+    }
+    expect((await run('mixed.json')).map((i) => ('error' in i ? `${i.line} ${i.error}` : `${i.line} ${i.kind}/${i.name}`))).toEqual([
+      '1 ConfigMap/x',
+      '5 Pod/p0',
+      '24 Pod/p1',
+      '43 List item is not an object',
+      '44 malformed JSON: duplicate key "kind": the API server rejects it (strict field validation), kubectl would apply only the last value (at line 45)',
+    ]);
+    expect((await run('mixed.yaml')).map((i) => ('error' in i ? `${i.line} ${i.error}` : `${i.line} ${i.kind}/${i.name}`))).toEqual(['4 Pod/a', '7 List item is not an object', '8 Pod/b']);
+  });
+
+  it('YAML aliases: normal reuse is read, an alias bomb is a located input error and the rest is audited', async () => {
+    const row = (ref: string): string => `[${Array(9).fill(ref).join(', ')}]`;
+    const bomb = ['a: &a [lol]', ...'bcdefghij'.split('').map((n, i) => `${n}: &${n} ${row(`*${'abcdefghij'[i]}`)}`)].map((l) => `  ${l}`).join('\n');
+    const text = [
+      // 150 aliases of one anchor (labels shared by many objects): fine.
+      `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: shared, namespace: a, labels: &l {team: x}}\ndata:\n${Array.from({ length: 150 }, (_, i) => `  k${i}: *v`).join('\n').replace('*v', '&v value')}\n`,
+      `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bomb, namespace: a}\ndata:\n${bomb}\n`,
+      'apiVersion: v1\nkind: Pod\nmetadata: {name: after, namespace: a}\nspec: {containers: [{name: c, image: x, securityContext: {privileged: true}}]}\n',
+    ].join('---\n');
+    const dir = tempProject({ 'aliases.yaml': text });
+    const items: AuditedItem[] = [];
+    await auditInputs([fileInput(join(dir, 'aliases.yaml'), 'aliases.yaml')], evaluatorSpec(reference), (i) => items.push(i), { workers: 0 });
+    expect(items.map((i) => ('error' in i ? `${i.line} ${i.error}` : `${i.line} ${i.kind}/${i.name} ${i.findings.map((f) => f.control).join(',')}`))).toEqual([
+      '1 ConfigMap/shared ',
+      '156 malformed YAML: document contains excessive aliasing (at line 161)',
+      '171 Pod/after disallow-privilege-escalation,disallow-privileged-containers,require-drop-all-capabilities,require-run-as-non-root,require-seccomp-profile',
+    ]);
+    const shared = parseManifests(text, 'aliases.yaml').resources[0]!.object as { data: Record<string, string> };
+    expect(Object.values(shared.data)).toEqual(Array(150).fill('value'));
+  });
+
+  it('directories with symbolic link loops and dangling links: each real file is read once, what cannot be read is reported', async () => {
+    const pod = (name: string) => `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}, namespace: apps}\nspec: {containers: [{name: c, image: x}]}\n`;
+    const dir = tempProject({ 'm/a.yaml': pod('a'), 'm/sub/b.yaml': pod('b'), 'm/notes.txt': 'x' });
+    const m = join(dir, 'm');
+    symlinkSync('.', join(m, 'loop')); // the directory itself
+    symlinkSync('..', join(m, 'sub', 'up')); // its parent
+    symlinkSync('a.yaml', join(m, 'same.yaml')); // a second name for a.yaml
+    symlinkSync('self.yaml', join(m, 'self.yaml')); // resolves to itself
+    symlinkSync('nowhere.yaml', join(m, 'gone.yaml'));
+    symlinkSync('no-such-dir', join(m, 'gonedir'));
+    symlinkSync('nowhere.md', join(m, 'README.md')); // not a manifest: no input
+    symlinkSync('nowhere.yaml', join(dir, 'top.yaml'));
+    const out: string[] = [];
+    const io: Io = { cwd: dir, out: (s) => out.push(s), err: () => {}, readStdin: async () => '' };
+    expect(await main(['audit', '--profile', 'pss-baseline', '--format', 'jsonl', '--workers', '0', 'm', 'top.yaml'], io)).toBe(2);
+    const lines = out.map((l) => JSON.parse(l) as { resource?: { source: string; name: string }; error?: { source: string; message: string } });
+    expect(lines.flatMap((l) => (l.resource ? [`${l.resource.source} ${l.resource.name}`] : []))).toEqual(['m/a.yaml a', 'm/sub/b.yaml b']);
+    expect(lines.flatMap((l) => (l.error ? [`${l.error.source}: ${l.error.message}`] : []))).toEqual([
+      'm/gone.yaml: dangling symbolic link (to nowhere.yaml, which does not exist)',
+      'm/gonedir: dangling symbolic link (to no-such-dir, which does not exist)',
+      'm/self.yaml: symbolic link loop (the link resolves to itself)',
+      'top.yaml: dangling symbolic link (to nowhere.yaml, which does not exist)',
+    ]);
+  });
+
+  it('a Pod with hundreds of containers (evaluated in parts) gets the findings of the one-resource evaluator', async () => {
+    const ev = await loadEvaluator(reference, () => {});
+    const containers = Array.from({ length: 300 }, (_, i) => ({ name: `c${i}`, image: i % 3 ? 'nginx:1' : 'nginx', securityContext: { privileged: i % 2 === 0, ...(i % 5 ? {} : { capabilities: { drop: ['ALL'] } }) } }));
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'big', namespace: 'apps' }, spec: { hostPID: true, initContainers: [{ name: 'init', image: 'busybox' }], containers } };
+    const deployment = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'big', namespace: 'apps' }, spec: { selector: {}, template: { metadata: {}, spec: pod.spec } } };
+    const small = { ...pod, metadata: { name: 'small', namespace: 'apps' }, spec: { containers: containers.slice(0, 3) } };
+    const key = (f: { control: string; message: string }) => `${f.control} ${f.message}`;
+    const many = ev.evaluateMany([small, pod, deployment]);
+    [small, pod, deployment].forEach((o, i) => expect(many[i]!.map(key).sort()).toEqual(ev.evaluate(o).map(key).sort()));
+    expect(many[1]!.length).toBeGreaterThan(600);
+  });
+
   it('runs as a library, without the CLI: inputs collected from paths and stdin, results and errors in input order', async () => {
     const dir = tempProject({
       'ns.yaml': 'apiVersion: v1\nkind: Namespace\nmetadata: {name: legacy-apps, labels: {pod-security.kubernetes.io/enforce: privileged}}\n',
@@ -167,6 +266,81 @@ spec: {type: ClusterIP}
 kind: Broken
 `;
 
+  it('names the exception or exempt namespace that let each finding through: JSON, SARIF suppressions, the table', async () => {
+    const cc = compile(
+      {
+        name: 'demo',
+        profile: 'pss-restricted',
+        kubernetesVersion: '1.37',
+        exceptions: [
+          { control: 'disallow-privileged-containers', namespaces: ['apps'], names: ['web', 'web-*'], reason: 'legacy web (PLAT-7)', expires: '2027-01-31' },
+          { control: 'restrict-host-ports', namespaces: ['monitoring'], images: ['quay.io/prom/*'], allow: { hostPorts: [9100] }, reason: 'node exporter', expires: '2027-02-28' },
+        ],
+      },
+      { today: TODAY },
+    ).clusters[0]!;
+    const hardened = '{runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}';
+    const sc = 'allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}';
+    const input = [
+      `apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: apps}\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      securityContext: ${hardened}\n      containers: [{name: app, image: nginx, securityContext: {privileged: true, ${sc}}}]\n`,
+      // Same name elsewhere: the exception is for apps only.
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: shop}\nspec:\n  securityContext: ${hardened}\n  containers: [{name: app, image: nginx, securityContext: {privileged: true, ${sc}}}]\n`,
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: exporter, namespace: monitoring}\nspec:\n  securityContext: ${hardened}\n  containers:\n  - {name: e, image: quay.io/prom/node-exporter:v1, ports: [{containerPort: 9100, hostPort: 9100}, {containerPort: 9200, hostPort: 9200}], securityContext: {${sc}}}\n`,
+      'apiVersion: v1\nkind: Pod\nmetadata: {name: sys, namespace: kube-system}\nspec: {hostNetwork: true, containers: [{name: s, image: k8s/thing}]}\n',
+    ].join('---\n');
+    const dir = tempProject({ 'in.yaml': input });
+    // One audit, written by each report format.
+    const audited: ResourceResult[] = [];
+    await auditCluster(cc, [fileInput(join(dir, 'in.yaml'), 'in.yaml')], { resource: (r) => audited.push(r), error: () => {} }, { engines: ['wasm'], workers: 0, log: () => {} });
+    const ctx = reportContext(cc, ['wasm']);
+    const run = async (format: Format): Promise<string> => {
+      const out: string[] = [];
+      const reporter = reporterFor(format, (x) => out.push(x), (x) => out.push(x), ctx);
+      const counter = new SummaryCounter(ctx.rules);
+      for (const r of audited) {
+        counter.resource(r);
+        reporter.resource(r);
+      }
+      reporter.finish(counter.final());
+      return out.join('\n');
+    };
+    type R = { name: string; violations: { control: string; message: string }[]; suppressed?: { control: string; action: string; message: string; exception: string; reason: string; expires: string | null }[] };
+    const resources = (await run('jsonl')).split('\n').flatMap((l) => (l.startsWith('{"resource"') ? [(JSON.parse(l) as { resource: R }).resource] : []));
+    const [web, other, exporter, sys] = resources;
+    expect(web!.suppressed).toEqual([
+      { control: 'disallow-privileged-containers', action: 'deny', message: 'container "app" must not set securityContext.privileged to true', exception: 'exceptions[0] (disallow-privileged-containers; namespaces apps; names web, web-*)', reason: 'legacy web (PLAT-7)', expires: '2027-01-31' },
+    ]);
+    expect(other!.violations.map((v) => v.control)).toContain('disallow-privileged-containers');
+    expect(other!).not.toHaveProperty('suppressed');
+    // A value-scoped exception: the allowed port is suppressed, the other one still denied.
+    expect(exporter!.violations.map((v) => v.message)).toEqual(['container "e" must not use hostPort 9200']);
+    expect(exporter!.suppressed).toEqual([
+      { control: 'restrict-host-ports', action: 'deny', message: 'container "e" must not use hostPort 9100', exception: 'exceptions[1] (restrict-host-ports; namespaces monitoring; images quay.io/prom/*; allow hostPorts 9100)', reason: 'node exporter', expires: '2027-02-28' },
+    ]);
+    expect(sys!.violations).toEqual([]);
+    expect(sys!.suppressed!.map((x) => [x.control, x.exception, x.expires])).toContainEqual(['disallow-host-namespaces', 'exemptNamespaces (kube-system)', null]);
+
+    const sarif = JSON.parse(await run('sarif'));
+    const results = sarif.runs[0].results as { ruleId: string; message: { text: string }; suppressions?: { kind: string; justification: string }[] }[];
+    expect(results.filter((x) => x.suppressions).map((x) => [x.ruleId, x.message.text, x.suppressions])).toContainEqual([
+      'restrict-host-ports',
+      'container "e" must not use hostPort 9100',
+      [{ kind: 'external', status: 'accepted', justification: 'node exporter', properties: { exception: 'exceptions[1] (restrict-host-ports; namespaces monitoring; images quay.io/prom/*; allow hostPorts 9100)', expires: '2027-02-28' } }],
+    ]);
+    expect(results.filter((x) => x.ruleId === 'restrict-host-ports' && !x.suppressions).map((x) => x.message.text)).toEqual(['container "e" must not use hostPort 9200']);
+    const schema = JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'schemas', 'sarif-schema-2.1.0.json'), 'utf8'));
+    const ajv = new Ajv({ strict: false, allErrors: true, unicodeRegExp: false });
+    ajv.addFormat('uri', (x: string) => URL.canParse(x));
+    ajv.addFormat('uri-reference', (x: string) => URL.canParse(x, 'file:///base/'));
+    ajv.addFormat('date-time', (x: string) => !Number.isNaN(Date.parse(x)));
+    const validate = ajv.compile(schema);
+    expect(validate(sarif), JSON.stringify(validate.errors, null, 2)).toBe(true);
+
+    const table = await run('table');
+    expect(table).toMatch(/^EXCEPTED +Deployment\/apps\/web +disallow-privileged-containers +container "app" must not set securityContext.privileged to true \(in.yaml:1\) by exceptions\[0\] \(disallow-privileged-containers; namespaces apps; names web, web-\*\): legacy web \(PLAT-7\), expires 2027-01-31$/m);
+    expect(table).toMatch(/^EXCEPTED +Pod\/kube-system\/sys +\d+ controls +namespace kube-system is exempt from every control: .*disallow-host-namespaces/m);
+  });
+
   it('SARIF validates against the SARIF 2.1.0 schema and points at the file and line of each offending document', () => {
     const dir = tempProject({ 'deploy/all.yaml': BAD });
     const r = runCli(['audit', '--profile', 'pss-restricted', '--format', 'sarif', '--output', 'out.sarif', 'deploy'], dir);
@@ -228,6 +402,15 @@ kind: Broken
     expect(table[0]).toMatch(/^auditing: \d+ resources, [\d.]+\/[\d.]+ MB \(\d+%\), \d+\/s$/);
     expect(table.at(-1)).toBe('');
     for (const format of ['json', 'jsonl', 'sarif', 'junit']) expect(await run(format)).toEqual([]);
+
+    // Rows arrive while the status line shows (several batches): it is cleared before each row is printed.
+    writeCorpus(join(dir, 'corpus'), { resources: 600, seed: 5, perFile: 600 });
+    const events: string[] = [];
+    const io: Io = { cwd: dir, out: (s) => events.push(`out ${s}`), err: (s) => events.push(`err ${s}`), readStdin: async () => '', progress: (l) => events.push(`progress ${l}`) };
+    expect(await main(['audit', '--profile', 'pss-restricted', '--workers', '0', 'corpus'], io)).toBe(1);
+    const shown = events.map((e, i) => ({ e, status: events.slice(0, i).reverse().find((x) => x.startsWith('progress')) }));
+    expect(shown.filter((x) => x.status?.startsWith('progress auditing')).length).toBeGreaterThan(0);
+    expect(shown.filter((x) => !x.e.startsWith('progress') && x.status !== undefined && x.status !== 'progress ').map((x) => x.e)).toEqual([]);
   });
 
   it('a failed run leaves no partial report behind', () => {
@@ -243,13 +426,17 @@ kind: Broken
     const pod = (name: string, sc: string) => `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}, namespace: apps}\nspec:\n  containers:\n  - name: c\n    image: i\n    securityContext:\n${sc}`;
     const dir = tempProject({
       'in.yaml': `${pod('twice', '      privileged: true\n      privileged: false\n')}---\n${pod('flow', '      {privileged: true, privileged: false}\n')}---\n${pod('merged', '      <<: {privileged: true}\n      privileged: false\n')}`,
+      // JSON (kubectl get -o json), also with an escaped spelling of the same key.
+      'in.json': '{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "j1", "namespace": "apps"},\n "spec": {"containers": [{"name": "c", "image": "i",\n  "securityContext": {"privileged": true, "privileged": false}}]}}\n{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "j2", "namespace": "apps"},\n "spec": {"containers": [{"name": "c", "image": "i",\n  "securityContext": {"privileged": true,\n   "\\u0070rivileged": false}}]}}\n',
     });
-    const r = runCli(['audit', '--profile', 'pss-baseline', '--format', 'jsonl', 'in.yaml'], dir);
+    const r = runCli(['audit', '--profile', 'pss-baseline', '--format', 'jsonl', 'in.yaml', 'in.json'], dir);
     expect(r.status).toBe(2);
     const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { resource?: { name: string; verdict: string }; error?: { source: string; line: number; message: string } });
     expect(lines.flatMap((l) => (l.error ? [[l.error.source, l.error.line, l.error.message]] : []))).toEqual([
       ['in.yaml', 1, 'malformed YAML: duplicate key "privileged": the API server rejects it (strict field validation), kubectl would apply only the last value (at line 10)'],
       ['in.yaml', 12, 'malformed YAML: duplicate key "privileged": the API server rejects it (strict field validation), kubectl would apply only the last value (at line 20)'],
+      ['in.json', 1, 'malformed JSON: duplicate key "privileged": the API server rejects it (strict field validation), kubectl would apply only the last value (at line 3)'],
+      ['in.json', 4, 'malformed JSON: duplicate key "privileged": the API server rejects it (strict field validation), kubectl would apply only the last value (at line 7)'],
     ]);
     // A key after a `<<` merge overrides the merged one: that is not a duplicate.
     expect(lines.flatMap((l) => (l.resource ? [[l.resource.name, l.resource.verdict]] : []))).toEqual([['merged', 'allow']]);

@@ -197,7 +197,7 @@ describe('kubeharden audit', () => {
     const controls = bad.violations.map((v: { control: string }) => v.control);
     expect(controls).toEqual(expect.arrayContaining(['disallow-host-namespaces', 'disallow-privilege-escalation', 'require-drop-all-capabilities', 'require-run-as-non-root', 'require-seccomp-profile']));
     expect(bad.violations.every((v: { action: string }) => v.action === 'deny')).toBe(true);
-    expect(bad.violations.find((v: { control: string }) => v.control === 'disallow-host-namespaces').message).toBe('[Implied by kubeharden-expand-workloads] pod must not set spec.hostPID to true');
+    expect(bad.violations.find((v: { control: string }) => v.control === 'disallow-host-namespaces').message).toBe('pod must not set spec.hostPID to true');
   });
 
   it('exits 0 when nothing is denied; reads stdin, kind: List and JSON', () => {
@@ -246,17 +246,24 @@ describe('kubeharden test, list, explain', () => {
     const fixture = BAD_DEPLOYMENT;
     const config = CONFIG.replace(
       "namespaces: { legacy: { pss: 'baseline' } },",
-      "fixtures: [{ file: 'f.yaml', expect: { 'disallow-host-namespaces': 'deny', 'restrict-sysctls': 'allow' } }, { file: 'f.yaml', expect: 'allow' }],",
+      "fixtures: [{ file: 'f.yaml', expect: { 'disallow-host-namespaces': 'deny', 'restrict-sysctls': 'allow' } }, { file: 'f.yaml', expect: 'allow' }, { file: 'f.yaml', expect: { 'disallow-privileged-containers': 'deny', 'disallow-host-namespaces': 'deny' } }],",
     );
-    const dir = tempProject({ 'policies.config.ts': config, 'f.yaml': fixture });
+    // A bundle directory that is not what the config builds (one file nobody generates).
+    const dir = tempProject({ 'policies.config.ts': config, 'f.yaml': fixture, 'generated/stray.yaml': 'kind: ConfigMap\n' });
     const r = runCli(['test'], dir);
     expect(r.status).toBe(1);
     const last = r.stdout.trim().split('\n').pop()!;
     const m = /^(\d+) passed, (\d+) failed$/.exec(last);
     expect(m).not.toBeNull();
     expect(Number(m![1])).toBeGreaterThan(1000);
-    expect(r.stdout).toContain('FAIL fixture f.yaml#0 Deployment/bad: disallow-host-namespaces expected allow, got deny: [Implied by kubeharden-expand-workloads] pod must not set spec.hostPID to true');
-    expect(Number(m![2])).toBe(5);
+    // Messages without Gatekeeper's expansion prefix; an expected deny that did not come names the controls that denied.
+    expect(r.stdout).toContain('FAIL fixture f.yaml#0 Deployment/bad: disallow-host-namespaces expected allow, got deny: pod must not set spec.hostPID to true');
+    expect(r.stdout).toMatch(/^FAIL fixture f\.yaml#0 Deployment\/bad: disallow-privileged-containers expected deny, got allow \(denied by disallow-host-namespaces, disallow-privilege-escalation, [a-z-, ]+; denies expected from disallow-host-namespaces, disallow-privileged-containers\)$/m);
+    // The committed bundle is checked like build --check.
+    expect(r.stdout).toMatch(/^FAIL bundle generated\/ is stale \(does not match the config\): [1-9]\d* missing, 0 changed, 0 orphaned; run `kubeharden build` and commit the result$/m);
+    expect(r.stderr).toContain('  missing   generated/demo/README.md');
+    expect(r.stdout).not.toContain('[Implied by');
+    expect(Number(m![2])).toBe(7);
   });
 
   it('passes on the repository reference config', () => {
@@ -454,7 +461,7 @@ describe('kubeharden audit reports for CI', () => {
   });
 
   it('jsonl: one line per resource, errors, then the summary; --output writes the file', () => {
-    const dir = tempProject({ 'in.yaml': `${GOOD_POD}---\n${BAD_DEPLOYMENT}---\nkind: Pod\n` });
+    const dir = tempProject({ 'in.yaml': `${GOOD_POD}---\n${BAD_DEPLOYMENT}---\nkind: Pod\n`, 'out/.keep': '' });
     const r = runCli(['audit', '--profile', 'pss-restricted', '--format', 'jsonl', '--output', 'out/report.jsonl', 'in.yaml'], dir);
     expect(r.status).toBe(2);
     expect(r.stdout).toBe('');
@@ -475,7 +482,7 @@ describe('kubeharden audit reports for CI', () => {
     expect((xml.match(/<failure /g) ?? []).length).toBe(5);
     expect(xml).toMatch(/<testsuites name="kubeharden audit" tests="31" failures="5" errors="1">/);
     expect(xml).toContain('name="Deployment/apps/bad disallow-host-namespaces"');
-    expect(xml).toContain('message="[Implied by kubeharden-expand-workloads] pod must not set spec.hostPID to true"');
+    expect(xml).toContain('message="pod must not set spec.hostPID to true"');
     expect(xml).toContain('<error message="document has no apiVersion/kind" type="input"/>');
     // Well-formed enough for CI servers: every testcase is closed, attributes are escaped.
     expect((xml.match(/<testcase /g) ?? []).length).toBe((xml.match(/<\/testcase>/g) ?? []).length);

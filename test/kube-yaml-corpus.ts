@@ -105,6 +105,7 @@ add('alias: anchored empty value', `a: &e\nb: *e\n`);
   const row = (ref: string): string => `[${Array(10).fill(ref).join(', ')}]`;
   add('alias: billion laughs', `a: &a ${row('lol')}\nb: &b ${row('*a')}\nc: &c ${row('*b')}\nd: &d ${row('*c')}\ne: &e ${row('*d')}\n`);
   add('alias: moderate reuse', `a: &a ${row('x')}\nb: &b ${row('*a')}\nc: ${row('*b')}\n`);
+  add('alias: 150 aliases of one anchor', `a: &v value\n${Array.from({ length: 150 }, (_, i) => `k${i}: *v`).join('\n')}\n`);
 }
 
 // Duplicate keys: the last one wins.

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { displayPath, expandPaths } from '../eval/manifests.js';
+import { displayPath, expandPaths, type UnreadablePath } from '../eval/manifests.js';
 
 export interface AuditInput {
   /** The name results refer to (a path relative to the working directory, or `-`). */
@@ -22,6 +22,8 @@ export function fileInput(path: string, source: string, size?: number): AuditInp
 export interface CollectedInputs {
   readonly inputs: readonly AuditInput[];
   readonly missing: readonly string[];
+  /** What paths or directory entries name but cannot be read (dangling symbolic links, link loops). */
+  readonly unreadable: readonly UnreadablePath[];
   /** Removes the spooled standard input, if any. */
   cleanup(): void;
 }
@@ -33,6 +35,7 @@ export interface CollectedInputs {
 export async function collectInputs(paths: readonly string[], cwd: string, stdin: () => AsyncIterable<string | Buffer>): Promise<CollectedInputs> {
   const inputs: AuditInput[] = [];
   const missing: string[] = [];
+  const unreadable: UnreadablePath[] = [];
   let spooled: string | undefined;
   for (const p of paths) {
     if (p === '-') {
@@ -45,6 +48,7 @@ export async function collectInputs(paths: readonly string[], cwd: string, stdin
     }
     const found = expandPaths([p], cwd);
     missing.push(...found.missing);
+    unreadable.push(...found.unreadable);
     for (const f of found.files) {
       let size: number | undefined;
       try {
@@ -56,5 +60,5 @@ export async function collectInputs(paths: readonly string[], cwd: string, stdin
     }
   }
   const spool = spooled;
-  return { inputs, missing, cleanup: () => void (spool && rmSync(dirname(spool), { recursive: true, force: true })) };
+  return { inputs, missing, unreadable, cleanup: () => void (spool && rmSync(dirname(spool), { recursive: true, force: true })) };
 }

@@ -5,7 +5,9 @@
 import { aggregateEvaluator } from '../eval/aggregate.js';
 import type { EvaluatorSpec } from '../eval/evaluator-spec.js';
 import { parseDocument } from '../eval/manifests.js';
-import { CLUSTER_SCOPED_KINDS, type Action, type Obj } from '../eval/review.js';
+import { CLUSTER_SCOPED_KINDS, podsOf, type Action, type Obj } from '../eval/review.js';
+import { matchesPattern } from '../names.js';
+import type { Constraint } from '../backends/gatekeeper/types.js';
 import { loadPolicyModule, type RegoSources } from '../eval/wasm.js';
 import type { RawDocument } from '../eval/split.js';
 import { tokenSecretMessages, withAutomount } from './sa-token.js';
@@ -40,6 +42,39 @@ export interface JobSpec extends EvaluatorSpec {
   readonly tokenSecrets?: readonly string[];
   /** `audit --namespace`: the namespace of namespaced objects that name none (as `kubectl apply -n`). */
   readonly defaultNamespace?: string;
+  /** To tell which exception or exempt namespace let a finding through (see `Suppression`). */
+  readonly suppressions?: SuppressionSpec;
+}
+
+/** One exception of the config, as the audit names it when it lets a finding through. */
+export interface ExceptionInfo {
+  readonly controls: readonly string[];
+  readonly namespaces?: readonly string[];
+  readonly names?: readonly string[];
+  readonly images?: readonly string[];
+  /** How reports name it: its place in the cluster's exceptions and its scope. */
+  readonly label: string;
+  readonly reason: string;
+  readonly expires: string;
+}
+
+export interface SuppressionSpec {
+  /** The bundle's constraints without exceptions (no excepted images, names or allowed values) and in exempt namespaces too. */
+  readonly constraints: readonly Constraint[];
+  readonly exemptNamespaces: readonly string[];
+  readonly exceptions: readonly ExceptionInfo[];
+}
+
+/** A finding the bundle would make but an exception or an exempt namespace lets through. */
+export interface Suppression {
+  readonly control: string;
+  readonly action: Action;
+  readonly message: string;
+  /** What let it through: `exceptions[i] (…)`, or `exemptNamespaces (NS)`. */
+  readonly exception: string;
+  readonly reason: string;
+  /** Last day of the exception; null for an exempt namespace. */
+  readonly expires: string | null;
 }
 
 export interface Job {
@@ -68,6 +103,8 @@ export type JobItem =
       readonly namespace: string | null;
       readonly name: string;
       readonly findings: readonly ItemFinding[];
+      /** Findings that exceptions or exempt namespaces let through (absent when none). */
+      readonly suppressed?: readonly Suppression[];
       /** The object itself, only when the caller asked to keep objects (other engines need them). */
       readonly object?: Obj;
     }
@@ -86,6 +123,13 @@ export async function jobRunner(spec: JobSpec, options: { keepObjects?: boolean;
   if (evaluate) {
     const sources: RegoSources = { templates: new Map(spec.templates), libs: spec.libs, v0: spec.v0 };
     many = aggregateEvaluator(await loadPolicyModule(sources), spec.constraints, spec.psa);
+  }
+  let unexcepted: ((resources: readonly Obj[]) => { control: string; action: Action; message: string }[][]) | undefined;
+  const sup = spec.suppressions;
+  if (evaluate && sup) {
+    // A module of its own: a module holds one set of constraint parameters.
+    const sources: RegoSources = { templates: new Map(spec.templates), libs: spec.libs, v0: spec.v0 };
+    unexcepted = aggregateEvaluator(await loadPolicyModule(sources), sup.constraints);
   }
   const tokenSecrets = new Set(spec.tokenSecrets ?? []);
   return (job) => {
@@ -123,11 +167,80 @@ export async function jobRunner(spec: JobSpec, options: { keepObjects?: boolean;
     if (many && objects.length) {
       const found: ItemFinding[][] = many(objects).map((f) => f.map((x) => ({ control: x.control, action: x.action, message: x.message, ...(x.source ? { source: x.source } : {}) })));
       if (tokenSecrets.size) tokenSecretFindings(objects, tokenSecrets, many).forEach((f, i) => found[i]!.push(...f));
+      const suppressed = unexcepted && sup ? suppressionsOf(objects, found, unexcepted, sup) : [];
       found.forEach((f, i) => {
         const item = items[at[i]!]!;
-        if (f.length) items[at[i]!] = { ...item, findings: f } as JobItem;
+        const s = suppressed[i];
+        if (f.length || s?.length) items[at[i]!] = { ...item, findings: f, ...(s?.length ? { suppressed: s } : {}) } as JobItem;
       });
     }
     return { seq: job.seq, items };
   };
+}
+
+/**
+ * What exceptions and exempt namespaces let through, per object: the objects an exception or exemption can
+ * reach are evaluated once more without any (`unexcepted`); a finding made there and not in the audit is
+ * suppressed, and named after the exempt namespace, or the exceptions of its control whose namespaces,
+ * names and images cover the object.
+ */
+function suppressionsOf(
+  objects: readonly Obj[],
+  found: readonly (readonly ItemFinding[])[],
+  unexcepted: (resources: readonly Obj[]) => { control: string; action: Action; message: string }[][],
+  sup: SuppressionSpec,
+): Suppression[][] {
+  const out: Suppression[][] = objects.map(() => []);
+  const nsOf = (o: Obj): string | undefined => {
+    const ns = ((o['metadata'] ?? {}) as Obj)['namespace'];
+    return typeof ns === 'string' && ns !== '' ? ns : undefined;
+  };
+  const exempt = (ns: string | undefined): boolean => ns !== undefined && sup.exemptNamespaces.some((p) => matchesPattern(p, ns));
+  const inScope = (e: ExceptionInfo, ns: string | undefined): boolean => !e.namespaces || (ns !== undefined && e.namespaces.some((p) => matchesPattern(p, ns)));
+  const candidates = objects.flatMap((o, i) => (exempt(nsOf(o)) || sup.exceptions.some((e) => inScope(e, nsOf(o))) ? [i] : []));
+  if (!candidates.length) return out;
+  const without = unexcepted(candidates.map((i) => objects[i]!));
+  candidates.forEach((i, k) => {
+    const o = objects[i]!;
+    const ns = nsOf(o);
+    const seen = new Set(found[i]!.filter((f) => f.source === undefined).map((f) => `${f.control}\u0000${f.message}`));
+    const lifted = without[k]!.filter((f) => !seen.has(`${f.control}\u0000${f.message}`));
+    if (!lifted.length) return;
+    const names = objectNames(o);
+    const images = imagesOf(o);
+    for (const f of lifted) {
+      if (exempt(ns)) {
+        out[i]!.push({ control: f.control, action: f.action, message: f.message, exception: `exemptNamespaces (${ns})`, reason: `namespace ${ns} is exempt from every control`, expires: null });
+        continue;
+      }
+      const covering = sup.exceptions.filter(
+        (e) =>
+          e.controls.includes(f.control) &&
+          inScope(e, ns) &&
+          (!e.names || e.names.some((p) => names.some((n) => matchesPattern(p, n)))) &&
+          (!e.images || e.images.some((p) => images.some((img) => matchesPattern(p, img)))),
+      );
+      for (const e of covering) out[i]!.push({ control: f.control, action: f.action, message: f.message, exception: e.label, reason: e.reason, expires: e.expires });
+    }
+  });
+  return out;
+}
+
+/** The names an exception by name matches for an object: its own, and those of the Pods it creates. */
+function objectNames(o: Obj): string[] {
+  const own = ((o['metadata'] ?? {}) as Obj)['name'];
+  return [...new Set([...(typeof own === 'string' ? [own] : []), ...podsOf(o, 'default').map((p) => p.name)])];
+}
+
+/** Container images of the object's Pods (init, regular and ephemeral containers). */
+function imagesOf(o: Obj): string[] {
+  const out: string[] = [];
+  for (const p of podsOf(o, 'default')) {
+    const spec = (p.pod['spec'] ?? {}) as Obj;
+    for (const list of ['initContainers', 'containers', 'ephemeralContainers']) {
+      const cs = spec[list];
+      if (Array.isArray(cs)) for (const c of cs) if (c && typeof c === 'object' && typeof (c as Obj)['image'] === 'string') out.push((c as Obj)['image'] as string);
+    }
+  }
+  return out;
 }

@@ -9,6 +9,7 @@ import { Worker } from 'node:worker_threads';
 import { KubehardenError } from '../diagnostics.js';
 import { jobRunner, type JobSpec, type Job, type JobItem, type JobResult } from './job.js';
 import { DocumentSplitter, type RawDocument } from '../eval/split.js';
+import { listItems } from '../eval/manifests.js';
 import { scanTokenSecrets } from './sa-token.js';
 import type { AuditInput } from './input.js';
 
@@ -92,6 +93,15 @@ async function inlinePool(spec: JobSpec, keepObjects: boolean): Promise<Pool> {
   return { capacity: 1, run: async (job) => run(job), close: async () => {} };
 }
 
+/** Raw documents with every `kind: *List` replaced by its items (a cluster dump is batched like separate documents). */
+function* documents(docs: readonly RawDocument[]): Generator<RawDocument> {
+  for (const d of docs) {
+    const items = listItems(d);
+    if (items) yield* items;
+    else yield d;
+  }
+}
+
 /** Runs every input through the pool, calling `onItem` in input order. */
 export async function auditInputs(inputs: readonly AuditInput[], given: JobSpec, onItem: (item: AuditedItem) => void, options: PipelineOptions = {}): Promise<void> {
   // Token Secrets of the input, for the findings that need them (sa-token.ts): a first, cheap pass.
@@ -153,9 +163,9 @@ export async function auditInputs(inputs: readonly AuditInput[], given: JobSpec,
       const base = bytesRead;
       try {
         const decoder = new TextDecoder('utf-8', { fatal: false });
-        for await (const chunk of input.open()) {
-          const text = typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
-          for (const d of splitter.push(text)) {
+        // Every document goes into bounded batches, the last ones of the source (a whole List) too.
+        const take = async (docs: readonly RawDocument[]): Promise<void> => {
+          for (const d of documents(docs)) {
             batch.push(d);
             batchSize += d.text.length;
             bytesRead = base + d.offset;
@@ -165,9 +175,9 @@ export async function auditInputs(inputs: readonly AuditInput[], given: JobSpec,
               batchSize = 0;
             }
           }
-        }
-        const tail = decoder.decode();
-        batch.push(...splitter.push(tail), ...splitter.end());
+        };
+        for await (const chunk of input.open()) await take(splitter.push(typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true })));
+        await take([...splitter.push(decoder.decode()), ...splitter.end()]);
       } catch (err) {
         const e = err as NodeJS.ErrnoException;
         if (batch.length) await dispatch(input.source, batch);

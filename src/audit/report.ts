@@ -30,6 +30,20 @@ export interface ResourceResult {
   readonly name: string;
   readonly verdict: 'deny' | 'allow';
   readonly violations: readonly Violation[];
+  /** Findings that an exception or an exempt namespace let through, and which one (absent when none). */
+  readonly suppressed?: readonly SuppressedFinding[];
+}
+
+export interface SuppressedFinding {
+  readonly control: string;
+  /** What the control would have done. */
+  readonly action: Action;
+  readonly message: string;
+  /** Which exception (`exceptions[i] (…)`, its place among the cluster's exceptions and its scope) or `exemptNamespaces (NS)`. */
+  readonly exception: string;
+  readonly reason: string;
+  /** The exception's last day; null for an exempt namespace. */
+  readonly expires: string | null;
 }
 
 export interface InputError {
@@ -140,11 +154,6 @@ function what(r: ResourceResult): string {
   return `${r.kind}/${r.namespace ? `${r.namespace}/` : ''}${r.name}`;
 }
 
-/** Gatekeeper's expansion prefix says which template expanded a workload; the resource column says it already. */
-function forPeople(message: string): string {
-  return message.replace(/^\[Implied by [^\]]*\]\s*/, '');
-}
-
 /**
  * The human table: one row per finding as results arrive (columns padded to the widest value seen so
  * far), input errors on stderr, then the per-control and per-namespace summaries.
@@ -152,7 +161,7 @@ function forPeople(message: string): string {
 export function tableReporter(write: Write, writeErr: Write, ctx: ReportContext): Reporter {
   // Columns start wide enough for typical values (every control id of the bundle) and grow when a longer one
   // comes (rows are never held back).
-  const widths = [7, 32, Math.max(7, ...ctx.rules.map((r) => r.id.length))];
+  const widths = [8, 32, Math.max(7, ...ctx.rules.map((r) => r.id.length))];
   let header = false;
   const row = (cells: readonly string[]): string =>
     cells
@@ -164,14 +173,25 @@ export function tableReporter(write: Write, writeErr: Write, ctx: ReportContext)
       .trimEnd();
   return {
     resource(r) {
-      if (!r.violations.length) return;
+      if (!r.violations.length && !r.suppressed?.length) return;
       if (!header) {
         write(row(['VERDICT', 'RESOURCE', 'CONTROL', 'MESSAGE (SOURCE)']));
         header = true;
       }
       for (const v of r.violations) {
         // Each row carries its own finding's action (a warn finding stays WARN on a resource denied elsewhere).
-        write(row([v.action.toUpperCase(), what(r), v.control, `${ctx.engines.length > 1 ? `[${v.engine}] ` : ''}${forPeople(v.message)} (${r.source}:${r.line})`]));
+        write(row([v.action.toUpperCase(), what(r), v.control, `${ctx.engines.length > 1 ? `[${v.engine}] ` : ''}${v.message} (${r.source}:${r.line})`]));
+      }
+      // What an exception let through, and which one: reviewed like findings, so they are not forgotten.
+      // An exempt namespace lets everything through: one row per resource, not one per finding.
+      const byNamespace = (r.suppressed ?? []).filter((x) => x.expires === null);
+      if (byNamespace.length) {
+        const controls = [...new Set(byNamespace.map((x) => x.control))];
+        write(row(['EXCEPTED', what(r), controls.length === 1 ? controls[0]! : `${controls.length} controls`, `${byNamespace[0]!.reason}: ${controls.join(', ')} (${r.source}:${r.line})`]));
+      }
+      for (const x of r.suppressed ?? []) {
+        if (x.expires === null) continue;
+        write(row(['EXCEPTED', what(r), x.control, `${x.message} (${r.source}:${r.line}) by ${x.exception}: ${x.reason}, expires ${x.expires}`]));
       }
     },
     error(e) {
@@ -267,6 +287,25 @@ export function sarifReporter(write: Write, ctx: ReportContext): Reporter {
           properties: { action: v.action, engine: v.engine, kind: r.kind, namespace: r.namespace, index: r.index },
         };
         results.push(result);
+      }
+      // Findings an exception let through: results with an external suppression, its reason the justification.
+      for (const x of r.suppressed ?? []) {
+        const idx = ruleIndex.get(x.control);
+        results.push({
+          ruleId: x.control,
+          ...(idx !== undefined ? { ruleIndex: idx } : {}),
+          level: SARIF_LEVEL[x.action],
+          message: { text: x.message },
+          locations: [
+            {
+              physicalLocation: { artifactLocation: { uri: uri(r.source), uriBaseId: 'SRCROOT' }, region: { startLine: Math.max(1, r.line) } },
+              logicalLocations: [{ name: r.name, fullyQualifiedName: what(r), kind: 'resource' }],
+            },
+          ],
+          partialFingerprints: { resource: `${what(r)}|${x.control}` },
+          suppressions: [{ kind: 'external', status: 'accepted', justification: x.reason, properties: { exception: x.exception, expires: x.expires } }],
+          properties: { action: x.action, engine: 'wasm', kind: r.kind, namespace: r.namespace, index: r.index },
+        });
       }
     },
     error(e) {

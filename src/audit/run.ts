@@ -8,12 +8,14 @@ import { getControl, type ControlId } from '../controls/index.js';
 import { evaluatorSpec } from '../eval/bundle.js';
 import type { EngineFinding, EngineName } from '../eval/engines.js';
 import type { EvaluatorSpec } from '../eval/evaluator-spec.js';
+import { userMessage } from '../eval/review.js';
 import { loadPolicyModule, sourcesOf } from '../eval/wasm.js';
 import type { Logger } from '../engines/index.js';
 import { PACKAGE_VERSION } from '../version.js';
 import { disagreements, findingsBy } from './compare.js';
 import type { AuditInput } from './input.js';
-import type { ItemFinding } from './job.js';
+import type { ExceptionInfo, ItemFinding, JobSpec, SuppressionSpec } from './job.js';
+import type { Constraint } from '../backends/gatekeeper/types.js';
 import { scanNamespaces, type InputNamespace } from './namespaces.js';
 import { auditInputs, defaultWorkers, type AuditedItem, type AuditedResource } from './pipeline.js';
 import { namespaceDrift, psaSpec, pssTemplates } from './psa.js';
@@ -82,7 +84,7 @@ export async function auditCluster(cc: CompiledCluster, inputs: readonly AuditIn
   const { engines, log, onProgress } = options;
   // Namespace objects of the input give their namespaces' Pod Security Admission labels.
   const evaluator = auditEvaluatorSpec(cc, await scanNamespaces(inputs));
-  const spec = options.defaultNamespace ? { ...evaluator, defaultNamespace: options.defaultNamespace } : evaluator;
+  const spec: JobSpec = { ...evaluator, ...(options.defaultNamespace ? { defaultNamespace: options.defaultNamespace } : {}), suppressions: suppressionSpec(cc, evaluator.constraints) };
   // Compile (or find in the cache) before workers start, so that they only load it.
   await loadPolicyModule({ templates: new Map(spec.templates), libs: spec.libs, v0: spec.v0 }, log);
   const totalBytes = inputs.reduce((n, i) => n + (i.size ?? 0), 0);
@@ -117,12 +119,38 @@ export async function auditCluster(cc: CompiledCluster, inputs: readonly AuditIn
     }
     const i = k++;
     const uncompared = resources[i]!.findings.filter((f) => f.source !== undefined).map(violationOf);
-    const violations = [...engines.flatMap((engine, e) => perEngine[e]![i]!.map((f) => ({ control: f.control, action: f.action, message: f.message, engine }))), ...uncompared];
+    const violations = [...engines.flatMap((engine, e) => perEngine[e]![i]!.map((f) => ({ control: f.control, action: f.action, message: userMessage(f.message), engine }))), ...uncompared];
     sink.resource(resultOf(item, violations));
     if (engines.length > 1) {
       for (const d of disagreements(engines, perEngine.map((p) => p[i]!))) sink.error({ source: item.source, index: item.index, line: item.line, message: d });
     }
   }
+}
+
+/**
+ * What the audit needs to name the exception or exempt namespace behind a finding that did not come: the
+ * constraints without any exception (parameters without excepted images, names and allowed values; exempt
+ * namespaces no longer excluded), and the cluster's exceptions as reports name them.
+ */
+export function suppressionSpec(cc: CompiledCluster, constraints: readonly Constraint[]): SuppressionSpec {
+  const exempt = cc.cluster.exemptNamespaces;
+  const stripped = constraints.map((c): Constraint => {
+    const { exemptImages: _i, exemptNames: _n, allowances: _a, ...parameters } = c.spec.parameters;
+    const excluded = (c.spec.match.excludedNamespaces ?? []).filter((ns) => !exempt.includes(ns));
+    const { excludedNamespaces: _x, ...match } = c.spec.match;
+    return { ...c, spec: { ...c.spec, match: excluded.length ? { ...match, excludedNamespaces: excluded } : match, parameters } };
+  });
+  const exceptions = cc.cluster.exceptions.map((e, i): ExceptionInfo => {
+    const scope = [
+      e.controls.join(', '),
+      ...(e.namespaces ? [`namespaces ${e.namespaces.join(', ')}`] : []),
+      ...(e.names ? [`names ${e.names.join(', ')}`] : []),
+      ...(e.images ? [`images ${e.images.join(', ')}`] : []),
+      ...(e.allow ? [`allow ${Object.entries(e.allow).map(([k, v]) => `${k} ${(v ?? []).join(', ')}`).join('; ')}`] : []),
+    ];
+    return { controls: e.controls, ...(e.namespaces ? { namespaces: e.namespaces } : {}), ...(e.names ? { names: e.names } : {}), ...(e.images ? { images: e.images } : {}), label: `exceptions[${i}] (${scope.join('; ')})`, reason: e.reason, expires: e.expires };
+  });
+  return { constraints: stripped, exemptNamespaces: exempt, exceptions };
 }
 
 function resultOf(item: AuditedResource, violations: Violation[]): ResourceResult {
@@ -136,9 +164,10 @@ function resultOf(item: AuditedResource, violations: Violation[]): ResourceResul
     name: item.name,
     verdict: violations.some((v) => v.action === 'deny') ? 'deny' : 'allow',
     violations,
+    ...(item.suppressed?.length ? { suppressed: item.suppressed.map((x) => ({ ...x, message: userMessage(x.message) })) } : {}),
   };
 }
 
 function violationOf(f: ItemFinding): Violation {
-  return { control: f.control, action: f.action, message: f.message, engine: f.source ?? 'wasm' };
+  return { control: f.control, action: f.action, message: userMessage(f.message), engine: f.source ?? 'wasm' };
 }

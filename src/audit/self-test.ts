@@ -8,7 +8,7 @@ import { getControl, type ControlId } from '../controls/index.js';
 import { targetKinds } from '../controls/types.js';
 import { loadEvaluator, sampleApplies, workloadVariants } from '../eval/bundle.js';
 import { readManifestFile } from '../eval/manifests.js';
-import type { Obj } from '../eval/review.js';
+import { userMessage, type Obj } from '../eval/review.js';
 import type { Logger } from '../engines/index.js';
 
 export interface SelfTestCounts {
@@ -33,7 +33,7 @@ export async function selfTest(result: CompileResult, configDir: string, log: Lo
         const variants: { label: string; object?: Obj }[] = [{ label: String(sample.object['kind']) }];
         if (!sample.podOnly && !targetKinds(getControl(c.control))) for (const w of workloadVariants(sample.object as Obj)) variants.push({ label: w.kind, object: w.object });
         for (const v of variants) {
-          const msgs = ev.evaluateSample(c.control, sample, v.object);
+          const msgs = ev.evaluateSample(c.control, sample, v.object).map(userMessage);
           const got = msgs.length ? 'deny' : 'allow';
           if (got === sample.expect) passed++;
           else fail(`${prefix}${c.control} sample ${sample.name} (${v.label}): expected ${sample.expect}, got ${got}${msgs.length ? `: ${msgs.join('; ')}` : ''}`);
@@ -55,17 +55,29 @@ export async function selfTest(result: CompileResult, configDir: string, log: Lo
         const md = (r.object['metadata'] ?? {}) as Obj;
         const what = `${fx.file}#${r.index} ${String(r.object['kind'])}/${String(md['name'] ?? '')}`;
         const byControl = new Map<string, string[]>();
-        for (const f of findings) byControl.set(f.control, [...(byControl.get(f.control) ?? []), f.message]);
+        for (const f of findings) byControl.set(f.control, [...(byControl.get(f.control) ?? []), userMessage(f.message)]);
         if (fx.expect === 'allow') {
           if (findings.length === 0) passed++;
           else for (const [control, msgs] of byControl) fail(`${prefix}fixture ${what}: ${control} expected allow, got deny: ${msgs.join('; ')}`);
           continue;
         }
-        for (const [control, expected] of Object.entries(fx.expect) as [ControlId, 'allow' | 'deny'][]) {
+        const expects = Object.entries(fx.expect) as [ControlId, 'allow' | 'deny'][];
+        for (const [control, expected] of expects) {
           const msgs = byControl.get(control) ?? [];
           const got = msgs.length ? 'deny' : 'allow';
-          if (got === expected) passed++;
-          else fail(`${prefix}fixture ${what}: ${control} expected ${expected}, got ${got}${msgs.length ? `: ${msgs.join('; ')}` : ''}`);
+          if (got === expected) {
+            passed++;
+            continue;
+          }
+          // An expected deny that did not come: which controls did deny the object instead (a fixture
+          // written for one control often trips another one first), and which denies were expected.
+          const others = [...byControl.keys()].filter((k) => k !== control).sort();
+          const wanted = expects.filter(([k, e]) => e === 'deny' && k !== control).map(([k]) => k);
+          const context =
+            got === 'allow'
+              ? ` (${others.length ? `denied by ${others.join(', ')}` : 'no control denied it'}${wanted.length ? `; denies expected from ${[control, ...wanted].sort().join(', ')}` : ''})`
+              : `: ${msgs.join('; ')}`;
+          fail(`${prefix}fixture ${what}: ${control} expected ${expected}, got ${got}${context}`);
         }
       }
     }

@@ -10,7 +10,10 @@
  *
  * Options: --resources N (10000), --seed N (1), --kyverno-resources N|all (1000: the Kyverno CLI evaluates
  * a few resources per second, so by default it runs on the first N resources of the same corpus and its
- * rate is compared), --no-scale (skip the 10× memory run), --keep (keep the work directory).
+ * rate is compared), --no-scale (skip the 10× memory run), --keep (keep the work directory),
+ * --list-items N (20000): the cluster-dump case, a `kind: List` of N items (as `kubectl get -A -o yaml|json`
+ * prints it) against the same objects as separate documents; --only list runs that case alone,
+ * --no-list skips it.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
@@ -24,7 +27,7 @@ import { objectsOf } from '../eval/bundle.js';
 import { gatorArgs, kyvernoArgs, kyvernoWarningsAsErrors, parseGatorOutput, parseKyvernoOutput, resourceKey, type EngineFindings } from '../eval/engines.js';
 import { ensureEngine, ENGINES } from '../engines/index.js';
 import { toYaml } from '../emit/yaml.js';
-import { writeCorpus, type CorpusStats } from './corpus.js';
+import { corpusDocuments, writeCorpus, type CorpusStats } from './corpus.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'kubeharden.js');
@@ -133,6 +136,59 @@ function keysOfCorpus(dir: string): Set<string> {
   return keys;
 }
 
+/**
+ * The cluster-dump case: the same objects as one `kind: List` (YAML as kubectl prints it, and JSON) and as
+ * separate documents; each audited with the same bundle. Rows for the report, and whether every run
+ * reported every item with the same verdicts.
+ */
+async function listCase(items: number, seed: number, configFile: string, work: string): Promise<{ rows: string[]; ok: boolean; runs: Measured[] }> {
+  const objects = [...corpusDocuments({ resources: items, seed })];
+  const list = { apiVersion: 'v1', items: objects, kind: 'List', metadata: { resourceVersion: '' } };
+  const files = { documents: join(work, 'list-docs.yaml'), yaml: join(work, 'list.yaml'), json: join(work, 'list.json') };
+  writeFileSync(files.documents, toYaml(objects, { header: false }));
+  writeFileSync(files.yaml, toYaml(list, { header: false }));
+  writeFileSync(files.json, `${JSON.stringify(list, null, 4)}\n`);
+  const audit = (label: string, file: string, out: string): Promise<Measured> =>
+    measure(label, items, process.execPath, [BIN, 'audit', '--config', configFile, '--format', 'jsonl', '--output', join(work, out), '--fail-on', 'never', file], join(work, `${out}.out`));
+  const docs = await audit(`${items} documents`, files.documents, 'list-docs.jsonl');
+  const yaml = await audit(`one List of ${items} items, YAML`, files.yaml, 'list-yaml.jsonl');
+  const json = await audit(`one List of ${items} items, JSON`, files.json, 'list-json.jsonl');
+  const verdicts = (f: string): string[] =>
+    readFileSync(join(work, f), 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('{"resource"'))
+      .map((l) => {
+        const r = (JSON.parse(l) as { resource: { index: number; kind: string; name: string; verdict: string; violations: { control: string; action: string }[] } }).resource;
+        return `${r.index} ${r.kind}/${r.name} ${r.verdict} ${r.violations.map((v) => `${v.control}:${v.action}`).join(',')}`;
+      });
+  const want = verdicts('list-docs.jsonl');
+  const same = (f: string): boolean => {
+    const got = verdicts(f);
+    return got.length === items && got.every((v, i) => v === want[i]);
+  };
+  const checks = [
+    { what: 'documents', ok: want.length === items },
+    { what: 'List, YAML', ok: same('list-yaml.jsonl') },
+    { what: 'List, JSON', ok: same('list-json.jsonl') },
+  ];
+  const row = (m: Measured): string => `| ${m.label} | ${m.resources} | ${m.seconds.toFixed(2)} | ${Math.round(m.resources / m.seconds)} | ${m.rssMB.toFixed(0)}${m.rssExact ? '' : ' (approx.)'} | ${m === docs ? '—' : `${(m.seconds / docs.seconds).toFixed(2)}× the time, ${(m.rssMB / docs.rssMB).toFixed(2)}× the peak RSS of the documents`} |`;
+  return {
+    rows: [
+      `Cluster dump: ${items} objects of the corpus as separate documents and as one kind: List (kubectl get -A -o yaml|json).`,
+      '',
+      '| run | items | wall s | items/s | peak RSS MB | compared |',
+      '|---|---|---|---|---|---|',
+      row(docs),
+      row(yaml),
+      row(json),
+      '',
+      ...checks.map((c) => `- ${c.what}: ${c.ok ? `${items} items, same verdicts` : 'items missing or verdicts differ'}`),
+    ],
+    ok: checks.every((c) => c.ok),
+    runs: [docs, yaml, json],
+  };
+}
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
@@ -141,14 +197,30 @@ async function main(): Promise<number> {
       'kyverno-resources': { type: 'string', default: '1000' },
       'no-scale': { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
+      'list-items': { type: 'string', default: '20000' },
+      'no-list': { type: 'boolean', default: false },
+      only: { type: 'string' },
     },
   });
   const n = Number(values.resources);
   const seed = Number(values.seed);
   const kyvernoN = values['kyverno-resources'] === 'all' ? n : Math.min(n, Number(values['kyverno-resources']));
-  if (!Number.isInteger(n) || n < 1 || !Number.isInteger(seed) || !Number.isInteger(kyvernoN) || kyvernoN < 1) {
-    log('usage: npm run bench -- [--resources N] [--seed N] [--kyverno-resources N|all] [--no-scale] [--keep]');
+  const listN = Number(values['list-items']);
+  if (!Number.isInteger(n) || n < 1 || !Number.isInteger(seed) || !Number.isInteger(kyvernoN) || kyvernoN < 1 || !Number.isInteger(listN) || listN < 1 || (values.only !== undefined && values.only !== 'list')) {
+    log('usage: npm run bench -- [--resources N] [--seed N] [--kyverno-resources N|all] [--no-scale] [--list-items N] [--no-list | --only list] [--keep]');
     return 2;
+  }
+  if (values.only === 'list') {
+    const configFile = findConfig(ROOT);
+    const work = mkdtempSync(join(tmpdir(), 'kubeharden-bench-'));
+    // Warm the WASM cache so that the timed runs measure auditing, not `opa build`.
+    writeFileSync(join(work, 'warm.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: warm}\n');
+    await measure('warm-up (compile the WASM module)', 1, process.execPath, [BIN, 'audit', '--config', configFile, '--format', 'jsonl', '--fail-on', 'never', join(work, 'warm.yaml')], join(work, 'warm.out'));
+    const list = await listCase(listN, seed, configFile, work);
+    process.stdout.write(`${list.rows.join('\n')}\n`);
+    if (values.keep) log(`bench: results kept in ${work}`);
+    else rmSync(work, { recursive: true, force: true });
+    return list.ok ? 0 : 1;
   }
   const loadStart = loadavg()[0]!;
   const gator = await ensureEngine('gator', log);
@@ -197,6 +269,7 @@ async function main(): Promise<number> {
     scaled = await measure('kubeharden audit (10× corpus)', n * 10, process.execPath, [BIN, 'audit', '--config', configFile, '--format', 'jsonl', '--output', join(work, 'ours10.jsonl'), '--fail-on', 'never', join(work, 'corpus-10x')], join(work, 'ours10.out'));
     rmSync(join(work, 'corpus-10x'), { recursive: true, force: true });
   }
+  const list = values['no-list'] ? undefined : await listCase(listN, seed, configFile, work);
 
   // Verdicts: the same per resource and control in every engine.
   const oursOut = oursVerdicts(readFileSync(join(work, 'ours.jsonl'), 'utf8'));
@@ -269,12 +342,13 @@ async function main(): Promise<number> {
     'Verdicts:',
     ...counts.map((c) => `- ${c.what}: ${c.got}${c.got === n ? '' : ` (expected ${n})`}`),
     ...checks.map((c) => `- ${c.what}: ${c.diffs.length === 0 ? 'same verdicts' : `${c.diffs.length} differ, e.g. ${c.diffs.slice(0, 5).join('; ')}`}`),
+    ...(list ? ['', ...list.rows] : []),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
-  writeFileSync(join(work, 'bench.json'), JSON.stringify({ corpus, runs: [ours, ours1, ours1Json, gatorRun, kyvernoRun, floor, floorJs, floorYaml, floorJson, floorJsJson, floorYamlJson, floorStart, auditStart, ...(scaled ? [scaled] : [])], checks: checks.map((c) => ({ what: c.what, differences: c.diffs.length })) }, null, 2));
+  writeFileSync(join(work, 'bench.json'), JSON.stringify({ corpus, runs: [ours, ours1, ours1Json, gatorRun, kyvernoRun, floor, floorJs, floorYaml, floorJson, floorJsJson, floorYamlJson, floorStart, auditStart, ...(scaled ? [scaled] : []), ...(list?.runs ?? [])], checks: checks.map((c) => ({ what: c.what, differences: c.diffs.length })) }, null, 2));
   if (values.keep) log(`bench: results kept in ${work}`);
   else rmSync(work, { recursive: true, force: true });
-  const ok = checks.every((c) => c.diffs.length === 0) && counts.every((c) => c.got === n);
+  const ok = checks.every((c) => c.diffs.length === 0) && counts.every((c) => c.got === n) && (list?.ok ?? true);
   return ok ? 0 : 1;
 }
 

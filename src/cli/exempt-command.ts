@@ -113,11 +113,12 @@ export async function runExempt(args: readonly string[], io: Io): Promise<number
   const multi = isObject(raw) && isObject(raw['clusters']);
   if (multi && clusterName === undefined) clusterName = clusters[0]!.cluster.name;
 
-  const { inputs, missing, cleanup } = await collectInputs(positionals, io.cwd, () => (io.stdin ? io.stdin() : (async function* () { yield await io.readStdin(); })()));
+  const { inputs, missing, unreadable, cleanup } = await collectInputs(positionals, io.cwd, () => (io.stdin ? io.stdin() : (async function* () { yield await io.readStdin(); })()));
   try {
-    if (missing.length) {
+    if (missing.length || unreadable.length) {
       for (const m of missing) io.err(`${m}: no such file or directory`);
-      io.err(`kubeharden exempt: ${missing.length} input(s) missing; nothing was written`);
+      for (const u of unreadable) io.err(`${u.path}: ${u.message}`);
+      io.err(`kubeharden exempt: ${missing.length + unreadable.length} input(s) missing or unreadable; nothing was written`);
       return 2;
     }
     const pick = (cs: readonly CompiledCluster[]): CompiledCluster => (clusterName === undefined ? cs[0]! : cs.find((c) => c.cluster.name === clusterName)!);

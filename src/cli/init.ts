@@ -71,6 +71,8 @@ export default defineConfig({
     // controls are off there; Pod Security Admission audits and warns at restricted).
     'legacy-apps': { pss: 'baseline' },
   },
+  // An exception's \`expires\` further ahead than this many days warns when the config is built (default 365).
+  exceptionHorizonDays: 365,
   exceptions: [
     // An exception names what it lets through, why, and until when (after \`expires\` the build fails).
     // \`allow\` narrows it to values: the node exporter may bind host port 9100, and nothing else of

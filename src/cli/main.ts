@@ -1,4 +1,5 @@
 /** The kubeharden CLI: build, test, audit, list, explain, engines. */
+import { existsSync } from 'node:fs';
 import { dirname, join, relative, resolve as resolvePath } from 'node:path';
 import { PROFILES, inProfile } from '../config/resolve.js';
 import { KubehardenError } from '../diagnostics.js';
@@ -28,7 +29,8 @@ Commands:
   test [--config F] [--engine wasm|apiserver]
                                      Evaluate built-in samples and your fixtures through the WASM policies
                                      (apiserver: on a real kube-apiserver + etcd with the bundle's
-                                     control-plane files, PSA labels and namespaces)
+                                     control-plane files, PSA labels and namespaces); fail if the
+                                     committed bundle is stale
   audit <files|dirs|-> [--config F | --profile NAME] [--kubernetes-version 1.NN] [--cluster NAME] [--namespace NS]
         [--format table|json|jsonl|sarif|junit] [--output FILE] [--fail-on deny|warn|audit|never]
         [--allow-empty] [--engine wasm|gator|kyverno|all] [--workers N]
@@ -61,18 +63,21 @@ Options:
   -h, --help       this text
 
 Exit codes: 0 built (or up to date), 1 invalid config or stale bundle, 2 usage error or unusable config file.`,
-  test: `Usage: kubeharden test [--config F] [--engine wasm|apiserver]
+  test: `Usage: kubeharden test [--config F] [--engine wasm|apiserver] [--out DIR]
 
-Evaluates every enabled control's built-in samples and the config's fixtures through the WASM policies.
+Evaluates every enabled control's built-in samples and the config's fixtures through the WASM policies, and
+checks that the committed bundle is what the config builds (as build --check does).
 
 Options:
   -c, --config F   the config file (default: policies.config.ts in the working directory)
   --engine E       wasm (default), or apiserver: the samples and fixtures as dry-run creates (UPDATE samples
                    as dry-run updates of a stored old object) on a real kube-apiserver + etcd started with
                    the bundle's control-plane files, PSA labels and namespaces
+  --out DIR        the bundle directory (default: generated/ beside the config)
   -h, --help       this text
 
-Exit codes: 0 all passed, 1 a failure or an invalid config, 2 usage error or unusable config file.`,
+Exit codes: 0 all passed, 1 a failure (a stale or missing bundle too) or an invalid config, 2 usage error or
+unusable config file.`,
   audit: `Usage: kubeharden audit <files|dirs|-> [options]
 
 Evaluates manifests (YAML or JSON, several documents, kind: List) offline against the config's bundle.
@@ -264,12 +269,23 @@ async function buildCommand(args: readonly string[], io: Io): Promise<number> {
 }
 
 async function testCommand(args: readonly string[], io: Io): Promise<number> {
-  const { values } = parse({ args: [...args], options: { config: { type: 'string', short: 'c' }, engine: { type: 'string' } } });
+  const { values } = parse({ args: [...args], options: { config: { type: 'string', short: 'c' }, engine: { type: 'string' }, out: { type: 'string' } } });
   const engine = values.engine ?? 'wasm';
   if (engine !== 'wasm' && engine !== 'apiserver') throw new UsageError(`--engine must be wasm or apiserver, got "${engine}"`);
   const compiled = await compileConfigFile(io, values.config);
   if (!compiled) return 1;
-  return runTests(compiled.result, dirname(compiled.file), io, engine);
+  // The samples and fixtures prove the policies the config builds; the committed bundle must be those
+  // policies (as `build --check` checks), or the proof is about files that are not deployed.
+  const root = values.out ? resolvePath(io.cwd, values.out) : join(dirname(compiled.file), 'generated');
+  const shown = relative(io.cwd, root) || '.';
+  const diff = diffBundle(root, compiled.result.output);
+  let bundle: string | undefined;
+  if (!existsSync(root)) bundle = `bundle ${shown}/ does not exist: run \`kubeharden build\` and commit the result`;
+  else if (!isClean(diff)) {
+    bundle = `bundle ${shown}/ is stale (does not match the config): ${diff.added.length} missing, ${diff.changed.length} changed, ${diff.removed.length} orphaned${diff.leftovers.length ? `, ${diff.leftovers.length} leftover temporary` : ''}; run \`kubeharden build\` and commit the result`;
+    io.err(formatDiff(diff, shown));
+  }
+  return runTests(compiled.result, dirname(compiled.file), io, engine, bundle);
 }
 
 function listCommand(args: readonly string[], io: Io): number {

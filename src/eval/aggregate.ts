@@ -74,7 +74,7 @@ export function aggregateEvaluator(module: PolicyModule, constraints: readonly C
     });
     if (!reviews.length) return out;
     const psaFound: { resource: number; finding: Finding }[] = [];
-    for (const v of module.evaluateAll(reviews)) {
+    for (const v of evaluateInParts(module, reviews)) {
       const owner = owners[v.review]!;
       const c = all[v.constraint]!;
       const set = psaSetOf.get(v.constraint);
@@ -91,11 +91,21 @@ export function aggregateEvaluator(module: PolicyModule, constraints: readonly C
         finding: { control, constraint: c.metadata.name, action: PSA_ACTION[mode], message: `Pod Security Admission ${mode}=${level}:v${version} (labels from ${owner.psa!.from})${owner.expandedBy ? ', for the Pods it creates' : ''}: ${v.msg}`, source: 'psa' },
       });
     }
-    // Strongest first: one PSA finding per control and resource.
+    // Strongest first: one PSA finding per control and resource. What covers a control is looked up, not
+    // searched for (a Pod with thousands of containers has thousands of findings).
     psaFound.sort((a, b) => ACTION_RANK[b.finding.action] - ACTION_RANK[a.finding.action]);
+    /** Per resource with PSA findings: control → the strongest policy finding's rank, or Infinity once PSA reported it. */
+    const strongest = new Map<number, Map<string, number>>();
     for (const { resource, finding } of psaFound) {
-      const covered = out[resource]!.some((f) => f.control === finding.control && (f.source === 'psa' || ACTION_RANK[f.action] >= ACTION_RANK[finding.action]));
-      if (!covered) out[resource]!.push(finding);
+      let ranks = strongest.get(resource);
+      if (!ranks) {
+        ranks = new Map();
+        for (const f of out[resource]!) ranks.set(f.control, f.source === 'psa' ? Infinity : Math.max(ranks.get(f.control) ?? 0, ACTION_RANK[f.action]));
+        strongest.set(resource, ranks);
+      }
+      if ((ranks.get(finding.control) ?? 0) >= ACTION_RANK[finding.action]) continue;
+      out[resource]!.push(finding);
+      ranks.set(finding.control, Infinity);
     }
     for (const f of out) f.sort(compareFindings);
     return out;
@@ -105,3 +115,34 @@ export function aggregateEvaluator(module: PolicyModule, constraints: readonly C
 /** The pseudo-control of PSA label drift findings on Namespace objects. */
 export const PSA_LABELS_CONTROL = 'psa-namespace-labels';
 
+
+/** Containers in a Pod review above which it is evaluated one template kind per call (see evaluateInParts). */
+const LARGE_REVIEW_CONTAINERS = 256;
+
+function containerCount(review: unknown): number {
+  const spec = ((review as { object?: { spec?: Record<string, unknown> } }).object?.spec ?? {}) as Record<string, unknown>;
+  let n = 0;
+  for (const list of ['initContainers', 'containers', 'ephemeralContainers']) if (Array.isArray(spec[list])) n += (spec[list] as unknown[]).length;
+  return n;
+}
+
+/**
+ * `evaluateAll`, with very large Pods (thousands of containers) taken apart: OPA's WebAssembly allocator
+ * searches a free list that grows with everything one call allocates, so one call over all templates of a
+ * Pod with 10,000 containers costs quadratic time. Such a review is evaluated one template kind per call
+ * (each call starts from an empty heap); the results are the same.
+ */
+function evaluateInParts(module: PolicyModule, reviews: readonly AggregateReview[]): { review: number; constraint: number; msg: string }[] {
+  const large = reviews.map((r, i) => (containerCount(r.review) > LARGE_REVIEW_CONTAINERS ? i : -1)).filter((i) => i >= 0);
+  if (!large.length) return module.evaluateAll(reviews);
+  const isLarge = new Set(large);
+  const small = reviews.flatMap((r, i) => (isLarge.has(i) ? [] : [{ r, i }]));
+  const out = small.length ? module.evaluateAll(small.map((x) => x.r)).map((v) => ({ ...v, review: small[v.review]!.i })) : [];
+  for (const i of large) {
+    const { review, checks } = reviews[i]!;
+    for (const kind of Object.keys(checks).sort()) {
+      for (const v of module.evaluateAll([{ review, checks: { [kind]: checks[kind]! } }])) out.push({ ...v, review: i });
+    }
+  }
+  return out;
+}

@@ -22,7 +22,14 @@
  */
 import { getScalarValue, parseEvents, type Event } from 'js-yaml';
 
-export type KubeYamlResult = { readonly value: unknown; readonly offset: number } | { readonly error: string; readonly offset: number };
+export type KubeYamlResult =
+  | {
+      readonly value: unknown;
+      readonly offset: number;
+      /** With `itemOffsets`: where each element of the top-level mapping's `items` sequence starts, when it is written there. */
+      readonly items?: readonly number[];
+    }
+  | { readonly error: string; readonly offset: number };
 
 const enum K {
   Scalar,
@@ -506,13 +513,29 @@ function toJson(v: unknown): unknown {
   return v;
 }
 
+/**
+ * Where the elements of the root mapping's `items` sequence start (the last `items` key wins, as in the
+ * decoded value), or undefined when the items do not come from a sequence written under that key (an
+ * alias, a merge): their places are then not known one by one.
+ */
+function itemPositions(root: Node): number[] | undefined {
+  if (root.k !== K.Map) return undefined;
+  let seq: Node | undefined;
+  for (let i = 0; i < root.children.length; i += 2) {
+    const k = root.children[i]!;
+    if (k.k === K.Scalar && k.value === 'items' && (k.tag === '' || k.tag === '!' || k.tag === STR)) seq = root.children[i + 1];
+    else if (k.k === K.Scalar && k.value === '<<') seq = undefined;
+  }
+  return seq?.k === K.Seq ? seq.children.map((c) => c.pos) : undefined;
+}
+
 const DOC_END = /^\.\.\.(?:[ \t]|$)/m;
 
 /**
  * The first YAML document of `text` as YAMLToJSON reads it (undefined when the document is empty), or the
  * error go-yaml / YAMLToJSON reports. `offset` is where the value starts or the error was found.
  */
-export function readKubeYaml(text: string, opts: { rejectDuplicateKeys?: boolean } = {}): KubeYamlResult {
+export function readKubeYaml(text: string, opts: { rejectDuplicateKeys?: boolean; itemOffsets?: boolean } = {}): KubeYamlResult {
   // go-yaml reads one document: whatever follows its `...` end marker is never parsed.
   const m = DOC_END.exec(text);
   if (m) {
@@ -532,7 +555,9 @@ export function readKubeYaml(text: string, opts: { rejectDuplicateKeys?: boolean
     root = buildTree(text, events);
     if (!root) return { value: undefined, offset: 0 };
     const decoded = new Decoder(opts.rejectDuplicateKeys).decode(root);
-    return { value: toJson(decoded) ?? undefined, offset: root.pos };
+    const value = toJson(decoded) ?? undefined;
+    const items = opts.itemOffsets ? itemPositions(root) : undefined;
+    return { value, offset: root.pos, ...(items ? { items } : {}) };
   } catch (err) {
     if (err instanceof YamlError) return { error: err.message, offset: err.pos };
     if (err instanceof RangeError) return { error: 'document is nested too deeply', offset: root?.pos ?? 0 };

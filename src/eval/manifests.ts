@@ -1,7 +1,7 @@
 /** Reads manifests: multi-document YAML, JSON, `kind: List`; malformed documents are reported with a line. */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, sep } from 'node:path';
-import { splitDocuments, type RawDocument } from './split.js';
+import { jsonListItems, scanJsonValue, splitDocuments, type RawDocument } from './split.js';
 import { lineAt, readKubeYaml } from './kube-yaml.js';
 import type { Obj } from './review.js';
 
@@ -25,30 +25,106 @@ export interface ParsedInput {
   readonly errors: ParseError[];
 }
 
-/** Every .yaml/.yml/.json file under the given paths (directories recursively, sorted). */
-export function expandPaths(paths: readonly string[], cwd: string): { files: string[]; missing: string[] } {
+/** A path that names something that cannot be read: a dangling symbolic link, a link loop, an unreadable directory. */
+export interface UnreadablePath {
+  /** As given, or the path of the entry inside a directory given. */
+  readonly path: string;
+  readonly message: string;
+}
+
+const MANIFEST_NAME = /\.(ya?ml|json)$/i;
+
+/**
+ * Every .yaml/.yml/.json file under the given paths (directories recursively, sorted; hidden directories and
+ * node_modules skipped). Symbolic links are followed, but every real file and directory is read once: a link
+ * back to a directory already read (a loop) adds nothing. What cannot be read is reported, and the rest
+ * still listed: a dangling link, a link that resolves to itself, a directory that cannot be listed.
+ */
+export function expandPaths(paths: readonly string[], cwd: string): { files: string[]; missing: string[]; unreadable: UnreadablePath[] } {
   const files: string[] = [];
   const missing: string[] = [];
-  const walk = (p: string): void => {
-    const st = statSync(p);
-    if (st.isDirectory()) {
-      for (const name of readdirSync(p).sort()) {
-        const child = join(p, name);
-        if (statSync(child).isDirectory()) {
-          if (!name.startsWith('.') && name !== 'node_modules') walk(child);
-        } else if (/\.(ya?ml|json)$/i.test(name)) files.push(child);
+  const unreadable: UnreadablePath[] = [];
+  const realFiles = new Set<string>();
+  const realDirs = new Set<string>();
+  const shown = (p: string): string => displayPath(p, cwd);
+  const addFile = (p: string): void => {
+    const real = realOf(p) ?? p;
+    if (realFiles.has(real)) return;
+    realFiles.add(real);
+    files.push(p);
+  };
+  const walk = (dir: string): void => {
+    const real = realOf(dir) ?? dir;
+    if (realDirs.has(real)) return;
+    realDirs.add(real);
+    let names: string[];
+    try {
+      names = readdirSync(dir).sort();
+    } catch (err) {
+      unreadable.push({ path: shown(dir), message: `cannot read directory: ${(err as NodeJS.ErrnoException).code ?? String(err)}` });
+      return;
+    }
+    for (const name of names) {
+      const child = join(dir, name);
+      let st;
+      try {
+        st = statSync(child);
+      } catch (err) {
+        // A link that leads nowhere; one that is not a manifest (README.md, a link to a binary) is no input.
+        if (!name.startsWith('.') && (MANIFEST_NAME.test(name) || !name.includes('.'))) unreadable.push({ path: shown(child), message: brokenLink(child, err) });
+        continue;
       }
-    } else files.push(p);
+      if (st.isDirectory()) {
+        if (!name.startsWith('.') && name !== 'node_modules') walk(child);
+      } else if (MANIFEST_NAME.test(name)) addFile(child);
+    }
   };
   for (const p of paths) {
     const abs = isAbsolute(p) ? p : join(cwd, p);
+    let st;
     try {
-      walk(abs);
-    } catch {
-      missing.push(p);
+      st = statSync(abs);
+    } catch (err) {
+      if (isLink(abs)) unreadable.push({ path: p, message: brokenLink(abs, err) });
+      else missing.push(p);
+      continue;
     }
+    if (st.isDirectory()) walk(abs);
+    else addFile(abs);
   }
-  return { files, missing };
+  return { files, missing, unreadable };
+}
+
+function realOf(p: string): string | undefined {
+  try {
+    return realpathSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
+function isLink(p: string): boolean {
+  try {
+    return lstatSync(p).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+/** Why a path that statSync cannot follow is unreadable. */
+function brokenLink(p: string, err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ELOOP') return 'symbolic link loop (the link resolves to itself)';
+  if (code === 'ENOENT' && isLink(p)) {
+    let target = '';
+    try {
+      target = readlinkSync(p);
+    } catch {
+      // Gone meanwhile.
+    }
+    return `dangling symbolic link${target ? ` (to ${target}, which does not exist)` : ''}`;
+  }
+  return `cannot read: ${code ?? String(err)}`;
 }
 
 export function displayPath(file: string, cwd: string): string {
@@ -60,7 +136,7 @@ export function parseManifests(text: string, source: string): ParsedInput {
   const resources: ParsedResource[] = [];
   const errors: ParseError[] = [];
   let index = 0;
-  for (const raw of splitDocuments(text)) {
+  for (const raw of splitDocuments(text).flatMap((d) => listItems(d) ?? [d])) {
     const parsed = parseDocument(raw, source, index);
     resources.push(...parsed.resources);
     errors.push(...parsed.errors);
@@ -76,6 +152,12 @@ export function parseManifests(text: string, source: string): ParsedInput {
 export function parseDocument(raw: RawDocument, source: string, index = 0): ParsedInput {
   const r = readDocumentValue(raw, true);
   if ('error' in r) return { resources: [], errors: [{ source, index, line: r.line, message: `malformed ${raw.json ? 'JSON' : 'YAML'}: ${r.error}` }] };
+  if (raw.item) {
+    // An element of a List (listItems): an object as it stands, whatever its kind.
+    const v = r.value;
+    if (v && typeof v === 'object' && !Array.isArray(v)) return { resources: [{ source, index, line: r.line, object: v as Obj }], errors: [] };
+    return { resources: [], errors: [{ source, index, line: r.line, message: 'List item is not an object' }] };
+  }
   return objectsOf(r.value, source, index, r.line);
 }
 
@@ -88,10 +170,15 @@ export function parseDocument(raw: RawDocument, source: string, index = 0): Pars
 export function readDocumentValue(raw: RawDocument, rejectDuplicateKeys = false): { value: unknown; line: number } | { error: string; line: number } {
   if (raw.error !== undefined) return { error: raw.error, line: raw.line };
   // A value of a JSON stream, already found valid by the splitter.
-  if (raw.json) return { value: JSON.parse(raw.text) as unknown, line: raw.line };
-  // JSON documents (kubectl -o json) take the fast path; anything JSON.parse rejects goes to the YAML reader.
+  if (raw.json) {
+    const dup = rejectDuplicateKeys ? duplicateJsonKey(raw.text) : undefined;
+    if (dup) return { error: `${dup.error}${dup.line > 0 ? ` (at line ${raw.line + dup.line})` : ''}`, line: raw.line };
+    return { value: JSON.parse(raw.text) as unknown, line: raw.line };
+  }
+  // JSON documents (kubectl -o json) take the fast path; anything JSON.parse rejects goes to the YAML reader
+  // (which also reports a key written twice in a JSON mapping).
   const json = raw.text.trimStart().startsWith('{') ? jsonValue(raw.text) : undefined;
-  if (json !== undefined) return { value: json, line: raw.line + leadingLines(raw.text) };
+  if (json !== undefined && !(rejectDuplicateKeys && duplicateJsonKey(raw.text))) return { value: json, line: raw.line + leadingLines(raw.text) };
   // Kubernetes' reading of YAML (sigs.k8s.io/yaml: YAML 1.1 scalars, merge keys), see kube-yaml.ts.
   const r = readKubeYaml(raw.text, { rejectDuplicateKeys });
   if ('value' in r) return { value: r.value, line: raw.line + lineAt(raw.text, r.offset) };
@@ -110,6 +197,65 @@ export function readYamlStream(text: string): ({ value: unknown; line: number } 
     if ('error' in r) break;
   }
   return out;
+}
+
+/** The first key written twice in one object of a valid JSON text, with its line (from 0). */
+function duplicateJsonKey(text: string): { error: string; line: number } | undefined {
+  let i = 0;
+  while (i < text.length && /\s/.test(text[i]!)) i++;
+  if (i === text.length) return undefined;
+  const r = scanJsonValue(text, i, true, true);
+  return 'error' in r ? { error: r.error, line: lineAt(text, r.at) } : undefined;
+}
+
+/**
+ * A `kind: *List` document (what `kubectl get -o yaml|json` prints) as its items, each a document of its own
+ * with the line where it starts, so that a cluster dump goes through the audit in batches like separate
+ * documents; undefined for any other document, or one that cannot be read (reported when it is parsed).
+ * A JSON List is split on its text; a YAML one is read once here (aliases and merge keys may reach across
+ * items) and its items handed on as JSON.
+ */
+export function listItems(raw: RawDocument): RawDocument[] | undefined {
+  if (raw.error !== undefined || raw.item || !raw.text.includes('items') || !raw.text.includes('List')) return undefined;
+  if (raw.json || raw.text.trimStart().startsWith('{')) {
+    const list = jsonListItems(raw.text);
+    if (list && isListKind(list.kind) && list.items) {
+      let line = raw.line;
+      let at = 0;
+      return list.items.map(({ start, end }) => {
+        line += countNewlines(raw.text, at, start);
+        at = start;
+        return { text: raw.text.slice(start, end), line, offset: raw.offset, json: true, item: true };
+      });
+    }
+    if (raw.json) return undefined;
+  }
+  const r = readKubeYaml(raw.text, { rejectDuplicateKeys: true, itemOffsets: true });
+  if (!('value' in r)) return undefined;
+  const v = r.value as Obj | undefined;
+  if (!v || typeof v !== 'object' || Array.isArray(v) || !isListKind(v['kind']) || !Array.isArray(v['items'])) return undefined;
+  const items = v['items'] as unknown[];
+  const offsets = r.items?.length === items.length ? r.items : undefined;
+  const listLine = raw.line + lineAt(raw.text, r.offset);
+  let line = raw.line;
+  let at = 0;
+  return items.map((item, k) => {
+    if (offsets) {
+      line += countNewlines(raw.text, at, offsets[k]!);
+      at = offsets[k]!;
+    }
+    return { text: JSON.stringify(item) ?? 'null', line: offsets ? line : listLine, offset: raw.offset, json: true, item: true };
+  });
+}
+
+function isListKind(kind: unknown): boolean {
+  return typeof kind === 'string' && kind.endsWith('List');
+}
+
+function countNewlines(text: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = text.indexOf('\n', from); i !== -1 && i < to; i = text.indexOf('\n', i + 1)) n++;
+  return n;
 }
 
 function jsonValue(text: string): unknown {

@@ -253,6 +253,15 @@ export function evaluateReview(
   return findings.sort(compareFindings);
 }
 
+/**
+ * A message as people read it: without Gatekeeper's `[Implied by <expansion template>] ` prefix (the
+ * evaluator keeps it, as gator writes it, so that the engines' messages compare equal; reports name the
+ * workload, which says the same).
+ */
+export function userMessage(message: string): string {
+  return message.startsWith('[Implied by ') ? message.replace(/^\[Implied by [^\]]*\]\s*/, '') : message;
+}
+
 export function findingOf(c: Constraint, message: string): Finding {
   return { control: c.metadata.annotations['kubeharden.io/control'] ?? c.kind, constraint: c.metadata.name, action: ACTIONS[c.spec.enforcementAction] ?? 'deny', message };
 }

@@ -25,6 +25,8 @@ export interface RawDocument {
   readonly error?: string;
   /** A value of a JSON stream (valid JSON, read as JSON), rather than a YAML document. */
   readonly json?: true;
+  /** An element of a `kind: *List` document's items (see `listItems` in manifests.ts): one object, never a List itself. */
+  readonly item?: true;
 }
 
 /** How many bytes kubectl looks at to tell a JSON stream from YAML (GuessJSONStream's buffer). */
@@ -272,10 +274,12 @@ type JsonScan = { readonly end: number } | { readonly error: string; readonly at
  * complete: `{}x` is the value `{}` (x belongs to the next one), and so is a number at the first character
  * that cannot continue it (`01` is 0 then 1).
  */
-export function scanJsonValue(text: string, i: number, final: boolean): JsonScan {
+export function scanJsonValue(text: string, i: number, final: boolean, rejectDuplicateKeys = false): JsonScan {
   const n = text.length;
   /** Open containers: true for an object, false for an array. */
   const stack: boolean[] = [];
+  /** With `rejectDuplicateKeys`: the keys of each open object (undefined for arrays). */
+  const keys: (Set<string> | undefined)[] = [];
   const eof = (at: number): JsonScan => (final ? { error: 'unexpected end of JSON input', at } : { more: true });
   const skip = (k: number): number => {
     while (k < n && isJsonSpace(text.charCodeAt(k))) k++;
@@ -346,6 +350,13 @@ export function scanJsonValue(text: string, i: number, final: boolean): JsonScan
     if (text.charCodeAt(k) !== 0x22) return { error: `invalid character ${describe(text.charCodeAt(k))} looking for beginning of object key string`, at: k };
     const r = string(k);
     if (!('end' in r)) return r;
+    if (rejectDuplicateKeys) {
+      const raw = text.slice(k + 1, r.end - 1);
+      const name = raw.includes('\\') ? (JSON.parse(text.slice(k, r.end)) as string) : raw;
+      const seen = keys[keys.length - 1]!;
+      if (seen.has(name)) return { error: `duplicate key ${JSON.stringify(name)}: the API server rejects it (strict field validation), kubectl would apply only the last value`, at: k };
+      seen.add(name);
+    }
     k = skip(r.end);
     if (k >= n) return eof(n);
     if (text.charCodeAt(k) !== 0x3a) return { error: `invalid character ${describe(text.charCodeAt(k))} after object key`, at: k };
@@ -365,6 +376,7 @@ export function scanJsonValue(text: string, i: number, final: boolean): JsonScan
       if (text.charCodeAt(j) === (object ? 0x7d : 0x5d)) r = { end: j + 1 };
       else {
         stack.push(object);
+        if (rejectDuplicateKeys) keys.push(object ? new Set() : undefined);
         if (object) {
           r = key(j);
           if (!('end' in r)) return r;
@@ -389,6 +401,7 @@ export function scanJsonValue(text: string, i: number, final: boolean): JsonScan
       const object = stack[stack.length - 1]!;
       if (d === (object ? 0x7d : 0x5d)) {
         stack.pop();
+        if (rejectDuplicateKeys) keys.pop();
         k++;
         continue;
       }
@@ -402,5 +415,69 @@ export function scanJsonValue(text: string, i: number, final: boolean): JsonScan
       }
       break;
     }
+  }
+}
+
+/**
+ * The elements of a JSON object's top-level `items` array and its `kind`, read from the text (no value is
+ * built): where each element starts and ends. Undefined when `text` is not one valid JSON object, or names
+ * `items` or `kind` twice (the document is then read whole, and the duplicate reported).
+ */
+export function jsonListItems(text: string): { kind: unknown; items?: { start: number; end: number }[] } | undefined {
+  const n = text.length;
+  const skip = (k: number): number => {
+    while (k < n && isJsonSpace(text.charCodeAt(k))) k++;
+    return k;
+  };
+  const valueEnd = (k: number): number | undefined => {
+    const r = scanJsonValue(text, k, true);
+    return 'end' in r ? r.end : undefined;
+  };
+  let k = skip(0);
+  if (text.charCodeAt(k) !== 0x7b) return undefined;
+  k = skip(k + 1);
+  let kind: unknown;
+  let items: { start: number; end: number }[] | undefined;
+  const named = new Set<string>();
+  if (text.charCodeAt(k) === 0x7d) return skip(k + 1) === n ? { kind } : undefined;
+  for (;;) {
+    if (text.charCodeAt(k) !== 0x22) return undefined;
+    const keyEnd = valueEnd(k);
+    if (keyEnd === undefined) return undefined;
+    const key = JSON.parse(text.slice(k, keyEnd)) as string;
+    k = skip(keyEnd);
+    if (text.charCodeAt(k) !== 0x3a) return undefined;
+    k = skip(k + 1);
+    if (key === 'items' || key === 'kind') {
+      if (named.has(key)) return undefined;
+      named.add(key);
+    }
+    if (key === 'items' && text.charCodeAt(k) === 0x5b) {
+      items = [];
+      k = skip(k + 1);
+      if (text.charCodeAt(k) === 0x5d) k++;
+      else
+        for (;;) {
+          const end = valueEnd(k);
+          if (end === undefined) return undefined;
+          items.push({ start: k, end });
+          k = skip(end);
+          const c = text.charCodeAt(k);
+          k = skip(k + 1);
+          if (c === 0x5d) break;
+          if (c !== 0x2c) return undefined;
+        }
+    } else {
+      const end = valueEnd(k);
+      if (end === undefined) return undefined;
+      if (key === 'kind') kind = JSON.parse(text.slice(k, end)) as unknown;
+      else if (key === 'items') items = undefined;
+      k = end;
+    }
+    k = skip(k);
+    const c = text.charCodeAt(k);
+    k = skip(k + 1);
+    if (c === 0x7d) return k >= n ? { kind, ...(items ? { items } : {}) } : undefined;
+    if (c !== 0x2c) return undefined;
   }
 }
