@@ -137,7 +137,21 @@ export async function kyvernoFindings(policies: readonly object[], resources: re
   return runKyverno(kyvernoInput(policies, resources, exceptions), log);
 }
 
-function kyvernoInput(policies: readonly object[], resources: readonly Obj[], exceptions: readonly object[]): EngineInput {
+/**
+ * A Namespace as the API server stores it: with the `kubernetes.io/metadata.name` label, which it sets on every
+ * Namespace (immutable, since Kubernetes 1.21) before validating admission. ValidatingPolicies select namespaces
+ * by that label, and a Namespace object by its own labels; the Kyverno CLI reads them from the file as given.
+ */
+function withNamespaceNameLabel(o: Obj): Obj {
+  if (o['kind'] !== 'Namespace' || o['apiVersion'] !== 'v1') return o;
+  const md = (o['metadata'] ?? {}) as Obj;
+  const labels = (md['labels'] ?? {}) as Record<string, unknown>;
+  if (typeof md['name'] !== 'string' || labels['kubernetes.io/metadata.name'] !== undefined) return o;
+  return { ...o, metadata: { ...md, labels: { ...labels, 'kubernetes.io/metadata.name': md['name'] } } };
+}
+
+function kyvernoInput(policies: readonly object[], given: readonly Obj[], exceptions: readonly object[]): EngineInput {
+  const resources = policies.some(isValidatingPolicy) ? given.map(withNamespaceNameLabel) : given;
   const files: Record<string, string> = { 'policies.yaml': toYaml(policies, { header: false }), 'resources.yaml': toYaml(resources, { header: false }) };
   if (exceptions.length) files['exceptions.yaml'] = toYaml(exceptions, { header: false });
   return { files, policyObjects: policies, resources };
