@@ -13,6 +13,7 @@ import { checkableOffline } from '../src/controls/types.js';
 import { SUPPORTED_VERSIONS, minor, type KubernetesVersion } from '../src/pss/versions.js';
 import { constraintTemplate, expansionTemplates } from '../src/backends/gatekeeper/emitters.js';
 import { sampleArtifacts } from '../src/backends/engine-suites/index.js';
+import { EPHEMERAL_SUFFIX } from '../src/backends/kyverno/index.js';
 import { suiteCases, type SuiteCase } from '../src/backends/engine-suites/samples.js';
 import { evaluateSample, loadCatalogModule, loadEvaluator, objectsOf } from '../src/eval/bundle.js';
 import { loadConfig } from '../src/config/load.js';
@@ -181,25 +182,41 @@ describe.each(versions(SUPPORTED_VERSIONS))('Kubernetes %s: WASM = gator = expec
 });
 
 describe('Kyverno CLI = WASM = expected', () => {
-  it.each(versions(KYVERNO_VERSIONS))('Kubernetes %s: every sample, as a Pod and in every workload controller (auto-gen)', async (v) => {
-    const rows = wasmRows(v);
-    expect(rows.length).toBeGreaterThan(0);
-    const ids = controlsAt(v);
-    const { policies } = sampleArtifacts(ids, v);
-    expect(policies).toHaveLength(ids.length);
-    const controlOf = (p: object): string => (p as { metadata: { annotations: Record<string, string> } }).metadata.annotations['kubeharden.io/control']!;
-    expect(policies.map(controlOf)).toEqual(ids);
-    // One `kyverno apply` per control with that control's samples only (see `runs`).
-    // The policies are sent without their `kyverno.io/kubernetes-version` annotation, which records the target
-    // minor for readers and which the Kyverno engine does not read (no Go code of kyverno v1.19.0 outside its
-    // tests mentions it): a control whose policy and samples are otherwise byte-identical across versions then
-    // runs once (see `runs`). Every other difference between versions still gets its own run.
-    const findings = await perControl(rows, ids, (_, i, objects) => runs.kyverno([withoutVersionAnnotation(policies[i]!)], objects));
-    const compared = { n: 0 };
-    expect(disagreements('kyverno', rows, findings, false, compared)).toEqual([]);
-    expect(compared.n).toBe(rows.length);
-    checked.kyverno.push(v);
-  }, 1_200_000);
+  const types = ['ClusterPolicy', 'ValidatingPolicy'] as const;
+  it.each(versions(KYVERNO_VERSIONS).flatMap((v) => types.map((t) => [v, t] as const)))(
+    'Kubernetes %s, %s: every sample, as a Pod and in every workload controller (auto-gen; ReplicationController by its own ValidatingPolicy)',
+    async (v, type) => {
+      const rows = wasmRows(v);
+      expect(rows.length).toBeGreaterThan(0);
+      const ids = controlsAt(v);
+      const { policies, validatingPolicies } = sampleArtifacts(ids, v);
+      const controlOf = (p: object): string => (p as { metadata: { annotations: Record<string, string> } }).metadata.annotations['kubeharden.io/control']!;
+      // Each control's policies of the type under test (a ClusterPolicy, or its ValidatingPolicies). The
+      // ephemeral-container policies match only UPDATEs of pods/ephemeralcontainers, which `kyverno apply` never
+      // sends (every object is a CREATE): they are left out here (each one costs the CLI seconds of compiling)
+      // and loaded by the suites the bundle ships (`kyverno test`, below).
+      const sets: object[][] = type === 'ClusterPolicy' ? policies.map((p) => [p]) : validatingPolicies.map((ps) => ps.filter((p) => !p.metadata.name.endsWith(EPHEMERAL_SUFFIX)));
+      expect(sets).toHaveLength(ids.length);
+      expect(sets.map((ps) => [...new Set(ps.map(controlOf))])).toEqual(ids.map((id) => [id]));
+      if (type === 'ValidatingPolicy') {
+        // Pod controls reach ReplicationControllers through a policy of their own.
+        for (const [i, id] of ids.entries()) if (rows.some((r) => r.c.control === id && r.c.kind === 'ReplicationController')) expect(sets[i]!.map((p) => (p as { metadata: { name: string } }).metadata.name), id).toContain(`${id}-samples.replicationcontrollers`);
+      }
+      // One `kyverno apply` per control with that control's samples only (see `runs`).
+      // The policies are sent without their `kyverno.io/kubernetes-version` annotation, which records the target
+      // minor for readers and which the Kyverno engine does not read (no Go code of kyverno v1.19.0 outside its
+      // tests mentions it): a control whose policy and samples are otherwise byte-identical across versions then
+      // runs once (see `runs`). Every other difference between versions still gets its own run.
+      const findings = await perControl(rows, ids, (_, i, objects) => runs.kyverno(sets[i]!.map(withoutVersionAnnotation), objects));
+      const compared = { n: 0 };
+      expect(disagreements(`kyverno (${type})`, rows, findings, false, compared)).toEqual([]);
+      expect(compared.n).toBe(rows.length);
+      // Pods and all seven controllers are among the rows compared.
+      if (!ONLY_CONTROLS) for (const k of ['Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'ReplicationController', 'Job', 'CronJob']) expect(rows.some((r) => r.c.kind === k), k).toBe(true);
+      checked.kyverno.push(v);
+    },
+    1_200_000,
+  );
 });
 
 /**
@@ -262,11 +279,17 @@ describe('the suites the bundle ships pass under the engines’ own CLIs', () =>
       expect(m, r.stdout.slice(-2000)).not.toBeNull();
       expect(Number(m![2])).toBe(0);
       passed += Number(m![1]);
-      // A result under a rule name Kyverno did not run is reported "Excluded" and counted as passed.
-      expect(r.stdout).not.toMatch(/Excluded/);
+      // A result under a rule name Kyverno did not run is reported "Excluded" and counted as passed. A
+      // ValidatingPolicy (no rules) on a workload gets two rows: the pod policy itself, which does not match
+      // the workload ("Excluded"), and its autogen policy, which is checked ("Ok"); an Excluded row without its
+      // Ok row is a result that was never checked.
+      const rows = [...r.stdout.matchAll(/^│ *\d+ *│ *(\S+) *│ *(\S*) *│ *(\S+) *│ *(\S+) *│ *(\S+) *│/gm)].map((x) => ({ policy: x[1]!, resource: x[3]!, reason: x[5]! }));
+      const excluded = rows.filter((x) => x.reason === 'Excluded');
+      expect(excluded.filter((x) => !rows.some((y) => y.reason === 'Ok' && y.policy === x.policy && y.resource === x.resource && x.resource.split('/').at(-3) !== 'Pod'))).toEqual([]);
+      passed -= excluded.length;
     }
     expect(passed).toBeGreaterThan(300);
-    // As many passed as the suites hold results (one per resource listed in a result).
+    // As many checked as the suites hold results (one per resource listed in a result).
     const results = kyvernoTests.flatMap((p) => (parse(readFileSync(join(root, 'kyverno', p), 'utf8')) as { results: { resources: string[] }[] }).results);
     expect(passed).toBe(results.reduce((n, r) => n + r.resources.length, 0));
   }, 1_200_000);
@@ -385,16 +408,28 @@ describe('a real bundle: exempt namespaces, namespace levels, image exceptions',
       [['apps', 'dev', 'ops', 'web'], ['privileged']],
       [['legacy'], ['baseline']],
     ]);
-    const [gator, kyverno] = await Promise.all([gatorFindings([...b.templates, ...b.constraints, ...b.expansions], resources as never), kyvernoFindings(b.policies, resources as never, undefined, b.exceptions)]);
+    const controls = (fs: readonly { control: string }[] | undefined) => [...new Set((fs ?? []).map((f) => f.control))].sort();
+    const actions = (fs: readonly { action: string }[] | undefined) => [...new Set((fs ?? []).map((f) => f.action))].sort();
+    const vp = objectsOf(compile({ ...config, kyverno: { policyType: 'ValidatingPolicy' } } as never, { today: TODAY }).clusters[0]!);
+    expect(vp.policies.length).toBeGreaterThan(0);
+    expect(vp.policies.every((p) => (p as { kind: string }).kind === 'ValidatingPolicy')).toBe(true);
+    // The image exception is a v1 PolicyException; the exceptions by name are matchConditions of the policies.
+    expect(vp.exceptions.map((e) => (e as { spec: { images: string[] } }).spec.images)).toEqual([['registry.example.com/debug/*']]);
+    const [gator, kyverno, kyvernoVp] = await Promise.all([
+      gatorFindings([...b.templates, ...b.constraints, ...b.expansions], resources as never),
+      kyvernoFindings(b.policies, resources as never, undefined, b.exceptions),
+      // Without the ephemeral-container policies (UPDATEs of pods/ephemeralcontainers, which `kyverno apply` never sends).
+      kyvernoFindings(vp.policies.filter((p) => !(p as { metadata: { name: string } }).metadata.name.endsWith(EPHEMERAL_SUFFIX)), resources as never, undefined, vp.exceptions),
+    ]);
     for (const r of resources) {
       const key = keyOf(r as never);
       const wasm = ev.evaluate(r as never);
-      const controls = (fs: readonly { control: string }[] | undefined) => [...new Set((fs ?? []).map((f) => f.control))].sort();
+      expect(controls(kyvernoVp.get(key)), `kyverno (ValidatingPolicy) ${key}`).toEqual(expected[key]);
+      expect(actions(kyvernoVp.get(key)), `kyverno (ValidatingPolicy) actions ${key}`).toEqual(actions(wasm));
       expect(controls(wasm), `wasm ${key}`).toEqual(expected[key]);
       expect(controls(gator.get(key)), `gator ${key}`).toEqual(expected[key]);
       expect(controls(kyverno.get(key)), `kyverno ${key}`).toEqual(expected[key]);
       expect(wasm.map((f) => f.message).sort(), `messages ${key}`).toEqual((gator.get(key) ?? []).map((f) => f.message).sort());
-      const actions = (fs: readonly { action: string }[] | undefined) => [...new Set((fs ?? []).map((f) => f.action))].sort();
       expect(actions(gator.get(key)), `gator actions ${key}`).toEqual(actions(wasm));
       expect(actions(kyverno.get(key)), `kyverno actions ${key}`).toEqual(actions(wasm));
     }
@@ -493,16 +528,24 @@ describe("the reference bundle on objects beyond Pods: Kubernetes' own objects p
   };
 
   it('all three engines give the expected controls', async () => {
-    const cc = compile(await loadConfig(join(ROOT, 'policies.config.ts')), { today: TODAY }).clusters[0]!;
+    const config = await loadConfig(join(ROOT, 'policies.config.ts'));
+    const cc = compile(config, { today: TODAY }).clusters[0]!;
     const b = objectsOf(cc);
+    const vp = objectsOf(compile({ ...(config as object), kyverno: { policyType: 'ValidatingPolicy' } } as never, { today: TODAY }).clusters[0]!);
     const ev = await loadEvaluator(cc, () => {});
-    const [gator, kyverno] = await Promise.all([gatorFindings([...b.templates, ...b.constraints, ...b.expansions], resources as never), kyvernoFindings(b.policies, resources as never, undefined, b.exceptions)]);
+    const [gator, kyverno, kyvernoVp] = await Promise.all([
+      gatorFindings([...b.templates, ...b.constraints, ...b.expansions], resources as never),
+      kyvernoFindings(b.policies, resources as never, undefined, b.exceptions),
+      // The policies of the controls on these kinds (no pod policy matches any of these objects).
+      kyvernoFindings(vp.policies.filter((p) => !(p as { spec: { matchConstraints: { resourceRules: { resources: string[] }[] } } }).spec.matchConstraints.resourceRules.some((r) => r.resources.some((x) => x.startsWith('pods') || x === 'replicationcontrollers'))), resources as never, undefined, vp.exceptions),
+    ]);
     const controls = (fs: readonly { control: string }[] | undefined) => [...new Set((fs ?? []).map((f) => f.control))].sort();
     for (const r of resources) {
       const key = keyOf(r as never);
       expect(controls(ev.evaluate(r as never)), `wasm ${key}`).toEqual(expected[key]);
       expect(controls(gator.get(key)), `gator ${key}`).toEqual(expected[key]);
       expect(controls(kyverno.get(key)), `kyverno ${key}`).toEqual(expected[key]);
+      expect(controls(kyvernoVp.get(key)), `kyverno (ValidatingPolicy) ${key}`).toEqual(expected[key]);
       expect(ev.evaluate(r as never).map((f) => f.message).sort(), `messages ${key}`).toEqual((gator.get(key) ?? []).map((f) => f.message).sort());
     }
   }, 600_000);

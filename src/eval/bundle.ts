@@ -52,6 +52,7 @@ export function objectsOf(cc: CompiledCluster): BundleObjects {
       else if (o.kind === 'ExpansionTemplate') out.expansions.push(o);
       // Validation policies only: the generate policies (namespace objects) have no verdict to compare.
       else if (o.kind === 'ClusterPolicy') (isValidating(o) ? out.policies : out.generators).push(o);
+      else if (o.kind === 'ValidatingPolicy') out.policies.push(o);
       else if (o.kind === 'PolicyException') out.exceptions.push(o);
     }
   }

@@ -139,7 +139,21 @@ export async function kyvernoFindings(policies: readonly object[], resources: re
   return runKyverno(kyvernoInput(policies, resources, exceptions), log);
 }
 
-function kyvernoInput(policies: readonly object[], resources: readonly Obj[], exceptions: readonly object[]): EngineInput {
+/**
+ * A Namespace as the API server stores it: with the `kubernetes.io/metadata.name` label, which it sets on every
+ * Namespace (immutable, since Kubernetes 1.21) before validating admission. ValidatingPolicies select namespaces
+ * by that label, and a Namespace object by its own labels; the Kyverno CLI reads them from the file as given.
+ */
+function withNamespaceNameLabel(o: Obj): Obj {
+  if (o['kind'] !== 'Namespace' || o['apiVersion'] !== 'v1') return o;
+  const md = (o['metadata'] ?? {}) as Obj;
+  const labels = (md['labels'] ?? {}) as Record<string, unknown>;
+  if (typeof md['name'] !== 'string' || labels['kubernetes.io/metadata.name'] !== undefined) return o;
+  return { ...o, metadata: { ...md, labels: { ...labels, 'kubernetes.io/metadata.name': md['name'] } } };
+}
+
+function kyvernoInput(policies: readonly object[], given: readonly Obj[], exceptions: readonly object[]): EngineInput {
+  const resources = policies.some(isValidatingPolicy) ? given.map(withNamespaceNameLabel) : given;
   const files: Record<string, string> = { 'policies.yaml': toYaml(policies, { header: false }), 'resources.yaml': toYaml(resources, { header: false }) };
   if (exceptions.length) files['exceptions.yaml'] = toYaml(exceptions, { header: false });
   return { files, policyObjects: policies, exceptionObjects: exceptions, resources };
@@ -265,9 +279,28 @@ export const KYVERNO_LEGACY_DEPRECATION =
   /^Warning: (?:\S.*: )?kyverno\.io\/v\w+ (?:ClusterPolicy|Policy|ClusterCleanupPolicy|CleanupPolicy|PolicyException) is deprecated and will be removed in a future release; migrate to [^;]+ \(policies\.kyverno\.io\), see https:\/\/kyverno\.io\/docs\/guides\/migration-to-cel\/$/;
 
 interface KyvernoPolicy {
+  kind?: string;
   metadata: { name: string; annotations?: Record<string, string> };
   spec: { emitWarning?: boolean; rules: KyvernoRuleShape[] };
 }
+
+/** The fields of a `policies.kyverno.io/v1` ValidatingPolicy that decide its action and scope. */
+interface ValidatingPolicyShape {
+  kind: 'ValidatingPolicy';
+  metadata: { name: string; annotations?: Record<string, string> };
+  spec: {
+    validationActions?: string[];
+    matchConstraints?: { resourceRules?: { apiGroups?: string[]; resources?: string[]; operations?: string[] }[]; namespaceSelector?: { matchExpressions?: { key: string; operator: string; values?: string[] }[] } };
+    autogen?: { podControllers?: { controllers?: string[] } };
+    matchConditions?: unknown[];
+  };
+}
+
+function isValidatingPolicy(p: object): p is ValidatingPolicyShape {
+  return (p as { kind?: unknown }).kind === 'ValidatingPolicy';
+}
+
+const VALIDATION_ACTIONS: Readonly<Record<string, Action>> = { Deny: 'deny', Warn: 'warn', Audit: 'audit' };
 
 interface KyvernoRuleShape {
   name: string;
@@ -301,9 +334,18 @@ export function parseKyvernoOutput(r: { code: number; stdout: string; stderr: st
   const fail = (why: string): never => {
     throw new EngineError('engine_failed', `kyverno apply ${why} (exit ${r.code})${r.stderr.trim() ? `: ${r.stderr.trim().slice(0, 2000)}` : ''}`);
   };
-  const ps = policies as KyvernoPolicy[];
+  const ps = policies.filter((p) => !isValidatingPolicy(p)) as KyvernoPolicy[];
+  const vps = policies.filter(isValidatingPolicy);
   const actions = new Map<string, Action>();
   const controlOf = new Map<string, string>();
+  for (const p of vps) {
+    controlOf.set(p.metadata.name, p.metadata.annotations?.['kubeharden.io/control'] ?? p.metadata.name);
+    const [a, ...more] = (p.spec.validationActions ?? []).map((x) => VALIDATION_ACTIONS[x]);
+    // One action per policy: kubeharden writes exactly one (Deny, Audit or Warn).
+    if (a === undefined || more.length) fail(`was given ValidatingPolicy ${p.metadata.name} with validationActions ${JSON.stringify(p.spec.validationActions)}; kubeharden writes exactly one of ${Object.keys(VALIDATION_ACTIONS).join(', ')}`);
+    // ValidatingPolicies have no rules: the report names none.
+    actions.set(`${p.metadata.name}/`, a!);
+  }
   for (const p of ps) {
     controlOf.set(p.metadata.name, p.metadata.annotations?.['kubeharden.io/control'] ?? p.metadata.name);
     for (const rule of p.spec.rules) {
@@ -324,7 +366,7 @@ export function parseKyvernoOutput(r: { code: number; stdout: string; stderr: st
     .filter((l) => l && !/^-{10,}$/.test(l) && !KYVERNO_PREAMBLE.test(l) && !KYVERNO_LEGACY_DEPRECATION.test(l));
   if (preamble.length) fail(`reported: ${preamble.join('\n').slice(0, 2000)}`);
   if (start < 0) fail('printed no policy report');
-  let report: { results?: { policy: string; rule: string; result: string; message?: string; resources?: Obj[] }[] };
+  let report: { results?: { policy: string; rule?: string; result: string; message?: string; source?: string; resources?: Obj[] }[] };
   try {
     report = JSON.parse(stdout.slice(start)) as typeof report;
   } catch {
@@ -337,11 +379,16 @@ export function parseKyvernoOutput(r: { code: number; stdout: string; stderr: st
   const answered = new Set<string>();
   let failed = false;
   for (const x of report.results ?? []) {
-    const where = `${x.policy}/${x.rule}`;
+    const where = `${x.policy}/${x.rule ?? ''}`;
     const action = actions.get(where);
     if (!controlOf.has(x.policy)) fail(`reported a result for policy ${x.policy}, which was not given`);
     if (action === undefined) fail(`reported a result for rule ${where}, which the policy does not have`);
-    const exempted = x.result === 'skip' && /^rule (is )?skipped due to policy exceptions?/i.test(x.message ?? '');
+    const vp = vps.find((p) => p.metadata.name === x.policy);
+    // A ValidatingPolicy whose matchConditions leave the object out (exceptions by name) reports `skip`
+    // with the message `skip`; an object a v1 PolicyException exempts whole is skipped too.
+    const exempted =
+      x.result === 'skip' &&
+      (/^rule (is )?skipped due to policy exceptions?/i.test(x.message ?? '') || (vp !== undefined && x.source === 'KyvernoValidatingPolicy' && (x.message === 'skip' ? (vp.spec.matchConditions?.length ?? 0) > 0 : /exception/i.test(x.message ?? ''))));
     if (x.result !== 'pass' && x.result !== 'fail' && !exempted) fail(`gave ${x.result} for rule ${where}${x.message ? `: ${x.message}` : ''}`);
     // Kyverno reports a CEL expression that failed to evaluate as a failed rule: an error, not a deny.
     if (x.result === 'fail' && KYVERNO_CEL_ERROR.test(x.message ?? '')) fail(`could not evaluate rule ${where}: ${x.message}`);
@@ -360,9 +407,9 @@ export function parseKyvernoOutput(r: { code: number; stdout: string; stderr: st
   if ((r.code !== 0) !== failed) fail(failed ? 'found violations but exited 0' : 'failed');
   if (given) {
     const silent: string[] = [];
-    for (const p of ps) {
+    for (const p of [...ps, ...vps]) {
       for (const [key, o] of given) {
-        if (!answered.has(`${p.metadata.name}\u0000${key}`) && inScope(p, o)) silent.push(`${p.metadata.name} on ${key}`);
+        if (!answered.has(`${p.metadata.name}\u0000${key}`) && (isValidatingPolicy(p) ? vpInScope(p, o) : inScope(p, o))) silent.push(`${p.metadata.name} on ${key}`);
       }
     }
     if (silent.length) fail(`gave no result for ${silent.length} policy/resource pair(s) in scope (was a policy dropped?): ${silent.slice(0, 10).join(', ')}`);
@@ -428,6 +475,36 @@ function inScope(p: KyvernoPolicy, o: Obj): boolean {
     if (match.some((f) => matches(f, forKind)) && !exclude.some((f) => matches({ ...f, kinds: f['kinds'] === undefined ? undefined : (f['kinds'] as string[]).map((k) => (k === kind ? forKind : k)) }, forKind))) return true;
   }
   return false;
+}
+
+/** The plural resource of a kind (the kinds kubeharden's policies match: Pods, controllers, target kinds). */
+function resourceOfKind(kind: string): string {
+  const k = kind.toLowerCase();
+  return k.endsWith('s') ? `${k}es` : `${k}s`;
+}
+
+/**
+ * Whether a ValidatingPolicy applies to a CREATE of `o`, for the matchConstraints kubeharden writes (resource
+ * rules, a namespace selector on kubernetes.io/metadata.name) and its autogen controllers. Objects its
+ * matchConditions leave out still get a result (skip), so they count as in scope.
+ */
+function vpInScope(p: ValidatingPolicyShape, o: Obj): boolean {
+  const kind = String(o['kind']);
+  const md = (o['metadata'] ?? {}) as Obj;
+  const mc = p.spec.matchConstraints ?? {};
+  const resource = resourceOfKind(kind);
+  const rules = (mc.resourceRules ?? []).filter((r) => (r.operations ?? []).includes('CREATE'));
+  const podRule = rules.length === 1 && (rules[0]!.resources ?? []).join() === 'pods';
+  const matchesKind = rules.some((r) => (r.resources ?? []).includes(resource)) || (podRule && (p.spec.autogen?.podControllers?.controllers ?? []).includes(resource));
+  if (!matchesKind) return false;
+  if (CLUSTER_SCOPED_KINDS.has(kind) && kind !== 'Namespace') return true;
+  const ns = kind === 'Namespace' ? String(md['name'] ?? '') : typeof md['namespace'] === 'string' && md['namespace'] ? md['namespace'] : 'default';
+  return (mc.namespaceSelector?.matchExpressions ?? []).every((e) => {
+    if (e.key !== 'kubernetes.io/metadata.name') return false;
+    if (e.operator === 'In') return (e.values ?? []).includes(ns);
+    if (e.operator === 'NotIn') return !(e.values ?? []).includes(ns);
+    return false;
+  });
 }
 
 /** Kyverno's autogen condition (pkg/autogen/v1 CanAutoGen): no generate rule, no names or selectors, no Pod mixed with other kinds, and some block names a Pod (controller) kind. */

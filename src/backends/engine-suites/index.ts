@@ -9,8 +9,8 @@ import { paramsFor } from '../../ir/lower.js';
 import { getControl, type ControlId } from '../../controls/index.js';
 import type { BackendFile } from '../types.js';
 import { constraint } from '../gatekeeper/emitters.js';
-import { autogenRuleName, clusterPolicy, policyNameFor } from '../kyverno/index.js';
-import type { ClusterPolicy } from '../kyverno/types.js';
+import { RC_SUFFIX, autogenRuleName, clusterPolicy, policyNameFor, validatingPolicies } from '../kyverno/index.js';
+import type { ClusterPolicy, ValidatingPolicy } from '../kyverno/types.js';
 import { suiteCases, type SuiteCase } from './samples.js';
 import { CLUSTER_SCOPED_KINDS, gvkOf, podsOf, type Obj } from '../../eval/review.js';
 import { checkableOffline, implementedBy, targetKinds } from '../../controls/types.js';
@@ -26,12 +26,16 @@ export function engineSuitesBackend(ir: BundleIR, kyvernoControls: ReadonlySet<C
   const cases = suiteCases(controls, ir.version);
   const inst = (id: ControlId): ControlInstance => sampleInstance(id, ir.version);
   const fx = fixtureCases(ir, fixtures);
+  const vp = ir.cluster.kyvernoPolicyType === 'ValidatingPolicy';
   return [
     ...gatekeeperSuite(controls.filter((id) => implementedBy(getControl(id), 'gatekeeper')), cases, inst, fx.filter((f) => implementedBy(getControl(f.control), 'gatekeeper'))),
-    ...kyvernoSuite(controls.filter((c) => kyvernoControls.has(c)), cases, inst, ir.version),
+    ...(vp
+      ? kyvernoValidatingSuite(controls.filter((c) => kyvernoControls.has(c)), cases, ir.version)
+      : kyvernoSuite(controls.filter((c) => kyvernoControls.has(c)), cases, inst, ir.version)),
     ...kyvernoFixtureSuite(
       fx.filter((c) => kyvernoControls.has(c.control)),
-      ir.controls.some((c) => c.instances.some((i) => i.exemptNames.length)),
+      vp ? ir.cluster.exceptions.some((e) => e.images?.length && !e.allow) : ir.controls.some((c) => c.instances.some((i) => i.exemptNames.length)),
+      vp,
     ),
   ];
 }
@@ -119,11 +123,23 @@ function samplePolicy(id: ControlId, instance: ControlInstance, version: string)
   return p && { ...p, metadata: { ...p.metadata, name: samplePolicyName(id) } };
 }
 
-/** Sample constraints and policies for `controls` at `version` (what the suites ship). */
-export function sampleArtifacts(controls: readonly ControlId[], version: KubernetesVersion): { constraints: object[]; policies: object[] } {
+/**
+ * The sample ValidatingPolicies of a control: those of its sample instance (named `<id>-samples`, so apart from
+ * the bundle's own; the ReplicationController and ephemeral-container policies carry that name as prefix).
+ */
+export function sampleValidatingPolicies(id: ControlId, version: KubernetesVersion): ValidatingPolicy[] | undefined {
+  return validatingPolicies(id, [sampleInstance(id, version)], version);
+}
+
+/**
+ * Sample constraints and policies for `controls` at `version` (what the suites ship): `policies` the
+ * ClusterPolicies, `validatingPolicies` each control's ValidatingPolicies (in the order of `controls`).
+ */
+export function sampleArtifacts(controls: readonly ControlId[], version: KubernetesVersion): { constraints: object[]; policies: object[]; validatingPolicies: ValidatingPolicy[][] } {
   return {
     constraints: controls.map((id) => constraint(id, sampleInstance(id, version))),
     policies: controls.map((id) => samplePolicy(id, sampleInstance(id, version), version)).filter((p) => p !== undefined),
+    validatingPolicies: controls.map((id) => sampleValidatingPolicies(id, version)).filter((p) => p !== undefined),
   };
 }
 
@@ -175,18 +191,25 @@ function excepted(f: FixtureCase): boolean {
   return f.instance.exemptNames.some((p) => matchesPattern(p, name));
 }
 
-/** Fixtures against the bundle's own Kyverno policies, in a Test of their own (`kyverno test` finds it). */
-function kyvernoFixtureSuite(fixtures: readonly FixtureCase[], withExceptions: boolean): BackendFile[] {
+/**
+ * Fixtures against the bundle's own Kyverno policies, in a Test of their own (`kyverno test` finds it). With
+ * ValidatingPolicies (`vp`), results name the policy of the instance (ReplicationControllers: its own policy)
+ * and no rule; an exception by name (a matchCondition) turns the result into `skip`, as the v2
+ * PolicyException does for a ClusterPolicy rule; v1 PolicyExceptions (by image) load through `exceptions:`.
+ */
+function kyvernoFixtureSuite(fixtures: readonly FixtureCase[], withExceptions: boolean, vp = false): BackendFile[] {
   if (!fixtures.length) return [];
   const results = fixtures.map((f) => {
     const md = f.object['metadata'] as Obj;
+    const result = excepted(f) ? 'skip' : f.expect === 'deny' ? 'fail' : 'pass';
+    if (vp) return { policy: validatingPolicyFor(f.instance.name, f.kind), isValidatingPolicy: true, kind: f.kind, resources: [resourceRef(md)], result };
     return {
       policy: f.policy,
       rule: ruleFor(f.control, f.instance.name, f.kind),
       kind: f.kind,
       resources: [resourceRef(md)],
       // A PolicyException (exception by name) turns the rule's result into `skip`.
-      result: excepted(f) ? 'skip' : f.expect === 'deny' ? 'fail' : 'pass',
+      result,
     };
   });
   const objects = new Map<string, Obj>();
@@ -208,6 +231,49 @@ function kyvernoFixtureSuite(fixtures: readonly FixtureCase[], withExceptions: b
       ],
     },
   ];
+}
+
+/** The ValidatingPolicy of an instance that checks `kind` (a ReplicationController has a policy of its own). */
+function validatingPolicyFor(instance: string, kind: string): string {
+  return kind === 'ReplicationController' ? `${instance}${RC_SUFFIX}` : instance;
+}
+
+/**
+ * One `kyverno test` suite per control (kyverno/samples/<id>/) with the control's sample ValidatingPolicies:
+ * results carry `isValidatingPolicy: true` and no rule. The 1.19 CLI gives a ValidatingPolicy the operation
+ * only globally and copies the object as its old object, so every sample, UPDATE samples too, is checked as
+ * its object on its own (`expectPlain`); the agreement matrix and the WASM evaluation prove the UPDATE verdicts.
+ */
+function kyvernoValidatingSuite(controls: readonly ControlId[], cases: readonly SuiteCase[], version: KubernetesVersion): BackendFile[] {
+  const files: BackendFile[] = [];
+  for (const id of controls) {
+    const policies = validatingPolicies(id, [sampleInstance(id, version)], version);
+    const own = cases.filter((c) => c.control === id);
+    if (!policies || !own.length) continue;
+    const groups = new Map<string, { policy: string; kind: string; result: 'pass' | 'fail'; resources: string[] }>();
+    for (const c of own) {
+      const objectName = String((c.object['metadata'] as Obj)['name']);
+      const result = c.expectPlain === 'deny' ? 'fail' : 'pass';
+      const key = `${c.kind}/${result}`;
+      const g = groups.get(key) ?? { policy: validatingPolicyFor(samplePolicyName(id), c.kind), kind: c.kind, result, resources: [] };
+      const ns = (c.object['metadata'] as Obj)['namespace'];
+      g.resources.push(CLUSTER_SCOPED_KINDS.has(c.kind) ? objectName : `${typeof ns === 'string' ? ns : 'default'}/${objectName}`);
+      groups.set(key, g);
+    }
+    const results = [...groups.values()]
+      .sort((a, b) => (a.kind + a.result < b.kind + b.result ? -1 : 1))
+      .map((g) => ({ policy: g.policy, isValidatingPolicy: true, kind: g.kind, resources: g.resources.sort(), result: g.result }));
+    const dir = `kyverno/samples/${id}`;
+    files.push(
+      { path: `${dir}/policy.yaml`, objects: policies },
+      { path: `${dir}/resources.yaml`, objects: own.map((c) => c.object) },
+      {
+        path: `${dir}/kyverno-test.yaml`,
+        objects: [{ apiVersion: 'cli.kyverno.io/v1alpha1', kind: 'Test', metadata: { name: `${id}-samples` }, policies: ['policy.yaml'], resources: ['resources.yaml'], results }],
+      },
+    );
+  }
+  return files;
 }
 
 /**

@@ -27,6 +27,8 @@ import { allowanceParams } from '../gatekeeper/emitters.js';
 import { KYVERNO_MIN_VERSION } from './version.js';
 import { namespaceGeneratePolicies } from './generate.js';
 import { imageValidatingPolicies, isImageValidatingControl } from './image-validating.js';
+import { EPHEMERAL_SUFFIX, RC_SUFFIX, imageExceptions, validatingPoliciesFor } from './validating-policy.js';
+import type { PolicyExceptionV1, ValidatingPolicy } from './types.js';
 
 export { KYVERNO_MIN_VERSION };
 
@@ -35,18 +37,21 @@ export const KYVERNO_DIR = 'kyverno';
 /** The policy files, then the namespace generate policies (kyverno/generate.ts), all listed in the kustomization. */
 export function kyvernoBackend(ir: BundleIR): BackendFile[] {
   const files: BackendFile[] = [];
-  const exceptions: PolicyException[] = [];
+  const exceptions: (PolicyException | PolicyExceptionV1)[] = [];
+  const v1 = ir.cluster.kyvernoPolicyType === 'ValidatingPolicy';
   for (const c of ir.controls) {
     // policies.kyverno.io/v1: verify-image-signatures as ImageValidatingPolicies (kyverno/image-validating.ts).
-    if (ir.cluster.kyvernoPolicyType === 'ValidatingPolicy' && isImageValidatingControl(c.control)) {
+    if (v1 && isImageValidatingControl(c.control)) {
       files.push({ path: `${KYVERNO_DIR}/${c.control}.yaml`, objects: imageValidatingPolicies(ir, c.control, c.instances) });
       continue;
     }
-    const policies = policiesFor(c.control, c.instances, ir.version);
+    const policies = v1 ? validatingPolicies(c.control, c.instances, ir.version) : policiesFor(c.control, c.instances, ir.version);
     if (!policies) continue;
     files.push({ path: `${KYVERNO_DIR}/${c.control}.yaml`, objects: policies });
+    if (v1 && policies.some((p) => p.kind === 'ValidatingPolicy')) continue;
     for (const inst of c.instances) if (inst.exemptNames.length) exceptions.push(policyException(c.control, inst, c.instances));
   }
+  if (v1) exceptions.push(...imageExceptions(ir, EXCEPTION_NAMESPACE, (id, inst) => validatingPolicyNames(id, inst, ir.version)));
   if (exceptions.length) files.push({ path: `${KYVERNO_DIR}/exceptions.yaml`, objects: exceptions });
   files.push(...namespaceGeneratePolicies(ir));
   const kustomization: Kustomization = {
@@ -57,6 +62,45 @@ export function kyvernoBackend(ir: BundleIR): BackendFile[] {
   files.push({ path: `${KYVERNO_DIR}/kustomization.yaml`, objects: [kustomization] });
   return files;
 }
+
+/** The annotations of a control's policies (both policy types). */
+function policyAnnotations(id: ControlId, version: string, minVersion: string): Record<string, string> {
+  const control = getControl(id);
+  return {
+    'policies.kyverno.io/title': control.title,
+    'policies.kyverno.io/category': control.category,
+    'policies.kyverno.io/severity': control.severity,
+    'policies.kyverno.io/subject': ruleKinds(id).join(', '),
+    'policies.kyverno.io/description': control.description,
+    'policies.kyverno.io/minversion': minVersion,
+    'kyverno.io/kubernetes-version': version,
+    'kubeharden.io/control': id,
+  };
+}
+
+/** Oldest Kyverno that serves `policies.kyverno.io/v1` (GA in 1.17). */
+export const KYVERNO_V1_MIN_VERSION = '1.17.0';
+
+/**
+ * The ValidatingPolicies of a control (kyverno/validating-policy.ts), one set per instance, or undefined when
+ * Kyverno cannot express one of its instances.
+ */
+export function validatingPolicies(id: ControlId, instances: readonly ControlInstance[], version: string): ValidatingPolicy[] | undefined {
+  const out: ValidatingPolicy[] = [];
+  for (const instance of instances) {
+    const check = celCheck(id, instance.params);
+    if (isUnsupported(check) || isImageVerification(check)) return undefined;
+    out.push(...validatingPoliciesFor(id, instance, check, policyAnnotations(id, version, KYVERNO_V1_MIN_VERSION), ruleVariables));
+  }
+  return out;
+}
+
+/** The names of the ValidatingPolicies of one instance (undefined when the control has none). */
+export function validatingPolicyNames(id: ControlId, instance: ControlInstance, version: string): string[] | undefined {
+  return validatingPolicies(id, [instance], version)?.map((p) => p.metadata.name);
+}
+
+export { EPHEMERAL_SUFFIX, RC_SUFFIX };
 
 /** The Kyverno check a control declares, for given parameters (or why Kyverno cannot express it). */
 export function celCheck(id: ControlId, params: Params): CelCheck | ImageVerificationCheck | Unsupported {
@@ -100,7 +144,6 @@ export function policyNameFor(id: ControlId, instance: ControlInstance, all: rea
 
 /** The ClusterPolicy of a control, or undefined when Kyverno cannot express one of its instances. */
 export function clusterPolicy(id: ControlId, instances: readonly ControlInstance[], version: string): ClusterPolicy | undefined {
-  const control = getControl(id);
   const rules: KyvernoRule[] = [];
   for (const instance of instances) {
     const check = celCheck(id, instance.params);
@@ -110,19 +153,7 @@ export function clusterPolicy(id: ControlId, instances: readonly ControlInstance
   const policy: ClusterPolicy = {
     apiVersion: 'kyverno.io/v1',
     kind: 'ClusterPolicy',
-    metadata: {
-      name: id,
-      annotations: {
-        'policies.kyverno.io/title': control.title,
-        'policies.kyverno.io/category': control.category,
-        'policies.kyverno.io/severity': control.severity,
-        'policies.kyverno.io/subject': ruleKinds(id).join(', '),
-        'policies.kyverno.io/description': control.description,
-        'policies.kyverno.io/minversion': KYVERNO_MIN_VERSION,
-        'kyverno.io/kubernetes-version': version,
-        'kubeharden.io/control': id,
-      },
-    },
+    metadata: { name: id, annotations: policyAnnotations(id, version, KYVERNO_MIN_VERSION) },
     spec: { background: true, rules },
   };
   // Signatures are checked at admission (registry and Rekor access from the webhook), not in background

@@ -59,3 +59,54 @@ export interface PolicyException {
     match: { any: { resources: { kinds: string[]; names: string[]; namespaces?: string[] } }[] };
   };
 }
+
+/** A `policies.kyverno.io/v1` resource rule (admissionregistration's NamedRuleWithOperations, the fields kubeharden writes). */
+export interface ResourceRule {
+  apiGroups: string[];
+  apiVersions: string[];
+  resources: string[];
+  operations: ('CREATE' | 'UPDATE')[];
+}
+
+export interface NamespaceSelector {
+  matchExpressions: { key: 'kubernetes.io/metadata.name'; operator: 'In' | 'NotIn'; values: string[] }[];
+}
+
+export interface MatchCondition {
+  name: string;
+  expression: string;
+}
+
+/** `validationActions` of a ValidatingPolicy: the whole policy denies, audits or warns. */
+export type ValidationAction = 'Deny' | 'Audit' | 'Warn';
+
+/** `policies.kyverno.io/v1` ValidatingPolicy (the subset kubeharden writes). */
+export interface ValidatingPolicy {
+  apiVersion: 'policies.kyverno.io/v1';
+  kind: 'ValidatingPolicy';
+  metadata: { name: string; annotations: Record<string, string> };
+  spec: {
+    validationActions: ValidationAction[];
+    evaluation: { background: { enabled: boolean } };
+    matchConstraints: { resourceRules: ResourceRule[]; namespaceSelector?: NamespaceSelector };
+    /** Pod policies: the controllers Kyverno derives policies for (the pod paths rewritten by its autogen). */
+    autogen?: { podControllers: { controllers: string[] } };
+    matchConditions?: MatchCondition[];
+    variables: CelVariable[];
+    validations: CelValidation[];
+  };
+}
+
+/** `policies.kyverno.io/v1` PolicyException: exempts the images it lists where the policies read `exceptions.allowedImages`. */
+export interface PolicyExceptionV1 {
+  apiVersion: 'policies.kyverno.io/v1';
+  kind: 'PolicyException';
+  metadata: { name: string; namespace: string; annotations: Record<string, string> };
+  spec: {
+    policyRefs: { name: string; kind: 'ValidatingPolicy' }[];
+    matchConditions?: MatchCondition[];
+    images: string[];
+    expiresAt: string;
+    properties: Record<string, string>;
+  };
+}
