@@ -11,6 +11,7 @@ import type { Constraint } from '../backends/gatekeeper/types.js';
 import { loadPolicyModule, type RegoSources } from '../eval/wasm.js';
 import type { RawDocument } from '../eval/split.js';
 import { tokenSecretMessages, withAutomount } from './sa-token.js';
+import type { SuppressedFinding } from './report.js';
 
 const AUTOMOUNT = 'disallow-automount-sa-token';
 
@@ -65,17 +66,8 @@ export interface SuppressionSpec {
   readonly exceptions: readonly ExceptionInfo[];
 }
 
-/** A finding the bundle would make but an exception or an exempt namespace lets through. */
-export interface Suppression {
-  readonly control: string;
-  readonly action: Action;
-  readonly message: string;
-  /** What let it through: `exceptions[i] (…)`, or `exemptNamespaces (NS)`. */
-  readonly exception: string;
-  readonly reason: string;
-  /** Last day of the exception; null for an exempt namespace. */
-  readonly expires: string | null;
-}
+/** A finding the bundle would make but an exception or an exempt namespace lets through (report.ts). */
+export type Suppression = SuppressedFinding;
 
 export interface Job {
   readonly seq: number;

@@ -112,14 +112,7 @@ function kyvernoExceptionsReadme(ir: BundleIR): string[] {
   if (ir.cluster.kyvernoPolicyType === 'ValidatingPolicy') return kyvernoV1ExceptionsReadme(ir, lockDown);
   const hasExceptions = ir.controls.some((c) => c.instances.some((i) => i.exemptNames.length > 0));
   if (!hasExceptions) {
-    return [
-      '### Kyverno PolicyExceptions',
-      '',
-      `This bundle ships no PolicyException (it has no exception by name). Leave Kyverno's \`--enablePolicyException\` at its default, \`false\`, so that no PolicyException anyone creates is honoured. If you switch it on:`,
-      '',
-      ...lockDown,
-      '',
-    ];
+    return noPolicyExceptions([], 'name', lockDown);
   }
   return [
     '### Kyverno PolicyExceptions',
@@ -128,6 +121,19 @@ function kyvernoExceptionsReadme(ir: BundleIR): string[] {
     '',
     `- Start Kyverno's admission controller and its reports and background controllers with \`--enablePolicyException=true --exceptionNamespace=${ns}\` (Helm: \`--set features.policyExceptions.enabled=true --set features.policyExceptions.namespace=${ns}\`). An empty \`--exceptionNamespace\` disables exceptions even with the first flag.`,
     `- The namespace \`${ns}\` must exist (create it when Kyverno runs elsewhere); it should hold nothing but Kyverno and these exceptions.`,
+    ...lockDown,
+    '',
+  ];
+}
+
+/** The section of a bundle without PolicyExceptions: keep them switched off, or lock them down. */
+function noPolicyExceptions(lead: readonly string[], by: 'name' | 'image', lockDown: readonly string[]): string[] {
+  return [
+    '### Kyverno PolicyExceptions',
+    '',
+    ...lead,
+    `This bundle ships no PolicyException (it has no exception by ${by}). Leave Kyverno's \`--enablePolicyException\` at its default, \`false\`, so that no PolicyException anyone creates is honoured. If you switch it on:`,
+    '',
     ...lockDown,
     '',
   ];
@@ -147,15 +153,7 @@ function kyvernoV1ExceptionsReadme(ir: BundleIR, lockDown: readonly string[]): s
     : [];
   const hasImages = imageExceptions(ir, ns, (id, inst) => validatingPolicyNames(id, inst, ir.version)).length > 0;
   if (!hasImages) {
-    return [
-      '### Kyverno PolicyExceptions',
-      '',
-      ...names,
-      `This bundle ships no PolicyException (it has no exception by image). Leave Kyverno's \`--enablePolicyException\` at its default, \`false\`, so that no PolicyException anyone creates is honoured. If you switch it on:`,
-      '',
-      ...lockDown,
-      '',
-    ];
+    return noPolicyExceptions(names, 'image', lockDown);
   }
   return [
     '### Kyverno PolicyExceptions',

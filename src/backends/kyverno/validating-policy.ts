@@ -33,7 +33,7 @@ import type { Mode } from '../../config/types.js';
 import type { ResolvedException } from '../../ir/cluster.js';
 import { celLiteral } from '../../lang/cel/cel.js';
 import { rewritePodPaths } from '../../lang/cel/pod-template.js';
-import { stableJson } from '../../config/resolve/util.js';
+import { stableJson } from '../../stable-json.js';
 import type { CelCheck, CelVariable, MatchCondition, NamespaceSelector, PolicyExceptionV1, ResourceRule, ValidatingPolicy, ValidationAction } from './types.js';
 
 /** The controllers Kyverno 1.19's autogen knows for ValidatingPolicies (pkg/cel/autogen ConfigsMap); ReplicationController is not one. */
