@@ -336,6 +336,7 @@ export function parseKyvernoOutput(r: { code: number; stdout: string; stderr: st
   };
   const ps = policies.filter((p) => !isValidatingPolicy(p)) as KyvernoPolicy[];
   const vps = policies.filter(isValidatingPolicy);
+  const vpByName = new Map(vps.map((p) => [p.metadata.name, p]));
   const actions = new Map<string, Action>();
   const controlOf = new Map<string, string>();
   for (const p of vps) {
@@ -383,7 +384,7 @@ export function parseKyvernoOutput(r: { code: number; stdout: string; stderr: st
     const action = actions.get(where);
     if (!controlOf.has(x.policy)) fail(`reported a result for policy ${x.policy}, which was not given`);
     if (action === undefined) fail(`reported a result for rule ${where}, which the policy does not have`);
-    const vp = vps.find((p) => p.metadata.name === x.policy);
+    const vp = vpByName.get(x.policy);
     // A ValidatingPolicy whose matchConditions leave the object out (exceptions by name) reports `skip`
     // with the message `skip`; an object a v1 PolicyException exempts whole is skipped too.
     const exempted =

@@ -17,6 +17,7 @@ import {
   type NamespaceControl, type NamespacedObject,
 } from '../namespaces/objects.js';
 import { KYVERNO_MIN_VERSION, KYVERNO_V1_MIN_VERSION } from './version.js';
+import { policyAnnotations } from './annotations.js';
 import { celLiteral, celString, type CelLiteralValue } from '../../lang/cel/cel.js';
 
 const TITLES: Record<NamespaceControl, { title: string; description: string }> = {
@@ -84,16 +85,8 @@ function rules(ir: BundleIR, control: NamespaceControl, build: (s: NamespaceObje
 }
 
 function annotations(ir: BundleIR, control: NamespaceControl, subject: string, minVersion: string): Record<string, string> {
-  return {
-    'policies.kyverno.io/title': TITLES[control].title,
-    'policies.kyverno.io/category': control === QUOTA_CONTROL ? 'Resource policies' : 'Network separation',
-    'policies.kyverno.io/severity': 'medium',
-    'policies.kyverno.io/subject': subject,
-    'policies.kyverno.io/description': TITLES[control].description,
-    'policies.kyverno.io/minversion': minVersion,
-    'kyverno.io/kubernetes-version': ir.version,
-    'kubeharden.io/control': control,
-  };
+  const category = control === QUOTA_CONTROL ? 'Resource policies' : 'Network separation';
+  return policyAnnotations({ ...TITLES[control], category, severity: 'medium' }, subject, control, minVersion, ir.version);
 }
 
 function generatePolicy(ir: BundleIR, control: NamespaceControl, build: (s: NamespaceObjectSettings) => NamespacedObject[], subject: string): BackendFile[] {

@@ -30,6 +30,7 @@ import { celLiteral } from '../../lang/cel/cel.js';
 import { patternMatches } from '../../lang/cel/pod.js';
 import type { ImageVerificationCheck } from '../../lang/kyverno.js';
 import { KYVERNO_V1_MIN_VERSION } from './version.js';
+import { policyAnnotations } from './annotations.js';
 
 /** The controls Kyverno expresses as an ImageValidatingPolicy (those whose check is a verifyImages rule). */
 export function isImageValidatingControl(id: ControlId): boolean {
@@ -97,16 +98,7 @@ function imageValidatingPolicy(ir: BundleIR, id: ControlId, inst: ControlInstanc
     kind: 'ImageValidatingPolicy',
     metadata: {
       name: inst.name,
-      annotations: {
-        'policies.kyverno.io/title': control.title,
-        'policies.kyverno.io/category': control.category,
-        'policies.kyverno.io/severity': control.severity,
-        'policies.kyverno.io/subject': 'Pod',
-        'policies.kyverno.io/description': control.description,
-        'policies.kyverno.io/minversion': KYVERNO_V1_MIN_VERSION,
-        'kyverno.io/kubernetes-version': ir.version,
-        'kubeharden.io/control': id,
-      },
+      annotations: policyAnnotations(control, 'Pod', id, KYVERNO_V1_MIN_VERSION, ir.version),
     },
     spec: {
       // Checked at admission only (registry and Rekor access from the webhook), as the verifyImages rule.

@@ -24,7 +24,8 @@ import type { CelCheck, CelVariable, ClusterPolicy, FailureAction, ImageVerifica
 import { dnsName } from '../../names.js';
 import { allowKeysOf } from '../../config/allow.js';
 import { allowanceParams } from '../gatekeeper/emitters.js';
-import { KYVERNO_MIN_VERSION } from './version.js';
+import { KYVERNO_MIN_VERSION, KYVERNO_V1_MIN_VERSION } from './version.js';
+import { policyAnnotations } from './annotations.js';
 import { namespaceGeneratePolicies } from './generate.js';
 import { imageValidatingPolicies, isImageValidatingControl } from './image-validating.js';
 import { EPHEMERAL_SUFFIX, RC_SUFFIX, imageExceptions, validatingPoliciesFor } from './validating-policy.js';
@@ -39,6 +40,8 @@ export function kyvernoBackend(ir: BundleIR): BackendFile[] {
   const files: BackendFile[] = [];
   const exceptions: (PolicyException | PolicyExceptionV1)[] = [];
   const v1 = ir.cluster.kyvernoPolicyType === 'ValidatingPolicy';
+  /** The ValidatingPolicies of each instance (control, instance name): what an exception by image refers to. */
+  const v1Names = new Map<string, string[]>();
   for (const c of ir.controls) {
     // policies.kyverno.io/v1: verify-image-signatures as ImageValidatingPolicies (kyverno/image-validating.ts).
     if (v1 && isImageValidatingControl(c.control)) {
@@ -48,10 +51,17 @@ export function kyvernoBackend(ir: BundleIR): BackendFile[] {
     const policies = v1 ? validatingPolicies(c.control, c.instances, ir.version) : policiesFor(c.control, c.instances, ir.version);
     if (!policies) continue;
     files.push({ path: `${KYVERNO_DIR}/${c.control}.yaml`, objects: policies });
-    if (v1 && policies.some((p) => p.kind === 'ValidatingPolicy')) continue;
+    if (v1) {
+      // Policy names are the instance's name, alone or before a dot (RC_SUFFIX, EPHEMERAL_SUFFIX).
+      for (const p of policies) {
+        const key = `${c.control}\u0000${p.metadata.name.split('.')[0]}`;
+        v1Names.set(key, [...(v1Names.get(key) ?? []), p.metadata.name]);
+      }
+      continue;
+    }
     for (const inst of c.instances) if (inst.exemptNames.length) exceptions.push(policyException(c.control, inst, c.instances));
   }
-  if (v1) exceptions.push(...imageExceptions(ir, EXCEPTION_NAMESPACE, (id, inst) => validatingPolicyNames(id, inst, ir.version)));
+  if (v1) exceptions.push(...imageExceptions(ir, EXCEPTION_NAMESPACE, (id, inst) => v1Names.get(`${id}\u0000${inst.name}`)));
   if (exceptions.length) files.push({ path: `${KYVERNO_DIR}/exceptions.yaml`, objects: exceptions });
   files.push(...namespaceGeneratePolicies(ir));
   const kustomization: Kustomization = {
@@ -64,22 +74,9 @@ export function kyvernoBackend(ir: BundleIR): BackendFile[] {
 }
 
 /** The annotations of a control's policies (both policy types). */
-function policyAnnotations(id: ControlId, version: string, minVersion: string): Record<string, string> {
-  const control = getControl(id);
-  return {
-    'policies.kyverno.io/title': control.title,
-    'policies.kyverno.io/category': control.category,
-    'policies.kyverno.io/severity': control.severity,
-    'policies.kyverno.io/subject': ruleKinds(id).join(', '),
-    'policies.kyverno.io/description': control.description,
-    'policies.kyverno.io/minversion': minVersion,
-    'kyverno.io/kubernetes-version': version,
-    'kubeharden.io/control': id,
-  };
+function annotationsOf(id: ControlId, version: string, minVersion: string): Record<string, string> {
+  return policyAnnotations(getControl(id), ruleKinds(id).join(', '), id, minVersion, version);
 }
-
-/** Oldest Kyverno that serves `policies.kyverno.io/v1` (GA in 1.17). */
-export const KYVERNO_V1_MIN_VERSION = '1.17.0';
 
 /**
  * The ValidatingPolicies of a control (kyverno/validating-policy.ts), one set per instance, or undefined when
@@ -90,7 +87,7 @@ export function validatingPolicies(id: ControlId, instances: readonly ControlIns
   for (const instance of instances) {
     const check = celCheck(id, instance.params);
     if (isUnsupported(check) || isImageVerification(check)) return undefined;
-    out.push(...validatingPoliciesFor(id, instance, check, policyAnnotations(id, version, KYVERNO_V1_MIN_VERSION), ruleVariables));
+    out.push(...validatingPoliciesFor(id, instance, check, annotationsOf(id, version, KYVERNO_V1_MIN_VERSION), ruleVariables));
   }
   return out;
 }
@@ -153,7 +150,7 @@ export function clusterPolicy(id: ControlId, instances: readonly ControlInstance
   const policy: ClusterPolicy = {
     apiVersion: 'kyverno.io/v1',
     kind: 'ClusterPolicy',
-    metadata: { name: id, annotations: policyAnnotations(id, version, KYVERNO_MIN_VERSION) },
+    metadata: { name: id, annotations: annotationsOf(id, version, KYVERNO_MIN_VERSION) },
     spec: { background: true, rules },
   };
   // Signatures are checked at admission (registry and Rekor access from the webhook), not in background
