@@ -5,7 +5,7 @@
 import { aggregateEvaluator } from '../eval/aggregate.js';
 import type { EvaluatorSpec } from '../eval/evaluator-spec.js';
 import { parseDocument } from '../eval/manifests.js';
-import { CLUSTER_SCOPED_KINDS, podsOf, type Action, type Obj } from '../eval/review.js';
+import { CLUSTER_SCOPED_KINDS, podContainers, podsOf, type Action, type Obj } from '../eval/review.js';
 import { matchesPattern } from '../names.js';
 import type { Constraint } from '../backends/gatekeeper/types.js';
 import { loadPolicyModule, type RegoSources } from '../eval/wasm.js';
@@ -189,29 +189,30 @@ function suppressionsOf(
   };
   const exempt = (ns: string | undefined): boolean => ns !== undefined && sup.exemptNamespaces.some((p) => matchesPattern(p, ns));
   const inScope = (e: ExceptionInfo, ns: string | undefined): boolean => !e.namespaces || (ns !== undefined && e.namespaces.some((p) => matchesPattern(p, ns)));
-  const candidates = objects.flatMap((o, i) => (exempt(nsOf(o)) || sup.exceptions.some((e) => inScope(e, nsOf(o))) ? [i] : []));
+  // An exception covers an object in its namespaces, by its names and images (when it has them).
+  const covers = (e: ExceptionInfo, ns: string | undefined, names: readonly string[], images: readonly string[]): boolean =>
+    inScope(e, ns) && (!e.names || e.names.some((p) => names.some((n) => matchesPattern(p, n)))) && (!e.images || e.images.some((p) => images.some((img) => matchesPattern(p, img))));
+  // Only objects some exception or exemption covers can have suppressed findings: only those are evaluated again
+  // (names and images are read only where an exception's namespaces reach).
+  const scopes = objects.map((o) => {
+    const ns = nsOf(o);
+    const reaching = exempt(ns) ? [] : sup.exceptions.filter((e) => inScope(e, ns));
+    return reaching.length ? { ns, names: objectNames(o), images: imagesOf(o) } : { ns, names: [], images: [] };
+  });
+  const candidates = scopes.flatMap((x, i) => (exempt(x.ns) || sup.exceptions.some((e) => covers(e, x.ns, x.names, x.images)) ? [i] : []));
   if (!candidates.length) return out;
   const without = unexcepted(candidates.map((i) => objects[i]!));
   candidates.forEach((i, k) => {
-    const o = objects[i]!;
-    const ns = nsOf(o);
     const seen = new Set(found[i]!.filter((f) => f.source === undefined).map((f) => `${f.control}\u0000${f.message}`));
     const lifted = without[k]!.filter((f) => !seen.has(`${f.control}\u0000${f.message}`));
     if (!lifted.length) return;
-    const names = objectNames(o);
-    const images = imagesOf(o);
+    const { ns, names, images } = scopes[i]!;
     for (const f of lifted) {
       if (exempt(ns)) {
         out[i]!.push({ control: f.control, action: f.action, message: f.message, exception: `exemptNamespaces (${ns})`, reason: `namespace ${ns} is exempt from every control`, expires: null });
         continue;
       }
-      const covering = sup.exceptions.filter(
-        (e) =>
-          e.controls.includes(f.control) &&
-          inScope(e, ns) &&
-          (!e.names || e.names.some((p) => names.some((n) => matchesPattern(p, n)))) &&
-          (!e.images || e.images.some((p) => images.some((img) => matchesPattern(p, img)))),
-      );
+      const covering = sup.exceptions.filter((e) => e.controls.includes(f.control) && covers(e, ns, names, images));
       for (const e of covering) out[i]!.push({ control: f.control, action: f.action, message: f.message, exception: e.label, reason: e.reason, expires: e.expires });
     }
   });
@@ -226,13 +227,5 @@ function objectNames(o: Obj): string[] {
 
 /** Container images of the object's Pods (init, regular and ephemeral containers). */
 function imagesOf(o: Obj): string[] {
-  const out: string[] = [];
-  for (const p of podsOf(o, 'default')) {
-    const spec = (p.pod['spec'] ?? {}) as Obj;
-    for (const list of ['initContainers', 'containers', 'ephemeralContainers']) {
-      const cs = spec[list];
-      if (Array.isArray(cs)) for (const c of cs) if (c && typeof c === 'object' && typeof (c as Obj)['image'] === 'string') out.push((c as Obj)['image'] as string);
-    }
-  }
-  return out;
+  return podsOf(o, 'default').flatMap((p) => podContainers((p.pod['spec'] ?? {}) as Obj).flatMap((c) => (typeof c['image'] === 'string' ? [c['image']] : [])));
 }

@@ -17,7 +17,7 @@ import { findConfig, loadConfig } from '../config/load.js';
 import { resolveConfig, today } from '../config/resolve.js';
 import type { ControlId } from '../controls/index.js';
 import { KubehardenError, type Diagnostic } from '../diagnostics.js';
-import { CLUSTER_SCOPED_KINDS, type Obj } from '../eval/review.js';
+import { CLUSTER_SCOPED_KINDS, podContainers, type Obj } from '../eval/review.js';
 import { loadPolicyModule } from '../eval/wasm.js';
 import { collectInputs, type AuditInput } from '../audit/input.js';
 import { scanNamespaces } from '../audit/namespaces.js';
@@ -363,15 +363,11 @@ function podSpecOf(o: Obj): Obj | undefined {
   return (spec['template'] as Obj | undefined)?.['spec'] as Obj | undefined;
 }
 
-function containersOf(spec: Obj): Obj[] {
-  return ['initContainers', 'containers', 'ephemeralContainers'].flatMap((k) => (Array.isArray(spec[k]) ? (spec[k] as Obj[]) : [])).filter(isObject) as Obj[];
-}
-
 const ALLOWED_VOLUME_TYPES = new Set(['configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'persistentVolumeClaim', 'projected', 'secret']);
 const ALLOWED_PROFILE_TYPES = new Set(['RuntimeDefault', 'Localhost']);
 
 function valuesFor(key: AllowKey, spec: Obj): (string | number)[] | undefined {
-  const cs = containersOf(spec);
+  const cs = podContainers(spec);
   const sc = (x: Obj): Obj => (isObject(x['securityContext']) ? (x['securityContext'] as Obj) : {});
   switch (key) {
     case 'capabilities': {

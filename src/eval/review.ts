@@ -101,6 +101,11 @@ export function podsOf(resource: Obj, defaultNamespace: string): ExpandedPod[] {
   return [];
 }
 
+/** The init, regular and ephemeral containers of a pod spec (entries that are not objects left out). */
+export function podContainers(spec: Obj): Obj[] {
+  return (['initContainers', 'containers', 'ephemeralContainers'] as const).flatMap((k) => (Array.isArray(spec[k]) ? (spec[k] as unknown[]) : [])).filter(isObj);
+}
+
 /**
  * Kinds that exist without a namespace (the built-in ones a policy bundle meets; anything else counts as
  * namespaced). Cluster-scoped objects are matched by cluster-wide constraints only, as Gatekeeper and
