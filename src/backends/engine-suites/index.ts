@@ -247,7 +247,7 @@ function validatingPolicyFor(instance: string, kind: string): string {
 function kyvernoValidatingSuite(controls: readonly ControlId[], cases: readonly SuiteCase[], version: KubernetesVersion): BackendFile[] {
   const files: BackendFile[] = [];
   for (const id of controls) {
-    const policies = validatingPolicies(id, [sampleInstance(id, version)], version);
+    const policies = sampleValidatingPolicies(id, version);
     const own = cases.filter((c) => c.control === id);
     if (!policies || !own.length) continue;
     const groups = new Map<string, { policy: string; kind: string; result: 'pass' | 'fail'; resources: string[] }>();
