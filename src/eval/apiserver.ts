@@ -161,13 +161,18 @@ export interface Admission {
   readonly body?: unknown;
 }
 
+/** The collection path of a resource, inside `namespace` for a namespaced kind. */
+function collectionPath(res: ResourceInfo, namespace: string | undefined): string {
+  return res.namespaced && namespace ? res.path.replace(/\/([^/]+)$/, `/namespaces/${namespace}/$1`) : res.path;
+}
+
 /** Sends `object` as a `dryRun=All` create into `namespace` (namespaced kinds). */
 export async function admit(cp: RunningControlPlane, discovery: Discovery, object: Obj, namespace: string): Promise<Admission> {
   const apiVersion = String(object['apiVersion'] ?? '');
   const kind = String(object['kind'] ?? '');
   const res = await discovery.resource(apiVersion, kind);
   if (!res) return { status: 0, allowed: false, message: `the API server serves no ${kind} in ${apiVersion}`, warnings: [], request: '' };
-  const path = res.namespaced ? res.path.replace(/\/([^/]+)$/, `/namespaces/${namespace}/$1`) : res.path;
+  const path = collectionPath(res, namespace);
   const md = { ...((object['metadata'] ?? {}) as Obj) };
   if (res.namespaced) md['namespace'] = namespace;
   const r = await cp.request('POST', `${path}?dryRun=All&fieldValidation=Strict`, { ...object, metadata: md });
@@ -321,7 +326,7 @@ export function applyChange(stored: unknown, before: unknown, after: unknown): u
 export async function objectPath(discovery: Discovery, object: Obj, namespace: string | undefined, subResource?: string): Promise<string | undefined> {
   const res = await discovery.resource(String(object['apiVersion'] ?? ''), String(object['kind'] ?? ''));
   if (!res) return undefined;
-  const base = res.namespaced && namespace ? res.path.replace(/\/([^/]+)$/, `/namespaces/${namespace}/$1`) : res.path;
+  const base = collectionPath(res, namespace);
   const name = String(((object['metadata'] ?? {}) as Obj)['name'] ?? '');
   return `${base}/${encodeURIComponent(name)}${subResource ? `/${subResource}` : ''}`;
 }
@@ -333,7 +338,7 @@ export async function objectPath(discovery: Discovery, object: Obj, namespace: s
 export async function ensureStored(cp: RunningControlPlane, discovery: Discovery, object: Obj, namespace: string | undefined): Promise<Obj> {
   const res = await discovery.resource(String(object['apiVersion'] ?? ''), String(object['kind'] ?? ''));
   if (!res) throw new Error(`the API server serves no ${String(object['kind'])} in ${String(object['apiVersion'])}`);
-  const path = res.namespaced && namespace ? res.path.replace(/\/([^/]+)$/, `/namespaces/${namespace}/$1`) : res.path;
+  const path = collectionPath(res, namespace);
   const md = { ...((object['metadata'] ?? {}) as Obj) };
   if (res.namespaced && namespace) md['namespace'] = namespace;
   else delete md['namespace'];
