@@ -100,11 +100,13 @@ export function runningPodUpdates(running: Manifest, newImage: string): Sample[]
 
 /**
  * The samples, with `apiServerRejects` set on the ones named in `reasons` (a part of the pinned API server's
- * validation message). Throws on a name that is not among them, so a renamed sample cannot lose its note.
+ * validation message), or on all of them when `reasons` is one message. Throws on a name that is not among them, so a renamed sample cannot lose its note.
  */
-export function apiServerRejects(samples: readonly Sample[], reasons: Readonly<Record<string, string>>): Sample[] {
-  for (const name of Object.keys(reasons)) if (!samples.some((s) => s.name === name)) throw new Error(`apiServerRejects: no sample named ${name}`);
-  return samples.map((s) => (reasons[s.name] !== undefined ? { ...s, apiServerRejects: reasons[s.name] } : s));
+export function apiServerRejects(samples: readonly Sample[], reasons: string | Readonly<Record<string, string>>): Sample[] {
+  // One message: every sample given is refused with it.
+  const byName: Readonly<Record<string, string>> = typeof reasons === 'string' ? Object.fromEntries(samples.map((s) => [s.name, reasons])) : reasons;
+  for (const name of Object.keys(byName)) if (!samples.some((s) => s.name === name)) throw new Error(`apiServerRejects: no sample named ${name}`);
+  return samples.map((s) => (byName[s.name] !== undefined ? { ...s, apiServerRejects: byName[s.name] } : s));
 }
 
 export function sample(name: string, expect: 'allow' | 'deny', object: Manifest, versions?: Sample['versions']): Sample {

@@ -20,11 +20,7 @@ control is not relaxed more than that one.`,
     sample('unset', 'allow', pod('plain')),
     ...perContainerList('default', 'allow', { securityContext: { procMount: 'Default' } }),
     // Unmasked in the host's user namespace: the API server refuses it (hostUsers must be false), the engines deny it.
-    ...apiServerRejects(perContainerList('unmasked', 'deny', { securityContext: { procMount: 'Unmasked' } }), {
-      'unmasked-containers': '`hostUsers` must be false to use `Unmasked`',
-      'unmasked-init-containers': '`hostUsers` must be false to use `Unmasked`',
-      'unmasked-ephemeral-containers': '`hostUsers` must be false to use `Unmasked`',
-    }),
+    ...apiServerRejects(perContainerList('unmasked', 'deny', { securityContext: { procMount: 'Unmasked' } }), '`hostUsers` must be false to use `Unmasked`'),
     ...perContainerList('unmasked-user-namespace', 'deny', { securityContext: { procMount: 'Unmasked' } }, { podSpec: { hostUsers: false } }),
   ],
 });
