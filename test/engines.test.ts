@@ -11,8 +11,10 @@ import { describe, expect, it } from 'vitest';
 import { capture, ENGINES, ensureEngine } from '../src/engines/index.js';
 import { compile } from '../src/compile.js';
 import { objectsOf } from '../src/eval/bundle.js';
-import { gatorArgs, gatorFindings, kyvernoArgs, kyvernoFindings, kyvernoWarningsAsErrors, parseGatorOutput, parseKyvernoOutput } from '../src/eval/engines.js';
+import { gatorArgs, gatorFindings, kyvernoArgs, kyvernoFindings, kyvernoGroups, kyvernoWarningsAsErrors, parseGatorOutput, parseKyvernoOutput } from '../src/eval/engines.js';
 import { toYaml } from '../src/emit/yaml.js';
+import { CONTROL_IDS } from '../src/controls/index.js';
+import { inProfile } from '../src/config/resolve/profiles.js';
 import { BIN, runCli, tempProject, type CliResult } from './helpers.js';
 
 /** The real CLI, asynchronously (so that two can run at once). */
@@ -115,6 +117,53 @@ describe('kubeharden engines', () => {
  * engine runs on crafted policies and resources; a parsed output is constructed only where no real run can
  * produce the case (gator printing nothing with exit 0).
  */
+describe('kyvernoFindings: one run per group of resources the same policies can reach', () => {
+  const names = (ps: readonly object[]) => ps.map((p) => (p as { metadata: { name: string } }).metadata.name);
+  const keys = (os: readonly object[]) => os.map((o) => `${(o as { kind: string }).kind}/${(o as { metadata: { name: string } }).metadata.name}`);
+  const obj = (kind: string, name = kind.toLowerCase()) => ({ apiVersion: 'v1', kind, metadata: { name, namespace: 'apps' } });
+  const objects = ['Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'ReplicationController', 'Job', 'CronJob', 'Role', 'ClusterRole', 'Namespace', 'Service', 'ConfigMap'].map((k) => obj(k));
+  const groups = (config: object) => {
+    const b = objectsOf(compile(config as never, { today: '2026-11-26' }).clusters[0]!);
+    return kyvernoGroups(b.policies, objects as never).map((g) => [names(g.policies), keys(g.resources)]);
+  };
+  // Every baseline check off but one, and three controls of other kinds.
+  const baselineOff = Object.fromEntries(CONTROL_IDS.filter((id) => inProfile('pss-baseline', id) && id !== 'disallow-privileged-containers').map((id) => [id, false]));
+  const controls = { ...baselineOff, 'restrict-rbac-wildcards': true, 'disallow-nodeport-services': true, 'enforce-psa-namespace-labels': true };
+
+  it('ClusterPolicies: Pod policies reach every Pod controller; RBAC, Service and Namespace policies their kinds only; a ConfigMap no run', () => {
+    const workloads = ['Pod/pod', 'Deployment/deployment', 'StatefulSet/statefulset', 'DaemonSet/daemonset', 'ReplicaSet/replicaset', 'ReplicationController/replicationcontroller', 'Job/job', 'CronJob/cronjob'];
+    expect(groups({ profile: 'pss-baseline', kubernetesVersion: '1.37', controls })).toEqual([
+      [['disallow-privileged-containers'], workloads],
+      [['restrict-rbac-wildcards'], ['Role/role', 'ClusterRole/clusterrole']],
+      [['enforce-psa-namespace-labels'], ['Namespace/namespace']],
+      [['disallow-nodeport-services'], ['Service/service']],
+    ]);
+  });
+
+  it('ValidatingPolicies: the Pod policy reaches the controllers autogen covers; ReplicationControllers and ephemeral containers have their own', () => {
+    expect(groups({ profile: 'pss-baseline', kubernetesVersion: '1.37', controls, kyverno: { policyType: 'ValidatingPolicy' } })).toEqual([
+      [['disallow-privileged-containers', 'disallow-privileged-containers.ephemeralcontainers'], ['Pod/pod']],
+      [['disallow-privileged-containers'], ['Deployment/deployment', 'StatefulSet/statefulset', 'DaemonSet/daemonset', 'ReplicaSet/replicaset', 'Job/job', 'CronJob/cronjob']],
+      [['disallow-privileged-containers.replicationcontrollers'], ['ReplicationController/replicationcontroller']],
+      [['restrict-rbac-wildcards'], ['Role/role', 'ClusterRole/clusterrole']],
+      [['enforce-psa-namespace-labels'], ['Namespace/namespace']],
+      [['disallow-nodeport-services'], ['Service/service']],
+    ]);
+  });
+
+  it('a policy whose reach is not read (no kinds, a wildcard, another kind of policy) reaches every resource', () => {
+    const cp = (kinds?: string[]) => ({ apiVersion: 'kyverno.io/v1', kind: 'ClusterPolicy', metadata: { name: `cp-${kinds?.join() ?? 'none'}` }, spec: { rules: [{ name: 'r', match: { any: [{ resources: kinds ? { kinds } : {} }] }, validate: {} }] } });
+    const vp = (resources: string[]) => ({ apiVersion: 'policies.kyverno.io/v1', kind: 'ValidatingPolicy', metadata: { name: `vp-${resources.join()}` }, spec: { matchConstraints: { resourceRules: [{ apiGroups: ['*'], apiVersions: ['*'], operations: ['CREATE'], resources }] } } });
+    const other = { apiVersion: 'policies.kyverno.io/v1', kind: 'ImageValidatingPolicy', metadata: { name: 'ivp' }, spec: {} };
+    for (const p of [cp(), cp(['*']), cp(['Ro*']), vp(['*']), vp(['*/status']), other]) expect(kyvernoGroups([p], objects as never).map((g) => g.resources.length), names([p])[0]).toEqual([objects.length]);
+    // Group/version prefixes and subresources name the kind they are about.
+    expect(kyvernoGroups([cp(['rbac.authorization.k8s.io/v1/Role'])], objects as never).map((g) => keys(g.resources))).toEqual([['Role/role']]);
+    expect(kyvernoGroups([vp(['pods/ephemeralcontainers'])], objects as never).map((g) => keys(g.resources))).toEqual([['Pod/pod']]);
+    // A Pod policy without an autogen list: Kyverno's default controllers, which leave out ReplicationController.
+    expect(kyvernoGroups([vp(['pods'])], objects as never).map((g) => keys(g.resources))).toEqual([['Pod/pod', 'Deployment/deployment', 'StatefulSet/statefulset', 'DaemonSet/daemonset', 'ReplicaSet/replicaset', 'Job/job', 'CronJob/cronjob']]);
+  });
+});
+
 describe('engine output that is not an answer is an error', () => {
   const cc = compile({ profile: 'nsa-cisa', kubernetesVersion: '1.37', controls: { 'disallow-nodeport-services': true } }, { today: '2026-11-26' }).clusters[0]!;
   const b = objectsOf(cc);

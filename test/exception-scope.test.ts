@@ -47,13 +47,14 @@ async function expectAgreement(
   expected: Record<string, string[]>,
   only?: ReadonlySet<string>,
 ): Promise<void> {
+  // The Kyverno policies of the controls under test only, and no ephemeral-container ValidatingPolicies (they
+  // match UPDATEs of pods/ephemeralcontainers, which `kyverno apply` never sends): the CLI's cost grows with
+  // policies × resources, and a policy of another control cannot change these controls' verdicts.
+  const underTest = (p: object): boolean => !only || only.has(controlOfPolicy(p));
   const [gator, kyverno, kyvernoVp]: [EngineFindings, EngineFindings, EngineFindings] = await Promise.all([
     gatorFindings([...b.templates, ...b.constraints, ...b.expansions], resources as never),
-    kyvernoFindings(b.policies, resources as never, undefined, b.exceptions),
-    // The ValidatingPolicies of the controls under test only, without the ephemeral-container ones (they match
-    // UPDATEs of pods/ephemeralcontainers, which `kyverno apply` never sends): the CLI's cost grows with
-    // policies × resources, and a policy of another control cannot change these controls' verdicts.
-    kyvernoFindings(vp.policies.filter((p) => (!only || only.has(controlOfPolicy(p))) && !(p as { metadata: { name: string } }).metadata.name.endsWith('.ephemeralcontainers')), resources as never, undefined, vp.exceptions),
+    kyvernoFindings(b.policies.filter(underTest), resources as never, undefined, b.exceptions),
+    kyvernoFindings(vp.policies.filter((p) => underTest(p) && !(p as { metadata: { name: string } }).metadata.name.endsWith('.ephemeralcontainers')), resources as never, undefined, vp.exceptions),
   ]);
   expect(Object.keys(expected).sort()).toEqual(resources.map((r) => keyOf(r as never)).sort());
   for (const r of resources) {

@@ -23,6 +23,7 @@ import { getControl } from '../controls/index.js';
 import { targetKinds } from '../controls/types.js';
 import { startControlPlane, type ControlPlaneFiles, type RunningControlPlane } from '../engines/apiserver.js';
 import type { Logger } from '../engines/index.js';
+import { mapLimit } from '../eval/map-limit.js';
 import {
   Discovery,
   admit,
@@ -31,7 +32,6 @@ import {
   ensureStored,
   objectPath,
   comparePsa,
-  mapLimit,
   podOf,
   predictPsa,
   setUpNamespaces,

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { capture, ensureEngine, EngineError, type Logger } from '../engines/index.js';
 import { toYaml } from '../emit/yaml.js';
 import { CLUSTER_SCOPED_KINDS, type Action, type Obj } from './review.js';
+import { mapLimit } from './map-limit.js';
 
 export type EngineName = 'wasm' | 'gator' | 'kyverno';
 
@@ -136,7 +137,103 @@ function constraintControls(objects: readonly object[]): Map<string, string> {
  * failureAction (Enforce → deny, Audit → audit, or warn when the policy emits warnings).
  */
 export async function kyvernoFindings(policies: readonly object[], resources: readonly Obj[], log?: Logger, exceptions: readonly object[] = []): Promise<EngineFindings> {
-  return runKyverno(kyvernoInput(policies, resources, exceptions), log);
+  const out: EngineFindings = new Map();
+  // Two runs at a time: each CLI process uses more than one thread.
+  await mapLimit(kyvernoGroups(policies, resources), 2, async (g) => {
+    const found = await runKyverno(kyvernoInput(g.policies, g.resources, exceptionsFor(exceptions, g.policies)), log);
+    for (const [key, list] of found) out.set(key, [...(out.get(key) ?? []), ...list]);
+  });
+  for (const list of out.values()) list.sort(compareFindings);
+  return out;
+}
+
+/**
+ * The runs `kyvernoFindings` makes: resources grouped by the policies that can reach their kind, each group
+ * with those policies only; resources no policy can reach need no run. The Kyverno CLI compiles every policy
+ * it was given for every resource (cmd/cli/kubectl-kyverno/processor, v1.19), so a Role costs the compiling of
+ * every Pod policy when they run together: grouping by kind keeps a mixed input's cost near the sum of its
+ * kinds' costs. A policy's reach is over-estimated, never under-estimated (see policyReach): a policy that
+ * does not match a resource gives no result for it, so leaving it out of that resource's run changes nothing.
+ */
+export function kyvernoGroups(policies: readonly object[], resources: readonly Obj[]): { policies: object[]; resources: Obj[] }[] {
+  const reach = policies.map(policyReach);
+  const groups = new Map<string, { policies: object[]; resources: Obj[] }>();
+  for (const o of resources) {
+    const which = policies.flatMap((_, i) => (reach[i]!(o) ? [i] : []));
+    if (!which.length) continue;
+    const key = which.join(',');
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { policies: which.map((i) => policies[i]!), resources: [] }));
+    g.resources.push(o);
+  }
+  return [...groups.values()];
+}
+
+/** The Pod controllers: a Pod policy reaches them through autogen (legacy and CEL types alike). */
+const POD_CONTROLLER_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'ReplicationController', 'Job', 'CronJob'] as const;
+
+/**
+ * Which resources a Kyverno policy may give a result for, judged by kind alone and over-estimated: ClusterPolicy
+ * and Policy by the kinds their rules match (a rule without kinds, or a wildcard, reaches every kind; a Pod
+ * rule every Pod controller), ValidatingPolicy by its resource rules and autogen controllers. Any other kind
+ * of policy, or a shape not read here, reaches everything.
+ */
+function policyReach(p: object): (o: Obj) => boolean {
+  const all = (): boolean => true;
+  const kind = (p as { kind?: unknown }).kind;
+  if (kind === 'ClusterPolicy' || kind === 'Policy') {
+    const kinds = new Set<string>();
+    for (const rule of ((p as KyvernoPolicy).spec?.rules ?? []) as KyvernoRuleShape[]) {
+      const m = rule.match as { any?: unknown; all?: unknown; resources?: unknown } | undefined;
+      if (!m) return all;
+      const filters = [...(Array.isArray(m.any) ? m.any : []), ...(Array.isArray(m.all) ? m.all : []), ...(m.resources ? [{ resources: m.resources }] : [])] as { resources?: { kinds?: unknown } }[];
+      if (!filters.length) return all;
+      for (const f of filters) {
+        const ks = f?.resources?.kinds;
+        if (!Array.isArray(ks) || !ks.length) return all;
+        for (const k of ks) {
+          if (typeof k !== 'string' || /[*?]/.test(k)) return all;
+          // `Kind`, `version/Kind`, `group/version/Kind`, `Kind/subresource`: every segment that may be a kind.
+          for (const seg of k.split('/')) kinds.add(seg);
+        }
+      }
+    }
+    if (kinds.has('Pod')) for (const c of POD_CONTROLLER_KINDS) kinds.add(c);
+    return (o) => kinds.has(String(o['kind']));
+  }
+  if (kind === 'ValidatingPolicy') {
+    const resources = new Set<string>();
+    const rules = (p as ValidatingPolicyShape).spec?.matchConstraints?.resourceRules;
+    if (!Array.isArray(rules) || !rules.length) return all;
+    for (const r of rules) {
+      if (!Array.isArray(r.resources) || !r.resources.length) return all;
+      for (const res of r.resources) {
+        if (typeof res !== 'string' || res.includes('*')) return all;
+        resources.add(res.split('/')[0]!);
+      }
+    }
+    // Autogen (pkg/cel/autogen) only for a policy matching exactly one rule for `pods`: the controllers it lists,
+    // or Kyverno's default ones (every Pod controller but ReplicationController).
+    if (rules.length === 1 && rules[0]!.resources!.length === 1 && rules[0]!.resources![0] === 'pods') {
+      const listed = (p as ValidatingPolicyShape).spec.autogen?.podControllers?.controllers;
+      for (const c of Array.isArray(listed) ? listed : POD_CONTROLLER_KINDS.filter((k) => k !== 'ReplicationController').map(resourceOfKind)) resources.add(c);
+    }
+    return (o) => resources.has(resourceOfKind(String(o['kind'])));
+  }
+  return all;
+}
+
+/**
+ * The exceptions that name one of these policies (v2: `spec.exceptions[].policyName`; v1:
+ * `spec.policyRefs[].name`); an exception of another shape is always kept.
+ */
+function exceptionsFor(exceptions: readonly object[], policies: readonly object[]): object[] {
+  const names = new Set(policies.map((p) => (p as { metadata?: { name?: unknown } }).metadata?.name));
+  return exceptions.filter((e) => {
+    const spec = (e as { spec?: { exceptions?: unknown; policyRefs?: unknown } }).spec;
+    const refs = Array.isArray(spec?.exceptions) ? (spec.exceptions as { policyName?: unknown }[]).map((x) => x?.policyName) : Array.isArray(spec?.policyRefs) ? (spec.policyRefs as { name?: unknown }[]).map((x) => x?.name) : undefined;
+    return refs === undefined || refs.some((n) => names.has(n));
+  });
 }
 
 /**
