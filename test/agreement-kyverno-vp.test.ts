@@ -1,0 +1,4 @@
+/** The agreement matrix through the Kyverno CLI with ValidatingPolicys (test/support/kyverno-matrix.ts). */
+import { describeKyvernoMatrix } from './support/kyverno-matrix.js';
+
+describeKyvernoMatrix('ValidatingPolicy');
