@@ -11,7 +11,8 @@ import { capture, ensureEngine, EngineError, type Logger } from '../engines/inde
 import { toYaml } from '../emit/yaml.js';
 import { CLUSTER_SCOPED_KINDS, type Action, type Obj } from './review.js';
 
-export type EngineName = 'wasm' | 'gator' | 'kyverno';
+/** The engines an audit can compare (vap: the ValidatingAdmissionPolicy oracle, src/eval/vap.ts). */
+export type EngineName = 'wasm' | 'gator' | 'kyverno' | 'vap';
 
 export interface EngineFinding {
   readonly control: string;
