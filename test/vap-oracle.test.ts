@@ -12,9 +12,16 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { vapEvaluate, vapTypecheck, type VapEvaluation, type VapResult, type VapTypecheck } from '../src/engines/vap.js';
-import { vapFindings, vapBundleOf } from '../src/eval/vap.js';
+import { vapBundleOf, vapFindings, vapObjectsOf } from '../src/eval/vap.js';
 import { startControlPlane, type RunningControlPlane } from '../src/engines/apiserver.js';
 import { admit, admitUpdate, Discovery, ensureStored, statusMessage } from '../src/eval/apiserver.js';
+import { join } from 'node:path';
+import { compile, type CompiledCluster } from '../src/compile.js';
+import { fileInput } from '../src/audit/input.js';
+import { auditCluster } from '../src/audit/run.js';
+import type { ResourceResult } from '../src/audit/report.js';
+import { runCli, tempProject, TODAY } from './helpers.js';
+import { VAP_FILES } from './fixtures/vap/bundle-vap.js';
 import { BINDINGS, BROKEN_BINDING, BROKEN_POLICY, NAMESPACES, PARAMS, POLICIES, REQUESTS } from './fixtures/vap/oracle-fixtures.js';
 
 type Obj = Record<string, any>;
@@ -257,5 +264,66 @@ describe('the oracle against a real kube-apiserver', () => {
     expect(nested!.max).toBeGreaterThan(pairs!.max * 100);
     expect(nested!.exceedsPerCallLimit).toBe(true);
     log(`vap typecheck costs: ${JSON.stringify(p.costs.map((c) => [c.fieldRef, c.min, c.max]))}`);
+  });
+});
+
+describe('kubeharden engines vap', () => {
+  it('lists the oracle with what it pins, and installs it', () => {
+    for (const args of [['engines'], ['engines', 'vap'], ['engines', 'install', 'vap']]) {
+      const r = runCli(args, tempProject({}));
+      expect(r.status).toBe(0);
+      expect(r.stdout).toMatch(/^vap \(vap-check, k8s\.io\/apiserver v0\.37\.2\): \/\S+\/vap-check$/m);
+    }
+  });
+});
+
+describe('kubeharden audit --engine vap', () => {
+  const CONFIG = `import { defineConfig } from 'kubeharden';
+export default defineConfig({
+  profile: 'pss-baseline',
+  kubernetesVersion: '1.37',
+});
+`;
+
+  it('is a usage error naming the config when the bundle has no vap/ target', () => {
+    const dir = tempProject({ 'policies.config.ts': CONFIG, 'in.yaml': 'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: x}]}\n' });
+    const r = runCli(['audit', '--engine', 'vap', 'in.yaml'], dir);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("--engine vap evaluates the bundle's vap/ target, and policies.config.ts builds none: enable `vap: { enabled: true }` in policies.config.ts");
+    const p = runCli(['audit', '--engine', 'vap', '--profile', 'pss-baseline', 'in.yaml'], dir);
+    expect(p.status).toBe(2);
+    expect(p.stderr).toContain('--profile builds none');
+  });
+
+  it('audits with the bundle’s vap/ policies through the oracle (a hand-written vap/ target)', async () => {
+    // The compiler's vap/ target is not part of this change: the audit takes a compiled cluster with
+    // hand-written vap/ files (test/fixtures/vap/bundle-vap.ts) added to its bundle.
+    const compiled = compile({ name: 'demo', profile: 'pss-baseline', kubernetesVersion: '1.37' }, { today: TODAY }).clusters[0]!;
+    const cc: CompiledCluster = { ...compiled, files: [...compiled.files, ...VAP_FILES] };
+    expect(vapObjectsOf(compiled)).toBeUndefined();
+    expect(vapObjectsOf(cc)!.policies).toHaveLength(2);
+    const input = [
+      'apiVersion: v1\nkind: Namespace\nmetadata: {name: old, labels: {fixtures.kubeharden.io/tier: legacy}}\n',
+      'apiVersion: v1\nkind: Pod\nmetadata: {name: net, namespace: apps}\nspec: {hostNetwork: true, containers: [{name: c, image: x}]}\n',
+      'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: apps}\nspec:\n  selector: {matchLabels: {a: b}}\n  template:\n    metadata: {labels: {a: b}}\n    spec: {hostPID: true, initContainers: [{name: init, image: x, securityContext: {privileged: true}}], containers: [{name: c, image: x}]}\n',
+      'apiVersion: v1\nkind: Pod\nmetadata: {name: priv, namespace: old}\nspec: {containers: [{name: c, image: x, securityContext: {privileged: true}}]}\n',
+      'apiVersion: v1\nkind: Pod\nmetadata: {name: sys}\nspec: {hostNetwork: true, containers: [{name: c, image: x}]}\n',
+      'apiVersion: v1\nkind: Pod\nmetadata: {name: sys, namespace: kube-system}\nspec: {hostNetwork: true, containers: [{name: c, image: x}]}\n',
+    ].join('---\n');
+    const dir = tempProject({ 'in.yaml': input });
+    const audited: ResourceResult[] = [];
+    const errors: string[] = [];
+    await auditCluster(cc, [fileInput(join(dir, 'in.yaml'), 'in.yaml')], { resource: (r) => audited.push(r), error: (e) => errors.push(e.message) }, { engines: ['vap'], workers: 0, log: () => {} });
+    expect(errors).toEqual([]);
+    const found = Object.fromEntries(audited.map((r) => [`${r.kind}/${r.namespace ?? ''}/${r.name}`, r.violations.filter((v) => v.engine === 'vap').map((v) => `${v.action} ${v.control}: ${v.message}`)]));
+    expect(found).toEqual({
+      'Namespace//old': [],
+      'Pod/apps/net': ['deny disallow-host-namespaces: host namespaces (hostNetwork, hostPID, hostIPC) are not allowed'],
+      'Deployment/apps/web': ['deny disallow-host-namespaces: host namespaces (hostNetwork, hostPID, hostIPC) are not allowed', 'deny disallow-privileged-containers: privileged containers are not allowed: init'],
+      'Pod/old/priv': ['warn disallow-privileged-containers: privileged containers are not allowed: c'],
+      // No namespace: evaluated in default, as kubectl would create it.
+      'Pod//sys': ['deny disallow-host-namespaces: host namespaces (hostNetwork, hostPID, hostIPC) are not allowed'],
+      'Pod/kube-system/sys': [],
+    });
   });
 });
