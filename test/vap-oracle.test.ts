@@ -2,7 +2,7 @@
  * The ValidatingAdmissionPolicy oracle (src/engines/vap/: the API server's own admission code from
  * k8s.io/apiserver v0.37.2) on hand-written policies, bindings, params and requests
  * (test/fixtures/vap/oracle-fixtures.ts, which says what each one exercises): Deny vs Warn vs Audit,
- * namespaceSelector In/NotIn, excludeResourceRules.resourceNames, matchConditions, a namespaced paramKind
+ * namespaceSelector In/NotIn, objectSelector on UPDATE, excludeResourceRules.resourceNames, matchConditions, a namespaced paramKind
  * (found, not found with parameterNotFoundAction Deny and Allow), messageExpression, auditAnnotations, UPDATE
  * with oldObject, a runtime error under failurePolicy Fail and Ignore, a policy that does not compile; the
  * typecheck mode (library availability per Kubernetes minor, estimated cost, the TypeChecker's warnings
@@ -111,6 +111,13 @@ describe('the ValidatingAdmissionPolicy oracle', () => {
     expect(result('prod-team-change').status).toBe(`configmaps "settings" is forbidden: ValidatingAdmissionPolicy 'fx-team-immutable' with binding 'fx-team-immutable' denied request: label team is immutable (was a)`);
     expect(result('prod-team-same').allowed).toBe(true);
     expect(result('prod-team-create').allowed).toBe(true);
+  });
+
+  it('objectSelector: an UPDATE matches when the old or the new object matches', () => {
+    expect(result('prod-team-removed').decisions.map((d) => d.message)).toEqual(['label team is immutable (was a)']);
+    const plain = result('prod-unlabelled-change');
+    expect(plain.matched).toEqual([]);
+    expect(plain.allowed).toBe(true);
   });
 
   it('a runtime error denies under failurePolicy Fail and is still reported under Ignore', () => {
