@@ -1,9 +1,10 @@
-/** The audit through gator and the Kyverno CLI, and the comparison of their verdicts with the WASM ones. */
+/** The audit through gator, the Kyverno CLI and the ValidatingAdmissionPolicy oracle, and the comparison of their verdicts with the WASM ones. */
 import type { CompiledCluster } from '../compile.js';
 import { objectsOf } from '../eval/bundle.js';
 import { gatorFindings, keyOf, kyvernoFindings, type EngineFinding, type EngineName } from '../eval/engines.js';
 import { CLUSTER_SCOPED_KINDS, type Obj } from '../eval/review.js';
-import type { Logger } from '../engines/index.js';
+import { EngineError, type Logger } from '../engines/index.js';
+import { vapFindings, vapObjectsOf } from '../eval/vap.js';
 
 /**
  * Findings per resource (same order as `objects`) from one engine. The real engines see each resource under
@@ -12,7 +13,7 @@ import type { Logger } from '../engines/index.js';
  * it. Inputs that share kind, namespace and name go to separate runs, so every result maps back to exactly
  * one input. An object without a name gets a temporary one, put back in the messages.
  */
-export async function findingsBy(engine: 'gator' | 'kyverno', cc: CompiledCluster, objects: readonly Obj[], log: Logger): Promise<EngineFinding[][]> {
+export async function findingsBy(engine: 'gator' | 'kyverno' | 'vap', cc: CompiledCluster, objects: readonly Obj[], log: Logger): Promise<EngineFinding[][]> {
   const runs: { object: Obj; index: number }[][] = [];
   const seen = new Map<string, number>();
   const temporary = new Map<number, string>();
@@ -28,13 +29,17 @@ export async function findingsBy(engine: 'gator' | 'kyverno', cc: CompiledCluste
     (runs[run] ??= []).push({ object, index });
   });
   const b = objectsOf(cc);
+  const vap = engine === 'vap' ? vapObjectsOf(cc) : undefined;
+  if (engine === 'vap' && !vap) throw new EngineError('vap_missing', 'the compiled bundle has no vap/ target to evaluate');
   const out: EngineFinding[][] = objects.map(() => []);
   for (const batch of runs) {
     const resources = batch.map((x) => x.object);
     const found =
       engine === 'gator'
         ? await gatorFindings([...b.templates, ...b.constraints, ...b.expansions], resources, log)
-        : await kyvernoFindings(b.policies, resources, log, b.exceptions);
+        : engine === 'vap'
+          ? await vapFindings(vap!, resources, { log })
+          : await kyvernoFindings(b.policies, resources, log, b.exceptions);
     for (const { object, index } of batch) {
       const name = temporary.get(index);
       const findings = found.get(keyOf(object)) ?? [];

@@ -14,6 +14,7 @@ import type { Logger } from '../engines/index.js';
 import { isSupportedVersion, SUPPORTED_VERSIONS } from '../pss/versions.js';
 import { parse, UsageError } from './args.js';
 import { compileConfigFile } from './compile-config.js';
+import { vapObjectsOf } from '../eval/vap.js';
 import type { Io } from './io.js';
 import type { ProfileName } from '../config/types.js';
 import type { UnreadablePath } from '../eval/manifests.js';
@@ -43,8 +44,7 @@ export async function runAudit(args: readonly string[], io: Io): Promise<number>
   if (!FAIL_ON.includes(failOn as FailOn)) throw new UsageError(`--fail-on must be one of ${FAIL_ON.join(', ')}, got "${failOn}"`);
   if (values.config && values.profile) throw new UsageError('use either --config or --profile, not both');
   const engineArg = values.engine;
-  if (!['wasm', 'gator', 'kyverno', 'all'].includes(engineArg)) throw new UsageError(`--engine must be wasm, gator, kyverno or all, got "${engineArg}"`);
-  const engines = (engineArg === 'all' ? ['wasm', 'gator', 'kyverno'] : [engineArg]) as EngineName[];
+  if (!['wasm', 'gator', 'kyverno', 'vap', 'all'].includes(engineArg)) throw new UsageError(`--engine must be wasm, gator, kyverno, vap or all, got "${engineArg}"`);
   const version = values['kubernetes-version'];
   if (version !== undefined && !isSupportedVersion(version)) {
     throw new UsageError(`--kubernetes-version must be one of ${SUPPORTED_VERSIONS[0]}…${SUPPORTED_VERSIONS[SUPPORTED_VERSIONS.length - 1]} (e.g. 1.37), got "${version}"`);
@@ -67,6 +67,7 @@ export async function runAudit(args: readonly string[], io: Io): Promise<number>
   }
 
   let clusters: readonly CompiledCluster[];
+  let configFile: string | undefined;
   if (values.profile !== undefined) {
     if (!(values.profile in PROFILES)) throw new UsageError(`unknown profile "${values.profile}"; built-in profiles: ${Object.keys(PROFILES).join(', ')}`);
     const resolved = resolveConfig({ profile: values.profile as ProfileName, ...(version ? { kubernetesVersion: version } : {}) });
@@ -76,6 +77,7 @@ export async function runAudit(args: readonly string[], io: Io): Promise<number>
     const compiled = await compileConfigFile(io, values.config);
     if (!compiled) return 2;
     clusters = compiled.result.clusters;
+    configFile = relative(io.cwd, compiled.file) || compiled.file;
   }
   let cc: CompiledCluster;
   if (values.cluster !== undefined) {
@@ -85,6 +87,18 @@ export async function runAudit(args: readonly string[], io: Io): Promise<number>
   } else if (clusters.length > 1) {
     throw new UsageError(`the config has several clusters; choose one with --cluster (${clusters.map((c) => c.cluster.name).join(', ')})`);
   } else cc = clusters[0]!;
+
+  // The ValidatingAdmissionPolicy oracle evaluates the bundle's own vap/ target: without one there is nothing
+  // to evaluate (`--engine all` then compares the other engines only).
+  const hasVap = vapObjectsOf(cc) !== undefined;
+  if (engineArg === 'vap' && !hasVap) {
+    throw new UsageError(
+      configFile !== undefined
+        ? `--engine vap evaluates the bundle's vap/ target, and ${configFile} builds none${values.cluster !== undefined ? ` for cluster ${values.cluster}` : ''}: enable \`vap: { enabled: true }\` in ${configFile}`
+        : `--engine vap evaluates the bundle's vap/ target, and --profile builds none: use a config with \`vap: { enabled: true }\``,
+    );
+  }
+  const engines = (engineArg === 'all' ? ['wasm', 'gator', 'kyverno', ...(hasVap ? ['vap'] : [])] : [engineArg]) as EngineName[];
 
   // Interrupted (Ctrl-C, a CI timeout): remove the temporary report and the spooled standard input, then die
   // of the same signal.

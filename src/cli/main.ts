@@ -8,6 +8,8 @@ import { table } from '../table.js';
 import { CONTROL_IDS, getControl, isControlId } from '../controls/index.js';
 import { DEFAULT_KUBERNETES_VERSION, SUPPORTED_VERSIONS, isSupportedVersion } from '../pss/versions.js';
 import { ENGINES, ensureEngine, findEngine, enginePath, type EngineName } from '../engines/index.js';
+import { ensureGoHelper, findGoHelper, goHelperDescription } from '../engines/go-helper.js';
+import { VAP_CHECK } from '../engines/vap.js';
 import { CONTROL_PLANE, CONTROL_PLANE_BINARIES, controlPlanePath, ensureControlPlaneBinary, findControlPlaneBinary } from '../engines/control-plane.js';
 import { parse, UsageError } from './args.js';
 import { compileConfigFile } from './compile-config.js';
@@ -33,7 +35,7 @@ Commands:
                                      committed bundle is stale
   audit <files|dirs|-> [--config F | --profile NAME] [--kubernetes-version 1.NN] [--cluster NAME] [--namespace NS]
         [--format table|json|jsonl|sarif|junit] [--output FILE] [--fail-on deny|warn|audit|never]
-        [--allow-empty] [--engine wasm|gator|kyverno|all] [--workers N]
+        [--allow-empty] [--engine wasm|gator|kyverno|vap|all] [--workers N]
                                      Evaluate manifests offline; exit 1 when something reaches --fail-on
   exempt <files|dirs|-> --reason TEXT --expires YYYY-MM-DD [--config F] [--cluster NAME] [--namespace NS]
          [--dry-run]
@@ -41,7 +43,7 @@ Commands:
   list [--format table|json]         List every control
   explain <control-id> [--format text|json] [--kubernetes-version 1.NN]
                                      Show a control's exact semantics and options
-  engines [install] [opa|gator|kyverno|apiserver|all]
+  engines [install] [opa|gator|kyverno|vap|apiserver|all]
                                      Show or install the pinned engines (per-user cache)
 
 \`kubeharden <command> --help\` shows a command's options; \`kubeharden --version\` the version.
@@ -93,7 +95,9 @@ Options:
   --fail-on A                  deny (default), warn, audit or never: what makes the exit code 1; an input
                                with no resources at all also does (a warning is printed), except under never
   --allow-empty                accept an input with no resources (still warned about) as a pass
-  --engine E                   wasm (default), gator, kyverno, or all (compares their verdicts)
+  --engine E                   wasm (default), gator, kyverno, vap (the bundle's vap/ ValidatingAdmissionPolicies
+                               through the API server's own admission code; needs \`vap: { enabled: true }\`),
+                               or all (compares their verdicts; includes vap when the bundle has a vap/ target)
   --workers N                  worker threads (0: the main thread)
   -h, --help                   this text
 
@@ -114,10 +118,11 @@ Options:
   --format F                  text (default) or json
   --kubernetes-version 1.NN   the defaults for this Kubernetes minor (default ${DEFAULT_KUBERNETES_VERSION})
   -h, --help                  this text`,
-  engines: `Usage: kubeharden engines [install] [opa|gator|kyverno|apiserver|all]
+  engines: `Usage: kubeharden engines [install] [opa|gator|kyverno|vap|apiserver|all]
 
 Shows where the pinned engines are, or installs them into the per-user cache (~/.cache/kubeharden);
-apiserver is kube-apiserver and etcd.
+vap is vap-check, the ValidatingAdmissionPolicy oracle built on the API server's admission code
+(k8s.io/apiserver); apiserver is kube-apiserver and etcd.
 
 Options:
   -h, --help   this text`,
@@ -371,8 +376,8 @@ async function enginesCommand(args: readonly string[], io: Io): Promise<number> 
   const { positionals } = parse({ args: [...args], options: {}, allowPositionals: true });
   const install = positionals[0] === 'install';
   const which = (install ? positionals[1] : positionals[0]) ?? 'all';
-  const names: EngineName[] = which === 'all' ? ['opa', 'gator', 'kyverno'] : which === 'apiserver' ? [] : [which as EngineName];
-  for (const n of names) if (!(n in ENGINES)) throw new UsageError(`unknown engine "${n}" (opa, gator, kyverno, apiserver, all)`);
+  const names: EngineName[] = which === 'all' ? ['opa', 'gator', 'kyverno'] : which === 'apiserver' || which === 'vap' ? [] : [which as EngineName];
+  for (const n of names) if (!(n in ENGINES)) throw new UsageError(`unknown engine "${n}" (opa, gator, kyverno, vap, apiserver, all)`);
   for (const n of names) {
     const spec = ENGINES[n];
     if (install) {
@@ -381,6 +386,15 @@ async function enginesCommand(args: readonly string[], io: Io): Promise<number> 
     } else {
       const p = findEngine(n);
       io.out(`${n} ${spec.version}: ${p ?? `not installed (kubeharden engines install ${n} → ${enginePath(n)}; or set ${spec.envVar})`}`);
+    }
+  }
+  // The ValidatingAdmissionPolicy oracle of `kubeharden audit --engine vap`, built from src/engines/vap/.
+  if (which === 'all' || which === 'vap') {
+    const pinned = goHelperDescription(VAP_CHECK);
+    if (install) io.out(`vap (vap-check, ${pinned}): ${await ensureGoHelper(VAP_CHECK, (l) => io.err(l))}`);
+    else {
+      const { path, expected } = findGoHelper(VAP_CHECK);
+      io.out(`vap (vap-check, ${pinned}): ${path ?? `not built (kubeharden engines install vap → ${expected}; or set ${VAP_CHECK.envVar})`}`);
     }
   }
   // The control plane (kube-apiserver + etcd) of `kubeharden test --engine apiserver`.

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EngineError, cacheDir, isExecutable, run, type Logger } from './index.js';
+import { EngineError, cacheDir, isExecutable, run, withInstallLock, type Logger } from './index.js';
 
 export interface GoHelper {
   /** Binary name, also the cache folder: `<cache>/engines/<name>/<hash>/<name>`. */
@@ -36,13 +36,8 @@ export function goHelperSourceDir(h: GoHelper): string {
   );
 }
 
-/** Finds the binary for the current sources or builds it (printing progress through `log`). */
-export async function ensureGoHelper(h: GoHelper, log: Logger = (l) => process.stderr.write(`${l}\n`)): Promise<string> {
-  const override = process.env[h.envVar];
-  if (override) {
-    if (!isExecutable(override)) throw new EngineError('engine_not_found', `${h.envVar}=${override} is not an executable file; unset it to let kubeharden build ${h.name}`);
-    return override;
-  }
+/** The sources, their hash and where the binary built from them lives. */
+function goHelperBuild(h: GoHelper): { src: string; contents: Map<string, Buffer>; dir: string; final: string } {
   const src = goHelperSourceDir(h);
   const hash = createHash('sha256');
   const contents = new Map<string, Buffer>();
@@ -53,8 +48,49 @@ export async function ensureGoHelper(h: GoHelper, log: Logger = (l) => process.s
     hash.update(buf);
   }
   const dir = join(cacheDir(), 'engines', h.name, hash.digest('hex').slice(0, 16));
-  const final = join(dir, h.name);
+  return { src, contents, dir, final: join(dir, h.name) };
+}
+
+function goHelperOverride(h: GoHelper): string | undefined {
+  const override = process.env[h.envVar];
+  if (!override) return undefined;
+  if (!isExecutable(override)) throw new EngineError('engine_not_found', `${h.envVar}=${override} is not an executable file; unset it to let kubeharden build ${h.name}`);
+  return override;
+}
+
+/** Where the binary for the current sources is (the override, or the cache), or undefined while it is not built. */
+export function findGoHelper(h: GoHelper): { path: string | undefined; expected: string } {
+  const override = goHelperOverride(h);
+  if (override) return { path: override, expected: override };
+  const { final } = goHelperBuild(h);
+  return { path: isExecutable(final) ? final : undefined, expected: final };
+}
+
+/** What the program pins, from its go.mod. */
+export function goHelperDescription(h: GoHelper): string {
+  return h.describe(readFileSync(join(goHelperSourceDir(h), 'go.mod'), 'utf8'));
+}
+
+/**
+ * Finds the binary for the current sources or builds it (printing progress through `log`). Builds of one
+ * program are serialized by a lock file in its cache folder: a second process waits and reuses the result.
+ */
+export async function ensureGoHelper(h: GoHelper, log: Logger = (l) => process.stderr.write(`${l}\n`)): Promise<string> {
+  const override = goHelperOverride(h);
+  if (override) return override;
+  const { src, contents, dir, final } = goHelperBuild(h);
   if (isExecutable(final)) return final;
+  mkdirSync(dir, { recursive: true });
+  return withInstallLock(join(dir, '.install.lock'), h.name, log, async () => {
+    if (isExecutable(final)) {
+      log(`kubeharden: ${h.name} was built by another process; using it`);
+      return final;
+    }
+    return buildGoHelper(h, src, contents, dir, final, log);
+  });
+}
+
+async function buildGoHelper(h: GoHelper, src: string, contents: Map<string, Buffer>, dir: string, final: string, log: Logger): Promise<string> {
 
   const what = `${h.name} (${h.describe(contents.get('go.mod')!.toString('utf8'))})`;
   const go = spawnSync('go', ['version'], { encoding: 'utf8' });

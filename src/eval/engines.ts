@@ -12,7 +12,8 @@ import { toYaml } from '../emit/yaml.js';
 import { CLUSTER_SCOPED_KINDS, type Action, type Obj } from './review.js';
 import { mapLimit } from './map-limit.js';
 
-export type EngineName = 'wasm' | 'gator' | 'kyverno';
+/** The engines an audit can compare (vap: the ValidatingAdmissionPolicy oracle, src/eval/vap.ts). */
+export type EngineName = 'wasm' | 'gator' | 'kyverno' | 'vap';
 
 export interface EngineFinding {
   readonly control: string;

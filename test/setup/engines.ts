@@ -6,10 +6,13 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { ensureControlPlane } from '../../src/engines/control-plane.js';
 import { ensureEngine } from '../../src/engines/index.js';
+import { ensureVapChecker } from '../../src/engines/vap.js';
 
 export default async function setup(): Promise<void> {
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
   for (const engine of ['opa', 'gator', 'kyverno'] as const) await ensureEngine(engine, log);
+  // The ValidatingAdmissionPolicy oracle for test/vap-oracle.test.ts (about 40 s cold with modules downloaded).
+  await ensureVapChecker(log);
   // kube-apiserver and etcd for test/apiserver.test.ts (about 6 minutes cold, cached after).
   await ensureControlPlane(log);
   ensureChromium(log);
