@@ -19,11 +19,15 @@ export interface Grant {
   readonly sub: string;
 }
 
+/** The list fields of a rule that the checks read (`variables.roleRules`). */
+const RULE_LISTS = ['verbs', 'apiGroups', 'resources', 'nonResourceURLs'] as const;
+
 export const aggregated = (o: string): string => `(type(${o}) == map && type(${o}.?aggregationRule.orValue(null)) == map)`;
 
 /**
  * ClusterRoles named in `variables.exemptRoles` (exact, or a prefix ending in `*`; namespaced Roles never),
- * the map-typed rules (none on an UPDATE of a ClusterRole aggregated before and after: the controller's),
+ * the map-typed rules (none on an UPDATE of a ClusterRole aggregated before and after: the controller's), each
+ * as a map of its list fields (see `list`),
  * the aggregationRule selectors and the label keys each requires a ClusterRole to carry. On an UPDATE, rules
  * and selectors the role already had, exactly, do not count (lib.rego.hbs `role_rule_new`, `selector_new`).
  */
@@ -38,7 +42,8 @@ export const ROLE_VARIABLES: readonly CelVariable[] = [
     name: 'roleRules',
     expression:
       `request.operation == 'UPDATE' && ${aggregated('object')} && ${aggregated('oldObject')} ? [] : ` +
-      `${listOr('object.?rules.orValue([])')}.filter(r, type(r) == map && !(r in ${oldList('?rules')}))`,
+      `${listOr('object.?rules.orValue([])')}.filter(r, type(r) == map && !(r in ${oldList('?rules')}))` +
+      `.map(r, {${RULE_LISTS.map((f) => `${celString(f)}: ${listOr(`r.?${f}.orValue([])`)}`).join(', ')}})`,
   },
   {
     name: 'selectorKeys',
@@ -60,8 +65,12 @@ export const AGGREGATION: CelValidation = {
     `(variables.selectorKeys.exists(ks, ks.exists(k, k in variables.aggregationKeys)) ? ['selectors must not select ' + variables.aggregationKeys.filter(k, variables.selectorKeys.exists(ks, k in ks)).join(', ')] : []).join('') + '.'`,
 };
 
-/** The rule's list `field` (absent, null or mistyped reads as empty). */
-export const list = (r: string, field: string): string => listOr(`${r}.?${field}.orValue([])`);
+/**
+ * The list `field` of a rule of `variables.roleRules`, which holds each new rule with its list fields read
+ * once (absent, null or mistyped as empty): every check tests a rule's lists many times, and the expression
+ * stays a fraction of its size (the engines compile it per request).
+ */
+export const list = (r: string, field: (typeof RULE_LISTS)[number]): string => `${r}.${field}`;
 
 /** True when list `l` holds one of `values`. */
 export const holds = (l: string, x: string, values: readonly string[]): string =>
