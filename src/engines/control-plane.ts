@@ -68,7 +68,7 @@ export const CONTROL_PLANE: Readonly<Record<ControlPlaneBinary, ControlPlaneSpec
     ldflags: ['-s', '-w', `-X k8s.io/component-base/version.gitVersion=${KUBE_VERSION}`, '-X k8s.io/component-base/version.gitMajor=1', `-X k8s.io/component-base/version.gitMinor=${KUBE_VERSION.split('.')[1]}`, '-X k8s.io/component-base/version.gitTreeState=clean'],
     versionArgs: ['--version'],
     versionPattern: /^Kubernetes (v\S+)$/m,
-    coldBuild: 'about 6 minutes (less after kube-apiserver: they share most packages)',
+    coldBuild: 'up to 30 minutes on a busy 2-core machine, after kube-apiserver',
   },
   etcd: {
     name: 'etcd',
