@@ -28,6 +28,9 @@ export default defineConfig({
   network: { defaultDeny: true },
   resources: { quota: true, limitRange: true },
   namespaceObjects: { optInLabel: 'kubeharden.io/isolate=true' },
+  // Native ValidatingAdmissionPolicies (vap/): the same CEL checks, run by the API server itself, for
+  // clusters without a policy engine (or as a second line beside one).
+  vap: { enabled: true },
   psa: {
     // Unlabeled namespaces: PSA audits and warns at restricted, and enforces nothing (the policies do).
     defaultEnforce: 'privileged',

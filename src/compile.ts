@@ -7,6 +7,7 @@ import { lowerCluster } from './ir/lower.js';
 import type { BundleIR } from './ir/types.js';
 import { gatekeeperBackend } from './backends/gatekeeper/index.js';
 import { kyvernoBackend } from './backends/kyverno/index.js';
+import { vapBackend, vapUnsupportedReason } from './backends/vap/index.js';
 import { psaBackend } from './backends/psa/index.js';
 import { docsBackend, MARKDOWN_HEADER, type EngineSupport } from './backends/docs/index.js';
 import { engineSuitesBackend } from './backends/engine-suites/index.js';
@@ -51,7 +52,7 @@ interface StageContext {
   support(): EngineSupport;
 }
 
-type StageName = 'kyverno' | 'gatekeeper' | 'engine-suites' | 'psa' | 'docs' | 'control-plane' | 'namespace-objects' | 'report';
+type StageName = 'kyverno' | 'gatekeeper' | 'vap' | 'engine-suites' | 'psa' | 'docs' | 'control-plane' | 'namespace-objects' | 'report';
 
 interface Stage {
   readonly name: StageName;
@@ -66,6 +67,8 @@ interface Stage {
 const STAGES: readonly Stage[] = [
   { name: 'kyverno', run: ({ ir }) => kyvernoBackend(ir) },
   { name: 'gatekeeper', run: ({ ir }) => gatekeeperBackend(ir) },
+  // Native ValidatingAdmissionPolicies (only with `vap.enabled`).
+  { name: 'vap', run: ({ ir }) => vapBackend(ir) },
   {
     name: 'engine-suites',
     run: (ctx) => engineSuitesBackend(ctx.ir, new Set(ctx.ir.controls.map((c) => c.control).filter((id) => ctx.support().kyverno[id] === true)), ctx.inputs.fixtures),
@@ -124,10 +127,12 @@ export function serialize(f: BackendFile): string {
 function engineSupport(ir: BundleIR): EngineSupport {
   const k: Partial<Record<ControlId, true | string>> = {};
   const g: Partial<Record<ControlId, true | string>> = {};
+  const v: Partial<Record<ControlId, true | string>> = {};
   for (const c of ir.controls) {
     const control = getControl(c.control);
     k[c.control] = unsupportedReason(control, 'kyverno') ?? true;
     g[c.control] = unsupportedReason(control, 'gatekeeper') ?? true;
+    v[c.control] = vapUnsupportedReason(c.control) ?? true;
   }
-  return { kyverno: k, gatekeeper: g };
+  return { kyverno: k, gatekeeper: g, vap: v };
 }

@@ -46,6 +46,26 @@ describe('validation', () => {
     expect(multi.config!.clusters.map((c) => [c.name, c.kyvernoPolicyType])).toEqual([['next', 'ValidatingPolicy'], ['old', 'ClusterPolicy']]);
   });
 
+  it('validates vap.enabled, off by default, resolved per cluster, and refused below Kubernetes 1.30 with the field and the version', () => {
+    expect(cluster({}).vap).toEqual({ enabled: false });
+    expect(cluster({ vap: { enabled: true } }).vap).toEqual({ enabled: true });
+    expect(cluster({ kubernetesVersion: '1.30', vap: { enabled: true } }).vap).toEqual({ enabled: true });
+    // Off is fine at any version.
+    expect(cluster({ kubernetesVersion: '1.29', vap: { enabled: false } }).vap).toEqual({ enabled: false });
+    const old = resolve({ kubernetesVersion: '1.29', vap: { enabled: true } });
+    expect(old.diagnostics.map((x) => [x.severity, x.code, x.path.join('.')])).toEqual([['error', 'unsupported_version', 'vap.enabled']]);
+    expect(old.diagnostics[0]!.message).toMatch(/Kubernetes 1\.30 or later.*targets 1\.29/);
+    expect(codes({ vap: true })).toEqual(['error:invalid_value:vap']);
+    expect(codes({ vap: { enabled: 'yes' } })).toEqual(['error:invalid_value:vap.enabled']);
+    const typo = resolve({ vap: { enable: true } });
+    expect(typo.diagnostics.map((x) => [x.code, x.path.join('.'), x.hint])).toEqual([['unknown_key', 'vap.enable', 'did you mean "enabled"?']]);
+    expect(codes({ vaps: { enabled: true } })).toEqual(['error:unknown_key:vaps']);
+    // Per cluster: the entry's own version decides.
+    const multi = resolve({ vap: { enabled: true }, clusters: { now: {}, old: { kubernetesVersion: '1.28' }, off: { vap: { enabled: false } } } });
+    expect(multi.diagnostics.map((x) => `${x.code}:${x.path.join('.')}`)).toEqual(['unsupported_version:vap.enabled']);
+    expect(multi.diagnostics[0]!.message).toContain('targets 1.28');
+  });
+
   it('reports every problem at once with codes, paths and hints', () => {
     const r = resolve({
       profile: 'pss-strict',

@@ -20,6 +20,7 @@ import { INIT_USAGE, initCommand } from './init.js';
 import { EXEMPT_USAGE, runExempt } from './exempt-command.js';
 import { ConfigLoadError } from '../config/load.js';
 import { PACKAGE_VERSION } from '../version.js';
+import { vapUnsupportedReason } from '../backends/vap/index.js';
 
 export type { Io } from './io.js';
 
@@ -353,6 +354,7 @@ function explainCommand(args: readonly string[], io: Io): number {
           kubernetesVersion: v,
           options: Object.fromEntries(opts.map(([name, spec]) => [name, { description: spec.description, default: defaults[name] ?? null }])),
           samples: { deny: c.samples.filter((s) => s.expect === 'deny').length, allow: c.samples.filter((s) => s.expect === 'allow').length },
+          validatingAdmissionPolicy: vapUnsupportedReason(id) === undefined ? true : { unsupported: vapUnsupportedReason(id) },
         },
         null,
         2,
@@ -364,6 +366,8 @@ function explainCommand(args: readonly string[], io: Io): number {
   lines.push(`Category: ${c.category}`, `Severity: ${c.severity}`, `NSA/CISA: ${c.nsa.join(', ')}`);
   if (c.defaultMode) lines.push(`Default mode: ${c.defaultMode} (where the config's defaultMode is enforce; set the control's mode to change it)`);
   if (c.pss) lines.push(`Pod Security Standards: ${c.pss.level}, PSA check ${c.pss.check}${c.pss.since ? `, from 1.${c.pss.since}` : ''}${c.pss.overrides ? `, replaces ${c.pss.overrides}` : ''}`);
+  const vapGap = vapUnsupportedReason(id);
+  lines.push(`ValidatingAdmissionPolicy: ${vapGap === undefined ? 'yes (vap/, with vap.enabled)' : `no: ${vapGap}`}`);
   lines.push('', `Options (defaults for Kubernetes ${v}):`);
   if (!opts.length) lines.push('  none');
   for (const [name, spec] of opts) lines.push(`  ${name}: ${spec.description}`, `    default: ${JSON.stringify(defaults[name])}`);

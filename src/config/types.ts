@@ -132,6 +132,15 @@ export interface KyvernoSettings {
   readonly policyType?: 'ValidatingPolicy' | 'ClusterPolicy';
 }
 
+/** The native ValidatingAdmissionPolicy target (`vap/` in the bundle). */
+export interface VapSettings {
+  /**
+   * `true`: `vap/` holds a ValidatingAdmissionPolicy and its bindings per control instance, enforced by the
+   * API server itself (admissionregistration.k8s.io/v1, Kubernetes ≥ 1.30). Default: `false`.
+   */
+  readonly enabled?: boolean;
+}
+
 /** Which API resources are encrypted at rest in etcd. */
 export type EncryptedResource = 'secrets' | 'configmaps';
 
@@ -325,6 +334,8 @@ export interface ClusterSettings {
   readonly gatekeeper?: GatekeeperSettings;
   /** Kyverno output. */
   readonly kyverno?: KyvernoSettings;
+  /** Native ValidatingAdmissionPolicies (`vap/`). */
+  readonly vap?: VapSettings;
   /** Control-plane files: the audit policy, encryption at rest, the flags checklist. Defaults suit most clusters. */
   readonly controlPlane?: ControlPlaneSettings;
   /** NetworkPolicies per namespace (default-deny, DNS, cloud metadata). Namespaces may override each field. */

@@ -95,6 +95,8 @@ export interface ResolvedCluster {
   readonly regoVersion: 'v1' | 'v0';
   /** Which Kyverno policy types `kyverno/` holds (config `kyverno.policyType`). */
   readonly kyvernoPolicyType: 'ValidatingPolicy' | 'ClusterPolicy';
+  /** Whether `vap/` holds native ValidatingAdmissionPolicies (config `vap.enabled`). */
+  readonly vap: { readonly enabled: boolean };
   readonly controlPlane: ResolvedControlPlane;
   /** NetworkPolicies, ResourceQuota and LimitRange generated per namespace (config/namespace-objects.ts). */
   readonly namespaceObjects: ResolvedNamespaceObjects;

@@ -14,6 +14,7 @@ export function applyCommands(c: ResolvedCluster, hasPsaFile: boolean): string[]
     '```sh',
     `kubectl apply -k ${c.name}/kyverno        # Kyverno ClusterPolicies`,
     `kubectl apply -k ${c.name}/gatekeeper     # Gatekeeper (run twice: constraints need the CRDs their templates create)`,
+    ...(c.vap.enabled ? [`kubectl apply -k ${c.name}/vap            # or: native ValidatingAdmissionPolicies (no engine; see below)`] : []),
     ...(hasPsaFile ? [`kubectl apply --server-side --field-manager=${PSA_FIELD_MANAGER} -f ${c.name}/${PSA_NAMESPACES_FILE}   # PSA labels only`] : []),
     '```',
   ];

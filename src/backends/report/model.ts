@@ -8,6 +8,7 @@
  */
 import { getControl, isControlId } from '../../controls/index.js';
 import { implementedBy, statedGaps, type StatedGap } from '../../controls/types.js';
+import { vapUnsupportedReason } from '../vap/index.js';
 import { stableJson } from '../../stable-json.js';
 import type { ControlSettings } from '../../ir/cluster.js';
 import { psaLabeled, type PsaLevels } from '../../ir/psa.js';
@@ -258,6 +259,13 @@ export function coverageReport(ir: BundleIR, comment: string): CoverageReport {
     if (ids('reported').length) gaps.push(`reported, not enforced: ${ids('reported').join(', ')}`);
     // What the controls state an engine (or admission as a whole) does not check: users of that engine do not get it.
     for (const c of relevant) for (const g of c.gaps) gaps.push(gapText(c.id, g));
+    // With `vap/` on: the controls its ValidatingAdmissionPolicies do not check (backends/vap).
+    if (cluster.vap.enabled) {
+      for (const c of relevant) {
+        const why = c.state === 'off' || !isControlId(c.id) ? undefined : vapUnsupportedReason(c.id);
+        if (why) gaps.push(`ValidatingAdmissionPolicy cannot express ${c.id}: ${why}`);
+      }
+    }
     const missingArtifacts = artifacts.filter((a) => !a.present).map((a) => a.file);
     if (missingArtifacts.length) gaps.push(`not generated: ${missingArtifacts.join(', ')}`);
     if (rec.outside) gaps.push(`outside kubeharden: ${rec.outside}`);

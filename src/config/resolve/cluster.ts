@@ -1,7 +1,7 @@
 /** One cluster: its settings from the base config and (multi-cluster) its entry under `clusters`, resolved step by step. */
 import type { Diagnostics } from '../../diagnostics.js';
 import { describe } from '../../controls/options.js';
-import { DEFAULT_KUBERNETES_VERSION, SUPPORTED_VERSIONS, isSupportedVersion, type KubernetesVersion } from '../../pss/versions.js';
+import { DEFAULT_KUBERNETES_VERSION, SUPPORTED_VERSIONS, isSupportedVersion, minor, type KubernetesVersion } from '../../pss/versions.js';
 import type { Mode, ProfileName } from '../types.js';
 import { ISOLATED_NAMESPACE_DEFAULTS, resolveNamespaceObjects } from '../namespace-objects.js';
 import { resolveClusterControls } from './controls.js';
@@ -35,6 +35,7 @@ export function resolveCluster(d: Diagnostics, name: string, source: ClusterSour
 
   const regoVersion = resolveRegoVersion(d, source.pick('gatekeeper'));
   const kyvernoPolicyType = resolveKyvernoPolicyType(d, source.pick('kyverno'));
+  const vap = resolveVap(d, source.pick('vap'), version);
   const controlPlaneSetting = source.pick('controlPlane');
   const controlPlane = resolveControlPlane(d, controlPlaneSetting.value, controlPlaneSetting.path);
 
@@ -74,7 +75,7 @@ export function resolveCluster(d: Diagnostics, name: string, source: ClusterSour
     source.pick('namespaceObjects'),
   );
 
-  const resolved = { name, profile, level, version, defaultMode, exemptNamespaces, controls, namespaces, exceptions, fixtures, regoVersion, kyvernoPolicyType, controlPlane, namespaceObjects };
+  const resolved = { name, profile, level, version, defaultMode, exemptNamespaces, controls, namespaces, exceptions, fixtures, regoVersion, kyvernoPolicyType, vap, controlPlane, namespaceObjects };
   return withPsaLevels({ ...(rollout === 'observe' ? observe(resolved) : resolved), rollout, engineNamespaces, psa: { defaultEnforce: psaSettings.defaultEnforce } });
 }
 
@@ -120,6 +121,35 @@ function resolveKyvernoPolicyType(d: Diagnostics, setting: Layer): KyvernoPolicy
   if (KYVERNO_POLICY_TYPES.includes(t as KyvernoPolicyType)) return t as KyvernoPolicyType;
   if (t !== undefined) d.error('invalid_value', [...setting.path, 'policyType'], `policyType must be one of ${KYVERNO_POLICY_TYPES.map((x) => `'${x}'`).join(', ')}, got ${describe(t)}`, hintFor(t, KYVERNO_POLICY_TYPES));
   return fallback;
+}
+
+/** The first minor where admissionregistration.k8s.io/v1 ValidatingAdmissionPolicy is served (GA). */
+export const VAP_MIN_VERSION = '1.30';
+
+function resolveVap(d: Diagnostics, setting: Layer, version: KubernetesVersion): { enabled: boolean } {
+  const off = { enabled: false };
+  if (setting.value === undefined) return off;
+  if (!isObject(setting.value)) {
+    d.error('invalid_value', setting.path, `vap must be an object, got ${describe(setting.value)}`);
+    return off;
+  }
+  checkKeys(d, setting.value, setting.path, ['enabled']);
+  const e = setting.value['enabled'];
+  if (e === undefined) return off;
+  if (typeof e !== 'boolean') {
+    d.error('invalid_value', [...setting.path, 'enabled'], `vap.enabled must be true or false, got ${describe(e)}`);
+    return off;
+  }
+  if (e && minor(version) < minor(VAP_MIN_VERSION)) {
+    d.error(
+      'unsupported_version',
+      [...setting.path, 'enabled'],
+      `vap.enabled needs Kubernetes ${VAP_MIN_VERSION} or later (ValidatingAdmissionPolicy v1 is GA in ${VAP_MIN_VERSION}); this cluster targets ${version}`,
+      `raise kubernetesVersion to '${VAP_MIN_VERSION}' or later, or set vap.enabled to false`,
+    );
+    return off;
+  }
+  return { enabled: e };
 }
 
 function resolveRegoVersion(d: Diagnostics, setting: Layer): 'v1' | 'v0' {

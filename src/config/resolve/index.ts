@@ -23,7 +23,7 @@ export { isObject, stableJson } from './util.js';
 const TOP_KEYS = ['name', 'clusters'] as const;
 const CLUSTER_KEYS = [
   'profile', 'kubernetesVersion', 'defaultMode', 'exemptNamespaces', 'controls', 'namespaces',
-  'exceptions', 'exceptionHorizonDays', 'fixtures', 'gatekeeper', 'kyverno', 'controlPlane', 'network', 'resources',
+  'exceptions', 'exceptionHorizonDays', 'fixtures', 'gatekeeper', 'kyverno', 'vap', 'controlPlane', 'network', 'resources',
   'namespaceObjects', 'rollout', 'policyEngines', 'psa',
 ] as const;
 
