@@ -6,11 +6,11 @@
  * (parameters, generateVAP), exceptions by name and allowances through expanded workloads, DELETE reviews,
  * and the shipped suite under both flags.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { CONTROL_IDS, getControl, type ControlId } from '../src/controls/index.js';
 import { checkableOffline } from '../src/controls/types.js';
 import { SUPPORTED_VERSIONS, minor, type KubernetesVersion } from '../src/pss/versions.js';
@@ -24,6 +24,7 @@ import type { PolicyModule } from '../src/eval/wasm.js';
 import { capture, ensureEngine } from '../src/engines/index.js';
 import type { ControlInstance } from '../src/ir/types.js';
 import type { Obj } from '../src/eval/review.js';
+import { ROOT } from './helpers.js';
 
 /** `KUBEHARDEN_CONTROLS` / `KUBEHARDEN_VERSIONS` narrow the matrix while developing (as in agreement.test.ts); CI refuses them. */
 function filter(name: string, known: readonly string[]): string[] | undefined {
@@ -214,4 +215,31 @@ describe('exceptions, allowances and DELETE: the CEL block = the Rego block', ()
       rmSync(dir, { recursive: true, force: true });
     }
   }, 120_000);
+});
+
+/**
+ * The suite the reference bundle ships, under both gator flags: agreement.test.ts runs it with gator's default
+ * (native validation on: the CEL blocks); here it also runs with native validation off (the Rego blocks), as the
+ * bundle README tells users to. Two halves (by tests), run as two processes.
+ */
+describe('the shipped gator suite passes with native validation on and off', () => {
+  it('gator verify generated/reference/gatekeeper/... --enable-k8s-native-validation=false', async () => {
+    const root = join(ROOT, 'generated', 'reference', 'gatekeeper');
+    const templates = readFileSync(join(root, 'templates', 'disallow-privileged-containers.yaml'), 'utf8');
+    expect(templates).toContain('engine: K8sNativeValidation');
+    expect(templates).toContain('generateVAP: false');
+    const gator = await ensureEngine('gator');
+    const suite = parse(readFileSync(join(root, 'suite.yaml'), 'utf8')) as { tests: { name: string; cases: { name: string }[] }[] };
+    const names = suite.tests.map((t) => t.name);
+    const half = Math.ceil(names.length / 2);
+    const run = (ts: readonly string[]): string => `^(${ts.map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})$//`;
+    const outputs = await Promise.all([names.slice(0, half), names.slice(half)].map((ts) => capture(gator, ['verify', '-v', `${root}/...`, '--run', run(ts), nativeValidationFlag('rego')])));
+    const out = outputs.map((r) => r.stdout).join('\n');
+    for (const r of outputs) {
+      expect(r.code, r.stdout.slice(-2000) + r.stderr.slice(-2000)).toBe(0);
+      expect(r.stdout).not.toMatch(/FAIL/);
+    }
+    expect(out.match(/^--- PASS: \S+/gm)?.map((l) => l.slice(10)).sort()).toEqual([...names].sort());
+    expect(out.match(/^ {4}--- PASS: \S+/gm)?.length).toBe(suite.tests.reduce((n, t) => n + t.cases.length, 0));
+  }, 600_000);
 });
