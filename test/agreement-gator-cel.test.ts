@@ -58,6 +58,14 @@ interface Row {
   readonly wasm: string[];
 }
 
+/**
+ * Gatekeeper's decisions for a CEL expression that fails to compile or evaluate, or runs out of budget
+ * (k8s.io/apiserver v0.36.2, which gatekeeper v3.23.0 builds on: plugin/cel/activation.go and
+ * plugin/policy/validating/validator.go); `failurePolicy: Fail` turns each into a deny. A sample must never be
+ * denied by one, nor by the fallback for a validation without a message.
+ */
+const CEL_ERROR = /compilation error|unexpected internal error|running out of cost budget|runtime cost could not be calculated|resulted in error|failed messageExpression|failed expression:|Invalid type sent to validator/;
+
 /** Rows whose verdict (deny when the row's own control reports a finding) differs from WASM's or the expected one. */
 function disagreements(engine: string, rows: readonly Row[], byControl: ReadonlyMap<ControlId, EngineFindings>): { wrong: string[]; sameMessages: number } {
   const wrong: string[] = [];
@@ -71,7 +79,9 @@ function disagreements(engine: string, rows: readonly Row[], byControl: Readonly
     const mine = (findings.get(keyOf(c.object)) ?? []).filter((f) => f.control === c.control);
     const got = mine.length ? 'deny' : 'allow';
     const w = wasm.length ? 'deny' : 'allow';
-    if (got !== w || got !== c.expectPlain) wrong.push(`${c.name} [${c.kind}] ${c.control}: expected ${c.expectPlain}, wasm ${w}, gator (${engine}) ${got}${mine.length ? `: ${mine.map((f) => f.message).join(' | ')}` : ''}`);
+    const errors = mine.filter((f) => CEL_ERROR.test(f.message));
+    if (errors.length) wrong.push(`${c.name} [${c.kind}] ${c.control}: gator (${engine}) reported an evaluation error: ${errors.map((f) => f.message).join(' | ')}`);
+    else if (got !== w || got !== c.expectPlain) wrong.push(`${c.name} [${c.kind}] ${c.control}: expected ${c.expectPlain}, wasm ${w}, gator (${engine}) ${got}${mine.length ? `: ${mine.map((f) => f.message).join(' | ')}` : ''}`);
     else if (JSON.stringify(mine.map((f) => f.message).sort()) === JSON.stringify(wasm)) sameMessages++;
   }
   return { wrong, sameMessages };
