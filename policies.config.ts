@@ -19,6 +19,9 @@ export default defineConfig({
   // `observe` builds the same bundle without rejecting anything (first step of a rollout, see the bundle
   // README's "Rolling out"); this cluster has been through it.
   rollout: 'enforce',
+  // Gatekeeper templates carry a CEL block (K8sNativeValidation, which Gatekeeper runs) beside the Rego block,
+  // both from the same checks; generateVAP stays off (gatekeeper.generateVAP, see the bundle README).
+  gatekeeper: { engines: ['Rego', 'CEL'] },
   // Control-plane namespaces: no control applies here (listed so reviewers see them). The policy engines'
   // namespaces (kyverno, gatekeeper-system) are exempt too, by default (policyEngines.namespaces).
   exemptNamespaces: ['kube-node-lease', 'kube-public', 'kube-system'],

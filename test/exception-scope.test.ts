@@ -39,7 +39,11 @@ function bothTypes(config: UserConfig): { b: ReturnType<typeof objectsOf>; vp: R
 
 const controlOfPolicy = (p: object): string => (p as { metadata: { annotations: Record<string, string> } }).metadata.annotations['kubeharden.io/control']!;
 
-/** Every engine (Kyverno with both policy types) gives exactly the expected controls (restricted to `only`) for every resource. */
+/**
+ * Every engine (Kyverno with both policy types; gator with native validation on, which runs the templates' CEL
+ * blocks when the config has `gatekeeper.engines: ['Rego', 'CEL']`, and off, the Rego blocks) gives exactly the
+ * expected controls (restricted to `only`) for every resource; WASM and gator's Rego give the same messages.
+ */
 async function expectAgreement(
   ev: { evaluate(o: Obj): { control: string; message: string }[] },
   { b, vp }: { b: ReturnType<typeof objectsOf>; vp: ReturnType<typeof objectsOf> },
@@ -51,8 +55,9 @@ async function expectAgreement(
   // match UPDATEs of pods/ephemeralcontainers, which `kyverno apply` never sends): the CLI's cost grows with
   // policies × resources, and a policy of another control cannot change these controls' verdicts.
   const underTest = (p: object): boolean => !only || only.has(controlOfPolicy(p));
-  const [gator, kyverno, kyvernoVp]: [EngineFindings, EngineFindings, EngineFindings] = await Promise.all([
+  const [gator, gatorRego, kyverno, kyvernoVp]: [EngineFindings, EngineFindings, EngineFindings, EngineFindings] = await Promise.all([
     gatorFindings([...b.templates, ...b.constraints, ...b.expansions], resources as never),
+    gatorFindings([...b.templates, ...b.constraints, ...b.expansions], resources as never, undefined, 'rego'),
     kyvernoFindings(b.policies.filter(underTest), resources as never, undefined, b.exceptions),
     kyvernoFindings(vp.policies.filter((p) => underTest(p) && !(p as { metadata: { name: string } }).metadata.name.endsWith('.ephemeralcontainers')), resources as never, undefined, vp.exceptions),
   ]);
@@ -62,9 +67,10 @@ async function expectAgreement(
     const wasm = ev.evaluate(r);
     expect(controlsOf(wasm, only), `wasm ${key}`).toEqual(expected[key]);
     expect(controlsOf(gator.get(key), only), `gator ${key}`).toEqual(expected[key]);
+    expect(controlsOf(gatorRego.get(key), only), `gator (Rego) ${key}`).toEqual(expected[key]);
     expect(controlsOf(kyverno.get(key), only), `kyverno ${key}`).toEqual(expected[key]);
     expect(controlsOf(kyvernoVp.get(key), only), `kyverno (ValidatingPolicy) ${key}`).toEqual(expected[key]);
-    expect(wasm.map((f) => f.message).sort(), `messages ${key}`).toEqual((gator.get(key) ?? []).map((f) => f.message).sort());
+    expect(wasm.map((f) => f.message).sort(), `messages ${key}`).toEqual((gatorRego.get(key) ?? []).map((f) => f.message).sort());
   }
 }
 

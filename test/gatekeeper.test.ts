@@ -33,8 +33,8 @@ const config = {
   exceptions: [{ control: 'disallow-privileged-containers', images: [`${CANARY}*`], reason: 'test', expires: '2027-06-01' }],
 } as const;
 
-function objects(): { templates: ConstraintTemplate[]; constraints: Constraint[] } {
-  const cc = compile(config, { today: '2026-11-26' }).clusters[0]!;
+function objects(cel = false): { templates: ConstraintTemplate[]; constraints: Constraint[] } {
+  const cc = compile(cel ? { ...config, gatekeeper: { engines: ['Rego', 'CEL'] } } : config, { today: '2026-11-26' }).clusters[0]!;
   const all = cc.files.filter((f) => 'objects' in f && f.path.startsWith('gatekeeper/')).flatMap((f) => ('objects' in f ? f.objects : [])) as { kind: string }[];
   return {
     templates: all.filter((o) => o.kind === 'ConstraintTemplate') as ConstraintTemplate[],
@@ -46,6 +46,36 @@ describe('Gatekeeper objects', () => {
   it('ConstraintTemplates (v1 and legacy v0) validate against the CRD schema', () => {
     for (const id of CONTROL_IDS) {
       for (const v of ['v1', 'v0'] as const) expect(schemaErrors(templateValidator, constraintTemplate(id, v, '0.0.0')), `${id} ${v}`).toEqual([]);
+    }
+  });
+
+  it('templates with a CEL block validate against the CRD schema, their source against the K8sNativeValidation Source', () => {
+    // gatekeeper v3.23.0 pkg/drivers/k8scel/schema/schema.go Source (the fields kubeharden writes), strict.
+    const named = { type: 'array', items: { type: 'object', additionalProperties: false, required: ['name', 'expression'], properties: { name: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }, expression: { type: 'string', minLength: 1 } } } };
+    const source = validator({
+      type: 'object',
+      additionalProperties: false,
+      required: ['generateVAP', 'variables', 'validations'],
+      properties: {
+        generateVAP: { type: 'boolean' },
+        variables: named,
+        validations: { type: 'array', minItems: 1, items: { type: 'object', additionalProperties: false, required: ['expression', 'message'], properties: { expression: { type: 'string' }, message: { type: 'string' }, messageExpression: { type: 'string' } } } },
+      },
+    });
+    for (const id of CONTROL_IDS) {
+      const t = constraintTemplate(id, 'v1', '0.0.0', { cel: true });
+      expect(schemaErrors(templateValidator, t), id).toEqual([]);
+      const code = (t.spec.targets[0] as { code: { engine: string; source: unknown }[] }).code;
+      expect(code.map((c) => c.engine), id).toEqual(['K8sNativeValidation', 'Rego']);
+      expect(schemaErrors(source, code[0]!.source), id).toEqual([]);
+      // Gatekeeper binds params and anyObject itself and refuses templates that define them again.
+      expect((code[0]!.source as { variables: { name: string }[] }).variables.map((v) => v.name), id).not.toContain('params');
+    }
+    const { templates } = objects(true);
+    expect(templates.length).toBeGreaterThan(10);
+    for (const t of templates) {
+      expect(schemaErrors(templateValidator, t), t.metadata.name).toEqual([]);
+      expect(JSON.stringify(t), t.metadata.name).toContain('"engine":"K8sNativeValidation"');
     }
   });
 
@@ -83,8 +113,9 @@ describe('Gatekeeper objects', () => {
     }
   });
 
-  it('user values travel in parameters, never in Rego text', () => {
-    const { templates, constraints } = objects();
+  it.each([false, true])('user values travel in parameters, never in Rego or CEL text (CEL block: %s)', (cel) => {
+    const { templates, constraints } = objects(cel);
+    expect(templates.some((t) => JSON.stringify(t).includes('K8sNativeValidation'))).toBe(cel);
     for (const t of templates) expect(JSON.stringify(t)).not.toContain('canary');
     expect(JSON.stringify(constraints)).toContain('canary');
   });

@@ -66,6 +66,26 @@ describe('validation', () => {
     expect(multi.diagnostics[0]!.message).toContain('targets 1.28');
   });
 
+  it('validates gatekeeper.engines and generateVAP and resolves them per cluster', () => {
+    expect(cluster({}).gatekeeperEngines).toEqual(['Rego']);
+    expect(cluster({}).gatekeeperGenerateVAP).toBe(false);
+    expect(cluster({ gatekeeper: { engines: ['CEL', 'Rego'] } }).gatekeeperEngines).toEqual(['Rego', 'CEL']);
+    expect(cluster({ gatekeeper: { engines: ['Rego', 'CEL'], generateVAP: true } }).gatekeeperGenerateVAP).toBe(true);
+    const typo = resolve({ gatekeeper: { engines: ['Rego', 'cel'] } });
+    expect(typo.diagnostics.map((x) => [x.code, x.path.join('.'), x.hint])).toEqual([['invalid_value', 'gatekeeper.engines.1', 'did you mean "CEL"?']]);
+    expect(codes({ gatekeeper: { engines: 'CEL' } })).toEqual(['error:invalid_value:gatekeeper.engines']);
+    expect(codes({ gatekeeper: { engines: ['CEL'] } })).toEqual(['error:invalid_value:gatekeeper.engines']);
+    expect(codes({ gatekeeper: { engines: ['Rego', 'Rego'] } })).toEqual(['error:invalid_value:gatekeeper.engines']);
+    expect(codes({ gatekeeper: { engine: ['Rego'] } })).toEqual(['error:unknown_key:gatekeeper.engine']);
+    expect(resolve({ gatekeeper: { engine: ['Rego'] } }).diagnostics[0]!.hint).toBe('did you mean "engines"?');
+    expect(codes({ gatekeeper: { generateVAP: 'yes', engines: ['Rego', 'CEL'] } })).toEqual(['error:invalid_value:gatekeeper.generateVAP']);
+    // Gatekeeper generates policies from CEL blocks only; the v0 template field has no code[] for one.
+    expect(codes({ gatekeeper: { generateVAP: true } })).toEqual(['error:invalid_value:gatekeeper.generateVAP']);
+    expect(codes({ gatekeeper: { regoVersion: 'v0', engines: ['Rego', 'CEL'] } })).toEqual(['error:invalid_value:gatekeeper.engines']);
+    const multi = resolve({ gatekeeper: { engines: ['Rego', 'CEL'] }, clusters: { old: { gatekeeper: { engines: ['Rego'] } }, next: {} } });
+    expect(multi.config!.clusters.map((c) => [c.name, c.gatekeeperEngines])).toEqual([['next', ['Rego', 'CEL']], ['old', ['Rego']]]);
+  });
+
   it('reports every problem at once with codes, paths and hints', () => {
     const r = resolve({
       profile: 'pss-strict',

@@ -5,7 +5,9 @@ import { PROFILES, inProfile } from '../config/resolve.js';
 import { KubehardenError } from '../diagnostics.js';
 import { diffBundle, formatDiff, isClean, writeBundle } from '../emit/write.js';
 import { table } from '../table.js';
-import { CONTROL_IDS, getControl, isControlId } from '../controls/index.js';
+import { CONTROL_IDS, getControl, isControlId, type ControlId } from '../controls/index.js';
+import { implementedBy } from '../controls/types.js';
+import { celBlockWhy } from '../backends/gatekeeper/cel.js';
 import { DEFAULT_KUBERNETES_VERSION, SUPPORTED_VERSIONS, isSupportedVersion } from '../pss/versions.js';
 import { ENGINES, ensureEngine, findEngine, enginePath, type EngineName } from '../engines/index.js';
 import { ensureGoHelper, findGoHelper, goHelperDescription } from '../engines/go-helper.js';
@@ -355,6 +357,7 @@ function explainCommand(args: readonly string[], io: Io): number {
           options: Object.fromEntries(opts.map(([name, spec]) => [name, { description: spec.description, default: defaults[name] ?? null }])),
           samples: { deny: c.samples.filter((s) => s.expect === 'deny').length, allow: c.samples.filter((s) => s.expect === 'allow').length },
           validatingAdmissionPolicy: vapUnsupportedReason(id) === undefined ? true : { unsupported: vapUnsupportedReason(id) },
+          gatekeeper: gatekeeperBlocks(id),
         },
         null,
         2,
@@ -371,9 +374,22 @@ function explainCommand(args: readonly string[], io: Io): number {
   lines.push('', `Options (defaults for Kubernetes ${v}):`);
   if (!opts.length) lines.push('  none');
   for (const [name, spec] of opts) lines.push(`  ${name}: ${spec.description}`, `    default: ${JSON.stringify(defaults[name])}`);
+  const gk = gatekeeperBlocks(id);
+  lines.push(
+    '',
+    gk.template
+      ? `Gatekeeper: Rego template${gk.cel === true ? "; with gatekeeper.engines ['Rego', 'CEL'] also a CEL block (K8sNativeValidation, which Gatekeeper then runs)" : `; Rego only with gatekeeper.engines ['Rego', 'CEL']: ${gk.cel}`}`
+      : `Gatekeeper: no template (${gk.cel})`,
+  );
   lines.push('', `Samples: ${c.samples.length} (${c.samples.filter((s) => s.expect === 'deny').length} deny, ${c.samples.filter((s) => s.expect === 'allow').length} allow)`);
   io.out(lines.join('\n'));
   return 0;
+}
+
+/** What a control's ConstraintTemplate carries: a template at all, and a CEL block (true) or why not. */
+function gatekeeperBlocks(id: ControlId): { template: boolean; cel: true | string } {
+  const why = celBlockWhy(id);
+  return { template: implementedBy(getControl(id), 'gatekeeper'), cel: why ?? true };
 }
 
 async function enginesCommand(args: readonly string[], io: Io): Promise<number> {

@@ -119,6 +119,19 @@ export interface GatekeeperSettings {
    * `v0`: the legacy `targets[].rego` field for older Gatekeeper (same source, which imports rego.v1).
    */
   readonly regoVersion?: 'v1' | 'v0';
+  /**
+   * The engines each ConstraintTemplate carries. `['Rego']` (default): Rego only. `['Rego', 'CEL']`: also a
+   * `K8sNativeValidation` (CEL) block built from the control's CEL check (Gatekeeper ≥ 3.18, needs
+   * `regoVersion: 'v1'`). Gatekeeper runs only the CEL block when both are present; controls whose CEL cannot
+   * run in Gatekeeper keep Rego only (the bundle README lists them).
+   */
+  readonly engines?: readonly ('Rego' | 'CEL')[];
+  /**
+   * With CEL: let Gatekeeper generate a ValidatingAdmissionPolicy from each template (`generateVAP: true`).
+   * Default `false`, written out on every CEL block: generated policies inherit `failurePolicy: Fail` and can
+   * deadlock the control plane (open-policy-agent/gatekeeper#4530).
+   */
+  readonly generateVAP?: boolean;
 }
 
 /** Which Kyverno policy types the bundle's `kyverno/` directory holds. */

@@ -41,9 +41,20 @@ function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
 
 const GATOR_ACTIONS: Readonly<Record<string, Action>> = { deny: 'deny', warn: 'warn', dryrun: 'audit' };
 
+/**
+ * Which of a template's engines gator runs: `native` (gator's default, `--enable-k8s-native-validation=true`) runs
+ * the CEL block of a template that has one, `rego` (`=false`) the Rego block.
+ */
+export type GatorEngine = 'native' | 'rego';
+
+/** The gator flag for `engine` (what `gator test` and `gator verify` take). */
+export function nativeValidationFlag(engine: GatorEngine): string {
+  return `--enable-k8s-native-validation=${engine === 'native'}`;
+}
+
 /** `gator test` over the given Gatekeeper objects (templates, constraints, expansion templates) and resources. */
-export async function gatorFindings(policyObjects: readonly object[], resources: readonly Obj[], log?: Logger): Promise<EngineFindings> {
-  return runGator(gatorInput(policyObjects, resources), log);
+export async function gatorFindings(policyObjects: readonly object[], resources: readonly Obj[], log?: Logger, engine: GatorEngine = 'native'): Promise<EngineFindings> {
+  return runGator(gatorInput(policyObjects, resources, engine), log);
 }
 
 /** The files an engine run reads (name → exact bytes), with what is needed to parse its answer. */
@@ -53,17 +64,24 @@ interface EngineInput {
   /** Kyverno: the PolicyExceptions given with `--exception`. */
   readonly exceptionObjects?: readonly object[];
   readonly resources: readonly Obj[];
+  /** Flags the engine gets besides its files (part of what a shared run is keyed on). */
+  readonly flags?: readonly string[];
 }
 
-function gatorInput(policyObjects: readonly object[], resources: readonly Obj[]): EngineInput {
-  return { files: { 'policies.yaml': toYaml(policyObjects, { header: false }), 'resources.yaml': toYaml(resources, { header: false }) }, policyObjects, resources };
+function gatorInput(policyObjects: readonly object[], resources: readonly Obj[], engine: GatorEngine = 'native'): EngineInput {
+  return {
+    files: { 'policies.yaml': toYaml(policyObjects, { header: false }), 'resources.yaml': toYaml(resources, { header: false }) },
+    policyObjects,
+    resources,
+    flags: [nativeValidationFlag(engine)],
+  };
 }
 
 async function runGator(input: EngineInput, log?: Logger): Promise<EngineFindings> {
   const gator = await ensureEngine('gator', log);
   return withTempDir(async (dir) => {
     writeInput(dir, input);
-    const r = await capture(gator, gatorArgs(join(dir, 'policies.yaml'), join(dir, 'resources.yaml')));
+    const r = await capture(gator, [...gatorArgs(join(dir, 'policies.yaml'), join(dir, 'resources.yaml')), ...(input.flags ?? [])]);
     return parseGatorOutput(r, input.policyObjects);
   });
 }
@@ -292,9 +310,9 @@ export class EngineRuns {
     if (!(limit >= 1)) throw new RangeError(`EngineRuns: limit must be at least 1, not ${limit}`);
   }
 
-  /** `gatorFindings`, run once per distinct input. */
-  gator(policyObjects: readonly object[], resources: readonly Obj[]): Promise<EngineFindings> {
-    const input = gatorInput(policyObjects, resources);
+  /** `gatorFindings`, run once per distinct input (and engine). */
+  gator(policyObjects: readonly object[], resources: readonly Obj[], engine: GatorEngine = 'native'): Promise<EngineFindings> {
+    const input = gatorInput(policyObjects, resources, engine);
     return this.share('gator', input, () => runGator(input, this.log));
   }
 
@@ -334,9 +352,10 @@ export class EngineRuns {
   }
 }
 
-/** SHA-256 over every input file: name, byte length, bytes (so no two different inputs can run together). */
+/** SHA-256 over every input file (name, byte length, bytes) and the flags, so no two different inputs can run together. */
 function inputDigest(input: EngineInput): string {
   const h = createHash('sha256');
+  h.update(`${JSON.stringify(input.flags ?? [])}\u0000`);
   for (const name of Object.keys(input.files).sort()) {
     const bytes = Buffer.from(input.files[name]!, 'utf8');
     h.update(`${name}\u0000${bytes.length}\u0000`).update(bytes);

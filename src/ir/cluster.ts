@@ -93,6 +93,10 @@ export interface ResolvedCluster {
   readonly exceptions: readonly ResolvedException[];
   readonly fixtures: readonly ResolvedFixture[];
   readonly regoVersion: 'v1' | 'v0';
+  /** The engines each ConstraintTemplate carries (config `gatekeeper.engines`): Rego, and CEL when it holds 'CEL'. */
+  readonly gatekeeperEngines: readonly ('Rego' | 'CEL')[];
+  /** `generateVAP` on the templates' CEL blocks (config `gatekeeper.generateVAP`, default false). */
+  readonly gatekeeperGenerateVAP: boolean;
   /** Which Kyverno policy types `kyverno/` holds (config `kyverno.policyType`). */
   readonly kyvernoPolicyType: 'ValidatingPolicy' | 'ClusterPolicy';
   /** Whether `vap/` holds native ValidatingAdmissionPolicies (config `vap.enabled`). */

@@ -6,7 +6,14 @@ import type { ControlInstance } from '../../ir/types.js';
 import { gatekeeperKind } from '../../names.js';
 import { allowKeysOf, portRangeOf } from '../../config/allow.js';
 import { renderControlRego, renderLibRego } from './rego.js';
+import { celBlockWhy, celSource } from './cel.js';
 import type { Constraint, ConstraintTemplate, ExpansionTemplate, JsonSchema } from './types.js';
+
+/** What a template carries besides Rego: a CEL block (config `gatekeeper.engines` with 'CEL'), and its `generateVAP`. */
+export interface TemplateEngines {
+  readonly cel: boolean;
+  readonly generateVAP?: boolean;
+}
 
 export const ENFORCEMENT_ACTION: Record<Mode, Constraint['spec']['enforcementAction']> = {
   enforce: 'deny',
@@ -23,7 +30,7 @@ const PARAM_SCHEMA: Record<ParamType, JsonSchema> = {
   },
 };
 
-export function constraintTemplate(id: ControlId, regoVersion: 'v1' | 'v0', packageVersion: string): ConstraintTemplate {
+export function constraintTemplate(id: ControlId, regoVersion: 'v1' | 'v0', packageVersion: string, engines: TemplateEngines = { cel: false }): ConstraintTemplate {
   const c = getControl(id);
   if (c.engines.gatekeeper.kind === 'unsupported') throw new Error(`gatekeeper: ${id} has no template: ${c.engines.gatekeeper.why}`);
   const kind = gatekeeperKind(id);
@@ -46,6 +53,9 @@ export function constraintTemplate(id: ControlId, regoVersion: 'v1' | 'v0', pack
   for (const [name, type] of Object.entries(c.params)) properties[name] = PARAM_SCHEMA[type];
   const rego = renderControlRego(id, regoVersion);
   const lib = renderLibRego(regoVersion);
+  const withCel = engines.cel && celBlockWhy(id) === undefined;
+  if (withCel && regoVersion !== 'v1') throw new Error(`gatekeeper: ${id}: a CEL block needs Rego v1 (code[])`);
+  const regoBlock = { engine: 'Rego' as const, source: { version: 'v1' as const, rego, libs: [lib] } };
   return {
     apiVersion: 'templates.gatekeeper.sh/v1',
     kind: 'ConstraintTemplate',
@@ -62,7 +72,7 @@ export function constraintTemplate(id: ControlId, regoVersion: 'v1' | 'v0', pack
       crd: { spec: { names: { kind }, validation: { openAPIV3Schema: { type: 'object', properties } } } },
       targets: [
         regoVersion === 'v1'
-          ? { target: 'admission.k8s.gatekeeper.sh', code: [{ engine: 'Rego', source: { version: 'v1', rego, libs: [lib] } }] }
+          ? { target: 'admission.k8s.gatekeeper.sh', code: withCel ? [{ engine: 'K8sNativeValidation', source: celSource(id, engines.generateVAP ?? false) }, regoBlock] : [regoBlock] }
           : { target: 'admission.k8s.gatekeeper.sh', rego, libs: [lib] },
       ],
     },

@@ -1,4 +1,5 @@
 /** Object shapes the Gatekeeper backend emits (the subset kubeharden writes). */
+import type { CelSource } from './cel.js';
 
 export interface ConstraintTemplate {
   apiVersion: 'templates.gatekeeper.sh/v1';
@@ -10,8 +11,10 @@ export interface ConstraintTemplate {
   };
 }
 
+export type GatekeeperCode = { engine: 'Rego'; source: { version: 'v1'; rego: string; libs: string[] } } | { engine: 'K8sNativeValidation'; source: CelSource };
+
 export type GatekeeperTarget =
-  | { target: 'admission.k8s.gatekeeper.sh'; code: { engine: 'Rego'; source: { version: 'v1'; rego: string; libs: string[] } }[] }
+  | { target: 'admission.k8s.gatekeeper.sh'; code: GatekeeperCode[] }
   | { target: 'admission.k8s.gatekeeper.sh'; rego: string; libs: string[] };
 
 export interface JsonSchema {

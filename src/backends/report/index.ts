@@ -86,6 +86,14 @@ function markdown(r: CoverageReport): string {
     'Statuses come from the files of this bundle: the Kyverno policies, Gatekeeper constraints and PSA labels it',
     'contains, and the control-plane files in `control-plane/`. Same data: `report.json`; as a colour matrix: `report.html`.',
     '',
+    ...(c.gatekeeper.engines.includes('CEL')
+      ? [
+          `Gatekeeper templates carry a CEL block (K8sNativeValidation, which Gatekeeper runs) and the Rego block; ${
+            c.gatekeeper.regoOnly.length ? `Rego only: ${c.gatekeeper.regoOnly.map((x) => `${x.id} (${md(x.why)})`).join(', ')}.` : 'every Gatekeeper control of this bundle has both.'
+          }`,
+          '',
+        ]
+      : []),
     '| Status | Meaning |',
     '|---|---|',
     ...STATUSES.map((s) => `| ${s} | ${STATUS_TEXT[s]} |`),

@@ -6,6 +6,7 @@
  * report-files.test.ts reads the same statuses back from the emitted files of every scenario, so the report
  * cannot claim what the bundle does not contain.
  */
+import { celBlockWhy } from '../gatekeeper/cel.js';
 import { getControl, isControlId } from '../../controls/index.js';
 import { implementedBy, statedGaps, type StatedGap } from '../../controls/types.js';
 import { vapUnsupportedReason } from '../vap/index.js';
@@ -89,7 +90,15 @@ export interface NamespaceCoverage {
 
 export interface CoverageReport {
   readonly $comment: string;
-  readonly cluster: { readonly name: string; readonly profile: string; readonly kubernetesVersion: string; readonly pssVersion: string; readonly defaultMode: Mode };
+  readonly cluster: {
+    readonly name: string;
+    readonly profile: string;
+    readonly kubernetesVersion: string;
+    readonly pssVersion: string;
+    readonly defaultMode: Mode;
+    /** The blocks the Gatekeeper templates carry (config `gatekeeper.engines`), and the controls whose template keeps Rego only, with why. */
+    readonly gatekeeper: { readonly engines: readonly string[]; readonly regoOnly: readonly { readonly id: string; readonly why: string }[] };
+  };
   readonly totals: StatusCounts;
   readonly sections: readonly { readonly id: NsaSectionId; readonly title: string; readonly counts: StatusCounts }[];
   readonly recommendations: readonly RecommendationCoverage[];
@@ -326,7 +335,21 @@ export function coverageReport(ir: BundleIR, comment: string): CoverageReport {
 
   return {
     $comment: comment,
-    cluster: { name: cluster.name, profile: cluster.profile, kubernetesVersion: cluster.version, pssVersion: pssVersionLabel(cluster.version), defaultMode: cluster.defaultMode },
+    cluster: {
+      name: cluster.name,
+      profile: cluster.profile,
+      kubernetesVersion: cluster.version,
+      pssVersion: pssVersionLabel(cluster.version),
+      defaultMode: cluster.defaultMode,
+      gatekeeper: {
+        engines: [...cluster.gatekeeperEngines],
+        regoOnly: cluster.gatekeeperEngines.includes('CEL')
+          ? ir.controls
+              .filter((x) => x.instances.length && implementedBy(getControl(x.control), 'gatekeeper') && celBlockWhy(x.control) !== undefined)
+              .map((x) => ({ id: x.control, why: celBlockWhy(x.control)! }))
+          : [],
+      },
+    },
     totals,
     sections,
     recommendations,

@@ -33,7 +33,7 @@ export function resolveCluster(d: Diagnostics, name: string, source: ClusterSour
   const rollout = resolveRollout(d, source.pick('rollout'));
   const psaSettings = resolvePsa(d, source.pick('psa'), exemptNamespaces);
 
-  const regoVersion = resolveRegoVersion(d, source.pick('gatekeeper'));
+  const { regoVersion, engines: gatekeeperEngines, generateVAP: gatekeeperGenerateVAP } = resolveGatekeeper(d, source.pick('gatekeeper'));
   const kyvernoPolicyType = resolveKyvernoPolicyType(d, source.pick('kyverno'));
   const vap = resolveVap(d, source.pick('vap'), version);
   const controlPlaneSetting = source.pick('controlPlane');
@@ -75,7 +75,7 @@ export function resolveCluster(d: Diagnostics, name: string, source: ClusterSour
     source.pick('namespaceObjects'),
   );
 
-  const resolved = { name, profile, level, version, defaultMode, exemptNamespaces, controls, namespaces, exceptions, fixtures, regoVersion, kyvernoPolicyType, vap, controlPlane, namespaceObjects };
+  const resolved = { name, profile, level, version, defaultMode, exemptNamespaces, controls, namespaces, exceptions, fixtures, regoVersion, gatekeeperEngines, gatekeeperGenerateVAP, kyvernoPolicyType, vap, controlPlane, namespaceObjects };
   return withPsaLevels({ ...(rollout === 'observe' ? observe(resolved) : resolved), rollout, engineNamespaces, psa: { defaultEnforce: psaSettings.defaultEnforce } });
 }
 
@@ -152,15 +152,58 @@ function resolveVap(d: Diagnostics, setting: Layer, version: KubernetesVersion):
   return { enabled: e };
 }
 
-function resolveRegoVersion(d: Diagnostics, setting: Layer): 'v1' | 'v0' {
-  if (setting.value === undefined) return 'v1';
+const GATEKEEPER_ENGINES = ['Rego', 'CEL'] as const;
+type GatekeeperEngine = (typeof GATEKEEPER_ENGINES)[number];
+
+interface GatekeeperResolved {
+  regoVersion: 'v1' | 'v0';
+  engines: GatekeeperEngine[];
+  generateVAP: boolean;
+}
+
+function resolveGatekeeper(d: Diagnostics, setting: Layer): GatekeeperResolved {
+  const out: GatekeeperResolved = { regoVersion: 'v1', engines: ['Rego'], generateVAP: false };
+  if (setting.value === undefined) return out;
   if (!isObject(setting.value)) {
     d.error('invalid_value', setting.path, `gatekeeper must be an object, got ${describe(setting.value)}`);
-    return 'v1';
+    return out;
   }
-  checkKeys(d, setting.value, setting.path, ['regoVersion']);
+  checkKeys(d, setting.value, setting.path, ['regoVersion', 'engines', 'generateVAP']);
   const rv = setting.value['regoVersion'];
-  if (rv === 'v0' || rv === 'v1') return rv;
-  if (rv !== undefined) d.error('invalid_value', [...setting.path, 'regoVersion'], `regoVersion must be 'v1' or 'v0', got ${describe(rv)}`);
-  return 'v1';
+  if (rv === 'v0' || rv === 'v1') out.regoVersion = rv;
+  else if (rv !== undefined) d.error('invalid_value', [...setting.path, 'regoVersion'], `regoVersion must be 'v1' or 'v0', got ${describe(rv)}`, hintFor(rv, ['v1', 'v0']));
+  const engines = setting.value['engines'];
+  const enginesPath = [...setting.path, 'engines'];
+  if (engines !== undefined) {
+    const problem = (msg: string, at: (string | number)[] = enginesPath, hint?: string): void => d.error('invalid_value', at, msg, hint);
+    if (!Array.isArray(engines)) problem(`engines must be ['Rego'] or ['Rego', 'CEL'], got ${describe(engines)}`);
+    else {
+      let ok = true;
+      engines.forEach((e, i) => {
+        if (!GATEKEEPER_ENGINES.includes(e as GatekeeperEngine)) {
+          ok = false;
+          problem(`engines[${i}] must be 'Rego' or 'CEL', got ${describe(e)}`, [...enginesPath, i], hintFor(e, GATEKEEPER_ENGINES));
+        }
+      });
+      if (ok) {
+        const set = new Set(engines as GatekeeperEngine[]);
+        if (set.size !== engines.length) problem(`engines lists an engine twice: ${describe(engines)}`);
+        else if (!set.has('Rego'))
+          problem(`engines must include 'Rego': the Rego block serves the WASM evaluation, audits and Gatekeeper without CEL; write ['Rego', 'CEL']`);
+        else out.engines = GATEKEEPER_ENGINES.filter((e) => set.has(e));
+      }
+    }
+  }
+  const vap = setting.value['generateVAP'];
+  if (vap !== undefined) {
+    if (typeof vap !== 'boolean') d.error('invalid_value', [...setting.path, 'generateVAP'], `generateVAP must be a boolean, got ${describe(vap)}`);
+    else if (vap && !out.engines.includes('CEL')) d.error('invalid_value', [...setting.path, 'generateVAP'], `generateVAP needs engines ['Rego', 'CEL']: Gatekeeper generates ValidatingAdmissionPolicies from CEL blocks only`);
+    else out.generateVAP = vap;
+  }
+  if (out.engines.includes('CEL') && out.regoVersion === 'v0') {
+    d.error('invalid_value', enginesPath, `engines ['Rego', 'CEL'] needs regoVersion 'v1': the CEL block lives in code[], which the legacy v0 template field has no place for`);
+    out.engines = ['Rego'];
+    out.generateVAP = false;
+  }
+  return out;
 }

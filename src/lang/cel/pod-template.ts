@@ -58,7 +58,7 @@ export function rewritePodPaths(expression: string, kind: PodTemplateKind): stri
 }
 
 /** Index just past the string literal starting at `start` (a quote; a raw prefix `r`/`R` is copied as an identifier character). */
-function literalEnd(s: string, start: number): number {
+export function literalEnd(s: string, start: number): number {
   const q = s[start]!;
   const raw = start > 0 && /[rR]/.test(s[start - 1]!) && (start < 2 || !IDENT.test(s[start - 2]!));
   const triple = s.startsWith(q.repeat(3), start);
