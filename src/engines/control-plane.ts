@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { join } from 'node:path';
 import { EngineError, cacheDir, isExecutable, run, withInstallLock, type Logger } from './index.js';
 
-export type ControlPlaneBinary = 'kube-apiserver' | 'kube-controller-manager' | 'etcd';
+export type ControlPlaneBinary = 'kube-apiserver' | 'etcd';
 
 export interface ControlPlaneSpec {
   readonly name: ControlPlaneBinary;
@@ -54,21 +54,6 @@ export const CONTROL_PLANE: Readonly<Record<ControlPlaneBinary, ControlPlaneSpec
     versionArgs: ['--version'],
     versionPattern: /^Kubernetes (v\S+)$/m,
     coldBuild: 'about 6 minutes',
-  },
-  // Only its ValidatingAdmissionPolicy status controller runs (test/vap.test.ts): it type-checks the policies
-  // and writes status.typeChecking, which the API server alone never fills in.
-  'kube-controller-manager': {
-    name: 'kube-controller-manager',
-    version: KUBE_VERSION,
-    envVar: 'KUBEHARDEN_KUBE_CONTROLLER_MANAGER',
-    module: 'k8s.io/kubernetes',
-    pkg: 'k8s.io/kubernetes/cmd/kube-controller-manager',
-    siblingVersion: KUBE_VERSION.replace(/^v1\./, 'v0.'),
-    sibling: (path, target) => path.startsWith('k8s.io/') && target === `./staging/src/${path}`,
-    ldflags: ['-s', '-w', `-X k8s.io/component-base/version.gitVersion=${KUBE_VERSION}`, '-X k8s.io/component-base/version.gitMajor=1', `-X k8s.io/component-base/version.gitMinor=${KUBE_VERSION.split('.')[1]}`, '-X k8s.io/component-base/version.gitTreeState=clean'],
-    versionArgs: ['--version'],
-    versionPattern: /^Kubernetes (v\S+)$/m,
-    coldBuild: 'up to 30 minutes on a busy 2-core machine, after kube-apiserver',
   },
   etcd: {
     name: 'etcd',

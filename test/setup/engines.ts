@@ -1,23 +1,20 @@
 // Installs (or finds) what the tests run before any test starts: the pinned engines, the control plane
-// (kube-apiserver + etcd, and kube-controller-manager), and Debian's
+// (kube-apiserver + etcd), and Debian's
 // Chromium for the report.html test. Something missing is a failure, not a skip: this throws when it
 // cannot be installed.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { ensureControlPlane, ensureControlPlaneBinary } from '../../src/engines/control-plane.js';
+import { ensureControlPlane } from '../../src/engines/control-plane.js';
 import { ensureEngine } from '../../src/engines/index.js';
 import { ensureVapChecker } from '../../src/engines/vap.js';
 
 export default async function setup(): Promise<void> {
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
   for (const engine of ['opa', 'gator', 'kyverno'] as const) await ensureEngine(engine, log);
-  // The ValidatingAdmissionPolicy oracle for test/vap-oracle.test.ts (about 40 s cold with modules downloaded).
+  // The ValidatingAdmissionPolicy oracle for test/vap-oracle.test.ts and test/vap.test.ts (about 40 s cold with modules downloaded).
   await ensureVapChecker(log);
   // kube-apiserver and etcd for test/apiserver.test.ts (about 6 minutes cold, cached after).
   await ensureControlPlane(log);
-  // kube-controller-manager for test/vap.test.ts (its ValidatingAdmissionPolicy type checking; cold it builds
-  // after kube-apiserver, sharing most packages, yet took about 30 minutes on a busy 2-core machine).
-  await ensureControlPlaneBinary('kube-controller-manager', log);
   ensureChromium(log);
 }
 

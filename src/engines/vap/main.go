@@ -924,11 +924,33 @@ func typedEnv(ver *utilversion.Version, object, params *apiservercel.DeclType, h
 	if err != nil {
 		return nil, err
 	}
+	// The compiler of the variables (validating.TypeChecker sets its own, unexported typeCheckingCompiler):
+	// without one, the first variable would dereference nil.
+	c.Compiler = &typeCheckingCompiler{env: c}
 	opts := plugincel.OptionalVariableDeclarations{HasParams: hasParams, HasAuthorizer: true}
 	for _, v := range vars {
 		c.CompileAndStoreVariable(&validating.Variable{Name: v.Name, Expression: v.Expression}, opts, environment.StoredExpressions)
 	}
 	return c.Env(environment.StoredExpressions)
+}
+
+// typeCheckingCompiler is validating's unexported compiler of the same name: it compiles against the
+// composited environment (object, oldObject and params typed), does not enforce the output type and builds no
+// program; an expression that does not compile gives its error, and the variable's type stays unknown (dyn).
+type typeCheckingCompiler struct {
+	env *plugincel.CompositedCompiler
+}
+
+func (t *typeCheckingCompiler) CompileCELExpression(e plugincel.ExpressionAccessor, _ plugincel.OptionalVariableDeclarations, mode environment.Type) plugincel.CompilationResult {
+	env, err := t.env.Env(mode)
+	if err != nil {
+		return plugincel.CompilationResult{Error: &apiservercel.Error{Type: apiservercel.ErrorTypeInternal, Detail: fmt.Sprintf("fail to build env: %v", err)}, ExpressionAccessor: e}
+	}
+	ast, issues := env.Compile(e.GetExpression())
+	if issues != nil {
+		return plugincel.CompilationResult{Error: &apiservercel.Error{Type: apiservercel.ErrorTypeInvalid, Detail: issues.String()}, ExpressionAccessor: e}
+	}
+	return plugincel.CompilationResult{OutputType: ast.OutputType()}
 }
 
 func typecheck(in *input) (*typecheckOutput, error) {
@@ -1038,12 +1060,21 @@ func typecheck(in *input) (*typecheckOutput, error) {
 		for i, a := range p.Spec.AuditAnnotations {
 			exprs = append(exprs, expr{fmt.Sprintf("spec.auditAnnotations[%d].valueExpression", i), a.ValueExpression})
 		}
+		// One typed environment per target kind (object typed, variables compiled), shared by every expression.
+		type typedTarget struct {
+			env *celgo.Env
+			err error
+		}
+		envs := make([]typedTarget, len(targets))
+		for ti, t := range targets {
+			envs[ti].env, envs[ti].err = typedEnv(environment.DefaultCompatibilityVersion(), t.decl, paramDecl, p.Spec.ParamKind != nil, p.Spec.Variables)
+		}
 		var total uint64
 		for _, e := range exprs {
 			worst := expressionCost{FieldRef: e.ref}
 			for ti, t := range targets {
 				c := expressionCost{FieldRef: e.ref, Kind: t.kind}
-				env, err := typedEnv(environment.DefaultCompatibilityVersion(), t.decl, paramDecl, p.Spec.ParamKind != nil, p.Spec.Variables)
+				env, err := envs[ti].env, envs[ti].err
 				if err != nil {
 					c.Error = err.Error()
 				} else if ast, iss := env.Compile(e.text); iss.Err() != nil {
