@@ -27,7 +27,7 @@ import { getControl, type ControlId } from '../../controls/index.js';
 import { targetKinds } from '../../controls/types.js';
 import { allowKeysOf } from '../../config/allow.js';
 import { listOr, variableRefs } from '../../lang/cel/cel.js';
-import { literalEnd } from '../../lang/cel/pod-template.js';
+import { rewriteOutsideLiterals } from '../../lang/cel/pod-template.js';
 import { patternMatches } from '../../lang/cel/pod.js';
 import type { CelCheck, CelVariable } from '../../lang/cel/types.js';
 import { ruleVariables } from '../kyverno/index.js';
@@ -81,26 +81,7 @@ const ANY_NAME = `variables.objectNames.exists(n, ${patternMatches('p', 'n')})`;
 
 /** `object` (the identifier, outside string literals) read as `variables.anyObject`. */
 export function anyObject(expression: string): string {
-  let out = '';
-  let i = 0;
-  while (i < expression.length) {
-    const ch = expression[i]!;
-    if (ch === '"' || ch === "'") {
-      const end = literalEnd(expression, i);
-      out += expression.slice(i, end);
-      i = end;
-      continue;
-    }
-    const prev = i > 0 ? expression[i - 1]! : '';
-    if (!/[A-Za-z0-9_.]/.test(prev) && /^object(?![A-Za-z0-9_])/.test(expression.slice(i))) {
-      out += 'variables.anyObject';
-      i += 'object'.length;
-      continue;
-    }
-    out += ch;
-    i++;
-  }
-  return out;
+  return rewriteOutsideLiterals(expression, (rest, prev) => (!/[A-Za-z0-9_.]/.test(prev) && /^object(?![A-Za-z0-9_])/.test(rest) ? ['object'.length, 'variables.anyObject'] : undefined));
 }
 
 /** The CEL check of a control, when it has one (every control Gatekeeper's CEL can run: see `celBlockWhy`). */

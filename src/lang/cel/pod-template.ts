@@ -30,25 +30,35 @@ const PATH = /^(object|oldObject)\.(spec|metadata)(?![A-Za-z0-9_])/;
 /** `expression` with its pod paths moved into the pod template of `kind` (see the module comment). */
 export function rewritePodPaths(expression: string, kind: PodTemplateKind): string {
   const prefix = PREFIX[kind];
+  return rewriteOutsideLiterals(expression, (rest, prev) => {
+    const m = IDENT.test(prev) || prev === '.' ? null : PATH.exec(rest);
+    if (!m) return undefined;
+    const [whole, root, field] = m;
+    const protectedNamespace = field === 'metadata' && /^\.namespace(?![A-Za-z0-9_])/.test(rest.slice(whole.length));
+    return [whole.length, protectedNamespace ? whole : `${root}.${prefix}.${field}`];
+  });
+}
+
+/**
+ * `expression` rewritten outside its string literals ('…', "…", triple-quoted, raw r'…', copied as they are):
+ * at each position, `at` gets the text from there on and the character before it, and returns how many
+ * characters to replace and with what, or undefined to copy one character.
+ */
+export function rewriteOutsideLiterals(expression: string, at: (rest: string, prev: string) => readonly [number, string] | undefined): string {
   let out = '';
   let i = 0;
   while (i < expression.length) {
     const ch = expression[i]!;
-    // String literals ('…', "…", triple-quoted, raw r'…'): copied as they are.
     if (ch === '"' || ch === "'") {
       const end = literalEnd(expression, i);
       out += expression.slice(i, end);
       i = end;
       continue;
     }
-    const prev = i > 0 ? expression[i - 1]! : '';
-    const m = IDENT.test(prev) || prev === '.' ? null : PATH.exec(expression.slice(i));
-    if (m) {
-      const [whole, root, field] = m;
-      const rest = expression.slice(i + whole.length);
-      const protectedNamespace = field === 'metadata' && /^\.namespace(?![A-Za-z0-9_])/.test(rest);
-      out += protectedNamespace ? whole : `${root}.${prefix}.${field}`;
-      i += whole.length;
+    const r = at(expression.slice(i), i > 0 ? expression[i - 1]! : '');
+    if (r) {
+      out += r[1];
+      i += r[0];
       continue;
     }
     out += ch;
