@@ -260,7 +260,7 @@ function exceptionsFor(exceptions: readonly object[], policies: readonly object[
  * Namespace (immutable, since Kubernetes 1.21) before validating admission. ValidatingPolicies select namespaces
  * by that label, and a Namespace object by its own labels; the Kyverno CLI reads them from the file as given.
  */
-function withNamespaceNameLabel(o: Obj): Obj {
+export function withNamespaceNameLabel(o: Obj): Obj {
   if (o['kind'] !== 'Namespace' || o['apiVersion'] !== 'v1') return o;
   const md = (o['metadata'] ?? {}) as Obj;
   const labels = (md['labels'] ?? {}) as Record<string, unknown>;

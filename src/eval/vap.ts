@@ -7,7 +7,7 @@
 import type { CompiledCluster } from '../compile.js';
 import { EngineError, type Logger } from '../engines/index.js';
 import { vapEvaluate, type VapAction, type VapInput, type VapParamKind, type VapRequest } from '../engines/vap.js';
-import { keyOf, type EngineFinding, type EngineFindings } from './engines.js';
+import { keyOf, withNamespaceNameLabel, type EngineFinding, type EngineFindings } from './engines.js';
 import { CLUSTER_SCOPED_KINDS, type Action, type Obj } from './review.js';
 
 export const CONTROL_ANNOTATION = 'kubeharden.io/control';
@@ -85,6 +85,13 @@ function controlOf(o: object | undefined): string | undefined {
  * (under failurePolicy Fail or Ignore), a decision of a policy without the control annotation, a bad
  * resource — throws: an error is never an allow, and never a finding of some control.
  */
+/**
+ * The user the audit's requests come from. Every request an API server admits has an authenticated user, and
+ * policies may read it (the bundle's policies over cluster-wide kinds let the API server's own
+ * `system:apiserver` requests through): an ordinary user, neither that one nor in a system group.
+ */
+export const AUDIT_USER = { username: 'kubeharden:audit', groups: ['system:authenticated'] } as const;
+
 export async function vapFindings(bundle: VapBundle, resources: readonly (Obj | VapUpdate)[], opts: { log?: Logger; checker?: string; params?: readonly object[]; namespaces?: readonly Obj[] } = {}): Promise<EngineFindings> {
   const controls = new Map<string, string>();
   for (const p of bundle.policies) {
@@ -92,11 +99,14 @@ export async function vapFindings(bundle: VapBundle, resources: readonly (Obj | 
     const control = controlOf(p);
     if (control !== undefined) controls.set(name, control);
   }
-  const objects = resources.map((r) => (isUpdate(r) ? r.object : r));
-  const namespaces = [...(opts.namespaces ?? []), ...objects.filter((o) => o['kind'] === 'Namespace' && String(o['apiVersion']) === 'v1')];
+  // Namespaces as the API server admits them: with the kubernetes.io/metadata.name label it sets on every one
+  // (bindings select namespaces by it, and a Namespace object by its own labels).
+  const admitted = resources.map((r): Obj | VapUpdate => (isUpdate(r) ? { ...r, object: withNamespaceNameLabel(r.object), oldObject: withNamespaceNameLabel(r.oldObject) } : withNamespaceNameLabel(r)));
+  const objects = admitted.map((r) => (isUpdate(r) ? r.object : r));
+  const namespaces = [...(opts.namespaces ?? []).map(withNamespaceNameLabel), ...objects.filter((o) => o['kind'] === 'Namespace' && String(o['apiVersion']) === 'v1')];
   const input: VapInput = { policies: bundle.policies, bindings: bundle.bindings, params: [...bundle.params, ...(opts.params ?? [])], paramKinds: bundle.paramKinds, namespaces };
   const keys = new Map<string, string>();
-  const requests: VapRequest[] = resources.map((r, i) => {
+  const requests: VapRequest[] = admitted.map((r, i) => {
     const object = isUpdate(r) ? r.object : r;
     const id = String(i);
     keys.set(id, keyOf(object));
@@ -105,6 +115,7 @@ export async function vapFindings(bundle: VapBundle, resources: readonly (Obj | 
       operation: isUpdate(r) ? 'UPDATE' : 'CREATE',
       object,
       namespace: namespaceOf(object),
+      userInfo: AUDIT_USER,
       ...(isUpdate(r) ? { oldObject: r.oldObject, ...(r.subResource ? { subResource: r.subResource } : {}) } : {}),
     };
   });
