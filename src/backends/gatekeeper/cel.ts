@@ -29,8 +29,11 @@ import { allowKeysOf } from '../../config/allow.js';
 import { listOr, variableRefs } from '../../lang/cel/cel.js';
 import { rewriteOutsideLiterals } from '../../lang/cel/pod-template.js';
 import { patternMatches } from '../../lang/cel/pod.js';
-import type { CelCheck, CelVariable } from '../../lang/cel/types.js';
+import type { CelVariable } from '../../lang/cel/types.js';
 import { ruleVariables } from '../kyverno/index.js';
+import { celBlockWhy, gatekeeperCelCheck } from '../cel-support.js';
+
+export { celBlockWhy, gatekeeperCelCheck };
 
 /** The `source` of a `K8sNativeValidation` code block (gatekeeper pkg/drivers/k8scel/schema Source). */
 export interface CelSource {
@@ -82,20 +85,6 @@ const ANY_NAME = `variables.objectNames.exists(n, ${patternMatches('p', 'n')})`;
 /** `object` (the identifier, outside string literals) read as `variables.anyObject`. */
 export function anyObject(expression: string): string {
   return rewriteOutsideLiterals(expression, (rest, prev) => (!/[A-Za-z0-9_.]/.test(prev) && /^object(?![A-Za-z0-9_])/.test(rest) ? ['object'.length, 'variables.anyObject'] : undefined));
-}
-
-/** The CEL check of a control, when it has one (every control Gatekeeper's CEL can run: see `celBlockWhy`). */
-export function gatekeeperCelCheck(id: ControlId): CelCheck | undefined {
-  const k = getControl(id).engines.kyverno;
-  return k.kind === 'cel' ? k.check : undefined;
-}
-
-/** Why a control's template keeps Rego only when CEL is on, or undefined when it gets a CEL block. */
-export function celBlockWhy(id: ControlId): string | undefined {
-  const c = getControl(id);
-  if (c.engines.gatekeeper.kind === 'unsupported') return c.engines.gatekeeper.why;
-  if (!gatekeeperCelCheck(id)) return 'its check is no CEL expression (Kyverno verifies image signatures with its own verifyImages rules)';
-  return undefined;
 }
 
 /** The `K8sNativeValidation` source of a control's template. Throws for a control without a CEL check. */

@@ -4,8 +4,11 @@ import { targetKinds, type ParamType } from '../../controls/types.js';
 import type { Mode } from '../../config/types.js';
 import type { ControlInstance } from '../../ir/types.js';
 import { gatekeeperKind } from '../../names.js';
-import { allowKeysOf, portRangeOf } from '../../config/allow.js';
+import { allowKeysOf } from '../../config/allow.js';
 import { renderControlRego, renderLibRego } from './rego.js';
+import { allowanceParams } from '../allowances.js';
+
+export { allowanceParams };
 import { celBlockWhy, celSource } from './cel.js';
 import type { Constraint, ConstraintTemplate, ExpansionTemplate, JsonSchema } from './types.js';
 
@@ -93,15 +96,6 @@ export function constraint(id: ControlId, inst: ControlInstance): Constraint {
     metadata: { name: inst.name, annotations: { 'kubeharden.io/control': id } },
     spec: { enforcementAction: ENFORCEMENT_ACTION[inst.mode], match, parameters },
   };
-}
-
-/** Allowances as flat parameter objects: `{images?, names?, <key>: [values]}` (host ports as `{min, max}` ranges). */
-export function allowanceParams(inst: Pick<ControlInstance, 'allowances'>): Record<string, string[] | { min: number; max: number }[]>[] {
-  return inst.allowances.map((a) => ({
-    ...(a.images ? { images: [...a.images] } : {}),
-    ...(a.names ? { names: [...a.names] } : {}),
-    ...Object.fromEntries(Object.entries(a.values).map(([k, v]) => [k, k === 'hostPorts' ? v!.map(portRangeOf) : [...v!]])),
-  }));
 }
 
 /** The `match.kinds` of a control's constraints: Pods, or the control's target kinds grouped by API group. */

@@ -23,7 +23,7 @@ import { kyvernoLiteral } from '../../lang/kyverno.js';
 import type { CelCheck, CelVariable, ClusterPolicy, FailureAction, ImageVerificationCheck, Kustomization, KyvernoRule, PolicyException } from './types.js';
 import { dnsName } from '../../names.js';
 import { allowKeysOf } from '../../config/allow.js';
-import { allowanceParams } from '../gatekeeper/emitters.js';
+import { allowanceParams } from '../allowances.js';
 import { KYVERNO_MIN_VERSION, KYVERNO_V1_MIN_VERSION } from './version.js';
 import { policyAnnotations } from './annotations.js';
 import { namespaceGeneratePolicies } from './generate.js';

@@ -6,10 +6,9 @@
  * report-files.test.ts reads the same statuses back from the emitted files of every scenario, so the report
  * cannot claim what the bundle does not contain.
  */
-import { celBlockWhy } from '../gatekeeper/cel.js';
 import { getControl, isControlId } from '../../controls/index.js';
 import { implementedBy, statedGaps, type StatedGap } from '../../controls/types.js';
-import { vapUnsupportedReason } from '../vap/index.js';
+import { celBlockWhy, vapUnsupportedReason } from '../cel-support.js';
 import { stableJson } from '../../stable-json.js';
 import type { ControlSettings } from '../../ir/cluster.js';
 import { psaLabeled, type PsaLevels } from '../../ir/psa.js';

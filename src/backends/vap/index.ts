@@ -52,6 +52,9 @@ import { rewritePodPaths, type PodTemplateKind } from '../../lang/cel/pod-templa
 import type { CelVariable } from '../../lang/cel/types.js';
 import type { BackendFile } from '../types.js';
 import { ruleVariables } from '../kyverno/index.js';
+import { vapUnsupportedReason } from '../cel-support.js';
+
+export { vapUnsupportedReason };
 import type { MatchCondition, NamedResourceRule, NamespaceSelector, Operation, ResourceRule, ValidatingAdmissionPolicy, ValidatingAdmissionPolicyBinding, ValidationAction } from './types.js';
 
 export type * from './types.js';
@@ -70,14 +73,6 @@ const TEMPLATE_WORKLOADS: readonly { group: string; resources: readonly string[]
   { group: 'apps', resources: ['daemonsets', 'deployments', 'replicasets', 'statefulsets'] },
   { group: 'batch', resources: ['jobs'] },
 ];
-
-/** Why no ValidatingAdmissionPolicy can check a control, or undefined when `vap/` holds its policies. */
-export function vapUnsupportedReason(id: ControlId): string | undefined {
-  const k = getControl(id).engines.kyverno;
-  if (k.kind === 'cel') return undefined;
-  if (k.kind === 'imageVerification') return 'CEL in the API server cannot fetch signatures or transparency-log entries from a registry (no external calls), so no ValidatingAdmissionPolicy can verify image signatures';
-  return `the control has no CEL check (${k.why})`;
-}
 
 export function validationActions(mode: Mode): ValidationAction[] {
   return mode === 'enforce' ? ['Deny'] : mode === 'warn' ? ['Warn', 'Audit'] : ['Audit'];
