@@ -83,10 +83,11 @@ describe('the reference bundle', () => {
     type V = { control: string; engine: string; action: string };
     const of = (i: number, control: string) => (out.resources[i].violations as V[]).filter((v) => v.control === control).map((v) => `${v.engine} ${v.action}`).sort();
     expect(out.resources.map((x: { name: string }) => x.name)).toEqual(['chart-ns', 'weak-ns', 'current-ns']);
-    expect(of(0, VERSION)).toEqual(['gator warn', 'kyverno warn', 'wasm warn']);
+    // The reference config has vap/: `--engine all` includes the VAP oracle.
+    expect(of(0, VERSION)).toEqual(['gator warn', 'kyverno warn', 'vap warn', 'wasm warn']);
     expect(of(0, LEVEL)).toEqual([]);
     expect(out.resources[0].verdict).toBe('allow');
-    expect(of(1, LEVEL)).toEqual(['gator deny', 'kyverno deny', 'wasm deny']);
+    expect(of(1, LEVEL)).toEqual(['gator deny', 'kyverno deny', 'vap deny', 'wasm deny']);
     expect(of(1, VERSION)).toEqual([]);
     expect(out.resources[1].verdict).toBe('deny');
     expect(out.resources[2].violations).toEqual([]);

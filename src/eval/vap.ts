@@ -92,6 +92,8 @@ function controlOf(o: object | undefined): string | undefined {
  */
 export const AUDIT_USER = { username: 'kubeharden:audit', groups: ['system:authenticated'] } as const;
 
+const STRENGTH: Readonly<Record<Action, number>> = { audit: 0, warn: 1, deny: 2 };
+
 export async function vapFindings(bundle: VapBundle, resources: readonly (Obj | VapUpdate)[], opts: { log?: Logger; checker?: string; params?: readonly object[]; namespaces?: readonly Obj[] } = {}): Promise<EngineFindings> {
   const controls = new Map<string, string>();
   for (const p of bundle.policies) {
@@ -127,6 +129,9 @@ export async function vapFindings(bundle: VapBundle, resources: readonly (Obj | 
     const key = keys.get(id)!;
     for (const e of res.ignoredErrors) errors.push(`${key}: ValidatingAdmissionPolicy ${e.policy}${e.binding ? ` with binding ${e.binding}` : ''} failed (ignored by failurePolicy Ignore): ${e.message}`);
     const list: EngineFinding[] = out.get(key) ?? [];
+    // A binding's actions are one finding: [Warn, Audit] (warn mode: warned, and kept in the audit log) is a
+    // warn, as the other engines report warn mode; the strongest action of a policy and binding wins.
+    const seen = new Map<string, EngineFinding>();
     for (const d of res.decisions) {
       if (d.error) {
         errors.push(`${key}: ValidatingAdmissionPolicy ${d.policy}${d.binding ? ` with binding ${d.binding}` : ''} failed: ${d.message}`);
@@ -137,7 +142,16 @@ export async function vapFindings(bundle: VapBundle, resources: readonly (Obj | 
         errors.push(`${key}: ValidatingAdmissionPolicy ${d.policy} decided without a ${CONTROL_ANNOTATION} annotation`);
         continue;
       }
-      list.push({ control, action: ACTIONS[d.action], message: d.message });
+      const one = `${d.policy}\u0000${d.binding ?? ''}\u0000${d.message}`;
+      const finding: EngineFinding = { control, action: ACTIONS[d.action], message: d.message };
+      const before = seen.get(one);
+      if (!before) {
+        seen.set(one, finding);
+        list.push(finding);
+      } else if (STRENGTH[finding.action] > STRENGTH[before.action]) {
+        list[list.indexOf(before)] = finding;
+        seen.set(one, finding);
+      }
     }
     if (list.length) out.set(key, list);
   }
