@@ -15,13 +15,7 @@ import { ensureEngine } from '../../src/engines/index.js';
 import { KYVERNO_VERSIONS, ONLY_CONTROLS, controlsAt, disagreements, perControl, versions, wasmRows, withoutVersionAnnotation } from './matrix.js';
 
 export function describeKyvernoMatrix(type: 'ClusterPolicy' | 'ValidatingPolicy'): void {
-  /**
-   * Every engine run of the matrix goes through one EngineRuns: two processes at a time, and one run per distinct
-   * input. Each control runs alone with its own samples (a sample's verdict is about its own control, and the
-   * engines' cost grows with policies × resources), so a control whose policy documents and samples are the same
-   * bytes at several Kubernetes versions is run once and every version's rows are checked against that run. The
-   * key is a hash of the exact files the engine reads: any difference between versions gets its own run.
-   */
+  /** One run per control and distinct input, two at a time: see `runs` in test/agreement.test.ts. */
   const runs = new EngineRuns(2);
   /** The versions whose rows were checked (counted against `runs` at the end). */
   const checked: KubernetesVersion[] = [];
