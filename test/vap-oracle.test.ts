@@ -21,6 +21,7 @@ import { fileInput } from '../src/audit/input.js';
 import { auditCluster } from '../src/audit/run.js';
 import type { ResourceResult } from '../src/audit/report.js';
 import { runCli, tempProject, TODAY } from './helpers.js';
+import { PROBE, waitUntilEnforced } from './support/vap-apply.js';
 import { VAP_FILES } from './fixtures/vap/bundle-vap.js';
 import { BINDINGS, BROKEN_BINDING, BROKEN_POLICY, NAMESPACES, PARAMS, POLICIES, REQUESTS } from './fixtures/vap/oracle-fixtures.js';
 
@@ -211,8 +212,9 @@ describe('the oracle against a real kube-apiserver', () => {
     }
     const b = await cp.request('POST', '/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies', BROKEN_POLICY);
     brokenCreate = { status: b.status, message: statusMessage(b) };
-    // The API server loads policies, bindings and params asynchronously: wait until the param and the
-    // Deny binding take effect.
+    // The API server loads policies, bindings and params asynchronously: wait until a probe created after
+    // every policy and binding is in force (so are they), then until the param is found.
+    await waitUntilEnforced(cp, PROBE, 'other');
     const probe = REQUESTS.find((r) => r.id === 'prod-two-containers')!.object;
     for (let i = 0; ; i++) {
       const a = await admit(cp, discovery, probe, 'prod');

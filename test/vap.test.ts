@@ -36,6 +36,7 @@ import { mapLimit } from '../src/eval/map-limit.js';
 import { CLUSTER_SCOPED_KINDS, shortName, workloadVariants } from '../src/eval/review.js';
 import type { UserConfig } from '../src/config/types.js';
 import { ROOT, TODAY, runCli } from './helpers.js';
+import { PROBE, VAP_API, applyPolicies, denial, unbind, waitUntilEnforced } from './support/vap-apply.js';
 
 type Obj = Record<string, any>;
 
@@ -44,7 +45,6 @@ const VERSION = '1.37';
 /** The label that ties a sample to its control's sample binding (objectSelector). */
 const SAMPLE_LABEL = 'kubeharden.io/vap-sample';
 const SAMPLE_NS = 'vap-samples';
-const VAP_API = '/apis/admissionregistration.k8s.io/v1';
 
 /** `KUBEHARDEN_CONTROLS=id,id` narrows the sample matrix while developing (as in the agreement matrix). */
 const ONLY = process.env['KUBEHARDEN_CONTROLS']?.split(',').filter(Boolean);
@@ -55,7 +55,6 @@ const policiesOf = (objects: readonly Obj[]): Obj[] => objects.filter((o) => o['
 const bindingsOf = (objects: readonly Obj[]): Obj[] => objects.filter((o) => o['kind'] === 'ValidatingAdmissionPolicyBinding');
 const labelled = (o: Obj, control: string): Obj => ({ ...o, metadata: { ...(o['metadata'] ?? {}), labels: { ...(o['metadata']?.['labels'] ?? {}), [SAMPLE_LABEL]: control } } });
 const renamed = (o: Obj, name: string): Obj => ({ ...o, metadata: { ...(o['metadata'] ?? {}), name } });
-const denial = (policy: string): string => `ValidatingAdmissionPolicy '${policy}' with binding '${policy}' denied request`;
 
 /** The policy of a pod control's instance `name` that matches `kind` (backends/vap path shapes). */
 function podPolicy(name: string, kind: string): string {
@@ -234,23 +233,6 @@ async function ensureNamespace(cp: RunningControlPlane, name: string): Promise<v
   if (sa.status !== 201 && sa.status !== 409) throw new Error(`default ServiceAccount of ${name}: HTTP ${sa.status}: ${statusMessage(sa)}`);
 }
 
-/** Creates policies, then bindings (each of `objects`), for real. */
-async function applyPolicies(cp: RunningControlPlane, objects: readonly Obj[]): Promise<void> {
-  for (const [kind, path] of [['ValidatingAdmissionPolicy', 'validatingadmissionpolicies'], ['ValidatingAdmissionPolicyBinding', 'validatingadmissionpolicybindings']] as const) {
-    const errors = (
-      await mapLimit(
-        objects.filter((o) => o['kind'] === kind),
-        8,
-        async (o) => {
-          const r = await cp.request('POST', `${VAP_API}/${path}`, o);
-          return r.status === 201 ? undefined : `${kind} ${o['metadata']['name']}: HTTP ${r.status}: ${statusMessage(r)}`;
-        },
-      )
-    ).filter(Boolean);
-    if (errors.length) throw new Error(errors.slice(0, 5).join('\n'));
-  }
-}
-
 /**
  * The API server's TypeChecker warnings of every policy (by name), from the VAP oracle (vap-check: the same
  * upstream type checker kube-controller-manager's status controller runs to write `status.typeChecking`),
@@ -273,44 +255,6 @@ async function typeCheckWarnings(cp: RunningControlPlane, policies: readonly Obj
   expect(typed.policies.filter((p) => p.rejectedOnCreate.length).map((p) => `${p.name}: ${p.rejectedOnCreate.join('; ')}`)).toEqual([]);
   expect(typed.policies.map((p) => p.name).sort()).toEqual(policies.map((p) => String(p['metadata']['name'])).sort());
   return new Map(typed.policies.map((p) => [p.name, p.warnings.map((w) => ({ ...w }) as Obj)]));
-}
-
-/**
- * A probe policy and binding created after `objects`: once the API server denies the probe ConfigMap, its
- * policy source holds every policy and binding created before it (each informer delivers in order).
- */
-async function waitUntilEnforced(cp: RunningControlPlane, probe: string): Promise<void> {
-  const exists = await cp.request('GET', `${VAP_API}/validatingadmissionpolicies/${probe}`);
-  if (exists.status === 200) await applyPolicies(cp, [PROBE_BINDING(probe)]);
-  else await applyPolicies(cp, [
-    { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicy', metadata: { name: probe }, spec: { failurePolicy: 'Fail', matchConstraints: { resourceRules: [{ apiGroups: [''], apiVersions: ['v1'], resources: ['configmaps'], operations: ['CREATE'] }] }, validations: [{ expression: `object.metadata.name != '${probe}'`, message: 'probe' }] } },
-    PROBE_BINDING(probe),
-  ]);
-  const started = Date.now();
-  for (;;) {
-    const r = await cp.request('POST', `/api/v1/namespaces/${SAMPLE_NS}/configmaps?dryRun=All`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: probe } });
-    if (r.status === 422 && statusMessage(r).includes(denial(probe))) return;
-    if (Date.now() - started > 120_000) throw new Error(`probe ${probe} not enforced within 120 s: HTTP ${r.status}: ${statusMessage(r)}`);
-    await new Promise((res) => setTimeout(res, 250));
-  }
-}
-
-const PROBE = 'kubeharden-probe';
-const PROBE_BINDING = (probe: string): Obj => ({ apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicyBinding', metadata: { name: probe }, spec: { policyName: probe, validationActions: ['Deny'] } });
-
-/** Deletes `bindings`, then the probe binding, and waits until the probe ConfigMap is admitted again (the deletions before it are in effect). */
-async function unbind(cp: RunningControlPlane, bindings: readonly Obj[]): Promise<void> {
-  for (const b of [...bindings, PROBE_BINDING(PROBE)]) {
-    const r = await cp.request('DELETE', `${VAP_API}/validatingadmissionpolicybindings/${b['metadata']['name']}`);
-    if (r.status !== 200 && r.status !== 202) throw new Error(`deleting binding ${b['metadata']['name']}: HTTP ${r.status}: ${statusMessage(r)}`);
-  }
-  const started = Date.now();
-  for (;;) {
-    const r = await cp.request('POST', `/api/v1/namespaces/${SAMPLE_NS}/configmaps?dryRun=All`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: PROBE } });
-    if (r.status === 201) return;
-    if (Date.now() - started > 120_000) throw new Error(`the bindings' deletion was not in effect within 120 s: HTTP ${r.status}: ${statusMessage(r)}`);
-    await new Promise((res) => setTimeout(res, 250));
-  }
 }
 
 describe('vap/ on kube-apiserver v1.37.2', () => {
@@ -357,7 +301,7 @@ describe('vap/ on kube-apiserver v1.37.2', () => {
       }
       const bindings = bindingsOf(sampleObjects);
       await applyPolicies(cp, bindings);
-      await waitUntilEnforced(cp, PROBE);
+      await waitUntilEnforced(cp, PROBE, SAMPLE_NS);
       const setup = Date.now() - t;
       const send = async (c: SampleCase, old?: Obj): Promise<{ c: SampleCase; a: Admission }> => {
         if (c.operation === 'UPDATE') return { c, a: old ? await admitUpdate(cp, discovery, old, c.oldObject!, c.object, c.namespace, c.subResource) : { status: 0, allowed: false, message: 'the old object could not be stored', warnings: [], request: '' } };
@@ -371,7 +315,7 @@ describe('vap/ on kube-apiserver v1.37.2', () => {
       // The old objects of the UPDATE samples, stored for real while no sample binding exists (objects admitted
       // before the policy, as in a cluster), after the creates (they take names and node ports a dry-run create
       // would collide with); then the bindings again.
-      await unbind(cp, bindings);
+      await unbind(cp, bindings, SAMPLE_NS);
       const olds = new Map<SampleCase, Obj>();
       await mapLimit(
         cases.filter((c) => c.oldObject),
@@ -385,7 +329,7 @@ describe('vap/ on kube-apiserver v1.37.2', () => {
         },
       );
       await applyPolicies(cp, bindings);
-      await waitUntilEnforced(cp, PROBE);
+      await waitUntilEnforced(cp, PROBE, SAMPLE_NS);
       const updates = await mapLimit(cases.filter((c) => c.operation === 'UPDATE'), 8, (c) => send(c, olds.get(c)));
       results = [...creates, ...updates];
       log(`kubeharden tests: ${policyNames.length} VAPs applied and type-checked in ${Math.round(setup / 1000)} s; ${cases.length} sample requests in ${Math.round((Date.now() - t - setup) / 1000)} s`);
@@ -464,9 +408,9 @@ describe('vap/ on kube-apiserver v1.37.2', () => {
       for (const ns of NAMESPACES) await ensureNamespace(cp, ns);
       await applyPolicies(cp, policies);
       for (const [n, w] of await typeCheckWarnings(cp, policies)) warnings.set(n, w);
-      await unbind(cp, []);
+      await unbind(cp, [], SAMPLE_NS);
       await applyPolicies(cp, bindingsOf(objects));
-      await waitUntilEnforced(cp, PROBE);
+      await waitUntilEnforced(cp, PROBE, SAMPLE_NS);
     }, 300_000);
 
     it('type-checks every scenario policy; only the stated controls have warnings', () => {
