@@ -1,8 +1,9 @@
 /**
  * Part of the agreement matrix (see test/agreement.test.ts): real bundles through every engine — exempt
  * namespaces, per-namespace levels and modes, image and name exceptions, and the reference bundle on objects
- * beyond Pods (Kubernetes' own RBAC objects pass, look-alikes do not). WASM, gator and the Kyverno CLI with
- * both policy types give exactly the expected controls (and actions); WASM and gator the same messages.
+ * beyond Pods (Kubernetes' own RBAC objects pass, look-alikes do not). WASM, gator, the Kyverno CLI with
+ * both policy types and (first scenario) the VAP oracle give exactly the expected controls (and actions);
+ * WASM and gator the same messages.
  */
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +12,7 @@ import { loadEvaluator, objectsOf } from '../src/eval/bundle.js';
 import { loadConfig } from '../src/config/load.js';
 import { gatorFindings, keyOf, kyvernoFindings } from '../src/eval/engines.js';
 import { compile } from '../src/compile.js';
+import { vapFindings, vapObjectsOf } from '../src/eval/vap.js';
 import { ensureEngine } from '../src/engines/index.js';
 import { evaluatorFor, ROOT, TODAY } from './helpers.js';
 
@@ -24,6 +26,9 @@ describe('a real bundle: exempt namespaces, namespace levels, image exceptions',
     name: 'scenario',
     profile: 'pss-restricted',
     kubernetesVersion: '1.37',
+    // The legacy type here; the ValidatingPolicy bundle of the same config is compiled below.
+    kyverno: { policyType: 'ClusterPolicy' },
+    vap: { enabled: true },
     exemptNamespaces: ['kube-system'],
     // Non-pod controls: a cluster-scoped kind (ClusterRole), Namespace objects (matched by their own name,
     // levels from each namespace's pss), a namespaced kind switched off in one namespace.
@@ -120,7 +125,7 @@ describe('a real bundle: exempt namespaces, namespace levels, image exceptions',
     'Service/kube-system/np': [],
   };
 
-  it('all three engines give the expected controls and actions for every resource', async () => {
+  it('every engine gives the expected controls and actions for every resource', async () => {
     const cc = compile(config, { today: TODAY }).clusters[0]!;
     const b = objectsOf(cc);
     const ev = await evaluatorFor(config);
@@ -139,15 +144,20 @@ describe('a real bundle: exempt namespaces, namespace levels, image exceptions',
     expect(vp.policies.every((p) => (p as { kind: string }).kind === 'ValidatingPolicy')).toBe(true);
     // The image exception is a v1 PolicyException; the exceptions by name are matchConditions of the policies.
     expect(vp.exceptions.map((e) => (e as { spec: { images: string[] } }).spec.images)).toEqual([['registry.example.com/debug/*']]);
-    const [gator, kyverno, kyvernoVp] = await Promise.all([
+    expect(b.policies.every((p) => (p as { kind: string }).kind === 'ClusterPolicy')).toBe(true);
+    const [gator, kyverno, kyvernoVp, vap] = await Promise.all([
       gatorFindings([...b.templates, ...b.constraints, ...b.expansions], resources as never),
       kyvernoFindings(b.policies, resources as never, undefined, b.exceptions),
       // Without the ephemeral-container policies (UPDATEs of pods/ephemeralcontainers, which `kyverno apply` never sends).
       kyvernoFindings(vp.policies.filter((p) => !(p as { metadata: { name: string } }).metadata.name.endsWith(EPHEMERAL_SUFFIX)), resources as never, undefined, vp.exceptions),
+      // The API server's own admission code (the VAP oracle) on vap/.
+      vapFindings(vapObjectsOf(cc)!, resources as never),
     ]);
     for (const r of resources) {
       const key = keyOf(r as never);
       const wasm = ev.evaluate(r as never);
+      expect(controls(vap.get(key)), `vap ${key}`).toEqual(expected[key]);
+      expect(actions(vap.get(key)), `vap actions ${key}`).toEqual(actions(wasm));
       expect(controls(kyvernoVp.get(key)), `kyverno (ValidatingPolicy) ${key}`).toEqual(expected[key]);
       expect(actions(kyvernoVp.get(key)), `kyverno (ValidatingPolicy) actions ${key}`).toEqual(actions(wasm));
       expect(controls(wasm), `wasm ${key}`).toEqual(expected[key]);
@@ -251,20 +261,23 @@ describe("the reference bundle on objects beyond Pods: Kubernetes' own objects p
     'Ingress/apps/web': ['require-ingress-tls'],
   };
 
-  it('all three engines give the expected controls', async () => {
+  it('every engine gives the expected controls', async () => {
     const config = await loadConfig(join(ROOT, 'policies.config.ts'));
+    // The reference config's own policy type (ValidatingPolicy), and the legacy ClusterPolicies of the same config.
     const cc = compile(config, { today: TODAY }).clusters[0]!;
     const b = objectsOf(cc);
-    const vp = objectsOf(compile({ ...(config as object), kyverno: { policyType: 'ValidatingPolicy' } } as never, { today: TODAY }).clusters[0]!);
+    const legacy = objectsOf(compile({ ...(config as object), kyverno: { policyType: 'ClusterPolicy' } } as never, { today: TODAY }).clusters[0]!);
+    expect([...new Set(legacy.policies.map((p) => (p as { kind: string }).kind))]).toEqual(['ClusterPolicy']);
     const ev = await loadEvaluator(cc, () => {});
     // The reference templates carry a CEL block, which gator runs by default; with native validation off it
     // runs their Rego, whose messages are WASM's (the CEL block words one message per failed check).
-    const [gator, gatorRego, kyverno, kyvernoVp] = await Promise.all([
+    const [gator, gatorRego, kyverno, kyvernoVp, vap] = await Promise.all([
       gatorFindings([...b.templates, ...b.constraints, ...b.expansions], resources as never),
       gatorFindings([...b.templates, ...b.constraints, ...b.expansions], resources as never, undefined, 'rego'),
-      kyvernoFindings(b.policies, resources as never, undefined, b.exceptions),
+      kyvernoFindings(legacy.policies, resources as never, undefined, legacy.exceptions),
       // kyvernoFindings runs each kind with the policies that can reach it: no Pod policy is compiled for these objects.
-      kyvernoFindings(vp.policies, resources as never, undefined, vp.exceptions),
+      kyvernoFindings(b.policies, resources as never, undefined, b.exceptions),
+      vapFindings(vapObjectsOf(cc)!, resources as never),
     ]);
     const controls = (fs: readonly { control: string }[] | undefined) => [...new Set((fs ?? []).map((f) => f.control))].sort();
     for (const r of resources) {
@@ -274,6 +287,7 @@ describe("the reference bundle on objects beyond Pods: Kubernetes' own objects p
       expect(controls(gatorRego.get(key)), `gator (Rego) ${key}`).toEqual(expected[key]);
       expect(controls(kyverno.get(key)), `kyverno ${key}`).toEqual(expected[key]);
       expect(controls(kyvernoVp.get(key)), `kyverno (ValidatingPolicy) ${key}`).toEqual(expected[key]);
+      expect(controls(vap.get(key)), `vap ${key}`).toEqual(expected[key]);
       expect(ev.evaluate(r as never).map((f) => f.message).sort(), `messages ${key}`).toEqual((gatorRego.get(key) ?? []).map((f) => f.message).sort());
     }
   }, 600_000);

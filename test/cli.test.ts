@@ -437,9 +437,19 @@ describe('fixtures', () => {
     expect(fixtureTests[0]!.cases[0]!.assertions).toEqual([{ violations: 'yes' }]);
     const object = parse(readFileSync(join(dir, 'generated/demo/gatekeeper', fixtureTests[0]!.cases[0]!.object), 'utf8')) as { kind: string; metadata: { name: string } };
     expect([object.kind, object.metadata.name]).toEqual(['Deployment', 'bad']);
-    // Kyverno: the fixture's entry, under the auto-gen rule of the bundle's policy, expected to fail.
+    // Kyverno: the fixture's entry for the bundle's ValidatingPolicy (autogen covers the Deployment), expected to fail.
     const ky = parse(readFileSync(join(dir, 'generated/demo/kyverno/samples/fixtures/kyverno-test.yaml'), 'utf8')) as { results: { policy: string; rule: string; resources: string[]; result: string; kind: string }[] };
     expect(ky.results.filter((x) => x.resources.includes('apps/bad'))).toEqual([
+      { kind: 'Deployment', policy: 'disallow-host-namespaces', resources: ['apps/bad'], result: 'fail', isValidatingPolicy: true },
+    ]);
+    // Under the legacy ClusterPolicy: the auto-gen rule of the bundle's policy.
+    const legacy = tempProject({
+      'policies.config.ts': CONFIG.replace("namespaces: { legacy: { pss: 'baseline' } },", "kyverno: { policyType: 'ClusterPolicy' }, fixtures: [{ file: 'f.yaml', expect: { 'disallow-host-namespaces': 'deny' } }],"),
+      'f.yaml': BAD_DEPLOYMENT,
+    });
+    expect(runCli(['build'], legacy).status).toBe(0);
+    const kyLegacy = parse(readFileSync(join(legacy, 'generated/demo/kyverno/samples/fixtures/kyverno-test.yaml'), 'utf8')) as typeof ky;
+    expect(kyLegacy.results.filter((x) => x.resources.includes('apps/bad'))).toEqual([
       { kind: 'Deployment', policy: 'disallow-host-namespaces', resources: ['apps/bad'], result: 'fail', rule: 'autogen-disallow-host-namespaces' },
     ]);
   });

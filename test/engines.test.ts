@@ -132,7 +132,7 @@ describe('kyvernoFindings: one run per group of resources the same policies can 
 
   it('ClusterPolicies: Pod policies reach every Pod controller; RBAC, Service and Namespace policies their kinds only; a ConfigMap no run', () => {
     const workloads = ['Pod/pod', 'Deployment/deployment', 'StatefulSet/statefulset', 'DaemonSet/daemonset', 'ReplicaSet/replicaset', 'ReplicationController/replicationcontroller', 'Job/job', 'CronJob/cronjob'];
-    expect(groups({ profile: 'pss-baseline', kubernetesVersion: '1.37', controls })).toEqual([
+    expect(groups({ profile: 'pss-baseline', kubernetesVersion: '1.37', controls, kyverno: { policyType: 'ClusterPolicy' } })).toEqual([
       [['disallow-privileged-containers'], workloads],
       [['restrict-rbac-wildcards'], ['Role/role', 'ClusterRole/clusterrole']],
       [['enforce-psa-namespace-labels'], ['Namespace/namespace']],
@@ -165,7 +165,8 @@ describe('kyvernoFindings: one run per group of resources the same policies can 
 });
 
 describe('engine output that is not an answer is an error', () => {
-  const cc = compile({ profile: 'nsa-cisa', kubernetesVersion: '1.37', controls: { 'disallow-nodeport-services': true } }, { today: '2026-11-26' }).clusters[0]!;
+  // ClusterPolicies: their rules are edited below.
+  const cc = compile({ profile: 'nsa-cisa', kubernetesVersion: '1.37', controls: { 'disallow-nodeport-services': true }, kyverno: { policyType: 'ClusterPolicy' } }, { today: '2026-11-26' }).clusters[0]!;
   const b = objectsOf(cc);
   const gatekeeper = [...b.templates, ...b.constraints, ...b.expansions];
   const nodePort = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'np', namespace: 'apps' }, spec: { type: 'NodePort', ports: [{ port: 80 }] } };

@@ -31,7 +31,7 @@ const policyValidator = validator(crdSchema('kyverno.io_clusterpolicies.yaml', '
 const VERSION: KubernetesVersion = '1.37';
 
 function bundle(config: Record<string, unknown>): BundleIR {
-  const r = resolveConfig({ profile: 'pss-restricted', kubernetesVersion: VERSION, ...config }, { today: '2026-11-26' });
+  const r = resolveConfig({ profile: 'pss-restricted', kubernetesVersion: VERSION, kyverno: { policyType: 'ClusterPolicy' }, ...config }, { today: '2026-11-26' });
   expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
   return lowerCluster(r.config!.clusters[0]!);
 }

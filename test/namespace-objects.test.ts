@@ -25,8 +25,10 @@ import { ROOT } from './helpers.js';
 type Obj = Record<string, any>;
 const TODAY = '2026-11-26';
 
+// The legacy generate rules unless a test switches the type (withType).
 const REFERENCE: UserConfig = {
   name: 'ref',
+  kyverno: { policyType: 'ClusterPolicy' },
   exemptNamespaces: ['kube-system', 'kyverno'],
   network: { defaultDeny: true },
   namespaceObjects: { optInLabel: 'kubeharden.io/isolate=true' },
@@ -573,6 +575,7 @@ describe('coverage report', () => {
 describe('allow rules under default-deny: API server egress, webhook ingress', () => {
   const config: UserConfig = {
     name: 'allow',
+    kyverno: { policyType: 'ClusterPolicy' },
     network: { defaultDeny: true },
     namespaces: {
       apps: {},

@@ -55,18 +55,19 @@ describe('a control-level default mode', () => {
 describe('the reference bundle', () => {
   const docs = (path: string) => readFileSync(join(ROOT, 'generated', 'reference', path), 'utf8').split(/^---$/m).map((d) => parse(d)).filter(Boolean);
 
-  it("gives require-current-psa-version Gatekeeper's warn and a warn-only Kyverno policy; enforce-psa-namespace-labels denies", () => {
+  it("gives require-current-psa-version Gatekeeper's warn and warn-only Kyverno policies; enforce-psa-namespace-labels denies", () => {
     const warn = docs(`gatekeeper/constraints/${VERSION}.yaml`);
     expect(warn.length).toBeGreaterThan(0);
     for (const c of warn) expect(c.spec.enforcementAction, c.metadata.name).toBe('warn');
     for (const c of docs(`gatekeeper/constraints/${LEVEL}.yaml`)) expect(c.spec.enforcementAction, c.metadata.name).toBe('deny');
-    const [policy] = docs(`kyverno/${VERSION}.yaml`);
-    expect(policy.metadata.name).toBe(VERSION);
-    expect(policy.spec.emitWarning).toBe(true);
-    expect(policy.spec.rules.map((r: { validate: { failureAction: string } }) => r.validate.failureAction)).toEqual(policy.spec.rules.map(() => 'Audit'));
-    const [level] = docs(`kyverno/${LEVEL}.yaml`);
-    expect(level.spec.emitWarning).toBeUndefined();
-    expect(level.spec.rules.map((r: { validate: { failureAction: string } }) => r.validate.failureAction)).toEqual(level.spec.rules.map(() => 'Enforce'));
+    // ValidatingPolicies (the reference config's policy type): the mode is each policy's validationActions.
+    const actions = (id: string) => docs(`kyverno/${id}.yaml`).map((p) => [p.kind, p.metadata.name, p.spec.validationActions]);
+    const versionPolicies = actions(VERSION);
+    expect(versionPolicies[0]).toEqual(['ValidatingPolicy', VERSION, ['Warn']]);
+    for (const p of versionPolicies) expect(p[2], String(p[1])).toEqual(['Warn']);
+    const levelPolicies = actions(LEVEL);
+    expect(levelPolicies[0]).toEqual(['ValidatingPolicy', LEVEL, ['Deny']]);
+    for (const p of levelPolicies) expect(p[2], String(p[1])).toEqual(['Deny']);
   });
 
   it('kubeharden audit: a chart pinning v1.24 warns in every engine and is allowed; a weaker enforce level is denied', () => {

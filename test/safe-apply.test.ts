@@ -101,9 +101,18 @@ describe("the policy engines' namespaces are exempt in both engines", () => {
       expect(got.gator, `gator ${key}`).toEqual(want);
       expect(got.kyverno, `kyverno ${key}`).toEqual(want);
     }
-    // Every Kyverno policy and Gatekeeper constraint skips both namespaces.
+    // Every Kyverno policy (either type) and Gatekeeper constraint skips both namespaces.
     const b = objectsOf(compile(NSA, { today: TODAY }).clusters[0]!);
+    let selected = 0;
     for (const p of b.policies as Obj[]) {
+      // ValidatingPolicies: a NotIn selector lists both; an In selector (a namespace's instance) lists neither.
+      const sel = p.spec.matchConstraints?.namespaceSelector?.matchExpressions?.[0];
+      if (sel?.operator === 'NotIn') expect(sel.values, p.metadata.name).toEqual(expect.arrayContaining(['gatekeeper-system', 'kyverno']));
+      if (sel?.operator === 'In') expect(sel.values.filter((n: string) => ['gatekeeper-system', 'kyverno'].includes(n)), p.metadata.name).toEqual([]);
+      if (sel) selected++;
+    }
+    expect(selected).toBeGreaterThan(20);
+    for (const p of objectsOf(compile({ ...NSA, kyverno: { policyType: 'ClusterPolicy' } }, { today: TODAY }).clusters[0]!).policies as Obj[]) {
       const cluster = p.spec.rules.find((r: Obj) => !r.match.any[0].resources.namespaces);
       if (cluster) expect(cluster.exclude.any[0].resources.namespaces, p.metadata.name).toEqual(expect.arrayContaining(['gatekeeper-system', 'kyverno']));
     }
@@ -128,13 +137,17 @@ describe("observe mode (rollout: 'observe')", () => {
 
   it('nothing in the bundle rejects: Kyverno Audit, Gatekeeper warn or dryrun, PSA enforce privileged, no namespace objects', () => {
     const b = objectsOf(compile(OBSERVE, { today: TODAY }).clusters[0]!);
+    // ValidatingPolicies: controls that would enforce warn at admission; those configured to audit stay silent.
     expect(b.policies.length).toBeGreaterThan(20);
-    for (const p of b.policies as Obj[]) {
+    for (const p of b.policies as Obj[]) expect(p.spec.validationActions, p.metadata.name).toEqual(p.metadata.annotations['kubeharden.io/control'] === 'disallow-latest-tag' ? ['Audit'] : ['Warn']);
+    // ClusterPolicies: every rule Audit, with emitWarning where the control would enforce.
+    const legacy = objectsOf(compile({ ...OBSERVE, kyverno: { policyType: 'ClusterPolicy' } }, { today: TODAY }).clusters[0]!);
+    expect(legacy.policies.length).toBeGreaterThan(20);
+    for (const p of legacy.policies as Obj[]) {
       for (const r of p.spec.rules) expect(r.validate?.failureAction ?? r.verifyImages?.[0].failureAction, `${p.metadata.name}/${r.name}`).toBe('Audit');
     }
-    // Controls that would enforce warn at admission; those configured to audit stay silent.
-    expect((b.policies as Obj[]).find((p) => p.metadata.name === 'disallow-privileged-containers')!.spec.emitWarning).toBe(true);
-    expect((b.policies as Obj[]).find((p) => p.metadata.name === 'disallow-latest-tag')!.spec.emitWarning).toBeUndefined();
+    expect((legacy.policies as Obj[]).find((p) => p.metadata.name === 'disallow-privileged-containers')!.spec.emitWarning).toBe(true);
+    expect((legacy.policies as Obj[]).find((p) => p.metadata.name === 'disallow-latest-tag')!.spec.emitWarning).toBeUndefined();
     expect(b.constraints.length).toBeGreaterThan(20);
     for (const k of b.constraints) expect(['warn', 'dryrun'], k.metadata.name).toContain(k.spec.enforcementAction);
     for (const ns of objectsAt(fs, 'psa/namespaces.yaml')) expect(ns.metadata.labels['pod-security.kubernetes.io/enforce'], ns.metadata.name).toBe('privileged');
@@ -196,7 +209,9 @@ describe('PSA defaults and infrastructure namespaces', () => {
     const labels = Object.fromEntries(objectsAt(fs, 'psa/namespaces.yaml').map((n) => [n.metadata.name, n.metadata.labels['pod-security.kubernetes.io/enforce']]));
     expect(labels).toEqual({ apps: 'restricted', 'csi-system': 'privileged', monitoring: 'baseline' });
     expect(fs.filter((f) => /^network\//.test(f.path)).map((f) => f.path)).toEqual(['network/apps.yaml', 'network/kustomization.yaml']);
-    const rules = objectsAt(fs, 'kyverno/default-deny-network-policy.yaml')[0]!.spec.rules as Obj[];
+    // The GeneratingPolicy writes them in apps only (the legacy generate rules likewise).
+    expect(objectsAt(fs, 'kyverno/default-deny-network-policy.yaml').map((p) => [p.kind, p.spec.matchConditions])).toEqual([['GeneratingPolicy', [{ name: 'namespace-scope', expression: 'object.metadata.name in ["apps"]' }]]]);
+    const rules = objectsAt(files({ ...config, kyverno: { policyType: 'ClusterPolicy' } }), 'kyverno/default-deny-network-policy.yaml')[0]!.spec.rules as Obj[];
     expect(rules.map((r) => r.match.any[0].resources.names)).toEqual([['apps'], ['apps']]);
     // A CSI node plugin (privileged, host path) starts in csi-system; a node exporter (host PID and network)
     // is a baseline violation in monitoring; both are denied in apps.

@@ -21,7 +21,11 @@ const config = {
   kubernetesVersion: '1.37',
   controls: { 'disallow-loadbalancer-services': true, 'enforce-psa-namespace-labels': true, 'restrict-rbac-wildcards': true },
 } as const;
-const files = (): readonly BackendFile[] => compile(config, { today: TODAY }).clusters[0]!.files;
+type PolicyType = 'ClusterPolicy' | 'ValidatingPolicy';
+const files = (policyType: PolicyType = 'ValidatingPolicy'): readonly BackendFile[] => compile({ ...config, kyverno: { policyType } }, { today: TODAY }).clusters[0]!.files;
+const kyvernoObjects = (fs: readonly BackendFile[]): Obj[] =>
+  fs.filter((x) => x.path.startsWith('kyverno/') && !x.path.includes('/samples/') && 'objects' in x).flatMap((f) => (f as unknown as { objects: Obj[] }).objects);
+const NAMESPACE_WRITES = ['enforce-psa-namespace-labels', 'require-current-psa-version'];
 const text = (fs: readonly BackendFile[], path: string): string => {
   const f = fs.find((x) => x.path === path);
   if (!f) throw new Error(`no ${path}`);
@@ -40,21 +44,34 @@ describe('updates of objects that already violate', () => {
   it('the bundle README states the update rule and which subresources each engine sees', () => {
     const readme = text(files(), 'README.md');
     expect(readme).toMatch(/\*\*Updates\.\*\* .*denies on UPDATE only what the update introduces/);
-    expect(readme).toMatch(/\*\*Subresources\.\*\* Kyverno's rules match their kinds only, no subresource, except `Namespace\/finalize`, `Namespace\/status` \(`enforce-psa-namespace-labels`, `require-current-psa-version`\)/);
+    expect(readme).toMatch(/\*\*Subresources\.\*\* Kyverno's policies match their kinds only, no subresource, except `Pod\/ephemeralcontainers` \(the `<instance>\.ephemeralcontainers` policies [^)]*\), `Namespace\/finalize`, `Namespace\/status` \(`enforce-psa-namespace-labels`, `require-current-psa-version`\)/);
     expect(readme).toMatch(/`services\/status`, reviewed by the Service constraints as an UPDATE of the Service/);
-    expect(readme).toMatch(/`request\.subResource` is always empty/);
+    expect(readme).toMatch(/No kubeharden expression reads `request\.subResource`/);
+    expect(text(files('ClusterPolicy'), 'README.md')).toMatch(/\*\*Subresources\.\*\* Kyverno's rules match their kinds only, no subresource, except `Namespace\/finalize`, `Namespace\/status` \(`enforce-psa-namespace-labels`, `require-current-psa-version`\)/);
   });
 
-  it('Kyverno rules match no subresource but the Namespace writes that can relabel it; no CEL reads request.subResource', () => {
-    for (const f of files().filter((x) => x.path.startsWith('kyverno/') && !x.path.includes('/samples/') && 'objects' in x)) {
-      for (const p of (f as unknown as { objects: Obj[] }).objects.filter((o) => o.kind === 'ClusterPolicy')) {
-        const id = p.metadata.annotations['kubeharden.io/control'];
-        for (const r of p.spec.rules) {
-          const kinds: string[] = r.match?.any?.flatMap((m: Obj) => m.resources.kinds) ?? [];
-          expect(kinds.filter((k) => k.includes('/')), `${id} ${r.name}`).toEqual(['enforce-psa-namespace-labels', 'require-current-psa-version'].includes(id) ? ['Namespace/finalize', 'Namespace/status'] : []);
-        }
-        expect(JSON.stringify(p), id).not.toContain('subResource');
+  it('ClusterPolicy rules match no subresource but the Namespace writes that can relabel it; no CEL reads request.subResource', () => {
+    const policies = kyvernoObjects(files('ClusterPolicy')).filter((o) => o.kind === 'ClusterPolicy');
+    expect(policies.length).toBeGreaterThan(20);
+    for (const p of policies) {
+      const id = p.metadata.annotations['kubeharden.io/control'];
+      for (const r of p.spec.rules) {
+        const kinds: string[] = r.match?.any?.flatMap((m: Obj) => m.resources.kinds) ?? [];
+        expect(kinds.filter((k) => k.includes('/')), `${id} ${r.name}`).toEqual(NAMESPACE_WRITES.includes(id) ? ['Namespace/finalize', 'Namespace/status'] : []);
       }
+      expect(JSON.stringify(p), id).not.toContain('subResource');
+    }
+  });
+
+  it('ValidatingPolicies match no subresource but those Namespace writes and, in their own policies, ephemeral containers; no CEL reads request.subResource', () => {
+    const policies = kyvernoObjects(files()).filter((o) => o.kind === 'ValidatingPolicy');
+    expect(policies.length).toBeGreaterThan(20);
+    for (const p of policies) {
+      const id = p.metadata.annotations['kubeharden.io/control'];
+      const resources: string[] = p.spec.matchConstraints.resourceRules.flatMap((r: Obj) => r.resources);
+      const expected = p.metadata.name.endsWith('.ephemeralcontainers') ? ['pods/ephemeralcontainers'] : NAMESPACE_WRITES.includes(id) ? ['namespaces/finalize', 'namespaces/status'] : [];
+      expect(resources.filter((r) => r.includes('/')), p.metadata.name).toEqual(expected);
+      expect(JSON.stringify(p), id).not.toContain('subResource');
     }
   });
 });
@@ -66,8 +83,8 @@ describe('the Kyverno suites replay UPDATE samples with their old object', () =>
     expect(oldObjectValue(old, now)).toEqual({ kind: 'Service', metadata: { name: 'a', labels: null }, spec: { type: null, ports: [{ port: 80 }] }, status: null });
   });
 
-  it('values.yaml sets request.operation and request.oldObject per UPDATE sample, and their expected result is the UPDATE verdict', () => {
-    const fs = files();
+  it('values.yaml sets request.operation and request.oldObject per UPDATE sample, and their expected result is the UPDATE verdict (ClusterPolicy suites)', () => {
+    const fs = files('ClusterPolicy');
     const dir = 'kyverno/samples/disallow-loadbalancer-services';
     const values = parse(text(fs, `${dir}/values.yaml`)) as Obj;
     const test = JSON.parse(text(fs, `${dir}/kyverno-test.yaml`))[0] as Obj;

@@ -288,9 +288,9 @@ describe('Kyverno verifyImages against a local registry with cosign signatures',
     await expectVerdicts([handWrittenPolicy(`${host}/*`, pem(releaseKey.publicKey))], 'signed-by-release-key');
   }, 120_000);
 
-  /** The Kyverno policies the bundle holds for the verify-image-signatures control with these options. */
+  /** The legacy Kyverno ClusterPolicies the bundle holds for the verify-image-signatures control with these options. */
   function compiledPolicies(options: Record<string, unknown>): Obj[] {
-    const result = compile({ name: 'sig', profile: 'pss-baseline', controls: { 'verify-image-signatures': { options } } }, { today: '2026-11-26' });
+    const result = compile({ name: 'sig', profile: 'pss-baseline', kyverno: { policyType: 'ClusterPolicy' }, controls: { 'verify-image-signatures': { options } } }, { today: '2026-11-26' });
     expect(result.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
     const file = result.clusters[0]!.files.find((f) => f.path === 'kyverno/verify-image-signatures.yaml') as ObjectsFile | undefined;
     expect(file, 'kyverno/verify-image-signatures.yaml in the bundle').toBeDefined();

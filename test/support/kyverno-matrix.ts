@@ -27,7 +27,7 @@ export function describeKyvernoMatrix(type: 'ClusterPolicy' | 'ValidatingPolicy'
 
   describe(`Kyverno CLI (${type}) = WASM = expected`, () => {
     it.each(versions(KYVERNO_VERSIONS))(
-      `Kubernetes %s, ${type}: every sample, as a Pod and in every workload controller (auto-gen; ReplicationController by its own ValidatingPolicy)`,
+      `Kubernetes %s, ${type}: every sample, as a Pod and in every workload controller (auto-gen${type === 'ValidatingPolicy' ? '; ReplicationController by its own policy' : ''})`,
       async (v) => {
         const rows = wasmRows(catalog, v);
         expect(rows.length).toBeGreaterThan(0);

@@ -1,6 +1,6 @@
 /**
  * The coverage statuses as the emitted files of a cluster state them, read back from the objects the other
- * stages wrote (Kyverno ClusterPolicies, Gatekeeper Constraints, PSA labels, the AdmissionConfiguration
+ * stages wrote (Kyverno policies of either type, Gatekeeper Constraints, PSA labels, the AdmissionConfiguration
  * defaults, the control-plane files), and the differences from what the report says. The report itself is
  * computed from the IR (src/backends/report/model.ts); this reading is the independent check that both agree.
  */
@@ -15,7 +15,7 @@ type Obj = { kind?: string; apiVersion?: string; metadata?: { name?: string; ann
 
 
 export interface FileStatuses {
-  /** Control id → modes of the Kyverno ClusterPolicies that carry it. */
+  /** Control id → modes of the Kyverno policies (ClusterPolicies or the policies.kyverno.io/v1 types) that carry it. */
   readonly kyverno: ReadonlyMap<string, readonly Mode[]>;
   /** Control id → modes of the Gatekeeper Constraints that carry it. */
   readonly gatekeeper: ReadonlyMap<string, readonly Mode[]>;
@@ -57,12 +57,86 @@ type Peer = { ipBlock?: { cidr?: string; except?: string[] } };
 type PolicySpec = { podSelector?: { matchLabels?: object; matchExpressions?: unknown[] }; policyTypes?: string[]; egress?: { to?: Peer[] }[] };
 
 /**
- * Whether the cluster-wide generate rules (rule name = generated object's name) create NetworkPolicies that
- * together block egress of every pod to the IPv4 metadata address.
+ * The value of a CEL literal made of strings, numbers, booleans, null, lists, maps and `dyn(…)` (what a
+ * GeneratingPolicy's `generator.Apply(variables.namespace, [...])` passes); anything else throws.
+ */
+export function celLiteral(text: string): unknown {
+  let i = 0;
+  const ws = (): void => {
+    while (/\s/.test(text[i] ?? '')) i++;
+  };
+  const expect = (c: string): void => {
+    ws();
+    if (text[i] !== c) throw new Error(`CEL literal: expected ${c} at ${i}: ${text.slice(i, i + 30)}`);
+    i++;
+  };
+  const value = (): unknown => {
+    ws();
+    const c = text[i];
+    if (c === '"') {
+      const m = /^"(?:[^"\\]|\\.)*"/.exec(text.slice(i));
+      if (!m) throw new Error(`CEL literal: unterminated string at ${i}`);
+      i += m[0].length;
+      return JSON.parse(m[0]);
+    }
+    if (c === '[' || c === '{') {
+      i++;
+      const list = c === '[';
+      const out: unknown[] = [];
+      const map: Record<string, unknown> = {};
+      ws();
+      while (text[i] !== (list ? ']' : '}')) {
+        if (list) out.push(value());
+        else {
+          const k = value();
+          if (typeof k !== 'string') throw new Error(`CEL literal: a map key that is not a string at ${i}`);
+          expect(':');
+          map[k] = value();
+        }
+        ws();
+        if (text[i] === ',') i++;
+        ws();
+      }
+      i++;
+      return list ? out : map;
+    }
+    if (text.startsWith('dyn(', i)) {
+      i += 4;
+      const v = value();
+      expect(')');
+      return v;
+    }
+    const m = /^(true|false|null|-?\d+(?:\.\d+)?)/.exec(text.slice(i));
+    if (!m) throw new Error(`CEL literal: unexpected ${text.slice(i, i + 30)}`);
+    i += m[0].length;
+    return JSON.parse(m[0]);
+  };
+  const v = value();
+  ws();
+  if (i !== text.length) throw new Error(`CEL literal: trailing ${text.slice(i, i + 30)}`);
+  return v;
+}
+
+/** The objects a GeneratingPolicy's generate expressions apply (each `generator.Apply(<namespace>, [objects])`). */
+function generatingPolicyObjects(p: Obj): Obj[] {
+  return ((p.spec?.['generate'] ?? []) as { expression: string }[]).flatMap((g) => {
+    const m = /^generator\.Apply\(variables\.namespace, (\[.*\])\)$/s.exec(g.expression);
+    if (!m) throw new Error(`${p.metadata?.name}: a generate expression that is not generator.Apply(variables.namespace, [...]): ${g.expression.slice(0, 80)}`);
+    return celLiteral(m[1]!) as Obj[];
+  });
+}
+
+/**
+ * Whether the cluster-wide generate rules (rule name = generated object's name) or the cluster-wide
+ * GeneratingPolicies (named after their control) create NetworkPolicies that together block egress of every
+ * pod to the IPv4 metadata address.
  */
 function clusterWideRulesBlockMetadata(policies: readonly Obj[]): boolean {
   const specs: PolicySpec[] = [];
   for (const p of policies) {
+    if (p.kind === 'GeneratingPolicy' && p.metadata?.name === p.metadata?.annotations?.['kubeharden.io/control']) {
+      for (const o of generatingPolicyObjects(p)) if (o.kind === 'NetworkPolicy' && o.spec) specs.push(o.spec as PolicySpec);
+    }
     if (p.kind !== 'ClusterPolicy') continue;
     for (const r of (p.spec?.['rules'] ?? []) as { name?: string; generate?: { kind?: string; name?: string; data?: { spec?: PolicySpec } } }[]) {
       if (r.name !== undefined && r.name === r.generate?.name && r.generate?.kind === 'NetworkPolicy' && r.generate.data?.spec) specs.push(r.generate.data.spec);
@@ -82,7 +156,17 @@ export function fileStatuses(files: readonly BackendFile[]): FileStatuses {
   const policies = objectsUnder(files, 'kyverno/');
   for (const o of policies) {
     const id = o.metadata?.annotations?.['kubeharden.io/control'];
-    if (o.kind !== 'ClusterPolicy' || !id) continue;
+    if (!id) continue;
+    if (o.kind === 'ValidatingPolicy' || o.kind === 'ImageValidatingPolicy') {
+      for (const a of (o.spec?.['validationActions'] ?? []) as string[]) add(kyverno, id, a === 'Deny' ? 'enforce' : a === 'Warn' ? 'warn' : 'audit');
+      continue;
+    }
+    // A synchronized GeneratingPolicy keeps its objects in every matching namespace: counted as enforce.
+    if (o.kind === 'GeneratingPolicy') {
+      if ((o.spec?.['evaluation'] as { synchronize?: { enabled?: boolean } } | undefined)?.synchronize?.enabled === true) add(kyverno, id, 'enforce');
+      continue;
+    }
+    if (o.kind !== 'ClusterPolicy') continue;
     const warn = o.spec?.['emitWarning'] === true;
     for (const r of (o.spec?.['rules'] ?? []) as { validate?: { failureAction?: string }; verifyImages?: { failureAction?: string }[]; generate?: { synchronize?: boolean } }[]) {
       const fa = r.validate?.failureAction ?? r.verifyImages?.[0]?.failureAction;

@@ -6,13 +6,17 @@ import type { ResolvedCluster } from '../../ir/cluster.js';
 import { PSA_FIELD_MANAGER, PSA_LABEL_PREFIX, PSA_NAMESPACES_FILE } from '../psa/index.js';
 import type { PsaLevels } from '../../ir/psa.js';
 import { getControl } from '../../controls/index.js';
+import { isPodControl } from '../../controls/types.js';
 
 const code = (xs: readonly string[]): string => xs.map((x) => `\`${x}\``).join(', ');
+
+/** What `kyverno/` holds, in a few words (the cluster's `kyverno.policyType`). */
+const kyvernoPolicies = (c: ResolvedCluster): string => (c.kyvernoPolicyType === 'ClusterPolicy' ? 'ClusterPolicies' : 'policies.kyverno.io/v1 policies');
 
 export function applyCommands(c: ResolvedCluster, hasPsaFile: boolean): string[] {
   return [
     '```sh',
-    `kubectl apply -k ${c.name}/kyverno        # Kyverno ClusterPolicies`,
+    `kubectl apply -k ${c.name}/kyverno        # Kyverno ${kyvernoPolicies(c)}`,
     `kubectl apply -k ${c.name}/gatekeeper     # Gatekeeper (run twice: constraints need the CRDs their templates create)`,
     ...(c.vap.enabled ? [`kubectl apply -k ${c.name}/vap            # or: native ValidatingAdmissionPolicies (no engine; see below)`] : []),
     ...(hasPsaFile ? [`kubectl apply --server-side --field-manager=${PSA_FIELD_MANAGER} -f ${c.name}/${PSA_NAMESPACES_FILE}   # PSA labels only`] : []),
@@ -64,7 +68,7 @@ export function rolloutReadme(c: ResolvedCluster): string[] {
     '',
     'Each part comes off on its own; remove the failing part first, then investigate.',
     '',
-    `- **Kyverno:** \`kubectl delete -k ${c.name}/kyverno\` removes the ClusterPolicies; check what remains of the generated NetworkPolicies, quotas and limit ranges with \`kubectl get networkpolicy,resourcequota,limitrange -A -l app.kubernetes.io/managed-by=kyverno\` and delete those you no longer want (they are all named \`kubeharden-…\`). Faster, without deleting: re-apply an observe-mode bundle. If the Kyverno webhook itself is down and blocks requests, scale Kyverno up again or delete its \`ValidatingWebhookConfiguration\`s (Kyverno recreates them when it is back).`,
+    `- **Kyverno:** \`kubectl delete -k ${c.name}/kyverno\` removes the ${kyvernoPolicies(c)}; check what remains of the generated NetworkPolicies, quotas and limit ranges with \`kubectl get networkpolicy,resourcequota,limitrange -A -l app.kubernetes.io/managed-by=kyverno\` and delete those you no longer want (they are all named \`kubeharden-…\`). Faster, without deleting: re-apply an observe-mode bundle. If the Kyverno webhook itself is down and blocks requests, scale Kyverno up again or delete its \`ValidatingWebhookConfiguration\`s (Kyverno recreates them when it is back).`,
     `- **Gatekeeper:** \`kubectl delete -k ${c.name}/gatekeeper\` (constraints first if the templates' CRDs are slow to go: \`kubectl delete constraints --all\`), or re-apply in observe mode. Emergency: \`kubectl delete validatingwebhookconfiguration gatekeeper-validating-webhook-configuration\`.`,
     `- **PSA:** set the labels back (\`kubectl label namespace <name> ${PSA_LABEL_PREFIX}enforce=privileged --overwrite\`), or remove them (see Pod Security Admission); for the defaults, restore the previous \`--admission-control-config-file\` (control-plane/FLAGS.md, Rollback).`,
     '- **Control plane:** see `control-plane/FLAGS.md`, Rollback (never drop an encryption provider before rewriting what it encrypted).',
@@ -85,10 +89,13 @@ export function updatesReadme(c: ResolvedCluster): string[] {
     if (matched) byMatch.set(matched, [...(byMatch.get(matched) ?? []), `\`${rc.id}\``]);
   }
   const subresources = [...byMatch].map(([matched, ids]) => `${matched} (${ids.join(', ')})`);
+  const legacy = c.kyvernoPolicyType === 'ClusterPolicy';
+  // Under the v1 types, ephemeral containers are checked where they are added (backends/kyverno/validating-policy.ts).
+  if (!legacy && c.controls.some((rc) => (rc.cluster.enabled || rc.namespaces.some((n) => n.settings.enabled)) && isPodControl(getControl(rc.id)))) subresources.unshift('`Pod/ephemeralcontainers` (the `<instance>.ephemeralcontainers` policies of the pod controls that check containers)');
   return [
     '**Updates.** Pod controls re-check a Pod on UPDATE only when Pod Security Admission would (images, containers, ephemeral containers, seccomp annotations change); workloads are always checked. Every other control denies on UPDATE only what the update introduces, compared with the object before it: a role rule or aggregation selector the role already had (exactly), a binding subject already listed with the same roleRef, a Namespace PSA label the update leaves as it was, a LoadBalancer or NodePort Service that already failed with the same ports, an external IP already listed, an Ingress whose rules and TLS stay, a ServiceAccount that already mounted its token. So objects created before this bundle can still get labels, finalizers, owner references and status; a new or widened rule, a new subject, a type change, a new port or address is denied. Existing violations still show where objects are judged as they are: Gatekeeper\'s audit, Kyverno\'s background reports and `kubeharden audit`.',
     '',
-    `**Subresources.** Kyverno's rules match their kinds only, no subresource${subresources.length ? `, except ${subresources.join(', ')}: writes through them keep metadata changes, so they can relabel what the control checks` : ''}. Kyverno's CEL sees such a write as a plain UPDATE (its \`request.subResource\` is always empty), which the rule above judges. Gatekeeper evaluates whatever its ValidatingWebhookConfiguration forwards: its default install forwards every resource without subresources plus a fixed list of subresources that includes \`services/status\`, reviewed by the Service constraints as an UPDATE of the Service; a status write cannot change the spec, so it passes unless it changes what a control checks (a removed allowed annotation). Add \`namespaces/status\` and \`namespaces/finalize\` to Gatekeeper's webhook rules (Helm value \`validatingWebhookCustomRules\`) for relabelling through them to be checked there too.`,
+    `**Subresources.** Kyverno's ${legacy ? 'rules' : 'policies'} match their kinds only, no subresource${subresources.length ? `, except ${subresources.join(', ')}: writes through them can change what the control checks (labels, ephemeral containers)` : ''}. No kubeharden expression reads \`request.subResource\`: such a write is judged as an UPDATE of the object, by the rule above. Gatekeeper evaluates whatever its ValidatingWebhookConfiguration forwards: its default install forwards every resource without subresources plus a fixed list of subresources that includes \`services/status\`, reviewed by the Service constraints as an UPDATE of the Service; a status write cannot change the spec, so it passes unless it changes what a control checks (a removed allowed annotation). Add \`namespaces/status\` and \`namespaces/finalize\` to Gatekeeper's webhook rules (Helm value \`validatingWebhookCustomRules\`) for relabelling through them to be checked there too.`,
     '',
   ];
 }

@@ -1,10 +1,10 @@
 /**
- * What the coverage report needs from the namespace objects: whether the bundle's generate rules block the
- * cloud metadata service, and how a namespace's objects differ from the cluster-wide ones.
+ * What the coverage report needs from the namespace objects: whether NetworkPolicies block the cloud metadata
+ * service, and how a namespace's objects differ from the cluster-wide ones.
  */
 import type { NamespaceObjectSettings } from '../../config/namespace-objects.js';
 import type { ResolvedCluster } from '../../ir/cluster.js';
-import { DEFAULT_DENY_CONTROL, METADATA_CONTROL, METADATA_IPV4, QUOTA_CONTROL } from './objects.js';
+import { DEFAULT_DENY_CONTROL, METADATA_CONTROL, QUOTA_CONTROL } from './objects.js';
 
 interface Peer {
   ipBlock?: { cidr?: string; except?: string[] };
@@ -50,26 +50,6 @@ export function egressBlocked(specs: readonly PolicySpec[], address: string): bo
   const selectsAll = (s: PolicySpec): boolean => !s.podSelector?.matchLabels && !s.podSelector?.matchExpressions?.length;
   if (!egress.some(selectsAll)) return false;
   return !egress.some((s) => (s.egress ?? []).some((r) => !r.to?.length || r.to.some((p) => peerAllows(p, address))));
-}
-
-type Policy = { kind?: string; spec?: { rules?: { name?: string; generate?: { kind?: string; name?: string; data?: { spec?: PolicySpec } } }[] } };
-
-/**
- * Whether the Kyverno generate rules of the cluster-wide settings (the namespaces listed without settings of
- * their own, and those with the opt-in label)
- * create NetworkPolicies that block the IPv4 metadata address.
- */
-export function generatedPoliciesBlockMetadata(policies: readonly object[]): boolean {
-  const specs: PolicySpec[] = [];
-  for (const p of policies as Policy[]) {
-    if (p.kind !== 'ClusterPolicy') continue;
-    for (const r of p.spec?.rules ?? []) {
-      // The cluster-wide rules carry the object's own name; rules of one namespace add the namespace to it.
-      const clusterWide = r.name !== undefined && r.name === r.generate?.name;
-      if (clusterWide && r.generate?.kind === 'NetworkPolicy' && r.generate.data?.spec) specs.push(r.generate.data.spec);
-    }
-  }
-  return egressBlocked(specs, METADATA_IPV4.split('/')[0]!);
 }
 
 /** How a namespace's generated objects differ from the cluster-wide ones, per control. */

@@ -109,8 +109,8 @@ const KYVERNO_POLICY_TYPES = ['ValidatingPolicy', 'ClusterPolicy'] as const;
 type KyvernoPolicyType = (typeof KYVERNO_POLICY_TYPES)[number];
 
 function resolveKyvernoPolicyType(d: Diagnostics, setting: Layer): KyvernoPolicyType {
-  // Until the policies.kyverno.io/v1 backend is complete, the legacy type stays the default.
-  const fallback: KyvernoPolicyType = 'ClusterPolicy';
+  // The policies.kyverno.io/v1 types: the only ones Kyverno 1.20 executes.
+  const fallback: KyvernoPolicyType = 'ValidatingPolicy';
   if (setting.value === undefined) return fallback;
   if (!isObject(setting.value)) {
     d.error('invalid_value', setting.path, `kyverno must be an object, got ${describe(setting.value)}`);
