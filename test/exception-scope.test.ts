@@ -1,5 +1,6 @@
 /**
- * Exceptions relax only what their reason says, proven by WASM, gator and the Kyverno CLI on real bundles:
+ * Exceptions relax only what their reason says, proven by WASM, gator, the Kyverno CLI (both policy types) and
+ * the VAP oracle on real bundles:
  * the reference config's `allow` exceptions (mesh init container: NET_ADMIN/NET_RAW only; metrics agent: host
  * PID only) against objects that try to use them for more (other capabilities, other container lists, an
  * ephemeral container, look-alike images and names, other host namespaces); and the baseline floor under a
@@ -13,6 +14,7 @@ import type { UserConfig } from '../src/config/types.js';
 import { loadEvaluator, objectsOf } from '../src/eval/bundle.js';
 import { gatorFindings, keyOf, kyvernoFindings, type EngineFindings } from '../src/eval/engines.js';
 import { ensureEngine } from '../src/engines/index.js';
+import { vapFindings, vapObjectsOf, type VapBundle } from '../src/eval/vap.js';
 import { evaluatorFor, ROOT } from './helpers.js';
 
 type Obj = Record<string, unknown>;
@@ -25,28 +27,36 @@ beforeAll(async () => {
 const controlsOf = (fs: readonly { control: string }[] | undefined, only?: ReadonlySet<string>): string[] =>
   [...new Set((fs ?? []).map((f) => f.control))].filter((c) => !only || only.has(c)).sort();
 
-/** The bundle objects of `config` with each Kyverno policy type (ClusterPolicy + v2 exceptions, ValidatingPolicy + v1 exceptions). */
-function bothTypes(config: UserConfig): { b: ReturnType<typeof objectsOf>; vp: ReturnType<typeof objectsOf> } {
-  const objects = (policyType: 'ClusterPolicy' | 'ValidatingPolicy') => objectsOf(compile({ ...config, kyverno: { policyType } } as UserConfig, { today: '2026-11-26' }).clusters[0]!);
-  const b = objects('ClusterPolicy');
-  const vp = objects('ValidatingPolicy');
+type Bundles = { b: ReturnType<typeof objectsOf>; vp: ReturnType<typeof objectsOf>; vap: VapBundle };
+
+/**
+ * The bundle objects of `config` with each Kyverno policy type (ClusterPolicy + v2 exceptions, ValidatingPolicy
+ * + v1 exceptions), and its ValidatingAdmissionPolicies (vap/, switched on here).
+ */
+function bothTypes(config: UserConfig): Bundles {
+  const compiled = (policyType: 'ClusterPolicy' | 'ValidatingPolicy') => compile({ ...config, kyverno: { policyType }, vap: { enabled: true } } as UserConfig, { today: '2026-11-26' }).clusters[0]!;
+  const b = objectsOf(compiled('ClusterPolicy'));
+  const vpCluster = compiled('ValidatingPolicy');
+  const vp = objectsOf(vpCluster);
+  const vap = vapObjectsOf(vpCluster)!;
+  expect(vap.policies.length).toBeGreaterThan(0);
   expect(b.policies.length).toBeGreaterThan(0);
   expect(b.policies.every((p) => (p as { kind: string }).kind === 'ClusterPolicy')).toBe(true);
   expect(vp.policies.every((p) => (p as { kind: string }).kind === 'ValidatingPolicy')).toBe(true);
   expect(vp.exceptions.every((p) => (p as { apiVersion: string }).apiVersion === 'policies.kyverno.io/v1')).toBe(true);
-  return { b, vp };
+  return { b, vp, vap };
 }
 
 const controlOfPolicy = (p: object): string => (p as { metadata: { annotations: Record<string, string> } }).metadata.annotations['kubeharden.io/control']!;
 
 /**
- * Every engine (Kyverno with both policy types; gator with native validation on, which runs the templates' CEL
+ * Every engine (Kyverno with both policy types; the VAP oracle; gator with native validation on, which runs the templates' CEL
  * blocks when the config has `gatekeeper.engines: ['Rego', 'CEL']`, and off, the Rego blocks) gives exactly the
  * expected controls (restricted to `only`) for every resource; WASM and gator's Rego give the same messages.
  */
 async function expectAgreement(
   ev: { evaluate(o: Obj): { control: string; message: string }[] },
-  { b, vp }: { b: ReturnType<typeof objectsOf>; vp: ReturnType<typeof objectsOf> },
+  { b, vp, vap }: Bundles,
   resources: readonly Obj[],
   expected: Record<string, string[]>,
   only?: ReadonlySet<string>,
@@ -55,11 +65,13 @@ async function expectAgreement(
   // match UPDATEs of pods/ephemeralcontainers, which `kyverno apply` never sends): the CLI's cost grows with
   // policies × resources, and a policy of another control cannot change these controls' verdicts.
   const underTest = (p: object): boolean => !only || only.has(controlOfPolicy(p));
-  const [gator, gatorRego, kyverno, kyvernoVp]: [EngineFindings, EngineFindings, EngineFindings, EngineFindings] = await Promise.all([
+  const [gator, gatorRego, kyverno, kyvernoVp, vapFound]: [EngineFindings, EngineFindings, EngineFindings, EngineFindings, EngineFindings] = await Promise.all([
     gatorFindings([...b.templates, ...b.constraints, ...b.expansions], resources as never),
     gatorFindings([...b.templates, ...b.constraints, ...b.expansions], resources as never, undefined, 'rego'),
     kyvernoFindings(b.policies.filter(underTest), resources as never, undefined, b.exceptions),
     kyvernoFindings(vp.policies.filter((p) => underTest(p) && !(p as { metadata: { name: string } }).metadata.name.endsWith('.ephemeralcontainers')), resources as never, undefined, vp.exceptions),
+    // The API server's own admission code (the VAP oracle) on vap/: exceptions are bindings and CEL there.
+    vapFindings(vap, resources as never),
   ]);
   expect(Object.keys(expected).sort()).toEqual(resources.map((r) => keyOf(r as never)).sort());
   for (const r of resources) {
@@ -70,6 +82,7 @@ async function expectAgreement(
     expect(controlsOf(gatorRego.get(key), only), `gator (Rego) ${key}`).toEqual(expected[key]);
     expect(controlsOf(kyverno.get(key), only), `kyverno ${key}`).toEqual(expected[key]);
     expect(controlsOf(kyvernoVp.get(key), only), `kyverno (ValidatingPolicy) ${key}`).toEqual(expected[key]);
+    expect(controlsOf(vapFound.get(key), only), `vap ${key}`).toEqual(expected[key]);
     expect(wasm.map((f) => f.message).sort(), `messages ${key}`).toEqual((gatorRego.get(key) ?? []).map((f) => f.message).sort());
   }
 }
@@ -158,7 +171,7 @@ describe('the reference config: exceptions allow only what their reason names', 
     'Pod/batch/seccomp-unset': ['require-seccomp-profile'],
   };
 
-  it('WASM, gator and the Kyverno CLI deny every use beyond the reason and allow the reason itself', async () => {
+  it('WASM, gator, the Kyverno CLI and the VAP oracle deny every use beyond the reason and allow the reason itself', async () => {
     const config = (await loadConfig(join(ROOT, 'policies.config.ts'))) as UserConfig;
     const cc = compile(config, { today: '2026-11-26' }).clusters[0]!;
     const ev = await loadEvaluator(cc, () => {});
@@ -236,7 +249,7 @@ describe('the baseline floor under relaxed restricted controls', () => {
     'Pod/apps/untuned': ['restrict-sysctls'],
   };
 
-  it('WASM, gator and the Kyverno CLI keep the baseline checks wherever the restricted ones are relaxed', async () => {
+  it('WASM, gator, the Kyverno CLI and the VAP oracle keep the baseline checks wherever the restricted ones are relaxed', async () => {
     const ev = await evaluatorFor(config);
     await expectAgreement(ev, bothTypes(config), resources, expected);
   }, 600_000);
@@ -414,7 +427,7 @@ describe('allow for every control with sub-checks: exactly the named values, now
     'Pod/apps/nr-ephemeral': ['require-drop-net-raw'],
   };
 
-  it('WASM, gator and the Kyverno CLI let through exactly the allowed values and deny every other use', async () => {
+  it('WASM, gator, the Kyverno CLI and the VAP oracle let through exactly the allowed values and deny every other use', async () => {
     const ev = await evaluatorFor(config);
     await expectAgreement(ev, bothTypes(config), resources, expected, UNDER_TEST);
   }, 600_000);
