@@ -5,7 +5,8 @@
  * controller, UPDATE samples as real UPDATEs with their old object and subresource (added ephemeral
  * containers through `pods/ephemeralcontainers`): the verdict is the expected one and, for objects judged on their own, WASM's.
  * One oracle process per version. The same policies are type-checked for that minor: nothing the API server
- * of the target version would refuse to create. (A real kube-apiserver runs them at 1.37 in test/vap.test.ts;
+ * of the target version would refuse to create; at the lowest, against that release's own OpenAPI schemas
+ * (k8s.io/kubernetes api/openapi-spec/v3 from the Go module cache), with no finding beyond the stated gap. (A real kube-apiserver runs them at 1.37 in test/vap.test.ts;
  * exceptions, modes and the reference bundle in test/agreement-scenarios.test.ts.)
  */
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +22,7 @@ import { VAP_MIN_VERSION } from '../src/config/resolve/cluster.js';
 import { minor, type KubernetesVersion } from '../src/pss/versions.js';
 import type { ControlId } from '../src/controls/index.js';
 import { KYVERNO_VERSIONS, ONLY_CONTROLS, controlsAt, versions, wasmRows } from './support/matrix.js';
+import { SCHEMA_TYPING, TYPE_CHECK_GAP, releaseSchemas, typeCheckDistinct } from './support/vap-typecheck.js';
 
 type Obj = Record<string, any>;
 
@@ -71,7 +73,14 @@ describe('ValidatingAdmissionPolicies (the VAP oracle) = WASM = expected', () =>
         const subResource = c.sample.subResource ?? (c.kind === 'Pod' && addsEphemeral(object, oldObject) ? 'ephemeralcontainers' : undefined);
         return { operation: 'UPDATE', object, oldObject, ...(subResource ? { subResource } : {}) };
       });
-      const [findings, typed] = await Promise.all([vapFindings(bundle, requests, { log }), vapTypecheck(bundle.policies, v, {}, { log })]);
+      // The lowest version is type-checked against its own release's schemas (typed: fields that release does not
+      // have are findings), the others untyped (CEL libraries of the minor only).
+      const lowest = v === VAP_VERSIONS[0];
+      const [findings, typed, warnings] = await Promise.all([
+        vapFindings(bundle, requests, { log }),
+        lowest ? undefined : vapTypecheck(bundle.policies, v, {}, { log }),
+        lowest ? typeCheckDistinct(bundle.policies as Obj[], v, releaseSchemas(v), log) : undefined,
+      ]);
       const out: string[] = [];
       let updates = 0;
       for (const { c, wasm } of rows) {
@@ -92,8 +101,19 @@ describe('ValidatingAdmissionPolicies (the VAP oracle) = WASM = expected', () =>
         for (const k of ['Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'ReplicationController', 'Job', 'CronJob']) expect(rows.some((r) => r.c.kind === k), k).toBe(true);
       }
       // Nothing the target minor's API server would refuse at create (CEL libraries it does not have yet).
-      expect(typed.policies.map((p) => p.name).sort()).toEqual(bundle.policies.map((p) => String((p as Obj)['metadata']['name'])).sort());
-      expect(typed.policies.filter((p) => p.rejectedOnCreate.length).map((p) => `${p.name}: ${p.rejectedOnCreate.join('; ')}`)).toEqual([]);
+      if (typed) {
+        expect(typed.policies.map((p) => p.name).sort()).toEqual(bundle.policies.map((p) => String((p as Obj)['metadata']['name'])).sort());
+        expect(typed.policies.filter((p) => p.rejectedOnCreate.length).map((p) => `${p.name}: ${p.rejectedOnCreate.join('; ')}`)).toEqual([]);
+      }
+      // Typed (typeCheckDistinct checks the refusals too): the same findings as on a 1.37 API server, only in the
+      // controls of the stated gap and only of schema typing, never a field the release does not have.
+      if (warnings) {
+        const control = new Map(bundle.policies.map((p) => [String((p as Obj)['metadata']['name']), String((p as Obj)['metadata']['annotations']['kubeharden.io/control'])]));
+        const flagged = [...warnings].filter(([, w]) => w.length);
+        expect(flagged.length).toBeGreaterThan(0);
+        expect(flagged.filter(([n]) => !TYPE_CHECK_GAP.has(control.get(n)!)).map(([n]) => n)).toEqual([]);
+        expect(flagged.flatMap(([n, w]) => w.map((x) => String(x['warning'])).filter((t) => !SCHEMA_TYPING.test(t)).map((t) => `${n}: ${t.slice(0, 300)}`))).toEqual([]);
+      }
       log(`agreement matrix: vap ${v}: ${rows.length} rows (${updates} UPDATEs), ${bundle.policies.length} policies`);
     },
     600_000,

@@ -30,13 +30,13 @@ import { sampleInstance } from '../src/backends/engine-suites/index.js';
 import { CRONJOBS_SUFFIX, WORKLOADS_SUFFIX, vapObjectsFor, vapUnsupportedReason, validationActions, type ValidatingAdmissionPolicyBinding } from '../src/backends/vap/index.js';
 import { startControlPlane, type RunningControlPlane } from '../src/engines/apiserver.js';
 import { ensureControlPlane } from '../src/engines/control-plane.js';
-import { vapTypecheck } from '../src/engines/vap.js';
 import { Discovery, admit, admitUpdate, ensureStored, objectPath, statusMessage, type Admission } from '../src/eval/apiserver.js';
 import { mapLimit } from '../src/eval/map-limit.js';
 import { CLUSTER_SCOPED_KINDS, shortName, workloadVariants } from '../src/eval/review.js';
 import type { UserConfig } from '../src/config/types.js';
 import { ROOT, TODAY, runCli } from './helpers.js';
 import { PROBE, VAP_API, applyPolicies, denial, unbind, waitUntilEnforced } from './support/vap-apply.js';
+import { SCHEMA_TYPING, TYPE_CHECK_GAP, typeCheckDistinct } from './support/vap-typecheck.js';
 
 type Obj = Record<string, any>;
 
@@ -128,27 +128,6 @@ describe('the vap/ bundle', () => {
  */
 const STATUS_WRITE_GAP = new Set(['disallow-loadbalancer-services/status-write-removes-annotation']);
 
-/**
- * Controls whose shared CEL check (the Kyverno target's, run here unchanged) the API server's type checker
- * flags against the typed schemas: `.orValue(null)` on a typed optional, a typed string compared with null,
- * a typed volume ranged over as a map. Kyverno sees untyped JSON, so the checks were written for it; in
- * admission the API server evaluates them with dynamic types (every sample above gets its expected verdict),
- * but the type checker (vap-check; kube-controller-manager writes the same into `status.typeChecking`) reports them. Open: rewriting these checks type-clean for both engines (the
- * agreement matrix must stay at 100 %). The test fails when the set changes either way.
- */
-const TYPE_CHECK_GAP: ReadonlySet<string> = new Set([
-  'block-ephemeral-containers',
-  'disallow-automount-sa-token',
-  'disallow-host-path',
-  'disallow-nodeport-services',
-  'disallow-run-as-root-user',
-  'disallow-serviceaccount-token-automount',
-  'require-non-root-groups',
-  'require-run-as-non-root',
-  'restrict-apparmor',
-  'restrict-selinux',
-  'restrict-volume-types',
-]);
 
 interface SampleCase {
   readonly control: ControlId;
@@ -248,24 +227,7 @@ async function typeCheckWarnings(cp: RunningControlPlane, policies: readonly Obj
     if (r.status !== 200) throw new Error(`GET /openapi/v3/${p}: HTTP ${r.status}`);
     schemas[p] = r.body;
   });
-  // What the type checker reads of a policy: the kinds it matches and the expressions. Policies that differ only
-  // in name, namespace or object selectors are checked once (the sample and reference instances of a control
-  // often are), and each gets the result of its representative.
-  const checked = (p: Obj): string => {
-    const { matchConstraints, variables, validations, matchConditions, auditAnnotations, paramKind } = p['spec'] as Obj;
-    return JSON.stringify([matchConstraints?.['resourceRules'], variables, validations, matchConditions, auditAnnotations, paramKind]);
-  };
-  const representative = new Map<string, Obj>();
-  for (const p of policies) if (!representative.has(checked(p))) representative.set(checked(p), p);
-  const typed = await vapTypecheck([...representative.values()], '1.37', schemas, { log });
-  expect(typed.errors).toEqual([]);
-  // Nothing an API server of the target minor would refuse to create. (Estimated costs are not bounded here:
-  // the schemas give lists no maxItems, so the API server enforces its budget at runtime only.)
-  expect(typed.policies.filter((p) => p.rejectedOnCreate.length).map((p) => `${p.name}: ${p.rejectedOnCreate.join('; ')}`)).toEqual([]);
-  expect(typed.policies.map((p) => p.name).sort()).toEqual([...representative.values()].map((p) => String(p['metadata']['name'])).sort());
-  const byName = new Map(typed.policies.map((p) => [p.name, p.warnings.map((w) => ({ ...w }) as Obj)]));
-  log(`kubeharden tests: ${policies.length} VAPs type-checked as ${representative.size} distinct ones`);
-  return new Map(policies.map((p) => [String(p['metadata']['name']), byName.get(String(representative.get(checked(p))!['metadata']['name']))!]));
+  return typeCheckDistinct(policies, '1.37', schemas, log);
 }
 
 describe('vap/ on kube-apiserver v1.37.2', () => {
@@ -363,7 +325,7 @@ describe('vap/ on kube-apiserver v1.37.2', () => {
       // Only schema-typing findings (a typed optional defaulted to null, a typed field compared with null, a
       // typed object ranged over as a map): never an unknown field, function or variable.
       const other = flagged.flatMap(([n, w]) => w.map((x) => String(x['warning']))
-        .filter((t) => !/found no matching overload for '(orValue|_!=_|_==_)' applied to|cannot be range of a comprehension/.test(t))
+        .filter((t) => !SCHEMA_TYPING.test(t))
         .map((t) => `${n}: ${t.slice(0, 300)}`));
       expect(other).toEqual([]);
       expect(flagged.length).toBeLessThan(policyNames.length);
