@@ -2,8 +2,8 @@
  * Part of the agreement matrix (see test/agreement.test.ts): real bundles through every engine — exempt
  * namespaces, per-namespace levels and modes, image and name exceptions, and the reference bundle on objects
  * beyond Pods (Kubernetes' own RBAC objects pass, look-alikes do not). WASM, gator, the Kyverno CLI with
- * both policy types and (first scenario) the VAP oracle give exactly the expected controls (and actions);
- * WASM and gator the same messages.
+ * both policy types and the VAP oracle give exactly the expected controls (and, in the first scenario,
+ * actions); WASM and gator the same messages.
  */
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
