@@ -15,7 +15,7 @@ import { CONTROL_IDS, getControl, type ControlId } from '../src/controls/index.j
 import { checkableOffline } from '../src/controls/types.js';
 import { SUPPORTED_VERSIONS, minor, type KubernetesVersion } from '../src/pss/versions.js';
 import { constraint, constraintTemplate, expansionTemplates } from '../src/backends/gatekeeper/emitters.js';
-import { celBlockWhy } from '../src/backends/gatekeeper/cel.js';
+import { celBlockWhy } from '../src/backends/cel-support.js';
 import { sampleArtifacts, sampleInstance } from '../src/backends/engine-suites/index.js';
 import { suiteCases, type SuiteCase } from '../src/backends/engine-suites/samples.js';
 import { evaluateSample, loadCatalogModule } from '../src/eval/bundle.js';

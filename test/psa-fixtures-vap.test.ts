@@ -6,15 +6,16 @@
  * folder says (but for one fixture written for API-server defaulting, below), at every version where
  * ValidatingAdmissionPolicy is GA. One audit per level and version.
  */
-import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { psaEvaluate, type PsaLevel } from '../src/engines/psa.js';
+import { goModDownload } from '../src/engines/go-helper.js';
 import { parse } from 'yaml';
 import { runCli, tempProject } from './helpers.js';
 
-const MODULE = 'k8s.io/pod-security-admission@v0.37.2';
+const MODULE = 'k8s.io/pod-security-admission';
+const VERSION = 'v0.37.2';
 const VERSIONS = ['1.30', '1.34', '1.37'] as const;
 const LEVELS: readonly PsaLevel[] = ['baseline', 'restricted'];
 
@@ -28,15 +29,6 @@ const log = (line: string): void => void process.stderr.write(`${line}\n`);
  */
 const BEFORE_DEFAULTING: Readonly<Record<PsaLevel, readonly string[]>> = { baseline: [], restricted: ['restrictedvolumes0.yaml'] };
 
-/** The module's directory in the Go module cache (downloaded from the module proxy when missing). */
-function moduleDir(): string {
-  const r = spawnSync('go', ['mod', 'download', '-json', MODULE], { encoding: 'utf8', env: { ...process.env, GOFLAGS: '-mod=mod' } });
-  if (r.error || r.status !== 0) throw new Error(`go mod download -json ${MODULE} failed: ${r.error?.message ?? r.stderr}`);
-  const dir = (JSON.parse(r.stdout) as { Dir?: string }).Dir;
-  if (!dir) throw new Error(`go mod download -json ${MODULE} names no Dir`);
-  return dir;
-}
-
 interface Fixture {
   readonly file: string;
   readonly expect: 'pass' | 'fail';
@@ -46,7 +38,7 @@ interface Fixture {
 describe("Pod Security Admission's fixtures: audit --engine vap = PSA", () => {
   let testdata: string;
   beforeAll(() => {
-    testdata = join(moduleDir(), 'test', 'testdata');
+    testdata = join(goModDownload(MODULE, VERSION).dir, 'test', 'testdata');
   }, 300_000);
 
   it.each(LEVELS.flatMap((level) => VERSIONS.map((v) => [level, v] as const)))('%s at Kubernetes %s', async (level, v) => {

@@ -27,7 +27,8 @@ import { CONTROL_IDS, getControl, type ControlId } from '../src/controls/index.j
 import { targetKinds } from '../src/controls/types.js';
 import { sampleApplies } from '../src/controls/samples.js';
 import { sampleInstance } from '../src/backends/engine-suites/index.js';
-import { CRONJOBS_SUFFIX, WORKLOADS_SUFFIX, vapObjectsFor, vapUnsupportedReason, validationActions, type ValidatingAdmissionPolicyBinding } from '../src/backends/vap/index.js';
+import { CRONJOBS_SUFFIX, WORKLOADS_SUFFIX, vapObjectsFor, validationActions, type ValidatingAdmissionPolicyBinding } from '../src/backends/vap/index.js';
+import { vapUnsupportedReason } from '../src/backends/cel-support.js';
 import { startControlPlane, type RunningControlPlane } from '../src/engines/apiserver.js';
 import { ensureControlPlane } from '../src/engines/control-plane.js';
 import { Discovery, admit, admitUpdate, ensureStored, objectPath, statusMessage, type Admission } from '../src/eval/apiserver.js';

@@ -10,7 +10,8 @@
  *
  * Options: --resources N (10000), --seed N (1), --kyverno-resources N|all (50: the Kyverno CLI compiles
  * every ValidatingPolicy again for each resource, seconds per resource against the whole bundle, so by
- * default it runs on the first N resources of the same corpus and its rate is compared), --no-scale (skip the 10× memory run), --keep (keep the work directory),
+ * default it runs on the first N resources of the same corpus and its rate is compared), --no-scale (skip
+ * the 10× memory run), --keep (keep the work directory),
  * --list-items N (20000): the cluster-dump case, a `kind: List` of N items (as `kubectl get -A -o yaml|json`
  * prints it) against the same objects as separate documents; --only list runs that case alone,
  * --no-list skips it.

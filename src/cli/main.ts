@@ -7,7 +7,7 @@ import { diffBundle, formatDiff, isClean, writeBundle } from '../emit/write.js';
 import { table } from '../table.js';
 import { CONTROL_IDS, getControl, isControlId, type ControlId } from '../controls/index.js';
 import { implementedBy } from '../controls/types.js';
-import { celBlockWhy } from '../backends/gatekeeper/cel.js';
+import { celBlockWhy, vapUnsupportedReason } from '../backends/cel-support.js';
 import { DEFAULT_KUBERNETES_VERSION, SUPPORTED_VERSIONS, isSupportedVersion } from '../pss/versions.js';
 import { ENGINES, ensureEngine, findEngine, enginePath, type EngineName } from '../engines/index.js';
 import { ensureGoHelper, findGoHelper, goHelperDescription } from '../engines/go-helper.js';
@@ -22,7 +22,6 @@ import { INIT_USAGE, initCommand } from './init.js';
 import { EXEMPT_USAGE, runExempt } from './exempt-command.js';
 import { ConfigLoadError } from '../config/load.js';
 import { PACKAGE_VERSION } from '../version.js';
-import { vapUnsupportedReason } from '../backends/vap/index.js';
 
 export type { Io } from './io.js';
 

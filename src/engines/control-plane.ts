@@ -14,6 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EngineError, cacheDir, isExecutable, run, withInstallLock, type Logger } from './index.js';
+import { goModDownload } from './go-helper.js';
 
 export type ControlPlaneBinary = 'kube-apiserver' | 'etcd';
 
@@ -218,10 +219,7 @@ async function build(spec: ControlPlaneSpec, goVersionLine: string, log: Logger)
   // wrapper folder is no repository.
   const env = { ...process.env, CGO_ENABLED: '0', GOWORK: 'off', GOFLAGS: '-buildvcs=false' };
   try {
-    const info = spawnSync('go', ['mod', 'download', '-json', `${spec.module}@${spec.version}`], { cwd: dir, env, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
-    if (info.error || info.status !== 0) throw new EngineError('engine_install_failed', `\`go mod download -json ${spec.module}@${spec.version}\` failed: ${info.error?.message ?? info.stderr.trim().slice(0, 2000)}`);
-    const goModPath = (JSON.parse(info.stdout) as { GoMod?: string }).GoMod;
-    if (!goModPath || !existsSync(goModPath)) throw new EngineError('engine_install_failed', `\`go mod download -json ${spec.module}@${spec.version}\` names no go.mod`);
+    const goModPath = goModDownload(spec.module, spec.version, { cwd: dir, env }).goMod;
     // A fresh wrapper each time: go.sum is kept (it only ever gains verified lines).
     writeFileSync(join(src, 'go.mod'), wrapperGoMod(spec, readFileSync(goModPath, 'utf8')));
     await run('go', ['get', '-tool', `${spec.pkg}@${spec.version}`], src, env, log, spec.name, started);

@@ -121,3 +121,16 @@ async function buildGoHelper(h: GoHelper, src: string, contents: Map<string, Buf
   log(`kubeharden: ${h.name} ready (${Math.round((Date.now() - started) / 1000)} s)`);
   return final;
 }
+
+/**
+ * `go mod download -json <module>@<version>`: the module's folder in the Go module cache and its go.mod (downloaded
+ * from the module proxy when missing). Any failure, or an answer without them, is an error.
+ */
+export function goModDownload(module: string, version: string, options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): { dir: string; goMod: string } {
+  const what = `\`go mod download -json ${module}@${version}\``;
+  const r = spawnSync('go', ['mod', 'download', '-json', `${module}@${version}`], { ...options, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+  if (r.error || r.status !== 0) throw new EngineError('engine_install_failed', `${what} failed: ${r.error?.message ?? r.stderr.trim().slice(0, 2000)}`);
+  const info = JSON.parse(r.stdout) as { Dir?: string; GoMod?: string };
+  if (!info.Dir || !existsSync(info.Dir) || !info.GoMod || !existsSync(info.GoMod)) throw new EngineError('engine_install_failed', `${what} names no module folder or go.mod`);
+  return { dir: info.Dir, goMod: info.GoMod };
+}

@@ -4,11 +4,11 @@
  * findings, which findings those may be, and a Kubernetes release's OpenAPI v3 documents from the Go module
  * cache (k8s.io/kubernetes api/openapi-spec/v3, as `go mod download` places the module).
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { vapTypecheck } from '../../src/engines/vap.js';
+import { goModDownload } from '../../src/engines/go-helper.js';
 
 type Obj = Record<string, any>;
 
@@ -49,11 +49,8 @@ export function releaseSchemas(minor: string): Record<string, unknown> {
   const release = RELEASES[minor];
   if (!release) throw new Error(`no k8s.io/kubernetes release pinned for ${minor}`);
   const mod = `k8s.io/kubernetes@${release}`;
-  const r = spawnSync('go', ['mod', 'download', '-json', mod], { encoding: 'utf8' });
-  if (r.error || r.status !== 0) throw new Error(`go mod download -json ${mod} failed: ${r.error?.message ?? r.stderr}`);
-  const dir = (JSON.parse(r.stdout) as { Dir?: string }).Dir;
-  const specs = dir ? join(dir, 'api', 'openapi-spec', 'v3') : '';
-  if (!dir || !existsSync(specs)) throw new Error(`${mod} has no api/openapi-spec/v3`);
+  const specs = join(goModDownload('k8s.io/kubernetes', release).dir, 'api', 'openapi-spec', 'v3');
+  if (!existsSync(specs)) throw new Error(`${mod} has no api/openapi-spec/v3`);
   const out: Record<string, unknown> = {};
   for (const path of ['api/v1', ...['apps', 'batch', 'networking.k8s.io', 'rbac.authorization.k8s.io', 'policy', 'admissionregistration.k8s.io'].map((g) => `apis/${g}/v1`)]) {
     out[path] = JSON.parse(readFileSync(join(specs, `${path.replaceAll('/', '__')}_openapi.json`), 'utf8'));

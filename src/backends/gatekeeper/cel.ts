@@ -33,8 +33,6 @@ import type { CelVariable } from '../../lang/cel/types.js';
 import { ruleVariables } from '../kyverno/index.js';
 import { celBlockWhy, gatekeeperCelCheck } from '../cel-support.js';
 
-export { celBlockWhy, gatekeeperCelCheck };
-
 /** The `source` of a `K8sNativeValidation` code block (gatekeeper pkg/drivers/k8scel/schema Source). */
 export interface CelSource {
   generateVAP: boolean;

@@ -7,9 +7,8 @@ import { gatekeeperKind } from '../../names.js';
 import { allowKeysOf } from '../../config/allow.js';
 import { renderControlRego, renderLibRego } from './rego.js';
 import { allowanceParams } from '../allowances.js';
-
-export { allowanceParams };
-import { celBlockWhy, celSource } from './cel.js';
+import { celBlockWhy } from '../cel-support.js';
+import { celSource } from './cel.js';
 import type { Constraint, ConstraintTemplate, ExpansionTemplate, JsonSchema } from './types.js';
 
 /** What a template carries besides Rego: a CEL block (config `gatekeeper.engines` with 'CEL'), and its `generateVAP`. */

@@ -41,7 +41,7 @@
  *   Namespaces) skip the API server's own requests (`system:apiserver`: its bootstrap roles and namespaces).
  *
  * A control whose check CEL in the API server cannot express (verify-image-signatures: registry access) gets
- * no file; vapUnsupportedReason says why, for the README, `kubeharden explain` and the report. Pure: no I/O.
+ * no file; vapUnsupportedReason (backends/cel-support.ts) says why, for the README, `kubeharden explain` and the report. Pure: no I/O.
  */
 import { getControl, type ControlId } from '../../controls/index.js';
 import { targetKinds, type ResourceKind } from '../../controls/types.js';
@@ -52,9 +52,6 @@ import { rewritePodPaths, type PodTemplateKind } from '../../lang/cel/pod-templa
 import type { CelVariable } from '../../lang/cel/types.js';
 import type { BackendFile } from '../types.js';
 import { ruleVariables } from '../kyverno/index.js';
-import { vapUnsupportedReason } from '../cel-support.js';
-
-export { vapUnsupportedReason };
 import type { MatchCondition, NamedResourceRule, NamespaceSelector, Operation, ResourceRule, ValidatingAdmissionPolicy, ValidatingAdmissionPolicyBinding, ValidationAction } from './types.js';
 
 export type * from './types.js';
