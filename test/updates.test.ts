@@ -44,32 +44,32 @@ describe('updates of objects that already violate', () => {
   it('the bundle README states the update rule and which subresources each engine sees', () => {
     const readme = text(files(), 'README.md');
     expect(readme).toMatch(/\*\*Updates\.\*\* .*denies on UPDATE only what the update introduces/);
-    expect(readme).toMatch(/\*\*Subresources\.\*\* Kyverno's policies match their kinds only, no subresource, except `Pod\/ephemeralcontainers` \(the `<instance>\.ephemeralcontainers` policies [^)]*\), `Namespace\/finalize`, `Namespace\/status` \(`enforce-psa-namespace-labels`, `require-current-psa-version`\)/);
+    expect(readme).toMatch(/\*\*Subresources\.\*\* Kyverno's policies match their kinds only, no subresource, except `Pod\/ephemeralcontainers` \(the `<instance>\.ephemeralcontainers` policies [^)]*\), `Namespace\/finalize`, `Namespace\/status` \(`enforce-psa-namespace-labels`, `require-current-psa-version`\), `Service\/status` \(`disallow-loadbalancer-services`\)/);
     expect(readme).toMatch(/`services\/status`, reviewed by the Service constraints as an UPDATE of the Service/);
     expect(readme).toMatch(/No kubeharden expression reads `request\.subResource`/);
-    expect(text(files('ClusterPolicy'), 'README.md')).toMatch(/\*\*Subresources\.\*\* Kyverno's rules match their kinds only, no subresource, except `Namespace\/finalize`, `Namespace\/status` \(`enforce-psa-namespace-labels`, `require-current-psa-version`\)/);
+    expect(text(files('ClusterPolicy'), 'README.md')).toMatch(/\*\*Subresources\.\*\* Kyverno's rules match their kinds only, no subresource, except `Namespace\/finalize`, `Namespace\/status` \(`enforce-psa-namespace-labels`, `require-current-psa-version`\), `Service\/status` \(`disallow-loadbalancer-services`\)/);
   });
 
-  it('ClusterPolicy rules match no subresource but the Namespace writes that can relabel it; no CEL reads request.subResource', () => {
+  it('ClusterPolicy rules match no subresource but the Namespace and Service writes that can relabel or unannotate them; no CEL reads request.subResource', () => {
     const policies = kyvernoObjects(files('ClusterPolicy')).filter((o) => o.kind === 'ClusterPolicy');
     expect(policies.length).toBeGreaterThan(20);
     for (const p of policies) {
       const id = p.metadata.annotations['kubeharden.io/control'];
       for (const r of p.spec.rules) {
         const kinds: string[] = r.match?.any?.flatMap((m: Obj) => m.resources.kinds) ?? [];
-        expect(kinds.filter((k) => k.includes('/')), `${id} ${r.name}`).toEqual(NAMESPACE_WRITES.includes(id) ? ['Namespace/finalize', 'Namespace/status'] : []);
+        expect(kinds.filter((k) => k.includes('/')), `${id} ${r.name}`).toEqual(NAMESPACE_WRITES.includes(id) ? ['Namespace/finalize', 'Namespace/status'] : id === 'disallow-loadbalancer-services' ? ['Service/status'] : []);
       }
       expect(JSON.stringify(p), id).not.toContain('subResource');
     }
   });
 
-  it('ValidatingPolicies match no subresource but those Namespace writes and, in their own policies, ephemeral containers; no CEL reads request.subResource', () => {
+  it('ValidatingPolicies match no subresource but those Namespace and Service writes and, in their own policies, ephemeral containers; no CEL reads request.subResource', () => {
     const policies = kyvernoObjects(files()).filter((o) => o.kind === 'ValidatingPolicy');
     expect(policies.length).toBeGreaterThan(20);
     for (const p of policies) {
       const id = p.metadata.annotations['kubeharden.io/control'];
       const resources: string[] = p.spec.matchConstraints.resourceRules.flatMap((r: Obj) => r.resources);
-      const expected = p.metadata.name.endsWith('.ephemeralcontainers') ? ['pods/ephemeralcontainers'] : NAMESPACE_WRITES.includes(id) ? ['namespaces/finalize', 'namespaces/status'] : [];
+      const expected = p.metadata.name.endsWith('.ephemeralcontainers') ? ['pods/ephemeralcontainers'] : NAMESPACE_WRITES.includes(id) ? ['namespaces/finalize', 'namespaces/status'] : id === 'disallow-loadbalancer-services' ? ['services/status'] : [];
       expect(resources.filter((r) => r.includes('/')), p.metadata.name).toEqual(expected);
       expect(JSON.stringify(p), id).not.toContain('subResource');
     }

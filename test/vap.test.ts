@@ -121,14 +121,6 @@ describe('the vap/ bundle', () => {
   });
 });
 
-/**
- * Deny samples written through a subresource the control's target does not list: the API server lets a
- * services/status write remove an annotation, but disallow-loadbalancer-services matches `services` only (its
- * `target` has no `status` subresource), so neither its VAP nor, in a cluster, a Kyverno or Gatekeeper webhook
- * registered from the same target is sent the write. Proved here as what it is, a gap of the control.
- */
-const STATUS_WRITE_GAP = new Set(['disallow-loadbalancer-services/status-write-removes-annotation']);
-
 
 interface SampleCase {
   readonly control: ControlId;
@@ -334,12 +326,6 @@ describe('vap/ on kube-apiserver v1.37.2', () => {
 
     it('each control\'s policy denies exactly the samples the control expects to deny, in every kind and operation', () => {
       const wrong = results.flatMap(({ c, a }) => {
-        // A stated gap of the control (see STATUS_WRITE_GAP): no policy is sent the write, which does remove
-        // the annotation. When the control's target gains the subresource this fails: drop the entry then.
-        if (STATUS_WRITE_GAP.has(`${c.control}/${c.sample}`)) {
-          const kept = (a.body as Obj | undefined)?.['metadata']?.['annotations'];
-          return a.allowed && kept === undefined ? [] : [`${c.label}: the stated status-write gap changed (${a.allowed ? `annotations ${JSON.stringify(kept)}` : a.message}): update STATUS_WRITE_GAP`];
-        }
         if (c.expect === 'deny') return !a.allowed && a.message.includes(denial(c.policy)) ? [] : [`${c.label}: expected a denial by ${c.policy}, got ${a.allowed ? 'admitted' : `HTTP ${a.status}: ${a.message}`}`];
         return a.allowed ? [] : [`${c.label}: expected admission, got HTTP ${a.status}: ${a.message}`];
       });

@@ -32,7 +32,7 @@ a removed allowed annotation (also through services/status, whose writes keep me
   severity: 'medium',
   nsa: ['NSA-NET-8'],
   engines: { gatekeeper: rego(new URL('./gatekeeper.rego.hbs', import.meta.url)), kyverno: cel(check) },
-  target: { kinds: [SERVICE] },
+  target: { kinds: [SERVICE], subresources: ['status'] },
   options: {
     allowedAnnotations: opt.strings(
       'Annotations, as "key=value", that make a LoadBalancer Service acceptable (e.g. an internal load balancer). Default: none.',
