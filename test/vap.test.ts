@@ -37,7 +37,7 @@ import { CLUSTER_SCOPED_KINDS, shortName, workloadVariants } from '../src/eval/r
 import type { UserConfig } from '../src/config/types.js';
 import { ROOT, TODAY, runCli } from './helpers.js';
 import { PROBE, VAP_API, applyPolicies, denial, unbind, waitUntilEnforced } from './support/vap-apply.js';
-import { SCHEMA_TYPING, TYPE_CHECK_GAP, typeCheckDistinct } from './support/vap-typecheck.js';
+import { typeCheckDistinct } from './support/vap-typecheck.js';
 
 type Obj = Record<string, any>;
 
@@ -311,17 +311,9 @@ describe('vap/ on kube-apiserver v1.37.2', () => {
       expect(results.every((r) => r.a.status !== 0)).toBe(true);
     });
 
-    it('every policy is type-checked on the API server; only the stated controls have warnings, and only of their stated kinds', () => {
+    it('every policy type-checks on the API server without a warning', () => {
       expect(warnings.size).toBe(policyNames.length);
-      const flagged = [...warnings].filter(([, w]) => w.length);
-      expect([...new Set(flagged.map(([n]) => policyControls.get(n)!))].sort()).toEqual([...TYPE_CHECK_GAP].sort());
-      // Only schema-typing findings (a typed optional defaulted to null, a typed field compared with null, a
-      // typed object ranged over as a map): never an unknown field, function or variable.
-      const other = flagged.flatMap(([n, w]) => w.map((x) => String(x['warning']))
-        .filter((t) => !SCHEMA_TYPING.test(t))
-        .map((t) => `${n}: ${t.slice(0, 300)}`));
-      expect(other).toEqual([]);
-      expect(flagged.length).toBeLessThan(policyNames.length);
+      expect([...warnings].filter(([, w]) => w.length).map(([n, w]) => `${n}: ${w.map((x) => String(x['warning']).slice(0, 300)).join('; ')}`)).toEqual([]);
     });
 
     it('each control\'s policy denies exactly the samples the control expects to deny, in every kind and operation', () => {
@@ -373,10 +365,9 @@ describe('vap/ on kube-apiserver v1.37.2', () => {
       await waitUntilEnforced(cp, PROBE, SAMPLE_NS);
     }, 300_000);
 
-    it('type-checks every scenario policy; only the stated controls have warnings', () => {
-      const flagged = policies.filter((p) => warnings.get(p['metadata']['name'])!.length).map((p) => String(p['metadata']['annotations']['kubeharden.io/control']));
-      expect(flagged.every((id) => TYPE_CHECK_GAP.has(id))).toBe(true);
-      expect(policies.filter((p) => p['metadata']['annotations']['kubeharden.io/control'] === 'disallow-privileged-containers').every((p) => warnings.get(p['metadata']['name'])!.length === 0)).toBe(true);
+    it('type-checks every scenario policy without a warning', () => {
+      expect(policies.length).toBeGreaterThan(0);
+      expect(policies.filter((p) => warnings.get(p['metadata']['name'])!.length).map((p) => String(p['metadata']['name']))).toEqual([]);
     });
 
     it('enforce denies a Pod and every workload kind, admits a compliant Pod, and denies a workload UPDATE to a violating template', async () => {

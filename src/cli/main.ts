@@ -1,4 +1,4 @@
-/** The kubeharden CLI: build, test, audit, list, explain, engines. */
+/** The kubeharden CLI: init, build, test, audit, exempt, vap-check, list, explain, engines. */
 import { existsSync } from 'node:fs';
 import { dirname, join, relative, resolve as resolvePath } from 'node:path';
 import { PROFILES, inProfile } from '../config/resolve.js';
@@ -20,6 +20,7 @@ import { runTests } from './test-command.js';
 import { runAudit } from './audit-command.js';
 import { INIT_USAGE, initCommand } from './init.js';
 import { EXEMPT_USAGE, runExempt } from './exempt-command.js';
+import { VAP_CHECK_USAGE, runVapCheck } from './vap-check-command.js';
 import { ConfigLoadError } from '../config/load.js';
 import { PACKAGE_VERSION } from '../version.js';
 
@@ -42,6 +43,9 @@ Commands:
   exempt <files|dirs|-> --reason TEXT --expires YYYY-MM-DD [--config F] [--cluster NAME] [--namespace NS]
          [--dry-run]
                                      Write exceptions into the config for everything the inputs have denied
+  vap-check [--config F] [--cluster NAME] [--kubernetes-version 1.NN] [--items N,N…] [--format table|json]
+                                     Type-check vap/ for the cluster's Kubernetes minor against its API
+                                     schemas and report each policy's estimated CEL cost (no cluster)
   list [--format table|json]         List every control
   explain <control-id> [--format text|json] [--kubernetes-version 1.NN]
                                      Show a control's exact semantics and options
@@ -105,6 +109,7 @@ Options:
 
 ${EXIT_CODES}`,
   exempt: EXEMPT_USAGE,
+  'vap-check': VAP_CHECK_USAGE,
   list: `Usage: kubeharden list [--format table|json]
 
 Lists every control: its Pod Security Standards level, NSA/CISA sections, profiles and default mode.
@@ -158,6 +163,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         return await runAudit(rest, io);
       case 'exempt':
         return await runExempt(rest, io);
+      case 'vap-check':
+        return await runVapCheck(rest, io);
       case 'list':
         return listCommand(rest, io);
       case 'explain':

@@ -7,8 +7,10 @@
  * type-checks them (the API server's TypeChecker, library availability per Kubernetes minor, estimated
  * CEL cost). One process compiles every policy once and evaluates every request.
  */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { EngineError, capture, type Logger } from './index.js';
-import { ensureGoHelper, type GoHelper } from './go-helper.js';
+import { ensureGoHelper, goModDownload, type GoHelper } from './go-helper.js';
 
 export const VAP_CHECK: GoHelper = {
   name: 'vap-check',
@@ -92,6 +94,8 @@ export interface VapCost {
   readonly max: number;
   readonly exceedsPerCallLimit: boolean;
   readonly error?: string;
+  /** The maximum estimate at each of the call's `assumedItems` (the worst kind). */
+  readonly assumed: readonly number[];
 }
 
 export interface VapTypecheck {
@@ -103,9 +107,16 @@ export interface VapTypecheck {
     readonly kinds: readonly string[];
     readonly warnings: readonly { readonly fieldRef: string; readonly warning: string }[];
     readonly rejectedOnCreate: readonly string[];
+    /**
+     * Expressions (variables included) that do not compile with `object` typed as one of the matched kinds:
+     * the TypeChecker types such a variable dyn and reports nothing, so these are what it misses.
+     */
+    readonly compileErrors: readonly { readonly fieldRef: string; readonly warning: string }[];
     readonly costs: readonly VapCost[];
     readonly maxTotal: number;
     readonly exceedsRuntimeBudget: boolean;
+    /** maxTotal at each of the call's `assumedItems`. */
+    readonly assumedTotals: readonly number[];
   }[];
   readonly errors: readonly string[];
 }
@@ -151,11 +162,73 @@ export async function vapEvaluate(input: VapInput, requests: readonly VapRequest
   return { policies: out.policies, results, errors: out.errors };
 }
 
+/** What a cost estimate at stated sizes assumes: lists and maps of at most `items` entries (one estimate per value), strings of at most `chars` characters. */
+export interface AssumedSizes {
+  readonly items: readonly number[];
+  readonly chars: number;
+}
+
 /**
  * Type-checks the policies for a Kubernetes minor: the API server's TypeChecker warnings (typed against the
  * given OpenAPI v3 documents, keyed by their path, e.g. `api/v1`, `apis/apps/v1`), the expressions an API
- * server of that minor rejects on create, and the estimated CEL cost of each expression.
+ * server of that minor rejects on create, and the estimated CEL cost of each expression: as the schemas bound
+ * the object (lists without maxItems are bounded by the request size only, so nested loops saturate), and
+ * again at each of `assumed.items`.
  */
-export async function vapTypecheck(policies: readonly object[], kubernetesVersion: string, schemas: Readonly<Record<string, unknown>>, options: { log?: Logger; checker?: string } = {}): Promise<VapTypecheck> {
-  return (await runChecker({ mode: 'typecheck', policies, kubernetesVersion, schemas }, options)) as VapTypecheck;
+export async function vapTypecheck(policies: readonly object[], kubernetesVersion: string, schemas: Readonly<Record<string, unknown>>, options: { log?: Logger; checker?: string; assumed?: AssumedSizes } = {}): Promise<VapTypecheck> {
+  const assumed = options.assumed ? { assumedItems: options.assumed.items, assumedChars: options.assumed.chars } : {};
+  return (await runChecker({ mode: 'typecheck', policies, kubernetesVersion, schemas, ...assumed }, options)) as VapTypecheck;
+}
+
+/**
+ * vapTypecheck for many policies, each distinct check once: what the type checker reads of a policy is the
+ * kinds it matches and the expressions, so policies that differ only in name, namespace or object selectors
+ * (a control's instances per mode scope) get the result of their first one, under their own name. Returns
+ * one entry per input policy, in input order, and the number of distinct checks run.
+ */
+export async function vapTypecheckDistinct(policies: readonly Readonly<Record<string, any>>[], kubernetesVersion: string, schemas: Readonly<Record<string, unknown>>, options: { log?: Logger; checker?: string; assumed?: AssumedSizes } = {}): Promise<VapTypecheck & { readonly distinct: number }> {
+  const checked = (p: Readonly<Record<string, any>>): string => {
+    const { matchConstraints, variables, validations, matchConditions, auditAnnotations, paramKind } = (p['spec'] ?? {}) as Record<string, any>;
+    return JSON.stringify([matchConstraints?.['resourceRules'], variables, validations, matchConditions, auditAnnotations, paramKind]);
+  };
+  const representative = new Map<string, Readonly<Record<string, any>>>();
+  for (const p of policies) if (!representative.has(checked(p))) representative.set(checked(p), p);
+  const typed = await vapTypecheck([...representative.values()], kubernetesVersion, schemas, options);
+  const byName = new Map(typed.policies.map((p) => [p.name, p]));
+  const nameOf = (p: Readonly<Record<string, any>>): string => String(p['metadata']?.['name']);
+  const out: VapTypecheck['policies'][number][] = [];
+  for (const p of policies) {
+    const r = byName.get(nameOf(representative.get(checked(p))!));
+    if (r) out.push({ ...r, name: nameOf(p) });
+  }
+  return { ...typed, policies: out, distinct: representative.size };
+}
+
+/**
+ * The k8s.io/kubernetes release whose published OpenAPI documents stand for a Kubernetes minor (a patch release
+ * of each minor a VAP can target; the same releases as src/controls/bootstrap-cluster-roles.ts).
+ */
+export const KUBERNETES_RELEASES: Readonly<Record<string, string>> = {
+  '1.30': 'v1.30.14', '1.31': 'v1.31.14', '1.32': 'v1.32.13', '1.33': 'v1.33.13',
+  '1.34': 'v1.34.4', '1.35': 'v1.35.4', '1.36': 'v1.36.3', '1.37': 'v1.37.2',
+};
+
+/** The API groups whose `v1` documents a type check loads: every kind a kubeharden policy matches. */
+const SCHEMA_PATHS = ['api/v1', ...['apps', 'batch', 'networking.k8s.io', 'rbac.authorization.k8s.io', 'policy', 'admissionregistration.k8s.io'].map((g) => `apis/${g}/v1`)];
+
+/**
+ * The OpenAPI v3 documents of the core and the `apis/<group>/v1` groups of the release standing for a minor,
+ * keyed as the API server's /openapi/v3 index names them (`api/v1`, `apis/apps/v1`, …), read from
+ * `api/openapi-spec/v3` of k8s.io/kubernetes in the Go module cache (`go mod download`, from the module proxy
+ * the first time).
+ */
+export function releaseSchemas(minor: string, log?: Logger): Record<string, unknown> {
+  const release = KUBERNETES_RELEASES[minor];
+  if (!release) throw new EngineError('vap_check_failed', `no Kubernetes release is pinned for ${minor} (pinned: ${Object.keys(KUBERNETES_RELEASES).join(', ')})`);
+  log?.(`kubeharden: OpenAPI schemas of Kubernetes ${release} (go mod download k8s.io/kubernetes@${release}; the first time downloads the module, about a minute)`);
+  const specs = join(goModDownload('k8s.io/kubernetes', release).dir, 'api', 'openapi-spec', 'v3');
+  if (!existsSync(specs)) throw new EngineError('vap_check_failed', `k8s.io/kubernetes@${release} has no api/openapi-spec/v3`);
+  const out: Record<string, unknown> = {};
+  for (const path of SCHEMA_PATHS) out[path] = JSON.parse(readFileSync(join(specs, `${path.replaceAll('/', '__')}_openapi.json`), 'utf8'));
+  return out;
 }

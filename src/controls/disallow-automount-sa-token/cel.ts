@@ -6,11 +6,11 @@ import type { CelCheck } from '../../lang/cel/types.js';
 export const check: CelCheck = {
   message: 'Pods must set spec.automountServiceAccountToken to false.',
   expressions: [
-    podCheck('object.spec.?automountServiceAccountToken.orValue(null) == false', 'The pod must set spec.automountServiceAccountToken to false.'),
+    podCheck('object.spec.?automountServiceAccountToken.orValue(dyn(null)) == false', 'The pod must set spec.automountServiceAccountToken to false.'),
     // The token mounted explicitly: a projected volume with a serviceAccountToken source (any audience).
     podCheck(
       `!${listOr('object.spec.?volumes.orValue([])')}.exists(v, type(v) == map && ` +
-        `${listOr('v.?projected.?sources.orValue([])')}.exists(s, type(s) == map && s.?serviceAccountToken.orValue(null) != null))`,
+        `${listOr('v.?projected.?sources.orValue([])')}.exists(s, type(s) == map && s.?serviceAccountToken.orValue(dyn(null)) != null))`,
       'The pod must not project a service account token into a volume.',
     ),
   ],

@@ -9,7 +9,7 @@ import { CANONICAL_PATH } from '../options.js';
  * a directory written `<dir>/*`, and only in canonical form (gatekeeper.rego.hbs `allowed_by_exception`).
  */
 function hostPathAllowed(h: string): string {
-  const path = `${h}.?path.orValue(null)`;
+  const path = `${h}.?path.orValue(dyn(null))`;
   return (
     `(type(${h}) == map && type(${path}) == string && ${path}.matches(${celString(CANONICAL_PATH)}) && ` +
     `variables.podAllowances.exists(w, w.?hostPaths.orValue([]).exists(p, p == ${path} || ` +
@@ -21,7 +21,7 @@ export const check: CelCheck = {
   message: 'hostPath volumes are not allowed.',
   expressions: [
     podCheck(
-      `!${listOr('object.spec.?volumes.orValue([])')}.exists(v, type(v) == map && v.?hostPath.orValue(null) != null && !${hostPathAllowed('v.hostPath')})`,
+      `!${listOr('object.spec.?volumes.orValue([])')}.exists(v, type(v) == map && v.?hostPath.orValue(dyn(null)) != null && !${hostPathAllowed('v.hostPath')})`,
       'The pod must not use hostPath volumes.',
     ),
   ],

@@ -12,10 +12,10 @@ export const check: CelCheck = {
   expressions: [
     containerCheck(
       (c) =>
-        `(${listOr(`${c}.?env.orValue([])`)}.exists(e, type(e) == map && type(e.?valueFrom.?secretKeyRef.orValue(null)) == map && ` +
-        `!${allowedSecret('e.valueFrom.secretKeyRef.?name.orValue(null)')}) || ` +
-        `${listOr(`${c}.?envFrom.orValue([])`)}.exists(e, type(e) == map && type(e.?secretRef.orValue(null)) == map && ` +
-        `!${allowedSecret('e.secretRef.?name.orValue(null)')}))`,
+        `(${listOr(`${c}.?env.orValue([])`)}.exists(e, type(e) == map && type(e.?valueFrom.?secretKeyRef.orValue(dyn(null))) == map && ` +
+        `!${allowedSecret('e.valueFrom.secretKeyRef.?name.orValue(dyn(null))')}) || ` +
+        `${listOr(`${c}.?envFrom.orValue([])`)}.exists(e, type(e) == map && type(e.?secretRef.orValue(dyn(null))) == map && ` +
+        `!${allowedSecret('e.secretRef.?name.orValue(dyn(null))')}))`,
       'must not read Secrets into environment variables (env secretKeyRef, envFrom secretRef)',
     ),
   ],

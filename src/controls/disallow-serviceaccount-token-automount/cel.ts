@@ -8,9 +8,9 @@ export const check: CelCheck = {
   expressions: [
     {
       expression:
-        "object.?automountServiceAccountToken.orValue(null) == false || (variables.exemptDefault && object.?metadata.?name.orValue('') == 'default') || " +
+        "object.?automountServiceAccountToken.orValue(dyn(null)) == false || (variables.exemptDefault && object.?metadata.?name.orValue('') == 'default') || " +
         // An UPDATE of a ServiceAccount that already mounted its token does not introduce it.
-        `(${IS_UPDATE} && oldObject.?automountServiceAccountToken.orValue(null) != false)`,
+        `(${IS_UPDATE} && oldObject.?automountServiceAccountToken.orValue(dyn(null)) != false)`,
       message: 'ServiceAccounts must set automountServiceAccountToken to false.',
       messageExpression: `'ServiceAccount ' + ${NAME} + ' must set automountServiceAccountToken to false.'`,
     },

@@ -13,7 +13,7 @@ export const check: CelCheck = {
     RANK,
     { name: 'nsRequired', expression: 'variables.level[0]' },
     { name: 'nsChecked', expression: "variables.nsRequired != 'privileged'" },
-    { name: 'nsEnforce', expression: `type(variables.nsLabels) == map && ${ENFORCE} in variables.nsLabels ? variables.nsLabels[${ENFORCE}] : null` },
+    { name: 'nsEnforce', expression: `type(variables.nsLabels) == map && ${ENFORCE} in variables.nsLabels ? variables.nsLabels[${ENFORCE}] : dyn(null)` },
     // On an UPDATE a finding counts only when the update changes the label it is about (lib.rego.hbs
     // `unchanged`). Kyverno's CEL sees namespaces/status and namespaces/finalize writes with an empty
     // request.subResource, so they are told apart by what they change, as in every engine.

@@ -11,7 +11,7 @@ export const check: CelCheck = {
     LABELS,
     // A namespace whose level is privileged runs no checks, at any version.
     { name: 'nsChecked', expression: "variables.level[0] != 'privileged'" },
-    { name: 'nsVersion', expression: `type(variables.nsLabels) == map && ${VERSION} in variables.nsLabels ? variables.nsLabels[${VERSION}] : null` },
+    { name: 'nsVersion', expression: `type(variables.nsLabels) == map && ${VERSION} in variables.nsLabels ? variables.nsLabels[${VERSION}] : dyn(null)` },
     // On an UPDATE a finding counts only when the update changes the label (lib.rego.hbs `unchanged`).
     { name: 'nsVersionChanged', expression: `!${unchanged(`?metadata.?labels[?${VERSION}]`)}` },
   ],

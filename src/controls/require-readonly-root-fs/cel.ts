@@ -5,6 +5,6 @@ import type { CelCheck } from '../../lang/cel/types.js';
 export const check: CelCheck = {
   message: 'Containers must set securityContext.readOnlyRootFilesystem to true.',
   expressions: [
-    containerCheck((c) => `${sc(c, 'readOnlyRootFilesystem')}.orValue(null) != true`, 'must set securityContext.readOnlyRootFilesystem to true', ['variables.windows']),
+    containerCheck((c) => `${sc(c, 'readOnlyRootFilesystem')}.orValue(dyn(null)) != true`, 'must set securityContext.readOnlyRootFilesystem to true', ['variables.windows']),
   ],
 };

@@ -6,7 +6,7 @@ import type { CelCheck } from '../../lang/cel/types.js';
 /** A resources field of container `c` named by the string `r` (one of RESOURCE_FIELDS). */
 const resourceField = (c: string, r: string): string =>
   `(${r} == 'requests.cpu' ? ${c}.?resources.?requests.?cpu : ${r} == 'requests.memory' ? ${c}.?resources.?requests.?memory : ` +
-  `${r} == 'limits.cpu' ? ${c}.?resources.?limits.?cpu : ${c}.?resources.?limits.?memory).orValue(null)`;
+  `${r} == 'limits.cpu' ? ${c}.?resources.?limits.?cpu : ${c}.?resources.?limits.?memory).orValue(dyn(null))`;
 
 export const check: CelCheck = {
   message: 'Containers must set the required resource requests and limits.',
@@ -15,7 +15,7 @@ export const check: CelCheck = {
     {
       name: 'resourceContainers',
       expression:
-        `variables.skipUpdate ? [] : (${listOr('object.spec.?initContainers.orValue([])')} + ${listOr('object.spec.?containers.orValue([])')})` +
+        `variables.skipUpdate ? [] : (dyn(${listOr('object.spec.?initContainers.orValue([])')}) + dyn(${listOr('object.spec.?containers.orValue([])')}))` +
         `.filter(c, type(c) == map && !(${exempt('c')}))`,
     },
   ],

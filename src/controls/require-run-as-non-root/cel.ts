@@ -5,11 +5,11 @@ import type { CelCheck } from '../../lang/cel/types.js';
 export const check: CelCheck = {
   message: 'Containers must run with runAsNonRoot: true (set on the pod or on every container).',
   expressions: [
-    podCheck(`${POD_SC}.?runAsNonRoot.orValue(null) != false`, 'The pod must not set spec.securityContext.runAsNonRoot to false.', [RELAXED]),
-    containerCheck((c) => `${sc(c, 'runAsNonRoot')}.orValue(null) == false`, 'must not set securityContext.runAsNonRoot to false', [RELAXED]),
-    containerCheck((c) => `${sc(c, 'runAsNonRoot')}.orValue(null) == null`, "must set securityContext.runAsNonRoot to true (or the pod's)", [
+    podCheck(`${POD_SC}.?runAsNonRoot.orValue(dyn(null)) != false`, 'The pod must not set spec.securityContext.runAsNonRoot to false.', [RELAXED]),
+    containerCheck((c) => `${sc(c, 'runAsNonRoot')}.orValue(dyn(null)) == false`, 'must not set securityContext.runAsNonRoot to false', [RELAXED]),
+    containerCheck((c) => `${sc(c, 'runAsNonRoot')}.orValue(dyn(null)) == null`, "must set securityContext.runAsNonRoot to true (or the pod's)", [
       RELAXED,
-      `${POD_SC}.?runAsNonRoot.orValue(null) == true`,
+      `${POD_SC}.?runAsNonRoot.orValue(dyn(null)) == true`,
     ]),
   ],
 };

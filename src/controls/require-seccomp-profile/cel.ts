@@ -8,18 +8,18 @@ export const check: CelCheck = {
     {
       name: 'podProfileValid',
       expression:
-        `${POD_SC}.?seccompProfile.orValue(null) != null && (${POD_SC}.?seccompProfile.?type.orValue('') in variables.allowedTypes || ` +
+        `${POD_SC}.?seccompProfile.orValue(dyn(null)) != null && (${POD_SC}.?seccompProfile.?type.orValue('') in variables.allowedTypes || ` +
         `${allowedForPod('seccompTypes', `${POD_SC}.?seccompProfile.?type.orValue('')`)})`,
     },
   ],
   expressions: [
     podCheck(
-      `${POD_SC}.?seccompProfile.orValue(null) == null || variables.podProfileValid`,
+      `${POD_SC}.?seccompProfile.orValue(dyn(null)) == null || variables.podProfileValid`,
       'The pod must not set spec.securityContext.seccompProfile.type to a disallowed type.',
       ['variables.windows'],
     ),
     containerCheck((c) => seccompTypeBad(c), 'must not set securityContext.seccompProfile.type to a disallowed type', ['variables.windows']),
-    containerCheck((c) => `${sc(c, 'seccompProfile')}.orValue(null) == null`, "must set securityContext.seccompProfile.type (or the pod's) to an allowed type", [
+    containerCheck((c) => `${sc(c, 'seccompProfile')}.orValue(dyn(null)) == null`, "must set securityContext.seccompProfile.type (or the pod's) to an allowed type", [
       'variables.windows',
       'variables.podProfileValid',
     ]),

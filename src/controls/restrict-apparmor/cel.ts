@@ -11,7 +11,7 @@ import type { CelCheck } from '../../lang/cel/types.js';
  * below contains neither `object.metadata` nor `object.spec`, so autogen leaves it alone.
  */
 const POD_METADATA =
-  "(object.kind == 'Pod' ? object.?metadata : object.kind == 'CronJob' ? object.?spec.?jobTemplate.?spec.?template.?metadata : object.?spec.?template.?metadata)";
+  "(object.kind == 'Pod' ? dyn(object).?metadata : object.kind == 'CronJob' ? dyn(object).?spec.?jobTemplate.?spec.?template.?metadata : dyn(object).?spec.?template.?metadata)";
 
 /**
  * AppArmor annotation values that are allowed for the allowed profile types, or for the types an exception
@@ -39,15 +39,15 @@ export const check: CelCheck = {
       'The pod must not set AppArmor annotations (container.apparmor.security.beta.kubernetes.io/*) to a disallowed profile.',
     ),
     podCheck(
-      `${POD_SC}.?appArmorProfile.?type.orValue(null) == null || ${POD_SC}.?appArmorProfile.?type.orValue(null) in variables.allowedTypes || ` +
-        allowedForPod('appArmorTypes', `${POD_SC}.?appArmorProfile.?type.orValue(null)`),
+      `${POD_SC}.?appArmorProfile.?type.orValue(dyn(null)) == null || ${POD_SC}.?appArmorProfile.?type.orValue(dyn(null)) in variables.allowedTypes || ` +
+        allowedForPod('appArmorTypes', `${POD_SC}.?appArmorProfile.?type.orValue(dyn(null))`),
       'The pod must not set spec.securityContext.appArmorProfile.type to a disallowed type.',
       ['variables.checkFields != true'],
     ),
     containerCheck(
       (c) =>
-        `${sc(c, 'appArmorProfile.?type')}.orValue(null) != null && !(${sc(c, 'appArmorProfile.?type')}.orValue(null) in variables.allowedTypes) && ` +
-        `!(${allowedForContainer('appArmorTypes', `${sc(c, 'appArmorProfile.?type')}.orValue(null)`, c)})`,
+        `${sc(c, 'appArmorProfile.?type')}.orValue(dyn(null)) != null && !(${sc(c, 'appArmorProfile.?type')}.orValue(dyn(null)) in variables.allowedTypes) && ` +
+        `!(${allowedForContainer('appArmorTypes', `${sc(c, 'appArmorProfile.?type')}.orValue(dyn(null))`, c)})`,
       'must not set securityContext.appArmorProfile.type to a disallowed type',
       ['variables.checkFields != true'],
     ),

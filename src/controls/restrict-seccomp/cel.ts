@@ -6,7 +6,7 @@ export const check: CelCheck = {
   message: 'Seccomp profiles must be of an allowed type where set.',
   expressions: [
     podCheck(
-      `${POD_SC}.?seccompProfile.orValue(null) == null || ${POD_SC}.?seccompProfile.?type.orValue('') in variables.allowedTypes || ` +
+      `${POD_SC}.?seccompProfile.orValue(dyn(null)) == null || ${POD_SC}.?seccompProfile.?type.orValue('') in variables.allowedTypes || ` +
         allowedForPod('seccompTypes', `${POD_SC}.?seccompProfile.?type.orValue('')`),
       'The pod must not set spec.securityContext.seccompProfile.type to a disallowed type.',
     ),

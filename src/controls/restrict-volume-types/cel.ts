@@ -8,7 +8,7 @@ export const check: CelCheck = {
   expressions: [
     podCheck(
       `!${listOr('object.spec.?volumes.orValue([])')}.exists(v, type(v) == map && ` +
-        `v.exists(k, k != 'name' && v[k] != null && !(k in variables.allowedVolumeTypes) && !(${allowedForPod('volumeTypes', 'k')})))`,
+        `dyn(v).exists(k, k != 'name' && dyn(v)[k] != null && !(k in variables.allowedVolumeTypes) && !(${allowedForPod('volumeTypes', 'k')})))`,
       'The pod must not use volume types outside the allowed list.',
     ),
   ],

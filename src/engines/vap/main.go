@@ -37,13 +37,18 @@ import (
 	"io"
 	"math"
 	"os"
+	"reflect"
+	goruntime "runtime"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	celgo "github.com/google/cel-go/cel"
 	"github.com/google/cel-go/checker"
+	"github.com/google/cel-go/common/types"
+	"google.golang.org/protobuf/types/known/structpb"
 	admissionv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	k8serrors "k8s.io/apimachinery/pkg/api/errors"
@@ -113,6 +118,11 @@ type input struct {
 	Requests          []request                  `json:"requests"`
 	KubernetesVersion string                     `json:"kubernetesVersion"`
 	Schemas           map[string]json.RawMessage `json:"schemas"`
+	// AssumedItems (typecheck mode): estimate the cost again with every list and map the schemas leave
+	// unbounded (or bound higher) holding at most this many items, once per value; strings then hold at most
+	// AssumedChars characters.
+	AssumedItems []uint64 `json:"assumedItems"`
+	AssumedChars uint64   `json:"assumedChars"`
 }
 
 type decision struct {
@@ -769,6 +779,8 @@ type expressionCost struct {
 	// ExceedsPerCallLimit: the estimate exceeds the per-expression runtime limit.
 	ExceedsPerCallLimit bool   `json:"exceedsPerCallLimit"`
 	Error               string `json:"error,omitempty"`
+	// Assumed is the maximum estimate at each of the input's AssumedItems (the worst target kind).
+	Assumed []uint64 `json:"assumed"`
 }
 
 type policyTypecheck struct {
@@ -779,12 +791,18 @@ type policyTypecheck struct {
 	Warnings []expressionWarning `json:"warnings"`
 	// RejectedOnCreate lists the expressions an API server of the requested minor does not compile for a
 	// new policy (libraries and functions it does not have yet).
-	RejectedOnCreate []string         `json:"rejectedOnCreate"`
-	Costs            []expressionCost `json:"costs"`
+	RejectedOnCreate []string `json:"rejectedOnCreate"`
+	// CompileErrors are expressions (variables included) that do not compile with object typed as one of the
+	// kinds the policy matches. The TypeChecker does not report a variable that fails so (it types it dyn and
+	// goes on); its cost cannot be estimated either.
+	CompileErrors []expressionWarning `json:"compileErrors"`
+	Costs         []expressionCost    `json:"costs"`
 	// MaxTotal is the sum of the expressions' maximum estimates (all run for one binding and param);
 	// ExceedsRuntimeBudget compares it with the per-binding runtime budget.
 	MaxTotal             uint64 `json:"maxTotal"`
 	ExceedsRuntimeBudget bool   `json:"exceedsRuntimeBudget"`
+	// AssumedTotals is MaxTotal at each of the input's AssumedItems.
+	AssumedTotals []uint64 `json:"assumedTotals"`
 }
 
 type typecheckOutput struct {
@@ -852,12 +870,123 @@ func (r *documentResolver) restMapper() meta.RESTMapper {
 }
 
 // declSizes estimates list and map sizes from the schema-derived type, as the API server's DeclTypes carry
-// them (maxItems, or what fits in the maximum request size).
+// them (maxItems, or what fits in the maximum request size). With items > 0, no list, map or value the schema
+// cannot type (a dyn() value, an element of one) is estimated larger than items, and no typed string larger
+// than chars.
 type declSizes struct {
-	roots map[string]*apiservercel.DeclType
+	roots        map[string]*apiservercel.DeclType
+	items, chars uint64
+	// constants are the values of the policy's variables that read nothing (parameters spliced in as
+	// literals): their lists, maps and strings have the sizes they have.
+	constants map[string]any
 }
 
 func (s *declSizes) EstimateSize(element checker.AstNode) *checker.SizeEstimate {
+	if path := element.Path(); len(path) >= 2 && path[0] == "variables" {
+		if v, ok := s.constants[path[1]]; ok {
+			if n, ok := constantSize(v, path[2:]); ok {
+				return &checker.SizeEstimate{Min: 0, Max: n}
+			}
+		}
+	}
+	est := s.schemaSize(element)
+	if s.items == 0 {
+		return est
+	}
+	n := s.items
+	switch element.Type().Kind() {
+	case types.StringKind, types.BytesKind:
+		n = s.chars
+	}
+	if est == nil || est.Max > n {
+		return &checker.SizeEstimate{Min: 0, Max: n}
+	}
+	return est
+}
+
+// constantSize is the largest size (list or map entries, string bytes) of what path selects in v: a field
+// name selects a map entry, @items/@values every element or value, @keys every key.
+func constantSize(v any, path []string) (uint64, bool) {
+	if len(path) == 0 {
+		switch x := v.(type) {
+		case []any:
+			return uint64(len(x)), true
+		case map[string]any:
+			return uint64(len(x)), true
+		case string:
+			return uint64(len(x)), true
+		}
+		return 0, false
+	}
+	var largest uint64
+	found := false
+	each := func(e any) {
+		if n, ok := constantSize(e, path[1:]); ok {
+			found = true
+			largest = max(largest, n)
+		}
+	}
+	switch x := v.(type) {
+	case []any:
+		if path[0] != "@items" {
+			return 0, false
+		}
+		for _, e := range x {
+			each(e)
+		}
+		return largest, found || len(x) == 0
+	case map[string]any:
+		switch path[0] {
+		case "@values":
+			for _, e := range x {
+				each(e)
+			}
+			return largest, found || len(x) == 0
+		case "@keys":
+			for k := range x {
+				each(k)
+			}
+			return largest, found || len(x) == 0
+		}
+		if e, ok := x[path[0]]; ok {
+			each(e)
+			return largest, found
+		}
+	}
+	return 0, false
+}
+
+// constantVariables evaluates the variables that compile in the base environment, i.e. read no object,
+// request, params or other variable: the parameters kubeharden writes into a policy as CEL literals.
+func constantVariables(vars []admissionv1.Variable, ver *utilversion.Version) map[string]any {
+	out := map[string]any{}
+	env, err := environment.MustBaseEnvSet(ver).Env(environment.StoredExpressions)
+	if err != nil {
+		return out
+	}
+	for _, v := range vars {
+		ast, iss := env.Compile(v.Expression)
+		if iss.Err() != nil {
+			continue
+		}
+		prg, err := env.Program(ast)
+		if err != nil {
+			continue
+		}
+		val, _, err := prg.Eval(celgo.NoVars())
+		if err != nil {
+			continue
+		}
+		native, err := val.ConvertToNative(reflect.TypeOf(&structpb.Value{}))
+		if err != nil {
+			continue
+		}
+		out[v.Name] = native.(*structpb.Value).AsInterface()
+	}
+	return out
+}
+
+func (s *declSizes) schemaSize(element checker.AstNode) *checker.SizeEstimate {
 	path := element.Path()
 	if len(path) == 0 {
 		return nil
@@ -978,134 +1107,171 @@ func typecheck(in *input) (*typecheckOutput, error) {
 	tc := &validating.TypeChecker{SchemaResolver: res, RestMapper: res.restMapper()}
 	policies := decodeObjects[admissionv1.ValidatingAdmissionPolicy](in.Policies, "policies", &out.Errors)
 	sort.Slice(policies, func(i, j int) bool { return policies[i].Name < policies[j].Name })
-	for _, p := range policies {
-		setDefaultsPolicy(p)
-		pt := policyTypecheck{Name: p.Name, Kinds: []string{}, Warnings: []expressionWarning{}, Costs: []expressionCost{}}
-		for _, w := range tc.Check(p) {
-			pt.Warnings = append(pt.Warnings, expressionWarning{FieldRef: w.FieldRef, Warning: strings.TrimSpace(w.Warning)})
-		}
-		pt.RejectedOnCreate = compileErrors(p, environment.MustBaseEnvSet(ver), environment.NewExpressions)
-		if pt.RejectedOnCreate == nil {
-			pt.RejectedOnCreate = []string{}
-		}
-		// The kinds the policy matches, resolved as the TypeChecker does (explicit resource rules).
-		var kinds []schema.GroupVersionKind
-		if mc := p.Spec.MatchConstraints; mc != nil {
-			seen := map[schema.GroupVersionKind]bool{}
-			for _, r := range mc.ResourceRules {
-				for _, g := range r.APIGroups {
-					for _, v := range r.APIVersions {
-						for _, rs := range r.Resources {
-							if g == "*" || v == "*" || strings.Contains(rs, "*") || strings.Contains(rs, "/") {
-								continue
-							}
-							found, err := tc.RestMapper.KindsFor(schema.GroupVersionResource{Group: g, Version: v, Resource: rs})
-							if err != nil {
-								continue
-							}
-							for _, k := range found {
-								if !seen[k] {
-									seen[k] = true
-									kinds = append(kinds, k)
+	// Policies are checked concurrently (one worker per CPU); the output keeps their sorted order.
+	results := make([]policyTypecheck, len(policies))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < goruntime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				p := policies[i]
+				setDefaultsPolicy(p)
+				pt := policyTypecheck{Name: p.Name, Kinds: []string{}, Warnings: []expressionWarning{}, CompileErrors: []expressionWarning{}, Costs: []expressionCost{}}
+				for _, w := range tc.Check(p) {
+					pt.Warnings = append(pt.Warnings, expressionWarning{FieldRef: w.FieldRef, Warning: strings.TrimSpace(w.Warning)})
+				}
+				pt.RejectedOnCreate = compileErrors(p, environment.MustBaseEnvSet(ver), environment.NewExpressions)
+				if pt.RejectedOnCreate == nil {
+					pt.RejectedOnCreate = []string{}
+				}
+				// The kinds the policy matches, resolved as the TypeChecker does (explicit resource rules).
+				var kinds []schema.GroupVersionKind
+				if mc := p.Spec.MatchConstraints; mc != nil {
+					seen := map[schema.GroupVersionKind]bool{}
+					for _, r := range mc.ResourceRules {
+						for _, g := range r.APIGroups {
+							for _, v := range r.APIVersions {
+								for _, rs := range r.Resources {
+									if g == "*" || v == "*" || strings.Contains(rs, "*") || strings.Contains(rs, "/") {
+										continue
+									}
+									found, err := tc.RestMapper.KindsFor(schema.GroupVersionResource{Group: g, Version: v, Resource: rs})
+									if err != nil {
+										continue
+									}
+									for _, k := range found {
+										if !seen[k] {
+											seen[k] = true
+											kinds = append(kinds, k)
+										}
+									}
 								}
 							}
 						}
 					}
 				}
-			}
-		}
-		sort.Slice(kinds, func(i, j int) bool { return kinds[i].String() < kinds[j].String() })
-		var paramDecl *apiservercel.DeclType
-		if pk := p.Spec.ParamKind; pk != nil {
-			if gv, err := schema.ParseGroupVersion(pk.APIVersion); err == nil {
-				if s, err := res.ResolveSchema(gv.WithKind(pk.Kind)); err == nil {
-					paramDecl = common.SchemaDeclType(&openapi.Schema{Schema: s}, true)
-				}
-			}
-		}
-		type target struct {
-			kind string
-			decl *apiservercel.DeclType
-		}
-		targets := []target{}
-		for _, k := range kinds {
-			s, err := res.ResolveSchema(k)
-			if err != nil {
-				continue
-			}
-			d := common.SchemaDeclType(&openapi.Schema{Schema: s}, true)
-			if d == nil {
-				continue
-			}
-			pt.Kinds = append(pt.Kinds, k.Kind)
-			targets = append(targets, target{k.Kind, d.MaybeAssignTypeName(k.Kind + "Object")})
-		}
-		if len(targets) == 0 {
-			targets = append(targets, target{"", nil})
-		}
-		type expr struct{ ref, text string }
-		var exprs []expr
-		for i, v := range p.Spec.Variables {
-			exprs = append(exprs, expr{fmt.Sprintf("spec.variables[%d].expression", i), v.Expression})
-		}
-		for i, m := range p.Spec.MatchConditions {
-			exprs = append(exprs, expr{fmt.Sprintf("spec.matchConditions[%d].expression", i), m.Expression})
-		}
-		for i, v := range p.Spec.Validations {
-			exprs = append(exprs, expr{fmt.Sprintf("spec.validations[%d].expression", i), v.Expression})
-			if v.MessageExpression != "" {
-				exprs = append(exprs, expr{fmt.Sprintf("spec.validations[%d].messageExpression", i), v.MessageExpression})
-			}
-		}
-		for i, a := range p.Spec.AuditAnnotations {
-			exprs = append(exprs, expr{fmt.Sprintf("spec.auditAnnotations[%d].valueExpression", i), a.ValueExpression})
-		}
-		// One typed environment per target kind (object typed, variables compiled), shared by every expression.
-		type typedTarget struct {
-			env *celgo.Env
-			err error
-		}
-		envs := make([]typedTarget, len(targets))
-		for ti, t := range targets {
-			envs[ti].env, envs[ti].err = typedEnv(environment.DefaultCompatibilityVersion(), t.decl, paramDecl, p.Spec.ParamKind != nil, p.Spec.Variables)
-		}
-		var total uint64
-		for _, e := range exprs {
-			worst := expressionCost{FieldRef: e.ref}
-			for ti, t := range targets {
-				c := expressionCost{FieldRef: e.ref, Kind: t.kind}
-				env, err := envs[ti].env, envs[ti].err
-				if err != nil {
-					c.Error = err.Error()
-				} else if ast, iss := env.Compile(e.text); iss.Err() != nil {
-					c.Error = iss.Err().Error()
-				} else {
-					roots := map[string]*apiservercel.DeclType{plugincel.ObjectVarName: t.decl, plugincel.OldObjectVarName: t.decl}
-					if paramDecl != nil {
-						roots[plugincel.ParamsVarName] = paramDecl
+				sort.Slice(kinds, func(i, j int) bool { return kinds[i].String() < kinds[j].String() })
+				var paramDecl *apiservercel.DeclType
+				if pk := p.Spec.ParamKind; pk != nil {
+					if gv, err := schema.ParseGroupVersion(pk.APIVersion); err == nil {
+						if s, err := res.ResolveSchema(gv.WithKind(pk.Kind)); err == nil {
+							paramDecl = common.SchemaDeclType(&openapi.Schema{Schema: s}, true)
+						}
 					}
-					est, err := env.EstimateCost(ast, &library.CostEstimator{SizeEstimator: &declSizes{roots: roots}})
+				}
+				type target struct {
+					kind string
+					decl *apiservercel.DeclType
+				}
+				targets := []target{}
+				for _, k := range kinds {
+					s, err := res.ResolveSchema(k)
 					if err != nil {
-						c.Error = err.Error()
-					} else {
-						c.Min, c.Max = est.Min, est.Max
+						continue
+					}
+					d := common.SchemaDeclType(&openapi.Schema{Schema: s}, true)
+					if d == nil {
+						continue
+					}
+					pt.Kinds = append(pt.Kinds, k.Kind)
+					targets = append(targets, target{k.Kind, d.MaybeAssignTypeName(k.Kind + "Object")})
+				}
+				if len(targets) == 0 {
+					targets = append(targets, target{"", nil})
+				}
+				type expr struct{ ref, text string }
+				var exprs []expr
+				for i, v := range p.Spec.Variables {
+					exprs = append(exprs, expr{fmt.Sprintf("spec.variables[%d].expression", i), v.Expression})
+				}
+				for i, m := range p.Spec.MatchConditions {
+					exprs = append(exprs, expr{fmt.Sprintf("spec.matchConditions[%d].expression", i), m.Expression})
+				}
+				for i, v := range p.Spec.Validations {
+					exprs = append(exprs, expr{fmt.Sprintf("spec.validations[%d].expression", i), v.Expression})
+					if v.MessageExpression != "" {
+						exprs = append(exprs, expr{fmt.Sprintf("spec.validations[%d].messageExpression", i), v.MessageExpression})
 					}
 				}
-				if ti == 0 || c.Max > worst.Max || (worst.Error == "" && c.Error != "") {
-					worst = c
+				for i, a := range p.Spec.AuditAnnotations {
+					exprs = append(exprs, expr{fmt.Sprintf("spec.auditAnnotations[%d].valueExpression", i), a.ValueExpression})
 				}
+				// One typed environment per target kind (object typed, variables compiled), shared by every expression.
+				type typedTarget struct {
+					env *celgo.Env
+					err error
+				}
+				envs := make([]typedTarget, len(targets))
+				for ti, t := range targets {
+					envs[ti].env, envs[ti].err = typedEnv(environment.DefaultCompatibilityVersion(), t.decl, paramDecl, p.Spec.ParamKind != nil, p.Spec.Variables)
+				}
+				constants := constantVariables(p.Spec.Variables, environment.DefaultCompatibilityVersion())
+				var total uint64
+				add := func(a, b uint64) uint64 {
+					if a > math.MaxUint64-b {
+						return math.MaxUint64
+					}
+					return a + b
+				}
+				pt.AssumedTotals = make([]uint64, len(in.AssumedItems))
+				for _, e := range exprs {
+					worst := expressionCost{FieldRef: e.ref}
+					assumed := make([]uint64, len(in.AssumedItems))
+					for ti, t := range targets {
+						c := expressionCost{FieldRef: e.ref, Kind: t.kind}
+						env, err := envs[ti].env, envs[ti].err
+						if err != nil {
+							c.Error = err.Error()
+						} else if ast, iss := env.Compile(e.text); iss.Err() != nil {
+							c.Error = iss.Err().Error()
+						} else {
+							roots := map[string]*apiservercel.DeclType{plugincel.ObjectVarName: t.decl, plugincel.OldObjectVarName: t.decl}
+							if paramDecl != nil {
+								roots[plugincel.ParamsVarName] = paramDecl
+							}
+							est, err := env.EstimateCost(ast, &library.CostEstimator{SizeEstimator: &declSizes{roots: roots, constants: constants}})
+							if err != nil {
+								c.Error = err.Error()
+							} else {
+								c.Min, c.Max = est.Min, est.Max
+							}
+							for i, n := range in.AssumedItems {
+								if est, err := env.EstimateCost(ast, &library.CostEstimator{SizeEstimator: &declSizes{roots: roots, items: n, chars: in.AssumedChars, constants: constants}}); err == nil {
+									assumed[i] = max(assumed[i], est.Max)
+								} else if c.Error == "" {
+									c.Error = err.Error()
+								}
+							}
+						}
+						if c.Error != "" {
+							pt.CompileErrors = append(pt.CompileErrors, expressionWarning{FieldRef: e.ref, Warning: t.kind + ": " + strings.TrimSpace(c.Error)})
+						}
+						// The worst estimate of the kinds the expression compiles for; an error only when none does.
+						if ti == 0 || (worst.Error != "" && c.Error == "") || (c.Error == "" && c.Max > worst.Max) {
+							worst = c
+						}
+					}
+					worst.ExceedsPerCallLimit = worst.Max > celconfig.PerCallLimit
+					worst.Assumed = assumed
+					total = add(total, worst.Max)
+					for i, a := range assumed {
+						pt.AssumedTotals[i] = add(pt.AssumedTotals[i], a)
+					}
+					pt.Costs = append(pt.Costs, worst)
+				}
+				pt.MaxTotal = total
+				pt.ExceedsRuntimeBudget = total > celconfig.RuntimeCELCostBudget
+				results[i] = pt
 			}
-			worst.ExceedsPerCallLimit = worst.Max > celconfig.PerCallLimit
-			if total > math.MaxUint64-worst.Max {
-				total = math.MaxUint64
-			} else {
-				total += worst.Max
-			}
-			pt.Costs = append(pt.Costs, worst)
-		}
-		pt.MaxTotal = total
-		pt.ExceedsRuntimeBudget = total > celconfig.RuntimeCELCostBudget
-		out.Policies = append(out.Policies, pt)
+		}()
 	}
+	for i := range policies {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	out.Policies = append(out.Policies, results...)
 	return out, nil
 }

@@ -126,10 +126,14 @@ export const IS_UPDATE = "(request.operation == 'UPDATE' && oldObject != null &&
  * and null alike (lib.rego.hbs `unchanged`); false on CREATE.
  */
 export function unchanged(chain: string): string {
-  return `(${IS_UPDATE} && oldObject.${chain}.orValue(null) == object.${chain}.orValue(null))`;
+  return `(${IS_UPDATE} && oldObject.${chain}.orValue(dyn(null)) == object.${chain}.orValue(dyn(null)))`;
 }
 
-/** The list at optional chain `chain` in oldObject (CREATE, absent or mistyped: empty; lib.rego.hbs `old_list`). */
+/**
+ * The list at optional chain `chain` in oldObject (CREATE, absent or mistyped: empty; lib.rego.hbs `old_list`).
+ * Read through `dyn(oldObject)`: a policy over several kinds (Role and ClusterRole) reads fields one of them
+ * lacks, which a typed oldObject (a ValidatingAdmissionPolicy's type check) would refuse.
+ */
 export function oldList(chain: string): string {
-  return `(${IS_UPDATE} ? ${listOr(`oldObject.${chain}.orValue([])`)} : [])`;
+  return `(${IS_UPDATE} ? ${listOr(`dyn(oldObject).${chain}.orValue([])`)} : [])`;
 }

@@ -14,6 +14,11 @@
  *   absent, null or not a map, the stored value (possibly null) otherwise. Comparisons are written so that
  *   null behaves like Rego's null (`== true`, `!= false`, `!= null && != ''`, ...); lists and maps that are
  *   iterated go through `listOr` / `mapOr` so that null or mistyped values read as empty.
+- The same text must type-check where the object is typed (a ValidatingAdmissionPolicy is checked against the
+  kinds' OpenAPI schemas), where `object.spec.?securityContext.?runAsUser` is an `optional(int)`: a null
+  default is written `orValue(dyn(null))` (an int optional cannot default to a plain `null`), a string that
+  may be null is compared with null through `dyn()` (`nonEmpty`), and an object whose keys are ranged over
+  is `dyn(v)`. `dyn()` changes nothing at runtime, so Kyverno and gator evaluate exactly what they did.
  * - Parameters arrive as CEL literals in variables named after the parameter (`variables.allowedTypes`),
  *   image exemptions in `variables.exemptImages`; the shared variables below are added to a rule only
  *   when its expressions use them.
@@ -26,7 +31,7 @@ export const LISTS = ['initContainers', 'containers', 'ephemeralContainers'] as 
 /** True when container `c` has a string image matching an exemption (exact, or a prefix ending in `*`). */
 export function exempt(c: string): string {
   return (
-    `type(${c}.?image.orValue(null)) == string && variables.exemptImages.exists(p, p == ${c}.image || ` +
+    `type(${c}.?image.orValue(dyn(null))) == string && variables.exemptImages.exists(p, p == ${c}.image || ` +
     `(p.endsWith('*') && ${c}.image.startsWith(p.substring(0, size(p) - 1))))`
   );
 }
@@ -65,13 +70,13 @@ export const patternMatches = (p: string, s: string): string => `(${p} == ${s} |
  * The reviewed object's own name: the Pod's, or the workload's for auto-gen rules (no `object.metadata`
  * in the text, so auto-gen does not rewrite it to the template's metadata).
  */
-export const OBJECT_NAME = "(type(object.?metadata.?name.orValue(null)) == string ? object.?metadata.?name.orValue('') : '')";
+export const OBJECT_NAME = "(type(object.?metadata.?name.orValue(dyn(null))) == string ? object.?metadata.?name.orValue('') : '')";
 
 /** Allowance `a` (an entry of `variables.allowances`) has neither images nor names: it covers its whole scope. */
 export const allowanceUnscoped = (a: string): string => `(!has(${a}.images) && !has(${a}.names))`;
 export const allowanceNamed = (a: string): string => `${a}.?names.orValue([]).exists(p, ${patternMatches('p', 'variables.objectName')})`;
 export const allowanceImage = (a: string, c: string): string =>
-  `(type(${c}.?image.orValue(null)) == string && ${a}.?images.orValue([]).exists(p, ${patternMatches('p', `${c}.image`)}))`;
+  `(type(${c}.?image.orValue(dyn(null))) == string && ${a}.?images.orValue([]).exists(p, ${patternMatches('p', `${c}.image`)}))`;
 
 /** `value` is allowed under `key` for container `c` by an exception with `allow` (lib.rego.hbs allowed_for_container). */
 export function allowedForContainer(key: string, value: string, c: string): string {
@@ -91,7 +96,7 @@ export const SHARED_VARIABLES: readonly CelVariable[] = [
   // Every container, in the order Pod Security Admission visits them.
   {
     name: 'containers',
-    expression: `(${LISTS.map((l) => listOr(`object.spec.?${l}.orValue([])`)).join(' + ')}).filter(c, type(c) == map)`,
+    expression: `(${LISTS.map((l) => `dyn(${listOr(`object.spec.?${l}.orValue([])`)})`).join(' + ')}).filter(c, type(c) == map)`,
   },
   // Pod UPDATEs that Pod Security Admission would not re-evaluate (see SKIP_UPDATE).
   { name: 'skipUpdate', expression: SKIP_UPDATE },
@@ -110,13 +115,14 @@ export const SHARED_VARIABLES: readonly CelVariable[] = [
   },
   { name: 'userNamespaced', expression: `object.spec.?hostUsers.orValue(true) == false` },
   // Image references that count: images of checked containers, and image volumes unless the pod is exempt
-  // or the reference itself is excepted (lib.rego.hbs `images`).
+  // or the reference itself is excepted (lib.rego.hbs `images`). Volumes are read through dyn(v): the image
+  // volume source is newer than 1.30, whose typed Volume has no `image` field.
   {
     name: 'images',
     expression:
-      `variables.checked.filter(c, type(c.?image.orValue(null)) == string && c.image != '').map(c, c.image) + ` +
+      `variables.checked.filter(c, type(c.?image.orValue(dyn(null))) == string && c.image != '').map(c, c.image) + ` +
       `(variables.podExempt ? [] : ${listOr('object.spec.?volumes.orValue([])')}.filter(v, type(v) == map && ` +
-      `type(v.?image.?reference.orValue(null)) == string && v.image.reference != '' && !(${exemptRef('v.image.reference')})).map(v, v.image.reference))`,
+      `type(dyn(v).?image.?reference.orValue(dyn(null))) == string && dyn(v).image.reference != '' && !(${exemptRef('dyn(v).image.reference')})).map(v, dyn(v).image.reference))`,
   },
 ];
 
@@ -124,7 +130,7 @@ export const POD_SC = 'object.spec.?securityContext';
 /** The optional chain of a field in container `c`'s securityContext. */
 export const sc = (c: string, path: string): string => `${c}.?securityContext.?${path}`;
 /** A container that sets a /proc mount type other than Default (both procMount controls). */
-export const nonDefaultProcMount = (c: string): string => `${sc(c, 'procMount')}.orValue(null) != null && ${sc(c, 'procMount')}.orValue(null) != 'Default'`;
+export const nonDefaultProcMount = (c: string): string => `${sc(c, 'procMount')}.orValue(dyn(null)) != null && ${sc(c, 'procMount')}.orValue(dyn(null)) != 'Default'`;
 /** User-namespace relaxation (PSS v1.35): the boolean parameter and `spec.hostUsers: false`. */
 export const RELAXED = '(variables.userNamespaceRelaxation == true && variables.userNamespaced)';
 
@@ -160,11 +166,11 @@ export function imageCheck(bad: (i: string) => string, mustText: string): CelVal
 }
 
 /** A string-ish value that is set: not absent, not null, not empty (Rego: `v != null; v != ""`). */
-export const nonEmpty = (v: string): string => `(${v} != null && ${v} != '')`;
+export const nonEmpty = (v: string): string => `(dyn(${v}) != null && ${v} != '')`;
 
 /** Container `c` sets a seccomp profile whose type is neither allowed nor let through by an exception with allow.seccompTypes. */
 export const seccompTypeBad = (c: string): string =>
-  `${sc(c, 'seccompProfile')}.orValue(null) != null && !(${sc(c, 'seccompProfile.?type')}.orValue('') in variables.allowedTypes) && ` +
+  `${sc(c, 'seccompProfile')}.orValue(dyn(null)) != null && !(${sc(c, 'seccompProfile.?type')}.orValue('') in variables.allowedTypes) && ` +
   `!(${allowedForContainer('seccompTypes', `${sc(c, 'seccompProfile.?type')}.orValue('')`, c)})`;
 
 /** A capability list (`add` / `drop`) of container `c`. */

@@ -22,7 +22,7 @@ export interface Grant {
 /** The list fields of a rule that the checks read (`variables.roleRules`). */
 const RULE_LISTS = ['verbs', 'apiGroups', 'resources', 'nonResourceURLs'] as const;
 
-export const aggregated = (o: string): string => `(type(${o}) == map && type(${o}.?aggregationRule.orValue(null)) == map)`;
+export const aggregated = (o: string): string => `(type(${o}) == map && type(${o}.?aggregationRule.orValue(dyn(null))) == map)`;
 
 /**
  * ClusterRoles named in `variables.exemptRoles` (exact, or a prefix ending in `*`; namespaced Roles never),
@@ -35,20 +35,20 @@ export const ROLE_VARIABLES: readonly CelVariable[] = [
   {
     name: 'roleExempt',
     expression:
-      "object.?kind.orValue('') == 'ClusterRole' && type(object.?metadata.?name.orValue(null)) == string && variables.exemptRoles.exists(p, p == object.metadata.name || " +
+      "object.?kind.orValue('') == 'ClusterRole' && type(object.?metadata.?name.orValue(dyn(null))) == string && variables.exemptRoles.exists(p, p == object.metadata.name || " +
       "(p.endsWith('*') && object.metadata.name.startsWith(p.substring(0, size(p) - 1))))",
   },
   {
     name: 'roleRules',
     expression:
-      `request.operation == 'UPDATE' && ${aggregated('object')} && ${aggregated('oldObject')} ? [] : ` +
+      `request.operation == 'UPDATE' && ${aggregated('dyn(object)')} && ${aggregated('dyn(oldObject)')} ? [] : ` +
       `${listOr('object.?rules.orValue([])')}.filter(r, type(r) == map && !(r in ${oldList('?rules')}))` +
       `.map(r, {${RULE_LISTS.map((f) => `${celString(f)}: ${listOr(`r.?${f}.orValue([])`)}`).join(', ')}})`,
   },
   {
     name: 'selectorKeys',
     expression:
-      `${listOr('object.?aggregationRule.?clusterRoleSelectors.orValue([])')}.filter(s, type(s) == map && !(s in ${oldList('?aggregationRule.?clusterRoleSelectors')})).map(s, ` +
+      `${listOr('dyn(object).?aggregationRule.?clusterRoleSelectors.orValue([])')}.filter(s, type(s) == map && !(s in ${oldList('?aggregationRule.?clusterRoleSelectors')})).map(s, ` +
       `${mapOr('s.?matchLabels.orValue({})')}.map(k, string(k)) + ` +
       `${listOr('s.?matchExpressions.orValue([])')}.filter(e, type(e) == map && e.?operator.orValue('') in ['In', 'Exists']).map(e, string(e.?key.orValue(''))))`,
   },
