@@ -230,6 +230,8 @@ export function listItems(raw: RawDocument): RawDocument[] | undefined {
     }
     if (raw.json) return undefined;
   }
+  const block = blockListItems(raw);
+  if (block) return block;
   const r = readKubeYaml(raw.text, { rejectDuplicateKeys: true, itemOffsets: true });
   if (!('value' in r)) return undefined;
   const v = r.value as Obj | undefined;
@@ -246,6 +248,62 @@ export function listItems(raw: RawDocument): RawDocument[] | undefined {
     }
     return { text: JSON.stringify(item) ?? 'null', line: offsets ? line : listLine, offset: raw.offset, json: true, item: true };
   });
+}
+
+/**
+ * The items of a YAML List laid out as kubectl prints one (`items:` at the top level, a block sequence under
+ * it, every item starting with `- ` at the sequence's column), each as a YAML document of its own: the item's
+ * lines with the sequence's indentation removed, read later like any document (in a worker, in a batch), so a
+ * cluster dump is never held as one parsed tree. Items are independent when the document defines no anchor
+ * (an alias or a merge key can then reach nothing outside its item), so each reads as it does in the whole.
+ * Undefined (the whole document is read instead) for anything else: an anchor, a tab, a CR, a directive or
+ * document marker, a flow-style `items`, a line inside the sequence indented less than its item, a List whose
+ * other keys do not read as a mapping with a `*List` kind.
+ */
+function blockListItems(raw: RawDocument): RawDocument[] | undefined {
+  const text = raw.text;
+  if (/[&\t\r]/.test(text) || /^(%|---|\.\.\.)/m.test(text)) return undefined;
+  const lines = text.split('\n');
+  const topLevel = (l: string): boolean => l !== '' && l[0] !== ' ' && l[0] !== '#' && l[0] !== '-';
+  const at = lines.findIndex((l) => /^items:[ ]*(#.*)?$/.test(l));
+  if (at < 0) return undefined;
+  let end = at + 1;
+  while (end < lines.length && !topLevel(lines[end]!)) end++;
+  const blank = (l: string): boolean => /^ *(#.*)?$/.test(l);
+  const first = lines.slice(at + 1, end).findIndex((l) => !blank(l));
+  if (first < 0) return undefined;
+  const dash = /^( *)-( |$)/.exec(lines[at + 1 + first]!);
+  if (!dash) return undefined;
+  const column = dash[1]!.length;
+  const starts: number[] = [];
+  for (let i = at + 1 + first; i < end; i++) {
+    const l = lines[i]!;
+    if (l.startsWith(' '.repeat(column) + '-') && (l.length === column + 1 || l[column + 1] === ' ')) starts.push(i);
+    else if (!blank(l) && !l.startsWith(' '.repeat(column + 1))) return undefined;
+  }
+  // The List without its items must read as one: its kind, and no error kubectl would stop at.
+  const rest = readKubeYaml([...lines.slice(0, at), 'items: []', ...lines.slice(end)].join('\n'), { rejectDuplicateKeys: true });
+  if (!('value' in rest)) return undefined;
+  const list = rest.value as Obj | undefined;
+  if (!list || typeof list !== 'object' || Array.isArray(list) || !isListKind(list['kind'])) return undefined;
+  const items: RawDocument[] = [];
+  for (const [k, start] of starts.entries()) {
+    const stop = k + 1 < starts.length ? starts[k + 1]! : end;
+    // The item's own column: where its content starts after the dash (`- apiVersion` → column + 2).
+    const head = lines[start]!.slice(column + 1);
+    const indent = column + 1 + (head.length - head.trimStart().length);
+    const body: string[] = [head.trimStart()];
+    for (let i = start + 1; i < stop; i++) {
+      // Every line loses the same indentation (a comment or space-only line less indented: what it has), so a
+      // block scalar keeps its content, comment-like lines included.
+      const l = lines[i]!;
+      const lead = l.length - l.trimStart().length;
+      if (lead < indent && !blank(l) && head.trim() !== '') return undefined;
+      body.push(l.slice(Math.min(indent, lead)));
+    }
+    items.push({ text: body.join('\n'), line: raw.line + start, offset: raw.offset, item: true });
+  }
+  return items;
 }
 
 function isListKind(kind: unknown): boolean {
