@@ -246,6 +246,36 @@ ${GOOD_CONTAINER}`));
     expect(runCli(['audit', 'next.yaml'], dir).status).toBe(1);
   });
 
+  it('by image where that is narrower: a sidecar that fails in several workloads, beside containers that stay checked', () => {
+    const SIDECAR = `- name: proxy
+  image: registry.example.com/mesh/proxy:1.9
+  securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}, runAsNonRoot: false}`;
+    const POD = 'securityContext: {seccompProfile: {type: RuntimeDefault}}';
+    const apps = ['web', 'api', 'worker'].map((n) => deployment(n, 'apps', `${POD}\ncontainers:\n${GOOD_CONTAINER}\n${SIDECAR}`));
+    // One workload whose only container fails: by name (an image exception would cover as much, and new ones).
+    const solo = deployment('batch', 'jobs', `${POD}\ncontainers:\n${SIDECAR}`);
+    const dir = tempProject({ 'policies.config.ts': EXEMPT_CONFIG.replace(/ {2}exceptions: \[[^]*\],\n\}\);/, '});'), 'cluster.yaml': [...apps, solo].join('---\n') });
+    expect(runCli(['audit', 'cluster.yaml'], dir).status).toBe(1);
+    const r = runCli(['exempt', 'cluster.yaml', '--reason', 'mesh sidecar (PLAT-9)', '--expires', '2027-03-31'], dir);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('  require-run-as-non-root in apps: images registry.example.com/mesh/proxy:1.9');
+    expect(r.stdout).toContain('  require-run-as-non-root in jobs: batch, batch-*');
+    const edited = readFileSync(join(dir, 'policies.config.ts'), 'utf8');
+    expect(edited).toContain(`      control: 'require-run-as-non-root',
+      namespaces: ['apps'],
+      images: ['registry.example.com/mesh/proxy:1.9'],`);
+    expect(edited).not.toMatch(/names: \['api'/);
+    expect(runCli(['audit', 'cluster.yaml'], dir).status).toBe(0);
+    // The app containers of the same workloads stay checked.
+    writeFileSync(join(dir, 'next.yaml'), deployment('web', 'apps', `${POD}\ncontainers:\n${GOOD_CONTAINER.replace('runAsNonRoot: true', 'runAsNonRoot: false')}\n${SIDECAR}`));
+    const n = runCli(['audit', 'next.yaml', '--format', 'json'], dir);
+    expect(n.status).toBe(1);
+    expect(n.stdout).toContain('require-run-as-non-root');
+    // Idempotent.
+    expect(runCli(['exempt', 'cluster.yaml', '--reason', 'mesh sidecar (PLAT-9)', '--expires', '2027-03-31'], dir).stdout).toContain('nothing is denied');
+  });
+
   it('reads standard input (a kubectl dump); whole-control findings are excepted by name, superseded baseline findings too', () => {
     const pod = `apiVersion: v1
 kind: List

@@ -2,8 +2,10 @@
  * `kubeharden exempt`: audits the inputs with the config and writes an exception into the config for every
  * current deny, so that a team can enforce the bundle on a cluster where things already run, and fix them
  * before the exceptions expire. Each exception is as narrow as the findings allow: one per control and
- * namespace, scoped to the denied objects' names (a workload's name and its Pods' prefix), and with the exact
- * values found (`allow:`) where the control has value-scoped exceptions. Every choice is checked by auditing
+ * namespace, scoped to the denied objects' names (a workload's name and its Pods' prefix), or to the images of
+ * the offending containers where that lets through fewer containers of the inputs (a sidecar denied in many
+ * workloads, beside containers that stay checked), and with the exact values found (`allow:`) where the
+ * control has value-scoped exceptions. Every choice is checked by auditing
  * again with the edited config; the file itself is edited as text (src/config/edit.ts), and re-running on the
  * same inputs adds nothing.
  */
@@ -15,7 +17,9 @@ import { allowKeysOf, type AllowKey } from '../config/allow.js';
 import { addExceptions, ConfigEditError, unifiedDiff, type NewException } from '../config/edit.js';
 import { findConfig, loadConfig } from '../config/load.js';
 import { resolveConfig, today } from '../config/resolve.js';
-import type { ControlId } from '../controls/index.js';
+import { getControl, isControlId, type ControlId } from '../controls/index.js';
+import { isPodControl } from '../controls/types.js';
+import { loadEvaluator, type BundleEvaluator } from '../eval/bundle.js';
 import { KubehardenError, type Diagnostic } from '../diagnostics.js';
 import { CLUSTER_SCOPED_KINDS, podContainers, type Obj } from '../eval/review.js';
 import { loadPolicyModule } from '../eval/wasm.js';
@@ -31,7 +35,8 @@ export const EXEMPT_USAGE = `Usage: kubeharden exempt <files|dirs|-> --reason TE
 
 Audits the inputs with the config and writes an exception into the config for every current deny, so that
 the next audit of the same inputs passes. Each exception covers one control in one namespace, for the denied
-objects by name (a workload's name and the prefix of its Pods, NAME-*), and, for controls with value-scoped
+objects by name (a workload's name and the prefix of its Pods, NAME-*) or, for a pod control, by the images of
+the containers that fail it where that lets through fewer containers of the inputs, and, for controls with value-scoped
 exceptions (host ports, capabilities, host namespaces, host paths, volume types, sysctls, seccomp, AppArmor,
 SELinux), only the values found. The file keeps its comments, formatting and order; running again on the
 same inputs adds nothing. For a live cluster:
@@ -66,6 +71,8 @@ interface Group {
   readonly control: string;
   readonly namespace: string | undefined;
   readonly names: readonly string[];
+  /** Set when the exception is scoped by these images instead of the names (see `imageScoped`). */
+  images?: readonly string[];
   allow?: Partial<Record<AllowKey, (string | number)[]>>;
   /** The denied objects (kind/namespace/name), for messages. */
   readonly objects: readonly string[];
@@ -135,7 +142,7 @@ export async function runExempt(args: readonly string[], io: Io): Promise<number
 
     // Candidate exceptions, narrowest first; each round audits again and widens (value-scoped → by name)
     // or gives up on the groups whose findings remain.
-    let groups = groupsOf(first.denied);
+    let groups = await imageScoped(pick(clusters), groupsOf(first.denied), first.containers, values.namespace);
     // Objects without a name (generateName only) cannot be named by an exception.
     const dropped: Group[] = groups.filter((g) => !g.names.length);
     groups = groups.filter((g) => g.names.length > 0);
@@ -148,7 +155,7 @@ export async function runExempt(args: readonly string[], io: Io): Promise<number
         // Exceptions the config refuses (e.g. a value no `allow` key accepts): widen, or drop those groups.
         const bad = refusedGroups(resolved.diagnostics, existingCount(raw, multi ? clusterName : undefined), multi ? clusterName : undefined);
         if (!bad.size) throw new KubehardenError('exempt_config_invalid', `the config does not resolve with the new exceptions: ${resolved.diagnostics.map((d) => d.message).join('; ')}`);
-        groups = groups.flatMap((g, i) => (bad.has(i) ? (g.allow ? [{ ...g, allow: undefined }] : (dropped.push(g), [])) : [g]));
+        groups = groups.flatMap((g, i) => (bad.has(i) ? (g.images ? [{ ...g, images: undefined }] : g.allow ? [{ ...g, allow: undefined }] : (dropped.push(g), [])) : [g]));
         continue;
       }
       const after = await auditDenies(pick(compileResolved(resolved.config).clusters), inputs, values.namespace);
@@ -158,6 +165,7 @@ export async function runExempt(args: readonly string[], io: Io): Promise<number
       if (![...remaining].some((k) => known.has(k) && !dropped.some((g) => groupKey(g.control, g.namespace) === k)) && !fresh.length) break;
       groups = groups.flatMap((g) => {
         if (!remaining.has(groupKey(g.control, g.namespace))) return [g];
+        if (g.images) return [{ ...g, images: undefined }];
         if (g.allow) return [{ ...g, allow: undefined }];
         dropped.push(g);
         return [];
@@ -200,7 +208,7 @@ export async function runExempt(args: readonly string[], io: Io): Promise<number
     }
 
     const findings = groups.reduce((n, g) => n + g.members.length, 0);
-    const lines = groups.map((g) => `  ${g.control} in ${g.namespace ?? '(every namespace)'}: ${g.names.join(', ')}${g.allow ? ` (allow ${Object.entries(g.allow).map(([k, v]) => `${k}: ${v.join(', ')}`).join('; ')})` : ''}`);
+    const lines = groups.map((g) => `  ${g.control} in ${g.namespace ?? '(every namespace)'}: ${g.images ? `images ${g.images.join(', ')}` : g.names.join(', ')}${g.allow ? ` (allow ${Object.entries(g.allow).map(([k, v]) => `${k}: ${v.join(', ')}`).join('; ')})` : ''}`);
     if (values['dry-run']) {
       if (text !== before) io.out(unifiedDiff(before, text, display));
       io.err(`kubeharden exempt: would add ${exceptions.length} exception(s) for ${findings} finding(s) to ${display} (dry run: nothing was written)`);
@@ -228,14 +236,18 @@ function groupKey(control: string, namespace: string | undefined): string {
   return `${control}\u0000${namespace ?? ''}`;
 }
 
-/** The denied objects of an audit (WASM engine), with their objects; input errors as located lines. */
-async function auditDenies(cc: CompiledCluster, inputs: readonly AuditInput[], defaultNamespace: string | undefined): Promise<{ denied: Denied[]; errors: string[] }> {
+/**
+ * The denied objects of an audit (WASM engine), with their objects; input errors as located lines; and the
+ * images of every container of every object read, by namespace.
+ */
+async function auditDenies(cc: CompiledCluster, inputs: readonly AuditInput[], defaultNamespace: string | undefined): Promise<{ denied: Denied[]; errors: string[]; containers: Map<string, string[]> }> {
   const evaluator = auditEvaluatorSpec(cc, await scanNamespaces(inputs));
   const spec = defaultNamespace ? { ...evaluator, defaultNamespace } : evaluator;
   await loadPolicyModule({ templates: new Map(spec.templates), libs: spec.libs, v0: spec.v0 }, () => {});
   const totalBytes = inputs.reduce((n, i) => n + (i.size ?? 0), 0);
   const denied: Denied[] = [];
   const errors: string[] = [];
+  const containers = new Map<string, string[]>();
   await auditInputs(
     inputs,
     spec,
@@ -244,14 +256,77 @@ async function auditDenies(cc: CompiledCluster, inputs: readonly AuditInput[], d
         errors.push(`${item.source}:${item.line}: ${item.error}`);
         return;
       }
+      const namespace = item.namespace ?? (CLUSTER_SCOPED_KINDS.has(item.kind) ? undefined : 'default');
+      const spec = item.object ? podSpecOf(item.object) : undefined;
+      if (spec && namespace !== undefined) {
+        const images = containers.get(namespace) ?? [];
+        for (const c of podContainers(spec)) images.push(typeof c['image'] === 'string' ? c['image'] : '');
+        containers.set(namespace, images);
+      }
       const controls = new Set(item.findings.filter((f) => f.action === 'deny').map((f) => f.control));
       if (!controls.size) return;
-      const namespace = item.namespace ?? (CLUSTER_SCOPED_KINDS.has(item.kind) ? undefined : 'default');
       denied.push({ kind: item.kind, namespace, name: item.name, controls, object: item.object! });
     },
     { workers: totalBytes < 1 << 20 ? 0 : defaultWorkers(), keepObjects: true },
   );
-  return { denied, errors };
+  return { denied, errors, containers };
+}
+
+const CONTAINER_LISTS = ['initContainers', 'containers', 'ephemeralContainers'] as const;
+
+/**
+ * Groups of pod controls scoped by image where that is narrower: the images of the containers that fail the
+ * control on their own (each denied object evaluated again with one container at a time, its pod-level
+ * settings kept), when those are not all of an object's containers (a pod-level finding, such as hostNetwork,
+ * fails with any container: only names scope it) and when the inputs' containers in the namespace with those
+ * images are fewer than the containers of the objects the names cover. The verification rounds fall back to
+ * the names if the images do not except every finding.
+ */
+async function imageScoped(cc: CompiledCluster, groups: readonly Group[], containers: ReadonlyMap<string, readonly string[]>, defaultNamespace: string | undefined): Promise<Group[]> {
+  let evaluator: BundleEvaluator | undefined;
+  const out: Group[] = [];
+  for (const g of groups) {
+    if (g.namespace === undefined || !isControlId(g.control) || !isPodControl(getControl(g.control))) {
+      out.push(g);
+      continue;
+    }
+    evaluator ??= await loadEvaluator(cc, () => {});
+    const images = new Set<string>();
+    let covered = 0;
+    let scoped = true;
+    for (const m of g.members) {
+      const spec = podSpecOf(m.object);
+      const all = spec ? podContainers(spec) : [];
+      covered += all.length;
+      const offending = spec ? failingAlone(evaluator, g.control, m.object, spec, defaultNamespace) : undefined;
+      if (!offending || offending.length === all.length || offending.some((c) => typeof c['image'] !== 'string' || c['image'] === '')) {
+        scoped = false;
+        break;
+      }
+      for (const c of offending) images.add(String(c['image']));
+    }
+    const byImage = scoped ? (containers.get(g.namespace) ?? []).filter((i) => images.has(i)).length : Infinity;
+    out.push(scoped && images.size && byImage < covered ? { ...g, images: [...images].sort() } : g);
+  }
+  return out;
+}
+
+/** The containers of `object` that `control` denies with no other container beside them. */
+function failingAlone(evaluator: BundleEvaluator, control: string, object: Obj, spec: Obj, defaultNamespace: string | undefined): Obj[] | undefined {
+  const out: Obj[] = [];
+  for (const list of CONTAINER_LISTS) {
+    const cs = Array.isArray(spec[list]) ? (spec[list] as unknown[]) : [];
+    for (const c of cs) {
+      if (!isObject(c)) return undefined;
+      const alone = structuredClone(object);
+      const target = podSpecOf(alone)!;
+      for (const l of CONTAINER_LISTS) if (l in target) target[l] = [];
+      target[list] = [c];
+      const findings = evaluator.evaluate(alone, defaultNamespace ? { defaultNamespace } : {});
+      if (findings.some((f) => f.control === control && f.action === 'deny')) out.push(c);
+    }
+  }
+  return out;
 }
 
 /** The names that cover an object now and after its controller replaces its Pods. */
@@ -318,7 +393,7 @@ function exceptionOf(g: Group, reason: string, expires: string): NewException {
   return {
     control: g.control,
     ...(g.namespace !== undefined ? { namespaces: [g.namespace] } : {}),
-    names: g.names,
+    ...(g.images ? { images: g.images } : { names: g.names }),
     ...(g.allow ? { allow: g.allow } : {}),
     reason,
     expires,
