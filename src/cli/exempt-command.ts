@@ -299,7 +299,8 @@ async function imageScoped(cc: CompiledCluster, groups: readonly Group[], contai
       const all = spec ? podContainers(spec) : [];
       covered += all.length;
       const offending = spec ? failingAlone(evaluator, g.control, m.object, spec, defaultNamespace) : undefined;
-      if (!offending || offending.length === all.length || offending.some((c) => typeof c['image'] !== 'string' || c['image'] === '')) {
+      // None alone (a finding of the containers together, or not the bundle's own) or all (pod-level): by name.
+      if (!offending?.length || offending.length === all.length || offending.some((c) => typeof c['image'] !== 'string' || c['image'] === '')) {
         scoped = false;
         break;
       }

@@ -225,7 +225,7 @@ const SCHEMA_PATHS = ['api/v1', ...['apps', 'batch', 'networking.k8s.io', 'rbac.
 export function releaseSchemas(minor: string, log?: Logger): Record<string, unknown> {
   const release = KUBERNETES_RELEASES[minor];
   if (!release) throw new EngineError('vap_check_failed', `no Kubernetes release is pinned for ${minor} (pinned: ${Object.keys(KUBERNETES_RELEASES).join(', ')})`);
-  log?.(`kubeharden: OpenAPI schemas of Kubernetes ${release} (go mod download k8s.io/kubernetes@${release}; the first time downloads the module, about a minute)`);
+  log?.(`kubeharden: OpenAPI schemas of Kubernetes ${release} (k8s.io/kubernetes@${release} from the Go module cache; the first time, go mod download fetches it: about a minute)`);
   const specs = join(goModDownload('k8s.io/kubernetes', release).dir, 'api', 'openapi-spec', 'v3');
   if (!existsSync(specs)) throw new EngineError('vap_check_failed', `k8s.io/kubernetes@${release} has no api/openapi-spec/v3`);
   const out: Record<string, unknown> = {};
