@@ -1116,154 +1116,7 @@ func typecheck(in *input) (*typecheckOutput, error) {
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				p := policies[i]
-				setDefaultsPolicy(p)
-				pt := policyTypecheck{Name: p.Name, Kinds: []string{}, Warnings: []expressionWarning{}, CompileErrors: []expressionWarning{}, Costs: []expressionCost{}}
-				for _, w := range tc.Check(p) {
-					pt.Warnings = append(pt.Warnings, expressionWarning{FieldRef: w.FieldRef, Warning: strings.TrimSpace(w.Warning)})
-				}
-				pt.RejectedOnCreate = compileErrors(p, environment.MustBaseEnvSet(ver), environment.NewExpressions)
-				if pt.RejectedOnCreate == nil {
-					pt.RejectedOnCreate = []string{}
-				}
-				// The kinds the policy matches, resolved as the TypeChecker does (explicit resource rules).
-				var kinds []schema.GroupVersionKind
-				if mc := p.Spec.MatchConstraints; mc != nil {
-					seen := map[schema.GroupVersionKind]bool{}
-					for _, r := range mc.ResourceRules {
-						for _, g := range r.APIGroups {
-							for _, v := range r.APIVersions {
-								for _, rs := range r.Resources {
-									if g == "*" || v == "*" || strings.Contains(rs, "*") || strings.Contains(rs, "/") {
-										continue
-									}
-									found, err := tc.RestMapper.KindsFor(schema.GroupVersionResource{Group: g, Version: v, Resource: rs})
-									if err != nil {
-										continue
-									}
-									for _, k := range found {
-										if !seen[k] {
-											seen[k] = true
-											kinds = append(kinds, k)
-										}
-									}
-								}
-							}
-						}
-					}
-				}
-				sort.Slice(kinds, func(i, j int) bool { return kinds[i].String() < kinds[j].String() })
-				var paramDecl *apiservercel.DeclType
-				if pk := p.Spec.ParamKind; pk != nil {
-					if gv, err := schema.ParseGroupVersion(pk.APIVersion); err == nil {
-						if s, err := res.ResolveSchema(gv.WithKind(pk.Kind)); err == nil {
-							paramDecl = common.SchemaDeclType(&openapi.Schema{Schema: s}, true)
-						}
-					}
-				}
-				type target struct {
-					kind string
-					decl *apiservercel.DeclType
-				}
-				targets := []target{}
-				for _, k := range kinds {
-					s, err := res.ResolveSchema(k)
-					if err != nil {
-						continue
-					}
-					d := common.SchemaDeclType(&openapi.Schema{Schema: s}, true)
-					if d == nil {
-						continue
-					}
-					pt.Kinds = append(pt.Kinds, k.Kind)
-					targets = append(targets, target{k.Kind, d.MaybeAssignTypeName(k.Kind + "Object")})
-				}
-				if len(targets) == 0 {
-					targets = append(targets, target{"", nil})
-				}
-				type expr struct{ ref, text string }
-				var exprs []expr
-				for i, v := range p.Spec.Variables {
-					exprs = append(exprs, expr{fmt.Sprintf("spec.variables[%d].expression", i), v.Expression})
-				}
-				for i, m := range p.Spec.MatchConditions {
-					exprs = append(exprs, expr{fmt.Sprintf("spec.matchConditions[%d].expression", i), m.Expression})
-				}
-				for i, v := range p.Spec.Validations {
-					exprs = append(exprs, expr{fmt.Sprintf("spec.validations[%d].expression", i), v.Expression})
-					if v.MessageExpression != "" {
-						exprs = append(exprs, expr{fmt.Sprintf("spec.validations[%d].messageExpression", i), v.MessageExpression})
-					}
-				}
-				for i, a := range p.Spec.AuditAnnotations {
-					exprs = append(exprs, expr{fmt.Sprintf("spec.auditAnnotations[%d].valueExpression", i), a.ValueExpression})
-				}
-				// One typed environment per target kind (object typed, variables compiled), shared by every expression.
-				type typedTarget struct {
-					env *celgo.Env
-					err error
-				}
-				envs := make([]typedTarget, len(targets))
-				for ti, t := range targets {
-					envs[ti].env, envs[ti].err = typedEnv(environment.DefaultCompatibilityVersion(), t.decl, paramDecl, p.Spec.ParamKind != nil, p.Spec.Variables)
-				}
-				constants := constantVariables(p.Spec.Variables, environment.DefaultCompatibilityVersion())
-				var total uint64
-				add := func(a, b uint64) uint64 {
-					if a > math.MaxUint64-b {
-						return math.MaxUint64
-					}
-					return a + b
-				}
-				pt.AssumedTotals = make([]uint64, len(in.AssumedItems))
-				for _, e := range exprs {
-					worst := expressionCost{FieldRef: e.ref}
-					assumed := make([]uint64, len(in.AssumedItems))
-					for ti, t := range targets {
-						c := expressionCost{FieldRef: e.ref, Kind: t.kind}
-						env, err := envs[ti].env, envs[ti].err
-						if err != nil {
-							c.Error = err.Error()
-						} else if ast, iss := env.Compile(e.text); iss.Err() != nil {
-							c.Error = iss.Err().Error()
-						} else {
-							roots := map[string]*apiservercel.DeclType{plugincel.ObjectVarName: t.decl, plugincel.OldObjectVarName: t.decl}
-							if paramDecl != nil {
-								roots[plugincel.ParamsVarName] = paramDecl
-							}
-							est, err := env.EstimateCost(ast, &library.CostEstimator{SizeEstimator: &declSizes{roots: roots, constants: constants}})
-							if err != nil {
-								c.Error = err.Error()
-							} else {
-								c.Min, c.Max = est.Min, est.Max
-							}
-							for i, n := range in.AssumedItems {
-								if est, err := env.EstimateCost(ast, &library.CostEstimator{SizeEstimator: &declSizes{roots: roots, items: n, chars: in.AssumedChars, constants: constants}}); err == nil {
-									assumed[i] = max(assumed[i], est.Max)
-								} else if c.Error == "" {
-									c.Error = err.Error()
-								}
-							}
-						}
-						if c.Error != "" {
-							pt.CompileErrors = append(pt.CompileErrors, expressionWarning{FieldRef: e.ref, Warning: t.kind + ": " + strings.TrimSpace(c.Error)})
-						}
-						// The worst estimate of the kinds the expression compiles for; an error only when none does.
-						if ti == 0 || (worst.Error != "" && c.Error == "") || (c.Error == "" && c.Max > worst.Max) {
-							worst = c
-						}
-					}
-					worst.ExceedsPerCallLimit = worst.Max > celconfig.PerCallLimit
-					worst.Assumed = assumed
-					total = add(total, worst.Max)
-					for i, a := range assumed {
-						pt.AssumedTotals[i] = add(pt.AssumedTotals[i], a)
-					}
-					pt.Costs = append(pt.Costs, worst)
-				}
-				pt.MaxTotal = total
-				pt.ExceedsRuntimeBudget = total > celconfig.RuntimeCELCostBudget
-				results[i] = pt
+				results[i] = typecheckPolicy(policies[i], tc, res, ver, in)
 			}
 		}()
 	}
@@ -1274,4 +1127,156 @@ func typecheck(in *input) (*typecheckOutput, error) {
 	wg.Wait()
 	out.Policies = append(out.Policies, results...)
 	return out, nil
+}
+
+// typecheckPolicy is one policy's type check: the TypeChecker's warnings, what an API server of ver refuses,
+// what does not compile for a matched kind, and the cost estimates.
+func typecheckPolicy(p *admissionv1.ValidatingAdmissionPolicy, tc *validating.TypeChecker, res *documentResolver, ver *utilversion.Version, in *input) policyTypecheck {
+	setDefaultsPolicy(p)
+	pt := policyTypecheck{Name: p.Name, Kinds: []string{}, Warnings: []expressionWarning{}, CompileErrors: []expressionWarning{}, Costs: []expressionCost{}}
+	for _, w := range tc.Check(p) {
+		pt.Warnings = append(pt.Warnings, expressionWarning{FieldRef: w.FieldRef, Warning: strings.TrimSpace(w.Warning)})
+	}
+	pt.RejectedOnCreate = compileErrors(p, environment.MustBaseEnvSet(ver), environment.NewExpressions)
+	if pt.RejectedOnCreate == nil {
+		pt.RejectedOnCreate = []string{}
+	}
+	// The kinds the policy matches, resolved as the TypeChecker does (explicit resource rules).
+	var kinds []schema.GroupVersionKind
+	if mc := p.Spec.MatchConstraints; mc != nil {
+		seen := map[schema.GroupVersionKind]bool{}
+		for _, r := range mc.ResourceRules {
+			for _, g := range r.APIGroups {
+				for _, v := range r.APIVersions {
+					for _, rs := range r.Resources {
+						if g == "*" || v == "*" || strings.Contains(rs, "*") || strings.Contains(rs, "/") {
+							continue
+						}
+						found, err := tc.RestMapper.KindsFor(schema.GroupVersionResource{Group: g, Version: v, Resource: rs})
+						if err != nil {
+							continue
+						}
+						for _, k := range found {
+							if !seen[k] {
+								seen[k] = true
+								kinds = append(kinds, k)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	sort.Slice(kinds, func(i, j int) bool { return kinds[i].String() < kinds[j].String() })
+	var paramDecl *apiservercel.DeclType
+	if pk := p.Spec.ParamKind; pk != nil {
+		if gv, err := schema.ParseGroupVersion(pk.APIVersion); err == nil {
+			if s, err := res.ResolveSchema(gv.WithKind(pk.Kind)); err == nil {
+				paramDecl = common.SchemaDeclType(&openapi.Schema{Schema: s}, true)
+			}
+		}
+	}
+	type target struct {
+		kind string
+		decl *apiservercel.DeclType
+	}
+	targets := []target{}
+	for _, k := range kinds {
+		s, err := res.ResolveSchema(k)
+		if err != nil {
+			continue
+		}
+		d := common.SchemaDeclType(&openapi.Schema{Schema: s}, true)
+		if d == nil {
+			continue
+		}
+		pt.Kinds = append(pt.Kinds, k.Kind)
+		targets = append(targets, target{k.Kind, d.MaybeAssignTypeName(k.Kind + "Object")})
+	}
+	if len(targets) == 0 {
+		targets = append(targets, target{"", nil})
+	}
+	type expr struct{ ref, text string }
+	var exprs []expr
+	for i, v := range p.Spec.Variables {
+		exprs = append(exprs, expr{fmt.Sprintf("spec.variables[%d].expression", i), v.Expression})
+	}
+	for i, m := range p.Spec.MatchConditions {
+		exprs = append(exprs, expr{fmt.Sprintf("spec.matchConditions[%d].expression", i), m.Expression})
+	}
+	for i, v := range p.Spec.Validations {
+		exprs = append(exprs, expr{fmt.Sprintf("spec.validations[%d].expression", i), v.Expression})
+		if v.MessageExpression != "" {
+			exprs = append(exprs, expr{fmt.Sprintf("spec.validations[%d].messageExpression", i), v.MessageExpression})
+		}
+	}
+	for i, a := range p.Spec.AuditAnnotations {
+		exprs = append(exprs, expr{fmt.Sprintf("spec.auditAnnotations[%d].valueExpression", i), a.ValueExpression})
+	}
+	// One typed environment per target kind (object typed, variables compiled), shared by every expression.
+	type typedTarget struct {
+		env *celgo.Env
+		err error
+	}
+	envs := make([]typedTarget, len(targets))
+	for ti, t := range targets {
+		envs[ti].env, envs[ti].err = typedEnv(environment.DefaultCompatibilityVersion(), t.decl, paramDecl, p.Spec.ParamKind != nil, p.Spec.Variables)
+	}
+	constants := constantVariables(p.Spec.Variables, environment.DefaultCompatibilityVersion())
+	var total uint64
+	add := func(a, b uint64) uint64 {
+		if a > math.MaxUint64-b {
+			return math.MaxUint64
+		}
+		return a + b
+	}
+	pt.AssumedTotals = make([]uint64, len(in.AssumedItems))
+	for _, e := range exprs {
+		worst := expressionCost{FieldRef: e.ref}
+		assumed := make([]uint64, len(in.AssumedItems))
+		for ti, t := range targets {
+			c := expressionCost{FieldRef: e.ref, Kind: t.kind}
+			env, err := envs[ti].env, envs[ti].err
+			if err != nil {
+				c.Error = err.Error()
+			} else if ast, iss := env.Compile(e.text); iss.Err() != nil {
+				c.Error = iss.Err().Error()
+			} else {
+				roots := map[string]*apiservercel.DeclType{plugincel.ObjectVarName: t.decl, plugincel.OldObjectVarName: t.decl}
+				if paramDecl != nil {
+					roots[plugincel.ParamsVarName] = paramDecl
+				}
+				est, err := env.EstimateCost(ast, &library.CostEstimator{SizeEstimator: &declSizes{roots: roots, constants: constants}})
+				if err != nil {
+					c.Error = err.Error()
+				} else {
+					c.Min, c.Max = est.Min, est.Max
+				}
+				for i, n := range in.AssumedItems {
+					if est, err := env.EstimateCost(ast, &library.CostEstimator{SizeEstimator: &declSizes{roots: roots, items: n, chars: in.AssumedChars, constants: constants}}); err == nil {
+						assumed[i] = max(assumed[i], est.Max)
+					} else if c.Error == "" {
+						c.Error = err.Error()
+					}
+				}
+			}
+			if c.Error != "" {
+				pt.CompileErrors = append(pt.CompileErrors, expressionWarning{FieldRef: e.ref, Warning: t.kind + ": " + strings.TrimSpace(c.Error)})
+			}
+			// The worst estimate of the kinds the expression compiles for; an error only when none does.
+			if ti == 0 || (worst.Error != "" && c.Error == "") || (c.Error == "" && c.Max > worst.Max) {
+				worst = c
+			}
+		}
+		worst.ExceedsPerCallLimit = worst.Max > celconfig.PerCallLimit
+		worst.Assumed = assumed
+		total = add(total, worst.Max)
+		for i, a := range assumed {
+			pt.AssumedTotals[i] = add(pt.AssumedTotals[i], a)
+		}
+		pt.Costs = append(pt.Costs, worst)
+	}
+	pt.MaxTotal = total
+	pt.ExceedsRuntimeBudget = total > celconfig.RuntimeCELCostBudget
+	return pt
 }
