@@ -49,6 +49,11 @@ const BOOTSTRAP_CLUSTER_ROLES: readonly (readonly [string, number, number])[] = 
 ${rows.join('\n')}
 ];
 
+/** The k8s.io/kubernetes release the table was read from for each minor (also the release whose published API schemas stand for that minor: src/engines/vap.ts). */
+export const KUBERNETES_RELEASES: Readonly<Record<string, string>> = {
+${RELEASES.map((r) => `  '1.${r.split('.')[1]}': '${r}',`).join('\n')}
+};
+
 /** The minors the table covers; a target outside it reads the nearest one. */
 export const BOOTSTRAP_MINORS = { first: ${minors[0]}, last: ${minors.at(-1)} } as const;
 

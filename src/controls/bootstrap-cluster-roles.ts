@@ -84,6 +84,23 @@ const BOOTSTRAP_CLUSTER_ROLES: readonly (readonly [string, number, number])[] = 
   ['view', 25, 37],
 ];
 
+/** The k8s.io/kubernetes release the table was read from for each minor (also the release whose published API schemas stand for that minor: src/engines/vap.ts). */
+export const KUBERNETES_RELEASES: Readonly<Record<string, string>> = {
+  '1.25': 'v1.25.16',
+  '1.26': 'v1.26.15',
+  '1.27': 'v1.27.16',
+  '1.28': 'v1.28.15',
+  '1.29': 'v1.29.6',
+  '1.30': 'v1.30.14',
+  '1.31': 'v1.31.14',
+  '1.32': 'v1.32.13',
+  '1.33': 'v1.33.13',
+  '1.34': 'v1.34.4',
+  '1.35': 'v1.35.4',
+  '1.36': 'v1.36.3',
+  '1.37': 'v1.37.2',
+};
+
 /** The minors the table covers; a target outside it reads the nearest one. */
 export const BOOTSTRAP_MINORS = { first: 25, last: 37 } as const;
 

@@ -11,6 +11,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EngineError, capture, type Logger } from './index.js';
 import { ensureGoHelper, goModDownload, type GoHelper } from './go-helper.js';
+import { KUBERNETES_RELEASES } from '../controls/bootstrap-cluster-roles.js';
 
 export const VAP_CHECK: GoHelper = {
   name: 'vap-check',
@@ -204,20 +205,12 @@ export async function vapTypecheckDistinct(policies: readonly Readonly<Record<st
   return { ...typed, policies: out, distinct: representative.size };
 }
 
-/**
- * The k8s.io/kubernetes release whose published OpenAPI documents stand for a Kubernetes minor (a patch release
- * of each minor a VAP can target; the same releases as src/controls/bootstrap-cluster-roles.ts).
- */
-export const KUBERNETES_RELEASES: Readonly<Record<string, string>> = {
-  '1.30': 'v1.30.14', '1.31': 'v1.31.14', '1.32': 'v1.32.13', '1.33': 'v1.33.13',
-  '1.34': 'v1.34.4', '1.35': 'v1.35.4', '1.36': 'v1.36.3', '1.37': 'v1.37.2',
-};
-
 /** The API groups whose `v1` documents a type check loads: every kind a kubeharden policy matches. */
 const SCHEMA_PATHS = ['api/v1', ...['apps', 'batch', 'networking.k8s.io', 'rbac.authorization.k8s.io', 'policy', 'admissionregistration.k8s.io'].map((g) => `apis/${g}/v1`)];
 
 /**
- * The OpenAPI v3 documents of the core and the `apis/<group>/v1` groups of the release standing for a minor,
+ * The OpenAPI v3 documents of the core and the `apis/<group>/v1` groups of the release standing for a minor
+ * (KUBERNETES_RELEASES: the pinned release of each supported minor, as the bootstrap roles were read from),
  * keyed as the API server's /openapi/v3 index names them (`api/v1`, `apis/apps/v1`, …), read from
  * `api/openapi-spec/v3` of k8s.io/kubernetes in the Go module cache (`go mod download`, from the module proxy
  * the first time).
