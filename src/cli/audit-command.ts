@@ -13,7 +13,7 @@ import type { EngineName } from '../eval/engines.js';
 import type { Logger } from '../engines/index.js';
 import { isSupportedVersion, SUPPORTED_VERSIONS } from '../pss/versions.js';
 import { parse, UsageError } from './args.js';
-import { compileConfigFile } from './compile-config.js';
+import { compileConfigFile, oneCluster } from './compile-config.js';
 import { vapObjectsOf } from '../eval/vap.js';
 import type { Io } from './io.js';
 import type { ProfileName } from '../config/types.js';
@@ -79,14 +79,7 @@ export async function runAudit(args: readonly string[], io: Io): Promise<number>
     clusters = compiled.result.clusters;
     configFile = relative(io.cwd, compiled.file) || compiled.file;
   }
-  let cc: CompiledCluster;
-  if (values.cluster !== undefined) {
-    const found = clusters.find((c) => c.cluster.name === values.cluster);
-    if (!found) throw new UsageError(`no cluster "${values.cluster}" in the config (clusters: ${clusters.map((c) => c.cluster.name).join(', ')})`);
-    cc = found;
-  } else if (clusters.length > 1) {
-    throw new UsageError(`the config has several clusters; choose one with --cluster (${clusters.map((c) => c.cluster.name).join(', ')})`);
-  } else cc = clusters[0]!;
+  const cc = oneCluster(clusters, values.cluster);
 
   // The ValidatingAdmissionPolicy oracle evaluates the bundle's own vap/ target: without one there is nothing
   // to evaluate (`--engine all` then compares the other engines only).

@@ -3,7 +3,8 @@ import { dirname, relative } from 'node:path';
 import { findConfig, loadConfig } from '../config/load.js';
 import { readFixtures } from '../config/fixtures.js';
 import { resolveConfig } from '../config/resolve.js';
-import { compileResolved, type CompileResult } from '../compile.js';
+import { compileResolved, type CompiledCluster, type CompileResult } from '../compile.js';
+import { UsageError } from './args.js';
 import { MAX_DIAGNOSTICS, type Diagnostic } from '../diagnostics.js';
 import { renderDiagnostic } from './output.js';
 import type { Io } from './io.js';
@@ -37,4 +38,18 @@ export async function compileConfigFile(io: Io, configArg: string | undefined): 
 function printDiagnostics(io: Io, ds: readonly Diagnostic[], display: string): void {
   for (const d of ds.slice(0, MAX_DIAGNOSTICS)) io.err(`${renderDiagnostic(d, display)}\n`);
   if (ds.length > MAX_DIAGNOSTICS) io.err(`… and ${ds.length - MAX_DIAGNOSTICS} more`);
+}
+
+/** The cluster `--cluster NAME` names; a usage error listing the config's clusters when it has none of that name. */
+export function clusterNamed(clusters: readonly CompiledCluster[], name: string): CompiledCluster {
+  const found = clusters.find((c) => c.cluster.name === name);
+  if (!found) throw new UsageError(`no cluster "${name}" in the config (clusters: ${clusters.map((c) => c.cluster.name).join(', ')})`);
+  return found;
+}
+
+/** The one cluster a command works on: the one `--cluster` names, or the config's only one (several: a usage error). */
+export function oneCluster(clusters: readonly CompiledCluster[], name: string | undefined): CompiledCluster {
+  if (name !== undefined) return clusterNamed(clusters, name);
+  if (clusters.length > 1) throw new UsageError(`the config has several clusters; choose one with --cluster (${clusters.map((c) => c.cluster.name).join(', ')})`);
+  return clusters[0]!;
 }

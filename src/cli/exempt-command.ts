@@ -28,7 +28,7 @@ import { scanNamespaces } from '../audit/namespaces.js';
 import { auditInputs, defaultWorkers } from '../audit/pipeline.js';
 import { auditEvaluatorSpec } from '../audit/run.js';
 import { parse, UsageError } from './args.js';
-import { compileConfigFile } from './compile-config.js';
+import { compileConfigFile, oneCluster } from './compile-config.js';
 import type { Io } from './io.js';
 
 export const EXEMPT_USAGE = `Usage: kubeharden exempt <files|dirs|-> --reason TEXT --expires YYYY-MM-DD [options]
@@ -109,13 +109,8 @@ export async function runExempt(args: readonly string[], io: Io): Promise<number
   const compiled = await compileConfigFile(io, values.config);
   if (!compiled) return 2;
   const clusters = compiled.result.clusters;
-  let clusterName: string | undefined;
-  if (values.cluster !== undefined) {
-    if (!clusters.some((c) => c.cluster.name === values.cluster)) throw new UsageError(`no cluster "${values.cluster}" in the config (clusters: ${clusters.map((c) => c.cluster.name).join(', ')})`);
-    clusterName = values.cluster;
-  } else if (clusters.length > 1) {
-    throw new UsageError(`the config has several clusters; choose one with --cluster (${clusters.map((c) => c.cluster.name).join(', ')})`);
-  }
+  oneCluster(clusters, values.cluster);
+  let clusterName = values.cluster;
   const raw = await loadConfig(file);
   const multi = isObject(raw) && isObject(raw['clusters']);
   if (multi && clusterName === undefined) clusterName = clusters[0]!.cluster.name;

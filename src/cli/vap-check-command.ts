@@ -12,14 +12,14 @@
  * the check fails when one at `--within` items (default 10) is over the API server's per-expression limit or
  * per-policy budget.
  */
-import type { CompiledCluster } from '../compile.js';
-import { releaseSchemas, vapTypecheckDistinct, KUBERNETES_RELEASES, type VapTypecheck } from '../engines/vap.js';
+import { releaseSchemas, vapTypecheckDistinct, type VapTypecheck } from '../engines/vap.js';
+import { KUBERNETES_RELEASES } from '../controls/bootstrap-cluster-roles.js';
 import { vapObjectsOf } from '../eval/vap.js';
 import { VAP_MIN_VERSION } from '../config/resolve/cluster.js';
 import { minor, type KubernetesVersion } from '../pss/versions.js';
 import { table } from '../table.js';
 import { parse, UsageError } from './args.js';
-import { compileConfigFile } from './compile-config.js';
+import { clusterNamed, compileConfigFile } from './compile-config.js';
 import type { Io } from './io.js';
 
 /** The string length the estimates at stated sizes assume (names, images, annotation values). */
@@ -84,17 +84,15 @@ export async function runVapCheck(args: readonly string[], io: Io): Promise<numb
   const sizes = [...new Set([...items.map(Number), ...(within ? [within] : [])])].sort((a, b) => a - b);
   const gate = within ? sizes.indexOf(within) : -1;
   const override = values['kubernetes-version'];
-  if (override !== undefined && !KUBERNETES_RELEASES[override]) {
-    throw new UsageError(`--kubernetes-version must be a minor a ValidatingAdmissionPolicy can target: ${Object.keys(KUBERNETES_RELEASES).join(', ')}; got "${override}"`);
+  const vapMinors = Object.keys(KUBERNETES_RELEASES).filter((m) => minor(m as KubernetesVersion) >= minor(VAP_MIN_VERSION));
+  if (override !== undefined && !vapMinors.includes(override)) {
+    throw new UsageError(`--kubernetes-version must be a minor a ValidatingAdmissionPolicy can target: ${vapMinors.join(', ')}; got "${override}"`);
   }
 
   const compiled = await compileConfigFile(io, values.config);
   if (!compiled) return 1;
-  let clusters: readonly CompiledCluster[] = compiled.result.clusters;
-  if (values.cluster !== undefined) {
-    clusters = clusters.filter((c) => c.cluster.name === values.cluster);
-    if (!clusters.length) throw new UsageError(`no cluster "${values.cluster}" in the config (clusters: ${compiled.result.clusters.map((c) => c.cluster.name).join(', ')})`);
-  }
+  const all = compiled.result.clusters;
+  const clusters = values.cluster === undefined ? all : [clusterNamed(all, values.cluster)];
   const targets = clusters.flatMap((cc) => {
     const bundle = vapObjectsOf(cc);
     return bundle ? [{ cc, bundle }] : [];
@@ -107,7 +105,7 @@ export async function runVapCheck(args: readonly string[], io: Io): Promise<numb
   const log = (line: string): void => io.err(line);
   const reports: ClusterReport[] = [];
   for (const { cc, bundle } of targets) {
-    // An override is one of KUBERNETES_RELEASES' minors (checked above), each a supported version.
+    // An override is one of the supported minors (checked above).
     const version = (override ?? cc.cluster.version) as KubernetesVersion;
     if (minor(version) < minor(VAP_MIN_VERSION)) throw new UsageError(`cluster ${cc.cluster.name} targets ${version}; ValidatingAdmissionPolicy v1 needs ${VAP_MIN_VERSION} or later`);
     const started = Date.now();
