@@ -45,8 +45,8 @@ export interface AggregateViolation {
 }
 
 export interface PolicyModule {
-  /** Template kind → entrypoint name. */
-  readonly entrypoints: ReadonlyMap<string, string>;
+  /** The template kinds the module evaluates. */
+  readonly kinds: ReadonlySet<string>;
   evaluate(kind: string, input: unknown): Violation[];
   /** Stores the parameters of the constraints that `evaluateAll` refers to by index. */
   setConstraints(parameters: readonly unknown[]): void;
@@ -87,7 +87,6 @@ export function packageOf(rego: string): string {
 /** Compiles (or loads from cache) and instantiates the module for these sources. */
 export async function loadPolicyModule(sources: RegoSources, log?: Logger): Promise<PolicyModule> {
   const kinds = [...sources.templates.keys()].sort();
-  const entrypoints = new Map(kinds.map((k) => [k, `${packageOf(sources.templates.get(k)!).replace(/\./g, '/')}/violation`]));
   const aggregate = aggregateModule(sources, kinds);
   const hash = createHash('sha256');
   hash.update(`opa ${ENGINES.opa.version}${sources.v0 ? ' v0' : ''}\n${aggregate}\n`);
@@ -99,7 +98,7 @@ export async function loadPolicyModule(sources: RegoSources, log?: Logger): Prom
   let compiled = false;
   if (!existsSync(wasmPath)) {
     const opa = await ensureEngine('opa', log);
-    await buildWasm(opa, sources, kinds, [...entrypoints.values(), AGGREGATE_ENTRYPOINT], aggregate, wasmPath);
+    await buildWasm(opa, sources, kinds, [AGGREGATE_ENTRYPOINT, SINGLE_ENTRYPOINT], aggregate, wasmPath);
     compiled = true;
   }
   const policy = await loadPolicy(readFileSync(wasmPath));
@@ -152,13 +151,12 @@ export async function loadPolicyModule(sources: RegoSources, log?: Logger): Prom
         return { review, constraint, msg: String(msg ?? '') };
       });
     },
-    entrypoints,
+    kinds: new Set(kinds),
     compiled,
     wasmPath,
     evaluate(kind, input) {
-      const ep = entrypoints.get(kind);
-      if (!ep) throw new KubehardenError('unknown_template', `no compiled template for ${kind}`);
-      const result = policy.evaluate(input, ep) as { result?: unknown }[] | undefined;
+      if (!sources.templates.has(kind)) throw new KubehardenError('unknown_template', `no compiled template for ${kind}`);
+      const result = policy.evaluate({ kind, input }, SINGLE_ENTRYPOINT) as { result?: unknown }[] | undefined;
       const value = result?.[0]?.result;
       if (!Array.isArray(value)) return [];
       return value.map((v) => ({ msg: String((v as { msg?: unknown }).msg ?? '') }));
@@ -168,6 +166,8 @@ export async function loadPolicyModule(sources: RegoSources, log?: Logger): Prom
 
 const AGGREGATE_PACKAGE = 'kubeharden_audit';
 const AGGREGATE_ENTRYPOINT = `${AGGREGATE_PACKAGE}/results`;
+/** One template's violations for one input: `{"kind", "input"}` in, the violation set out. */
+const SINGLE_ENTRYPOINT = `${AGGREGATE_PACKAGE}/single`;
 /** The data key holding the distinct constraint parameters for the aggregate entrypoint. */
 const AGGREGATE_DATA = 'kubeharden_parameters';
 /** The data key naming, inside one group's evaluation, the template kinds to evaluate. */
@@ -196,16 +196,15 @@ function canonicalJson(v: unknown): string {
  * constraint and resource. A review's checks come in groups of constraints with equal parameters: the
  * templates of one group run under one `with input as {"review", "parameters"}` (the input Gatekeeper
  * gives each of them), so the library rules they share (the containers, the checked containers, the
- * images) are computed once per group, not once per constraint. Written in syntax that both the v1 and the
- * v0-compatible compilers accept.
+ * images) are computed once per group, not once per constraint. Within a group only the templates it names
+ * run: `violations(kind)` dispatches on the kind (a failed match is a string comparison, where a rule per
+ * kind guarded by a lookup in the group hashed the kind once per template and group). The `single`
+ * entrypoint evaluates one template for one input through the same dispatch: the module has these two
+ * entrypoints only (OPA 1.22 refuses a wasm build that calls a function from one entrypoint while another
+ * entrypoint is a template's own rule). Results are arrays, not sets: a set hashes every value it holds.
+ * Written in syntax that both the v1 and the v0-compatible compilers accept.
  */
 export function aggregateModule(sources: RegoSources, kinds: readonly string[]): string {
-  const rules = kinds.map(
-    (kind) => `group contains [${JSON.stringify(kind)}, v] if {
-	data.${GROUP_DATA}[${JSON.stringify(kind)}]
-	some v in data.${packageOf(sources.templates.get(kind)!)}.violation
-}`,
-  );
   const results = `results := [[i, k, msg] |
 	some i, r in input.reviews
 	some g in r.groups
@@ -214,7 +213,16 @@ export function aggregateModule(sources: RegoSources, kinds: readonly string[]):
 	some k in g.c[kind]
 	msg := object.get(v, "msg", "")
 ]`;
-  return `package ${AGGREGATE_PACKAGE}\n\nimport future.keywords.contains\nimport future.keywords.if\nimport future.keywords.in\n\n${results}\n\n${rules.join('\n\n')}\n`;
+  const group = `group := [[kind, v] |
+	some kind, _ in data.${GROUP_DATA}
+	some v in violations(kind)
+]`;
+  const single = `single := vs if {
+	kind := input.kind
+	vs := violations(kind) with input as input.input
+}`;
+  const dispatch = kinds.map((kind) => `violations(${JSON.stringify(kind)}) := data.${packageOf(sources.templates.get(kind)!)}.violation`);
+  return `package ${AGGREGATE_PACKAGE}\n\nimport future.keywords.contains\nimport future.keywords.if\nimport future.keywords.in\n\n${[results, group, single, ...dispatch].join('\n\n')}\n`;
 }
 
 async function buildWasm(opa: string, sources: RegoSources, kinds: string[], entrypoints: string[], aggregate: string, out: string): Promise<void> {
