@@ -9,6 +9,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { capture, ENGINES, ensureEngine } from '../src/engines/index.js';
+import { GATEKEEPER_MANAGER, ensureWebhookEngine } from '../src/engines/webhooks.js';
 import { compile } from '../src/compile.js';
 import { objectsOf } from '../src/eval/bundle.js';
 import { gatorArgs, gatorFindings, kyvernoArgs, kyvernoFindings, kyvernoGroups, kyvernoWarningsAsErrors, parseGatorOutput, parseKyvernoOutput } from '../src/eval/engines.js';
@@ -85,6 +86,20 @@ describe('kubeharden engines', () => {
         expect(r.stdout).toBe('');
       }
     });
+  });
+
+  it('the Gatekeeper manager run as a webhook (engines install apiserver) must be the pinned release\'s manager: gator, built from the same module, is refused', async () => {
+    const manager = await ensureWebhookEngine(GATEKEEPER_MANAGER, () => {});
+    const gator = await ensureEngine('gator', () => {});
+    const ok = runCli(['engines', 'apiserver'], tempProject({}), undefined, { KUBEHARDEN_GATEKEEPER: manager });
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(ok.stdout).toContain(`gatekeeper (manager) v3.23.0: ${manager}`);
+    const bad = runCli(['engines', 'apiserver'], tempProject({}), undefined, { KUBEHARDEN_GATEKEEPER: gator });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain(`${gator} is github.com/open-policy-agent/gatekeeper/v3/cmd/gator (module github.com/open-policy-agent/gatekeeper/v3 v3.23.0); kubeharden needs gatekeeper v3.23.0 (github.com/open-policy-agent/gatekeeper/v3): point KUBEHARDEN_GATEKEEPER to`);
+    const notGo = runCli(['engines', 'apiserver'], tempProject({}), undefined, { KUBEHARDEN_GATEKEEPER: '/bin/true' });
+    expect(notGo.status).toBe(1);
+    expect(notGo.stderr).toContain('`go version -m /bin/true` failed');
   });
 
   it('two processes installing the same engine at once: one builds, the other waits and reuses it; a dead process’s lock is taken over', async () => {

@@ -14,7 +14,8 @@
  * - PSA never rejects what the bundle's policies (WASM, enforce mode) admit in that namespace;
  * - for a Pod Security Standards control's sample, PSA reports the control's check in a namespace whose PSA
  *   level covers the control iff the sample is expected to be denied.
- * The bundle's Kyverno and Gatekeeper policies do not run inside this API server yet: their verdicts come from
+ * Then the bundle's Gatekeeper policies run as a real webhook of the same API server and every case is sent
+ * again (gatekeeperPhase). The Kyverno policies do not run inside this API server yet: their verdicts come from
  * the offline engines (`kubeharden test`, `kubeharden audit --engine …`).
  */
 import { resolve as resolvePath } from 'node:path';
@@ -36,12 +37,16 @@ import {
   predictPsa,
   setUpNamespaces,
   statusMessage,
+  updatedObject,
   type Admission,
   type NamespacePolicy,
   type PsaPrediction,
 } from '../eval/apiserver.js';
 import type { FixtureConfig } from '../config/types.js';
-import { loadEvaluator, sampleApplies, workloadVariants, type BundleEvaluator } from '../eval/bundle.js';
+import { loadEvaluator, objectsOf, sampleApplies, workloadVariants, type BundleEvaluator } from '../eval/bundle.js';
+import { applyGatekeeperObjects, gatekeeperVerdict, startGatekeeper, type GatekeeperVerdict } from '../eval/gatekeeper-webhook.js';
+import type { Finding } from '../eval/review.js';
+import type { ConstraintTemplate } from '../backends/gatekeeper/types.js';
 import { readManifestFile } from '../eval/manifests.js';
 import { CLUSTER_SCOPED_KINDS, shortName, type Obj } from '../eval/review.js';
 
@@ -82,6 +87,11 @@ export interface ApiserverCase {
 export interface ApiserverCaseResult {
   readonly case: ApiserverCase;
   readonly admission: Admission;
+  /**
+   * The Gatekeeper pass: what the webhook said (denials and warnings, `constraint: message`), or why the
+   * request did not reach it; absent when that pass did not run or left the case out (validation proofs).
+   */
+  readonly gatekeeper?: { readonly verdict?: GatekeeperVerdict; readonly notReached?: string };
   readonly prediction: PsaPrediction;
   /** The bundle's enforced findings for the object in the namespace (WASM; CREATE cases only). */
   readonly policyDenies: readonly string[];
@@ -310,6 +320,11 @@ export interface ApiserverRunOptions {
   readonly concurrency?: number;
   /** False: the fixtures only, not the built-in samples (default true). */
   readonly samples?: boolean;
+  /**
+   * False: PSA and the API server only. Default: the bundle's Gatekeeper objects are then applied to a
+   * Gatekeeper webhook of this API server and every case is sent again through it (see gatekeeperPhase).
+   */
+  readonly gatekeeper?: boolean;
   /** Called with the running control plane before it stops (tests inspect etcd and the audit log). */
   readonly inspect?: (cp: RunningControlPlane, cc: CompiledCluster) => Promise<void>;
 }
@@ -428,16 +443,117 @@ export async function runCases(cp: RunningControlPlane, cc: CompiledCluster, ev:
     return admitUpdate(cp, discovery, old, c.oldObject!, c.object, nsOf(c), c.subResource);
   })).entries()) admissions[index.get(updates[i]!)!] = a;
   for (const [i, a] of createAdmissions.entries()) admissions[index.get(createCases[i]!)!] = a;
-  const results = cases.map((c, i): ApiserverCaseResult => {
+  const checked = cases.map((c, i) => {
     const denies = ev
       .evaluate(c.clusterScoped ? c.object : withNamespace(c.object, c.ns.name))
       .filter((f) => f.action === 'deny')
       .map((f) => `${f.control}: ${f.message}`);
-    const a = admissions[i]!;
-    const p = predictions[i]!;
-    return { case: c, admission: a, prediction: p, policyDenies: denies, ...checkCase(c, a, p, denies) };
+    return { denies, ...checkCase(c, admissions[i]!, predictions[i]!, denies) };
+  });
+  const gatekeeper = options.gatekeeper === false ? new Map<ApiserverCase, GatekeeperCase>() : await gatekeeperPhase(cp, cc, ev, discovery, cases, namespaces, stored, olds, options);
+  const results = cases.map((c, i): ApiserverCaseResult => {
+    const gk = gatekeeper.get(c);
+    const { denies, problems, pssVerdicts } = checked[i]!;
+    return { case: c, admission: admissions[i]!, prediction: predictions[i]!, policyDenies: denies, problems: [...problems, ...(gk?.problems ?? [])], pssVerdicts, ...(gk ? { gatekeeper: { ...(gk.verdict ? { verdict: gk.verdict } : {}), ...(gk.notReached ? { notReached: gk.notReached } : {}) } } : {}) };
   });
   return { cluster: cc.cluster.name, results, errors };
+}
+
+interface GatekeeperCase {
+  readonly verdict?: GatekeeperVerdict;
+  /** Why the request did not reach the webhook (the API server refused it first). */
+  readonly notReached?: string;
+  readonly problems: readonly string[];
+}
+
+/**
+ * The bundle's Gatekeeper policies in real admission: every case is sent again, now through a Gatekeeper
+ * webhook of this API server with the bundle's templates, constraints and expansion templates applied
+ * through the API, and Gatekeeper's denials and warnings (`[constraint] message`) must be exactly the
+ * findings the offline evaluator (WASM) gives in deny and warn mode for the object as the API server holds
+ * it: a CREATE's object after defaulting and the mutating plugins (as created in STORED_NAMESPACE), an
+ * UPDATE's new object over the stored old object. PSA rejects before webhooks are called, so first every
+ * namespace's enforce label is set to privileged (PSA has been checked above); cases the API server's
+ * validation refuses never reach a webhook and are left out.
+ */
+async function gatekeeperPhase(
+  cp: RunningControlPlane,
+  cc: CompiledCluster,
+  ev: BundleEvaluator,
+  discovery: Discovery,
+  cases: readonly ApiserverCase[],
+  namespaces: ReadonlyMap<string, NamespacePolicy>,
+  stored: ReadonlyMap<Obj, Obj>,
+  olds: ReadonlyMap<ApiserverCase, Obj>,
+  options: ApiserverRunOptions,
+): Promise<Map<ApiserverCase, GatekeeperCase>> {
+  const out = new Map<ApiserverCase, GatekeeperCase>();
+  const objects = objectsOf(cc);
+  if (objects.templates.length === 0) return out;
+  const lifted = [...namespaces.values()].filter((ns) => !ns.exempt && ns.enforce.level !== 'privileged');
+  for (const ns of lifted) await relabel(cp, ns.name, 'privileged', true);
+  const gk = await startGatekeeper(cp, options.log).catch(async (err: unknown) => {
+    for (const ns of lifted) await relabel(cp, ns.name, ns.labels[ENFORCE_LABEL] ?? null, false);
+    throw err;
+  });
+  try {
+    await applyGatekeeperObjects(cp, gk, objects, options.log);
+    const constraints = new Set(objects.constraints.map((c) => c.metadata.name));
+    // Gatekeeper runs a template's CEL block when it has one (the Rego block then serves gator and audit only):
+    // the denying and warning constraints must be the offline evaluator's, and for Rego-only templates the messages too.
+    const celKinds = new Set(objects.templates.filter((t) => templateHasCel(t)).map((t) => t.spec.crd.spec.names.kind));
+    const celConstraints = new Set(objects.constraints.filter((c) => celKinds.has(c.kind)).map((c) => c.metadata.name));
+    // A CEL block reports once per constraint (its message lists the containers), the Rego once per container.
+    const compared = (lines: readonly string[]): string[] => [...new Set(lines.map((l) => (celConstraints.has(l.slice(0, l.indexOf(': '))) ? `${l.slice(0, l.indexOf(': '))}: (CEL)` : l)))].sort();
+    const nsOf = (c: ApiserverCase): string | undefined => (c.clusterScoped ? undefined : c.ns.name);
+    const sendUpdate = async (old: Obj, before: Obj, c: ApiserverCase): Promise<{ a: Admission; findings: Finding[] }> => ({
+      a: await admitUpdate(cp, discovery, old, before, c.object, nsOf(c), c.subResource),
+      findings: ev.evaluate(updatedObject(old, before, c.object), { operation: 'UPDATE', oldObject: old }),
+    });
+    await mapLimit(
+      cases.filter((c) => c.rejects === undefined),
+      options.concurrency ?? 8,
+      async (c) => {
+        let sent: { a: Admission; findings: Finding[] };
+        if (c.operation === 'UPDATE') {
+          const old = olds.get(c);
+          if (!old) return;
+          sent = await sendUpdate(old, c.oldObject!, c);
+        } else {
+          const seen = stored.get(c.object) ?? c.object;
+          sent = { a: await admit(cp, discovery, c.object, c.ns.name), findings: ev.evaluate(c.clusterScoped ? seen : withNamespace(seen, c.ns.name)) };
+          if (sent.a.status === 409 && c.sample) {
+            // An object the API server keeps itself (a bootstrap ClusterRole): the sample arrives as an update of it.
+            const existing = await cp.request('GET', (await objectPath(discovery, c.object, nsOf(c)))!);
+            if (existing.status === 200) sent = await sendUpdate(existing.body as Obj, existing.body as Obj, c);
+          }
+        }
+        // A node port a stored old object holds (the old objects of the UPDATE cases are stored for real since
+        // the first pass): the API server refuses the create before any webhook is called.
+        if (sent.a.status === 422 && /provided port is already allocated/.test(sent.a.message)) {
+          out.set(c, { problems: [], notReached: sent.a.message });
+          return;
+        }
+        const verdict = gatekeeperVerdict(sent.a, constraints);
+        const want = (action: string): string[] => sent.findings.filter((f) => f.action === action && constraints.has(f.constraint)).map((f) => `${f.constraint}: ${f.message}`).sort();
+        const problems: string[] = [];
+        if (sent.a.status === 0 || verdict.other !== undefined) problems.push(`Gatekeeper webhook: the request failed: ${verdict.other ?? sent.a.message}`);
+        else {
+          for (const [what, got, expected] of [
+            ['denies', verdict.denies, want('deny')],
+            ['warns', verdict.warns, want('warn')],
+          ] as const) {
+            if (JSON.stringify(compared(got)) !== JSON.stringify(compared(expected))) problems.push(`Gatekeeper webhook ${what} ${JSON.stringify(got)}, the offline evaluator ${JSON.stringify(expected)}`);
+          }
+        }
+        out.set(c, { verdict, problems });
+      },
+    );
+  } finally {
+    await gk.stop();
+    for (const ns of lifted) await relabel(cp, ns.name, ns.labels[ENFORCE_LABEL] ?? null, false);
+  }
+  return out;
 }
 
 /**
@@ -468,6 +584,12 @@ async function ensureNamespace(cp: RunningControlPlane, name: string, labels: Re
   if (r.status !== 201 && r.status !== 409) throw new Error(`creating namespace ${name}: HTTP ${r.status}: ${statusMessage(r)}`);
   const sa = await cp.request('POST', `/api/v1/namespaces/${name}/serviceaccounts`, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default' } });
   if (sa.status !== 201 && sa.status !== 409) throw new Error(`creating the default ServiceAccount of ${name}: HTTP ${sa.status}: ${statusMessage(sa)}`);
+}
+
+/** True when the template carries a CEL (K8sNativeValidation) block, which Gatekeeper runs in its place of the Rego. */
+function templateHasCel(t: ConstraintTemplate): boolean {
+  const target = t.spec.targets[0];
+  return target !== undefined && 'code' in target && target.code.some((c) => c.engine === 'K8sNativeValidation');
 }
 
 function withNamespace(o: Obj, ns: string): Obj {

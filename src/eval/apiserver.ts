@@ -337,6 +337,17 @@ export async function ensureStored(cp: RunningControlPlane, discovery: Discovery
   throw new Error(`storing ${String(object['kind'])}/${String(md['name'])}${namespace ? ` in ${namespace}` : ''}: HTTP ${r.status}: ${statusMessage(r)}`);
 }
 
+/** The object an update of `stored` from `before` to `after` sends: the change applied to the stored object, with its resourceVersion. */
+export function updatedObject(stored: Obj, before: Obj, after: Obj): Obj {
+  const smd = (stored['metadata'] ?? {}) as Obj;
+  // The names and namespace are the stored object's (the harness renames and moves samples).
+  const strip = (o: Obj): Obj => ({ ...o, metadata: { ...((o['metadata'] ?? {}) as Obj), name: smd['name'], namespace: smd['namespace'] } });
+  const body = applyChange(stored, strip(before), strip(after)) as Obj;
+  const sent = { ...body, metadata: { ...((body['metadata'] ?? {}) as Obj), resourceVersion: smd['resourceVersion'] } };
+  if (smd['namespace'] === undefined) delete (sent.metadata as Obj)['namespace'];
+  return sent;
+}
+
 /**
  * Sends the change from `before` to `after` as a `dryRun=All` update (PUT, with the stored object's
  * resourceVersion) of `stored`, through `subResource` when given: admission sees the stored object as the
@@ -345,12 +356,7 @@ export async function ensureStored(cp: RunningControlPlane, discovery: Discovery
 export async function admitUpdate(cp: RunningControlPlane, discovery: Discovery, stored: Obj, before: Obj, after: Obj, namespace: string | undefined, subResource?: string): Promise<Admission> {
   const path = await objectPath(discovery, stored, namespace, subResource);
   if (!path) return { status: 0, allowed: false, message: `the API server serves no ${String(stored['kind'])} in ${String(stored['apiVersion'])}`, warnings: [], request: '' };
-  const smd = (stored['metadata'] ?? {}) as Obj;
-  // The names and namespace are the stored object's (the harness renames and moves samples).
-  const strip = (o: Obj): Obj => ({ ...o, metadata: { ...((o['metadata'] ?? {}) as Obj), name: smd['name'], namespace: smd['namespace'] } });
-  const body = applyChange(stored, strip(before), strip(after)) as Obj;
-  const sent = { ...body, metadata: { ...((body['metadata'] ?? {}) as Obj), resourceVersion: smd['resourceVersion'] } };
-  if (smd['namespace'] === undefined) delete (sent.metadata as Obj)['namespace'];
+  const sent = updatedObject(stored, before, after);
   const r = await cp.request('PUT', `${path}?dryRun=All&fieldValidation=Strict`, sent);
   const allowed = r.status === 200 || r.status === 201;
   return { status: r.status, allowed, message: allowed ? '' : statusMessage(r), warnings: r.warnings, request: `PUT ${path}`, ...(allowed ? { body: r.body } : {}) };

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { ensureControlPlane } from '../../src/engines/control-plane.js';
 import { ensureEngine } from '../../src/engines/index.js';
 import { ensureVapChecker } from '../../src/engines/vap.js';
+import { GATEKEEPER_MANAGER, ensureWebhookEngine } from '../../src/engines/webhooks.js';
 
 export default async function setup(): Promise<void> {
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
@@ -15,6 +16,7 @@ export default async function setup(): Promise<void> {
   await ensureVapChecker(log);
   // kube-apiserver and etcd for test/apiserver.test.ts (about 6 minutes cold, cached after).
   await ensureControlPlane(log);
+  await ensureWebhookEngine(GATEKEEPER_MANAGER, log);
   ensureChromium(log);
 }
 
