@@ -9,7 +9,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { capture, ENGINES, ensureEngine } from '../src/engines/index.js';
-import { GATEKEEPER_MANAGER, ensureWebhookEngine } from '../src/engines/webhooks.js';
+import { GATEKEEPER_MANAGER, KYVERNO_ADMISSION, ensureWebhookEngine } from '../src/engines/webhooks.js';
 import { compile } from '../src/compile.js';
 import { objectsOf } from '../src/eval/bundle.js';
 import { gatorArgs, gatorFindings, kyvernoArgs, kyvernoFindings, kyvernoGroups, kyvernoWarningsAsErrors, parseGatorOutput, parseKyvernoOutput } from '../src/eval/engines.js';
@@ -100,6 +100,17 @@ describe('kubeharden engines', () => {
     const notGo = runCli(['engines', 'apiserver'], tempProject({}), undefined, { KUBEHARDEN_GATEKEEPER: '/bin/true' });
     expect(notGo.status).toBe(1);
     expect(notGo.stderr).toContain('`go version -m /bin/true` failed');
+  });
+
+  it('the Kyverno admission controller (engines install apiserver) must be the pinned release\'s: the Kyverno CLI, built from the same module, is refused', async () => {
+    const controller = await ensureWebhookEngine(KYVERNO_ADMISSION, () => {});
+    const cli = await ensureEngine('kyverno', () => {});
+    const ok = runCli(['engines', 'apiserver'], tempProject({}), undefined, { KUBEHARDEN_KYVERNO_ADMISSION: controller });
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(ok.stdout).toContain(`kyverno (admission controller) v1.19.1: ${controller}`);
+    const bad = runCli(['engines', 'apiserver'], tempProject({}), undefined, { KUBEHARDEN_KYVERNO_ADMISSION: cli });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain(`${cli} is github.com/kyverno/kyverno/cmd/cli/kubectl-kyverno (module github.com/kyverno/kyverno v1.19.1); kubeharden needs kyverno-admission v1.19.1 (github.com/kyverno/kyverno/cmd/kyverno): point KUBEHARDEN_KYVERNO_ADMISSION to`);
   });
 
   it('two processes installing the same engine at once: one builds, the other waits and reuses it; a dead process’s lock is taken over', async () => {

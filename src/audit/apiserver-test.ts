@@ -14,9 +14,8 @@
  * - PSA never rejects what the bundle's policies (WASM, enforce mode) admit in that namespace;
  * - for a Pod Security Standards control's sample, PSA reports the control's check in a namespace whose PSA
  *   level covers the control iff the sample is expected to be denied.
- * Then the bundle's Gatekeeper policies run as a real webhook of the same API server and every case is sent
- * again (gatekeeperPhase). The Kyverno policies do not run inside this API server yet: their verdicts come from
- * the offline engines (`kubeharden test`, `kubeharden audit --engine …`).
+ * Then the bundle's Gatekeeper and Kyverno policies run as real webhooks of the same API server, one engine at
+ * a time, and every case is sent again through each (webhookPhase).
  */
 import { resolve as resolvePath } from 'node:path';
 import type { CompiledCluster, CompileResult } from '../compile.js';
@@ -44,11 +43,13 @@ import {
 } from '../eval/apiserver.js';
 import type { FixtureConfig } from '../config/types.js';
 import { loadEvaluator, objectsOf, sampleApplies, workloadVariants, type BundleEvaluator } from '../eval/bundle.js';
-import { applyGatekeeperObjects, gatekeeperVerdict, startGatekeeper, type GatekeeperVerdict } from '../eval/gatekeeper-webhook.js';
+import { applyGatekeeperObjects, gatekeeperVerdict, startGatekeeper } from '../eval/gatekeeper-webhook.js';
+import { applyKyvernoObjects, kyvernoDenyAsWarn, kyvernoVerdict, startKyverno } from '../eval/kyverno-webhook.js';
+import { waitFor, type WebhookVerdict } from '../eval/webhook-process.js';
 import type { Finding } from '../eval/review.js';
 import type { ConstraintTemplate } from '../backends/gatekeeper/types.js';
 import { readManifestFile } from '../eval/manifests.js';
-import { CLUSTER_SCOPED_KINDS, shortName, type Obj } from '../eval/review.js';
+import { CLUSTER_SCOPED_KINDS, namespaceMatches, shortName, type Obj } from '../eval/review.js';
 
 /** A namespace no config names: PSA applies the admission configuration's defaults there. */
 export const UNLISTED_NAMESPACE = 'kubeharden-unlisted';
@@ -84,14 +85,24 @@ export interface ApiserverCase {
   readonly fixture?: { readonly file: string; readonly expect: FixtureConfig['expect']; readonly moved?: boolean };
 }
 
+export interface WebhookOutcome {
+  readonly verdict?: WebhookVerdict;
+  /** Why the request did not reach the webhook (the API server refused it first). */
+  readonly notReached?: string;
+  /** Not sent again: the case (label) sent in a namespace of the same policy scope stands for it. */
+  readonly sharedWith?: string;
+}
+
 export interface ApiserverCaseResult {
   readonly case: ApiserverCase;
   readonly admission: Admission;
   /**
-   * The Gatekeeper pass: what the webhook said (denials and warnings, `constraint: message`), or why the
-   * request did not reach it; absent when that pass did not run or left the case out (validation proofs).
+   * The webhook pass (see webhookPhase), per engine: what its webhook said (Gatekeeper: `constraint: message`
+   * per denial and warning; Kyverno: the policies), or why the request did not reach it; absent when that
+   * pass did not run or left the case out (validation proofs).
    */
-  readonly gatekeeper?: { readonly verdict?: GatekeeperVerdict; readonly notReached?: string };
+  readonly gatekeeper?: WebhookOutcome;
+  readonly kyverno?: WebhookOutcome;
   readonly prediction: PsaPrediction;
   /** The bundle's enforced findings for the object in the namespace (WASM; CREATE cases only). */
   readonly policyDenies: readonly string[];
@@ -321,10 +332,11 @@ export interface ApiserverRunOptions {
   /** False: the fixtures only, not the built-in samples (default true). */
   readonly samples?: boolean;
   /**
-   * False: PSA and the API server only. Default: the bundle's Gatekeeper objects are then applied to a
-   * Gatekeeper webhook of this API server and every case is sent again through it (see gatekeeperPhase).
+   * False: PSA and the API server only. Default: the bundle's Gatekeeper objects, then its Kyverno policies,
+   * are applied to a webhook of the engine on this API server and every case is sent again through each
+   * (see webhookPhase).
    */
-  readonly gatekeeper?: boolean;
+  readonly webhooks?: boolean;
   /** Called with the running control plane before it stops (tests inspect etcd and the audit log). */
   readonly inspect?: (cp: RunningControlPlane, cc: CompiledCluster) => Promise<void>;
 }
@@ -450,33 +462,79 @@ export async function runCases(cp: RunningControlPlane, cc: CompiledCluster, ev:
       .map((f) => `${f.control}: ${f.message}`);
     return { denies, ...checkCase(c, admissions[i]!, predictions[i]!, denies) };
   });
-  const gatekeeper = options.gatekeeper === false ? new Map<ApiserverCase, GatekeeperCase>() : await gatekeeperPhase(cp, cc, ev, discovery, cases, namespaces, stored, olds, options);
+  const webhooks = options.webhooks === false ? new Map<ApiserverCase, WebhookResults>() : await webhookPhase(cp, cc, ev, discovery, cases, namespaces, stored, olds, options);
   const results = cases.map((c, i): ApiserverCaseResult => {
-    const gk = gatekeeper.get(c);
+    const w = webhooks.get(c) ?? {};
     const { denies, problems, pssVerdicts } = checked[i]!;
-    return { case: c, admission: admissions[i]!, prediction: predictions[i]!, policyDenies: denies, problems: [...problems, ...(gk?.problems ?? [])], pssVerdicts, ...(gk ? { gatekeeper: { ...(gk.verdict ? { verdict: gk.verdict } : {}), ...(gk.notReached ? { notReached: gk.notReached } : {}) } } : {}) };
+    const engineProblems = [w.gatekeeper, w.kyverno].flatMap((x) => x?.problems ?? []);
+    const own = (x: WebhookCase | undefined): WebhookOutcome | undefined => (x ? { ...(x.verdict ? { verdict: x.verdict } : {}), ...(x.notReached ? { notReached: x.notReached } : {}), ...(x.sharedWith ? { sharedWith: x.sharedWith } : {}) } : undefined);
+    const gk = own(w.gatekeeper);
+    const ky = own(w.kyverno);
+    return { case: c, admission: admissions[i]!, prediction: predictions[i]!, policyDenies: denies, problems: [...problems, ...engineProblems], pssVerdicts, ...(gk ? { gatekeeper: gk } : {}), ...(ky ? { kyverno: ky } : {}) };
   });
   return { cluster: cc.cluster.name, results, errors };
 }
 
-interface GatekeeperCase {
-  readonly verdict?: GatekeeperVerdict;
-  /** Why the request did not reach the webhook (the API server refused it first). */
-  readonly notReached?: string;
+interface WebhookCase extends WebhookOutcome {
   readonly problems: readonly string[];
 }
 
+interface WebhookResults {
+  gatekeeper?: WebhookCase;
+  kyverno?: WebhookCase;
+}
+
+/** One engine in the webhook pass: how it starts with the bundle applied, and how its verdict compares. */
+interface WebhookEngineRun {
+  readonly name: 'Gatekeeper' | 'Kyverno';
+  readonly key: keyof WebhookResults;
+  /** Starts the engine, applies the bundle's objects; returns how to stop it. */
+  start(): Promise<() => Promise<void>>;
+  verdict(a: Admission): WebhookVerdict;
+  /** What the offline evaluator's findings say this engine must deny and warn (in the verdict's terms). */
+  expected(findings: readonly Finding[]): { denies: string[]; warns: string[] };
+  /** Where the verdict and the offline evaluator's expectation differ (each a problem). */
+  differences(verdict: WebhookVerdict, expected: { denies: readonly string[]; warns: readonly string[] }): string[];
+}
+
+/** Starts an engine and applies the bundle to it (stopping it again when that fails); returns how to stop it. */
+async function startWithBundle<T extends { stop(): Promise<void> }>(start: () => Promise<T>, apply: (engine: T) => Promise<void>): Promise<() => Promise<void>> {
+  const engine = await start();
+  try {
+    await apply(engine);
+  } catch (err) {
+    await engine.stop();
+    throw err;
+  }
+  return () => engine.stop();
+}
+
+/** The differences of two lists as sets: what only the webhook has, what only the offline evaluator has. */
+function setDifferences(what: string, got: readonly string[], offline: readonly string[]): string[] {
+  const [g, o] = [new Set(got), new Set(offline)];
+  const extra = [...g].filter((x) => !o.has(x));
+  const missing = [...o].filter((x) => !g.has(x));
+  return extra.length || missing.length ? [`${what}${extra.length ? ` ${JSON.stringify(extra)}, which the offline evaluator does not` : ''}${extra.length && missing.length ? ';' : ''}${missing.length ? ` not ${JSON.stringify(missing)}, which the offline evaluator does` : ''}`] : [];
+}
+
 /**
- * The bundle's Gatekeeper policies in real admission: every case is sent again, now through a Gatekeeper
- * webhook of this API server with the bundle's templates, constraints and expansion templates applied
- * through the API, and Gatekeeper's denials and warnings (`[constraint] message`) must be exactly the
- * findings the offline evaluator (WASM) gives in deny and warn mode for the object as the API server holds
- * it: a CREATE's object after defaulting and the mutating plugins (as created in STORED_NAMESPACE), an
- * UPDATE's new object over the stored old object. PSA rejects before webhooks are called, so first every
- * namespace's enforce label is set to privileged (PSA has been checked above); cases the API server's
- * validation refuses never reach a webhook and are left out.
+ * The bundle's policies in real admission: every case is sent again through each engine as a webhook of this
+ * API server, with the bundle's objects applied through the API (one engine at a time), and the engine's
+ * denials and warnings must be exactly what the offline evaluator (WASM) finds in deny and warn mode for the
+ * object as the API server holds it: a CREATE's object after defaulting and the mutating plugins (as created
+ * in STORED_NAMESPACE), an UPDATE's new object over the stored old object.
+ * - Gatekeeper (src/eval/gatekeeper-webhook.ts): denials and warnings name the constraint (`[name] message`);
+ *   with a CEL block Gatekeeper runs the CEL, which reports once per constraint: for those the constraints
+ *   must be the same, for Rego-only templates the messages too.
+ * - Kyverno (src/eval/kyverno-webhook.ts): the policies are applied as generated, then their Deny actions
+ *   are turned into Warn, because Kyverno serves its policies through several webhooks and a denial names
+ *   only those of the first to answer; the policies that warn (a policy stands for the control instance of
+ *   its name, `.replicationcontrollers` and `.ephemeralcontainers` policies too) must be exactly the
+ *   instances the offline evaluator finds in deny or warn mode, and none may deny.
+ * PSA rejects before webhooks are called, so first every namespace's enforce label is set to privileged (PSA
+ * has been checked above); cases the API server's validation refuses never reach a webhook and are left out.
  */
-async function gatekeeperPhase(
+async function webhookPhase(
   cp: RunningControlPlane,
   cc: CompiledCluster,
   ev: BundleEvaluator,
@@ -486,32 +544,135 @@ async function gatekeeperPhase(
   stored: ReadonlyMap<Obj, Obj>,
   olds: ReadonlyMap<ApiserverCase, Obj>,
   options: ApiserverRunOptions,
-): Promise<Map<ApiserverCase, GatekeeperCase>> {
-  const out = new Map<ApiserverCase, GatekeeperCase>();
+): Promise<Map<ApiserverCase, WebhookResults>> {
+  const out = new Map<ApiserverCase, WebhookResults>();
   const objects = objectsOf(cc);
-  if (objects.templates.length === 0) return out;
-  const lifted = [...namespaces.values()].filter((ns) => !ns.exempt && ns.enforce.level !== 'privileged');
-  for (const ns of lifted) await relabel(cp, ns.name, 'privileged', true);
-  const gk = await startGatekeeper(cp, options.log).catch(async (err: unknown) => {
-    for (const ns of lifted) await relabel(cp, ns.name, ns.labels[ENFORCE_LABEL] ?? null, false);
-    throw err;
-  });
-  try {
-    await applyGatekeeperObjects(cp, gk, objects, options.log);
+  const engines: WebhookEngineRun[] = [];
+  if (objects.templates.length > 0) {
     const constraints = new Set(objects.constraints.map((c) => c.metadata.name));
-    // Gatekeeper runs a template's CEL block when it has one (the Rego block then serves gator and audit only):
-    // the denying and warning constraints must be the offline evaluator's, and for Rego-only templates the messages too.
     const celKinds = new Set(objects.templates.filter((t) => templateHasCel(t)).map((t) => t.spec.crd.spec.names.kind));
     const celConstraints = new Set(objects.constraints.filter((c) => celKinds.has(c.kind)).map((c) => c.metadata.name));
-    // A CEL block reports once per constraint (its message lists the containers), the Rego once per container.
-    const compared = (lines: readonly string[]): string[] => [...new Set(lines.map((l) => (celConstraints.has(l.slice(0, l.indexOf(': '))) ? `${l.slice(0, l.indexOf(': '))}: (CEL)` : l)))].sort();
-    const nsOf = (c: ApiserverCase): string | undefined => (c.clusterScoped ? undefined : c.ns.name);
-    const sendUpdate = async (old: Obj, before: Obj, c: ApiserverCase): Promise<{ a: Admission; findings: Finding[] }> => ({
-      a: await admitUpdate(cp, discovery, old, before, c.object, nsOf(c), c.subResource),
-      findings: ev.evaluate(updatedObject(old, before, c.object), { operation: 'UPDATE', oldObject: old }),
+    const want = (findings: readonly Finding[], action: string): string[] => findings.filter((f) => f.action === action && constraints.has(f.constraint)).map((f) => `${f.constraint}: ${f.message}`);
+    const nameOf = (l: string): string => l.slice(0, l.indexOf(': '));
+    engines.push({
+      name: 'Gatekeeper',
+      key: 'gatekeeper',
+      start: () => startWithBundle(() => startGatekeeper(cp, options.log), (gk) => applyGatekeeperObjects(cp, gk, objects, options.log)),
+      verdict: (a) => gatekeeperVerdict(a, constraints),
+      expected: (findings) => ({ denies: want(findings, 'deny'), warns: want(findings, 'warn') }),
+      differences: (v, e) => {
+        const compared = (lines: readonly string[]): string[] => lines.map((l) => (celConstraints.has(nameOf(l)) ? `${nameOf(l)}: (CEL)` : l));
+        return [...setDifferences('denies', compared(v.denies), compared(e.denies)), ...setDifferences('warns', compared(v.warns), compared(e.warns))];
+      },
     });
+  }
+  if (objects.policies.length > 0) {
+    const policies = new Set(objects.policies.map((p) => String(((p as Obj)['metadata'] as Obj)['name'])));
+    const instance = (policy: string): string => policy.replace(/\.(replicationcontrollers|ephemeralcontainers)$/, '');
+    const instances = new Set([...policies].map(instance));
+    const want = (findings: readonly Finding[], action: string): string[] => findings.filter((f) => f.action === action && instances.has(f.constraint)).map((f) => f.constraint);
+    engines.push({
+      name: 'Kyverno',
+      key: 'kyverno',
+      // Applied as generated, then every Deny turned into Warn (kyvernoDenyAsWarn: a denial names only the
+      // policies of the first of Kyverno's webhooks to answer, warnings name them all); ready once a request the
+      // offline evaluator denies through Kyverno's policies is admitted with warnings.
+      start: () =>
+        startWithBundle(
+          () => startKyverno(cp, options.log),
+          async (ky) => {
+            await applyKyvernoObjects(cp, ky, objects, options.log);
+            await kyvernoDenyAsWarn(cp, objects.policies);
+            const probe = toSend.find((c) => c.operation === 'CREATE' && want(createFindings.get(c) ?? [], 'deny').length > 0);
+            if (probe) {
+              await waitFor(`Kyverno warning instead of denying (${probe.label})`, 60_000, async () => ((await admit(cp, discovery, probe.object, probe.ns.name)).allowed ? true : undefined), ky.output);
+            }
+          },
+        ),
+      verdict: (a) => kyvernoVerdict(a, policies),
+      expected: (findings) => ({ denies: [], warns: [...want(findings, 'deny'), ...want(findings, 'warn')] }),
+      differences: (v, e) => [...setDifferences('denies', v.denies.map(instance), e.denies), ...setDifferences('warns', v.warns.map(instance), e.warns)],
+    });
+  }
+  if (engines.length === 0) return out;
+  // A webhook's verdict on an object depends on the namespace only through the policy instances that match it
+  // and, where a policy's parameters name it (disallow-default-namespace), the name itself: of the cases PSA
+  // needed in several namespaces, one per such scope is sent; the others share its outcome.
+  const scopeOf = new Map<string, string>();
+  const scope = (ns: string, kind: string): string => {
+    let key = scopeOf.get(`${ns}|${kind}`);
+    if (key === undefined) {
+      // The instances that can judge this kind (or the Pods Gatekeeper expands it into) in this namespace.
+      const relevant = objects.constraints.filter((c) => namespaceMatches(c, ns) && c.spec.match.kinds.some((k) => k.kinds.includes('*') || k.kinds.includes(kind) || k.kinds.includes('Pod')));
+      const named = relevant.some((c) => JSON.stringify(c.spec.parameters ?? {}).includes(JSON.stringify(ns)));
+      scopeOf.set(`${ns}|${kind}`, (key = `${named ? ns : ''}|${relevant.map((c) => c.metadata.name).join(',')}`));
+    }
+    return key;
+  };
+  const ids = new Map<Obj, number>();
+  const id = (o: Obj): number => ids.get(o) ?? (ids.set(o, ids.size), ids.size - 1);
+  const representative = new Map<string, ApiserverCase>();
+  const sharedBy = new Map<ApiserverCase, ApiserverCase>();
+  for (const c of cases) {
+    if (c.rejects !== undefined) continue;
+    const key = `${id(c.object)}|${c.operation}|${c.subResource ?? ''}|${c.clusterScoped ? '' : scope(c.ns.name, String(c.object['kind']))}`;
+    const r = representative.get(key);
+    if (r) sharedBy.set(c, r);
+    else representative.set(key, c);
+  }
+  const toSend = [...representative.values()];
+  // The offline findings of each request, the same for every engine: the creates in batches (one WebAssembly
+  // call each), the updates one by one when first sent.
+  const createFindings = new Map<ApiserverCase, Finding[]>();
+  const creates = toSend.filter((c) => c.operation === 'CREATE');
+  for (let i = 0; i < creates.length; i += 500) {
+    const batch = creates.slice(i, i + 500);
+    const seen = batch.map((c) => {
+      const o = stored.get(c.object) ?? c.object;
+      return c.clusterScoped ? o : withNamespace(o, c.ns.name);
+    });
+    ev.evaluateMany(seen).forEach((f, j) => createFindings.set(batch[j]!, f));
+  }
+  const updateFindings = new Map<string, Finding[]>();
+  const lifted = [...namespaces.values()].filter((ns) => !ns.exempt && ns.enforce.level !== 'privileged');
+  for (const ns of lifted) await relabel(cp, ns.name, 'privileged', true);
+  try {
+    for (const engine of engines) {
+      const stop = await engine.start();
+      try {
+        await sendThrough(engine, out);
+      } finally {
+        await stop();
+      }
+    }
+  } finally {
+    for (const ns of lifted) await relabel(cp, ns.name, ns.labels[ENFORCE_LABEL] ?? null, false);
+  }
+  for (const [c, r] of sharedBy) {
+    const w = out.get(r);
+    if (!w) continue;
+    const share = (x: WebhookCase | undefined): WebhookCase | undefined => (x ? { ...x, problems: [], sharedWith: r.label } : undefined);
+    out.set(c, { ...(w.gatekeeper ? { gatekeeper: share(w.gatekeeper) } : {}), ...(w.kyverno ? { kyverno: share(w.kyverno) } : {}) });
+  }
+  return out;
+
+  async function sendThrough(engine: WebhookEngineRun, results: Map<ApiserverCase, WebhookResults>): Promise<void> {
+    const started = Date.now();
+    const nsOf = (c: ApiserverCase): string | undefined => (c.clusterScoped ? undefined : c.ns.name);
+    const sendUpdate = async (old: Obj, before: Obj, c: ApiserverCase): Promise<{ a: Admission; findings: Finding[] }> => {
+      const a = await admitUpdate(cp, discovery, old, before, c.object, nsOf(c), c.subResource);
+      const key = `${c.label}|${String(((old['metadata'] ?? {}) as Obj)['resourceVersion'])}`;
+      let findings = updateFindings.get(key);
+      if (!findings) updateFindings.set(key, (findings = ev.evaluate(updatedObject(old, before, c.object), { operation: 'UPDATE', oldObject: old })));
+      return { a, findings };
+    };
+    const record = (c: ApiserverCase, w: WebhookCase): void => {
+      const r = results.get(c) ?? {};
+      r[engine.key] = w;
+      results.set(c, r);
+    };
     await mapLimit(
-      cases.filter((c) => c.rejects === undefined),
+      toSend,
       options.concurrency ?? 8,
       async (c) => {
         let sent: { a: Admission; findings: Finding[] };
@@ -520,8 +681,7 @@ async function gatekeeperPhase(
           if (!old) return;
           sent = await sendUpdate(old, c.oldObject!, c);
         } else {
-          const seen = stored.get(c.object) ?? c.object;
-          sent = { a: await admit(cp, discovery, c.object, c.ns.name), findings: ev.evaluate(c.clusterScoped ? seen : withNamespace(seen, c.ns.name)) };
+          sent = { a: await admit(cp, discovery, c.object, c.ns.name), findings: createFindings.get(c)! };
           if (sent.a.status === 409 && c.sample) {
             // An object the API server keeps itself (a bootstrap ClusterRole): the sample arrives as an update of it.
             const existing = await cp.request('GET', (await objectPath(discovery, c.object, nsOf(c)))!);
@@ -531,29 +691,21 @@ async function gatekeeperPhase(
         // A node port a stored old object holds (the old objects of the UPDATE cases are stored for real since
         // the first pass): the API server refuses the create before any webhook is called.
         if (sent.a.status === 422 && /provided port is already allocated/.test(sent.a.message)) {
-          out.set(c, { problems: [], notReached: sent.a.message });
+          record(c, { problems: [], notReached: sent.a.message });
           return;
         }
-        const verdict = gatekeeperVerdict(sent.a, constraints);
-        const want = (action: string): string[] => sent.findings.filter((f) => f.action === action && constraints.has(f.constraint)).map((f) => `${f.constraint}: ${f.message}`).sort();
+        const verdict = engine.verdict(sent.a);
         const problems: string[] = [];
-        if (sent.a.status === 0 || verdict.other !== undefined) problems.push(`Gatekeeper webhook: the request failed: ${verdict.other ?? sent.a.message}`);
+        if (sent.a.status === 0 || verdict.other !== undefined) problems.push(`${engine.name} webhook: the request failed: ${verdict.other ?? sent.a.message}`);
         else {
-          for (const [what, got, expected] of [
-            ['denies', verdict.denies, want('deny')],
-            ['warns', verdict.warns, want('warn')],
-          ] as const) {
-            if (JSON.stringify(compared(got)) !== JSON.stringify(compared(expected))) problems.push(`Gatekeeper webhook ${what} ${JSON.stringify(got)}, the offline evaluator ${JSON.stringify(expected)}`);
-          }
+          const said = `${sent.a.allowed ? 'admitted' : sent.a.message}${sent.a.warnings.length ? `; warnings: ${sent.a.warnings.join(' | ')}` : ''}`;
+          for (const d of engine.differences(verdict, engine.expected(sent.findings))) problems.push(`${engine.name} webhook ${d} (the response: ${JSON.stringify(said.slice(0, 1500))})`);
         }
-        out.set(c, { verdict, problems });
+        record(c, { verdict, problems });
       },
     );
-  } finally {
-    await gk.stop();
-    for (const ns of lifted) await relabel(cp, ns.name, ns.labels[ENFORCE_LABEL] ?? null, false);
+    options.log(`kubeharden: ${toSend.length} requests through the ${engine.name} webhook in ${Math.round((Date.now() - started) / 1000)} s`);
   }
-  return out;
 }
 
 /**

@@ -13,7 +13,7 @@ import { ENGINES, ensureEngine, findEngine, enginePath, type EngineName } from '
 import { ensureGoHelper, findGoHelper, goHelperDescription } from '../engines/go-helper.js';
 import { VAP_CHECK } from '../engines/vap.js';
 import { CONTROL_PLANE, CONTROL_PLANE_BINARIES, controlPlanePath, ensureControlPlaneBinary, findControlPlaneBinary } from '../engines/control-plane.js';
-import { GATEKEEPER_MANAGER, ensureWebhookEngine, findWebhookEngine, webhookEnginePath } from '../engines/webhooks.js';
+import { GATEKEEPER_MANAGER, KYVERNO_ADMISSION, ensureWebhookEngine, findWebhookEngine, webhookEnginePath } from '../engines/webhooks.js';
 import { parse, UsageError } from './args.js';
 import { compileConfigFile } from './compile-config.js';
 import type { Io } from './io.js';
@@ -81,8 +81,8 @@ Options:
   -c, --config F   the config file (default: policies.config.ts in the working directory)
   --engine E       wasm (default), or apiserver: the samples and fixtures as dry-run creates (UPDATE samples
                    as dry-run updates of a stored old object) on a real kube-apiserver + etcd started with
-                   the bundle's control-plane files, PSA labels and namespaces; then again through a
-                   Gatekeeper webhook of that API server with the bundle's gatekeeper/ objects applied
+                   the bundle's control-plane files, PSA labels and namespaces; then again through
+                   Gatekeeper and Kyverno webhooks of that API server with the bundle's objects applied
   --out DIR        the bundle directory (default: generated/ beside the config)
   -h, --help       this text
 
@@ -131,7 +131,8 @@ Options:
 
 Shows where the pinned engines are, or installs them into the per-user cache (~/.cache/kubeharden);
 vap is vap-check, the ValidatingAdmissionPolicy oracle built on the API server's admission code
-(k8s.io/apiserver); apiserver is kube-apiserver, etcd and the Gatekeeper manager (run as a webhook).
+(k8s.io/apiserver); apiserver is kube-apiserver, etcd, and the Gatekeeper manager and Kyverno admission
+controller (run as its webhooks).
 
 Options:
   -h, --help   this text`,
@@ -432,9 +433,13 @@ async function enginesCommand(args: readonly string[], io: Io): Promise<number> 
       const p = install ? await ensureControlPlaneBinary(n, (l) => io.err(l)) : findControlPlaneBinary(n);
       io.out(`${n} ${spec.version}: ${p ?? `not installed (kubeharden engines install apiserver → ${controlPlanePath(n)}; or set ${spec.envVar})`}`);
     }
-    const gk = GATEKEEPER_MANAGER;
-    const p = install ? await ensureWebhookEngine(gk, (l) => io.err(l)) : findWebhookEngine(gk);
-    io.out(`${gk.name} (manager) ${gk.version}: ${p ?? `not installed (kubeharden engines install apiserver → ${webhookEnginePath(gk)}; or set ${gk.envVar})`}`);
+    for (const [w, what] of [
+      [GATEKEEPER_MANAGER, 'gatekeeper (manager)'],
+      [KYVERNO_ADMISSION, 'kyverno (admission controller)'],
+    ] as const) {
+      const p = install ? await ensureWebhookEngine(w, (l) => io.err(l)) : findWebhookEngine(w);
+      io.out(`${what} ${w.version}: ${p ?? `not installed (kubeharden engines install apiserver → ${webhookEnginePath(w)}; or set ${w.envVar})`}`);
+    }
   }
   return 0;
 }

@@ -13,7 +13,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { EngineError, cacheDir, isExecutable, run, withInstallLock, type Logger } from './index.js';
+import { EngineError, cacheDir, goVersionFor, isExecutable, run, withInstallLock, type Logger } from './index.js';
 import { goModDownload } from './go-helper.js';
 
 export type ControlPlaneBinary = 'kube-apiserver' | 'etcd';
@@ -130,14 +130,7 @@ export async function ensureControlPlaneBinary(name: ControlPlaneBinary, log: Lo
   const found = findControlPlaneBinary(name);
   if (found) return found;
   const spec = CONTROL_PLANE[name];
-  const go = spawnSync('go', ['version'], { encoding: 'utf8' });
-  if (go.error || go.status !== 0) {
-    throw new EngineError(
-      'go_missing',
-      `${name} ${spec.version} is not installed and Go is not available to build it${go.error ? ` (${go.error.message})` : ''}. Install Go 1.26 or newer (https://go.dev/dl/) and re-run, or set ${spec.envVar} to an existing ${name} binary.`,
-      { cause: go.error },
-    );
-  }
+  const goVersionLine = goVersionFor(name, spec);
   const final = controlPlanePath(name);
   const dir = join(final, '..');
   mkdirSync(dir, { recursive: true });
@@ -147,7 +140,7 @@ export async function ensureControlPlaneBinary(name: ControlPlaneBinary, log: Lo
       checkControlPlaneVersion(name, final, false);
       return final;
     }
-    await build(spec, go.stdout.trim(), log);
+    await build(spec, goVersionLine, log);
     checkControlPlaneVersion(name, final, false);
     return final;
   });

@@ -43,7 +43,7 @@ export const ENGINES: Readonly<Record<EngineName, EngineSpec>> = {
 };
 
 /** Kyverno's go.mod replaces the PSA module with its fork, so `go install pkg@version` refuses it: build from a wrapper module. */
-const KYVERNO_PSA_REPLACE = 'k8s.io/pod-security-admission=github.com/kyverno/pod-security-admission@v0.0.0-20251031094455-46f20778634f';
+export const KYVERNO_PSA_REPLACE = 'k8s.io/pod-security-admission=github.com/kyverno/pod-security-admission@v0.0.0-20251031094455-46f20778634f';
 
 export class EngineError extends KubehardenError {
   constructor(code: string, message: string, options?: { cause?: unknown }) {
@@ -114,8 +114,8 @@ export function checkEngineVersion(name: EngineName, path: string, override: boo
 }
 
 /** `go version`, or an error that says why Go cannot be used (never hides the underlying failure). */
-function goVersion(name: EngineName): string {
-  const spec = ENGINES[name];
+/** `go version`'s line, or an error saying that `name` cannot be built and what to do instead. */
+export function goVersionFor(name: string, spec: { readonly version: string; readonly envVar: string }): string {
   const go = spawnSync('go', ['version'], { encoding: 'utf8' });
   if (go.error || go.status !== 0) {
     const why = go.error
@@ -136,7 +136,7 @@ function goVersion(name: EngineName): string {
 export async function ensureEngine(name: EngineName, log: Logger = (l) => process.stderr.write(`${l}\n`)): Promise<string> {
   const found = findEngine(name);
   if (found) return found;
-  const goVersionLine = goVersion(name);
+  const goVersionLine = goVersionFor(name, ENGINES[name]);
   const final = enginePath(name);
   const dir = join(final, '..');
   mkdirSync(dir, { recursive: true });

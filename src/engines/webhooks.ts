@@ -1,23 +1,26 @@
 /**
  * The policy engines' admission controllers, run as real webhooks of the pinned kube-apiserver
- * (src/engines/apiserver.ts): today Gatekeeper's manager, the same release as gator. Built with `go install`
- * from the Go module proxy into the per-user cache like the other engines (one lock per binary, moved into
- * place only after a successful build); the version is read from the binary's Go build information
- * (`go version -m`), as the manager has no version flag.
+ * (src/engines/apiserver.ts): Gatekeeper's manager and Kyverno's admission controller, the releases of gator
+ * and of the Kyverno CLI. Built from the Go module proxy into the per-user cache like the other engines (one
+ * lock per binary, moved into place only after a successful build): the manager with `go install`, Kyverno
+ * from a wrapper module (its go.mod replaces the PSA module, which `go install pkg@version` refuses). The
+ * version is read from the binary's Go build information (`go version -m`): neither has a version flag.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { EngineError, ENGINES, cacheDir, isExecutable, run, withInstallLock, type Logger } from './index.js';
+import { EngineError, ENGINES, KYVERNO_PSA_REPLACE, cacheDir, goVersionFor, isExecutable, run, withInstallLock, type Logger } from './index.js';
 
 export interface WebhookEngineSpec {
-  readonly name: 'gatekeeper';
+  /** Also the cache folder: `<cache>/engines/<name>/<version>/<name>`. */
+  readonly name: 'gatekeeper' | 'kyverno-admission';
   readonly version: string;
   readonly envVar: string;
-  /** The module `go install` builds (its root package is the manager). */
+  /** The module of the program, and its main package. */
   readonly module: string;
-  /** The binary `go install` writes. */
-  readonly binary: string;
+  readonly pkg: string;
+  /** Set: built from a wrapper module with this `go mod edit -replace` (else `go install pkg@version`). */
+  readonly replace?: string;
   readonly coldBuild: string;
 }
 
@@ -27,8 +30,18 @@ export const GATEKEEPER_MANAGER: WebhookEngineSpec = {
   version: ENGINES.gator.version,
   envVar: 'KUBEHARDEN_GATEKEEPER',
   module: 'github.com/open-policy-agent/gatekeeper/v3',
-  binary: 'gatekeeper',
+  pkg: 'github.com/open-policy-agent/gatekeeper/v3',
   coldBuild: 'about 4 minutes',
+};
+
+export const KYVERNO_ADMISSION: WebhookEngineSpec = {
+  name: 'kyverno-admission',
+  version: ENGINES.kyverno.version,
+  envVar: 'KUBEHARDEN_KYVERNO_ADMISSION',
+  module: 'github.com/kyverno/kyverno',
+  pkg: 'github.com/kyverno/kyverno/cmd/kyverno',
+  replace: KYVERNO_PSA_REPLACE,
+  coldBuild: 'about 6 minutes (1 minute after the Kyverno CLI)',
 };
 
 export function webhookEnginePath(spec: WebhookEngineSpec): string {
@@ -46,12 +59,12 @@ export function checkWebhookEngineVersion(spec: WebhookEngineSpec, path: string,
     const why = r.error ? r.error.message : `exit ${r.status ?? r.signal}${r.stderr.trim() ? `: ${r.stderr.trim().slice(0, 500)}` : ''}`;
     throw new EngineError('engine_version', `\`go version -m ${path}\` failed (${why}); kubeharden needs ${spec.name} ${spec.version}: ${fix}`, { cause: r.error });
   }
-  // The main package (`path`) must be the module's root, the manager: gator is built from the same module.
+  // The main package (`path`) must be the program's: gator and the Kyverno CLI come from the same modules.
   const main = /^\s*path\s+(\S+)\s*$/m.exec(r.stdout)?.[1];
   const found = /^\s*mod\s+(\S+)\s+(\S+)/m.exec(r.stdout);
-  if (main !== spec.module || found?.[1] !== spec.module || found[2] !== spec.version) {
+  if (main !== spec.pkg || found?.[1] !== spec.module || found[2] !== spec.version) {
     const what = main ? `${main}${found ? ` (module ${found[1]} ${found[2]})` : ''}` : 'no Go main package';
-    throw new EngineError('engine_version', `${path} is ${what}; kubeharden needs ${spec.name} ${spec.version} (${spec.module}): ${fix}`);
+    throw new EngineError('engine_version', `${path} is ${what}; kubeharden needs ${spec.name} ${spec.version} (${spec.pkg}): ${fix}`);
   }
   checked.add(path);
 }
@@ -73,14 +86,7 @@ export function findWebhookEngine(spec: WebhookEngineSpec): string | undefined {
 export async function ensureWebhookEngine(spec: WebhookEngineSpec, log: Logger = (l) => process.stderr.write(`${l}\n`)): Promise<string> {
   const found = findWebhookEngine(spec);
   if (found) return found;
-  const go = spawnSync('go', ['version'], { encoding: 'utf8' });
-  if (go.error || go.status !== 0) {
-    throw new EngineError(
-      'go_missing',
-      `${spec.name} ${spec.version} is not installed and Go is not available to build it${go.error ? ` (${go.error.message})` : ''}. Install Go 1.26 or newer (https://go.dev/dl/) and re-run, or set ${spec.envVar} to an existing ${spec.name} binary.`,
-      { cause: go.error },
-    );
-  }
+  const goVersionLine = goVersionFor(spec.name, spec);
   const final = webhookEnginePath(spec);
   const dir = join(final, '..');
   mkdirSync(dir, { recursive: true });
@@ -93,13 +99,25 @@ export async function ensureWebhookEngine(spec: WebhookEngineSpec, log: Logger =
     const staging = join(dir, `.staging-${process.pid}`);
     rmSync(staging, { recursive: true, force: true });
     mkdirSync(staging, { recursive: true });
-    log(`kubeharden: installing ${spec.name} ${spec.version} into ${dir} with ${go.stdout.trim()} (first run only, ${spec.coldBuild} cold; later runs reuse it)`);
+    log(`kubeharden: installing ${spec.name} ${spec.version} into ${dir} with ${goVersionLine} (first run only, ${spec.coldBuild} cold; later runs reuse it)`);
     const started = Date.now();
     try {
-      const env = { ...process.env, CGO_ENABLED: '0', GOFLAGS: process.env['GOFLAGS'] ?? '', GOBIN: staging };
-      await run('go', ['install', '-v', `${spec.module}@${spec.version}`], dir, env, log, spec.name, started);
-      const built = join(staging, spec.binary);
-      if (!existsSync(built)) throw new EngineError('engine_install_failed', `go install finished but ${built} is missing`);
+      const env = { ...process.env, CGO_ENABLED: '0', GOFLAGS: process.env['GOFLAGS'] ?? '' };
+      const built = join(staging, spec.name);
+      if (spec.replace) {
+        const src = join(dir, 'src');
+        mkdirSync(src, { recursive: true });
+        if (!existsSync(join(src, 'go.mod'))) writeFileSync(join(src, 'go.mod'), `module local/${spec.name}-build\n\ngo 1.26\n`);
+        await run('go', ['mod', 'edit', `-replace=${spec.replace}`], src, env, log, spec.name, started);
+        await run('go', ['get', '-tool', `${spec.pkg}@${spec.version}`], src, env, log, spec.name, started);
+        await run('go', ['build', '-v', '-o', built, spec.pkg], src, env, log, spec.name, started);
+      } else {
+        await run('go', ['install', '-v', `${spec.pkg}@${spec.version}`], dir, { ...env, GOBIN: staging }, log, spec.name, started);
+        // `go install` names the binary after the package path's last element before a major-version suffix.
+        const installed = join(staging, spec.pkg.split('/').filter((e) => !/^v\d+$/.test(e)).pop()!);
+        if (!existsSync(installed)) throw new EngineError('engine_install_failed', `go install finished but ${installed} is missing`);
+        renameSync(installed, built);
+      }
       renameSync(built, final);
     } finally {
       rmSync(staging, { recursive: true, force: true });

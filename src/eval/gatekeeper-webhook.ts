@@ -13,7 +13,7 @@
  * run: `generate` creates each template's constraint CRD, the status controllers report per constraint
  * whether the webhook enforces it (`status.byPod[].enforced`); generating VAPs from templates stays off.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -26,6 +26,7 @@ import { GATEKEEPER_MANAGER, ensureWebhookEngine } from '../engines/webhooks.js'
 import { statusMessage, type Admission } from './apiserver.js';
 import type { ConstraintTemplate } from '../backends/gatekeeper/types.js';
 import type { Obj } from './review.js';
+import { createOrKeep, installCrds, startWebhookProcess, waitFor, writeKubeconfig, type WebhookProcess, type WebhookVerdict } from './webhook-process.js';
 
 export const GATEKEEPER_NAMESPACE = 'gatekeeper-system';
 /** The name Gatekeeper's own controllers look for (pkg/webhook/common.go). */
@@ -72,22 +73,6 @@ function webhookCertificates(dir: string): { caPem: string } {
   return { caPem: readFileSync(join(dir, 'ca.crt'), 'utf8') };
 }
 
-async function createOrKeep(cp: RunningControlPlane, path: string, body: Obj, what: string): Promise<void> {
-  const r = await cp.request('POST', path, body);
-  if (r.status !== 201 && r.status !== 200 && r.status !== 409) throw new EngineError('gatekeeper_setup', `creating ${what}: HTTP ${r.status}: ${statusMessage(r)}`);
-}
-
-/** Polls `check` every 200 ms until it returns a value other than undefined; throws after `ms`. */
-async function waitFor<T>(what: string, ms: number, check: () => Promise<T | undefined>, detail: () => string = () => ''): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() - started > ms) throw new EngineError('gatekeeper_timeout', `${what}: not done within ${Math.round(ms / 1000)} s${detail() ? `\n${detail()}` : ''}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 function httpGetStatus(url: string): Promise<number> {
   return new Promise((resolve) => {
     const req = httpGet(url, { timeout: 2000 }, (res) => {
@@ -106,57 +91,23 @@ function httpGetStatus(url: string): Promise<number> {
 export async function startGatekeeper(cp: RunningControlPlane, log: Logger): Promise<RunningGatekeeper> {
   const binary = await ensureWebhookEngine(GATEKEEPER_MANAGER, log);
   const started = Date.now();
-  const crds = gatekeeperCrds();
-  for (const crd of crds) await createOrKeep(cp, '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd, `CRD ${String((crd['metadata'] as Obj)['name'])}`);
-  for (const crd of crds) {
-    const name = String((crd['metadata'] as Obj)['name']);
-    await waitFor(`CRD ${name} established`, 60_000, async () => {
-      const r = await cp.request('GET', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`);
-      const conditions = (((r.body as Obj | undefined)?.['status'] as Obj | undefined)?.['conditions'] ?? []) as Obj[];
-      return conditions.some((c) => c['type'] === 'Established' && c['status'] === 'True') ? true : undefined;
-    });
-  }
-  await createOrKeep(cp, '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: GATEKEEPER_NAMESPACE } }, `namespace ${GATEKEEPER_NAMESPACE}`);
+  await installCrds(cp, gatekeeperCrds(), GATEKEEPER_NAMESPACE);
 
   const dir = mkdtempSync(join(tmpdir(), 'kubeharden-gatekeeper-'));
-  let child: ChildProcess | undefined;
-  const lines: string[] = [];
-  let exited: string | undefined;
-  const output = (): string => lines.slice(-60).join('\n');
+  let proc: WebhookProcess | undefined;
+  const output = (): string => proc?.output() ?? '';
   const stop = async (): Promise<void> => {
     // The webhook fails closed: its registration goes before the manager does.
     const r = await cp.request('DELETE', `/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/${WEBHOOK_CONFIGURATION}`);
     if (r.status !== 200 && r.status !== 404) log(`kubeharden: could not remove the Gatekeeper webhook configuration: HTTP ${r.status}: ${statusMessage(r)}`);
-    if (child && child.exitCode === null && child.signalCode === null) {
-      const c = child;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => c.kill('SIGKILL'), 10_000);
-        c.once('exit', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-        c.kill('SIGTERM');
-      });
-    }
+    await proc?.stop();
     rmSync(dir, { recursive: true, force: true });
   };
   try {
     const { caPem } = webhookCertificates(dir);
-    writeFileSync(
-      join(dir, 'kubeconfig'),
-      JSON.stringify({
-        apiVersion: 'v1',
-        kind: 'Config',
-        clusters: [{ name: 'kubeharden', cluster: { server: cp.url, 'insecure-skip-tls-verify': true } }],
-        users: [{ name: 'admin', user: { token: cp.token } }],
-        contexts: [{ name: 'kubeharden', context: { cluster: 'kubeharden', user: 'admin' } }],
-        'current-context': 'kubeharden',
-      }),
-      { mode: 0o600 },
-    );
     const [port, health, prometheus] = [await freePort(), await freePort(), await freePort()];
     const args = [
-      `--kubeconfig=${join(dir, 'kubeconfig')}`,
+      `--kubeconfig=${writeKubeconfig(dir, cp)}`,
       '--debug-use-fake-pod',
       '--disable-cert-rotation',
       `--cert-dir=${dir}`,
@@ -172,23 +123,14 @@ export async function startGatekeeper(cp: RunningControlPlane, log: Logger): Pro
       '--disable-opa-builtin={http.send}',
       '--default-create-vap-for-templates=false',
       '--default-create-vap-binding-for-constraints=false',
-      process.env['KUBEHARDEN_GATEKEEPER_LOG'] ? `--log-level=${process.env['KUBEHARDEN_GATEKEEPER_LOG']}` : '--log-level=WARNING',
+      '--log-level=WARNING',
     ];
-    child = spawn(binary, args, { env: { ...process.env, POD_NAMESPACE: GATEKEEPER_NAMESPACE, POD_NAME: FAKE_POD }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const keep = (buf: Buffer): void => {
-      for (const l of buf.toString('utf8').split('\n')) if (l.trim()) lines.push(l.slice(0, 2000));
-      if (lines.length > 400) lines.splice(0, lines.length - 200);
-    };
-    child.stdout!.on('data', keep);
-    child.stderr!.on('data', keep);
-    child.once('exit', (code, signal) => {
-      exited = `exited (${code ?? signal})`;
-    });
+    proc = startWebhookProcess('the Gatekeeper manager', binary, args, { ...process.env, POD_NAMESPACE: GATEKEEPER_NAMESPACE, POD_NAME: FAKE_POD });
     await waitFor(
       'the Gatekeeper manager /readyz',
       180_000,
       async () => {
-        if (exited) throw new EngineError('gatekeeper_exited', `the Gatekeeper manager ${exited}:\n${output()}`);
+        proc!.alive();
         return (await httpGetStatus(`http://127.0.0.1:${health}/readyz`)) === 200 ? true : undefined;
       },
       output,
@@ -317,18 +259,11 @@ export async function applyGatekeeperObjects(cp: RunningControlPlane, gk: Runnin
   log(`kubeharden: Gatekeeper enforces ${objects.templates.length} templates, ${objects.constraints.length} constraints, ${objects.expansions.length} expansion templates (${Math.round((Date.now() - started) / 1000)} s)`);
 }
 
-/** What Gatekeeper said about one request: `constraint: message` per denial and per warning, sorted. */
-export interface GatekeeperVerdict {
-  readonly denies: readonly string[];
-  readonly warns: readonly string[];
-  /** The request failed for another reason than a Gatekeeper denial (the message). */
-  readonly other?: string;
-}
 
 const DENIED = `admission webhook "${WEBHOOK_NAME}" denied the request: `;
 
 /** Reads Gatekeeper's denial (`[constraint] message` lines) and warnings of the given constraints from a response. */
-export function gatekeeperVerdict(a: Admission, constraints: ReadonlySet<string>): GatekeeperVerdict {
+export function gatekeeperVerdict(a: Admission, constraints: ReadonlySet<string>): WebhookVerdict {
   const lines = (text: string): string[] => {
     const out: string[] = [];
     // A message may hold newlines of its own: a line that does not open with a known constraint continues the previous one.

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { ensureControlPlane } from '../../src/engines/control-plane.js';
 import { ensureEngine } from '../../src/engines/index.js';
 import { ensureVapChecker } from '../../src/engines/vap.js';
-import { GATEKEEPER_MANAGER, ensureWebhookEngine } from '../../src/engines/webhooks.js';
+import { GATEKEEPER_MANAGER, KYVERNO_ADMISSION, ensureWebhookEngine } from '../../src/engines/webhooks.js';
 
 export default async function setup(): Promise<void> {
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
@@ -17,6 +17,7 @@ export default async function setup(): Promise<void> {
   // kube-apiserver and etcd for test/apiserver.test.ts (about 6 minutes cold, cached after).
   await ensureControlPlane(log);
   await ensureWebhookEngine(GATEKEEPER_MANAGER, log);
+  await ensureWebhookEngine(KYVERNO_ADMISSION, log);
   ensureChromium(log);
 }
 
