@@ -566,7 +566,8 @@ async function webhookPhase(
       },
     });
   }
-  if (objects.policies.length > 0) {
+  // ValidatingPolicies only: ClusterPolicies (deprecated; Kyverno 1.20 no longer runs them) keep the CLI's proof.
+  if (objects.policies.length > 0 && objects.policies.every((p) => (p as Obj)['kind'] === 'ValidatingPolicy')) {
     const policies = new Set(objects.policies.map((p) => String(((p as Obj)['metadata'] as Obj)['name'])));
     const instance = (policy: string): string => policy.replace(/\.(replicationcontrollers|ephemeralcontainers)$/, '');
     const instances = new Set([...policies].map(instance));
