@@ -49,7 +49,7 @@ import { waitFor, type WebhookVerdict } from '../eval/webhook-process.js';
 import type { Finding } from '../eval/review.js';
 import type { ConstraintTemplate } from '../backends/gatekeeper/types.js';
 import { readManifestFile } from '../eval/manifests.js';
-import { CLUSTER_SCOPED_KINDS, namespaceMatches, shortName, type Obj } from '../eval/review.js';
+import { CLUSTER_SCOPED_KINDS, shortName, type Obj } from '../eval/review.js';
 
 /** A namespace no config names: PSA applies the admission configuration's defaults there. */
 export const UNLISTED_NAMESPACE = 'kubeharden-unlisted';
@@ -89,8 +89,6 @@ export interface WebhookOutcome {
   readonly verdict?: WebhookVerdict;
   /** Why the request did not reach the webhook (the API server refused it first). */
   readonly notReached?: string;
-  /** Not sent again: the case (label) sent in a namespace of the same policy scope stands for it. */
-  readonly sharedWith?: string;
 }
 
 export interface ApiserverCaseResult {
@@ -467,7 +465,7 @@ export async function runCases(cp: RunningControlPlane, cc: CompiledCluster, ev:
     const w = webhooks.get(c) ?? {};
     const { denies, problems, pssVerdicts } = checked[i]!;
     const engineProblems = [w.gatekeeper, w.kyverno].flatMap((x) => x?.problems ?? []);
-    const own = (x: WebhookCase | undefined): WebhookOutcome | undefined => (x ? { ...(x.verdict ? { verdict: x.verdict } : {}), ...(x.notReached ? { notReached: x.notReached } : {}), ...(x.sharedWith ? { sharedWith: x.sharedWith } : {}) } : undefined);
+    const own = (x: WebhookCase | undefined): WebhookOutcome | undefined => (x ? { ...(x.verdict ? { verdict: x.verdict } : {}), ...(x.notReached ? { notReached: x.notReached } : {}) } : undefined);
     const gk = own(w.gatekeeper);
     const ky = own(w.kyverno);
     return { case: c, admission: admissions[i]!, prediction: predictions[i]!, policyDenies: denies, problems: [...problems, ...engineProblems], pssVerdicts, ...(gk ? { gatekeeper: gk } : {}), ...(ky ? { kyverno: ky } : {}) };
@@ -596,32 +594,7 @@ async function webhookPhase(
     });
   }
   if (engines.length === 0) return out;
-  // A webhook's verdict on an object depends on the namespace only through the policy instances that match it
-  // and, where a policy's parameters name it (disallow-default-namespace), the name itself: of the cases PSA
-  // needed in several namespaces, one per such scope is sent; the others share its outcome.
-  const scopeOf = new Map<string, string>();
-  const scope = (ns: string, kind: string): string => {
-    let key = scopeOf.get(`${ns}|${kind}`);
-    if (key === undefined) {
-      // The instances that can judge this kind (or the Pods Gatekeeper expands it into) in this namespace.
-      const relevant = objects.constraints.filter((c) => namespaceMatches(c, ns) && c.spec.match.kinds.some((k) => k.kinds.includes('*') || k.kinds.includes(kind) || k.kinds.includes('Pod')));
-      const named = relevant.some((c) => JSON.stringify(c.spec.parameters ?? {}).includes(JSON.stringify(ns)));
-      scopeOf.set(`${ns}|${kind}`, (key = `${named ? ns : ''}|${relevant.map((c) => c.metadata.name).join(',')}`));
-    }
-    return key;
-  };
-  const ids = new Map<Obj, number>();
-  const id = (o: Obj): number => ids.get(o) ?? (ids.set(o, ids.size), ids.size - 1);
-  const representative = new Map<string, ApiserverCase>();
-  const sharedBy = new Map<ApiserverCase, ApiserverCase>();
-  for (const c of cases) {
-    if (c.rejects !== undefined) continue;
-    const key = `${id(c.object)}|${c.operation}|${c.subResource ?? ''}|${c.clusterScoped ? '' : scope(c.ns.name, String(c.object['kind']))}`;
-    const r = representative.get(key);
-    if (r) sharedBy.set(c, r);
-    else representative.set(key, c);
-  }
-  const toSend = [...representative.values()];
+  const toSend = cases.filter((c) => c.rejects === undefined);
   // The offline findings of each request, the same for every engine: the creates in batches (one WebAssembly
   // call each), the updates one by one when first sent.
   const createFindings = new Map<ApiserverCase, Finding[]>();
@@ -648,12 +621,6 @@ async function webhookPhase(
     }
   } finally {
     for (const ns of lifted) await relabel(cp, ns.name, ns.labels[ENFORCE_LABEL] ?? null, false);
-  }
-  for (const [c, r] of sharedBy) {
-    const w = out.get(r);
-    if (!w) continue;
-    const share = (x: WebhookCase | undefined): WebhookCase | undefined => (x ? { ...x, problems: [], sharedWith: r.label } : undefined);
-    out.set(c, { ...(w.gatekeeper ? { gatekeeper: share(w.gatekeeper) } : {}), ...(w.kyverno ? { kyverno: share(w.kyverno) } : {}) });
   }
   return out;
 

@@ -201,12 +201,6 @@ function ownerReference(r: Obj): Obj {
 export function matches(c: Constraint, namespace: string | undefined, kind: Gvk = POD_GVK): boolean {
   const m = c.spec.match;
   if (!m.kinds.some((k) => (k.apiGroups.includes('*') || k.apiGroups.includes(kind.group)) && (k.kinds.includes('*') || k.kinds.includes(kind.kind)))) return false;
-  return namespaceMatches(c, namespace);
-}
-
-/** Does a constraint's match block select this namespace (undefined: cluster-scoped), whatever the kind? */
-export function namespaceMatches(c: Constraint, namespace: string | undefined): boolean {
-  const m = c.spec.match;
   if (namespace === undefined) return !m.namespaces;
   if (m.namespaces && !m.namespaces.some((p) => matchesPattern(p, namespace))) return false;
   if (m.excludedNamespaces && m.excludedNamespaces.some((p) => matchesPattern(p, namespace))) return false;
