@@ -1,0 +1,85 @@
+/**
+ * Custom check expressions compiled to CEL for a ValidatingAdmissionPolicy or a Kyverno ValidatingPolicy
+ * (the object under review is `object`). The result is `true` or `false` for every object and never an
+ * evaluation error:
+ * - a field is read with optional selection (`object.?spec.?ingressClassName`, `[?"key"]` for names that are
+ *   no CEL identifiers) ending in `.orValue(dyn(null))`; optional selection yields none on a string,
+ *   number, boolean or null, but fails on a list, so every proper prefix of a longer path is first checked
+ *   not to be a list (`&&` is false as soon as one check is, whatever the others give);
+ * - the value is then used only when `type(v)` is the wanted type, else the default;
+ * - lists keep only the elements of the wanted type (`filter`), so quantifier bodies read strings or maps.
+ * Element variables are named `kh<n>` and the filter variable `kh_f`.
+ */
+import { celLiteral, celString, isCelIdentifier } from '../lang/cel/cel.js';
+import { elementNames, optionLists, type Base, type Expr, type Node, type PresentType, type SettingsArg } from './ast.js';
+
+export interface CelSettings {
+  /** The CEL variable holding the object under review; default `object`. */
+  readonly object?: string;
+}
+
+const CEL_TYPE: Readonly<Record<PresentType, string>> = { string: 'string', int: 'int', bool: 'bool', list: 'list', object: 'map' };
+
+/**
+ * The CEL expression for a boolean expression: true when it holds for the object, false otherwise (the
+ * policy's validation fails when it is false). Options the expression reads become literal lists.
+ */
+export function toCel<O extends string = never>(expr: Expr<'bool', O>, ...[settings]: SettingsArg<CelSettings, O>): string {
+  if (expr?.type !== 'bool') throw new Error('toCel: the expression must be a boolean expression');
+  const object = settings?.object ?? 'object';
+  if (!isCelIdentifier(object) || /^kh(\d|_f$)/.test(object)) throw new Error(`toCel: object ${JSON.stringify(object)} is not a CEL variable name (or a kh<n> / kh_f name)`);
+  const options = optionLists(expr, settings?.options);
+  const elements = elementNames(expr.node, (i) => `kh${i}`);
+  const base = (b: Base): string => (b.kind === 'root' ? object : elements.get(b.id)!);
+
+  /** The value at `path` of `b`, or null: never an error. */
+  const value = (b: Base, path: readonly string[]): string => {
+    const at = (n: number): string => `${base(b)}${path.slice(0, n).map((p) => (isCelIdentifier(p) ? `.?${p}` : `[?${celString(p)}]`)).join('')}.orValue(dyn(null))`;
+    if (path.length === 1) return at(1);
+    const guards = path.slice(1).map((_, i) => `type(${at(i + 1)}) != list`);
+    return `(${guards.join(' && ')} ? ${at(path.length)} : dyn(null))`;
+  };
+  const literal = (v: string | number | boolean): string => (typeof v === 'number' && v < 0 ? `(${v})` : celLiteral(v));
+
+  const term = (n: Node): string => {
+    switch (n.k) {
+      case 'const':
+        return literal(n.value);
+      case 'field': {
+        const v = value(n.base, n.path);
+        return `(type(${v}) == ${CEL_TYPE[n.as]} ? ${v} : ${literal(n.fallback)})`;
+      }
+      case 'present':
+        return `(type(${value(n.base, n.path)}) == ${CEL_TYPE[n.as]})`;
+      case 'list': {
+        const v = value(n.base, n.path);
+        return `(type(${v}) == list ? ${v}.filter(kh_f, type(kh_f) == ${n.of === 'string' ? 'string' : 'map'}) : [])`;
+      }
+      case 'element':
+        return elements.get(n.id)!;
+      case 'compare':
+        return `(${term(n.left)} ${n.op} ${term(n.right)})`;
+      case 'text':
+        return `${term(n.subject)}.${n.op}(${term(n.part)})`;
+      case 'matches':
+        return `${term(n.subject)}.matches(${celString(n.pattern)})`;
+      case 'oneOf':
+        return `(${term(n.subject)} in ${celLiteral(Array.isArray(n.values) ? n.values : options.get((n.values as { option: string }).option)!)})`;
+      case 'includes':
+        return `(${term(n.value)} in ${term(n.list)})`;
+      case 'size':
+        return `size(${term(n.of)})`;
+      case 'quantifier':
+        return `${term(n.list)}.${n.q}(${elements.get(n.id)!}, ${term(n.body)})`;
+      case 'and':
+      case 'or': {
+        if (n.args.length === 0) return n.k === 'and' ? 'true' : 'false';
+        if (n.args.length === 1) return term(n.args[0]!);
+        return `(${n.args.map(term).join(n.k === 'and' ? ' && ' : ' || ')})`;
+      }
+      case 'not':
+        return `!${term(n.arg)}`;
+    }
+  };
+  return term(expr.node);
+}
