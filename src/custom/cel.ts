@@ -9,6 +9,14 @@
  * - the value is then used only when `type(v)` is the wanted type, else the default;
  * - lists keep only the elements of the wanted type (`filter`), so quantifier bodies read strings or maps.
  * Element variables are named `kh<n>` and the filter variable `kh_f`.
+ *
+ * `object` stays typed where the API server's TypeChecker types it by the matched kinds' schemas: a path the
+ * schema lacks is a type-check warning on the policy (no error; it reads as absent at run time). The cost
+ * estimate of a list read this way is unbounded (the value passes through `dyn`), as for any list without
+ * maxItems. Measured on a Pod policy (vapTypecheck): `exists` over containers and their ports estimates about
+ * 3,800 at 10 items each and 520,000 at 100, below the per-call limit of 1,000,000.
+ * Kyverno's autogen rewrites the text `object.spec` only, so this output (`object.?spec`) is not rewritten for
+ * workload controllers.
  */
 import { celLiteral, celString, isCelIdentifier } from '../lang/cel/cel.js';
 import { elementNames, optionLists, type Base, type Expr, type Node, type PresentType, type SettingsArg } from './ast.js';
