@@ -21,7 +21,7 @@ import { fileInput } from '../src/audit/input.js';
 import { auditCluster } from '../src/audit/run.js';
 import type { ResourceResult } from '../src/audit/report.js';
 import { runCli, tempProject, TODAY } from './helpers.js';
-import { PROBE, waitUntilEnforced } from './support/vap-apply.js';
+import { PROBE, waitUntilEnforced } from '../src/eval/vap-apply.js';
 import { VAP_FILES } from './fixtures/vap/bundle-vap.js';
 import { BINDINGS, BROKEN_BINDING, BROKEN_POLICY, NAMESPACES, PARAMS, POLICIES, REQUESTS } from './fixtures/vap/oracle-fixtures.js';
 

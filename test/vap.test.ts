@@ -36,7 +36,7 @@ import { mapLimit } from '../src/eval/map-limit.js';
 import { CLUSTER_SCOPED_KINDS, shortName, workloadVariants } from '../src/eval/review.js';
 import type { UserConfig } from '../src/config/types.js';
 import { ROOT, TODAY, runCli } from './helpers.js';
-import { PROBE, VAP_API, applyPolicies, denial, unbind, waitUntilEnforced } from './support/vap-apply.js';
+import { PROBE, VAP_API, applyPolicies, denial, unbind, waitUntilEnforced } from '../src/eval/vap-apply.js';
 import { typeCheckDistinct } from './support/vap-typecheck.js';
 
 type Obj = Record<string, any>;

@@ -14,15 +14,14 @@
  * - PSA never rejects what the bundle's policies (WASM, enforce mode) admit in that namespace;
  * - for a Pod Security Standards control's sample, PSA reports the control's check in a namespace whose PSA
  *   level covers the control iff the sample is expected to be denied.
- * Then the bundle's Gatekeeper and Kyverno policies run as real webhooks of the same API server, one engine at
- * a time, and every case is sent again through each (webhookPhase).
+ * Then the bundle's Gatekeeper and Kyverno policies run as real webhooks of the same API server, with its vap/
+ * applied too, and the cases are sent again through all of them at once (webhookCases, webhookPhase).
  */
 import { resolve as resolvePath } from 'node:path';
 import type { CompiledCluster, CompileResult } from '../compile.js';
 import { getControl } from '../controls/index.js';
 import { targetKinds } from '../controls/types.js';
 import { startControlPlane, type ControlPlaneFiles, type RunningControlPlane } from '../engines/apiserver.js';
-import type { Logger } from '../engines/index.js';
 import { mapLimit } from '../eval/map-limit.js';
 import {
   Discovery,
@@ -44,8 +43,11 @@ import {
 import type { FixtureConfig } from '../config/types.js';
 import { loadEvaluator, objectsOf, sampleApplies, workloadVariants, type BundleEvaluator } from '../eval/bundle.js';
 import { applyGatekeeperObjects, gatekeeperVerdict, startGatekeeper } from '../eval/gatekeeper-webhook.js';
-import { applyKyvernoObjects, kyvernoDenyAsWarn, kyvernoVerdict, startKyverno } from '../eval/kyverno-webhook.js';
+import { applyKyvernoObjects, kyvernoActionsAs, kyvernoVerdict, startKyverno } from '../eval/kyverno-webhook.js';
 import { waitFor, type WebhookVerdict } from '../eval/webhook-process.js';
+import { PROBE, applyPolicies, vapActionsAs, vapVerdict, waitUntilEnforced } from '../eval/vap-apply.js';
+import { vapObjectsOf } from '../eval/vap.js';
+import { EngineError, type Logger } from '../engines/index.js';
 import type { Finding } from '../eval/review.js';
 import type { ConstraintTemplate } from '../backends/gatekeeper/types.js';
 import { readManifestFile } from '../eval/manifests.js';
@@ -78,7 +80,7 @@ export interface ApiserverCase {
   /** The Pod Security Standards check whose PSA verdict a PSS control's sample expects. */
   readonly pss?: readonly PssExpectation[];
   /** For a built-in sample: the control and sample names. */
-  readonly sample?: { readonly control: string; readonly name: string };
+  readonly sample?: { readonly control: string; readonly name: string; readonly expect: 'allow' | 'deny' };
   /** For a built-in sample the API server's validation refuses: a part of its message (Sample.apiServerRejects). */
   readonly rejects?: string;
   /** For a fixture: what the config expects (`allow`, or verdicts per control). */
@@ -101,6 +103,8 @@ export interface ApiserverCaseResult {
    */
   readonly gatekeeper?: WebhookOutcome;
   readonly kyverno?: WebhookOutcome;
+  /** The bundle's vap/ (bindings in Warn), in the same round. */
+  readonly vap?: WebhookOutcome;
   readonly prediction: PsaPrediction;
   /** The bundle's enforced findings for the object in the namespace (WASM; CREATE cases only). */
   readonly policyDenies: readonly string[];
@@ -191,7 +195,7 @@ export function apiserverCases(cc: CompiledCluster, namespaces: ReadonlyMap<stri
       const kind = String(sample.object['kind']);
       const common = {
         operation,
-        sample: { control: c.control, name: sample.name },
+        sample: { control: c.control, name: sample.name, expect: sample.expect },
         ...(sample.apiServerRejects !== undefined ? { rejects: sample.apiServerRejects } : {}),
       } as const;
       const storedName = sample.keepName ? undefined : shortName(`${c.control}-${sample.name}`, 63);
@@ -264,6 +268,32 @@ export function apiserverCases(cc: CompiledCluster, namespaces: ReadonlyMap<stri
     }
   }
   return { cases, errors };
+}
+
+/**
+ * Workload kinds whose pod template sits where Deployment's does (`spec.template`) and that no engine gives
+ * policies of their own (Kyverno's ReplicationController and the CronJob path have theirs).
+ */
+const SHARED_TEMPLATE_KINDS: ReadonlySet<string> = new Set(['StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job']);
+
+/**
+ * The cases the webhook round sends (webhookPhase): all but the validation proofs (they never reach a
+ * webhook), and of a built-in sample's StatefulSet, DaemonSet, ReplicaSet and Job copies only one denied and
+ * one admitted sample per control, kind and namespace. Every engine matches those kinds by name and reads the
+ * pod template at the path Deployment's copies are sent with for every sample; the first pass (PSA and the
+ * API server's validation) still sends every copy.
+ */
+export function webhookCases(cases: readonly ApiserverCase[]): ApiserverCase[] {
+  const seen = new Set<string>();
+  return cases.filter((c) => {
+    if (c.rejects !== undefined) return false;
+    const kind = String(c.object['kind']);
+    if (!c.sample || c.operation !== 'CREATE' || !SHARED_TEMPLATE_KINDS.has(kind)) return true;
+    const key = `${c.sample.control}|${kind}|${c.ns.name}|${c.sample.expect}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 /** True when `after` has an ephemeral container `before` has not. */
@@ -360,6 +390,7 @@ export function setUpClusterNamespaces(cp: RunningControlPlane, cc: CompiledClus
 }
 
 const ENFORCE_LABEL = 'pod-security.kubernetes.io/enforce';
+const WARN_LABEL = 'pod-security.kubernetes.io/warn';
 
 /**
  * Sends every case of the cluster to a running API server and checks each response. CREATE cases are
@@ -377,6 +408,18 @@ export async function runCases(cp: RunningControlPlane, cc: CompiledCluster, ev:
   // (e.g. the AppArmor annotations copied into the securityContext fields): each distinct object PSA looks at
   // is first sent (dry run) where PSA looks at nothing, and the prediction is made from what comes back.
   await ensureNamespace(cp, STORED_NAMESPACE, PRIVILEGED_LABELS);
+  // The ServiceAccount admission plugin refuses a Pod whose ServiceAccount does not exist: those a Pod names (a
+  // fixture's `gatekeeper-admin`) are created for real where it is sent, as its manifest would have created them.
+  const accounts = new Set<string>();
+  for (const c of cases) {
+    const sa = c.object['kind'] === 'Pod' && !c.clusterScoped ? (((c.object['spec'] ?? {}) as Obj)['serviceAccountName'] ?? ((c.object['spec'] ?? {}) as Obj)['serviceAccount']) : undefined;
+    if (typeof sa === 'string' && sa && sa !== 'default') for (const ns of [c.ns.name, STORED_NAMESPACE]) accounts.add(`${ns}/${sa}`);
+  }
+  await mapLimit([...accounts].sort(), limit, async (key) => {
+    const [ns, name] = key.split('/') as [string, string];
+    const r = await cp.request('POST', `/api/v1/namespaces/${ns}/serviceaccounts`, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name } });
+    if (r.status !== 201 && r.status !== 409) errors.push(`creating ServiceAccount ${key} for the Pods that name it: HTTP ${r.status}: ${statusMessage(r)}`);
+  });
   const creates = [...new Set(cases.filter((c) => c.operation === 'CREATE' && podOf(c.object)).map((c) => c.object))];
   const storedList = await mapLimit(creates, limit, async (o) => {
     const a = await admit(cp, discovery, o, STORED_NAMESPACE);
@@ -388,8 +431,9 @@ export async function runCases(cp: RunningControlPlane, cc: CompiledCluster, ev:
   const createCases = cases.filter((c) => c.operation === 'CREATE');
   const createAdmissions = await mapLimit(createCases, limit, async (c): Promise<Admission> => {
     const a = await admit(cp, discovery, c.object, c.ns.name);
-    if (a.status !== 409 || !c.sample) return a;
-    // An object the API server keeps itself (a bootstrap ClusterRole): the sample arrives as an update of it.
+    if (a.status !== 409 || (!c.sample && !c.fixture)) return a;
+    // An object the API server keeps itself (a bootstrap ClusterRole) or a fixture's namespace, created before
+    // the requests: it arrives as an update of it (as `kubectl apply` would send it).
     const existing = await cp.request('GET', (await objectPath(discovery, c.object, nsOf(c)))!);
     if (existing.status !== 200) return a;
     return admitUpdate(cp, discovery, existing.body as Obj, existing.body as Obj, c.object, nsOf(c));
@@ -464,11 +508,12 @@ export async function runCases(cp: RunningControlPlane, cc: CompiledCluster, ev:
   const results = cases.map((c, i): ApiserverCaseResult => {
     const w = webhooks.get(c) ?? {};
     const { denies, problems, pssVerdicts } = checked[i]!;
-    const engineProblems = [w.gatekeeper, w.kyverno].flatMap((x) => x?.problems ?? []);
+    const engineProblems = [w.gatekeeper, w.kyverno, w.vap].flatMap((x) => x?.problems ?? []);
     const own = (x: WebhookCase | undefined): WebhookOutcome | undefined => (x ? { ...(x.verdict ? { verdict: x.verdict } : {}), ...(x.notReached ? { notReached: x.notReached } : {}) } : undefined);
     const gk = own(w.gatekeeper);
     const ky = own(w.kyverno);
-    return { case: c, admission: admissions[i]!, prediction: predictions[i]!, policyDenies: denies, problems: [...problems, ...engineProblems], pssVerdicts, ...(gk ? { gatekeeper: gk } : {}), ...(ky ? { kyverno: ky } : {}) };
+    const vp = own(w.vap);
+    return { case: c, admission: admissions[i]!, prediction: predictions[i]!, policyDenies: denies, problems: [...problems, ...engineProblems], pssVerdicts, ...(gk ? { gatekeeper: gk } : {}), ...(ky ? { kyverno: ky } : {}), ...(vp ? { vap: vp } : {}) };
   });
   return { cluster: cc.cluster.name, results, errors };
 }
@@ -480,19 +525,30 @@ interface WebhookCase extends WebhookOutcome {
 interface WebhookResults {
   gatekeeper?: WebhookCase;
   kyverno?: WebhookCase;
+  vap?: WebhookCase;
 }
 
-/** One engine in the webhook pass: how it starts with the bundle applied, and how its verdict compares. */
+/** One engine in the webhook round: how it starts with the bundle applied, and how its verdict compares. */
 interface WebhookEngineRun {
-  readonly name: 'Gatekeeper' | 'Kyverno';
+  readonly name: 'Gatekeeper' | 'Kyverno' | 'ValidatingAdmissionPolicy';
   readonly key: keyof WebhookResults;
   /** Starts the engine, applies the bundle's objects; returns how to stop it. */
   start(): Promise<() => Promise<void>>;
+  /** Waits until the engine answers with the bundle in force, once every engine of the round has started. */
+  ready?(): Promise<void>;
+  /**
+   * For an engine whose denials were turned into warnings: `true` makes its policies audit only (nothing in
+   * the response), `false` warn again; resolves once the change is in force.
+   */
+  quiet?(on: boolean): Promise<void>;
   verdict(a: Admission): WebhookVerdict;
   /** What the offline evaluator's findings say this engine must deny and warn (in the verdict's terms). */
   expected(findings: readonly Finding[]): { denies: string[]; warns: string[] };
-  /** Where the verdict and the offline evaluator's expectation differ (each a problem). */
-  differences(verdict: WebhookVerdict, expected: { denies: readonly string[]; warns: readonly string[] }): string[];
+  /**
+   * Where the verdict and the offline evaluator's expectation differ (each a problem); `cut`: the API server cut
+   * the response's warnings to their first 256 characters, so warnings compare by the names they start with.
+   */
+  differences(verdict: WebhookVerdict, expected: { denies: readonly string[]; warns: readonly string[] }, cut?: boolean): string[];
 }
 
 /** Starts an engine and applies the bundle to it (stopping it again when that fails); returns how to stop it. */
@@ -507,6 +563,21 @@ async function startWithBundle<T extends { stop(): Promise<void> }>(start: () =>
   return () => engine.stop();
 }
 
+/** Starts every engine at once; when one fails, stops those that started and throws its error. */
+async function startAll(engines: readonly WebhookEngineRun[]): Promise<() => Promise<void>> {
+  const started = await Promise.allSettled(engines.map((e) => e.start()));
+  const stops = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const stopAll = async (): Promise<void> => {
+    for (const stop of stops.reverse()) await stop();
+  };
+  const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    await stopAll();
+    throw failed.reason;
+  }
+  return stopAll;
+}
+
 /** The differences of two lists as sets: what only the webhook has, what only the offline evaluator has. */
 function setDifferences(what: string, got: readonly string[], offline: readonly string[]): string[] {
   const [g, o] = [new Set(got), new Set(offline)];
@@ -515,22 +586,50 @@ function setDifferences(what: string, got: readonly string[], offline: readonly 
   return extra.length || missing.length ? [`${what}${extra.length ? ` ${JSON.stringify(extra)}, which the offline evaluator does not` : ''}${extra.length && missing.length ? ';' : ''}${missing.length ? ` not ${JSON.stringify(missing)}, which the offline evaluator does` : ''}`] : [];
 }
 
+/** The API server's limits on a response's warnings (k8s.io/apiserver endpoints/filters/warning.go). */
+const WARNINGS_TOTAL_RUNES = 4096;
+const WARNING_ITEM_RUNES = 256;
+
 /**
- * The bundle's policies in real admission: every case is sent again through each engine as a webhook of this
- * API server, with the bundle's objects applied through the API (one engine at a time), and the engine's
- * denials and warnings must be exactly what the offline evaluator (WASM) finds in deny and warn mode for the
- * object as the API server holds it: a CREATE's object after defaulting and the mutating plugins (as created
- * in STORED_NAMESPACE), an UPDATE's new object over the stored old object.
- * - Gatekeeper (src/eval/gatekeeper-webhook.ts): denials and warnings name the constraint (`[name] message`);
- *   with a CEL block Gatekeeper runs the CEL, which reports once per constraint: for those the constraints
- *   must be the same, for Rego-only templates the messages too.
+ * What the API server may have done to a response's warnings. Past 4,096 characters in all it cuts every
+ * warning to its first 256 characters (`cut`: the engines' names at their start stay readable), and once the
+ * cut warnings reach 4,096 characters it drops the rest (`dropped`: possible only with 16 or more). A complete
+ * set has a total under the limit and no warning of exactly 256 characters (one that long by itself is counted
+ * as cut, to be safe).
+ */
+export function warningsState(warnings: readonly string[]): 'complete' | 'cut' | 'dropped' {
+  const runes = warnings.map((w) => [...w].length);
+  if (runes.reduce((a, b) => a + b, 0) < WARNINGS_TOTAL_RUNES && !runes.some((n) => n === WARNING_ITEM_RUNES)) return 'complete';
+  return warnings.length * WARNING_ITEM_RUNES >= WARNINGS_TOTAL_RUNES ? 'dropped' : 'cut';
+}
+
+/**
+ * The bundle's policies in real admission: every case is sent again, once, with every engine of the bundle in
+ * force on this API server at the same time, and each engine's denials and warnings must be exactly what the
+ * offline evaluator (WASM) finds in deny and warn mode for the object as the API server holds it: a CREATE's
+ * object after defaulting and the mutating plugins (as created in STORED_NAMESPACE), an UPDATE's new object
+ * over the stored old object.
+ * - Gatekeeper (src/eval/gatekeeper-webhook.ts), applied as generated: denials and warnings name the
+ *   constraint (`[name] message`); with a CEL block Gatekeeper runs the CEL, which reports once per
+ *   constraint: for those the constraints must be the same, for Rego-only templates the messages too.
  * - Kyverno (src/eval/kyverno-webhook.ts): the policies are applied as generated, then their Deny actions
  *   are turned into Warn, because Kyverno serves its policies through several webhooks and a denial names
  *   only those of the first to answer; the policies that warn (a policy stands for the control instance of
  *   its name, `.replicationcontrollers` and `.ephemeralcontainers` policies too) must be exactly the
  *   instances the offline evaluator finds in deny or warn mode, and none may deny.
- * PSA rejects before webhooks are called, so first every namespace's enforce label is set to privileged (PSA
- * has been checked above); cases the API server's validation refuses never reach a webhook and are left out.
+ * - The bundle's vap/ (src/eval/vap-apply.ts): applied as generated, then every binding's Deny turned into
+ *   Warn, because the API server names only the first denying policy and runs the policies before the
+ *   webhooks (a denial would keep the request from them); the policies that warn (`.workloads` and
+ *   `.cronjobs` policies stand for their instance) must be exactly the offline deny and warn instances.
+ * Gatekeeper's denial carries every failing constraint; the API server collects every webhook's and policy's
+ * warnings whatever the outcome, so one request shows all three verdicts. Where the API server cut the warnings
+ * (over 4,096 characters in all) they compare by the names they start with; where it may have dropped some,
+ * the request is sent again once per engine that warns in place of denying, with the other such engines
+ * set to audit only (quiet), and where even that leaves too many warnings the request is a failure, never a
+ * partial comparison.
+ * PSA rejects before webhooks are called, so first every namespace's enforce and warn labels are set to
+ * privileged (PSA has been checked above); cases the API server's validation refuses never reach a webhook and
+ * are left out.
  */
 async function webhookPhase(
   cp: RunningControlPlane,
@@ -546,6 +645,38 @@ async function webhookPhase(
   const out = new Map<ApiserverCase, WebhookResults>();
   const objects = objectsOf(cc);
   const engines: WebhookEngineRun[] = [];
+  const toSend = webhookCases(cases);
+  // The offline findings of each request, the same for every engine: the creates in batches (one WebAssembly
+  // call each), the updates one by one when sent.
+  const createFindings = new Map<ApiserverCase, Finding[]>();
+  const creates = toSend.filter((c) => c.operation === 'CREATE');
+  for (let i = 0; i < creates.length; i += 500) {
+    const batch = creates.slice(i, i + 500);
+    const seen = batch.map((c) => {
+      const o = stored.get(c.object) ?? c.object;
+      return c.clusterScoped ? o : withNamespace(o, c.ns.name);
+    });
+    ev.evaluateMany(seen).forEach((f, j) => createFindings.set(batch[j]!, f));
+  }
+  /**
+   * Waits until a create the offline evaluator flags for an engine gets exactly that engine's expected warnings
+   * (`silent`: none of them).
+   */
+  const warnsAsExpected = async (engine: WebhookEngineRun, timeoutMs: number, detail?: () => string, silent = false): Promise<void> => {
+    const probe = creates.find((c) => engine.expected(createFindings.get(c) ?? []).warns.length > 0);
+    if (!probe) return;
+    const want = silent ? { denies: [], warns: [] } : engine.expected(createFindings.get(probe)!);
+    await waitFor(
+      `${engine.name} ${silent ? 'silent' : 'warning as the offline evaluator predicts'} (${probe.label})`,
+      timeoutMs,
+      async () => {
+        const a = await admit(cp, discovery, probe.object, probe.ns.name);
+        const v = engine.verdict(a.allowed ? a : { ...a, allowed: true });
+        return engine.differences({ denies: [], warns: v.warns }, { denies: [], warns: want.warns }).length === 0 ? true : undefined;
+      },
+      detail,
+    );
+  };
   if (objects.templates.length > 0) {
     const constraints = new Set(objects.constraints.map((c) => c.metadata.name));
     const celKinds = new Set(objects.templates.filter((t) => templateHasCel(t)).map((t) => t.spec.crd.spec.names.kind));
@@ -558,9 +689,9 @@ async function webhookPhase(
       start: () => startWithBundle(() => startGatekeeper(cp, options.log), (gk) => applyGatekeeperObjects(cp, gk, objects, options.log)),
       verdict: (a) => gatekeeperVerdict(a, constraints),
       expected: (findings) => ({ denies: want(findings, 'deny'), warns: want(findings, 'warn') }),
-      differences: (v, e) => {
-        const compared = (lines: readonly string[]): string[] => lines.map((l) => (celConstraints.has(nameOf(l)) ? `${nameOf(l)}: (CEL)` : l));
-        return [...setDifferences('denies', compared(v.denies), compared(e.denies)), ...setDifferences('warns', compared(v.warns), compared(e.warns))];
+      differences: (v, e, cut) => {
+        const compared = (lines: readonly string[], byName = false): string[] => lines.map((l) => (byName || celConstraints.has(nameOf(l)) ? `${nameOf(l)}: (${byName ? 'cut' : 'CEL'})` : l));
+        return [...setDifferences('denies', compared(v.denies), compared(e.denies)), ...setDifferences('warns', compared(v.warns, cut), compared(e.warns, cut))];
       },
     });
   }
@@ -570,61 +701,94 @@ async function webhookPhase(
     const instance = (policy: string): string => policy.replace(/\.(replicationcontrollers|ephemeralcontainers)$/, '');
     const instances = new Set([...policies].map(instance));
     const want = (findings: readonly Finding[], action: string): string[] => findings.filter((f) => f.action === action && instances.has(f.constraint)).map((f) => f.constraint);
-    engines.push({
+    let output: () => string = () => '';
+    const kyverno: WebhookEngineRun = {
       name: 'Kyverno',
       key: 'kyverno',
-      // Applied as generated, then every Deny turned into Warn (kyvernoDenyAsWarn: a denial names only the
-      // policies of the first of Kyverno's webhooks to answer, warnings name them all); ready once a request the
-      // offline evaluator denies through Kyverno's policies is admitted with warnings.
+      // Applied as generated, then every Deny turned into Warn (kyvernoActionsAs: a denial names only the
+      // policies of the first of Kyverno's webhooks to answer, warnings name them all).
       start: () =>
         startWithBundle(
           () => startKyverno(cp, options.log),
           async (ky) => {
+            output = ky.output;
             await applyKyvernoObjects(cp, ky, objects, options.log);
-            await kyvernoDenyAsWarn(cp, objects.policies);
-            const probe = toSend.find((c) => c.operation === 'CREATE' && want(createFindings.get(c) ?? [], 'deny').length > 0);
-            if (probe) {
-              await waitFor(`Kyverno warning instead of denying (${probe.label})`, 60_000, async () => ((await admit(cp, discovery, probe.object, probe.ns.name)).allowed ? true : undefined), ky.output);
-            }
+            await kyvernoActionsAs(cp, objects.policies, 'Warn');
           },
         ),
+      // In force once a request the offline evaluator flags through Kyverno's policies gets their warnings.
+      ready: () => warnsAsExpected(kyverno, 60_000, () => output()),
+      quiet: async (on) => {
+        await kyvernoActionsAs(cp, objects.policies, on ? 'Audit' : 'Warn');
+        await warnsAsExpected(kyverno, 60_000, () => output(), on);
+      },
       verdict: (a) => kyvernoVerdict(a, policies),
       expected: (findings) => ({ denies: [], warns: [...want(findings, 'deny'), ...want(findings, 'warn')] }),
       differences: (v, e) => [...setDifferences('denies', v.denies.map(instance), e.denies), ...setDifferences('warns', v.warns.map(instance), e.warns)],
-    });
+    };
+    engines.push(kyverno);
+  }
+  const vap = vapObjectsOf(cc);
+  let probes = 0;
+  if (vap) {
+    if (vap.params.length || vap.paramKinds.length) throw new EngineError('vap_apply', 'vap/ holds parameter objects or kinds, which test --engine apiserver does not apply');
+    const policies = new Set(vap.policies.map((p) => String(((p as Obj)['metadata'] as Obj)['name'])));
+    const instance = (policy: string): string => policy.replace(/\.(workloads|cronjobs)$/, '');
+    const instances = new Set([...policies].map(instance));
+    const want = (findings: readonly Finding[], action: string): string[] => findings.filter((f) => f.action === action && instances.has(f.constraint)).map((f) => f.constraint);
+    const vapRun: WebhookEngineRun = {
+      name: 'ValidatingAdmissionPolicy',
+      key: 'vap',
+      // Applied as generated, then every binding's Deny turned into Warn; a probe policy created after them is
+      // enforced once the API server's policy source holds them all (its informers deliver in order).
+      start: async () => {
+        await applyPolicies(cp, [...vap.policies, ...vap.bindings] as Obj[]);
+        await vapActionsAs(cp, vap.bindings as Obj[], 'Warn');
+        await waitUntilEnforced(cp, PROBE, STORED_NAMESPACE);
+        return async () => undefined;
+      },
+      // A new probe policy after the bindings' change: enforced once they are.
+      quiet: async (on) => {
+        await vapActionsAs(cp, vap.bindings as Obj[], on ? 'Audit' : 'Warn');
+        await waitUntilEnforced(cp, `${PROBE}-${++probes}`, STORED_NAMESPACE);
+      },
+      verdict: (a) => vapVerdict(a, policies),
+      expected: (findings) => ({ denies: [], warns: [...want(findings, 'deny'), ...want(findings, 'warn')] }),
+      differences: (v, e) => [...setDifferences('denies', v.denies.map(instance), e.denies), ...setDifferences('warns', v.warns.map(instance), e.warns)],
+    };
+    engines.push(vapRun);
   }
   if (engines.length === 0) return out;
-  const toSend = cases.filter((c) => c.rejects === undefined);
-  // The offline findings of each request, the same for every engine: the creates in batches (one WebAssembly
-  // call each), the updates one by one when first sent.
-  const createFindings = new Map<ApiserverCase, Finding[]>();
-  const creates = toSend.filter((c) => c.operation === 'CREATE');
-  for (let i = 0; i < creates.length; i += 500) {
-    const batch = creates.slice(i, i + 500);
-    const seen = batch.map((c) => {
-      const o = stored.get(c.object) ?? c.object;
-      return c.clusterScoped ? o : withNamespace(o, c.ns.name);
-    });
-    ev.evaluateMany(seen).forEach((f, j) => createFindings.set(batch[j]!, f));
-  }
   const updateFindings = new Map<string, Finding[]>();
-  const lifted = [...namespaces.values()].filter((ns) => !ns.exempt && ns.enforce.level !== 'privileged');
-  for (const ns of lifted) await relabel(cp, ns.name, 'privileged', true);
+  const lifted = [...namespaces.values()].filter((ns) => !ns.exempt && (ns.enforce.level !== 'privileged' || ns.warn.level !== 'privileged'));
+  for (const ns of lifted) await relabel(cp, ns.name, 'privileged', true, 'privileged');
   try {
-    for (const engine of engines) {
-      const stop = await engine.start();
-      try {
-        await sendThrough(engine, out);
-      } finally {
-        await stop();
+    const started = Date.now();
+    const stop = await startAll(engines);
+    try {
+      for (const e of engines) await e.ready?.();
+      options.log(`kubeharden: ${engines.map((e) => e.name).join(', ')} in force on the API server (${Math.round((Date.now() - started) / 1000)} s)`);
+      const dropped = await sendThrough(toSend, engines, out);
+      // Responses whose warnings the API server may have cut off: sent again with one engine that warns instead of
+      // denying at a time, the others of that kind audit only (Gatekeeper's denial carries its verdict each time).
+      const quietable = engines.filter((e) => e.quiet);
+      if (dropped.length && quietable.length > 1) {
+        for (const loud of quietable) {
+          for (const e of quietable) await e.quiet!(e !== loud);
+          await sendThrough(dropped, engines.filter((e) => e === loud || !e.quiet), out);
+        }
       }
+    } finally {
+      await stop();
     }
   } finally {
-    for (const ns of lifted) await relabel(cp, ns.name, ns.labels[ENFORCE_LABEL] ?? null, false);
+    for (const ns of lifted) await relabel(cp, ns.name, ns.labels[ENFORCE_LABEL] ?? null, ns.enforce.level === 'privileged', ns.labels[WARN_LABEL] ?? null);
   }
   return out;
 
-  async function sendThrough(engine: WebhookEngineRun, results: Map<ApiserverCase, WebhookResults>): Promise<void> {
+  /** Sends the cases and compares the engines' verdicts; returns the cases whose warnings may have been dropped. */
+  async function sendThrough(batch: readonly ApiserverCase[], compared: readonly WebhookEngineRun[], results: Map<ApiserverCase, WebhookResults>): Promise<ApiserverCase[]> {
+    const dropped = new Set<ApiserverCase>();
     const started = Date.now();
     const nsOf = (c: ApiserverCase): string | undefined => (c.clusterScoped ? undefined : c.ns.name);
     const sendUpdate = async (old: Obj, before: Obj, c: ApiserverCase): Promise<{ a: Admission; findings: Finding[] }> => {
@@ -634,56 +798,60 @@ async function webhookPhase(
       if (!findings) updateFindings.set(key, (findings = ev.evaluate(updatedObject(old, before, c.object), { operation: 'UPDATE', oldObject: old })));
       return { a, findings };
     };
-    const record = (c: ApiserverCase, w: WebhookCase): void => {
-      const r = results.get(c) ?? {};
-      r[engine.key] = w;
-      results.set(c, r);
+    const record = (c: ApiserverCase, verdicts: Partial<Record<keyof WebhookResults, WebhookCase>>): void => {
+      results.set(c, { ...(results.get(c) ?? {}), ...verdicts });
     };
-    await mapLimit(
-      toSend,
-      options.concurrency ?? 8,
-      async (c) => {
-        let sent: { a: Admission; findings: Finding[] };
-        if (c.operation === 'UPDATE') {
-          const old = olds.get(c);
-          if (!old) return;
-          sent = await sendUpdate(old, c.oldObject!, c);
-        } else {
-          sent = { a: await admit(cp, discovery, c.object, c.ns.name), findings: createFindings.get(c)! };
-          if (sent.a.status === 409 && c.sample) {
-            // An object the API server keeps itself (a bootstrap ClusterRole): the sample arrives as an update of it.
-            const existing = await cp.request('GET', (await objectPath(discovery, c.object, nsOf(c)))!);
-            if (existing.status === 200) sent = await sendUpdate(existing.body as Obj, existing.body as Obj, c);
-          }
+    await mapLimit(batch, options.concurrency ?? 8, async (c) => {
+      let sent: { a: Admission; findings: Finding[] };
+      if (c.operation === 'UPDATE') {
+        const old = olds.get(c);
+        if (!old) return;
+        sent = await sendUpdate(old, c.oldObject!, c);
+      } else {
+        sent = { a: await admit(cp, discovery, c.object, c.ns.name), findings: createFindings.get(c)! };
+        if (sent.a.status === 409 && (c.sample || c.fixture)) {
+          // An object the API server keeps itself (a bootstrap ClusterRole) or a fixture's namespace: it arrives as an update of it.
+          const existing = await cp.request('GET', (await objectPath(discovery, c.object, nsOf(c)))!);
+          if (existing.status === 200) sent = await sendUpdate(existing.body as Obj, existing.body as Obj, c);
         }
-        // A node port a stored old object holds (the old objects of the UPDATE cases are stored for real since
-        // the first pass): the API server refuses the create before any webhook is called.
-        if (sent.a.status === 422 && /provided port is already allocated/.test(sent.a.message)) {
-          record(c, { problems: [], notReached: sent.a.message });
-          return;
-        }
-        const verdict = engine.verdict(sent.a);
+      }
+      // A node port a stored old object holds (the old objects of the UPDATE cases are stored for real since
+      // the first pass): the API server refuses the create before any webhook is called.
+      if (sent.a.status === 422 && /provided port is already allocated/.test(sent.a.message)) {
+        record(c, Object.fromEntries(compared.map((e) => [e.key, { problems: [], notReached: sent.a.message }])));
+        return;
+      }
+      const a = sent.a;
+      // Who denied: the engine whose verdict reads the denial as its own; the others read only their warnings.
+      const deniedBy = a.allowed ? undefined : engines.find((e) => e.verdict(a).other === undefined);
+      const said = `${a.allowed ? 'admitted' : a.message}${a.warnings.length ? `; warnings: ${a.warnings.join(' | ')}` : ''}`;
+      const warnings = warningsState(a.warnings);
+      if (warnings === 'dropped') dropped.add(c);
+      const verdicts: Partial<Record<keyof WebhookResults, WebhookCase>> = {};
+      for (const engine of compared) {
+        const verdict = engine.verdict(deniedBy && deniedBy !== engine ? { ...a, allowed: true } : a);
         const problems: string[] = [];
-        if (sent.a.status === 0 || verdict.other !== undefined) problems.push(`${engine.name} webhook: the request failed: ${verdict.other ?? sent.a.message}`);
-        else {
-          const said = `${sent.a.allowed ? 'admitted' : sent.a.message}${sent.a.warnings.length ? `; warnings: ${sent.a.warnings.join(' | ')}` : ''}`;
-          for (const d of engine.differences(verdict, engine.expected(sent.findings))) problems.push(`${engine.name} webhook ${d} (the response: ${JSON.stringify(said.slice(0, 1500))})`);
-        }
-        record(c, { verdict, problems });
-      },
-    );
-    options.log(`kubeharden: ${toSend.length} requests through the ${engine.name} webhook in ${Math.round((Date.now() - started) / 1000)} s`);
+        if (a.status === 0 || verdict.other !== undefined) problems.push(`${engine.name} webhook: the request failed: ${verdict.other ?? a.message}`);
+        else if (warnings === 'dropped') problems.push(`${engine.name} webhook: the API server may have dropped warnings of this response (${a.warnings.length} warnings over ${WARNINGS_TOTAL_RUNES} characters in all): they cannot be compared (the response: ${JSON.stringify(said.slice(0, 1500))})`);
+        else for (const d of engine.differences(verdict, engine.expected(sent.findings), warnings === 'cut')) problems.push(`${engine.name} webhook ${d} (the response: ${JSON.stringify(said.slice(0, 1500))})`);
+        verdicts[engine.key] = { verdict, problems };
+      }
+      record(c, verdicts);
+    });
+    options.log(`kubeharden: ${batch.length} requests through ${engines.map((e) => e.name).join(', ')}${compared.length < engines.length ? ` (compared: ${compared.map((e) => e.name).join(', ')})` : ''} in ${Math.round((Date.now() - started) / 1000)} s`);
+    return batch.filter((c) => dropped.has(c));
   }
 }
 
 /**
- * Sets (or, with null, removes) a namespace's PSA enforce label, then waits until PSA enforces what the label
+ * Sets (or, with null, removes) a namespace's PSA enforce label (and the warn label when given), then waits until PSA enforces what the label
  * now says: PSA reads namespaces from an informer cache, so a request right after the change may still see
  * the old labels. A privileged probe Pod (dry run) is admitted once PSA lets everything in (`admits`), and
  * rejected once it enforces a level again.
  */
-async function relabel(cp: RunningControlPlane, name: string, level: string | null, admits: boolean): Promise<void> {
-  const r = await cp.request('PATCH', `/api/v1/namespaces/${name}`, { metadata: { labels: { [ENFORCE_LABEL]: level } } });
+async function relabel(cp: RunningControlPlane, name: string, level: string | null, admits: boolean, warn?: string | null): Promise<void> {
+  const labels = { [ENFORCE_LABEL]: level, ...(warn !== undefined ? { [WARN_LABEL]: warn } : {}) };
+  const r = await cp.request('PATCH', `/api/v1/namespaces/${name}`, { metadata: { labels } });
   if (r.status !== 200) throw new Error(`setting the enforce label of namespace ${name} to ${String(level)}: HTTP ${r.status}: ${statusMessage(r)}`);
   const probe = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'kubeharden-psa-probe' }, spec: { hostPID: true, containers: [{ name: 'probe', image: 'registry.k8s.io/pause:3.10', securityContext: { privileged: true } }] } };
   const started = Date.now();

@@ -177,20 +177,20 @@ export async function applyKyvernoObjects(cp: RunningControlPlane, ky: RunningKy
 }
 
 /**
- * Turns every applied ValidatingPolicy's `Deny` action into `Warn` (merge patch through the API). Kyverno
- * serves its policies through several webhooks that the API server calls in parallel, and a denial carries
- * only the policies of the webhook that answered first; warnings of every webhook reach the response when
- * none denies, so in Warn mode a request shows every policy that fails it. Returns the names patched.
+ * Sets the actions of every ValidatingPolicy that denies or warns as generated: `Warn` turns Deny into Warn
+ * (Kyverno serves its policies through several webhooks and the API server answers with the first denial
+ * only, while warnings name every failing policy); `Audit` turns Deny and Warn into Audit (the policies say
+ * nothing in the response). Returns the policies patched.
  */
-export async function kyvernoDenyAsWarn(cp: RunningControlPlane, policies: readonly object[]): Promise<string[]> {
+export async function kyvernoActionsAs(cp: RunningControlPlane, policies: readonly object[], as: 'Warn' | 'Audit'): Promise<string[]> {
   const patched: string[] = [];
   for (const o of policies as Obj[]) {
     const actions = ((o['spec'] ?? {}) as Obj)['validationActions'];
-    if (o['kind'] !== 'ValidatingPolicy' || !Array.isArray(actions) || !actions.includes('Deny')) continue;
+    if (o['kind'] !== 'ValidatingPolicy' || !Array.isArray(actions) || !actions.some((a) => a === 'Deny' || a === 'Warn')) continue;
     const name = String((o['metadata'] as Obj)['name']);
-    const warn = [...new Set(actions.map((a) => (a === 'Deny' ? 'Warn' : String(a))))];
-    const r = await cp.request('PATCH', `${collection(o)}/${name}`, { spec: { validationActions: warn } });
-    if (r.status !== 200) throw new EngineError('kyverno_apply', `turning ${name}'s Deny into Warn: HTTP ${r.status}: ${statusMessage(r)}`);
+    const to = [...new Set(actions.map((a) => (a === 'Deny' || a === 'Warn' ? as : String(a))))];
+    const r = await cp.request('PATCH', `${collection(o)}/${name}`, { spec: { validationActions: to } });
+    if (r.status !== 200) throw new EngineError('kyverno_apply', `setting ${name}'s actions to ${to.join(', ')}: HTTP ${r.status}: ${statusMessage(r)}`);
     patched.push(name);
   }
   return patched;

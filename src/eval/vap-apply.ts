@@ -1,11 +1,14 @@
 /**
  * Applying ValidatingAdmissionPolicies and bindings to a running kube-apiserver, and waiting until they are in
  * force: the API server loads them asynchronously (informers feed its policy source), so a request sent right
- * after the POST may still be admitted without them.
+ * after the POST may still be admitted without them. Used by `kubeharden test --engine apiserver` (the bundle's
+ * vap/ beside the engines' webhooks) and the VAP tests.
  */
-import type { RunningControlPlane } from '../../src/engines/apiserver.js';
-import { statusMessage } from '../../src/eval/apiserver.js';
-import { mapLimit } from '../../src/eval/map-limit.js';
+import type { RunningControlPlane } from '../engines/apiserver.js';
+import { EngineError } from '../engines/index.js';
+import { statusMessage, type Admission } from './apiserver.js';
+import { mapLimit } from './map-limit.js';
+import type { WebhookVerdict } from './webhook-process.js';
 
 type Obj = Record<string, any>;
 
@@ -26,7 +29,7 @@ export async function applyPolicies(cp: RunningControlPlane, objects: readonly O
         },
       )
     ).filter(Boolean);
-    if (errors.length) throw new Error(errors.slice(0, 5).join('\n'));
+    if (errors.length) throw new EngineError('vap_apply', errors.slice(0, 5).join('\n'));
   }
 }
 
@@ -65,4 +68,40 @@ export async function unbind(cp: RunningControlPlane, bindings: readonly Obj[], 
     if (Date.now() - started > 120_000) throw new Error(`the bindings' deletion was not in effect within 120 s: HTTP ${r.status}: ${statusMessage(r)}`);
     await new Promise((res) => setTimeout(res, 250));
   }
+}
+
+/**
+ * Sets the actions of every binding that denies or warns as generated: `Warn` turns Deny into Warn (the API
+ * server's ValidatingAdmissionPolicy plugin answers with the first denial only and runs before the webhooks,
+ * while warnings name every failing policy and let the request go on to them); `Audit` turns Deny and Warn
+ * into Audit (the policies say nothing in the response). Returns the bindings patched.
+ */
+export async function vapActionsAs(cp: RunningControlPlane, bindings: readonly Obj[], as: 'Warn' | 'Audit'): Promise<string[]> {
+  const patched: string[] = [];
+  for (const b of bindings) {
+    const actions = ((b['spec'] ?? {}) as Obj)['validationActions'];
+    if (!Array.isArray(actions) || !actions.some((a) => a === 'Deny' || a === 'Warn')) continue;
+    const name = String(b['metadata']['name']);
+    const to = [...new Set(actions.map((a) => (a === 'Deny' || a === 'Warn' ? as : String(a))))];
+    const r = await cp.request('PATCH', `${VAP_API}/validatingadmissionpolicybindings/${name}`, { spec: { validationActions: to } });
+    if (r.status !== 200) throw new EngineError('vap_apply', `setting binding ${name}'s actions to ${to.join(', ')}: HTTP ${r.status}: ${statusMessage(r)}`);
+    patched.push(name);
+  }
+  return patched;
+}
+
+const VAP_WARNING = /^Validation failed for ValidatingAdmissionPolicy '([^']+)' with binding '([^']*)': /;
+const VAP_DENIAL = /ValidatingAdmissionPolicy '([^']+)' with binding '([^']*)' denied request/;
+
+/**
+ * Reads the ValidatingAdmissionPolicies' verdict from a response: the given policies a denial names (the API
+ * server names the first only) and those its warnings name (`Validation failed for ValidatingAdmissionPolicy
+ * '<policy>' with binding '<binding>': <message>`, one per failing validation).
+ */
+export function vapVerdict(a: Admission, policies: ReadonlySet<string>): WebhookVerdict {
+  const warns = [...new Set(a.warnings.map((w) => VAP_WARNING.exec(w)?.[1]).filter((p): p is string => p !== undefined && policies.has(p)))].sort();
+  if (a.allowed) return { denies: [], warns };
+  const m = VAP_DENIAL.exec(a.message);
+  if (!m || !policies.has(m[1]!)) return { denies: [], warns, other: a.message };
+  return { denies: [m[1]!], warns };
 }
