@@ -18,7 +18,7 @@ import { namespacesBackend } from './backends/namespaces/index.js';
 import { namespaceGenerateSuite } from './backends/kyverno/generate.js';
 import type { BackendFile } from './backends/types.js';
 import { HEADER, toYaml } from './emit/yaml.js';
-import { getControl, type ControlId } from './controls/index.js';
+import { getControl, withControls, type ControlId } from './controls/index.js';
 import { unsupportedReason } from './controls/types.js';
 import type { FixtureInputs } from './config/fixtures.js';
 
@@ -96,7 +96,8 @@ function compileCluster(cluster: ResolvedCluster, inputs: { fixtures?: FixtureIn
 
 /** `fixtures`: the resources of each fixture file, so the bundle's engine suites include them (read by the CLI). */
 export function compileResolved(config: ResolvedConfig, diagnostics: readonly Diagnostic[] = [], inputs: { fixtures?: FixtureInputs } = {}): CompileResult {
-  const clusters = config.clusters.map((cluster) => compileCluster(cluster, inputs));
+  // The config's custom controls are in the registry for the backends of this compile only.
+  const clusters = withControls(config.customControls, () => config.clusters.map((cluster) => compileCluster(cluster, inputs)));
   // Serialized on first use: `audit` and `test` only need the objects.
   let output: Map<string, string> | undefined;
   const serializeAll = (): Map<string, string> => {

@@ -19,6 +19,8 @@ export interface Diagnostic {
   /** Key path inside the config object, e.g. `['controls', 'restrict-host-ports', 'options']`. */
   readonly path: KeyPath;
   readonly hint?: string;
+  /** A string literal the problem is about (a field path of a custom check): located inside the node at `path`. */
+  readonly literal?: string;
   readonly loc?: SourceLocation;
 }
 

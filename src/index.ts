@@ -34,5 +34,13 @@ export type { KubernetesVersion } from './pss/versions.js';
 export { SUPPORTED_VERSIONS } from './pss/versions.js';
 export { DEFAULT_EXEMPT_NAMESPACES } from './config/resolve.js';
 export { compile } from './compile.js';
+// Custom controls: defineControl and the check expression builder.
+export { defineControl, CUSTOM_KINDS, type CustomControl, type CustomControlDefinition, type CustomKind, type CustomMatch, type CustomOption, type CustomSample } from './custom/control.js';
+export type { CustomControlRef, CustomControlSetting } from './config/types.js';
+export {
+  str, int, bool, strings, list, present, label, hasLabel, annotation, hasAnnotation,
+  eq, ne, lt, le, gt, ge, startsWith, endsWith, contains, matches, option, oneOf, includes, size, exists, all, and, or, not,
+  type Expr, type FieldPath, type ObjectRef, type Option, type PresentType, type ValueType,
+} from './custom/expr.js';
 export { NSA_RECOMMENDATIONS, NSA_SECTIONS, type NsaRecommendation } from './nsa/catalogue.js';
 export type { CoverageReport, CoverageStatus } from './backends/report/index.js';

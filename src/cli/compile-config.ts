@@ -3,6 +3,7 @@ import { dirname, relative } from 'node:path';
 import { findConfig, loadConfig } from '../config/load.js';
 import { readFixtures } from '../config/fixtures.js';
 import { resolveConfig } from '../config/resolve.js';
+import { enterControls } from '../controls/index.js';
 import { compileResolved, type CompiledCluster, type CompileResult } from '../compile.js';
 import { UsageError } from './args.js';
 import { MAX_DIAGNOSTICS, type Diagnostic } from '../diagnostics.js';
@@ -26,6 +27,8 @@ export async function compileConfigFile(io: Io, configArg: string | undefined): 
     io.err(`kubeharden: ${n} error(s) in ${display}; nothing was written`);
     return undefined;
   }
+  // The config's custom controls, for the rest of this command (main runs each command in its own scope).
+  enterControls(resolved.config.customControls);
   const fixtures = readFixtures(dirname(file), resolved.config);
   if (fixtures.diagnostics.length) {
     printDiagnostics(io, fixtures.diagnostics, display);

@@ -5,7 +5,7 @@ import { PROFILES, inProfile } from '../config/resolve.js';
 import { KubehardenError } from '../diagnostics.js';
 import { diffBundle, formatDiff, isClean, writeBundle } from '../emit/write.js';
 import { table } from '../table.js';
-import { CONTROL_IDS, getControl, isControlId, type ControlId } from '../controls/index.js';
+import { controlIds, getControl, isControlId, withControlScope, type ControlId } from '../controls/index.js';
 import { implementedBy } from '../controls/types.js';
 import { celBlockWhy, vapUnsupportedReason } from '../backends/cel-support.js';
 import { DEFAULT_KUBERNETES_VERSION, SUPPORTED_VERSIONS, isSupportedVersion } from '../pss/versions.js';
@@ -112,19 +112,21 @@ Options:
 ${EXIT_CODES}`,
   exempt: EXEMPT_USAGE,
   'vap-check': VAP_CHECK_USAGE,
-  list: `Usage: kubeharden list [--format table|json]
+  list: `Usage: kubeharden list [--format table|json] [--config FILE]
 
 Lists every control: its Pod Security Standards level, NSA/CISA sections, profiles and default mode.
 
 Options:
-  --format F   table (default) or json
-  -h, --help   this text`,
-  explain: `Usage: kubeharden explain <control-id> [--format text|json] [--kubernetes-version 1.NN]
+  --format F      table (default) or json
+  --config FILE   also the custom controls of this config (customControls)
+  -h, --help      this text`,
+  explain: `Usage: kubeharden explain <control-id> [--format text|json] [--kubernetes-version 1.NN] [--config FILE]
 
 Shows a control's exact semantics, options and their defaults.
 
 Options:
   --format F                  text (default) or json
+  --config FILE               also the custom controls of this config (customControls)
   --kubernetes-version 1.NN   the defaults for this Kubernetes minor (default ${DEFAULT_KUBERNETES_VERSION})
   -h, --help                  this text`,
   engines: `Usage: kubeharden engines [install] [opa|gator|kyverno|vap|apiserver|all]
@@ -148,6 +150,11 @@ function wantsHelp(args: readonly string[]): boolean {
 }
 
 export async function main(argv: readonly string[], io: Io): Promise<number> {
+  // Each invocation sees only the custom controls of the config it loads.
+  return withControlScope(() => run(argv, io));
+}
+
+async function run(argv: readonly string[], io: Io): Promise<number> {
   const [command, ...rest] = argv;
   try {
     checkToday();
@@ -169,9 +176,9 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       case 'vap-check':
         return await runVapCheck(rest, io);
       case 'list':
-        return listCommand(rest, io);
+        return await listCommand(rest, io);
       case 'explain':
-        return explainCommand(rest, io);
+        return await explainCommand(rest, io);
       case 'engines':
         return await enginesCommand(rest, io);
       case '--version':
@@ -305,11 +312,18 @@ async function testCommand(args: readonly string[], io: Io): Promise<number> {
   return runTests(compiled.result, dirname(compiled.file), io, engine, bundle);
 }
 
-function listCommand(args: readonly string[], io: Io): number {
-  const { values } = parse({ args: [...args], options: { format: { type: 'string', default: 'table' } } });
+/** With `--config`: the config's custom controls join the built-in ones (false when the config has errors). */
+async function withConfigControls(io: Io, config: string | undefined): Promise<boolean> {
+  if (config === undefined) return true;
+  return (await compileConfigFile(io, config)) !== undefined;
+}
+
+async function listCommand(args: readonly string[], io: Io): Promise<number> {
+  const { values } = parse({ args: [...args], options: { format: { type: 'string', default: 'table' }, config: { type: 'string' } } });
   if (values.format !== 'table' && values.format !== 'json') throw new UsageError(`--format must be table or json, got "${values.format}"`);
+  if (!(await withConfigControls(io, values.config))) return 1;
   if (values.format === 'json') {
-    const controls = CONTROL_IDS.map((id) => {
+    const controls = controlIds().map((id) => {
       const c = getControl(id);
       return {
         id,
@@ -325,7 +339,7 @@ function listCommand(args: readonly string[], io: Io): number {
     io.out(JSON.stringify(controls, null, 2));
     return 0;
   }
-  const rows = CONTROL_IDS.map((id) => {
+  const rows = controlIds().map((id) => {
     const c = getControl(id);
     const profiles = (Object.keys(PROFILES) as (keyof typeof PROFILES)[]).filter((n) => inProfile(n, id));
     return [id, c.pss ? `${c.pss.level}${c.pss.since ? ` ≥1.${c.pss.since}` : ''}` : '—', c.nsa.join(','), profiles.join(',') || '—', c.defaultMode ?? 'enforce'];
@@ -334,14 +348,15 @@ function listCommand(args: readonly string[], io: Io): number {
   return 0;
 }
 
-function explainCommand(args: readonly string[], io: Io): number {
-  const { positionals, values } = parse({ args: [...args], options: { 'kubernetes-version': { type: 'string' }, format: { type: 'string', default: 'text' } }, allowPositionals: true });
+async function explainCommand(args: readonly string[], io: Io): Promise<number> {
+  const { positionals, values } = parse({ args: [...args], options: { 'kubernetes-version': { type: 'string' }, format: { type: 'string', default: 'text' }, config: { type: 'string' } }, allowPositionals: true });
   const id = positionals[0];
   if (!id) throw new UsageError('usage: kubeharden explain <control-id> (kubeharden list shows them)');
   if (positionals.length > 1) throw new UsageError(`explain takes one control id, got ${positionals.length}`);
   if (values.format !== 'text' && values.format !== 'json') throw new UsageError(`--format must be text or json, got "${values.format}"`);
+  if (!(await withConfigControls(io, values.config))) return 1;
   if (!isControlId(id)) {
-    io.err(`kubeharden explain: unknown control "${id}"${suggestion(id, CONTROL_IDS)}; run \`kubeharden list\``);
+    io.err(`kubeharden explain: unknown control "${id}"${suggestion(id, controlIds())}; run \`kubeharden list\`${values.config === undefined ? ' (with --config FILE for the custom controls of a config)' : ''}`);
     return 2;
   }
   const v = values['kubernetes-version'] ?? DEFAULT_KUBERNETES_VERSION;

@@ -2,7 +2,6 @@
  * Maps a diagnostic's key path back to the property in policies.config.ts (file:line:column + code frame).
  * Loaded only on the error path: ts-morph is large and `build` must stay fast.
  */
-import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import type { Diagnostic, KeyPath, SourceLocation } from '../diagnostics.js';
 
@@ -13,15 +12,50 @@ export async function locateDiagnostics(file: string, diagnostics: readonly Diag
   const project = new tsm.Project({ skipAddingFilesFromTsConfig: true, skipFileDependencyResolution: true, compilerOptions: { allowJs: true } });
   const sf = project.addSourceFileAtPath(file);
   const root = findRoot(tsm, sf);
-  const text = readFileSync(file, 'utf8');
-  const display = relative(cwd, file) || file;
   return diagnostics.map((d) => {
-    const node = root ? descend(tsm, root, d.path) : undefined;
+    let node = root ? descend(tsm, root, d.path) : undefined;
+    if (node && d.literal !== undefined) node = literalIn(tsm, node, d.literal) ?? node;
+    // A custom control defined in another file (imported into the config) is located there.
+    const at = node?.getSourceFile() ?? sf;
     const pos = node ? node.getStart() : 0;
-    const { line, column } = sf.getLineAndColumnAtPos(pos);
-    const loc: SourceLocation = { file: display, line, column, frame: codeFrame(text, line, column) };
+    const { line, column } = at.getLineAndColumnAtPos(pos);
+    const loc: SourceLocation = { file: relative(cwd, at.getFilePath()) || at.getFilePath(), line, column, frame: codeFrame(at.getFullText(), line, column) };
     return { ...d, loc };
   });
+}
+
+/**
+ * The first string literal with text `value` (or, for a field path, its last name) inside the value at
+ * `node` (a property name: its initializer), following variables and calls as `descend` does.
+ */
+function literalIn(tsm: TsMorph, node: import('ts-morph').Node, value: string): import('ts-morph').Node | undefined {
+  const { SyntaxKind } = tsm;
+  const prop = node.getParent();
+  const scope = prop && prop.isKind(SyntaxKind.PropertyAssignment) ? prop.getInitializer() ?? node : node;
+  const scopes = [scope, ...(scope.isKind(SyntaxKind.Identifier) ? [followIdentifier(tsm, scope)].filter((n): n is import('ts-morph').Node => n !== undefined) : [])];
+  const wanted = [value, value.split('.').pop()!];
+  for (const w of wanted) {
+    for (const sc of scopes) {
+      const all = [sc, ...sc.getDescendants()];
+      const hit = all.find((n) => (n.isKind(SyntaxKind.StringLiteral) || n.isKind(SyntaxKind.NoSubstitutionTemplateLiteral)) && (n.getLiteralText() === w || n.getLiteralText().split('.').includes(w)));
+      if (hit) return hit;
+    }
+  }
+  return undefined;
+}
+
+/** The initializer of the variable an identifier names, in this file or the file it is imported from. */
+function followIdentifier(tsm: TsMorph, id: import('ts-morph').Node): import('ts-morph').Node | undefined {
+  const { SyntaxKind } = tsm;
+  try {
+    for (const def of (id as import('ts-morph').Identifier).getDefinitionNodes()) {
+      if (def.isKind(SyntaxKind.VariableDeclaration)) return def.getInitializer();
+    }
+  } catch {
+    // No language service answer: not followed.
+  }
+  const decl = id.getSymbol()?.getDeclarations()[0];
+  return decl && decl.isKind(SyntaxKind.VariableDeclaration) ? decl.getInitializer() : undefined;
 }
 
 /** The config's object literal: the default export, through defineConfig(…), `as`/`satisfies` and variables. */
@@ -62,7 +96,17 @@ function descend(tsm: TsMorph, root: import('ts-morph').Node, path: KeyPath): im
   let container: import('ts-morph').Node = root;
   let located: import('ts-morph').Node = root;
   for (const key of path) {
-    const c = unwrap(tsm, container);
+    let c = unwrap(tsm, container);
+    // Through variables (also imported ones) and calls (`defineControl({...})`) to the object or list literal.
+    for (let i = 0; i < 5; i++) {
+      if (c.isKind(SyntaxKind.Identifier)) {
+        const init = followIdentifier(tsm, c);
+        if (!init) break;
+        c = unwrap(tsm, init);
+      } else if (c.isKind(SyntaxKind.CallExpression) && c.getArguments().length > 0) {
+        c = unwrap(tsm, c.getArguments()[0]!);
+      } else break;
+    }
     if (typeof key === 'number' && c.isKind(SyntaxKind.ArrayLiteralExpression)) {
       const el = c.getElements()[key];
       if (!el) break;

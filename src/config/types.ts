@@ -39,18 +39,45 @@ export type ControlSetting<Id extends ControlId> =
         : Partial<OptionsOf<Controls[Id]['options']>>;
     };
 
-/** Per-control settings keyed by control id. An unknown id is a type error. */
-export type ControlsConfig = { readonly [Id in ControlId]?: ControlSetting<Id> };
+/**
+ * What the config's types know of a custom control (a `defineControl` result): its id and option names.
+ */
+export interface CustomControlRef {
+  readonly id: string;
+  readonly __options?: string;
+}
+
+/** Settings of one custom control: as for a built-in one, its options being lists of strings. */
+export type CustomControlSetting<O extends string> =
+  | boolean
+  | Mode
+  | {
+      readonly enabled?: boolean;
+      readonly mode?: Mode;
+      /** The control's options (lists of strings); unspecified options keep their defaults. */
+      readonly options?: [O] extends [never] ? Readonly<Record<string, never>> : { readonly [P in O]?: readonly string[] };
+    };
+
+/** The ids of the custom controls `X`. */
+export type CustomIdOf<X extends CustomControlRef> = X['id'];
+
+/**
+ * Per-control settings keyed by control id: the built-in ones and the config's custom controls (`X`). An
+ * unknown id is a type error.
+ */
+export type ControlsConfig<X extends CustomControlRef = never> = { readonly [Id in ControlId]?: ControlSetting<Id> } & {
+  readonly [K in X as K['id']]?: CustomControlSetting<NonNullable<K['__options']>>;
+};
 
 /** Rules for one namespace. */
-export interface NamespaceConfig {
+export interface NamespaceConfig<X extends CustomControlRef = never> {
   /**
    * The Pod Security level of this namespace: its PSA labels, and which PSS controls apply in it
    * (`baseline` switches restricted-only controls off here; `privileged` switches every PSS control off).
    */
   readonly pss?: PssLevelName;
   /** Per-control relaxations in this namespace (switch off, change mode, other options). */
-  readonly controls?: ControlsConfig;
+  readonly controls?: ControlsConfig<X>;
   /** Overrides of the cluster's `network` settings in this namespace (field by field). */
   readonly network?: NetworkSettings;
   /** Overrides of the cluster's `resources` settings in this namespace (`quota`, `limitRange` each replace). */
@@ -85,11 +112,11 @@ export interface ExceptionScope {
  * excepts the whole control(s) in its scope; with `allow` it lets through only the named values (for the
  * controls that have such sub-checks, see `AllowValues`).
  */
-export type ExceptionConfig = ExceptionScope &
+export type ExceptionConfig<X extends CustomControlRef = never> = ExceptionScope &
   (
     | {
         /** The control(s) excepted. */
-        readonly control: ControlId | readonly ControlId[];
+        readonly control: ControlId | CustomIdOf<X> | readonly (ControlId | CustomIdOf<X>)[];
         readonly allow?: undefined;
       }
     | { readonly [K in AllowKey]: AllowingException<K> }[AllowKey]
@@ -106,11 +133,11 @@ export interface AllowingException<K extends AllowKey> {
 // --- end of exceptions ---
 
 /** A manifest file with the verdict expected from each control, checked by `kubeharden test`. */
-export interface FixtureConfig {
+export interface FixtureConfig<X extends CustomControlRef = never> {
   /** Path to a YAML/JSON file (one or more documents), relative to the config file. */
   readonly file: string;
   /** `allow`: no enabled control denies any document; or the verdict per control. */
-  readonly expect: 'allow' | { readonly [Id in ControlId]?: 'allow' | 'deny' };
+  readonly expect: 'allow' | { readonly [Id in ControlId | CustomIdOf<X>]?: 'allow' | 'deny' };
 }
 
 export interface GatekeeperSettings {
@@ -321,8 +348,8 @@ export interface PsaSettings {
 
 // --- end of safe rollout ---
 
-/** Settings that a cluster entry may override. */
-export interface ClusterSettings {
+/** Settings that a cluster entry may override (`X`: the config's custom controls). */
+export interface ClusterSettings<X extends CustomControlRef = never> {
   /** The baseline profile to start from. */
   readonly profile?: ProfileName;
   /** The Kubernetes minor the bundle targets; pins the PSS version in every policy and PSA label. */
@@ -332,18 +359,18 @@ export interface ClusterSettings {
   /** Namespaces no control applies in (PSA exemptions too). Default: kube-system, kube-public, kube-node-lease. */
   readonly exemptNamespaces?: readonly string[];
   /** Per-control settings. */
-  readonly controls?: ControlsConfig;
+  readonly controls?: ControlsConfig<X>;
   /** Per-namespace rules, keyed by namespace name. */
-  readonly namespaces?: { readonly [namespace: string]: NamespaceConfig };
+  readonly namespaces?: { readonly [namespace: string]: NamespaceConfig<X> };
   /** Time-limited exceptions. */
-  readonly exceptions?: readonly ExceptionConfig[];
+  readonly exceptions?: readonly ExceptionConfig<X>[];
   /**
    * How far ahead (in days) an exception's `expires` may lie before resolving warns that it is too distant
    * to be a real deadline (a whole number ≥ 1). Default: 365.
    */
   readonly exceptionHorizonDays?: number;
   /** Manifests with expected verdicts for `kubeharden test`. */
-  readonly fixtures?: readonly FixtureConfig[];
+  readonly fixtures?: readonly FixtureConfig<X>[];
   readonly gatekeeper?: GatekeeperSettings;
   /** Kyverno output. */
   readonly kyverno?: KyvernoSettings;
@@ -365,8 +392,13 @@ export interface ClusterSettings {
   readonly psa?: PsaSettings;
 }
 
-/** The whole policies.config.ts. */
-export interface UserConfig extends ClusterSettings {
+/** The whole policies.config.ts (`X`: its custom controls). */
+export interface UserConfig<X extends CustomControlRef = never> extends ClusterSettings<X> {
+  /**
+   * Controls of your own, written with `defineControl` and the check builder (`import { defineControl, label,
+   * oneOf, option } from 'kubeharden'`): set them in `controls` like built-in ones (they are off until set).
+   */
+  readonly customControls?: readonly X[];
   /** Name of the (single) cluster; the bundle goes to `generated/<name>/`. Default: `cluster`. */
   readonly name?: string;
   /**
@@ -374,13 +406,14 @@ export interface UserConfig extends ClusterSettings {
    * (controls and namespaces merge per key, exceptions and fixtures add up, other fields replace) and is
    * built into `generated/<cluster>/`. When present, `name` is not used.
    */
-  readonly clusters?: { readonly [cluster: string]: ClusterSettings };
+  readonly clusters?: { readonly [cluster: string]: ClusterSettings<X> };
 }
 
 /**
- * Gives a config object its type (the identity function). Not generic on purpose: a fresh object literal
- * gets TypeScript's excess-property checks at every level, so a misspelt key is a compile error.
+ * Gives a config object its type (the identity function). Generic only in its custom controls, inferred from
+ * `customControls`: the object literal is still checked against a concrete type, with TypeScript's
+ * excess-property checks at every level, so a misspelt key is a compile error.
  */
-export function defineConfig(config: UserConfig): UserConfig {
+export function defineConfig<const X extends CustomControlRef = never>(config: UserConfig<X>): UserConfig<X> {
   return config;
 }

@@ -2,6 +2,7 @@
  * The control registry. Its keys are the `ControlId` union the DSL uses, so a typo in a control id is a
  * type error in policies.config.ts. Order here is the display order (PSS baseline, then restricted, then the NSA/CISA controls beyond PSS).
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { AnyControl } from './types.js';
 import disallowHostProcess from './disallow-host-process/index.js';
 import disallowHostNamespaces from './disallow-host-namespaces/index.js';
@@ -96,15 +97,91 @@ export const controls = {
 } satisfies { [K in string]: AnyControl & { id: K } };
 
 export type Controls = typeof controls;
-/** Every control id kubeharden knows. */
+/**
+ * Every built-in control id. Custom controls (a config's `customControls`) have ids outside this union; at
+ * run time they are control ids like these while their config is compiled or evaluated (see `withControls`).
+ */
 export type ControlId = keyof Controls;
 
+/** The built-in control ids, in display order. */
 export const CONTROL_IDS = Object.keys(controls) as ControlId[];
 
-export function getControl(id: ControlId): AnyControl {
-  return controls[id] as unknown as AnyControl;
+/**
+ * The custom controls in force for the current asynchronous context: set by `withControls` around one
+ * config's resolve, compile, test or audit, and seen by nothing else. The built-in registry is never
+ * changed, so controls of one config never reach another compile, even one running concurrently.
+ */
+const scope = new AsyncLocalStorage<ReadonlyMap<string, AnyControl>>();
+
+/**
+ * Runs `fn` with `custom` added to the registry (for `fn` and everything it awaits). Throws when a custom id
+ * is a built-in id or repeats (resolve reports both as located errors before this is reached).
+ */
+export function withControls<T>(custom: readonly AnyControl[], fn: () => T): T {
+  const map = new Map<string, AnyControl>();
+  for (const c of custom) {
+    if (Object.hasOwn(controls, c.id)) throw new Error(`custom control ${c.id}: the id of a built-in control`);
+    if (map.has(c.id)) throw new Error(`custom control ${c.id}: defined twice`);
+    map.set(c.id, c);
+  }
+  return scope.run(map, fn);
 }
 
-export function isControlId(id: unknown): id is ControlId {
+/** Scopes opened by `withControlScope`: `enterControls` may add to these (and only these). */
+const open = new WeakSet<ReadonlyMap<string, AnyControl>>();
+
+/**
+ * Runs `fn` in a scope of its own, without custom controls until `enterControls` adds those of the config it
+ * loads (one CLI invocation: the config is found and loaded inside the command).
+ */
+export function withControlScope<T>(fn: () => T): T {
+  const map = new Map<string, AnyControl>();
+  open.add(map);
+  return scope.run(map, fn);
+}
+
+/**
+ * Adds a config's custom controls to the scope `withControlScope` opened, for the rest of that scope. Throws
+ * outside such a scope (the registry itself is never changed), for a built-in id, and for an id the scope
+ * already holds with another definition.
+ */
+export function enterControls(custom: readonly AnyControl[]): void {
+  const map = scope.getStore() as Map<string, AnyControl> | undefined;
+  if (!map || !open.has(map)) {
+    if (custom.length) throw new Error('custom controls can only be entered inside withControlScope');
+    return;
+  }
+  for (const c of custom) {
+    if (Object.hasOwn(controls, c.id)) throw new Error(`custom control ${c.id}: the id of a built-in control`);
+    if (map.has(c.id) && map.get(c.id) !== c) throw new Error(`custom control ${c.id}: another definition is already in force`);
+    map.set(c.id, c);
+  }
+}
+
+/** The custom controls in force (see `withControls`), in config order. */
+export function customControls(): readonly AnyControl[] {
+  return [...(scope.getStore()?.values() ?? [])];
+}
+
+/** Every control id in force: the built-in ones, then the config's custom controls. */
+export function controlIds(): ControlId[] {
+  const custom = scope.getStore();
+  return custom?.size ? [...CONTROL_IDS, ...(custom.keys() as Iterable<ControlId>)] : CONTROL_IDS;
+}
+
+/** Whether `id` is a built-in control id. */
+export function isBuiltinControlId(id: unknown): id is ControlId {
   return typeof id === 'string' && Object.prototype.hasOwnProperty.call(controls, id);
+}
+
+export function getControl(id: ControlId): AnyControl {
+  if (Object.prototype.hasOwnProperty.call(controls, id)) return controls[id] as unknown as AnyControl;
+  const c = scope.getStore()?.get(id);
+  if (!c) throw new Error(`unknown control ${JSON.stringify(id)} (a custom control is known only while its config is compiled or evaluated)`);
+  return c;
+}
+
+/** Whether `id` is a control in force: built-in, or a custom control of the config being worked on. */
+export function isControlId(id: unknown): id is ControlId {
+  return isBuiltinControlId(id) || (typeof id === 'string' && scope.getStore()?.has(id) === true);
 }

@@ -142,6 +142,15 @@ export interface RegoTemplate {
   readonly file: string;
 }
 
+/**
+ * The control's Gatekeeper ConstraintTemplate carries this Rego module, written by the compiler (a custom
+ * control's check compiled by src/custom/rego.ts), given the module's package and the shared library's.
+ */
+export interface RegoModule {
+  readonly kind: 'regoModule';
+  render(names: { readonly package: string; readonly libPackage: string }): string;
+}
+
 /** The control's Kyverno rules are `validate.cel` rules with this check. */
 export interface CelImplementation {
   readonly kind: 'cel';
@@ -159,7 +168,7 @@ export interface ImageVerificationImplementation<P extends ParamSpecs> {
  * its Rego or its CEL is a type error in its own definition.
  */
 export interface EngineImplementations<P extends ParamSpecs> {
-  readonly gatekeeper: RegoTemplate | Unsupported;
+  readonly gatekeeper: RegoTemplate | RegoModule | Unsupported;
   readonly kyverno: CelImplementation | ImageVerificationImplementation<P> | Unsupported;
 }
 
@@ -272,12 +281,25 @@ export interface ControlDefinition<Id extends string, O extends OptionSpecs, P e
    * `defaultMode` of `audit` or `warn` applies to it as to every control; a mode set for the control wins.
    */
   readonly defaultMode?: Mode;
+  /**
+   * Set for a control defined in the config (`customControls`, src/custom/control.ts): it exists only while
+   * that config is compiled or evaluated (see `withControls` in src/controls/index.ts).
+   */
+  readonly custom?: CustomInfo;
   /** Options + target version (+ the scope's PSS level, see followsPssLevel) → engine-neutral parameters. */
   lower(options: OptionsOf<O>, version: KubernetesVersion, context?: LowerContext): ParamsOf<P>;
   readonly samples: readonly Sample[];
 }
 
 export type AnyControl = ControlDefinition<string, OptionSpecs, ParamSpecs>;
+
+/** What a custom control keeps of its definition beyond the engine implementations. */
+export interface CustomInfo {
+  /** Pods and every workload controller's pod template (`match: { workloads: true }`), or only the listed kinds. */
+  readonly workloads: boolean;
+  /** Whether the check holds for an object, with these option lists (evaluated in Node: src/custom/evaluate.ts). */
+  holds(object: unknown, options: Readonly<Record<string, readonly string[]>>): boolean;
+}
 
 /** The option fields of a control without options or parameters (spread into its definition). */
 export const NO_OPTIONS = {

@@ -145,3 +145,83 @@ export function elementNames(root: Node, name: (index: number) => string): Map<n
   visit(root, new Set());
   return names;
 }
+
+/** `node` with every field, list and presence test of the object under review read below `prefix` instead. */
+export function rebaseNode(node: Node, prefix: readonly string[]): Node {
+  const go = (n: Node): Node => {
+    switch (n.k) {
+      case 'field':
+      case 'list':
+      case 'present':
+        return n.base.kind === 'root' ? { ...n, path: [...prefix, ...n.path] } : n;
+      case 'const':
+      case 'element':
+        return n;
+      case 'compare':
+        return { ...n, left: go(n.left), right: go(n.right) };
+      case 'text':
+        return { ...n, subject: go(n.subject), part: go(n.part) };
+      case 'matches':
+      case 'oneOf':
+        return { ...n, subject: go(n.subject) };
+      case 'includes':
+        return { ...n, list: go(n.list), value: go(n.value) };
+      case 'size':
+        return { ...n, of: go(n.of) };
+      case 'quantifier':
+        return { ...n, list: go(n.list), body: go(n.body) };
+      case 'and':
+      case 'or':
+        return { ...n, args: n.args.map(go) };
+      case 'not':
+        return { ...n, arg: go(n.arg) };
+    }
+  };
+  return go(node);
+}
+
+/** An expression reading the object under review below `prefix` (a workload's pod template: `['spec', 'template']`). */
+export function rebase<T extends ValueType, O extends string>(expr: Expr<T, O>, prefix: readonly string[]): Expr<T, O> {
+  return Object.freeze({ type: expr.type, node: rebaseNode(expr.node, prefix), options: expr.options });
+}
+
+/** Every path the expression reads from the object under review (not from list elements), in order of appearance. */
+export function rootPaths(node: Node): (readonly string[])[] {
+  const out: (readonly string[])[] = [];
+  const visit = (n: Node): void => {
+    switch (n.k) {
+      case 'field':
+      case 'list':
+      case 'present':
+        if (n.base.kind === 'root') out.push(n.path);
+        return;
+      case 'const':
+      case 'element':
+        return;
+      case 'compare':
+        visit(n.left);
+        return visit(n.right);
+      case 'text':
+        visit(n.subject);
+        return visit(n.part);
+      case 'matches':
+      case 'oneOf':
+        return visit(n.subject);
+      case 'includes':
+        visit(n.list);
+        return visit(n.value);
+      case 'size':
+        return visit(n.of);
+      case 'quantifier':
+        visit(n.list);
+        return visit(n.body);
+      case 'and':
+      case 'or':
+        return n.args.forEach(visit);
+      case 'not':
+        return visit(n.arg);
+    }
+  };
+  visit(node);
+  return out;
+}

@@ -37,6 +37,19 @@ export function toCel<O extends string = never>(expr: Expr<'bool', O>, ...[setti
   const object = settings?.object ?? 'object';
   if (!isCelIdentifier(object) || /^kh(\d|_f$)/.test(object)) throw new Error(`toCel: object ${JSON.stringify(object)} is not a CEL variable name (or a kh<n> / kh_f name)`);
   const options = optionLists(expr, settings?.options);
+  return celTerm(expr, { object, option: (name) => celLiteral(options.get(name)!) });
+}
+
+/**
+ * `toCel` with the object given as a CEL variable or `dyn(<variable>)` (untyped reading: the API server's
+ * TypeChecker then checks no path against a schema) and each option read by a CEL expression `option(name)`
+ * (a list of strings, e.g. `variables.teams`) instead of a literal list.
+ */
+export function celTerm(expr: Expr<'bool', string>, settings: { readonly object: string; readonly option: (name: string) => string }): string {
+  if (expr?.type !== 'bool') throw new Error('toCel: the expression must be a boolean expression');
+  const object = settings.object;
+  const inner = /^dyn\((.*)\)$/.exec(object)?.[1] ?? object;
+  if (!isCelIdentifier(inner) || /^kh(\d|_f$)/.test(inner)) throw new Error(`toCel: object ${JSON.stringify(object)} is not a CEL variable name or dyn(<name>) (or a kh<n> / kh_f name)`);
   const elements = elementNames(expr.node, (i) => `kh${i}`);
   const base = (b: Base): string => (b.kind === 'root' ? object : elements.get(b.id)!);
 
@@ -72,7 +85,7 @@ export function toCel<O extends string = never>(expr: Expr<'bool', O>, ...[setti
       case 'matches':
         return `${term(n.subject)}.matches(${celString(n.pattern)})`;
       case 'oneOf':
-        return `(${term(n.subject)} in ${celLiteral(Array.isArray(n.values) ? n.values : options.get((n.values as { option: string }).option)!)})`;
+        return `(${term(n.subject)} in ${Array.isArray(n.values) ? celLiteral(n.values) : settings.option((n.values as { option: string }).option)})`;
       case 'includes':
         return `(${term(n.value)} in ${term(n.list)})`;
       case 'size':

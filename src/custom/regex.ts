@@ -179,3 +179,61 @@ export function checkRegex(pattern: string): void {
   alternation(0);
   if (pos < chars.length) fail('an unmatched )');
 }
+
+/** Go's `\s` (RE2: `[\t\n\f\r ]`, no vertical tab or Unicode spaces). */
+const GO_SPACE = '\\t\\n\\f\\r ';
+
+/**
+ * A JavaScript RegExp that matches what Go's regexp matches for a pattern of the subset above (an unanchored
+ * search), or undefined where the translation would be unsure (the `m` flag, `\S` inside a class): the
+ * caller then cannot evaluate the pattern offline. Used by src/custom/evaluate.ts.
+ */
+export function goRegex(pattern: string): RegExp | undefined {
+  checkRegex(pattern);
+  const flags = /^\(\?([ims]+)\)/.exec(pattern);
+  const f = new Set(flags?.[1] ?? '');
+  if (f.has('m')) return undefined;
+  const chars = Array.from(flags ? pattern.slice(flags[0].length) : pattern);
+  let out = '';
+  let inClass = false;
+  for (let i = 0; i < chars.length; i++) {
+    const c = chars[i]!;
+    if (c === '\\') {
+      const e = chars[++i]!;
+      if (e === 's') out += inClass ? GO_SPACE : `[${GO_SPACE}]`;
+      else if (e === 'S') {
+        if (inClass) return undefined;
+        out += `[^${GO_SPACE}]`;
+      } else if (e === 'A') out += '(?<![\\s\\S])';
+      else if (e === 'z') out += '(?![\\s\\S])';
+      else if (/[dDwWbBntrfv]/.test(e)) out += `\\${e}`;
+      else if (e === 'x') {
+        out += `\\x${chars[i + 1]}${chars[i + 2]}`;
+        i += 2;
+      } else out += `\\x${e.codePointAt(0)!.toString(16).padStart(2, '0')}`;
+      continue;
+    }
+    if (inClass) {
+      if (c === ']') inClass = false;
+      out += c;
+      continue;
+    }
+    if (c === '[') {
+      inClass = true;
+      out += c;
+      if (chars[i + 1] === '^') out += chars[++i];
+      // A `]` right after `[` or `[^` is a literal in RE2 only when escaped (the subset requires it).
+      continue;
+    }
+    if (c === '.') {
+      out += f.has('s') ? '[\\s\\S]' : '[^\\n]';
+      continue;
+    }
+    out += c;
+  }
+  try {
+    return new RegExp(out, `u${f.has('i') ? 'i' : ''}`);
+  } catch {
+    return undefined;
+  }
+}

@@ -57,9 +57,18 @@ function typeConditions(v: string, as: PresentType): string[] {
  */
 export function toRego<O extends string = never>(expr: Expr<'bool', O>, ...[settings]: SettingsArg<RegoSettings, O>): string {
   if (expr?.type !== 'bool') throw new Error('toRego: the expression must be a boolean expression');
-  const input = settings?.input ?? 'input.review.object';
-  if (!REFERENCE.test(input) || /(^|\.)kh_[te]\d/.test(input)) throw new Error(`toRego: input ${JSON.stringify(input)} is not a plain Rego reference (or uses a kh_t/kh_e name)`);
   const options = optionLists(expr, settings?.options);
+  return regoTerm(expr, { input: settings?.input ?? 'input.review.object', option: (name) => regoStrings(options.get(name)!) });
+}
+
+/**
+ * `toRego` with each option read by a Rego term `option(name)` instead of a literal list (a custom control
+ * reads its options from the Constraint's parameters). The term must be an array of strings.
+ */
+export function regoTerm(expr: Expr<'bool', string>, settings: { readonly input: string; readonly option: (name: string) => string }): string {
+  if (expr?.type !== 'bool') throw new Error('toRego: the expression must be a boolean expression');
+  const input = settings.input;
+  if (!REFERENCE.test(input) || /(^|\.)kh_[te]\d/.test(input)) throw new Error(`toRego: input ${JSON.stringify(input)} is not a plain Rego reference (or uses a kh_t/kh_e name)`);
   const elements = elementNames(expr.node, (i) => `kh_e${i}`);
   let temps = 0;
   const temp = (): string => `kh_t${temps++}`;
@@ -93,7 +102,7 @@ export function toRego<O extends string = never>(expr: Expr<'bool', O>, ...[sett
       case 'matches':
         return `regex.match(${regoString(n.pattern)}, ${term(n.subject)})`;
       case 'oneOf':
-        return `(${term(n.subject)} in ${regoStrings(Array.isArray(n.values) ? n.values : options.get((n.values as { option: string }).option)!)})`;
+        return `(${term(n.subject)} in ${Array.isArray(n.values) ? regoStrings(n.values) : settings.option((n.values as { option: string }).option)})`;
       case 'includes':
         return `(${term(n.value)} in ${term(n.list)})`;
       case 'size':

@@ -312,7 +312,9 @@ export function workloadVariants(pod: Obj): { kind: WorkloadKind; object: Obj }[
   const name = String(m['name'] ?? 'sample');
   const namespace = m['namespace'];
   const labels = { app: name.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 63) };
-  const template = { metadata: { labels, ...(m['annotations'] ? { annotations: m['annotations'] } : {}) }, spec: pod['spec'] };
+  // The template carries the Pod's own labels too (a custom control may check them); `app` selects it.
+  const podLabels = typeof m['labels'] === 'object' && m['labels'] !== null && !Array.isArray(m['labels']) ? (m['labels'] as Obj) : {};
+  const template = { metadata: { labels: { ...podLabels, ...labels }, ...(m['annotations'] ? { annotations: m['annotations'] } : {}) }, spec: pod['spec'] };
   const md = (kind: string): Obj => ({ name: workloadVariantName(name, kind), ...(namespace ? { namespace } : {}) });
   const selector = { matchLabels: labels };
   const jobSpec = { template: { ...template, spec: { restartPolicy: 'Never', ...(pod['spec'] as Obj) } } };

@@ -10,7 +10,7 @@
  * than control files (`default-deny-network-policy`, `block-cloud-metadata-egress`,
  * `namespace-resource-quota`; see backends/namespaces): the report reads their Kyverno generate policies.
  */
-import { CONTROL_IDS, getControl } from '../controls/index.js';
+import { controlIds, getControl } from '../controls/index.js';
 
 export type NsaSectionId = 'pod' | 'network' | 'auth' | 'logging' | 'upgrade';
 
@@ -380,7 +380,7 @@ export function getRecommendation(id: string): NsaRecommendation | undefined {
  */
 export function controlsFor(rec: NsaRecommendation): string[] {
   const out = [...rec.controls];
-  for (const id of CONTROL_IDS) {
+  for (const id of controlIds()) {
     const c = getControl(id);
     if ((c.nsa.includes(rec.id) || (rec.pssControls && c.pss)) && !out.includes(id)) out.push(id);
   }

@@ -48,7 +48,7 @@ function compiled(file: string): Template {
 /** The Rego template a control declares (`engines.gatekeeper`, a file in the control's folder). */
 export function templateFile(id: ControlId): string {
   const g = getControl(id).engines.gatekeeper;
-  if (g.kind !== 'rego') throw new Error(`gatekeeper: ${id} has no Rego template: ${g.why}`);
+  if (g.kind !== 'rego') throw new Error(`gatekeeper: ${id} has no Rego template${g.kind === 'unsupported' ? `: ${g.why}` : ' (its Rego is written by the compiler)'}`);
   return g.file;
 }
 
@@ -60,7 +60,10 @@ export type RegoVersion = 'v1' | 'v0';
  * it valid v0 with identical semantics.
  */
 export function renderControlRego(id: ControlId, version: RegoVersion = 'v1'): string {
-  return forVersion(compiled(templateFile(id))({ package: regoPackage(id), libPackage: LIB_PACKAGE }), version);
+  const g = getControl(id).engines.gatekeeper;
+  const names = { package: regoPackage(id), libPackage: LIB_PACKAGE };
+  if (g.kind === 'regoModule') return forVersion(g.render(names), version);
+  return forVersion(compiled(templateFile(id))(names), version);
 }
 
 /** The shared library module. */

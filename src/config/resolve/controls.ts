@@ -1,5 +1,5 @@
 /** Cluster-wide control settings: profile defaults, then the base config's `controls`, then the cluster entry's. */
-import { CONTROL_IDS, getControl, isControlId, type ControlId } from '../../controls/index.js';
+import { controlIds, getControl, isControlId, type ControlId } from '../../controls/index.js';
 import type { Diagnostics, KeyPath } from '../../diagnostics.js';
 import type { KubernetesVersion } from '../../pss/versions.js';
 import type { Mode, ProfileName } from '../types.js';
@@ -16,7 +16,7 @@ export function resolveClusterControls(
   version: KubernetesVersion,
 ): Map<ControlId, ControlSettings> {
   const clusterSettings = new Map<ControlId, ControlSettings>();
-  for (const id of CONTROL_IDS) {
+  for (const id of controlIds()) {
     const c = getControl(id);
     const onByProfile = inProfile(profile.name, id);
     let s: ControlSettings = { enabled: onByProfile, mode: controlDefaultMode(c, defaultMode), options: c.defaults(version) as OptionValues, exemptImages: [], exemptNames: [], allowances: [] };
@@ -47,7 +47,7 @@ export function resolveClusterControls(
   }
   for (const layer of objectLayers(d, layers, 'an object keyed by control id')) {
     for (const key of Object.keys(layer.value)) {
-      if (!isControlId(key)) d.error('unknown_control', [...layer.path, key], `unknown control "${key}"`, hintFor(key, CONTROL_IDS, 'run `kubeharden list` for all control ids'));
+      if (!isControlId(key)) d.error('unknown_control', [...layer.path, key], `unknown control "${key}"`, hintFor(key, controlIds(), 'run `kubeharden list` for all control ids'));
     }
   }
   return clusterSettings;

@@ -1,5 +1,5 @@
 /** Exceptions: validated one by one, then applied to the settings of the scopes they name. */
-import { CONTROL_IDS, getControl, isControlId, type ControlId } from '../../controls/index.js';
+import { controlIds, getControl, isControlId, type ControlId } from '../../controls/index.js';
 import { describe } from '../../controls/options.js';
 import { targetKinds } from '../../controls/types.js';
 import type { Diagnostics, KeyPath } from '../../diagnostics.js';
@@ -36,7 +36,7 @@ export function resolveException(d: Diagnostics, ex: unknown, path: KeyPath, now
     if (isControlId(c)) controls.push(c);
     else {
       ok = false;
-      d.error('unknown_control', p, `unknown control ${describe(c)}`, typeof c === 'string' ? hintFor(c, CONTROL_IDS) : undefined);
+      d.error('unknown_control', p, `unknown control ${describe(c)}`, typeof c === 'string' ? hintFor(c, controlIds()) : undefined);
     }
   });
   if (rawControls.length === 0) {
@@ -94,7 +94,12 @@ export function resolveException(d: Diagnostics, ex: unknown, path: KeyPath, now
     } else names = uniqSorted(v as string[]);
   }
   if (images) {
-    const nonPod = controls.filter((c) => targetKinds(getControl(c)));
+    const custom = controls.filter((c) => getControl(c).custom);
+    if (custom.length) {
+      ok = false;
+      d.error('images_for_custom_control', [...path, 'images'], `${custom.join(', ')}: custom controls are excepted by names or namespaces, not images (their check is not per container)`, 'scope the exception by namespaces or names');
+    }
+    const nonPod = controls.filter((c) => targetKinds(getControl(c)) && !getControl(c).custom);
     if (nonPod.length) {
       ok = false;
       d.error('images_for_non_pod_control', [...path, 'images'], `${nonPod.join(', ')} ${nonPod.length > 1 ? 'check' : 'checks'} ${[...new Set(nonPod.flatMap((c) => targetKinds(getControl(c))!.map((k) => k.kind)))].join(', ')} objects, which have no images`, 'scope the exception by namespaces or names');
@@ -206,7 +211,7 @@ export function applyExceptions(
   const settingsIn = (id: ControlId, ns: string | undefined): ControlSettings =>
     (ns !== undefined ? nsSettings.get(ns)?.get(id) : undefined) ?? clusterSettings.get(id)!;
   const effective = new Map<ControlId, ExceptedSettings>();
-  for (const id of CONTROL_IDS) {
+  for (const id of controlIds()) {
     const applyExceptions = (s: ControlSettings, ns: string | undefined): ControlSettings => {
       let out = s;
       for (const ex of exceptions) {

@@ -9,6 +9,9 @@
 import { Diagnostics, type Diagnostic } from '../../diagnostics.js';
 import { describe } from '../../controls/options.js';
 import { resolveCluster } from './cluster.js';
+import { resolveCustomControls } from './custom.js';
+import { withControls } from '../../controls/index.js';
+import type { AnyControl } from '../../controls/types.js';
 import type { ResolvedCluster, ResolveResult } from './types.js';
 import { ClusterSource, checkKeys, isDnsLabel, isObject } from './util.js';
 
@@ -20,7 +23,7 @@ export { DEFAULT_ENGINE_NAMESPACES } from './rollout.js';
 export { DEFAULT_KMS_ENDPOINT } from './control-plane.js';
 export { isObject, stableJson } from './util.js';
 
-const TOP_KEYS = ['name', 'clusters'] as const;
+const TOP_KEYS = ['name', 'clusters', 'customControls'] as const;
 const CLUSTER_KEYS = [
   'profile', 'kubernetesVersion', 'defaultMode', 'exemptNamespaces', 'controls', 'namespaces',
   'exceptions', 'exceptionHorizonDays', 'fixtures', 'gatekeeper', 'kyverno', 'vap', 'controlPlane', 'network', 'resources',
@@ -42,6 +45,11 @@ export function resolveConfig(raw: unknown, opts: { today?: string } = {}): Reso
     return { diagnostics: d.list() };
   }
   checkKeys(d, raw, [], [...TOP_KEYS, ...CLUSTER_KEYS]);
+  const custom = resolveCustomControls(d, raw['customControls']);
+  return withControls(custom, () => resolveClusters(d, raw, now, custom));
+}
+
+function resolveClusters(d: Diagnostics, raw: Record<string, unknown>, now: string, customControls: readonly AnyControl[]): ResolveResult {
   const clusters: ResolvedCluster[] = [];
   const multiCluster = raw['clusters'] !== undefined;
   if (multiCluster) {
@@ -70,7 +78,7 @@ export function resolveConfig(raw: unknown, opts: { today?: string } = {}): Reso
     clusters.push(resolveCluster(d, typeof name === 'string' ? name : 'cluster', new ClusterSource(raw, undefined, []), now));
   }
   const diagnostics = oncePerProblem(d.list());
-  return d.hasErrors ? { diagnostics } : { config: { clusters, multiCluster }, diagnostics };
+  return d.hasErrors ? { diagnostics } : { config: { clusters, multiCluster, customControls }, diagnostics };
 }
 
 

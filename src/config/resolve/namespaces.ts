@@ -1,5 +1,5 @@
 /** Namespace rules (`namespaces.<ns>`: pss level, controls, network, resources) and infrastructure namespaces. */
-import { CONTROL_IDS, getControl, isControlId, type ControlId } from '../../controls/index.js';
+import { controlIds, getControl, isControlId, type ControlId } from '../../controls/index.js';
 import { describe } from '../../controls/options.js';
 import type { PssLevel } from '../../controls/types.js';
 import type { Diagnostics, KeyPath } from '../../diagnostics.js';
@@ -69,7 +69,7 @@ export function resolveNamespaces(
     namespaces.push({ name: ns, pss: exempt ? 'privileged' : nsLevel, exempt, ...(infra.has(ns) && !nsConfigs.get(ns)!.some((c) => c.path[0] === 'namespaces' || c.path[0] === 'clusters') ? { infra: true as const } : {}) });
     const controlEntries = objectLayers(d, cfgs.map((cfg) => ({ value: cfg.value['controls'], path: [...cfg.path, 'controls'] })), 'an object keyed by control id');
     const per = new Map<ControlId, ControlSettings>();
-    for (const id of CONTROL_IDS) {
+    for (const id of controlIds()) {
       const c = getControl(id);
       let s = clusterSettings.get(id)!;
       if (c.pss) {
@@ -92,7 +92,7 @@ export function resolveNamespaces(
     }
     for (const entry of controlEntries) {
       for (const key of Object.keys(entry.value)) {
-        if (!isControlId(key)) d.error('unknown_control', [...entry.path, key], `unknown control "${key}"`, hintFor(key, CONTROL_IDS));
+        if (!isControlId(key)) d.error('unknown_control', [...entry.path, key], `unknown control "${key}"`, hintFor(key, controlIds()));
       }
     }
     nsSettings.set(ns, per);

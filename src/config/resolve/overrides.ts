@@ -1,5 +1,5 @@
 /** PSS overrides (a restricted check replacing its baseline check), applicability by version, and comparing settings. */
-import { CONTROL_IDS, getControl, type ControlId } from '../../controls/index.js';
+import { controlIds, getControl, type ControlId } from '../../controls/index.js';
 import type { AnyControl } from '../../controls/types.js';
 import type { Diagnostics, KeyPath } from '../../diagnostics.js';
 import { minor, type KubernetesVersion } from '../../pss/versions.js';
@@ -56,11 +56,11 @@ export function resolveControls(
 ): ResolvedControl[] {
   const controls: ResolvedControl[] = [];
   const applicable = (c: AnyControl): boolean => c.pss?.since === undefined || minor(version) >= c.pss.since;
-  for (const id of CONTROL_IDS) {
+  for (const id of controlIds()) {
     const c = getControl(id);
     const eff = effective.get(id)!;
     const ok = applicable(c);
-    const overrider = CONTROL_IDS.find((o) => getControl(o).pss?.overrides === id && applicable(getControl(o)));
+    const overrider = controlIds().find((o) => getControl(o).pss?.overrides === id && applicable(getControl(o)));
     const gate = (s: ControlSettings, ns: string | undefined): ControlSettings => {
       if (!ok) return { ...s, enabled: false };
       if (overrider) {
