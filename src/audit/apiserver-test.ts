@@ -42,7 +42,7 @@ import {
 } from '../eval/apiserver.js';
 import type { FixtureConfig } from '../config/types.js';
 import { loadEvaluator, objectsOf, sampleApplies, workloadVariants, type BundleEvaluator } from '../eval/bundle.js';
-import { applyGatekeeperObjects, gatekeeperVerdict, startGatekeeper } from '../eval/gatekeeper-webhook.js';
+import { applyGatekeeperObjects, gatekeeperQuiet, gatekeeperVerdict, startGatekeeper, type RunningGatekeeper } from '../eval/gatekeeper-webhook.js';
 import { applyKyvernoObjects, kyvernoActionsAs, kyvernoVerdict, startKyverno } from '../eval/kyverno-webhook.js';
 import { waitFor, type WebhookVerdict } from '../eval/webhook-process.js';
 import { PROBE, applyPolicies, vapActionsAs, vapVerdict, waitUntilEnforced } from '../eval/vap-apply.js';
@@ -537,8 +537,8 @@ interface WebhookEngineRun {
   /** Waits until the engine answers with the bundle in force, once every engine of the round has started. */
   ready?(): Promise<void>;
   /**
-   * For an engine whose denials were turned into warnings: `true` makes its policies audit only (nothing in
-   * the response), `false` warn again; resolves once the change is in force.
+   * `true` makes the engine's policies audit only (nothing in the response), `false` deny or warn again as in
+   * the round; resolves once the change is in force.
    */
   quiet?(on: boolean): Promise<void>;
   verdict(a: Admission): WebhookVerdict;
@@ -624,9 +624,9 @@ export function warningsState(warnings: readonly string[]): 'complete' | 'cut' |
  * Gatekeeper's denial carries every failing constraint; the API server collects every webhook's and policy's
  * warnings whatever the outcome, so one request shows all three verdicts. Where the API server cut the warnings
  * (over 4,096 characters in all) they compare by the names they start with; where it may have dropped some,
- * the request is sent again once per engine that warns in place of denying, with the other such engines
- * set to audit only (quiet), and where even that leaves too many warnings the request is a failure, never a
- * partial comparison.
+ * the request is sent again once per engine, that engine alone denying or warning and the others set to audit
+ * only (quiet: Gatekeeper's constraints to dryrun, Kyverno's policies and the VAP bindings to Audit), and
+ * where even that leaves too many warnings the request is a failure, never a partial comparison.
  * PSA rejects before webhooks are called, so first every namespace's enforce and warn labels are set to
  * privileged (PSA has been checked above); cases the API server's validation refuses never reach a webhook and
  * are left out.
@@ -683,10 +683,20 @@ async function webhookPhase(
     const celConstraints = new Set(objects.constraints.filter((c) => celKinds.has(c.kind)).map((c) => c.metadata.name));
     const want = (findings: readonly Finding[], action: string): string[] => findings.filter((f) => f.action === action && constraints.has(f.constraint)).map((f) => `${f.constraint}: ${f.message}`);
     const nameOf = (l: string): string => l.slice(0, l.indexOf(': '));
+    let running: RunningGatekeeper | undefined;
     engines.push({
       name: 'Gatekeeper',
       key: 'gatekeeper',
-      start: () => startWithBundle(() => startGatekeeper(cp, options.log), (gk) => applyGatekeeperObjects(cp, gk, objects, options.log)),
+      start: () =>
+        startWithBundle(
+          () => startGatekeeper(cp, options.log),
+          async (gk) => {
+            running = gk;
+            await applyGatekeeperObjects(cp, gk, objects, options.log);
+          },
+        ),
+      // Constraints set to dryrun (quiet) or back to their generated action, in force once the webhook has seen each.
+      quiet: (on) => gatekeeperQuiet(cp, running!, objects.constraints, on),
       verdict: (a) => gatekeeperVerdict(a, constraints),
       expected: (findings) => ({ denies: want(findings, 'deny'), warns: want(findings, 'warn') }),
       differences: (v, e, cut) => {
@@ -769,12 +779,17 @@ async function webhookPhase(
       for (const e of engines) await e.ready?.();
       options.log(`kubeharden: ${engines.map((e) => e.name).join(', ')} in force on the API server (${Math.round((Date.now() - started) / 1000)} s)`);
       const dropped = await sendThrough(toSend, engines, out);
-      // Responses whose warnings the API server may have cut off: sent again with one engine that warns instead of
-      // denying at a time, the others of that kind audit only (Gatekeeper's denial carries its verdict each time).
+      // Responses whose warnings the API server may have cut off: sent again once per engine, that engine alone
+      // denying or warning, the others audit only.
       const quietable = engines.filter((e) => e.quiet);
       if (dropped.length && quietable.length > 1) {
+        const isQuiet = new Map<WebhookEngineRun, boolean>();
         for (const loud of quietable) {
-          for (const e of quietable) await e.quiet!(e !== loud);
+          for (const e of quietable) {
+            if ((isQuiet.get(e) ?? false) === (e !== loud)) continue;
+            await e.quiet!(e !== loud);
+            isQuiet.set(e, e !== loud);
+          }
           await sendThrough(dropped, engines.filter((e) => e === loud || !e.quiet), out);
         }
       }

@@ -184,6 +184,40 @@ export interface GatekeeperObjects {
 
 const name = (o: object): string => String(((o as Obj)['metadata'] as Obj | undefined)?.['name'] ?? '');
 
+/** Waits until this manager's `status.byPod` entry of a constraint has seen its generation and enforces it. */
+async function waitEnforced(cp: RunningControlPlane, gk: RunningGatekeeper, c: object): Promise<void> {
+  const kind = String((c as Obj)['kind']);
+  await waitFor(
+    `constraint ${kind}/${name(c)} enforced by the Gatekeeper webhook`,
+    120_000,
+    async () => {
+      const r = await cp.request('GET', `/apis/constraints.gatekeeper.sh/v1beta1/${kind.toLowerCase()}/${name(c)}`);
+      const entry = byPod(r.body);
+      if (entry && ((entry['errors'] ?? []) as Obj[]).length) throw new EngineError('gatekeeper_apply', `Gatekeeper reports errors for constraint ${kind}/${name(c)}: ${JSON.stringify(entry['errors']).slice(0, 2000)}`);
+      return entry && entry['enforced'] === true && generationSeen(r.body, entry) ? true : undefined;
+    },
+    gk.output,
+  );
+}
+
+const byPod = (o: unknown): Obj | undefined => (((((o as Obj | undefined)?.['status'] as Obj | undefined)?.['byPod'] ?? []) as Obj[]).find((p) => p['id'] === FAKE_POD));
+const generationSeen = (o: unknown, entry: Obj): boolean => Number(entry['observedGeneration'] ?? 0) >= Number((((o as Obj)['metadata'] as Obj)['generation'] as number | undefined) ?? 1);
+
+/**
+ * Sets every constraint that denies or warns as generated to `dryrun` (`quiet`: it says nothing in the
+ * response) or back to its generated action, and waits until the webhook has seen each change.
+ */
+export async function gatekeeperQuiet(cp: RunningControlPlane, gk: RunningGatekeeper, constraints: readonly object[], quiet: boolean): Promise<void> {
+  for (const c of constraints) {
+    const action = String(((c as Obj)['spec'] as Obj | undefined)?.['enforcementAction'] ?? 'deny');
+    if (action !== 'deny' && action !== 'warn') continue;
+    const kind = String((c as Obj)['kind']).toLowerCase();
+    const r = await cp.request('PATCH', `/apis/constraints.gatekeeper.sh/v1beta1/${kind}/${name(c)}`, { spec: { enforcementAction: quiet ? 'dryrun' : action } });
+    if (r.status !== 200) throw new EngineError('gatekeeper_apply', `setting constraint ${name(c)} to ${quiet ? 'dryrun' : action}: HTTP ${r.status}: ${statusMessage(r)}`);
+    await waitEnforced(cp, gk, c);
+  }
+}
+
 /**
  * Applies the bundle's Gatekeeper objects through the API (templates, then the constraints of the kinds
  * they define, then the expansion templates) and waits until the webhook enforces every constraint and
@@ -227,22 +261,7 @@ export async function applyGatekeeperObjects(cp: RunningControlPlane, gk: Runnin
     const r = await cp.request('POST', '/apis/expansion.gatekeeper.sh/v1beta1/expansiontemplate', e);
     if (r.status !== 201) fail(`ExpansionTemplate ${name(e)}`, r);
   }
-  const byPod = (o: unknown): Obj | undefined => (((((o as Obj | undefined)?.['status'] as Obj | undefined)?.['byPod'] ?? []) as Obj[]).find((p) => p['id'] === FAKE_POD));
-  const generationSeen = (o: unknown, entry: Obj): boolean => Number(entry['observedGeneration'] ?? 0) >= Number((((o as Obj)['metadata'] as Obj)['generation'] as number | undefined) ?? 1);
-  for (const c of objects.constraints) {
-    const kind = String((c as Obj)['kind']);
-    await waitFor(
-      `constraint ${kind}/${name(c)} enforced by the Gatekeeper webhook`,
-      120_000,
-      async () => {
-        const r = await cp.request('GET', `/apis/constraints.gatekeeper.sh/v1beta1/${kind.toLowerCase()}/${name(c)}`);
-        const entry = byPod(r.body);
-        if (entry && ((entry['errors'] ?? []) as Obj[]).length) throw new EngineError('gatekeeper_apply', `Gatekeeper reports errors for constraint ${kind}/${name(c)}: ${JSON.stringify(entry['errors']).slice(0, 2000)}`);
-        return entry && entry['enforced'] === true && generationSeen(r.body, entry) ? true : undefined;
-      },
-      gk.output,
-    );
-  }
+  for (const c of objects.constraints) await waitEnforced(cp, gk, c);
   for (const e of objects.expansions) {
     await waitFor(
       `ExpansionTemplate ${name(e)} loaded by Gatekeeper`,
