@@ -42,5 +42,6 @@ export {
   eq, ne, lt, le, gt, ge, startsWith, endsWith, contains, matches, option, oneOf, includes, size, exists, all, and, or, not,
   type Expr, type FieldPath, type ObjectRef, type Option, type PresentType, type ValueType,
 } from './custom/expr.js';
+export { fieldsOf, type Elements, type TypedRef } from './custom/paths.js';
 export { NSA_RECOMMENDATIONS, NSA_SECTIONS, type NsaRecommendation } from './nsa/catalogue.js';
 export type { CoverageReport, CoverageStatus } from './backends/report/index.js';

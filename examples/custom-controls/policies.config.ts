@@ -4,7 +4,7 @@
  * `npx kubeharden build --config examples/custom-controls/policies.config.ts` writes
  * examples/custom-controls/generated/.
  */
-import { defineConfig, defineControl, label, oneOf, option, str } from 'kubeharden';
+import { defineConfig, defineControl, fieldsOf, oneOf, option } from 'kubeharden';
 
 type Obj = Record<string, unknown>;
 
@@ -25,17 +25,22 @@ const deployment = (name: string, own: Obj, template: Obj): Obj => ({
   },
 });
 
+/** What each control matches, shared with `fieldsOf`: its field paths are then typed (and completed) for that object. */
+const workloads = { workloads: true } as const;
+const ingresses = { kinds: ['Ingress'] } as const;
+
 /** Pods, and every workload by its pod template, carry `team` with one of the teams (exact, case-sensitive). */
 const requireTeamLabel = defineControl({
   id: 'require-team-label',
   title: 'Require a team label',
   description: 'Pods (and the pod templates of workloads) must carry the label team with one of the listed teams.',
   severity: 'medium',
-  match: { workloads: true },
+  match: workloads,
   options: { teams: { description: 'The teams a Pod may belong to (exact label values).', default: [] } },
   sampleOptions: { teams: ['payments', 'search'] },
   message: 'Pods must carry the label team with one of the allowed teams.',
-  check: oneOf(label('team'), option('teams')),
+  // The pod template's label `team` (label keys are free; `label('team')` reads the same field).
+  check: oneOf(fieldsOf(workloads).str('metadata.labels.team', ''), option('teams')),
   samples: [
     { name: 'payments', expect: 'allow', object: pod('payments', { team: 'payments' }) },
     { name: 'search', expect: 'allow', object: pod('search', { team: 'search', app: 'search' }) },
@@ -70,11 +75,12 @@ const restrictIngressClass = defineControl({
   description: 'Ingresses must set spec.ingressClassName to one of the allowed classes.',
   severity: 'medium',
   nsa: ['NSA-NET-9'],
-  match: { kinds: ['Ingress'] },
+  match: ingresses,
   options: { classes: { description: 'The allowed Ingress classes (exact names).', default: [] } },
   sampleOptions: { classes: ['internal', 'external'] },
   message: 'Ingresses must set spec.ingressClassName to one of the allowed classes.',
-  check: oneOf(str('spec.ingressClassName', ''), option('classes')),
+  // A path the Ingress schema does not have, or read as another type (`int('spec.ingressClassName', 0)`), is a type error.
+  check: oneOf(fieldsOf(ingresses).str('spec.ingressClassName', ''), option('classes')),
   samples: [
     { name: 'internal', expect: 'allow', object: ingress('internal', { ingressClassName: 'internal' }) },
     { name: 'external', expect: 'allow', object: ingress('external', { ingressClassName: 'external' }) },

@@ -38,6 +38,7 @@
  */
 import { checkText, type Base, type Expr, type Node, type Option, type PresentType, type ValueType } from './ast.js';
 import { checkRegex } from './regex.js';
+import type { Elements, Fields, TypedRef } from './paths.js';
 
 export type { Expr, Option, OptionLists, PresentType, ValueType } from './ast.js';
 export { toRego, type RegoSettings } from './rego.js';
@@ -287,14 +288,16 @@ function quantifier(q: 'exists' | 'all', listExpr: unknown, body: (element: neve
   return make('bool', { k: 'quantifier', q, list: l.node, of, id, body: b.node }, [...l.options, ...b.options]);
 }
 
-/** Whether some element of the list satisfies `body` (false for an empty list). */
+/** Whether some element of the list satisfies `body` (false for an empty list). A typed list (`fieldsOf`) gives typed elements. */
+export function exists<F extends Fields, B extends string = never>(list: Elements<F>, body: (element: TypedRef<F>) => Expr<'bool', B>): Expr<'bool', B>;
 export function exists<A extends string = never, B extends string = never>(list: Expr<'objects', A>, body: (element: ObjectRef) => Expr<'bool', B>): Expr<'bool', A | B>;
 export function exists<A extends string = never, B extends string = never>(list: Expr<'strings', A>, body: (element: Expr<'string'>) => Expr<'bool', B>): Expr<'bool', A | B>;
 export function exists(list: Expr<'objects' | 'strings', string>, body: (element: never) => Expr<'bool', string>): Expr<'bool', string> {
   return quantifier('exists', list, body);
 }
 
-/** Whether every element of the list satisfies `body` (true for an empty list). */
+/** Whether every element of the list satisfies `body` (true for an empty list). A typed list (`fieldsOf`) gives typed elements. */
+export function all<F extends Fields, B extends string = never>(list: Elements<F>, body: (element: TypedRef<F>) => Expr<'bool', B>): Expr<'bool', B>;
 export function all<A extends string = never, B extends string = never>(list: Expr<'objects', A>, body: (element: ObjectRef) => Expr<'bool', B>): Expr<'bool', A | B>;
 export function all<A extends string = never, B extends string = never>(list: Expr<'strings', A>, body: (element: Expr<'string'>) => Expr<'bool', B>): Expr<'bool', A | B>;
 export function all(list: Expr<'objects' | 'strings', string>, body: (element: never) => Expr<'bool', string>): Expr<'bool', string> {
