@@ -16,6 +16,8 @@ import { getControl, isControlId, withControls, type ControlId } from '../src/co
 import { workloadVariants } from '../src/eval/review.js';
 import type { AnyControl } from '../src/controls/types.js';
 import { ROOT, TODAY, runCli, tempProject } from './helpers.js';
+import { defineControl } from '../src/custom/control.js';
+import { hasLabel } from '../src/custom/expr.js';
 
 type Obj = Record<string, unknown>;
 
@@ -91,6 +93,18 @@ describe('examples/custom-controls', () => {
     expect(r.stdout + r.stderr).toMatch(/\d+ passed, 0 failed/);
   });
 
+  it('on a real API server: the samples, as Pods and in every controller, through PSA, Gatekeeper, Kyverno and the VAPs in real admission (kubeharden test --engine apiserver)', { timeout: 600_000 }, () => {
+    const r = runCli(['test', '--config', CONFIG, '--engine', 'apiserver'], ROOT);
+    const out = r.stdout + r.stderr;
+    expect(r.status, out.slice(-4000)).toBe(0);
+    const m = /(\d+) passed, 0 failed/.exec(out);
+    expect(m, out.slice(-4000)).not.toBeNull();
+    expect(Number(m![1])).toBeGreaterThan(900);
+    // The samples the API server refuses as invalid (apiServerRejects) are refused for that reason; the rest go
+    // through all three engines at once.
+    expect(out).toMatch(/\d{3,} requests through Gatekeeper, Kyverno, ValidatingAdmissionPolicy/);
+  });
+
   it('the bundle ships the custom samples in its gator and Kyverno suites, and both engines pass them', { timeout: 600_000 }, async () => {
     const bundle = join(EXAMPLE, 'generated/custom-controls');
     const suite = readFileSync(join(bundle, 'gatekeeper/suite.yaml'), 'utf8');
@@ -113,6 +127,39 @@ describe('custom controls exist only in their own config', () => {
     expect(() => getControl('require-team-label' as ControlId)).toThrow(/unknown control/);
     withControls(controls, () => expect(getControl('require-team-label' as ControlId).title).toBe('Require a team label'));
     expect(() => compile({ controls: { 'require-team-label': 'enforce' } } as never, { today: TODAY })).toThrow(/problem/);
+  });
+});
+
+describe('the profiles a custom control names turn it on', () => {
+  const owner = (profiles?: readonly string[]) =>
+    defineControl({
+      id: 'require-owner-label',
+      title: 'Require an owner label',
+      description: 'Pods must carry the label owner.',
+      severity: 'low',
+      match: { workloads: true },
+      ...(profiles ? { profiles: profiles as never } : {}),
+      message: 'Pods must carry the label owner.',
+      check: hasLabel('owner'),
+      samples: [
+        { name: 'owned', expect: 'allow', object: { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'owned', labels: { owner: 'a' } }, spec: { containers: [] } } },
+        { name: 'unowned', expect: 'deny', object: { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'unowned' }, spec: { containers: [] } } },
+      ],
+    });
+  const enabled = (profile: string, profiles?: readonly string[]): string | undefined =>
+    compile({ name: 'p', profile, kubernetesVersion: '1.37', customControls: [owner(profiles)] } as never, { today: TODAY }).clusters[0]!.ir.controls.find((c) => (c.control as string) === 'require-owner-label')?.instances[0]?.mode;
+
+  it('on in the listed profiles, in the default mode; off in the others and without profiles; a config can still switch it off', () => {
+    expect(enabled('pss-baseline', ['pss-baseline', 'nsa-cisa'])).toBe('enforce');
+    expect(enabled('nsa-cisa', ['pss-baseline', 'nsa-cisa'])).toBe('enforce');
+    expect(enabled('pss-restricted', ['pss-baseline', 'nsa-cisa'])).toBeUndefined();
+    expect(enabled('pss-baseline')).toBeUndefined();
+    const off = compile({ name: 'p', profile: 'pss-baseline', kubernetesVersion: '1.37', customControls: [owner(['pss-baseline'])], controls: { 'require-owner-label': false } } as never, { today: TODAY });
+    expect(off.clusters[0]!.ir.controls.some((c) => (c.control as string) === 'require-owner-label')).toBe(false);
+  });
+
+  it('an unknown profile name is an error of the definition', () => {
+    expect(() => owner(['pss-strict'])).toThrow(/profiles must list profile names \(pss-baseline, pss-restricted, nsa-cisa\)/);
   });
 });
 

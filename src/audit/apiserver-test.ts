@@ -481,14 +481,18 @@ export async function runCases(cp: RunningControlPlane, cc: CompiledCluster, ev:
     if (a.allowed && a.body && typeof a.body === 'object') storedNews.set(c.object, a.body as Obj);
   });
 
-  const predictions = await predictPsa(
-    cases.map((c) =>
+  // Validation proofs (objects the API server refuses as invalid, some not even decodable) get no PSA prediction.
+  const predicted = cases.filter((c) => c.rejects === undefined);
+  const predictedList = await predictPsa(
+    predicted.map((c) =>
       c.operation === 'UPDATE'
         ? { object: storedNews.get(c.object) ?? c.object, ns: c.ns, oldObject: storedOlds.get(c.oldObject!) ?? c.oldObject ?? {} }
         : { object: stored.get(c.object) ?? c.object, ns: c.ns },
     ),
     options.log,
   );
+  const byCase = new Map(predicted.map((c, i) => [c, predictedList[i]!]));
+  const predictions = cases.map((c) => byCase.get(c) ?? NO_PREDICTION);
   const admissions: Admission[] = new Array<Admission>(cases.length);
   const index = new Map(cases.map((c, i) => [c, i]));
   for (const [i, a] of (await mapLimit(updates, limit, async (c): Promise<Admission> => {
@@ -877,6 +881,9 @@ async function relabel(cp: RunningControlPlane, name: string, level: string | nu
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+/** What a validation proof gets in place of a PSA prediction (it is never compared with PSA). */
+const NO_PREDICTION: PsaPrediction = { enforceReasons: [], warnReasons: [], enforceChecks: [], warnChecks: [] };
 
 /** Where objects are created (dry run) to see them as the API server holds them: PSA privileged at every mode. */
 export const STORED_NAMESPACE = 'kubeharden-stored';

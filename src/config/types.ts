@@ -16,7 +16,9 @@ export type { Mode };
  * of that level; `nsa-cisa` is `pss-restricted` plus the NSA/CISA pod controls beyond PSS (all but the opt-in
  * block-ephemeral-containers; allowed-registries once its registries are listed).
  */
-export type ProfileName = 'pss-baseline' | 'pss-restricted' | 'nsa-cisa';
+/** The profiles a config can start from (src/config/resolve/profiles.ts says what each turns on). */
+export const PROFILE_NAMES = ['pss-baseline', 'pss-restricted', 'nsa-cisa'] as const;
+export type ProfileName = (typeof PROFILE_NAMES)[number];
 
 /** A Pod Security Standards level, as used in Pod Security Admission labels. */
 export type PssLevelName = 'privileged' | 'baseline' | 'restricted';

@@ -32,31 +32,11 @@ import { evaluate } from './evaluate.js';
 import { regoString, regoTerm } from './rego.js';
 import { cel, type AnyControl, type Manifest, type ResourceKind, type Severity } from '../controls/types.js';
 import type { OptionSpecs } from '../controls/options.js';
+import { PROFILE_NAMES, type ProfileName } from '../config/types.js';
 
-/** The Kubernetes kinds a custom control can match with `match.kinds`. */
-export const CUSTOM_KINDS = {
-  Pod: { group: '', version: 'v1', kind: 'Pod', resource: 'pods', namespaced: true },
-  Service: { group: '', version: 'v1', kind: 'Service', resource: 'services', namespaced: true },
-  ConfigMap: { group: '', version: 'v1', kind: 'ConfigMap', resource: 'configmaps', namespaced: true },
-  Secret: { group: '', version: 'v1', kind: 'Secret', resource: 'secrets', namespaced: true },
-  ServiceAccount: { group: '', version: 'v1', kind: 'ServiceAccount', resource: 'serviceaccounts', namespaced: true },
-  PersistentVolumeClaim: { group: '', version: 'v1', kind: 'PersistentVolumeClaim', resource: 'persistentvolumeclaims', namespaced: true },
-  Namespace: { group: '', version: 'v1', kind: 'Namespace', resource: 'namespaces', namespaced: false },
-  Deployment: { group: 'apps', version: 'v1', kind: 'Deployment', resource: 'deployments', namespaced: true },
-  StatefulSet: { group: 'apps', version: 'v1', kind: 'StatefulSet', resource: 'statefulsets', namespaced: true },
-  DaemonSet: { group: 'apps', version: 'v1', kind: 'DaemonSet', resource: 'daemonsets', namespaced: true },
-  Job: { group: 'batch', version: 'v1', kind: 'Job', resource: 'jobs', namespaced: true },
-  CronJob: { group: 'batch', version: 'v1', kind: 'CronJob', resource: 'cronjobs', namespaced: true },
-  Ingress: { group: 'networking.k8s.io', version: 'v1', kind: 'Ingress', resource: 'ingresses', namespaced: true },
-  NetworkPolicy: { group: 'networking.k8s.io', version: 'v1', kind: 'NetworkPolicy', resource: 'networkpolicies', namespaced: true },
-  Role: { group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'Role', resource: 'roles', namespaced: true },
-  ClusterRole: { group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'ClusterRole', resource: 'clusterroles', namespaced: false },
-  RoleBinding: { group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'RoleBinding', resource: 'rolebindings', namespaced: true },
-  ClusterRoleBinding: { group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'ClusterRoleBinding', resource: 'clusterrolebindings', namespaced: false },
-} as const satisfies Record<string, ResourceKind>;
+import { CUSTOM_KINDS, type CustomKind } from './kinds.js';
 
-/** A kind `match.kinds` accepts. */
-export type CustomKind = keyof typeof CUSTOM_KINDS;
+export { CUSTOM_KINDS, type CustomKind } from './kinds.js';
 
 /** The workload controllers a `workloads: true` control judges by their pod template, and where it sits. */
 export const WORKLOAD_TEMPLATES = {
@@ -80,6 +60,13 @@ export interface CustomSample {
    * `kinds`, an object of one of them.
    */
   readonly object: Manifest;
+  /**
+   * For an object the Kubernetes API server itself refuses as invalid (a label value that is a number, a
+   * list where a string belongs): a part of its message. `kubeharden test --engine apiserver` then expects
+   * that refusal instead of an admission verdict; the policy engines still judge the object (an older or
+   * unvalidated server, or a manifest audited offline).
+   */
+  readonly apiServerRejects?: string;
 }
 
 /** One option of a custom control: a list of strings, with its default. */
@@ -105,6 +92,11 @@ export interface CustomControlDefinition<Id extends string, O extends string> {
   readonly severity: Severity;
   /** NSA/CISA recommendation ids it implements (e.g. `NSA-POD-3`); they count in the coverage report. */
   readonly nsa?: readonly string[];
+  /**
+   * The profiles that turn it on (a config with one of them has the control in its default mode unless its
+   * `controls` says otherwise); default: none, so it is on only where the config's `controls` sets it.
+   */
+  readonly profiles?: readonly ProfileName[];
   readonly match: CustomMatch;
   /** The options the check reads (`option(name)`): lists of strings, with their defaults. */
   readonly options?: { readonly [K in O]: CustomOption };
@@ -238,6 +230,9 @@ function build<const Id extends string, const O extends string>(def: CustomContr
   if (!['low', 'medium', 'high'].includes(def.severity as string)) throw new CustomControlError(['severity'], 'severity must be low, medium or high');
   const nsa = def.nsa ?? [];
   if (!Array.isArray(nsa) || nsa.some((n) => typeof n !== 'string' || !/^NSA-[A-Z]+-\d+$/.test(n))) throw new CustomControlError(['nsa'], 'nsa must list NSA/CISA recommendation ids such as "NSA-POD-3"');
+  const profiles = def.profiles ?? [];
+  const profileNames: readonly string[] = PROFILE_NAMES;
+  if (!Array.isArray(profiles) || profiles.some((p) => !profileNames.includes(p as string))) throw new CustomControlError(['profiles'], `profiles must list profile names (${profileNames.join(', ')})`);
 
   // What it matches.
   const match = def.match as unknown;
@@ -308,6 +303,7 @@ function build<const Id extends string, const O extends string>(def: CustomContr
     if (s.expect !== 'allow' && s.expect !== 'deny') throw new CustomControlError(['samples', i, 'expect'], 'expect must be "allow" or "deny"');
     const o = s.object as unknown;
     if (!isObj(o)) throw new CustomControlError(['samples', i, 'object'], 'a sample object must be an object');
+    if (s.apiServerRejects !== undefined && (typeof s.apiServerRejects !== 'string' || s.apiServerRejects === '')) throw new CustomControlError(['samples', i, 'apiServerRejects'], 'apiServerRejects is a part of the API server\'s message (a non-empty string)');
     const kind = o['kind'];
     if (typeof kind !== 'string' || !accepted.includes(kind)) throw new CustomControlError(['samples', i, 'object'], `the sample object's kind must be one of ${accepted.join(', ')}, got ${JSON.stringify(kind)}`);
     const k = (CUSTOM_KINDS as Record<string, ResourceKind>)[kind] ?? (kind === 'ReplicaSet' ? { group: 'apps', version: 'v1' } : kind === 'ReplicationController' ? { group: '', version: 'v1' } : undefined);
@@ -328,7 +324,7 @@ exceptions by image do not (the check is not per container). The check, as the C
 ValidatingAdmissionPolicies carry:
 ${celExpression}`;
 
-  const samples = def.samples.map((s) => ({ name: s.name, expect: s.expect, object: s.object, ...(s.object['kind'] === 'Pod' || !workloads ? {} : { podOnly: true }) }));
+  const samples = def.samples.map((s) => ({ name: s.name, expect: s.expect, object: s.object, ...(s.object['kind'] === 'Pod' || !workloads ? {} : { podOnly: true }), ...(s.apiServerRejects !== undefined ? { apiServerRejects: s.apiServerRejects } : {}) }));
   const control: AnyControl = {
     id,
     title,
@@ -337,7 +333,7 @@ ${celExpression}`;
     category: 'Custom controls',
     severity: def.severity,
     nsa: [...nsa],
-    optIn: 'a custom control: on where the config sets it in controls',
+    ...(profiles.length ? {} : { optIn: 'a custom control in no profile: on where the config sets it in controls' }),
     engines: {
       gatekeeper: {
         kind: 'regoModule',
@@ -355,6 +351,9 @@ violation contains {"msg": ${regoString(message)}} if {
       kyverno: cel({ message, expressions: [{ expression: celExpression, message }] }),
     },
     ...(kinds ? { target: { kinds } } : {}),
+    // The whole Pod is checked again when an ephemeral container is added (Pod Security Admission's rule for
+    // that write), in every engine: Gatekeeper sees the write anyway.
+    ...(workloads ? { ephemeralWrites: true } : {}),
     options: specs as OptionSpecs,
     defaults: () => ({ ...defaults }),
     // An option whose default is empty has no sane default: the control cannot be switched on without it.
@@ -365,6 +364,7 @@ violation contains {"msg": ${regoString(message)}} if {
     samples,
     custom: {
       workloads,
+      profiles: [...new Set(profiles)],
       holds: (object, opts) => {
         if (!workloads || !isObj(object)) return evaluate(check, object, opts);
         const template = (WORKLOAD_TEMPLATES as Record<string, readonly string[]>)[String(object['kind'])];

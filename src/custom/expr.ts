@@ -38,7 +38,7 @@
  */
 import { checkText, type Base, type Expr, type Node, type Option, type PresentType, type ValueType } from './ast.js';
 import { checkRegex } from './regex.js';
-import type { Elements, Fields, TypedRef } from './paths.js';
+import type { Elements, Fields, TypedRef } from './typed-ref.js';
 
 export type { Expr, Option, OptionLists, PresentType, ValueType } from './ast.js';
 export { toRego, type RegoSettings } from './rego.js';

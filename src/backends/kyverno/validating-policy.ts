@@ -135,7 +135,7 @@ export function validatingPoliciesFor(
   ];
   // Ephemeral containers are added by UPDATEs of pods/ephemeralcontainers (the Pod as object); the checks
   // that read containers see them there. Background scans see the Pod itself (the main policy).
-  if (variables.some((v) => v.name === 'containers')) {
+  if (variables.some((v) => v.name === 'containers') || control.ephemeralWrites) {
     out.push(
       policy(`${instance.name}${EPHEMERAL_SUFFIX}`, [{ apiGroups: [''], apiVersions: ['v1'], resources: ['pods/ephemeralcontainers'], operations: ['UPDATE'] }], variables, validations, {}, false),
     );

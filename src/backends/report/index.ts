@@ -122,6 +122,12 @@ function markdown(r: CoverageReport): string {
     }
   }
 
+  if (r.customControls?.length) {
+    lines.push('## Custom controls', '', 'The config\'s own controls (`customControls`), checked like the built-in ones.', '', '| Control | Title | NSA/CISA | State | Kyverno | Gatekeeper |', '|---|---|---|---|---|---|');
+    for (const c of r.customControls) lines.push(`| \`${c.id}\` | ${md(c.title)} | ${c.nsa.join(', ') || '—'} | ${c.state} | ${modesText(c.engines.kyverno) || '—'} | ${modesText(c.engines.gatekeeper) || '—'} |`);
+    lines.push('');
+  }
+
   lines.push('## Namespaces', '');
   if (r.psaDefaults) lines.push(`Namespaces without labels get the AdmissionConfiguration defaults: PSA enforce ${r.psaDefaults.enforce}, audit ${r.psaDefaults.audit}, warn ${r.psaDefaults.warn} (${r.psaDefaults.version}).`, '');
   lines.push('| Namespace | Configured | PSA enforce / audit / warn | Differs from the cluster-wide settings | Exceptions |', '|---|---|---|---|---|');

@@ -101,6 +101,11 @@ export interface CoverageReport {
   readonly totals: StatusCounts;
   readonly sections: readonly { readonly id: NsaSectionId; readonly title: string; readonly counts: StatusCounts }[];
   readonly recommendations: readonly RecommendationCoverage[];
+  /**
+   * The config's own controls (`customControls`) the cluster turns on, with the NSA/CISA ids they name (they
+   * count under those recommendations too): absent when there are none.
+   */
+  readonly customControls?: readonly (ControlCoverage & { readonly title: string; readonly nsa: readonly string[] })[];
   readonly psaDefaults?: { readonly enforce: string; readonly audit: string; readonly warn: string; readonly version: string };
   readonly namespaces: readonly NamespaceCoverage[];
   readonly exceptions: readonly {
@@ -287,6 +292,13 @@ export function coverageReport(ir: BundleIR, comment: string): CoverageReport {
     return { id: rec.id, section: rec.section, title: rec.title, summary: rec.summary, enforce: rec.enforce, status, controls, artifacts, gaps };
   });
 
+  const customControls = ir.controls
+    .filter((c) => getControl(c.control).custom !== undefined)
+    .map((c) => {
+      const def = getControl(c.control);
+      return { ...controlCoverage(c.control), title: def.title, nsa: [...def.nsa] };
+    });
+
   const totals = emptyCounts();
   for (const r of recommendations) totals[r.status]++;
   const sections = NSA_SECTIONS.map((s) => {
@@ -352,6 +364,7 @@ export function coverageReport(ir: BundleIR, comment: string): CoverageReport {
     totals,
     sections,
     recommendations,
+    ...(customControls.length ? { customControls } : {}),
     psaDefaults: psa.defaults,
     namespaces,
     exceptions,

@@ -139,7 +139,7 @@ export function vapObjectsFor(id: ControlId, instance: ControlInstance): (Valida
   if (kinds && instance.scope.include && kinds.some((k) => !k.namespaced && k.kind !== 'Namespace')) conditions.push(NAMESPACED_ONLY);
   if (kinds && kinds.some((k) => !k.namespaced)) conditions.push(NOT_THE_API_SERVER);
   const selector = namespaceSelector(instance);
-  const shapes: Shape[] = kinds ? [{ suffix: '', rules: kindRules(kinds, control.target?.subresources ?? []) }] : podShapes(variables.some((v) => v.name === 'containers'));
+  const shapes: Shape[] = kinds ? [{ suffix: '', rules: kindRules(kinds, control.target?.subresources ?? []) }] : podShapes(variables.some((v) => v.name === 'containers') || control.ephemeralWrites === true);
   const out: (ValidatingAdmissionPolicy | ValidatingAdmissionPolicyBinding)[] = [];
   for (const shape of shapes) {
     const name = `${instance.name}${shape.suffix}`;

@@ -49,6 +49,8 @@ export const PROFILES: Record<ProfileName, Profile> = {
 /** Does a profile turn this control on? */
 export function inProfile(profile: ProfileName, id: ControlId): boolean {
   const c = getControl(id);
+  // A custom control names its profiles (src/custom/control.ts).
+  if (c.custom) return c.custom.profiles.includes(profile);
   const p = PROFILES[profile];
   return c.pss !== undefined ? LEVEL_RANK[c.pss.level] <= LEVEL_RANK[p.level] : p.controls.includes(id);
 }
