@@ -35,6 +35,31 @@ async function exampleCases(): Promise<{ controls: readonly AnyControl[]; cases:
   return { controls, cases };
 }
 
+/**
+ * `kubeharden audit --config <config> --engine <engine>` over the cases: the verdicts of each engine (every
+ * one for `all`) that differ from the expected ones. Nothing else in the baseline profile may deny a case.
+ */
+function auditWrong(config: string, engine: 'all' | 'kyverno', cases: readonly { control: string; object: Obj; expect: 'allow' | 'deny' }[]): string[] {
+  const dir = mkdtempSync(join(tmpdir(), 'kubeharden-custom-'));
+  const file = join(dir, 'samples.yaml');
+  writeFileSync(file, cases.map((c) => dump(c.object)).join('---\n'));
+  const r = runCli(['audit', '--config', config, '--engine', engine, '--format', 'json', '--fail-on', 'never', file], ROOT);
+  expect(r.status, r.stderr).toBe(0);
+  const report = JSON.parse(r.stdout) as { errors: unknown[]; resources: { index: number; violations: { control: string; engine: string }[] }[] };
+  expect(report.errors).toEqual([]);
+  const wrong: string[] = [];
+  for (const [i, c] of cases.entries()) {
+    const res = report.resources.find((x) => x.index === i)!;
+    for (const e of engine === 'all' ? ['wasm', 'gator', 'kyverno', 'vap'] : [engine]) {
+      const got = res.violations.some((v) => v.engine === e && v.control === c.control) ? 'deny' : 'allow';
+      if (got !== c.expect) wrong.push(`${e} ${c.control} ${String(c.object['kind'])}/${String((c.object['metadata'] as Obj)['name'])}: ${got}`);
+    }
+    const others = res.violations.filter((v) => v.control !== c.control);
+    if (others.length) wrong.push(`${String(c.object['kind'])}/${String((c.object['metadata'] as Obj)['name'])} also violates ${others.map((v) => `${v.engine}:${v.control}`).join(', ')}`);
+  }
+  return wrong;
+}
+
 describe('examples/custom-controls', () => {
   it('the committed bundle is what the config builds', () => {
     const r = runCli(['build', '--check', '--config', CONFIG], ROOT);
@@ -64,25 +89,8 @@ describe('examples/custom-controls', () => {
     const { cases } = await exampleCases();
     // 12 Pod samples × 8 (the Pod and 7 workload controllers) + 3 Deployments + 10 Ingresses.
     expect(cases).toHaveLength(109);
-    const dir = mkdtempSync(join(tmpdir(), 'kubeharden-custom-'));
-    const file = join(dir, 'samples.yaml');
-    writeFileSync(file, cases.map((c) => dump(c.object)).join('---\n'));
-    const r = runCli(['audit', '--config', CONFIG, '--engine', 'all', '--format', 'json', '--fail-on', 'never', file], ROOT);
-    expect(r.status, r.stderr).toBe(0);
-    const report = JSON.parse(r.stdout) as { errors: unknown[]; resources: { index: number; violations: { control: string; engine: string }[] }[] };
-    expect(report.errors).toEqual([]);
-    const wrong: string[] = [];
-    for (const [i, c] of cases.entries()) {
-      const res = report.resources.find((x) => x.index === i)!;
-      for (const engine of ['wasm', 'gator', 'kyverno', 'vap']) {
-        const got = res.violations.some((v) => v.engine === engine && v.control === c.control) ? 'deny' : 'allow';
-        if (got !== c.expect) wrong.push(`${engine} ${c.control} ${String(c.object['kind'])}/${String((c.object['metadata'] as Obj)['name'])}: ${got}`);
-      }
-      // Nothing else in the baseline profile denies the samples.
-      expect(res.violations.filter((v) => v.control !== c.control)).toEqual([]);
-    }
-    expect(wrong).toEqual([]);
     expect(cases.filter((c) => c.expect === 'deny')).toHaveLength(90);
+    expect(auditWrong(CONFIG, 'all', cases)).toEqual([]);
   });
 
   it('kubeharden test runs the custom samples (and fails when the bundle denies one it should allow)', { timeout: 300_000 }, () => {
@@ -103,6 +111,43 @@ describe('examples/custom-controls', () => {
       expect(k.code, k.stdout + k.stderr).toBe(0);
       expect(k.stdout).toMatch(/Test Summary: \d+ tests passed and 0 tests failed/);
     }
+  });
+});
+
+describe('examples/custom-controls with kyverno.policyType ClusterPolicy', () => {
+  /** The example's config with `kyverno: { policyType: 'ClusterPolicy' }`, beside it (it imports nothing relative). */
+  function clusterPolicyConfig(): string {
+    const source = readFileSync(CONFIG, 'utf8');
+    const changed = source.replace('  vap: { enabled: true },\n', "  vap: { enabled: true },\n  kyverno: { policyType: 'ClusterPolicy' },\n");
+    expect(changed).not.toBe(source);
+    const dir = tempProject({ 'policies.config.ts': changed });
+    return join(dir, 'policies.config.ts');
+  }
+
+  it('builds the custom controls as ClusterPolicies whose samples pass kyverno test, and the Kyverno CLI gives every sample its verdict', { timeout: 600_000 }, async () => {
+    const config = clusterPolicyConfig();
+    const out = join(config, '..', 'generated');
+    const b = runCli(['build', '--config', config], ROOT);
+    expect(b.status, b.stderr).toBe(0);
+    const bundle = join(out, 'custom-controls');
+    for (const id of ['require-team-label', 'restrict-ingress-class']) {
+      const policy = readFileSync(join(bundle, 'kyverno', `${id}.yaml`), 'utf8');
+      expect(policy).toContain('kind: ClusterPolicy');
+      expect(policy).toContain('cel:');
+    }
+    const { capture, ensureEngine } = await import('../src/engines/index.js');
+    const kyverno = await ensureEngine('kyverno', () => {});
+    // Without --warnings-as-errors: Kyverno 1.19 warns that ClusterPolicy is deprecated.
+    for (const [id, tests] of [['require-team-label', 29], ['restrict-ingress-class', 10]] as const) {
+      const k = await capture(kyverno, ['test', join(bundle, 'kyverno/samples', id)]);
+      expect(k.code, k.stdout + k.stderr).toBe(0);
+      expect(k.stdout).toContain(`Test Summary: ${tests} tests passed and 0 tests failed`);
+    }
+    // Every sample and every workload variant of the Pod samples (autogen rules for six controllers, the
+    // CronJob rule, ReplicationController), through kyverno apply.
+    const { cases } = await exampleCases();
+    expect(cases).toHaveLength(109);
+    expect(auditWrong(config, 'kyverno', cases)).toEqual([]);
   });
 });
 
