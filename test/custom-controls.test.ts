@@ -8,7 +8,7 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dump } from 'js-yaml';
+import { dump, load } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { compile } from '../src/compile.js';
 import { loadConfig } from '../src/config/load.js';
@@ -83,6 +83,27 @@ describe('examples/custom-controls', () => {
     expect(result.output.get('custom-controls/vap/require-team-label.yaml')).toContain('require-team-label.cronjobs');
     // The options reach every target: literal lists per instance (CEL), the Constraint's parameters (Rego).
     expect(result.output.get('custom-controls/gatekeeper/constraints/require-team-label.yaml')).toMatch(/teams:\n\s+- payments\n\s+- search/);
+  });
+
+  it('gives custom pod controls no exemptImages parameter or variable (the config refuses image exceptions for them)', async () => {
+    const result = compile(await loadConfig(CONFIG), { today: TODAY });
+    /** The template's parameter names and its CEL block's variable names. */
+    const template = (id: string): { params: string[]; variables: string[] } => {
+      const t = load(result.output.get(`custom-controls/gatekeeper/templates/${id}.yaml`)!) as {
+        spec: { crd: { spec: { validation: { openAPIV3Schema: { properties: Record<string, unknown> } } } }; targets: { code: { engine: string; source: { variables?: { name: string }[] } }[] }[] };
+      };
+      const cel = t.spec.targets[0]!.code.find((c) => c.engine === 'K8sNativeValidation')!;
+      return { params: Object.keys(t.spec.crd.spec.validation.openAPIV3Schema.properties), variables: (cel.source.variables ?? []).map((v) => v.name) };
+    };
+    expect(template('require-team-label')).toEqual({ params: ['exemptNames', 'teams'], variables: ['constraintParams', 'exemptNames', 'objectNames', 'nameExempt', 'teams'] });
+    for (const f of ['kyverno/require-team-label.yaml', 'kyverno/samples/require-team-label/policy.yaml', 'vap/require-team-label.yaml']) {
+      expect(result.output.get(`custom-controls/${f}`), f).toBeDefined();
+      expect(result.output.get(`custom-controls/${f}`), f).not.toContain('exemptImages');
+    }
+    // A built-in pod control keeps it.
+    expect(template('disallow-host-path').params).toContain('exemptImages');
+    expect(template('disallow-host-path').variables).toContain('exemptImages');
+    for (const f of ['kyverno', 'vap']) expect(result.output.get(`custom-controls/${f}/disallow-host-path.yaml`)).toContain('exemptImages');
   });
 
   it('every sample gets its verdict from wasm, gator, kyverno and the VAP oracle, with no disagreement (audit --engine all)', { timeout: 600_000 }, async () => {
