@@ -221,8 +221,46 @@ describe('a broken custom control is an error at file:line:column, and nothing i
       const dir = brokenProject(check, extra, id);
       const r = runCli(['build'], dir);
       expect(r.stderr).toMatch(message);
+      // Only that error: a control whose definition was refused is not also an unknown control in `controls`.
+      expect(r.stderr).not.toMatch(/unknown_control/);
+      if (extra !== 'contradict' && !/look-behind/.test(what)) expect(r.stderr).toMatch(/kubeharden: 1 error\(s\) in policies\.config\.ts; nothing was written/);
       expect(r.status).not.toBe(0);
       expect(existsSync(join(dir, 'generated'))).toBe(false);
     });
   }
+
+  it('a refused definition named in controls, namespaces, exceptions and fixtures is reported once, at the definition', () => {
+    const dir = tempProject({
+      'policies.config.ts': `import { defineConfig, defineControl, label, oneOf } from 'kubeharden';
+
+const owner = defineControl({
+  id: 'require-owner',
+  title: 'Require an owner',
+  description: 'Pods must carry the label owner.',
+  severity: 'low',
+  match: { workloads: true },
+  message: 'Pods must carry the label owner.',
+  check: oneOf(label('owner'), ['a']),
+  samples: [],
+});
+
+export default defineConfig({
+  customControls: [owner],
+  controls: { 'require-owner': 'enforce' },
+  namespaces: { apps: { controls: { 'require-owner': 'audit' } } },
+  exceptions: [{ control: 'require-owner', namespaces: ['apps'], reason: 'r', expires: '2027-01-01' }],
+  fixtures: [{ file: 'pod.yaml', expect: { 'require-owner': 'deny' } }],
+});
+`,
+      'pod.yaml': 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers: []\n',
+    });
+    const r = runCli(['build'], dir);
+    expect(r.stderr).toMatch(/policies\.config\.ts:11:3 invalid_custom_control custom control require-owner: samples need at least one object the check must allow/);
+    expect(r.stderr).not.toMatch(/unknown_control/);
+    expect(r.stderr).toMatch(/kubeharden: 1 error\(s\) in policies\.config\.ts; nothing was written/);
+    expect(r.status).not.toBe(0);
+    // A mistyped id is still an unknown control.
+    writeFileSync(join(dir, 'policies.config.ts'), readFileSync(join(dir, 'policies.config.ts'), 'utf8').replace("controls: { 'require-owner': 'enforce' }", "controls: { 'require-ownr': 'enforce' }"));
+    expect(runCli(['build'], dir).stderr).toMatch(/unknown_control unknown control "require-ownr"/);
+  });
 });
