@@ -31,10 +31,11 @@ import { OPTIONS, corpusCases, corpusExprs, evalRego, type CorpusCase, type Corp
 
 /**
  * How many generated objects gator and the Kyverno CLI evaluate (the first ones; every hand-written object
- * too); opa and the WASM build take all 1,012 in a few seconds. Measured on a 2-core machine: gator about
- * 0.35 ms per evaluation with Rego and 0.2 ms with CEL; the Kyverno CLI compiles every policy for every
- * resource, about 4 ms per evaluation (0.34 s per object with the 79 policies, two runs at a time), so all
- * 1,012 objects would take about 6 minutes. These sizes keep the file near 45 s; it prints its figures.
+ * too); opa and the WASM build take all 1,012 in a few seconds. Measured on a shared 2-core machine at a
+ * quiet moment: gator about 0.3 ms per evaluation with Rego and 0.16 ms with CEL; the Kyverno CLI compiles
+ * every policy for every resource, about 5 ms per evaluation (0.4 s per object with the 79 policies, two runs
+ * at a time), so all 1,012 objects would take about 7 minutes. These sizes keep the file near 45 s (several
+ * times that on a busy machine); it prints its figures.
  */
 const GATOR_GENERATED = 500;
 const KYVERNO_GENERATED = 52;
