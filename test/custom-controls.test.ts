@@ -8,7 +8,7 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dump } from 'js-yaml';
+import { dump, load } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { compile } from '../src/compile.js';
 import { loadConfig } from '../src/config/load.js';
@@ -37,6 +37,31 @@ async function exampleCases(): Promise<{ controls: readonly AnyControl[]; cases:
   return { controls, cases };
 }
 
+/**
+ * `kubeharden audit --config <config> --engine <engine>` over the cases: the verdicts of each engine (every
+ * one for `all`) that differ from the expected ones. Nothing else in the baseline profile may deny a case.
+ */
+function auditWrong(config: string, engine: 'all' | 'kyverno', cases: readonly { control: string; object: Obj; expect: 'allow' | 'deny' }[]): string[] {
+  const dir = mkdtempSync(join(tmpdir(), 'kubeharden-custom-'));
+  const file = join(dir, 'samples.yaml');
+  writeFileSync(file, cases.map((c) => dump(c.object)).join('---\n'));
+  const r = runCli(['audit', '--config', config, '--engine', engine, '--format', 'json', '--fail-on', 'never', file], ROOT);
+  expect(r.status, r.stderr).toBe(0);
+  const report = JSON.parse(r.stdout) as { errors: unknown[]; resources: { index: number; violations: { control: string; engine: string }[] }[] };
+  expect(report.errors).toEqual([]);
+  const wrong: string[] = [];
+  for (const [i, c] of cases.entries()) {
+    const res = report.resources.find((x) => x.index === i)!;
+    for (const e of engine === 'all' ? ['wasm', 'gator', 'kyverno', 'vap'] : [engine]) {
+      const got = res.violations.some((v) => v.engine === e && v.control === c.control) ? 'deny' : 'allow';
+      if (got !== c.expect) wrong.push(`${e} ${c.control} ${String(c.object['kind'])}/${String((c.object['metadata'] as Obj)['name'])}: ${got}`);
+    }
+    const others = res.violations.filter((v) => v.control !== c.control);
+    if (others.length) wrong.push(`${String(c.object['kind'])}/${String((c.object['metadata'] as Obj)['name'])} also violates ${others.map((v) => `${v.engine}:${v.control}`).join(', ')}`);
+  }
+  return wrong;
+}
+
 describe('examples/custom-controls', () => {
   it('the committed bundle is what the config builds', () => {
     const r = runCli(['build', '--check', '--config', CONFIG], ROOT);
@@ -62,29 +87,33 @@ describe('examples/custom-controls', () => {
     expect(result.output.get('custom-controls/gatekeeper/constraints/require-team-label.yaml')).toMatch(/teams:\n\s+- payments\n\s+- search/);
   });
 
+  it('gives custom pod controls no exemptImages parameter or variable (the config refuses image exceptions for them)', async () => {
+    const result = compile(await loadConfig(CONFIG), { today: TODAY });
+    /** The template's parameter names and its CEL block's variable names. */
+    const template = (id: string): { params: string[]; variables: string[] } => {
+      const t = load(result.output.get(`custom-controls/gatekeeper/templates/${id}.yaml`)!) as {
+        spec: { crd: { spec: { validation: { openAPIV3Schema: { properties: Record<string, unknown> } } } }; targets: { code: { engine: string; source: { variables?: { name: string }[] } }[] }[] };
+      };
+      const cel = t.spec.targets[0]!.code.find((c) => c.engine === 'K8sNativeValidation')!;
+      return { params: Object.keys(t.spec.crd.spec.validation.openAPIV3Schema.properties), variables: (cel.source.variables ?? []).map((v) => v.name) };
+    };
+    expect(template('require-team-label')).toEqual({ params: ['exemptNames', 'teams'], variables: ['constraintParams', 'exemptNames', 'objectNames', 'nameExempt', 'teams'] });
+    for (const f of ['kyverno/require-team-label.yaml', 'kyverno/samples/require-team-label/policy.yaml', 'vap/require-team-label.yaml']) {
+      expect(result.output.get(`custom-controls/${f}`), f).toBeDefined();
+      expect(result.output.get(`custom-controls/${f}`), f).not.toContain('exemptImages');
+    }
+    // A built-in pod control keeps it.
+    expect(template('disallow-host-path').params).toContain('exemptImages');
+    expect(template('disallow-host-path').variables).toContain('exemptImages');
+    for (const f of ['kyverno', 'vap']) expect(result.output.get(`custom-controls/${f}/disallow-host-path.yaml`)).toContain('exemptImages');
+  });
+
   it('every sample gets its verdict from wasm, gator, kyverno and the VAP oracle, with no disagreement (audit --engine all)', { timeout: 600_000 }, async () => {
     const { cases } = await exampleCases();
     // 12 Pod samples × 8 (the Pod and 7 workload controllers) + 3 Deployments + 10 Ingresses.
     expect(cases).toHaveLength(109);
-    const dir = mkdtempSync(join(tmpdir(), 'kubeharden-custom-'));
-    const file = join(dir, 'samples.yaml');
-    writeFileSync(file, cases.map((c) => dump(c.object)).join('---\n'));
-    const r = runCli(['audit', '--config', CONFIG, '--engine', 'all', '--format', 'json', '--fail-on', 'never', file], ROOT);
-    expect(r.status, r.stderr).toBe(0);
-    const report = JSON.parse(r.stdout) as { errors: unknown[]; resources: { index: number; violations: { control: string; engine: string }[] }[] };
-    expect(report.errors).toEqual([]);
-    const wrong: string[] = [];
-    for (const [i, c] of cases.entries()) {
-      const res = report.resources.find((x) => x.index === i)!;
-      for (const engine of ['wasm', 'gator', 'kyverno', 'vap']) {
-        const got = res.violations.some((v) => v.engine === engine && v.control === c.control) ? 'deny' : 'allow';
-        if (got !== c.expect) wrong.push(`${engine} ${c.control} ${String(c.object['kind'])}/${String((c.object['metadata'] as Obj)['name'])}: ${got}`);
-      }
-      // Nothing else in the baseline profile denies the samples.
-      expect(res.violations.filter((v) => v.control !== c.control)).toEqual([]);
-    }
-    expect(wrong).toEqual([]);
     expect(cases.filter((c) => c.expect === 'deny')).toHaveLength(90);
+    expect(auditWrong(CONFIG, 'all', cases)).toEqual([]);
   });
 
   it('kubeharden test runs the custom samples (and fails when the bundle denies one it should allow)', { timeout: 300_000 }, () => {
@@ -117,6 +146,43 @@ describe('examples/custom-controls', () => {
       expect(k.code, k.stdout + k.stderr).toBe(0);
       expect(k.stdout).toMatch(/Test Summary: \d+ tests passed and 0 tests failed/);
     }
+  });
+});
+
+describe('examples/custom-controls with kyverno.policyType ClusterPolicy', () => {
+  /** The example's config with `kyverno: { policyType: 'ClusterPolicy' }`, beside it (it imports nothing relative). */
+  function clusterPolicyConfig(): string {
+    const source = readFileSync(CONFIG, 'utf8');
+    const changed = source.replace('  vap: { enabled: true },\n', "  vap: { enabled: true },\n  kyverno: { policyType: 'ClusterPolicy' },\n");
+    expect(changed).not.toBe(source);
+    const dir = tempProject({ 'policies.config.ts': changed });
+    return join(dir, 'policies.config.ts');
+  }
+
+  it('builds the custom controls as ClusterPolicies whose samples pass kyverno test, and the Kyverno CLI gives every sample its verdict', { timeout: 600_000 }, async () => {
+    const config = clusterPolicyConfig();
+    const out = join(config, '..', 'generated');
+    const b = runCli(['build', '--config', config], ROOT);
+    expect(b.status, b.stderr).toBe(0);
+    const bundle = join(out, 'custom-controls');
+    for (const id of ['require-team-label', 'restrict-ingress-class']) {
+      const policy = readFileSync(join(bundle, 'kyverno', `${id}.yaml`), 'utf8');
+      expect(policy).toContain('kind: ClusterPolicy');
+      expect(policy).toContain('cel:');
+    }
+    const { capture, ensureEngine } = await import('../src/engines/index.js');
+    const kyverno = await ensureEngine('kyverno', () => {});
+    // Without --warnings-as-errors: Kyverno 1.19 warns that ClusterPolicy is deprecated.
+    for (const [id, tests] of [['require-team-label', 29], ['restrict-ingress-class', 10]] as const) {
+      const k = await capture(kyverno, ['test', join(bundle, 'kyverno/samples', id)]);
+      expect(k.code, k.stdout + k.stderr).toBe(0);
+      expect(k.stdout).toContain(`Test Summary: ${tests} tests passed and 0 tests failed`);
+    }
+    // Every sample and every workload variant of the Pod samples (autogen rules for six controllers, the
+    // CronJob rule, ReplicationController), through kyverno apply.
+    const { cases } = await exampleCases();
+    expect(cases).toHaveLength(109);
+    expect(auditWrong(config, 'kyverno', cases)).toEqual([]);
   });
 });
 
@@ -202,8 +268,46 @@ describe('a broken custom control is an error at file:line:column, and nothing i
       const dir = brokenProject(check, extra, id);
       const r = runCli(['build'], dir);
       expect(r.stderr).toMatch(message);
+      // Only that error: a control whose definition was refused is not also an unknown control in `controls`.
+      expect(r.stderr).not.toMatch(/unknown_control/);
+      if (extra !== 'contradict' && !/look-behind/.test(what)) expect(r.stderr).toMatch(/kubeharden: 1 error\(s\) in policies\.config\.ts; nothing was written/);
       expect(r.status).not.toBe(0);
       expect(existsSync(join(dir, 'generated'))).toBe(false);
     });
   }
+
+  it('a refused definition named in controls, namespaces, exceptions and fixtures is reported once, at the definition', () => {
+    const dir = tempProject({
+      'policies.config.ts': `import { defineConfig, defineControl, label, oneOf } from 'kubeharden';
+
+const owner = defineControl({
+  id: 'require-owner',
+  title: 'Require an owner',
+  description: 'Pods must carry the label owner.',
+  severity: 'low',
+  match: { workloads: true },
+  message: 'Pods must carry the label owner.',
+  check: oneOf(label('owner'), ['a']),
+  samples: [],
+});
+
+export default defineConfig({
+  customControls: [owner],
+  controls: { 'require-owner': 'enforce' },
+  namespaces: { apps: { controls: { 'require-owner': 'audit' } } },
+  exceptions: [{ control: 'require-owner', namespaces: ['apps'], reason: 'r', expires: '2027-01-01' }],
+  fixtures: [{ file: 'pod.yaml', expect: { 'require-owner': 'deny' } }],
+});
+`,
+      'pod.yaml': 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers: []\n',
+    });
+    const r = runCli(['build'], dir);
+    expect(r.stderr).toMatch(/policies\.config\.ts:11:3 invalid_custom_control custom control require-owner: samples need at least one object the check must allow/);
+    expect(r.stderr).not.toMatch(/unknown_control/);
+    expect(r.stderr).toMatch(/kubeharden: 1 error\(s\) in policies\.config\.ts; nothing was written/);
+    expect(r.status).not.toBe(0);
+    // A mistyped id is still an unknown control.
+    writeFileSync(join(dir, 'policies.config.ts'), readFileSync(join(dir, 'policies.config.ts'), 'utf8').replace("controls: { 'require-owner': 'enforce' }", "controls: { 'require-ownr': 'enforce' }"));
+    expect(runCli(['build'], dir).stderr).toMatch(/unknown_control unknown control "require-ownr"/);
+  });
 });

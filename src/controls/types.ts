@@ -337,6 +337,15 @@ export function targetKinds(c: Pick<AnyControl, 'target'>): readonly ResourceKin
 }
 
 /**
+ * Whether exceptions by image apply to a control: pod controls, whose checks go container by container. Not
+ * to controls of other kinds, nor to custom controls (their check is not per container: the config refuses
+ * image exceptions for them), so their templates and rules carry no `exemptImages`.
+ */
+export function takesImageExceptions(c: Pick<AnyControl, 'target' | 'custom'>): boolean {
+  return !targetKinds(c) && !c.custom;
+}
+
+/**
  * False for a control whose check needs an outside service (verify-image-signatures: the registry): it has
  * no samples and stays out of the offline suites (the bundle's engine suites, `kubeharden test`, audits).
  */

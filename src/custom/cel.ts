@@ -6,7 +6,8 @@
  *   no CEL identifiers) ending in `.orValue(dyn(null))`; optional selection yields none on a string,
  *   number, boolean or null, but fails on a list, so every proper prefix of a longer path is first checked
  *   not to be a list (`&&` is false as soon as one check is, whatever the others give);
- * - the value is then used only when `type(v)` is the wanted type, else the default;
+ * - the value is then used only when `type(v)` is the wanted type, else the default (an int may also be a
+ *   double holding an integer: see integralDouble);
  * - lists keep only the elements of the wanted type (`filter`), so quantifier bodies read strings or maps.
  * Element variables are named `kh<n>` and the filter variable `kh_f`.
  *
@@ -27,6 +28,16 @@ export interface CelSettings {
 }
 
 const CEL_TYPE: Readonly<Record<PresentType, string>> = { string: 'string', int: 'int', bool: 'bool', list: 'list', object: 'map' };
+
+/**
+ * Whether `v` is a double holding an integer of at most 2^53 in magnitude, the range a double holds exactly.
+ * The Kyverno CLI (1.19) decodes every JSON number of a resource as a double, and the API server a number
+ * written with a fraction or exponent (`3.0`): Rego reads both as the integer, so CEL must too. `&&` is false
+ * as soon as one operand is, so `int(v)` is never reached with a value out of range (an error).
+ */
+function integralDouble(v: string): string {
+  return `(type(${v}) == double && ${v} >= -9007199254740992.0 && ${v} <= 9007199254740992.0 && double(int(${v})) == ${v})`;
+}
 
 /**
  * The CEL expression for a boolean expression: true when it holds for the object, false otherwise (the
@@ -68,10 +79,14 @@ export function celTerm(expr: Expr<'bool', string>, settings: { readonly object:
         return literal(n.value);
       case 'field': {
         const v = value(n.base, n.path);
+        if (n.as === 'int') return `(type(${v}) == int ? ${v} : ${integralDouble(v)} ? int(${v}) : ${literal(n.fallback)})`;
         return `(type(${v}) == ${CEL_TYPE[n.as]} ? ${v} : ${literal(n.fallback)})`;
       }
-      case 'present':
-        return `(type(${value(n.base, n.path)}) == ${CEL_TYPE[n.as]})`;
+      case 'present': {
+        const v = value(n.base, n.path);
+        if (n.as === 'int') return `(type(${v}) == int || ${integralDouble(v)})`;
+        return `(type(${v}) == ${CEL_TYPE[n.as]})`;
+      }
       case 'list': {
         const v = value(n.base, n.path);
         return `(type(${v}) == list ? ${v}.filter(kh_f, type(kh_f) == ${n.of === 'string' ? 'string' : 'map'}) : [])`;

@@ -24,7 +24,7 @@
  * Pure: no I/O.
  */
 import { getControl, type ControlId } from '../../controls/index.js';
-import { targetKinds } from '../../controls/types.js';
+import { takesImageExceptions, targetKinds } from '../../controls/types.js';
 import { allowKeysOf } from '../../config/allow.js';
 import { listOr, variableRefs } from '../../lang/cel/cel.js';
 import { rewriteOutsideLiterals } from '../../lang/cel/pod-template.js';
@@ -96,7 +96,7 @@ export function celSource(id: ControlId, generateVAP: boolean): CelSource {
   // the Constraint's parameters. ruleVariables checks that every variable read is defined before it.
   const placeholders = Object.fromEntries(Object.keys(paramTypes).map((k) => [k, false]));
   const kyvernoVars = ruleVariables(id, { params: placeholders, exemptImages: [], allowances: [] }, check);
-  const fromParams = new Set([...Object.keys(paramTypes), 'allowances', ...(podControl ? ['exemptImages'] : [])]);
+  const fromParams = new Set([...Object.keys(paramTypes), 'allowances', ...(takesImageExceptions(control) ? ['exemptImages'] : [])]);
   const vars: CelVariable[] = [PARAMS, { name: 'exemptNames', expression: paramRead('exemptNames', 'list') }, OBJECT_NAMES, NAME_EXEMPT];
   for (const v of kyvernoVars) {
     if (fromParams.has(v.name)) vars.push({ name: v.name, expression: paramRead(v.name, v.name in paramTypes ? paramTypes[v.name]! : 'list') });

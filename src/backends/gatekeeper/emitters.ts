@@ -1,6 +1,6 @@
 /** Gatekeeper objects for one control: its ConstraintTemplate and one Constraint per instance. */
 import { getControl, type ControlId } from '../../controls/index.js';
-import { targetKinds, type ParamType } from '../../controls/types.js';
+import { takesImageExceptions, targetKinds, type ParamType } from '../../controls/types.js';
 import type { Mode } from '../../config/types.js';
 import type { ControlInstance } from '../../ir/types.js';
 import { gatekeeperKind } from '../../names.js';
@@ -40,7 +40,7 @@ export function constraintTemplate(id: ControlId, regoVersion: 'v1' | 'v0', pack
   const properties: Record<string, JsonSchema> = kinds
     ? { exemptNames: { type: 'array', description: `${kinds.map((k) => k.kind).join(' and ')} objects excepted by name: exact names or prefixes ending in "*".`, items: { type: 'string' } } }
     : {
-        exemptImages: { type: 'array', description: 'Images excepted from this control: exact references or prefixes ending in "*".', items: { type: 'string' } },
+        ...(takesImageExceptions(c) ? { exemptImages: { type: 'array', description: 'Images excepted from this control: exact references or prefixes ending in "*".', items: { type: 'string' } } } : {}),
         exemptNames: { type: 'array', description: 'Pods and workloads excepted by name: exact names or prefixes ending in "*".', items: { type: 'string' } },
       };
   const allowKeys = allowKeysOf(id);

@@ -15,7 +15,7 @@
 import { getControl, type ControlId } from '../../controls/index.js';
 import type { ControlInstance, BundleIR, Params } from '../../ir/types.js';
 import type { Mode } from '../../config/types.js';
-import { targetKinds, type Unsupported } from '../../controls/types.js';
+import { takesImageExceptions, targetKinds, type Unsupported } from '../../controls/types.js';
 import type { BackendFile } from '../types.js';
 import { celLiteral, isCelIdentifier, variableRefs } from '../../lang/cel/cel.js';
 import { SHARED_VARIABLES } from '../../lang/cel/pod.js';
@@ -257,8 +257,8 @@ function rule(id: ControlId, instance: ControlInstance, check: CelCheck | ImageV
  * is defined twice, so a mistake in a check fails the build rather than the cluster.
  */
 export function ruleVariables(id: ControlId, instance: Pick<ControlInstance, 'params' | 'exemptImages'> & Partial<Pick<ControlInstance, 'allowances'>>, check: CelCheck): CelVariable[] {
-  // Image exceptions only exist for pod controls.
-  const literals: CelVariable[] = targetKinds(getControl(id)) ? [] : [{ name: 'exemptImages', expression: celLiteral(instance.exemptImages) }];
+  // Image exceptions only exist for pod controls (not custom ones).
+  const literals: CelVariable[] = takesImageExceptions(getControl(id)) ? [{ name: 'exemptImages', expression: celLiteral(instance.exemptImages) }] : [];
   // What exceptions with `allow` let through, for the controls that have such sub-checks (lib.rego.hbs allowances).
   if (allowKeysOf(id).length) literals.push({ name: 'allowances', expression: celLiteral(allowanceParams({ allowances: instance.allowances ?? [] })) });
   for (const key of Object.keys(instance.params).sort()) {

@@ -1,5 +1,6 @@
 /** Cluster-wide control settings: profile defaults, then the base config's `controls`, then the cluster entry's. */
 import { controlIds, getControl, isControlId, type ControlId } from '../../controls/index.js';
+import { isRefusedControl } from './custom.js';
 import type { Diagnostics, KeyPath } from '../../diagnostics.js';
 import type { KubernetesVersion } from '../../pss/versions.js';
 import type { Mode, ProfileName } from '../types.js';
@@ -47,7 +48,7 @@ export function resolveClusterControls(
   }
   for (const layer of objectLayers(d, layers, 'an object keyed by control id')) {
     for (const key of Object.keys(layer.value)) {
-      if (!isControlId(key)) d.error('unknown_control', [...layer.path, key], `unknown control "${key}"`, hintFor(key, controlIds(), 'run `kubeharden list` for all control ids'));
+      if (!isControlId(key) && !isRefusedControl(key)) d.error('unknown_control', [...layer.path, key], `unknown control "${key}"`, hintFor(key, controlIds(), 'run `kubeharden list` for all control ids'));
     }
   }
   return clusterSettings;

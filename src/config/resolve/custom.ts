@@ -5,6 +5,7 @@
  * defaults): a sample that contradicts the check is an error at the sample's `expect`, so a control that
  * does not do what its author says never reaches a bundle.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { isBuiltinControlId } from '../../controls/index.js';
 import type { AnyControl } from '../../controls/types.js';
 import { isCustomControl } from '../../custom/control.js';
@@ -13,12 +14,32 @@ import { NSA_RECOMMENDATIONS } from '../../nsa/catalogue.js';
 import type { Diagnostics } from '../../diagnostics.js';
 import { describe } from '../../controls/options.js';
 
-/** The valid custom controls of the config (problems reported to `d`). */
-export function resolveCustomControls(d: Diagnostics, raw: unknown): AnyControl[] {
-  if (raw === undefined) return [];
+/** The ids of the custom controls whose definition was refused, during the resolve that refused them. */
+const refusedScope = new AsyncLocalStorage<ReadonlySet<string>>();
+
+/**
+ * Runs `fn` with these ids known as custom controls whose definition was refused (and reported there): a
+ * setting, exception or fixture naming one is then not reported again as an unknown control.
+ */
+export function withRefusedControls<T>(ids: ReadonlySet<string>, fn: () => T): T {
+  return refusedScope.run(ids, fn);
+}
+
+/** Whether `id` names a custom control whose definition was refused (see withRefusedControls). */
+export function isRefusedControl(id: unknown): boolean {
+  return typeof id === 'string' && refusedScope.getStore()?.has(id) === true;
+}
+
+/**
+ * The valid custom controls of the config (problems reported to `d`), and the ids of those whose definition
+ * was refused for a problem of their own (malformed, made by defineControl with an id).
+ */
+export function resolveCustomControls(d: Diagnostics, raw: unknown): { controls: AnyControl[]; refused: Set<string> } {
+  const refused = new Set<string>();
+  if (raw === undefined) return { controls: [], refused };
   if (!Array.isArray(raw)) {
     d.error('invalid_value', ['customControls'], `customControls must be a list of controls made by defineControl, got ${describe(raw)}`);
-    return [];
+    return { controls: [], refused };
   }
   const out: AnyControl[] = [];
   const seen = new Set<string>();
@@ -30,6 +51,7 @@ export function resolveCustomControls(d: Diagnostics, raw: unknown): AnyControl[
     }
     if (c.problem) {
       d.add({ code: 'invalid_custom_control', severity: 'error', path: [...at, ...c.problem.path], message: `custom control ${c.id || `#${i}`}: ${c.problem.message}`, ...(c.problem.literal ? { literal: c.problem.literal } : {}) });
+      if (c.id && !isBuiltinControlId(c.id)) refused.add(c.id);
       return;
     }
     if (isBuiltinControlId(c.id)) {
@@ -71,5 +93,7 @@ export function resolveCustomControls(d: Diagnostics, raw: unknown): AnyControl[
     // In the registry even with errors above (they stop the build): its settings are then still checked.
     out.push(c);
   });
-  return out;
+  // A refused id that another, valid definition has is known: settings for it are that control's.
+  for (const c of out) refused.delete(c.id);
+  return { controls: out, refused };
 }

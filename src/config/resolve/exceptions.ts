@@ -1,5 +1,6 @@
 /** Exceptions: validated one by one, then applied to the settings of the scopes they name. */
 import { controlIds, getControl, isControlId, type ControlId } from '../../controls/index.js';
+import { isRefusedControl } from './custom.js';
 import { describe } from '../../controls/options.js';
 import { targetKinds } from '../../controls/types.js';
 import type { Diagnostics, KeyPath } from '../../diagnostics.js';
@@ -36,7 +37,8 @@ export function resolveException(d: Diagnostics, ex: unknown, path: KeyPath, now
     if (isControlId(c)) controls.push(c);
     else {
       ok = false;
-      d.error('unknown_control', p, `unknown control ${describe(c)}`, typeof c === 'string' ? hintFor(c, controlIds()) : undefined);
+      // A custom control whose definition was refused: reported there.
+      if (!isRefusedControl(c)) d.error('unknown_control', p, `unknown control ${describe(c)}`, typeof c === 'string' ? hintFor(c, controlIds()) : undefined);
     }
   });
   if (rawControls.length === 0) {

@@ -1,5 +1,6 @@
 /** Fixtures: manifests the bundle's engine suites check, with the verdict expected per control. */
 import { controlIds, getControl, isControlId, type ControlId } from '../../controls/index.js';
+import { isRefusedControl } from './custom.js';
 import { describe } from '../../controls/options.js';
 import { checkableOffline } from '../../controls/types.js';
 import type { Diagnostics } from '../../diagnostics.js';
@@ -20,6 +21,7 @@ export function resolveFixtures(d: Diagnostics, layers: readonly Layer[]): Resol
       if (!isObject(expect)) return d.error('invalid_value', [...path, 'expect'], `expect must be 'allow' or an object of control id → 'allow' | 'deny', got ${describe(expect)}`);
       const out: Partial<Record<ControlId, 'allow' | 'deny'>> = {};
       for (const [k, val] of Object.entries(expect)) {
+        if (isRefusedControl(k)) continue;
         if (!isControlId(k)) d.error('unknown_control', [...path, 'expect', k], `unknown control "${k}"`, hintFor(k, controlIds()));
         else if (val !== 'allow' && val !== 'deny') d.error('invalid_value', [...path, 'expect', k], `expected 'allow' or 'deny', got ${describe(val)}`);
         else if (!checkableOffline(getControl(k))) d.error('not_checkable_offline', [...path, 'expect', k], `${k} needs an image registry to decide, so fixtures cannot test it offline`, 'test it against a cluster (or a registry) instead');

@@ -9,7 +9,7 @@
 import { Diagnostics, type Diagnostic } from '../../diagnostics.js';
 import { describe } from '../../controls/options.js';
 import { resolveCluster } from './cluster.js';
-import { resolveCustomControls } from './custom.js';
+import { resolveCustomControls, withRefusedControls } from './custom.js';
 import { withControls } from '../../controls/index.js';
 import type { AnyControl } from '../../controls/types.js';
 import type { ResolvedCluster, ResolveResult } from './types.js';
@@ -45,8 +45,8 @@ export function resolveConfig(raw: unknown, opts: { today?: string } = {}): Reso
     return { diagnostics: d.list() };
   }
   checkKeys(d, raw, [], [...TOP_KEYS, ...CLUSTER_KEYS]);
-  const custom = resolveCustomControls(d, raw['customControls']);
-  return withControls(custom, () => resolveClusters(d, raw, now, custom));
+  const { controls: custom, refused } = resolveCustomControls(d, raw['customControls']);
+  return withRefusedControls(refused, () => withControls(custom, () => resolveClusters(d, raw, now, custom)));
 }
 
 function resolveClusters(d: Diagnostics, raw: Record<string, unknown>, now: string, customControls: readonly AnyControl[]): ResolveResult {

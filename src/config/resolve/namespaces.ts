@@ -1,5 +1,6 @@
 /** Namespace rules (`namespaces.<ns>`: pss level, controls, network, resources) and infrastructure namespaces. */
 import { controlIds, getControl, isControlId, type ControlId } from '../../controls/index.js';
+import { isRefusedControl } from './custom.js';
 import { describe } from '../../controls/options.js';
 import type { PssLevel } from '../../controls/types.js';
 import type { Diagnostics, KeyPath } from '../../diagnostics.js';
@@ -92,7 +93,7 @@ export function resolveNamespaces(
     }
     for (const entry of controlEntries) {
       for (const key of Object.keys(entry.value)) {
-        if (!isControlId(key)) d.error('unknown_control', [...entry.path, key], `unknown control "${key}"`, hintFor(key, controlIds()));
+        if (!isControlId(key) && !isRefusedControl(key)) d.error('unknown_control', [...entry.path, key], `unknown control "${key}"`, hintFor(key, controlIds()));
       }
     }
     nsSettings.set(ns, per);
