@@ -224,8 +224,11 @@ describe('the profiles a custom control names turn it on', () => {
     expect(off.clusters[0]!.ir.controls.some((c) => (c.control as string) === 'require-owner-label')).toBe(false);
   });
 
-  it('an unknown profile name is an error of the definition', () => {
-    expect(() => owner(['pss-strict'])).toThrow(/profiles must list profile names \(pss-baseline, pss-restricted, nsa-cisa\)/);
+  it('an unknown profile name is an error of the definition, reported by the config build at its key', () => {
+    const bad = owner(['pss-strict']);
+    expect(bad.problem?.path).toEqual(['profiles']);
+    expect(bad.problem?.message).toMatch(/profiles must list profile names \(pss-baseline, pss-restricted, nsa-cisa\)/);
+    expect(() => compile({ name: 'p', profile: 'pss-baseline', kubernetesVersion: '1.37', customControls: [bad] } as never, { today: TODAY })).toThrow();
   });
 });
 
