@@ -44,10 +44,10 @@ describe('updates of objects that already violate', () => {
   it('the bundle README states the update rule and which subresources each engine sees', () => {
     const readme = text(files(), 'README.md');
     expect(readme).toMatch(/\*\*Updates\.\*\* .*denies on UPDATE only what the update introduces/);
-    expect(readme).toMatch(/\*\*Subresources\.\*\* Kyverno's policies match their kinds only, no subresource, except `Pod\/ephemeralcontainers` \(the `<instance>\.ephemeralcontainers` policies [^)]*\), `Namespace\/finalize`, `Namespace\/status` \(`enforce-psa-namespace-labels`, `require-current-psa-version`\), `Service\/status` \(`disallow-loadbalancer-services`\)/);
+    expect(readme).toMatch(/\*\*Subresources\.\*\* Kyverno's policies match their kinds only, no subresource, except `Pod\/ephemeralcontainers` \(the `<instance>\.ephemeralcontainers` policy of every pod control\), `Namespace\/finalize`, `Namespace\/status` \(`enforce-psa-namespace-labels`, `require-current-psa-version`\), `Service\/status` \(`disallow-loadbalancer-services`\)/);
     expect(readme).toMatch(/`services\/status`, reviewed by the Service constraints as an UPDATE of the Service/);
     expect(readme).toMatch(/No kubeharden expression reads `request\.subResource`/);
-    expect(text(files('ClusterPolicy'), 'README.md')).toMatch(/\*\*Subresources\.\*\* Kyverno's rules match their kinds only, no subresource, except `Namespace\/finalize`, `Namespace\/status` \(`enforce-psa-namespace-labels`, `require-current-psa-version`\), `Service\/status` \(`disallow-loadbalancer-services`\)/);
+    expect(text(files('ClusterPolicy'), 'README.md')).toMatch(/\*\*Subresources\.\*\* Kyverno's rules match their kinds only, no subresource, except `Pod\/ephemeralcontainers` \(every rule matching Pods: Kyverno adds that subresource itself\), `Namespace\/finalize`, `Namespace\/status` \(`enforce-psa-namespace-labels`, `require-current-psa-version`\), `Service\/status` \(`disallow-loadbalancer-services`\)/);
   });
 
   it('ClusterPolicy rules match no subresource but the Namespace and Service writes that can relabel or unannotate them; no CEL reads request.subResource', () => {
