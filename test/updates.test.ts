@@ -74,6 +74,20 @@ describe('updates of objects that already violate', () => {
       expect(JSON.stringify(p), id).not.toContain('subResource');
     }
   });
+
+  it('every pod control, whatever its check reads, judges pods/ephemeralcontainers UPDATEs (the whole Pod): an `.ephemeralcontainers` ValidatingPolicy per instance, and the VAP of its Pods', () => {
+    const fs = compile({ ...config, vap: { enabled: true } }, { today: TODAY }).clusters[0]!.files;
+    const policies = kyvernoObjects(fs).filter((o) => o.kind === 'ValidatingPolicy');
+    const names = new Set(policies.map((p) => p.metadata.name as string));
+    const vaps: Obj[] = fs.filter((x) => x.path.startsWith('vap/') && 'objects' in x).flatMap((f) => (f as unknown as { objects: Obj[] }).objects).filter((o) => o.kind === 'ValidatingAdmissionPolicy');
+    const podInstances = policies.filter((p) => isPodControl(getControl(p.metadata.annotations['kubeharden.io/control'])) && !/\.(replicationcontrollers|ephemeralcontainers)$/.test(p.metadata.name));
+    expect(podInstances.length).toBeGreaterThan(20);
+    for (const p of podInstances) {
+      expect(names.has(`${p.metadata.name}.ephemeralcontainers`), p.metadata.name).toBe(true);
+      const vap = vaps.find((v) => v.metadata.name === p.metadata.name);
+      expect(vap?.spec.matchConstraints.resourceRules.flatMap((r: Obj) => r.resources), p.metadata.name).toEqual(['pods', 'pods/ephemeralcontainers']);
+    }
+  });
 });
 
 describe('the Kyverno suites replay UPDATE samples with their old object', () => {
