@@ -108,6 +108,14 @@ describe('examples/custom-controls', () => {
     for (const f of ['kyverno', 'vap']) expect(result.output.get(`custom-controls/${f}/disallow-host-path.yaml`)).toContain('exemptImages');
   });
 
+  it('a workloads control, whose check reads no container, judges pods/ephemeralcontainers UPDATEs as every pod control does (Kyverno and VAP)', () => {
+    const bundle = join(EXAMPLE, 'generated/custom-controls');
+    const kyverno = readFileSync(join(bundle, 'kyverno/require-team-label.yaml'), 'utf8');
+    expect(kyverno).toMatch(/name: require-team-label\.ephemeralcontainers\n/);
+    expect(kyverno).toMatch(/resources:\n\s+- pods\/ephemeralcontainers\n/);
+    expect(readFileSync(join(bundle, 'vap/require-team-label.yaml'), 'utf8')).toMatch(/resources:\n\s+- pods\n\s+- pods\/ephemeralcontainers\n/);
+  });
+
   it('every sample gets its verdict from wasm, gator, kyverno and the VAP oracle, with no disagreement (audit --engine all)', { timeout: 600_000 }, async () => {
     const { cases } = await exampleCases();
     // 12 Pod samples × 8 (the Pod and 7 workload controllers) + 3 Deployments + 10 Ingresses.

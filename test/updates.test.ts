@@ -44,10 +44,10 @@ describe('updates of objects that already violate', () => {
   it('the bundle README states the update rule and which subresources each engine sees', () => {
     const readme = text(files(), 'README.md');
     expect(readme).toMatch(/\*\*Updates\.\*\* .*denies on UPDATE only what the update introduces/);
-    expect(readme).toMatch(/\*\*Subresources\.\*\* Kyverno's policies match their kinds only, no subresource, except `Pod\/ephemeralcontainers` \(the `<instance>\.ephemeralcontainers` policies [^)]*\), `Namespace\/finalize`, `Namespace\/status` \(`enforce-psa-namespace-labels`, `require-current-psa-version`\), `Service\/status` \(`disallow-loadbalancer-services`\)/);
+    expect(readme).toMatch(/\*\*Subresources\.\*\* Kyverno's policies match their kinds only, no subresource, except `Pod\/ephemeralcontainers` \(the `<instance>\.ephemeralcontainers` policy of every pod control\), `Namespace\/finalize`, `Namespace\/status` \(`enforce-psa-namespace-labels`, `require-current-psa-version`\), `Service\/status` \(`disallow-loadbalancer-services`\)/);
     expect(readme).toMatch(/`services\/status`, reviewed by the Service constraints as an UPDATE of the Service/);
     expect(readme).toMatch(/No kubeharden expression reads `request\.subResource`/);
-    expect(text(files('ClusterPolicy'), 'README.md')).toMatch(/\*\*Subresources\.\*\* Kyverno's rules match their kinds only, no subresource, except `Namespace\/finalize`, `Namespace\/status` \(`enforce-psa-namespace-labels`, `require-current-psa-version`\), `Service\/status` \(`disallow-loadbalancer-services`\)/);
+    expect(text(files('ClusterPolicy'), 'README.md')).toMatch(/\*\*Subresources\.\*\* Kyverno's rules match their kinds only, no subresource, except `Pod\/ephemeralcontainers` \(every rule matching Pods: Kyverno adds that subresource itself\), `Namespace\/finalize`, `Namespace\/status` \(`enforce-psa-namespace-labels`, `require-current-psa-version`\), `Service\/status` \(`disallow-loadbalancer-services`\)/);
   });
 
   it('ClusterPolicy rules match no subresource but the Namespace and Service writes that can relabel or unannotate them; no CEL reads request.subResource', () => {
@@ -72,6 +72,20 @@ describe('updates of objects that already violate', () => {
       const expected = p.metadata.name.endsWith('.ephemeralcontainers') ? ['pods/ephemeralcontainers'] : NAMESPACE_WRITES.includes(id) ? ['namespaces/finalize', 'namespaces/status'] : id === 'disallow-loadbalancer-services' ? ['services/status'] : [];
       expect(resources.filter((r) => r.includes('/')), p.metadata.name).toEqual(expected);
       expect(JSON.stringify(p), id).not.toContain('subResource');
+    }
+  });
+
+  it('every pod control, whatever its check reads, judges pods/ephemeralcontainers UPDATEs (the whole Pod): an `.ephemeralcontainers` ValidatingPolicy per instance, and the VAP of its Pods', () => {
+    const fs = compile({ ...config, vap: { enabled: true } }, { today: TODAY }).clusters[0]!.files;
+    const policies = kyvernoObjects(fs).filter((o) => o.kind === 'ValidatingPolicy');
+    const names = new Set(policies.map((p) => p.metadata.name as string));
+    const vaps: Obj[] = fs.filter((x) => x.path.startsWith('vap/') && 'objects' in x).flatMap((f) => (f as unknown as { objects: Obj[] }).objects).filter((o) => o.kind === 'ValidatingAdmissionPolicy');
+    const podInstances = policies.filter((p) => isPodControl(getControl(p.metadata.annotations['kubeharden.io/control'])) && !/\.(replicationcontrollers|ephemeralcontainers)$/.test(p.metadata.name));
+    expect(podInstances.length).toBeGreaterThan(20);
+    for (const p of podInstances) {
+      expect(names.has(`${p.metadata.name}.ephemeralcontainers`), p.metadata.name).toBe(true);
+      const vap = vaps.find((v) => v.metadata.name === p.metadata.name);
+      expect(vap?.spec.matchConstraints.resourceRules.flatMap((r: Obj) => r.resources), p.metadata.name).toEqual(['pods', 'pods/ephemeralcontainers']);
     }
   });
 });

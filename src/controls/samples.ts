@@ -99,6 +99,19 @@ export function runningPodUpdates(running: Manifest, newImage: string): Sample[]
 }
 
 /**
+ * The UPDATE sample that adds a harmless debug container (through `pods/ephemeralcontainers`, as `kubectl debug`
+ * does) to `running`, a Pod admitted before the policy existed that breaks a pod-level check (host namespaces,
+ * volumes, sysctls, a pod-level profile): Pod Security Admission re-checks the whole Pod when ephemeral
+ * containers change and Gatekeeper's webhook forwards the write to every Pod constraint, so it is denied in every
+ * engine, although the new container itself is clean.
+ */
+export function debugRunningPod(name: string, running: Manifest): Sample {
+  const after = structuredClone(running) as unknown as { spec: Obj };
+  after.spec['ephemeralContainers'] = [{ name: 'debug', image: IMAGE, targetContainerName: 'app' }];
+  return { name, expect: 'deny', operation: 'UPDATE', oldObject: running, object: after as unknown as Manifest, podOnly: true };
+}
+
+/**
  * The samples, with `apiServerRejects` set on the ones named in `reasons` (a part of the pinned API server's
  * validation message), or on all of them when `reasons` is one message. Throws on a name that is not among them, so a renamed sample cannot lose its note.
  */

@@ -286,12 +286,6 @@ export interface ControlDefinition<Id extends string, O extends OptionSpecs, P e
    * that config is compiled or evaluated (see `withControls` in src/controls/index.ts).
    */
   readonly custom?: CustomInfo;
-  /**
-   * A Pod control whose Kyverno and VAP policies also judge `pods/ephemeralcontainers` UPDATEs (the Pod as the
-   * object) although its check reads no container: Gatekeeper's webhook forwards that write to every Pod
-   * constraint, which judges the whole Pod again. Pod controls that read containers match it anyway.
-   */
-  readonly ephemeralWrites?: boolean;
   /** Options + target version (+ the scope's PSS level, see followsPssLevel) → engine-neutral parameters. */
   lower(options: OptionsOf<O>, version: KubernetesVersion, context?: LowerContext): ParamsOf<P>;
   readonly samples: readonly Sample[];

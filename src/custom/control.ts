@@ -351,9 +351,6 @@ violation contains {"msg": ${regoString(message)}} if {
       kyverno: cel({ message, expressions: [{ expression: celExpression, message }] }),
     },
     ...(kinds ? { target: { kinds } } : {}),
-    // The whole Pod is checked again when an ephemeral container is added (Pod Security Admission's rule for
-    // that write), in every engine: Gatekeeper sees the write anyway.
-    ...(workloads ? { ephemeralWrites: true } : {}),
     options: specs as OptionSpecs,
     defaults: () => ({ ...defaults }),
     // An option whose default is empty has no sane default: the control cannot be switched on without it.

@@ -90,8 +90,12 @@ export function updatesReadme(c: ResolvedCluster): string[] {
   }
   const subresources = [...byMatch].map(([matched, ids]) => `${matched} (${ids.join(', ')})`);
   const legacy = c.kyvernoPolicyType === 'ClusterPolicy';
-  // Under the v1 types, ephemeral containers are checked where they are added (backends/kyverno/validating-policy.ts).
-  if (!legacy && c.controls.some((rc) => (rc.cluster.enabled || rc.namespaces.some((n) => n.settings.enabled)) && isPodControl(getControl(rc.id)))) subresources.unshift('`Pod/ephemeralcontainers` (the `<instance>.ephemeralcontainers` policies of the pod controls that check containers)');
+  // Ephemeral containers are checked where they are added, by every pod control: under the v1 types by a policy
+  // of its own (backends/kyverno/validating-policy.ts); a ClusterPolicy rule matching Pods is extended to that
+  // subresource by Kyverno itself (its webhook rules, policy cache and rule matching, kyverno v1.19).
+  if (c.controls.some((rc) => (rc.cluster.enabled || rc.namespaces.some((n) => n.settings.enabled)) && isPodControl(getControl(rc.id)))) {
+    subresources.unshift(legacy ? '`Pod/ephemeralcontainers` (every rule matching Pods: Kyverno adds that subresource itself)' : '`Pod/ephemeralcontainers` (the `<instance>.ephemeralcontainers` policy of every pod control)');
+  }
   return [
     '**Updates.** Pod controls re-check a Pod on UPDATE only when Pod Security Admission would (images, containers, ephemeral containers, seccomp annotations change); workloads are always checked. Every other control denies on UPDATE only what the update introduces, compared with the object before it: a role rule or aggregation selector the role already had (exactly), a binding subject already listed with the same roleRef, a Namespace PSA label the update leaves as it was, a LoadBalancer or NodePort Service that already failed with the same ports, an external IP already listed, an Ingress whose rules and TLS stay, a ServiceAccount that already mounted its token. So objects created before this bundle can still get labels, finalizers, owner references and status; a new or widened rule, a new subject, a type change, a new port or address is denied. Existing violations still show where objects are judged as they are: Gatekeeper\'s audit, Kyverno\'s background reports and `kubeharden audit`.',
     '',

@@ -15,7 +15,8 @@
  *   `object.spec`/`object.metadata` textually, never `object.?metadata`. ReplicationController, which it does
  *   not know, gets a policy of its own (`<instance>.replicationcontrollers`) whose CEL is moved into the pod
  *   template by lang/cel/pod-template.ts. Ephemeral containers are added through `pods/ephemeralcontainers`
- *   UPDATEs: a second resource would switch autogen off, so they get `<instance>.ephemeralcontainers`.
+ *   UPDATEs, which every Pod control judges (the whole Pod, as Gatekeeper and Pod Security Admission do): a
+ *   second resource would switch autogen off, so they get `<instance>.ephemeralcontainers`.
  *   Policy names carry a dot, which no namespace name (DNS label) and so no instance name can contain.
  * - Exceptions by name: a matchCondition on the reviewed object's own name (`object.?metadata.?name`, which
  *   autogen leaves alone: a workload's name, not its template's), never `excludeResourceRules` (it switches
@@ -133,13 +134,14 @@ export function validatingPoliciesFor(
       validations.map((v) => ({ ...v, expression: rc(v.expression), ...(v.messageExpression ? { messageExpression: rc(v.messageExpression) } : {}) })),
     ),
   ];
-  // Ephemeral containers are added by UPDATEs of pods/ephemeralcontainers (the Pod as object); the checks
-  // that read containers see them there. Background scans see the Pod itself (the main policy).
-  if (variables.some((v) => v.name === 'containers') || control.ephemeralWrites) {
-    out.push(
-      policy(`${instance.name}${EPHEMERAL_SUFFIX}`, [{ apiGroups: [''], apiVersions: ['v1'], resources: ['pods/ephemeralcontainers'], operations: ['UPDATE'] }], variables, validations, {}, false),
-    );
-  }
+  // Ephemeral containers are added by UPDATEs of pods/ephemeralcontainers (the Pod as object). Every Pod
+  // control judges that write, whether or not its check reads containers: Gatekeeper's webhook forwards it to
+  // every Pod constraint and Pod Security Admission checks the whole Pod again, so a running Pod with a
+  // pod-level violation (host namespaces, volumes, sysctls) gets no debug container there either. Background
+  // scans see the Pod itself (the main policy).
+  out.push(
+    policy(`${instance.name}${EPHEMERAL_SUFFIX}`, [{ apiGroups: [''], apiVersions: ['v1'], resources: ['pods/ephemeralcontainers'], operations: ['UPDATE'] }], variables, validations, {}, false),
+  );
   return out;
 }
 

@@ -15,7 +15,7 @@
  *   type-checks every expression against the schema of every kind its policy matches, and a CEL dispatch on
  *   `object.kind` would still name `spec.template` against the Pod schema (and `spec.containers` against a
  *   Deployment's), a type-check warning per expression. So: `<instance>` (Pods, and `pods/ephemeralcontainers`
- *   UPDATEs when the check reads containers, as in Kyverno's ValidatingPolicy), `<instance>.workloads` (the
+ *   UPDATEs, whatever the check reads, as in Kyverno's ValidatingPolicy), `<instance>.workloads` (the
  *   controllers with `spec.template`: Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController,
  *   Job) and `<instance>.cronjobs` (`spec.jobTemplate.spec.template`), the paths moved by rewritePodPaths.
  *   A policy name carries a dot, which no instance name (a DNS label) contains.
@@ -114,10 +114,14 @@ interface Shape {
   readonly rewrite?: PodTemplateKind;
 }
 
-/** The path shapes of a pod control: Pods, the `spec.template` controllers, CronJobs. */
-function podShapes(readsContainers: boolean): Shape[] {
+/**
+ * The path shapes of a pod control: Pods (and `pods/ephemeralcontainers` UPDATEs, for every Pod control: the
+ * whole Pod is judged again, as Gatekeeper and Pod Security Admission do), the `spec.template` controllers,
+ * CronJobs.
+ */
+function podShapes(): Shape[] {
   return [
-    { suffix: '', rules: [{ apiGroups: [''], apiVersions: ['v1'], resources: readsContainers ? ['pods', 'pods/ephemeralcontainers'] : ['pods'], operations: [...OPERATIONS] }] },
+    { suffix: '', rules: [{ apiGroups: [''], apiVersions: ['v1'], resources: ['pods', 'pods/ephemeralcontainers'], operations: [...OPERATIONS] }] },
     { suffix: WORKLOADS_SUFFIX, rules: TEMPLATE_WORKLOADS.map((w) => ({ apiGroups: [w.group], apiVersions: ['v1'], resources: [...w.resources], operations: [...OPERATIONS] })), rewrite: 'template' },
     { suffix: CRONJOBS_SUFFIX, rules: [{ apiGroups: ['batch'], apiVersions: ['v1'], resources: ['cronjobs'], operations: [...OPERATIONS] }], rewrite: 'cronjob' },
   ];
@@ -139,7 +143,7 @@ export function vapObjectsFor(id: ControlId, instance: ControlInstance): (Valida
   if (kinds && instance.scope.include && kinds.some((k) => !k.namespaced && k.kind !== 'Namespace')) conditions.push(NAMESPACED_ONLY);
   if (kinds && kinds.some((k) => !k.namespaced)) conditions.push(NOT_THE_API_SERVER);
   const selector = namespaceSelector(instance);
-  const shapes: Shape[] = kinds ? [{ suffix: '', rules: kindRules(kinds, control.target?.subresources ?? []) }] : podShapes(variables.some((v) => v.name === 'containers') || control.ephemeralWrites === true);
+  const shapes: Shape[] = kinds ? [{ suffix: '', rules: kindRules(kinds, control.target?.subresources ?? []) }] : podShapes();
   const out: (ValidatingAdmissionPolicy | ValidatingAdmissionPolicyBinding)[] = [];
   for (const shape of shapes) {
     const name = `${instance.name}${shape.suffix}`;

@@ -1,5 +1,5 @@
 import { cel, defineControl, NO_OPTIONS, rego } from '../types.js';
-import { pod, sample } from '../samples.js';
+import { debugRunningPod, pod, sample } from '../samples.js';
 import { check } from './cel.js';
 
 export default defineControl({
@@ -23,5 +23,7 @@ allow: { hostNamespaces: ['hostPID'] }.`,
     sample('host-pid', 'deny', pod('host-pid', { hostPID: true })),
     sample('host-ipc', 'deny', pod('host-ipc', { hostIPC: true })),
     sample('host-users-false', 'allow', pod('host-users-false', { hostUsers: false })),
+    // A debug container added to a running Pod that shares the host's network: the whole Pod is judged again.
+    debugRunningPod('debug-running-host-network-pod', pod('running-host-network', { hostNetwork: true })),
   ],
 });

@@ -1,5 +1,5 @@
 import { cel, defineControl, NO_OPTIONS, rego } from '../types.js';
-import { pod, sample } from '../samples.js';
+import { debugRunningPod, pod, sample } from '../samples.js';
 import { check } from './cel.js';
 
 export default defineControl({
@@ -27,5 +27,7 @@ node is not followed) and readOnly is not looked at. hostPath volumes also need 
     sample('empty-dir', 'allow', pod('empty-dir', { volumes: [{ name: 'tmp', emptyDir: {} }] })),
     sample('host-path', 'deny', pod('host-path', { volumes: [{ name: 'tmp', emptyDir: {} }, { name: 'root', hostPath: { path: '/' } }] })),
     sample('host-path-readonly', 'deny', pod('host-path-ro', { volumes: [{ name: 'logs', hostPath: { path: '/var/log', type: 'Directory' } }] })),
+    // A debug container added to a running Pod that mounts the host's root: the whole Pod is judged again.
+    debugRunningPod('debug-running-host-path-pod', pod('running-host-path', { volumes: [{ name: 'root', hostPath: { path: '/' } }] })),
   ],
 });

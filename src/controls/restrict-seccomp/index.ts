@@ -1,6 +1,6 @@
 import { cel, defineControl, rego } from '../types.js';
 import { opt } from '../options.js';
-import { perContainerList, pod, sample } from '../samples.js';
+import { debugRunningPod, perContainerList, pod, sample } from '../samples.js';
 import { check } from './cel.js';
 
 export default defineControl({
@@ -29,6 +29,8 @@ control is relaxed the same way. Exceptions can allow named profile types: allow
     sample('unset', 'allow', pod('plain')),
     sample('pod-runtime-default', 'allow', pod('pod-rd', { securityContext: { seccompProfile: { type: 'RuntimeDefault' } } })),
     sample('pod-unconfined', 'deny', pod('pod-unconfined', { securityContext: { seccompProfile: { type: 'Unconfined' } } })),
+    // A debug container added to a running Pod whose pod-level profile is Unconfined: the whole Pod is judged again.
+    debugRunningPod('debug-running-pod-unconfined', pod('running-pod-unconfined', { securityContext: { seccompProfile: { type: 'Unconfined' } } })),
     sample(
       'pod-unconfined-container-override',
       'deny',

@@ -1,6 +1,6 @@
 import { cel, defineControl, rego } from '../types.js';
 import { opt } from '../options.js';
-import { pod, sample } from '../samples.js';
+import { debugRunningPod, pod, sample } from '../samples.js';
 import { baselineSysctls } from '../../pss/versions.js';
 import { check } from './cel.js';
 
@@ -29,6 +29,8 @@ allow: { sysctls: ['net.core.somaxconn'] }.`,
     sample('no-sysctls', 'allow', pod('plain')),
     sample('safe-sysctl', 'allow', pod('safe', { securityContext: { sysctls: [{ name: 'net.ipv4.ip_unprivileged_port_start', value: '80' }] } })),
     sample('unsafe-sysctl', 'deny', pod('unsafe', { securityContext: { sysctls: [{ name: 'kernel.msgmax', value: '65536' }] } })),
+    // A debug container added to a running Pod with an unsafe sysctl: the whole Pod is judged again.
+    debugRunningPod('debug-running-unsafe-sysctl-pod', pod('running-unsafe', { securityContext: { sysctls: [{ name: 'kernel.msgmax', value: '65536' }] } })),
     sample('mixed-sysctls', 'deny', pod('mixed', { securityContext: { sysctls: [{ name: 'kernel.shm_rmid_forced', value: '1' }, { name: 'net.core.somaxconn', value: '1024' }] } })),
     sample('reserved-ports-from-1-27', 'allow', pod('reserved-new', { securityContext: { sysctls: [{ name: 'net.ipv4.ip_local_reserved_ports', value: '30000' }] } }), { from: 27 }),
     sample('reserved-ports-before-1-27', 'deny', pod('reserved-old', { securityContext: { sysctls: [{ name: 'net.ipv4.ip_local_reserved_ports', value: '30000' }] } }), { to: 26 }),

@@ -1,6 +1,6 @@
 import { cel, defineControl, rego } from '../types.js';
 import { opt } from '../options.js';
-import { pod, sample } from '../samples.js';
+import { debugRunningPod, pod, sample } from '../samples.js';
 import { KNOWN_VOLUME_TYPES, restrictedVolumeTypes } from '../../pss/versions.js';
 import { check } from './cel.js';
 
@@ -44,6 +44,8 @@ allow named volume sources: allow: { volumeTypes: ['nfs'] }.`,
     ),
     sample('host-path', 'deny', pod('host-path', { volumes: [{ name: 'root', hostPath: { path: '/' } }] })),
     sample('nfs', 'deny', pod('nfs', { volumes: [{ name: 'share', nfs: { server: 'nfs.example.com', path: '/export' } }] })),
+    // A debug container added to a running Pod with an NFS volume: the whole Pod is judged again.
+    debugRunningPod('debug-running-nfs-pod', pod('running-nfs', { volumes: [{ name: 'share', nfs: { server: 'nfs.example.com', path: '/export' } }] })),
     sample('git-repo', 'deny', pod('git-repo', { volumes: [{ name: 'src', gitRepo: { repository: 'https://example.com/repo.git' } }] })),
     // A volume type this API server does not know yet: it refuses the field (strict field validation; without it
     // the field is dropped and the volume has no type), a later release would admit it.
