@@ -22,6 +22,7 @@ import {
   all, and, eq, exists, hasLabel, int, list, oneOf, option, startsWith, str, toCel, toRego, type Expr,
 } from '../src/custom/expr.js';
 import { checkRegex } from '../src/custom/regex.js';
+import { OfflineUnsupported, evaluate } from '../src/custom/evaluate.js';
 import { CORPUS, HAND, HAND_EXPRS, OPTIONS, corpusCases, corpusExprs, evalRego, type CorpusCase, type CorpusExpr, type Verdicts } from './support/custom-expr-corpus.js';
 
 const RESOURCES: Readonly<Record<string, string>> = { Pod: 'pods', Ingress: 'ingresses', Widget: 'widgets' };
@@ -119,6 +120,30 @@ describe('custom check expressions: Rego and CEL agree', () => {
       }
     }
     expect(mismatches.slice(0, 10)).toEqual([]);
+  });
+
+  it("the build-time evaluator (src/custom/evaluate.ts, which judges custom samples before anything is written) gives opa's verdict on every object", () => {
+    const mismatches: string[] = [];
+    let compared = 0;
+    let unsupported = 0;
+    for (const [name, e] of run.exprs) {
+      for (const c of run.cases) {
+        let v: boolean;
+        try {
+          v = evaluate(e, c.object, OPTIONS);
+        } catch (err) {
+          if (!(err instanceof OfflineUnsupported)) throw err;
+          unsupported++;
+          continue;
+        }
+        compared++;
+        if (v !== run.rego.get(name)!.get(c.id)) mismatches.push(`${name} on ${c.id}: offline ${v}, opa ${run.rego.get(name)!.get(c.id)}\n  object: ${JSON.stringify(c.object)}`);
+      }
+    }
+    expect(mismatches.slice(0, 10)).toEqual([]);
+    // Only patterns the offline evaluator cannot translate faithfully are left out (a warning at build time).
+    expect(compared).toBeGreaterThan(0.95 * run.exprs.length * run.cases.length);
+    process.stderr.write(`custom-expr: build-time evaluator ${compared} verdicts equal opa's, ${unsupported} not evaluable offline\n`);
   });
 
   it('each corpus expression is true on some objects and false on others', () => {
