@@ -119,12 +119,17 @@ const scope = new AsyncLocalStorage<ReadonlyMap<string, AnyControl>>();
  */
 export function withControls<T>(custom: readonly AnyControl[], fn: () => T): T {
   const map = new Map<string, AnyControl>();
+  addControls(map, custom);
+  return scope.run(map, fn);
+}
+
+/** Adds custom controls to a scope's map: never a built-in id, never a second definition of an id. */
+function addControls(map: Map<string, AnyControl>, custom: readonly AnyControl[]): void {
   for (const c of custom) {
     if (Object.hasOwn(controls, c.id)) throw new Error(`custom control ${c.id}: the id of a built-in control`);
-    if (map.has(c.id)) throw new Error(`custom control ${c.id}: defined twice`);
+    if (map.has(c.id) && map.get(c.id) !== c) throw new Error(`custom control ${c.id}: another definition is already in force`);
     map.set(c.id, c);
   }
-  return scope.run(map, fn);
 }
 
 /** Scopes opened by `withControlScope`: `enterControls` may add to these (and only these). */
@@ -151,11 +156,7 @@ export function enterControls(custom: readonly AnyControl[]): void {
     if (custom.length) throw new Error('custom controls can only be entered inside withControlScope');
     return;
   }
-  for (const c of custom) {
-    if (Object.hasOwn(controls, c.id)) throw new Error(`custom control ${c.id}: the id of a built-in control`);
-    if (map.has(c.id) && map.get(c.id) !== c) throw new Error(`custom control ${c.id}: another definition is already in force`);
-    map.set(c.id, c);
-  }
+  addControls(map, custom);
 }
 
 /** The custom controls in force (see `withControls`), in config order. */

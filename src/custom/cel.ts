@@ -45,10 +45,9 @@ function integralDouble(v: string): string {
  */
 export function toCel<O extends string = never>(expr: Expr<'bool', O>, ...[settings]: SettingsArg<CelSettings, O>): string {
   if (expr?.type !== 'bool') throw new Error('toCel: the expression must be a boolean expression');
-  const object = settings?.object ?? 'object';
-  if (!isCelIdentifier(object) || /^kh(\d|_f$)/.test(object)) throw new Error(`toCel: object ${JSON.stringify(object)} is not a CEL variable name (or a kh<n> / kh_f name)`);
   const options = optionLists(expr, settings?.options);
-  return celTerm(expr, { object, option: (name) => celLiteral(options.get(name)!) });
+  // celTerm checks the object's name.
+  return celTerm(expr, { object: settings?.object ?? 'object', option: (name) => celLiteral(options.get(name)!) });
 }
 
 /**

@@ -35,19 +35,13 @@ import type { OptionSpecs } from '../controls/options.js';
 import { PROFILE_NAMES, type ProfileName } from '../config/types.js';
 
 import { CUSTOM_KINDS, type CustomKind } from './kinds.js';
+import { POD_TEMPLATE_PATH, podTemplateKindOf } from '../lang/cel/pod-template.js';
+import { WORKLOAD_KINDS, type WorkloadKind } from '../eval/review.js';
 
 export { CUSTOM_KINDS, type CustomKind } from './kinds.js';
 
 /** The workload controllers a `workloads: true` control judges by their pod template, and where it sits. */
-export const WORKLOAD_TEMPLATES = {
-  Deployment: ['spec', 'template'],
-  StatefulSet: ['spec', 'template'],
-  DaemonSet: ['spec', 'template'],
-  ReplicaSet: ['spec', 'template'],
-  ReplicationController: ['spec', 'template'],
-  Job: ['spec', 'template'],
-  CronJob: ['spec', 'jobTemplate', 'spec', 'template'],
-} as const;
+export const WORKLOAD_TEMPLATES: Readonly<Record<WorkloadKind, readonly string[]>> = Object.fromEntries(WORKLOAD_KINDS.map((k) => [k, POD_TEMPLATE_PATH[podTemplateKindOf(k)]])) as Record<WorkloadKind, readonly string[]>;
 
 /** A sample of a custom control: an object and the verdict the check must give it. */
 export interface CustomSample {

@@ -21,7 +21,7 @@ import { EngineError, type Logger } from '../engines/index.js';
 import { KYVERNO_ADMISSION, ensureWebhookEngine } from '../engines/webhooks.js';
 import { statusMessage, type Admission } from './apiserver.js';
 import type { Obj } from './review.js';
-import { createOrKeep, installCrds, startWebhookProcess, waitFor, writeKubeconfig, type WebhookProcess, type WebhookVerdict } from './webhook-process.js';
+import { createOrKeep, installCrds, startWebhookProcess, validationActionsAs, waitFor, writeKubeconfig, type WebhookProcess, type WebhookVerdict } from './webhook-process.js';
 
 export const KYVERNO_NAMESPACE = 'kyverno';
 const TLS_SECRET = 'kyverno-svc.kyverno.svc.kyverno-tls-pair';
@@ -88,7 +88,9 @@ export async function startKyverno(cp: RunningControlPlane, log: Logger): Promis
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    const port = await freePort();
+    // Every port its own (free) one: another Kyverno may run beside it (two test files at once), and its
+    // metrics server listens even with --disableMetrics (8000 by default).
+    const [port, metrics] = [await freePort(), await freePort()];
     const args = [
       `--kubeconfig=${writeKubeconfig(dir, cp)}`,
       `--serverIP=127.0.0.1:${port}`,
@@ -98,6 +100,7 @@ export async function startKyverno(cp: RunningControlPlane, log: Logger): Promis
       `--tlsSecretName=${TLS_SECRET}`,
       '--controllerRuntimeMetricsAddress=0',
       '--disableMetrics',
+      `--metricsPort=${metrics}`,
       '--profilePort=0',
       '--generateValidatingAdmissionPolicy=false',
       '--admissionReports=false',
@@ -182,18 +185,9 @@ export async function applyKyvernoObjects(cp: RunningControlPlane, ky: RunningKy
  * only, while warnings name every failing policy); `Audit` turns Deny and Warn into Audit (the policies say
  * nothing in the response). Returns the policies patched.
  */
-export async function kyvernoActionsAs(cp: RunningControlPlane, policies: readonly object[], as: 'Warn' | 'Audit'): Promise<string[]> {
-  const patched: string[] = [];
-  for (const o of policies as Obj[]) {
-    const actions = ((o['spec'] ?? {}) as Obj)['validationActions'];
-    if (o['kind'] !== 'ValidatingPolicy' || !Array.isArray(actions) || !actions.some((a) => a === 'Deny' || a === 'Warn')) continue;
-    const name = String((o['metadata'] as Obj)['name']);
-    const to = [...new Set(actions.map((a) => (a === 'Deny' || a === 'Warn' ? as : String(a))))];
-    const r = await cp.request('PATCH', `${collection(o)}/${name}`, { spec: { validationActions: to } });
-    if (r.status !== 200) throw new EngineError('kyverno_apply', `setting ${name}'s actions to ${to.join(', ')}: HTTP ${r.status}: ${statusMessage(r)}`);
-    patched.push(name);
-  }
-  return patched;
+export function kyvernoActionsAs(cp: RunningControlPlane, policies: readonly object[], as: 'Warn' | 'Audit'): Promise<string[]> {
+  const validating = (policies as Obj[]).filter((o) => o['kind'] === 'ValidatingPolicy');
+  return validationActionsAs(cp, validating, as, (o, name) => `${collection(o)}/${name}`, 'kyverno_apply');
 }
 
 

@@ -8,7 +8,7 @@ import type { RunningControlPlane } from '../engines/apiserver.js';
 import { EngineError } from '../engines/index.js';
 import { statusMessage, type Admission } from './apiserver.js';
 import { mapLimit } from './map-limit.js';
-import type { WebhookVerdict } from './webhook-process.js';
+import { validationActionsAs, type WebhookVerdict } from './webhook-process.js';
 
 type Obj = Record<string, any>;
 
@@ -76,18 +76,8 @@ export async function unbind(cp: RunningControlPlane, bindings: readonly Obj[], 
  * while warnings name every failing policy and let the request go on to them); `Audit` turns Deny and Warn
  * into Audit (the policies say nothing in the response). Returns the bindings patched.
  */
-export async function vapActionsAs(cp: RunningControlPlane, bindings: readonly Obj[], as: 'Warn' | 'Audit'): Promise<string[]> {
-  const patched: string[] = [];
-  for (const b of bindings) {
-    const actions = ((b['spec'] ?? {}) as Obj)['validationActions'];
-    if (!Array.isArray(actions) || !actions.some((a) => a === 'Deny' || a === 'Warn')) continue;
-    const name = String(b['metadata']['name']);
-    const to = [...new Set(actions.map((a) => (a === 'Deny' || a === 'Warn' ? as : String(a))))];
-    const r = await cp.request('PATCH', `${VAP_API}/validatingadmissionpolicybindings/${name}`, { spec: { validationActions: to } });
-    if (r.status !== 200) throw new EngineError('vap_apply', `setting binding ${name}'s actions to ${to.join(', ')}: HTTP ${r.status}: ${statusMessage(r)}`);
-    patched.push(name);
-  }
-  return patched;
+export function vapActionsAs(cp: RunningControlPlane, bindings: readonly Obj[], as: 'Warn' | 'Audit'): Promise<string[]> {
+  return validationActionsAs(cp, bindings, as, (_, name) => `${VAP_API}/validatingadmissionpolicybindings/${name}`, 'vap_apply');
 }
 
 const VAP_WARNING = /^Validation failed for ValidatingAdmissionPolicy '([^']+)' with binding '([^']*)': /;

@@ -112,3 +112,23 @@ export function startWebhookProcess(what: string, binary: string, args: readonly
     },
   };
 }
+
+/**
+ * Sets `spec.validationActions` of every object (a Kyverno ValidatingPolicy, a ValidatingAdmissionPolicyBinding)
+ * that denies or warns as generated: `Warn` turns Deny into Warn, `Audit` turns Deny and Warn into Audit (the
+ * object then says nothing in the response). The actions are computed from the generated objects, so either
+ * call restores the other's. Returns the names patched.
+ */
+export async function validationActionsAs(cp: RunningControlPlane, objects: readonly Obj[], as: 'Warn' | 'Audit', pathOf: (o: Obj, name: string) => string, code: string): Promise<string[]> {
+  const patched: string[] = [];
+  for (const o of objects) {
+    const actions = ((o['spec'] ?? {}) as Obj)['validationActions'];
+    if (!Array.isArray(actions) || !actions.some((a) => a === 'Deny' || a === 'Warn')) continue;
+    const name = String(((o['metadata'] ?? {}) as Obj)['name']);
+    const to = [...new Set(actions.map((a) => (a === 'Deny' || a === 'Warn' ? as : String(a))))];
+    const r = await cp.request('PATCH', pathOf(o, name), { spec: { validationActions: to } });
+    if (r.status !== 200) throw new EngineError(code, `setting ${String(o['kind'])} ${name}'s actions to ${to.join(', ')}: HTTP ${r.status}: ${statusMessage(r)}`);
+    patched.push(name);
+  }
+  return patched;
+}

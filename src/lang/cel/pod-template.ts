@@ -17,7 +17,10 @@
 /** Where the pod template sits: `spec.template` (Deployment, ReplicationController, …) or CronJob's `spec.jobTemplate.spec.template`. */
 export type PodTemplateKind = 'template' | 'cronjob';
 
-const PREFIX: Record<PodTemplateKind, string> = { template: 'spec.template', cronjob: 'spec.jobTemplate.spec.template' };
+/** The path of the pod template in a workload controller, per template kind. */
+export const POD_TEMPLATE_PATH: Readonly<Record<PodTemplateKind, readonly string[]>> = { template: ['spec', 'template'], cronjob: ['spec', 'jobTemplate', 'spec', 'template'] };
+
+const PREFIX: Record<PodTemplateKind, string> = { template: POD_TEMPLATE_PATH.template.join('.'), cronjob: POD_TEMPLATE_PATH.cronjob.join('.') };
 
 /** The template kind of a workload controller's pod template path. */
 export function podTemplateKindOf(kind: string): PodTemplateKind {
