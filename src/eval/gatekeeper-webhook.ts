@@ -184,16 +184,36 @@ export interface GatekeeperObjects {
 
 const name = (o: object): string => String(((o as Obj)['metadata'] as Obj | undefined)?.['name'] ?? '');
 
+/**
+ * Gatekeeper reports errors in an object's status while it reconciles, some of them transient (under load a
+ * template's CRD creation is retried and reports "already exists" once): an error counts once it has stayed
+ * for ERROR_GRACE_MS. Returns a function to call with each poll's errors; it throws a lasting one.
+ */
+const ERROR_GRACE_MS = 10_000;
+function lastingErrors(what: string): (errors: readonly unknown[]) => void {
+  let since: number | undefined;
+  return (errors) => {
+    if (!errors.length) {
+      since = undefined;
+      return;
+    }
+    since ??= Date.now();
+    if (Date.now() - since >= ERROR_GRACE_MS) throw new EngineError('gatekeeper_apply', `${what}: ${JSON.stringify(errors).slice(0, 2000)}`);
+  };
+}
+
 /** Waits until this manager's `status.byPod` entry of a constraint has seen its generation and enforces it. */
 async function waitEnforced(cp: RunningControlPlane, gk: RunningGatekeeper, c: object): Promise<void> {
   const kind = String((c as Obj)['kind']);
+  const lasting = lastingErrors(`Gatekeeper reports errors for constraint ${kind}/${name(c)}`);
   await waitFor(
     `constraint ${kind}/${name(c)} enforced by the Gatekeeper webhook`,
     120_000,
     async () => {
       const r = await cp.request('GET', `/apis/constraints.gatekeeper.sh/v1beta1/${kind.toLowerCase()}/${name(c)}`);
       const entry = byPod(r.body);
-      if (entry && ((entry['errors'] ?? []) as Obj[]).length) throw new EngineError('gatekeeper_apply', `Gatekeeper reports errors for constraint ${kind}/${name(c)}: ${JSON.stringify(entry['errors']).slice(0, 2000)}`);
+      lasting(((entry?.['errors'] ?? []) as Obj[]));
+      if (entry && ((entry['errors'] ?? []) as Obj[]).length) return undefined;
       return entry && entry['enforced'] === true && generationSeen(r.body, entry) ? true : undefined;
     },
     gk.output,
@@ -235,6 +255,7 @@ export async function applyGatekeeperObjects(cp: RunningControlPlane, gk: Runnin
   // Each template's constraint kind is a CRD Gatekeeper creates once it has compiled the template.
   for (const t of objects.templates) {
     const kind = t.spec.crd.spec.names.kind;
+    const lasting = lastingErrors(`Gatekeeper refuses ConstraintTemplate ${name(t)}`);
     await waitFor(
       `ConstraintTemplate ${name(t)} created by Gatekeeper`,
       120_000,
@@ -242,8 +263,8 @@ export async function applyGatekeeperObjects(cp: RunningControlPlane, gk: Runnin
         const r = await cp.request('GET', `/apis/templates.gatekeeper.sh/v1/constrainttemplates/${name(t)}`);
         const status = ((r.body as Obj | undefined)?.['status'] ?? {}) as Obj;
         const errors = ((status['byPod'] ?? []) as Obj[]).flatMap((p) => (p['errors'] ?? []) as Obj[]);
-        if (errors.length) throw new EngineError('gatekeeper_apply', `Gatekeeper refuses ConstraintTemplate ${name(t)}: ${JSON.stringify(errors).slice(0, 2000)}`);
-        if (status['created'] !== true) return undefined;
+        lasting(errors);
+        if (errors.length || status['created'] !== true) return undefined;
         const crd = await cp.request('GET', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${kind.toLowerCase()}.constraints.gatekeeper.sh`);
         const conditions = (((crd.body as Obj | undefined)?.['status'] as Obj | undefined)?.['conditions'] ?? []) as Obj[];
         return conditions.some((c) => c['type'] === 'Established' && c['status'] === 'True') ? true : undefined;
@@ -263,13 +284,15 @@ export async function applyGatekeeperObjects(cp: RunningControlPlane, gk: Runnin
   }
   for (const c of objects.constraints) await waitEnforced(cp, gk, c);
   for (const e of objects.expansions) {
+    const lasting = lastingErrors(`Gatekeeper reports errors for ExpansionTemplate ${name(e)}`);
     await waitFor(
       `ExpansionTemplate ${name(e)} loaded by Gatekeeper`,
       120_000,
       async () => {
         const r = await cp.request('GET', `/apis/expansion.gatekeeper.sh/v1beta1/expansiontemplate/${name(e)}`);
         const entry = byPod(r.body);
-        if (entry && ((entry['errors'] ?? []) as Obj[]).length) throw new EngineError('gatekeeper_apply', `Gatekeeper reports errors for ExpansionTemplate ${name(e)}: ${JSON.stringify(entry['errors']).slice(0, 2000)}`);
+        lasting(((entry?.['errors'] ?? []) as Obj[]));
+        if (entry && ((entry['errors'] ?? []) as Obj[]).length) return undefined;
         return entry && generationSeen(r.body, entry) ? true : undefined;
       },
       gk.output,
